@@ -1,0 +1,25 @@
+//! proton-synth-constructs: the CloudFormation model, schema-generated resource types (`cfn`), and typed
+//! constructs with secure defaults.
+//!
+//! Layers, bottom up:
+//! - [`value`]: typed values (`Value<T>`) and intrinsic functions;
+//! - [`stack`]: the construct tree of one template (`Stack`, `Scope`, typed handles);
+//! - [`synth`]: resolve → validate → emit, collecting every diagnostic;
+//! - [`cfn`]: L1 resource structs generated from the CloudFormation registry schemas.
+
+pub mod cfn;
+pub mod diag;
+pub mod logical_id;
+pub mod resource;
+pub mod stack;
+pub mod synth;
+pub mod value;
+
+pub use diag::{Diagnostic, Diagnostics, Severity};
+pub use resource::{CfnResource, PropSpec};
+pub use stack::{
+    CondExpr, CondHandle, Handle, MappingHandle, MappingTable, Output, ParamHandle, Parameter, RemovalPolicy,
+    ResourceEntry, Scope, Stack, Untyped,
+};
+pub use synth::{Mode, Synthesized, TemplateStats};
+pub use value::{fns, Expr, IntoExpr, Json, Placeholder, PlaceholderKind, PropMap, Pseudo, Value};

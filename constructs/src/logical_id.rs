@@ -1,0 +1,120 @@
+//! Path-based logical IDs, following AWS CDK's `makeUniqueId` so templates migrated from CDK keep their IDs.
+//!
+//! 1. Components equal to `Default` are removed.
+//! 2. A single remaining component is stripped of non-alphanumerics and used as is (no hash), so hand-written
+//!    templates can be migrated without renames.
+//! 3. Otherwise the ID is a readable part (components concatenated, `Resource` dropped, a component skipped when
+//!    the previous kept one ends with it, non-alphanumerics stripped, cut at 240 characters) followed by the
+//!    first 8 hex characters (upper case) of the MD5 of the components joined with `/`.
+
+use md5::{Digest, Md5};
+
+const HIDDEN_ID: &str = "Default";
+const HIDDEN_FROM_HUMAN_ID: &str = "Resource";
+const MAX_HUMAN_LEN: usize = 240;
+const HASH_LEN: usize = 8;
+/// CloudFormation's limit on logical IDs.
+pub const MAX_LOGICAL_ID_LEN: usize = 255;
+
+/// Compute the logical ID for a path below the stack (components without the stack itself).
+/// Returns `None` when nothing is left after removing `Default` components.
+pub fn make_unique_id(components: &[&str]) -> Option<String> {
+    let components: Vec<&str> = components.iter().copied().filter(|c| *c != HIDDEN_ID).collect();
+    match components.as_slice() {
+        [] => None,
+        [single] => {
+            let id = strip(single);
+            if id.len() <= MAX_LOGICAL_ID_LEN {
+                Some(id)
+            } else {
+                Some(format!("{}{}", &id[..MAX_HUMAN_LEN], path_hash(&components)))
+            }
+        }
+        _ => {
+            let hash = path_hash(&components);
+            let mut human = human_part(&components);
+            human.truncate(MAX_HUMAN_LEN);
+            Some(format!("{human}{hash}"))
+        }
+    }
+}
+
+/// True when `id` is a valid CloudFormation logical ID: `^[A-Za-z0-9]{1,255}$`.
+pub fn is_valid_logical_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= MAX_LOGICAL_ID_LEN && id.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+fn path_hash(components: &[&str]) -> String {
+    let digest = Md5::digest(components.join("/").as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02X}")).collect();
+    hex[..HASH_LEN].to_owned()
+}
+
+fn human_part(components: &[&str]) -> String {
+    let mut kept: Vec<&str> = Vec::new();
+    for c in components {
+        if let Some(prev) = kept.last() {
+            if prev.ends_with(c) {
+                continue;
+            }
+        }
+        kept.push(c);
+    }
+    kept.iter()
+        .filter(|c| **c != HIDDEN_FROM_HUMAN_ID)
+        .map(|c| strip(c))
+        .collect()
+}
+
+fn strip(s: &str) -> String {
+    s.chars().filter(|c| c.is_ascii_alphanumeric()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_cdk_examples() {
+        assert_eq!(
+            make_unique_id(&["Vpc", "PublicSubnet1", "Subnet"]).as_deref(),
+            Some("VpcPublicSubnet1Subnet5C2D37C4")
+        );
+        assert_eq!(make_unique_id(&["MyBucket", "Resource"]).as_deref(), Some("MyBucketF68F3FF0"));
+        assert_eq!(make_unique_id(&["My-Bucket"]).as_deref(), Some("MyBucket"));
+    }
+
+    #[test]
+    fn default_components_are_hidden() {
+        assert_eq!(make_unique_id(&["Default"]), None);
+        assert_eq!(make_unique_id(&["Bucket", "Default"]).as_deref(), Some("Bucket"));
+        assert_eq!(
+            make_unique_id(&["Vpc", "Default", "PublicSubnet1", "Subnet"]),
+            make_unique_id(&["Vpc", "PublicSubnet1", "Subnet"])
+        );
+    }
+
+    #[test]
+    fn repeated_suffix_is_skipped_in_readable_part() {
+        let id = make_unique_id(&["Pipeline", "Pipeline"]).unwrap();
+        assert!(id.starts_with("Pipeline") && id.len() == "Pipeline".len() + 8, "{id}");
+    }
+
+    #[test]
+    fn long_paths_stay_within_limits() {
+        let long = "A".repeat(300);
+        let id = make_unique_id(&[&long, "B"]).unwrap();
+        assert_eq!(id.len(), 248);
+        assert!(is_valid_logical_id(&id));
+        let single = make_unique_id(&[&long]).unwrap();
+        assert_eq!(single.len(), 248);
+    }
+
+    #[test]
+    fn validity() {
+        assert!(is_valid_logical_id("Vpc1"));
+        assert!(!is_valid_logical_id(""));
+        assert!(!is_valid_logical_id("A-B"));
+        assert!(!is_valid_logical_id(&"A".repeat(256)));
+    }
+}

@@ -1,0 +1,111 @@
+//! The contract between generated resource types and the stack, plus schema-driven literal checks.
+
+use crate::value::Expr;
+
+/// A CloudFormation resource type: implemented by every generated L1 struct.
+pub trait CfnResource {
+    /// The CloudFormation type name, e.g. `AWS::EC2::VPC`.
+    const TYPE_NAME: &'static str;
+    /// Constraints of the top-level properties, from the registry schema.
+    const PROPS: &'static [PropSpec];
+    /// The `Properties` map.
+    fn into_properties(self) -> Expr;
+}
+
+/// Schema constraints of one property, checked against literal values at synthesis.
+#[derive(Debug)]
+pub struct PropSpec {
+    pub name: &'static str,
+    /// Allowed values of a string enum (empty: any).
+    pub allowed: &'static [&'static str],
+    pub min_len: Option<u64>,
+    pub max_len: Option<u64>,
+    pub minimum: Option<f64>,
+    pub maximum: Option<f64>,
+    /// Constraints of a nested property type (applies to each item of a list).
+    pub nested: Option<&'static [PropSpec]>,
+}
+
+impl PropSpec {
+    /// A property without constraints (used by generated code as the base of struct-update syntax).
+    pub const NONE: PropSpec = PropSpec {
+        name: "",
+        allowed: &[],
+        min_len: None,
+        max_len: None,
+        minimum: None,
+        maximum: None,
+        nested: None,
+    };
+}
+
+/// Check the literal parts of a property map against `specs`; messages are prefixed with the property path.
+pub fn check_props(props: &Expr, specs: &[PropSpec], prefix: &str, out: &mut Vec<String>) {
+    let Expr::Map(map) = props else { return };
+    for spec in specs {
+        if let Some(v) = map.get(spec.name) {
+            let path = if prefix.is_empty() {
+                spec.name.to_owned()
+            } else {
+                format!("{prefix}.{}", spec.name)
+            };
+            check_value(v, spec, &path, out);
+        }
+    }
+}
+
+fn check_value(v: &Expr, spec: &PropSpec, path: &str, out: &mut Vec<String>) {
+    match v {
+        Expr::List(items) => {
+            for (i, item) in items.iter().enumerate() {
+                check_value(item, spec, &format!("{path}[{i}]"), out);
+            }
+        }
+        Expr::Map(_) => {
+            if let Some(nested) = spec.nested {
+                check_props(v, nested, path, out);
+            }
+        }
+        Expr::Str(s) => {
+            if !spec.allowed.is_empty() && !spec.allowed.contains(&s.as_str()) {
+                out.push(format!(
+                    "property {path}: {s:?} is not one of the allowed values: {}",
+                    spec.allowed.join(", ")
+                ));
+            }
+            let len = s.chars().count() as u64;
+            if let Some(min) = spec.min_len {
+                if len < min {
+                    out.push(format!("property {path}: {s:?} is shorter than {min} characters"));
+                }
+            }
+            if let Some(max) = spec.max_len {
+                if len > max {
+                    out.push(format!("property {path}: {len} characters, at most {max} allowed"));
+                }
+            }
+            if let Ok(n) = s.parse::<f64>() {
+                check_range(n, spec, path, out);
+            }
+        }
+        Expr::Int(_) | Expr::Float(_) => {
+            if let Some(n) = v.as_f64() {
+                check_range(n, spec, path, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn check_range(n: f64, spec: &PropSpec, path: &str, out: &mut Vec<String>) {
+    if let Some(min) = spec.minimum {
+        if n < min {
+            out.push(format!("property {path}: {n} is below the minimum {min}"));
+        }
+    }
+    if let Some(max) = spec.maximum {
+        if n > max {
+            out.push(format!("property {path}: {n} is above the maximum {max}"));
+        }
+    }
+}

@@ -1,0 +1,713 @@
+//! The build phase: a [`Stack`] is an arena of template elements (resources, parameters, conditions,
+//! mappings, outputs) addressed by typed handles; a [`Scope`] is a position in the construct tree.
+//!
+//! Elements are identified by construct paths (`Vpc/PublicSubnet1/Subnet`); logical IDs are derived from the
+//! paths at synthesis ([`crate::logical_id`]). Mistakes found while building (duplicate ids, schema violations,
+//! construct validation) are recorded, not thrown, and reported together by [`Stack::synth`].
+
+use std::collections::HashSet;
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use indexmap::IndexMap;
+
+use crate::diag::Diagnostic;
+use crate::resource::{check_props, CfnResource};
+use crate::value::{ElementKind, ElementRef, Expr, StackId, Value};
+
+static NEXT_STACK_ID: AtomicU32 = AtomicU32::new(0);
+
+/// `DeletionPolicy` / `UpdateReplacePolicy` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RemovalPolicy {
+    Delete,
+    Retain,
+    RetainExceptOnCreate,
+    Snapshot,
+}
+
+impl RemovalPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RemovalPolicy::Delete => "Delete",
+            RemovalPolicy::Retain => "Retain",
+            RemovalPolicy::RetainExceptOnCreate => "RetainExceptOnCreate",
+            RemovalPolicy::Snapshot => "Snapshot",
+        }
+    }
+}
+
+/// One resource of a stack, as stored after the typed struct was converted.
+#[derive(Debug)]
+pub struct ResourceEntry {
+    pub(crate) path: String,
+    pub(crate) type_name: String,
+    pub(crate) properties: Expr,
+    pub(crate) depends_on: Vec<ElementRef>,
+    pub(crate) condition: Option<ElementRef>,
+    pub(crate) deletion_policy: Option<RemovalPolicy>,
+    pub(crate) update_replace_policy: Option<RemovalPolicy>,
+    pub(crate) metadata: IndexMap<String, serde_json::Value>,
+    pub(crate) overrides: Vec<(String, serde_json::Value)>,
+    pub(crate) logical_id: Option<String>,
+}
+
+impl ResourceEntry {
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+    pub fn type_name(&self) -> &str {
+        &self.type_name
+    }
+    pub fn properties(&self) -> &Expr {
+        &self.properties
+    }
+    pub fn set_deletion_policy(&mut self, p: RemovalPolicy) -> &mut Self {
+        self.deletion_policy = Some(p);
+        self
+    }
+    pub fn set_update_replace_policy(&mut self, p: RemovalPolicy) -> &mut Self {
+        self.update_replace_policy = Some(p);
+        self
+    }
+    /// Deletion and update-replace policy together (CDK's `applyRemovalPolicy`).
+    pub fn set_removal_policy(&mut self, p: RemovalPolicy) -> &mut Self {
+        self.set_deletion_policy(p).set_update_replace_policy(p)
+    }
+    pub fn set_condition(&mut self, c: &CondHandle) -> &mut Self {
+        self.condition = Some(c.element());
+        self
+    }
+    pub fn add_metadata(&mut self, key: &str, value: serde_json::Value) -> &mut Self {
+        self.metadata.insert(key.to_owned(), value);
+        self
+    }
+    /// Escape hatch: set a value at a dotted path of the emitted resource (`Properties.Foo.Bar`),
+    /// applied after references are resolved.
+    pub fn add_override(&mut self, path: &str, value: serde_json::Value) -> &mut Self {
+        self.overrides.push((path.to_owned(), value));
+        self
+    }
+    /// Pin the logical ID (e.g. to keep a migrated resource's ID).
+    pub fn override_logical_id(&mut self, id: &str) -> &mut Self {
+        self.logical_id = Some(id.to_owned());
+        self
+    }
+    /// Mutable access to the property map, for constructs that add to a resource after creating it.
+    pub fn properties_mut(&mut self) -> &mut Expr {
+        &mut self.properties
+    }
+}
+
+/// A template parameter: its CloudFormation declaration.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ParameterSpec {
+    pub type_name: String,
+    pub description: Option<String>,
+    pub default: Option<serde_json::Value>,
+    pub allowed_values: Vec<serde_json::Value>,
+    pub allowed_pattern: Option<String>,
+    pub min_length: Option<u64>,
+    pub max_length: Option<u64>,
+    pub min_value: Option<f64>,
+    pub max_value: Option<f64>,
+    pub constraint_description: Option<String>,
+    pub no_echo: bool,
+}
+
+/// A typed parameter declaration: `Parameter::<String>::string()`.
+#[derive(Clone, Debug)]
+pub struct Parameter<T> {
+    pub spec: ParameterSpec,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl<T> Parameter<T> {
+    fn of(type_name: &str) -> Self {
+        Parameter {
+            spec: ParameterSpec {
+                type_name: type_name.to_owned(),
+                ..ParameterSpec::default()
+            },
+            _t: PhantomData,
+        }
+    }
+    pub fn description(mut self, d: &str) -> Self {
+        self.spec.description = Some(d.to_owned());
+        self
+    }
+    pub fn default_value(mut self, v: impl Into<serde_json::Value>) -> Self {
+        self.spec.default = Some(v.into());
+        self
+    }
+    pub fn allowed_values<V: Into<serde_json::Value>>(mut self, values: impl IntoIterator<Item = V>) -> Self {
+        self.spec.allowed_values = values.into_iter().map(Into::into).collect();
+        self
+    }
+    pub fn no_echo(mut self) -> Self {
+        self.spec.no_echo = true;
+        self
+    }
+    pub fn constraint_description(mut self, d: &str) -> Self {
+        self.spec.constraint_description = Some(d.to_owned());
+        self
+    }
+}
+
+impl Parameter<String> {
+    pub fn string() -> Self {
+        Parameter::of("String")
+    }
+    /// An AWS-specific parameter type such as `AWS::EC2::VPC::Id`.
+    pub fn aws_type(type_name: &str) -> Self {
+        Parameter::of(type_name)
+    }
+    pub fn allowed_pattern(mut self, p: &str) -> Self {
+        self.spec.allowed_pattern = Some(p.to_owned());
+        self
+    }
+    pub fn min_length(mut self, n: u64) -> Self {
+        self.spec.min_length = Some(n);
+        self
+    }
+    pub fn max_length(mut self, n: u64) -> Self {
+        self.spec.max_length = Some(n);
+        self
+    }
+}
+
+impl Parameter<f64> {
+    pub fn number() -> Self {
+        Parameter::of("Number")
+    }
+    pub fn min_value(mut self, n: f64) -> Self {
+        self.spec.min_value = Some(n);
+        self
+    }
+    pub fn max_value(mut self, n: f64) -> Self {
+        self.spec.max_value = Some(n);
+        self
+    }
+}
+
+impl Parameter<Vec<String>> {
+    pub fn comma_delimited_list() -> Self {
+        Parameter::of("CommaDelimitedList")
+    }
+    /// An AWS-specific list type such as `List<AWS::EC2::Subnet::Id>`.
+    pub fn aws_list_type(type_name: &str) -> Self {
+        Parameter::of(type_name)
+    }
+}
+
+/// A template output.
+#[derive(Clone, Debug)]
+pub struct Output {
+    pub value: Value<String>,
+    pub description: Option<String>,
+    pub export_name: Option<Value<String>>,
+    pub condition: Option<CondHandle>,
+}
+
+impl Output {
+    pub fn new(value: impl Into<Value<String>>) -> Self {
+        Output {
+            value: value.into(),
+            description: None,
+            export_name: None,
+            condition: None,
+        }
+    }
+    pub fn description(mut self, d: &str) -> Self {
+        self.description = Some(d.to_owned());
+        self
+    }
+    pub fn export(mut self, name: impl Into<Value<String>>) -> Self {
+        self.export_name = Some(name.into());
+        self
+    }
+}
+
+/// A condition expression (`Fn::Equals`, `Fn::And`, `Fn::Or`, `Fn::Not`, `Condition`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum CondExpr {
+    Equals(Expr, Expr),
+    And(Vec<CondExpr>),
+    Or(Vec<CondExpr>),
+    Not(Box<CondExpr>),
+    Condition(ElementRef),
+}
+
+impl CondExpr {
+    pub fn equals<T>(a: Value<T>, b: Value<T>) -> Self {
+        CondExpr::Equals(a.into_expr(), b.into_expr())
+    }
+    pub fn not(c: CondExpr) -> Self {
+        CondExpr::Not(Box::new(c))
+    }
+    pub fn of(c: &CondHandle) -> Self {
+        CondExpr::Condition(c.element())
+    }
+}
+
+/// A `Mappings` entry: top-level key → second-level key → value.
+pub type MappingTable = IndexMap<String, IndexMap<String, serde_json::Value>>;
+
+#[derive(Debug)]
+pub(crate) struct NamedEntry<T> {
+    pub(crate) path: String,
+    pub(crate) value: T,
+    pub(crate) logical_id: Option<String>,
+}
+
+type Validation = Box<dyn Fn(&Stack) -> Vec<String> + Send + Sync>;
+
+/// A CloudFormation template under construction.
+pub struct Stack {
+    pub(crate) id: StackId,
+    pub(crate) name: String,
+    pub(crate) description: Option<String>,
+    pub(crate) metadata: IndexMap<String, serde_json::Value>,
+    pub(crate) resources: Vec<ResourceEntry>,
+    pub(crate) parameters: Vec<NamedEntry<ParameterSpec>>,
+    pub(crate) conditions: Vec<NamedEntry<CondExpr>>,
+    pub(crate) mappings: Vec<NamedEntry<MappingTable>>,
+    pub(crate) outputs: Vec<NamedEntry<Output>>,
+    pub(crate) renames: IndexMap<String, String>,
+    pub(crate) validations: Vec<(String, Validation)>,
+    pub(crate) diagnostics: Vec<Diagnostic>,
+    pub(crate) resource_limit: usize,
+    paths: HashSet<String>,
+}
+
+impl std::fmt::Debug for Stack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stack")
+            .field("name", &self.name)
+            .field("resources", &self.resources.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// CloudFormation's resource limit per template.
+pub const DEFAULT_RESOURCE_LIMIT: usize = 500;
+
+impl Stack {
+    /// A new, empty template. `name` is the first component of every construct path in it.
+    pub fn new(name: &str) -> Self {
+        let mut stack = Stack {
+            id: StackId(NEXT_STACK_ID.fetch_add(1, Ordering::Relaxed)),
+            name: name.to_owned(),
+            description: None,
+            metadata: IndexMap::new(),
+            resources: Vec::new(),
+            parameters: Vec::new(),
+            conditions: Vec::new(),
+            mappings: Vec::new(),
+            outputs: Vec::new(),
+            renames: IndexMap::new(),
+            validations: Vec::new(),
+            diagnostics: Vec::new(),
+            resource_limit: DEFAULT_RESOURCE_LIMIT,
+            paths: HashSet::new(),
+        };
+        if let Err(msg) = check_construct_id(name) {
+            stack.diagnostics.push(Diagnostic::error(name, msg));
+        }
+        stack
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn set_description(&mut self, d: &str) {
+        self.description = Some(d.to_owned());
+    }
+
+    pub fn add_template_metadata(&mut self, key: &str, value: serde_json::Value) {
+        self.metadata.insert(key.to_owned(), value);
+    }
+
+    /// Override the resource limit (CloudFormation allows 500 per template).
+    pub fn set_resource_limit(&mut self, limit: usize) {
+        self.resource_limit = limit;
+    }
+
+    /// The root scope: constructs created here have paths `<id>` below the stack.
+    pub fn root(&mut self) -> Scope<'_> {
+        Scope {
+            stack: self,
+            path: Vec::new(),
+        }
+    }
+
+    /// Rename a computed logical ID (for migrations); an unused rename fails synthesis.
+    pub fn rename_logical_id(&mut self, old: &str, new: &str) {
+        if self.renames.insert(old.to_owned(), new.to_owned()).is_some() {
+            let path = self.name.clone();
+            self.diagnostics
+                .push(Diagnostic::error(path, format!("logical ID {old:?} is renamed twice")));
+        }
+    }
+
+    /// Access a resource's entry to set policies, conditions, metadata or overrides.
+    pub fn resource_mut<R>(&mut self, h: &Handle<R>) -> &mut ResourceEntry {
+        // A handle of another stack is a programming error that synthesis reports; index stays in range only
+        // for handles of this stack, so fall back to a detached entry otherwise.
+        let index = h.element.index as usize;
+        if h.element.stack != self.id || index >= self.resources.len() {
+            let msg = format!(
+                "resource_mut: the handle belongs to another template (stack {}), not {:?}",
+                h.element.stack.0, self.name
+            );
+            self.diagnostics.push(Diagnostic::error(self.name.clone(), msg));
+            self.resources.push(detached_entry());
+            let last = self.resources.len() - 1;
+            return &mut self.resources[last];
+        }
+        &mut self.resources[index]
+    }
+
+    /// Read a resource's entry.
+    pub fn resource<R>(&self, h: &Handle<R>) -> Option<&ResourceEntry> {
+        (h.element.stack == self.id)
+            .then(|| self.resources.get(h.element.index as usize))
+            .flatten()
+    }
+
+    /// All resources in insertion order.
+    pub fn resources(&self) -> impl Iterator<Item = &ResourceEntry> {
+        self.resources.iter()
+    }
+
+    /// Make `from` depend on `to` (`DependsOn`).
+    pub fn add_dependency<A, B>(&mut self, from: &Handle<A>, to: &Handle<B>) {
+        let target = to.element;
+        self.resource_mut(from).depends_on.push(target);
+    }
+
+    /// Register a validation run at synthesis; each returned message becomes an error at `path`.
+    pub fn add_validation(&mut self, path: &str, f: impl Fn(&Stack) -> Vec<String> + Send + Sync + 'static) {
+        self.validations.push((self.full_path(path), Box::new(f)));
+    }
+
+    /// Record an error at a path below this stack (reported with all others at synthesis).
+    pub fn error(&mut self, path: &str, message: impl Into<String>) {
+        let full = self.full_path(path);
+        self.diagnostics.push(Diagnostic::error(full, message));
+    }
+
+    /// Record a warning at a path below this stack.
+    pub fn warning(&mut self, path: &str, message: impl Into<String>) {
+        let full = self.full_path(path);
+        self.diagnostics.push(Diagnostic::warning(full, message));
+    }
+
+    pub(crate) fn full_path(&self, path: &str) -> String {
+        if path.is_empty() {
+            self.name.clone()
+        } else {
+            format!("{}/{}", self.name, path)
+        }
+    }
+
+    fn claim_path(&mut self, path: &str, what: &str) {
+        if !self.paths.insert(path.to_owned()) {
+            let full = self.full_path(path);
+            self.diagnostics.push(Diagnostic::error(
+                full,
+                format!("duplicate construct id: another {what} or element already uses this path; give it a unique id among its siblings"),
+            ));
+        }
+    }
+
+    fn element(&self, kind: ElementKind, index: usize) -> ElementRef {
+        ElementRef {
+            stack: self.id,
+            kind,
+            index: index as u32,
+        }
+    }
+}
+
+fn detached_entry() -> ResourceEntry {
+    ResourceEntry {
+        path: String::new(),
+        type_name: String::new(),
+        properties: Expr::Map(IndexMap::new()),
+        depends_on: Vec::new(),
+        condition: None,
+        deletion_policy: None,
+        update_replace_policy: None,
+        metadata: IndexMap::new(),
+        overrides: Vec::new(),
+        logical_id: None,
+    }
+}
+
+fn check_construct_id(id: &str) -> Result<(), String> {
+    if id.is_empty() {
+        Err("construct id must not be empty".to_owned())
+    } else if id.contains('/') {
+        Err(format!("construct id {id:?} must not contain '/'"))
+    } else {
+        Ok(())
+    }
+}
+
+/// A position in the construct tree of a stack: constructs take `&mut Scope` and create children in it.
+pub struct Scope<'s> {
+    stack: &'s mut Stack,
+    path: Vec<String>,
+}
+
+impl Scope<'_> {
+    /// A child scope for a construct with id `id`.
+    pub fn child(&mut self, id: &str) -> Scope<'_> {
+        if let Err(msg) = check_construct_id(id) {
+            let p = self.path_of("");
+            self.stack.error(&p, msg);
+        }
+        let mut path = self.path.clone();
+        path.push(id.to_owned());
+        Scope {
+            stack: &mut *self.stack,
+            path,
+        }
+    }
+
+    /// The path of this scope below the stack (`Vpc/PublicSubnet1`).
+    pub fn path(&self) -> String {
+        self.path.join("/")
+    }
+
+    /// The path including the stack name, as diagnostics print it.
+    pub fn full_path(&self) -> String {
+        self.stack.full_path(&self.path())
+    }
+
+    fn path_of(&self, id: &str) -> String {
+        let mut p = self.path.clone();
+        if !id.is_empty() {
+            p.push(id.to_owned());
+        }
+        p.join("/")
+    }
+
+    pub fn stack(&mut self) -> &mut Stack {
+        self.stack
+    }
+
+    pub fn stack_ref(&self) -> &Stack {
+        self.stack
+    }
+
+    /// Record an error at this scope's path.
+    pub fn error(&mut self, message: impl Into<String>) {
+        let p = self.path();
+        self.stack.error(&p, message);
+    }
+
+    /// Record a warning at this scope's path.
+    pub fn warning(&mut self, message: impl Into<String>) {
+        let p = self.path();
+        self.stack.warning(&p, message);
+    }
+
+    /// Add a resource with construct id `id`; its literal property values are checked against the
+    /// registry schema's constraints.
+    pub fn add<R: CfnResource>(&mut self, id: &str, resource: R) -> Handle<R> {
+        let properties = resource.into_properties();
+        let mut problems = Vec::new();
+        check_props(&properties, R::PROPS, "", &mut problems);
+        let element = self.add_untyped_inner(id, R::TYPE_NAME, properties);
+        let path = self.path_of(id);
+        for p in problems {
+            self.stack.error(&path, format!("{}: {p}", R::TYPE_NAME));
+        }
+        Handle {
+            element,
+            _r: PhantomData,
+        }
+    }
+
+    /// Add a resource of a type without generated bindings (custom resources, new types).
+    pub fn add_untyped(&mut self, id: &str, type_name: &str, properties: Expr) -> Handle<Untyped> {
+        let element = self.add_untyped_inner(id, type_name, properties);
+        Handle {
+            element,
+            _r: PhantomData,
+        }
+    }
+
+    fn add_untyped_inner(&mut self, id: &str, type_name: &str, properties: Expr) -> ElementRef {
+        let path = self.checked_path(id, "resource");
+        let index = self.stack.resources.len();
+        self.stack.resources.push(ResourceEntry {
+            path,
+            type_name: type_name.to_owned(),
+            properties,
+            ..detached_entry()
+        });
+        self.stack.element(ElementKind::Resource, index)
+    }
+
+    fn checked_path(&mut self, id: &str, what: &str) -> String {
+        if let Err(msg) = check_construct_id(id) {
+            let p = self.path_of("");
+            self.stack.error(&p, msg);
+        }
+        let path = self.path_of(id);
+        self.stack.claim_path(&path, what);
+        path
+    }
+
+    /// Declare a parameter.
+    pub fn add_parameter<T>(&mut self, id: &str, p: Parameter<T>) -> ParamHandle<T> {
+        let path = self.checked_path(id, "parameter");
+        let index = self.stack.parameters.len();
+        self.stack.parameters.push(NamedEntry {
+            path,
+            value: p.spec,
+            logical_id: None,
+        });
+        ParamHandle {
+            element: self.stack.element(ElementKind::Parameter, index),
+            _t: PhantomData,
+        }
+    }
+
+    /// Declare a condition.
+    pub fn add_condition(&mut self, id: &str, c: CondExpr) -> CondHandle {
+        let path = self.checked_path(id, "condition");
+        let index = self.stack.conditions.len();
+        self.stack.conditions.push(NamedEntry {
+            path,
+            value: c,
+            logical_id: None,
+        });
+        CondHandle {
+            element: self.stack.element(ElementKind::Condition, index),
+        }
+    }
+
+    /// Declare a mapping.
+    pub fn add_mapping(&mut self, id: &str, table: MappingTable) -> MappingHandle {
+        let path = self.checked_path(id, "mapping");
+        let index = self.stack.mappings.len();
+        self.stack.mappings.push(NamedEntry {
+            path,
+            value: table,
+            logical_id: None,
+        });
+        MappingHandle {
+            element: self.stack.element(ElementKind::Mapping, index),
+        }
+    }
+
+    /// Declare an output.
+    pub fn add_output(&mut self, id: &str, o: Output) {
+        let path = self.checked_path(id, "output");
+        self.stack.outputs.push(NamedEntry {
+            path,
+            value: o,
+            logical_id: None,
+        });
+    }
+}
+
+/// Marker for resources added with [`Scope::add_untyped`].
+#[derive(Debug)]
+pub enum Untyped {}
+
+/// A typed handle to a resource of a stack; `Ref` and `Fn::GetAtt` are made from it.
+pub struct Handle<R> {
+    pub(crate) element: ElementRef,
+    _r: PhantomData<fn() -> R>,
+}
+
+impl<R> Clone for Handle<R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<R> Copy for Handle<R> {}
+impl<R> std::fmt::Debug for Handle<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Handle({:?})", self.element)
+    }
+}
+
+impl<R> Handle<R> {
+    /// `Ref` to the resource.
+    pub fn r#ref(&self) -> Value<String> {
+        Value::from_expr(Expr::Ref(self.element))
+    }
+
+    /// `Fn::GetAtt` by attribute name. Generated `attr_*` methods are the typed way; this is the escape hatch.
+    pub fn get_att_unchecked<T>(&self, attribute: &str) -> Value<T> {
+        Value::from_expr(Expr::GetAtt(self.element, attribute.to_owned()))
+    }
+
+    pub fn element(&self) -> ElementRef {
+        self.element
+    }
+
+    /// Forget the resource type (e.g. to keep heterogeneous handles in one list).
+    pub fn untyped(&self) -> Handle<Untyped> {
+        Handle {
+            element: self.element,
+            _r: PhantomData,
+        }
+    }
+}
+
+/// A typed handle to a parameter.
+pub struct ParamHandle<T> {
+    element: ElementRef,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for ParamHandle<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for ParamHandle<T> {}
+impl<T> std::fmt::Debug for ParamHandle<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ParamHandle({:?})", self.element)
+    }
+}
+
+impl<T> ParamHandle<T> {
+    /// `Ref` to the parameter: its value.
+    pub fn r#ref(&self) -> Value<T> {
+        Value::from_expr(Expr::Ref(self.element))
+    }
+}
+
+/// A handle to a condition.
+#[derive(Clone, Copy, Debug)]
+pub struct CondHandle {
+    element: ElementRef,
+}
+
+impl CondHandle {
+    pub fn element(&self) -> ElementRef {
+        self.element
+    }
+}
+
+/// A handle to a mapping.
+#[derive(Clone, Copy, Debug)]
+pub struct MappingHandle {
+    element: ElementRef,
+}
+
+impl MappingHandle {
+    pub fn element(&self) -> ElementRef {
+        self.element
+    }
+}

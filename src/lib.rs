@@ -1,0 +1,10 @@
+//! proton-synth: typed AWS Proton templates in Rust.
+//!
+//! See `ARCHITECTURE.md` for the code map.
+
+pub mod app;
+pub mod assembly;
+pub mod local;
+pub mod yaml;
+
+pub use proton_synth_constructs as constructs;

@@ -1,0 +1,6 @@
+//! The `proton-synth` binary: the local Proton tools (`render`, `check`) and `synth`/`list` of an empty app.
+//! User programs build their own binary with `proton_synth::app::App`.
+
+fn main() {
+    std::process::exit(proton_synth::app::App::new("proton-synth").run());
+}
