@@ -226,6 +226,9 @@ impl Stack {
                 ));
             }
             if let Some(other) = seen.insert(id, path) {
+                if other == path {
+                    continue; // already reported as a duplicate construct id
+                }
                 diags.push(Diagnostic::error(
                     self.full_path(path),
                     format!(
