@@ -7,6 +7,7 @@
 //! - [`synth`]: resolve → validate → emit, collecting every diagnostic;
 //! - [`cfn`]: L1 resource structs generated from the CloudFormation registry schemas.
 
+pub mod assertions;
 pub mod cfn;
 pub mod diag;
 pub mod logical_id;
