@@ -50,9 +50,15 @@ pub struct ResourceEntry {
     pub(crate) metadata: IndexMap<String, serde_json::Value>,
     pub(crate) overrides: Vec<(String, serde_json::Value)>,
     pub(crate) logical_id: Option<String>,
+    /// Index of the [`LoopSpec`] this resource is repeated in, if any (see [`Scope::in_loop`]).
+    pub(crate) in_loop: Option<u32>,
 }
 
 impl ResourceEntry {
+    /// The loop this resource is repeated in (see [`Scope::in_loop`]).
+    pub fn loop_handle(&self, stack: &Stack) -> Option<LoopHandle> {
+        self.in_loop.map(|index| LoopHandle { stack: stack.id, index })
+    }
     pub fn path(&self) -> &str {
         &self.path
     }
@@ -242,6 +248,7 @@ impl CondExpr {
     pub fn equals<T>(a: Value<T>, b: Value<T>) -> Self {
         CondExpr::Equals(a.into_expr(), b.into_expr())
     }
+    #[allow(clippy::should_implement_trait)]
     pub fn not(c: CondExpr) -> Self {
         CondExpr::Not(Box::new(c))
     }
@@ -277,6 +284,7 @@ pub struct Stack {
     pub(crate) validations: Vec<(String, Validation)>,
     pub(crate) diagnostics: Vec<Diagnostic>,
     pub(crate) resource_limit: usize,
+    pub(crate) loops: Vec<LoopSpec>,
     paths: HashSet<String>,
 }
 
@@ -309,6 +317,7 @@ impl Stack {
             validations: Vec::new(),
             diagnostics: Vec::new(),
             resource_limit: DEFAULT_RESOURCE_LIMIT,
+            loops: Vec::new(),
             paths: HashSet::new(),
         };
         if let Err(msg) = check_construct_id(name) {
@@ -334,11 +343,66 @@ impl Stack {
         self.resource_limit = limit;
     }
 
+    /// Declare a loop over a late-bound list, e.g. an AWS Proton pipeline's
+    /// `{% for service_instance in service_instances %}`. Resources added through [`Scope::in_loop`] are
+    /// emitted once per item in [`crate::Mode::Bundle`] (their logical IDs get a `{{ loop.index }}` suffix);
+    /// lists may splice per-item entries with [`LoopHandle::items`]. In [`crate::Mode::Plain`] the loop is
+    /// emitted once, without suffix.
+    pub fn add_loop(&mut self, var: &str, iterable: &str) -> LoopHandle {
+        let ident = |s: &str| {
+            let mut c = s.chars();
+            c.next().is_some_and(|f| f.is_ascii_alphabetic() || f == '_')
+                && c.all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+        };
+        if !ident(var) || !ident(iterable) || var == "loop" {
+            let name = self.name.clone();
+            self.diagnostics.push(Diagnostic::error(
+                name,
+                format!("add_loop: {var:?} in {iterable:?} is not a valid Jinja loop (identifiers; the variable cannot be `loop`)"),
+            ));
+        }
+        let index = self.loops.len() as u32;
+        self.loops.push(LoopSpec {
+            var: var.to_owned(),
+            iterable: iterable.to_owned(),
+        });
+        LoopHandle { stack: self.id, index }
+    }
+
+    /// The declaration of a loop of this stack.
+    pub fn loop_spec(&self, lp: &LoopHandle) -> Option<&LoopSpec> {
+        (lp.stack == self.id).then(|| self.loops.get(lp.index as usize)).flatten()
+    }
+
+    /// A root-level scope whose resources are repeated once per item of `lp` (see [`Scope::in_loop`]).
+    pub fn root_in_loop(&mut self, lp: &LoopHandle) -> Scope<'_> {
+        if lp.stack != self.id || lp.index as usize >= self.loops.len() {
+            let name = self.name.clone();
+            self.diagnostics
+                .push(Diagnostic::error(name, "root_in_loop: the loop belongs to another template"));
+        }
+        Scope {
+            stack: self,
+            path: Vec::new(),
+            in_loop: Some(lp.index),
+        }
+    }
+
     /// The root scope: constructs created here have paths `<id>` below the stack.
     pub fn root(&mut self) -> Scope<'_> {
         Scope {
             stack: self,
             path: Vec::new(),
+            in_loop: None,
+        }
+    }
+
+    /// The scope at a path below the stack (`Service/TaskRole`), e.g. for a construct that adds resources
+    /// to itself after creation (a role's default policy on its first grant).
+    pub fn scope_at(&mut self, path: &str) -> Scope<'_> {
+        Scope {
+            stack: self,
+            path: path.split('/').filter(|c| !c.is_empty()).map(str::to_owned).collect(),
         }
     }
 
@@ -443,6 +507,7 @@ fn detached_entry() -> ResourceEntry {
         metadata: IndexMap::new(),
         overrides: Vec::new(),
         logical_id: None,
+        in_loop: None,
     }
 }
 
@@ -460,6 +525,7 @@ fn check_construct_id(id: &str) -> Result<(), String> {
 pub struct Scope<'s> {
     stack: &'s mut Stack,
     path: Vec<String>,
+    in_loop: Option<u32>,
 }
 
 impl Scope<'_> {
@@ -474,6 +540,7 @@ impl Scope<'_> {
         Scope {
             stack: &mut *self.stack,
             path,
+            in_loop: self.in_loop,
         }
     }
 
@@ -501,6 +568,32 @@ impl Scope<'_> {
 
     pub fn stack_ref(&self) -> &Stack {
         self.stack
+    }
+
+    /// A scope at the same path whose resources are repeated once per item of `lp` (see [`LoopSpec`]).
+    /// Loops do not nest: calling this inside another loop records an error.
+    pub fn in_loop(&mut self, lp: &LoopHandle) -> Scope<'_> {
+        let path = self.path.clone();
+        if lp.stack != self.stack.id || lp.index as usize >= self.stack.loops.len() {
+            let p = self.path();
+            self.stack.error(&p, "in_loop: the loop belongs to another template");
+        } else if self.in_loop.is_some_and(|l| l != lp.index) {
+            let p = self.path();
+            self.stack.error(&p, "in_loop: loops do not nest; this scope is already inside another loop");
+        }
+        Scope {
+            stack: &mut *self.stack,
+            path,
+            in_loop: Some(lp.index),
+        }
+    }
+
+    /// The loop this scope's resources are repeated in, if any.
+    pub fn current_loop(&self) -> Option<LoopHandle> {
+        self.in_loop.map(|index| LoopHandle {
+            stack: self.stack.id,
+            index,
+        })
     }
 
     /// Record an error at this scope's path.
@@ -548,6 +641,7 @@ impl Scope<'_> {
             path,
             type_name: type_name.to_owned(),
             properties,
+            in_loop: self.in_loop,
             ..detached_entry()
         });
         self.stack.element(ElementKind::Resource, index)
@@ -614,6 +708,43 @@ impl Scope<'_> {
             value: o,
             logical_id: None,
         });
+    }
+}
+
+/// A loop declared with [`Stack::add_loop`]: `{% for <var> in <iterable> %}` in bundle output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoopSpec {
+    /// The loop variable, e.g. `service_instance`.
+    pub var: String,
+    /// The list iterated over, e.g. `service_instances`.
+    pub iterable: String,
+}
+
+/// A handle to a loop of a stack.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LoopHandle {
+    pub(crate) stack: StackId,
+    pub(crate) index: u32,
+}
+
+impl LoopHandle {
+    /// List entries repeated once per loop item, to splice into a list property (e.g. one pipeline stage
+    /// per service instance). Put the result as an item of an [`Expr::List`]; it may only appear there.
+    pub fn items(&self, items: impl IntoIterator<Item = Expr>) -> Expr {
+        let mut m = indexmap::IndexMap::new();
+        m.insert(crate::synth::LOOP_KEY.to_owned(), Expr::Int(i64::from(self.index)));
+        m.insert(crate::synth::LOOP_STACK_KEY.to_owned(), Expr::Int(i64::from(self.stack.0)));
+        m.insert(crate::synth::LOOP_ITEMS_KEY.to_owned(), Expr::List(items.into_iter().collect()));
+        Expr::Map(m)
+    }
+
+    /// `loop.index` (1-based) inside the loop; `1` in plain templates.
+    pub fn index_value(&self) -> Value<f64> {
+        Value::placeholder(crate::value::Placeholder {
+            jinja: "loop.index".to_owned(),
+            kind: crate::value::PlaceholderKind::Number,
+            plain: Expr::Int(1),
+        })
     }
 }
 
