@@ -65,6 +65,7 @@ impl Match {
     pub fn absent() -> Self {
         Match::Absent
     }
+    #[allow(clippy::should_implement_trait)] // mirrors CDK's `Match.not`
     pub fn not(m: Match) -> Self {
         Match::Not(Box::new(m))
     }
@@ -102,9 +103,7 @@ impl Match {
             (Match::ArrayWith(patterns), Some(J::Array(items))) => {
                 let mut start = 0;
                 for (pi, p) in patterns.iter().enumerate() {
-                    let found = items[start..]
-                        .iter()
-                        .position(|item| p.test(Some(item), path).is_ok());
+                    let found = items[start..].iter().position(|item| p.test(Some(item), path).is_ok());
                     match found {
                         Some(i) => start += i + 1,
                         None => return Err(format!("{path}: no item (in order) matches pattern #{pi}: {p:?}")),
@@ -176,7 +175,9 @@ impl Template {
 
     /// Some resource of the type has `Properties` matching the pattern.
     pub fn has_resource_properties(&self, type_name: &str, pattern: Match) -> Result<(), String> {
-        self.has_matching(type_name, |r| pattern.test(r.get("Properties").or(Some(&J::Null)), "Properties"))
+        self.has_matching(type_name, |r| {
+            pattern.test(r.get("Properties").or(Some(&J::Null)), "Properties")
+        })
     }
 
     /// Some resource of the type matches the pattern as a whole (DependsOn, policies, Metadata included).
@@ -262,13 +263,17 @@ mod tests {
         );
         t.has_resource_properties(
             "AWS::ECS::Service",
-            Match::object_like(json!({"NetworkConfiguration": {"AwsvpcConfiguration": {"AssignPublicIp": "DISABLED"}}})),
+            Match::object_like(
+                json!({"NetworkConfiguration": {"AwsvpcConfiguration": {"AssignPublicIp": "DISABLED"}}}),
+            ),
         )
         .unwrap();
         let err = t
             .has_resource_properties(
                 "AWS::ECS::Service",
-                Match::object_like(json!({"NetworkConfiguration": {"AwsvpcConfiguration": {"AssignPublicIp": "ENABLED"}}})),
+                Match::object_like(
+                    json!({"NetworkConfiguration": {"AwsvpcConfiguration": {"AssignPublicIp": "ENABLED"}}}),
+                ),
             )
             .unwrap_err();
         assert_eq!(
@@ -291,13 +296,22 @@ mod tests {
         .unwrap();
         t.has_resource("AWS::SQS::Queue", Match::object_like(json!({"DependsOn": ["A"]})))
             .unwrap();
-        t.all_resources_properties("AWS::ECS::Service", Match::members([("LaunchType", Match::any_value())]))
-            .unwrap();
+        t.all_resources_properties(
+            "AWS::ECS::Service",
+            Match::members([("LaunchType", Match::any_value())]),
+        )
+        .unwrap();
         assert!(t
-            .all_resources_properties("AWS::ECS::Service", Match::members([("LaunchType", Match::not(Match::exact(json!("EC2"))))]))
+            .all_resources_properties(
+                "AWS::ECS::Service",
+                Match::members([("LaunchType", Match::not(Match::exact(json!("EC2"))))])
+            )
             .is_err());
         t.has_output("Url", Match::object_like(json!({"Value": "x"}))).unwrap();
         t.has_parameter("P", Match::any_value()).unwrap();
-        assert_eq!(t.has_parameter("Q", Match::any_value()).unwrap_err(), "Parameters.Q: missing");
+        assert_eq!(
+            t.has_parameter("Q", Match::any_value()).unwrap_err(),
+            "Parameters.Q: missing"
+        );
     }
 }

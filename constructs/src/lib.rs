@@ -8,10 +8,32 @@
 //! - [`cfn`]: L1 resource structs generated from the CloudFormation registry schemas.
 
 pub mod assertions;
+#[cfg(feature = "l2")]
+pub mod autoscaling;
 pub mod cfn;
 pub mod diag;
+#[cfg(feature = "l2")]
+pub mod ec2;
+#[cfg(feature = "l2")]
+pub mod ecr;
+#[cfg(feature = "l2")]
+pub mod ecs;
+#[cfg(feature = "l2")]
+pub mod elbv2;
+#[cfg(feature = "l2")]
+pub mod iam;
+#[cfg(feature = "l2")]
+pub mod kms;
 pub mod logical_id;
+#[cfg(feature = "l2")]
+pub mod logs;
+#[cfg(feature = "l2")]
+pub mod nag;
+#[cfg(feature = "l2")]
+pub mod patterns;
 pub mod resource;
+#[cfg(feature = "l2")]
+pub mod s3;
 pub mod stack;
 pub mod synth;
 pub mod value;

@@ -80,7 +80,10 @@ mod tests {
             make_unique_id(&["Vpc", "PublicSubnet1", "Subnet"]).as_deref(),
             Some("VpcPublicSubnet1Subnet5C2D37C4")
         );
-        assert_eq!(make_unique_id(&["MyBucket", "Resource"]).as_deref(), Some("MyBucketF68F3FF0"));
+        assert_eq!(
+            make_unique_id(&["MyBucket", "Resource"]).as_deref(),
+            Some("MyBucketF68F3FF0")
+        );
         assert_eq!(make_unique_id(&["My-Bucket"]).as_deref(), Some("MyBucket"));
     }
 

@@ -22,7 +22,11 @@ fn references_resolve_to_path_based_logical_ids() {
     let mut stack = Stack::new("Net");
     let mut root = stack.root();
     let mut vpc_scope = root.child("Vpc");
-    let vpc = vpc_scope.add_untyped("Resource", "AWS::EC2::VPC", props(&[("CidrBlock", Expr::Str("10.0.0.0/16".into()))]));
+    let vpc = vpc_scope.add_untyped(
+        "Resource",
+        "AWS::EC2::VPC",
+        props(&[("CidrBlock", Expr::Str("10.0.0.0/16".into()))]),
+    );
     let mut subnet_scope = vpc_scope.child("PublicSubnet1");
     let az: Value<String> = fns::select(0, fns::get_azs());
     subnet_scope.add_untyped(
@@ -30,7 +34,10 @@ fn references_resolve_to_path_based_logical_ids() {
         "AWS::EC2::Subnet",
         props(&[("VpcId", vpc.r#ref().into_expr()), ("AvailabilityZone", az.into_expr())]),
     );
-    root.add_output("VpcCidr", Output::new(vpc.get_att_unchecked::<String>("CidrBlock")).description("cidr"));
+    root.add_output(
+        "VpcCidr",
+        Output::new(vpc.get_att_unchecked::<String>("CidrBlock")).description("cidr"),
+    );
     let out = stack.synth(Mode::Plain).expect("synth");
     assert_eq!(
         out.template,
@@ -47,7 +54,10 @@ fn references_resolve_to_path_based_logical_ids() {
         })
     );
     assert_eq!(out.stats.resources, 2);
-    assert_eq!(out.logical_ids["Vpc/PublicSubnet1/Subnet"], "VpcPublicSubnet1Subnet5C2D37C4");
+    assert_eq!(
+        out.logical_ids["Vpc/PublicSubnet1/Subnet"],
+        "VpcPublicSubnet1Subnet5C2D37C4"
+    );
 }
 
 #[test]
@@ -83,7 +93,10 @@ fn stripped_id_collisions_name_both_paths() {
     root.add_untyped("AB", "AWS::SNS::Topic", props(&[]));
     let errs = errors_of(&stack);
     assert_eq!(errs.len(), 1, "{errs:?}");
-    assert!(errs[0].contains("logical ID \"AB\" in Resources/Parameters is produced by both \"S/A-B\" and \"S/AB\""), "{errs:?}");
+    assert!(
+        errs[0].contains("logical ID \"AB\" in Resources/Parameters is produced by both \"S/A-B\" and \"S/AB\""),
+        "{errs:?}"
+    );
 }
 
 #[test]
@@ -96,7 +109,13 @@ fn overrides_and_renames() {
     stack.resource_mut(&a).override_logical_id("LegacyQueue");
     let computed = proton_synth_constructs::logical_id::make_unique_id(&["Deep", "Topic"]).unwrap();
     stack.rename_logical_id(&computed, "LegacyTopic");
-    let ids: Vec<String> = stack.synth(Mode::Plain).unwrap().logical_ids.values().cloned().collect();
+    let ids: Vec<String> = stack
+        .synth(Mode::Plain)
+        .unwrap()
+        .logical_ids
+        .values()
+        .cloned()
+        .collect();
     assert_eq!(ids[0], "LegacyQueue");
     assert_eq!(ids[1], "LegacyTopic");
 
@@ -125,10 +144,17 @@ fn cross_template_reference_is_an_error() {
     let mut a = Stack::new("A");
     let topic = a.root().add_untyped("Topic", "AWS::SNS::Topic", props(&[]));
     let mut b = Stack::new("B");
-    b.root().add_untyped("Sub", "AWS::SNS::Subscription", props(&[("TopicArn", topic.r#ref().into_expr())]));
+    b.root().add_untyped(
+        "Sub",
+        "AWS::SNS::Subscription",
+        props(&[("TopicArn", topic.r#ref().into_expr())]),
+    );
     let errs = errors_of(&b);
     assert_eq!(errs.len(), 1);
-    assert!(errs[0].starts_with("error: B/Sub: Ref refers to an element of another template"), "{errs:?}");
+    assert!(
+        errs[0].starts_with("error: B/Sub: Ref refers to an element of another template"),
+        "{errs:?}"
+    );
 }
 
 #[test]
@@ -146,7 +172,10 @@ fn dependency_cycles_are_printed_with_paths() {
 fn fn_sub_variables_must_be_declared() {
     let mut stack = Stack::new("S");
     let topic = stack.root().add_untyped("Topic", "AWS::SNS::Topic", props(&[]));
-    let ok = fns::sub("arn:${AWS::Partition}:x:${T}:${!Literal}", [("T", topic.r#ref().into_expr())]);
+    let ok = fns::sub(
+        "arn:${AWS::Partition}:x:${T}:${!Literal}",
+        [("T", topic.r#ref().into_expr())],
+    );
     let bad = fns::sub("${Topic}", Vec::<(&str, Expr)>::new());
     stack.root().add_output("Ok", Output::new(ok));
     stack.root().add_output("Bad", Output::new(bad));
@@ -174,11 +203,20 @@ fn large_template_warns_about_inline_size() {
     let mut stack = Stack::new("Wide");
     let mut root = stack.root();
     for i in 0..460 {
-        root.add_untyped(&format!("Topic{i}"), "AWS::SNS::Topic", props(&[("DisplayName", Expr::Str("x".repeat(80)))]));
+        root.add_untyped(
+            &format!("Topic{i}"),
+            "AWS::SNS::Topic",
+            props(&[("DisplayName", Expr::Str("x".repeat(80)))]),
+        );
     }
     let out = stack.synth(Mode::Plain).unwrap();
     let w: Vec<String> = out.warnings.iter().map(ToString::to_string).collect();
-    assert!(w.iter().any(|w| w.contains("over 90% of CloudFormation's limit of 500")), "{w:?} {}", out.stats.bytes);
+    assert!(
+        w.iter()
+            .any(|w| w.contains("over 90% of CloudFormation's limit of 500")),
+        "{w:?} {}",
+        out.stats.bytes
+    );
     assert!(w.iter().any(|w| w.contains("deploy it through an S3 bucket")), "{w:?}");
 }
 
@@ -188,7 +226,10 @@ fn parameters_conditions_mappings_and_placeholders() {
     let mut root = stack.root();
     let env = root.add_parameter(
         "EnvType",
-        Parameter::string().allowed_values(["prod", "dev"]).default_value("dev").description("env"),
+        Parameter::string()
+            .allowed_values(["prod", "dev"])
+            .default_value("dev")
+            .description("env"),
     );
     let is_prod = root.add_condition("IsProd", CondExpr::equals(env.r#ref(), "prod".into()));
     let mut table = IndexMap::new();
@@ -210,7 +251,10 @@ fn parameters_conditions_mappings_and_placeholders() {
         ]),
     );
     let plain = stack.synth(Mode::Plain).unwrap().template;
-    assert_eq!(plain["Conditions"], json!({"IsProd": {"Fn::Equals": [{"Ref": "EnvType"}, "prod"]}}));
+    assert_eq!(
+        plain["Conditions"],
+        json!({"IsProd": {"Fn::Equals": [{"Ref": "EnvType"}, "prod"]}})
+    );
     assert_eq!(plain["Parameters"]["EnvType"]["AllowedValues"], json!(["prod", "dev"]));
     assert_eq!(
         plain["Resources"]["Queue"]["Properties"],
@@ -229,7 +273,11 @@ fn parameters_conditions_mappings_and_placeholders() {
 #[test]
 fn dangling_ref_by_name_is_an_error() {
     let mut stack = Stack::new("S");
-    stack.root().add_untyped("Q", "AWS::SQS::Queue", props(&[("QueueName", Expr::RefName("Nope".into()))]));
+    stack.root().add_untyped(
+        "Q",
+        "AWS::SQS::Queue",
+        props(&[("QueueName", Expr::RefName("Nope".into()))]),
+    );
     assert_eq!(
         errors_of(&stack),
         vec!["error: S/Q: Ref to \"Nope\", which is neither a parameter nor a resource of this template"]
