@@ -6,6 +6,33 @@
 //! - [`stack`]: the construct tree of one template (`Stack`, `Scope`, typed handles);
 //! - [`synth`]: resolve → validate → emit, collecting every diagnostic;
 //! - [`cfn`]: L1 resource structs generated from the CloudFormation registry schemas.
+//!
+//! Mistakes in property names and missing required properties do not compile:
+//!
+//! ```compile_fail
+//! use proton_synth_constructs::cfn::ec2::Subnet;
+//! // misspelt property: no field `cidr_blok` on type `Subnet`
+//! let s = Subnet { cidr_blok: Some("10.0.0.0/24".into()), ..Subnet::new("vpc-1") };
+//! ```
+//!
+//! ```compile_fail
+//! use proton_synth_constructs::cfn::ec2::Subnet;
+//! // missing required property: `VpcId` (struct literal without `vpc_id`)
+//! let s = Subnet { cidr_block: Some("10.0.0.0/24".into()), ..Default::default() };
+//! ```
+//!
+//! ```compile_fail
+//! use proton_synth_constructs::cfn::ec2::Subnet;
+//! // a number where the schema says string
+//! let s = Subnet { cidr_block: Some(42.into()), ..Subnet::new("vpc-1") };
+//! ```
+//!
+//! and the same struct written correctly compiles:
+//!
+//! ```
+//! use proton_synth_constructs::cfn::ec2::Subnet;
+//! let s = Subnet { cidr_block: Some("10.0.0.0/24".into()), ..Subnet::new("vpc-1") };
+//! ```
 
 pub mod assertions;
 #[cfg(feature = "l2")]

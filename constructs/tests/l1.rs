@@ -117,3 +117,22 @@ fn typed_get_att() {
     let resources = out.template["Resources"].as_object().unwrap();
     assert_eq!(resources.len(), 3);
 }
+
+#[test]
+fn schema_violations_fail_synth_naming_the_path() {
+    let mut stack = Stack::new("Net");
+    let mut root = stack.root();
+    let mut lb_scope = root.child("PublicLb");
+    lb_scope.add(
+        "Resource",
+        elbv2::LoadBalancer {
+            scheme: Some("public".into()),
+            ..elbv2::LoadBalancer::new()
+        },
+    );
+    let errors = stack.synth(Mode::Plain).unwrap_err().to_string();
+    assert_eq!(
+        errors,
+        "error: Net/PublicLb/Resource: AWS::ElasticLoadBalancingV2::LoadBalancer: property Scheme: \"public\" is not one of the allowed values: internal, internet-facing"
+    );
+}
