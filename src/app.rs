@@ -9,6 +9,20 @@
 //! std::process::exit(app.run());
 //! ```
 //!
+//! AWS Proton templates are added with [`App::add_environment`] and [`App::add_service`]; for each one
+//! `synth` writes (under `proton/`):
+//!
+//! ```text
+//! proton/bundles/<name>/…                 the bundle folder (schema/, infrastructure/ or
+//!                                         instance_infrastructure/ + pipeline_infrastructure/)
+//! proton/bundles/<name>.tar.gz            deterministic archive, one wrapping folder <name>/
+//! proton/template-sync/<name>/v<major>/…  template-sync layout (+ .template-registration.yaml for services)
+//! proton/specs/<name>.env-spec.yaml       sample EnvironmentSpec (environments)
+//! proton/specs/<name>.svc-spec-<n>.yaml   sample ServiceSpec with n = 1 and 20 instances (services)
+//! proton/cloudformation/<name>.template.json           plain CloudFormation (environments)
+//! proton/cloudformation/<name>.instance.template.json  plain CloudFormation (service instances)
+//! ```
+//!
 //! `synth` builds everything in memory, validates every template, and only then writes the output folder
 //! atomically (see [`crate::assembly`]). Exit codes: 0 success, 1 validation errors (all printed), 2 usage.
 
@@ -20,6 +34,7 @@ use proton_synth_constructs::synth::{to_json_string, Mode};
 use proton_synth_constructs::{Diagnostic, Diagnostics, Stack, TemplateStats};
 
 use crate::assembly::Assembly;
+use crate::proton::{EnvironmentInterface, EnvironmentTemplate, ServiceTemplate, SpecSettings, TemplateOutput};
 use crate::yaml;
 
 /// Output format of plain CloudFormation templates.
@@ -60,6 +75,16 @@ pub struct Synthesis {
     pub assembly: Assembly,
     pub warnings: Vec<Diagnostic>,
     pub summaries: Vec<TemplateSummary>,
+    /// AWS Proton templates, with the files written for each.
+    pub proton: Vec<ProtonSummary>,
+}
+
+/// What `list` prints and `manifest.json` records for an AWS Proton template.
+#[derive(Clone, Debug)]
+pub struct ProtonSummary {
+    pub output: TemplateOutput,
+    /// Paths written, relative to the output folder.
+    pub files: Vec<String>,
 }
 
 /// A program's templates.
@@ -67,10 +92,17 @@ pub struct Synthesis {
 pub struct App {
     name: String,
     stacks: Vec<Stack>,
+    environments: Vec<EnvironmentTemplate>,
+    services: Vec<ServiceTemplate>,
+    spec_settings: SpecSettings,
 }
 
 #[derive(Parser, Debug)]
-#[command(name = "proton-synth", version, about = "Synthesize typed CloudFormation / AWS Proton templates")]
+#[command(
+    name = "proton-synth",
+    version,
+    about = "Synthesize typed CloudFormation / AWS Proton templates"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -87,8 +119,12 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Json)]
         format: Format,
     },
-    /// List the templates of this program with their resource counts.
+    /// List the templates of this program with their resource counts (Proton templates: inputs, outputs).
     List,
+    /// Render an AWS Proton template bundle with a spec (as Proton did).
+    Render(Box<crate::local::RenderArgs>),
+    /// Check an AWS Proton template bundle statically.
+    Check(crate::local::CheckArgs),
 }
 
 impl App {
@@ -96,6 +132,9 @@ impl App {
         App {
             name: name.to_owned(),
             stacks: Vec::new(),
+            environments: Vec::new(),
+            services: Vec::new(),
+            spec_settings: SpecSettings::default(),
         }
     }
 
@@ -109,6 +148,123 @@ impl App {
         self
     }
 
+    /// Add an AWS Proton environment template.
+    pub fn add_environment(&mut self, env: EnvironmentTemplate) -> &mut Self {
+        self.environments.push(env);
+        self
+    }
+
+    /// Add an AWS Proton service template. Its environment contract is checked against the environment
+    /// templates of this app with the same name and major version (or against the declared
+    /// [`EnvironmentInterface`] for environment templates defined elsewhere).
+    pub fn add_service(&mut self, svc: ServiceTemplate) -> &mut Self {
+        self.services.push(svc);
+        self
+    }
+
+    /// Environment name and instance counts of the generated sample service specs.
+    pub fn set_spec_settings(&mut self, settings: SpecSettings) -> &mut Self {
+        self.spec_settings = settings;
+        self
+    }
+
+    /// Synthesize the AWS Proton templates into `out`.
+    fn synth_proton(&self, out: &mut Synthesis, errors: &mut Vec<Diagnostic>) {
+        let mut names = std::collections::BTreeSet::new();
+        let mut results: Vec<TemplateOutput> = Vec::new();
+        for env in &self.environments {
+            if !names.insert(env.name().to_owned()) {
+                errors.push(Diagnostic::error(
+                    env.name(),
+                    "two Proton templates have this name; names must be unique",
+                ));
+                continue;
+            }
+            match env.synth(&self.spec_settings) {
+                Ok(o) => results.push(o),
+                Err(Diagnostics(d)) => errors.extend(d),
+            }
+        }
+        for svc in &self.services {
+            if !names.insert(svc.name().to_owned()) {
+                errors.push(Diagnostic::error(
+                    svc.name(),
+                    "two Proton templates have this name; names must be unique",
+                ));
+                continue;
+            }
+            let compatible: Vec<EnvironmentInterface> = svc
+                .compatible_environments()
+                .iter()
+                .map(|c| {
+                    self.environments
+                        .iter()
+                        .find(|e| e.name() == c.name && e.major() == c.major)
+                        .map(EnvironmentTemplate::interface)
+                        .unwrap_or_else(|| c.clone())
+                })
+                .collect();
+            match svc.synth(&self.spec_settings, Some(&compatible)) {
+                Ok(o) => results.push(o),
+                Err(Diagnostics(d)) => errors.extend(d),
+            }
+        }
+        for o in results {
+            // The local checker reads the bundle exactly as Proton would; its errors fail synthesis.
+            let bundle = crate::local::Bundle::from_files(
+                &o.name,
+                o.bundle.iter().map(|(p, c)| (format!("{}/{p}", o.name), c.clone())),
+            );
+            let findings: Vec<_> = crate::local::check_bundle(&bundle)
+                .into_iter()
+                .filter(crate::local::Finding::is_error)
+                .collect();
+            if !findings.is_empty() {
+                errors.extend(
+                    findings
+                        .into_iter()
+                        .map(|f| Diagnostic::error(&o.name, format!("bundle check: {f}"))),
+                );
+                continue;
+            }
+            let mut files = Vec::new();
+            let mut add = |path: String, body: Vec<u8>, errors: &mut Vec<Diagnostic>| {
+                if let Err(e) = out.assembly.add(path.clone(), body) {
+                    errors.push(Diagnostic::error(&o.name, e));
+                }
+                files.push(path);
+            };
+            for (rel, body) in &o.bundle {
+                add(format!("proton/bundles/{}/{rel}", o.name), body.clone(), errors);
+                add(
+                    format!("proton/template-sync/{}/v{}/{rel}", o.name, o.major),
+                    body.clone(),
+                    errors,
+                );
+            }
+            if let Some(reg) = &o.registration {
+                let path = format!(
+                    "proton/template-sync/{}/v{}/.template-registration.yaml",
+                    o.name, o.major
+                );
+                add(path, reg.clone().into_bytes(), errors);
+            }
+            add(format!("proton/bundles/{}.tar.gz", o.name), o.tar_gz.clone(), errors);
+            for (file, body) in &o.specs {
+                add(format!("proton/specs/{file}"), body.clone().into_bytes(), errors);
+            }
+            for (file, template) in &o.plain {
+                add(
+                    format!("proton/cloudformation/{file}"),
+                    to_json_string(template).into_bytes(),
+                    errors,
+                );
+            }
+            out.warnings.extend(o.warnings.iter().cloned());
+            out.proton.push(ProtonSummary { output: o, files });
+        }
+    }
+
     /// Synthesize every template in memory. All errors of all templates are returned together.
     pub fn synth(&self, opts: &SynthOptions) -> Result<Synthesis, Diagnostics> {
         let mut errors = Vec::new();
@@ -116,11 +272,15 @@ impl App {
             assembly: Assembly::new(),
             warnings: Vec::new(),
             summaries: Vec::new(),
+            proton: Vec::new(),
         };
         let mut seen = std::collections::BTreeSet::new();
         for stack in &self.stacks {
             if !seen.insert(stack.name().to_owned()) {
-                errors.push(Diagnostic::error(stack.name(), "two templates have this name; names must be unique"));
+                errors.push(Diagnostic::error(
+                    stack.name(),
+                    "two templates have this name; names must be unique",
+                ));
                 continue;
             }
             match stack.synth(Mode::Plain) {
@@ -144,6 +304,7 @@ impl App {
                 Err(Diagnostics(d)) => errors.extend(d),
             }
         }
+        self.synth_proton(&mut out, &mut errors);
         if errors.iter().any(Diagnostic::is_error) {
             return Err(Diagnostics(errors));
         }
@@ -171,6 +332,8 @@ impl App {
         match cli.command {
             Command::Synth { out, format } => self.cmd_synth(&out, format),
             Command::List => self.cmd_list(),
+            Command::Render(args) => crate::local::run_render(&args),
+            Command::Check(args) => crate::local::run_check(&args),
         }
     }
 
@@ -195,6 +358,15 @@ impl App {
                 for t in &s.summaries {
                     eprintln!("{}: {}", t.name, stats_line(&t.stats));
                 }
+                for p in &s.proton {
+                    eprintln!(
+                        "{}: AWS Proton {} template v{}, {} file(s)",
+                        p.output.name,
+                        p.output.kind.as_str(),
+                        p.output.major,
+                        p.files.len()
+                    );
+                }
                 eprintln!("wrote {} file(s) to {}", s.assembly.files().len(), out.display());
                 0
             }
@@ -213,6 +385,9 @@ impl App {
                 for t in &s.summaries {
                     println!("{}\t{}\t{}", t.name, t.kind, stats_line(&t.stats));
                 }
+                for p in &s.proton {
+                    print!("{}", proton_listing(&p.output));
+                }
                 0
             }
         }
@@ -224,6 +399,30 @@ fn stats_line(s: &TemplateStats) -> String {
         "{} resources, {} parameters, {} outputs, {} mappings, {} bytes",
         s.resources, s.parameters, s.outputs, s.mappings, s.bytes
     )
+}
+
+/// The `list` lines of a Proton template: header, inputs, outputs.
+pub fn proton_listing(o: &TemplateOutput) -> String {
+    let mut s = format!("{}\tproton-{}\tv{}", o.name, o.kind.as_str(), o.major);
+    if !o.compatible.is_empty() {
+        s.push_str(&format!("\tcompatible: {}", o.compatible.join(", ")));
+    }
+    s.push('\n');
+    for (kind, name, ty) in &o.inputs {
+        s.push_str(&format!("  input  {}.inputs.{name}: {ty:?}\n", kind_ns(*kind)));
+    }
+    for out in &o.outputs {
+        s.push_str(&format!("  output {out}\n"));
+    }
+    s
+}
+
+fn kind_ns(k: crate::proton::Kind) -> &'static str {
+    match k {
+        crate::proton::Kind::Environment => "environment",
+        crate::proton::Kind::ServiceInstance => "service_instance",
+        crate::proton::Kind::Pipeline => "pipeline",
+    }
 }
 
 fn manifest_json(app: &str, s: &Synthesis) -> String {
@@ -248,5 +447,23 @@ fn manifest_json(app: &str, s: &Synthesis) -> String {
         .iter()
         .map(|(p, c)| serde_json::json!({ "path": p, "bytes": c.len() }))
         .collect();
-    to_json_string(&serde_json::json!({ "app": app, "templates": templates, "files": files }))
+    let proton: Vec<serde_json::Value> = s
+        .proton
+        .iter()
+        .map(|p| {
+            let o = &p.output;
+            serde_json::json!({
+                "name": o.name,
+                "kind": o.kind.as_str(),
+                "major": o.major,
+                "inputs": o.inputs.iter().map(|(k, n, t)| serde_json::json!({
+                    "namespace": kind_ns(*k), "name": n, "type": format!("{t:?}")
+                })).collect::<Vec<_>>(),
+                "outputs": o.outputs,
+                "compatible_environments": o.compatible,
+                "files": p.files,
+            })
+        })
+        .collect();
+    to_json_string(&serde_json::json!({ "app": app, "templates": templates, "proton": proton, "files": files }))
 }

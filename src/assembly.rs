@@ -107,7 +107,10 @@ mod tests {
     fn rejects_duplicates_and_escaping_paths() {
         let mut a = Assembly::new();
         a.add("x/y.json", "1").unwrap();
-        assert_eq!(a.add("x/y.json", "2").unwrap_err(), "two outputs are written to \"x/y.json\"");
+        assert_eq!(
+            a.add("x/y.json", "2").unwrap_err(),
+            "two outputs are written to \"x/y.json\""
+        );
         assert!(a.add("../evil", "").is_err());
         assert!(a.add("/abs", "").is_err());
         assert!(a.add("a//b", "").is_err());

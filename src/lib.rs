@@ -5,6 +5,7 @@
 pub mod app;
 pub mod assembly;
 pub mod local;
+pub mod proton;
 pub mod yaml;
 
 pub use proton_synth_constructs as constructs;

@@ -12,6 +12,9 @@ mod tests {
     fn yaml_quotes_yaml11_booleans() {
         let v = serde_json::json!({"A": ["on", "yes", "off", "y", "N"], "B": true});
         let y = super::to_yaml(&v);
-        assert!(y.contains("- \"on\"") && y.contains("- \"y\"") && y.contains("B: true"), "{y}");
+        assert!(
+            y.contains("- \"on\"") && y.contains("- \"y\"") && y.contains("B: true"),
+            "{y}"
+        );
     }
 }

@@ -369,17 +369,36 @@ impl Stack {
         LoopHandle { stack: self.id, index }
     }
 
+    /// Pin the logical ID of a parameter (instead of deriving it from its construct path), e.g. to keep a
+    /// deployment-facing parameter name stable while its construct path stays out of the way of resources.
+    pub fn set_parameter_logical_id<T>(&mut self, h: &ParamHandle<T>, id: &str) {
+        let index = h.element.index as usize;
+        if h.element.stack != self.id || index >= self.parameters.len() {
+            let name = self.name.clone();
+            self.diagnostics.push(Diagnostic::error(
+                name,
+                "set_parameter_logical_id: the parameter belongs to another template",
+            ));
+            return;
+        }
+        self.parameters[index].logical_id = Some(id.to_owned());
+    }
+
     /// The declaration of a loop of this stack.
     pub fn loop_spec(&self, lp: &LoopHandle) -> Option<&LoopSpec> {
-        (lp.stack == self.id).then(|| self.loops.get(lp.index as usize)).flatten()
+        (lp.stack == self.id)
+            .then(|| self.loops.get(lp.index as usize))
+            .flatten()
     }
 
     /// A root-level scope whose resources are repeated once per item of `lp` (see [`Scope::in_loop`]).
     pub fn root_in_loop(&mut self, lp: &LoopHandle) -> Scope<'_> {
         if lp.stack != self.id || lp.index as usize >= self.loops.len() {
             let name = self.name.clone();
-            self.diagnostics
-                .push(Diagnostic::error(name, "root_in_loop: the loop belongs to another template"));
+            self.diagnostics.push(Diagnostic::error(
+                name,
+                "root_in_loop: the loop belongs to another template",
+            ));
         }
         Scope {
             stack: self,
@@ -403,6 +422,7 @@ impl Stack {
         Scope {
             stack: self,
             path: path.split('/').filter(|c| !c.is_empty()).map(str::to_owned).collect(),
+            in_loop: None,
         }
     }
 
@@ -579,7 +599,10 @@ impl Scope<'_> {
             self.stack.error(&p, "in_loop: the loop belongs to another template");
         } else if self.in_loop.is_some_and(|l| l != lp.index) {
             let p = self.path();
-            self.stack.error(&p, "in_loop: loops do not nest; this scope is already inside another loop");
+            self.stack.error(
+                &p,
+                "in_loop: loops do not nest; this scope is already inside another loop",
+            );
         }
         Scope {
             stack: &mut *self.stack,
@@ -733,8 +756,14 @@ impl LoopHandle {
     pub fn items(&self, items: impl IntoIterator<Item = Expr>) -> Expr {
         let mut m = indexmap::IndexMap::new();
         m.insert(crate::synth::LOOP_KEY.to_owned(), Expr::Int(i64::from(self.index)));
-        m.insert(crate::synth::LOOP_STACK_KEY.to_owned(), Expr::Int(i64::from(self.stack.0)));
-        m.insert(crate::synth::LOOP_ITEMS_KEY.to_owned(), Expr::List(items.into_iter().collect()));
+        m.insert(
+            crate::synth::LOOP_STACK_KEY.to_owned(),
+            Expr::Int(i64::from(self.stack.0)),
+        );
+        m.insert(
+            crate::synth::LOOP_ITEMS_KEY.to_owned(),
+            Expr::List(items.into_iter().collect()),
+        );
         Expr::Map(m)
     }
 

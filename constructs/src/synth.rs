@@ -17,6 +17,21 @@ use crate::value::{ElementKind, ElementRef, Expr, PlaceholderKind, Pseudo};
 /// Bundle writers print its value verbatim instead of the object.
 pub const JINJA_KEY: &str = "::jinja";
 
+/// Loops ([`crate::Stack::add_loop`]) in [`Mode::Bundle`] output. A list item
+/// `{"::for": "<var> in <iterable>", "::items": [...]}` stands for its items repeated once per loop item;
+/// a member of the `Resources` object whose key starts with `::for` has the value
+/// `{"::for": "<var> in <iterable>", "::body": {<raw key>: resource, ...}}`, whose keys are printed raw
+/// (they carry the [`LOOP_INDEX_SUFFIX`]). Bundle writers wrap both in `{% for %}` … `{% endfor %}`.
+pub const LOOP_KEY: &str = "::for";
+/// Key of the repeated list items of a loop (see [`LOOP_KEY`]).
+pub const LOOP_ITEMS_KEY: &str = "::items";
+/// Key of the repeated `Resources` members of a loop (see [`LOOP_KEY`]).
+pub const LOOP_BODY_KEY: &str = "::body";
+/// Identifies the stack of a loop in the build-phase [`Expr`] form of loop items.
+pub const LOOP_STACK_KEY: &str = "::stack";
+/// Appended to the logical ID of a looped resource in [`Mode::Bundle`] output.
+pub const LOOP_INDEX_SUFFIX: &str = "{{ loop.index }}";
+
 /// Which spelling late-bound placeholders take.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Mode {
@@ -88,6 +103,7 @@ impl Stack {
             path: String::new(),
             edges: vec![BTreeSet::new(); self.resources.len()],
             current: None,
+            cur_loop: None,
         };
         let template = r.emit_template();
         let edges = std::mem::take(&mut r.edges);
@@ -151,6 +167,7 @@ impl Stack {
                 None => computed,
             }
         };
+        #[allow(clippy::type_complexity)]
         fn all<T>(
             entries: &[NamedEntry<T>],
             diags: &mut Vec<Diagnostic>,
@@ -187,7 +204,9 @@ impl Stack {
         let param_paths = self.parameters.iter().map(|e| e.path.as_str());
         self.check_id_section(
             "Resources/Parameters",
-            resource_paths.chain(param_paths).zip(ids.resources.iter().chain(&ids.parameters)),
+            resource_paths
+                .chain(param_paths)
+                .zip(ids.resources.iter().chain(&ids.parameters)),
             diags,
         );
         self.check_id_section(
@@ -262,7 +281,9 @@ impl Stack {
                         let start = stack.iter().position(|(n, _)| *n == next).unwrap_or(0);
                         let mut names: Vec<String> = stack[start..]
                             .iter()
-                            .map(|(n, _)| format!("{} ({})", ids.resources[*n], self.full_path(&self.resources[*n].path)))
+                            .map(|(n, _)| {
+                                format!("{} ({})", ids.resources[*n], self.full_path(&self.resources[*n].path))
+                            })
                             .collect();
                         names.push(ids.resources[next].clone());
                         diags.push(Diagnostic::error(
@@ -314,7 +335,10 @@ impl Stack {
         if stats.bytes > MAX_BODY_BYTES {
             diags.push(Diagnostic::error(
                 name.clone(),
-                format!("the template body is {} bytes; CloudFormation accepts at most {MAX_BODY_BYTES}", stats.bytes),
+                format!(
+                    "the template body is {} bytes; CloudFormation accepts at most {MAX_BODY_BYTES}",
+                    stats.bytes
+                ),
             ));
         } else if stats.bytes > MAX_INLINE_BODY_BYTES {
             diags.push(Diagnostic::warning(
@@ -338,6 +362,8 @@ struct Resolver<'a> {
     /// Resource → resources it references or depends on.
     edges: Vec<BTreeSet<usize>>,
     current: Option<usize>,
+    /// The loop whose body is being resolved.
+    cur_loop: Option<u32>,
 }
 
 impl Resolver<'_> {
@@ -387,6 +413,7 @@ impl Resolver<'_> {
         for (i, (r, id)) in s.resources.iter().zip(&self.ids.resources).enumerate() {
             self.path = r.path.clone();
             self.current = Some(i);
+            self.cur_loop = r.in_loop;
             let mut o = Map::new();
             o.insert("Type".into(), json!(r.type_name));
             let props = self.resolve(&r.properties);
@@ -395,9 +422,9 @@ impl Resolver<'_> {
             }
             let mut deps: Vec<J> = Vec::new();
             for d in &r.depends_on {
-                if let Some(dep) = self.resource_id(*d, "DependsOn") {
-                    if !deps.contains(&json!(dep)) {
-                        deps.push(json!(dep));
+                if let Some(dep) = self.resource_ref(*d, "DependsOn") {
+                    if !deps.contains(&dep) {
+                        deps.push(dep);
                     }
                 }
             }
@@ -422,9 +449,23 @@ impl Resolver<'_> {
             for (path, value) in &r.overrides {
                 apply_override(&mut resource, path, value.clone());
             }
-            resources.insert(id.clone(), resource);
+            match (r.in_loop, self.mode) {
+                (Some(l), Mode::Bundle) => {
+                    let spec = &s.loops[l as usize];
+                    let group = resources.entry(format!("{LOOP_KEY}:{l}")).or_insert_with(
+                        || json!({ LOOP_KEY: format!("{} in {}", spec.var, spec.iterable), LOOP_BODY_KEY: {} }),
+                    );
+                    if let Some(body) = group.get_mut(LOOP_BODY_KEY).and_then(J::as_object_mut) {
+                        body.insert(format!("{id}{LOOP_INDEX_SUFFIX}"), resource);
+                    }
+                }
+                _ => {
+                    resources.insert(id.clone(), resource);
+                }
+            }
         }
         self.current = None;
+        self.cur_loop = None;
         t.insert("Resources".into(), J::Object(resources));
         if !s.outputs.is_empty() {
             let mut outs = Map::new();
@@ -479,11 +520,89 @@ impl Resolver<'_> {
         Some(id)
     }
 
+    /// A reference to a resource as emitted (`Ref`, `Fn::GetAtt`, `DependsOn`): its logical ID, or for a
+    /// looped resource in bundle output the raw Jinja ID with the loop index. A looped resource can only be
+    /// referenced from inside the same loop.
+    fn resource_ref(&mut self, e: ElementRef, what: &str) -> Option<J> {
+        let id = self.resource_id(e, what)?;
+        let target_loop = self.stack.resources.get(e.index as usize).and_then(|r| r.in_loop);
+        match target_loop {
+            None => Some(json!(id)),
+            Some(l) => {
+                if self.cur_loop != Some(l) {
+                    let spec = &self.stack.loops[l as usize];
+                    self.error(format!(
+                        "{what} to {id:?}, which is repeated once per {} (loop over {}); it can only be referenced from inside the same loop",
+                        spec.var, spec.iterable
+                    ));
+                }
+                match self.mode {
+                    Mode::Plain => Some(json!(id)),
+                    Mode::Bundle => Some(json!({ JINJA_KEY: format!("{id}{LOOP_INDEX_SUFFIX}") })),
+                }
+            }
+        }
+    }
+
+    /// The loop of a build-phase loop-items map ([`crate::LoopHandle::items`]), if `m` is one.
+    fn loop_items_of<'e>(&mut self, m: &'e IndexMap<String, Expr>) -> Option<(u32, &'e [Expr])> {
+        let Expr::Int(l) = m.get(LOOP_KEY)? else { return None };
+        let stack = match m.get(LOOP_STACK_KEY) {
+            Some(Expr::Int(s)) => *s,
+            _ => -1,
+        };
+        let items = match m.get(LOOP_ITEMS_KEY) {
+            Some(Expr::List(items)) => items.as_slice(),
+            _ => &[],
+        };
+        if stack != i64::from(self.stack.id.0) || *l < 0 || *l as usize >= self.stack.loops.len() {
+            self.error("loop items of another template's loop".to_owned());
+            return None;
+        }
+        Some((*l as u32, items))
+    }
+
+    fn resolve_list(&mut self, items: &[Expr]) -> J {
+        let mut out = Vec::new();
+        for item in items {
+            if let Expr::Map(m) = item {
+                if m.contains_key(LOOP_KEY) {
+                    let Some((l, body)) = self.loop_items_of(m) else {
+                        continue;
+                    };
+                    if self.cur_loop.is_some() {
+                        self.error("loop items inside a loop: loops do not nest".to_owned());
+                    }
+                    let saved = self.cur_loop.replace(l);
+                    let resolved: Vec<J> = body.iter().map(|i| self.resolve(i)).collect();
+                    self.cur_loop = saved;
+                    match self.mode {
+                        Mode::Plain => out.extend(resolved),
+                        Mode::Bundle => {
+                            let spec = &self.stack.loops[l as usize];
+                            out.push(json!({
+                                LOOP_KEY: format!("{} in {}", spec.var, spec.iterable),
+                                LOOP_ITEMS_KEY: resolved,
+                            }));
+                        }
+                    }
+                    continue;
+                }
+            }
+            out.push(self.resolve(item));
+        }
+        J::Array(out)
+    }
+
     fn condition(&mut self, c: &CondExpr) -> J {
         match c {
             CondExpr::Equals(a, b) => json!({ "Fn::Equals": [self.resolve(a), self.resolve(b)] }),
             CondExpr::And(items) | CondExpr::Or(items) => {
-                let name = if matches!(c, CondExpr::And(_)) { "Fn::And" } else { "Fn::Or" };
+                let name = if matches!(c, CondExpr::And(_)) {
+                    "Fn::And"
+                } else {
+                    "Fn::Or"
+                };
                 if !(2..=10).contains(&items.len()) {
                     self.error(format!("{name} takes 2 to 10 conditions, got {}", items.len()));
                 }
@@ -511,18 +630,22 @@ impl Resolver<'_> {
                 }
             },
             Expr::Str(s) => json!(s),
-            Expr::List(items) => J::Array(items.iter().map(|i| self.resolve(i)).collect()),
+            Expr::List(items) => self.resolve_list(items),
+            Expr::Map(m) if m.contains_key(LOOP_KEY) => {
+                self.error("loop items (LoopHandle::items) can only be placed as an item of a list".to_owned());
+                J::Null
+            }
             Expr::Map(m) => J::Object(m.iter().map(|(k, v)| (k.clone(), self.resolve(v))).collect()),
             Expr::Ref(el) => {
                 let id = match el.kind {
-                    ElementKind::Resource => self.resource_id(*el, "Ref"),
-                    ElementKind::Parameter => self.element_id(*el, ElementKind::Parameter, "Ref"),
+                    ElementKind::Resource => self.resource_ref(*el, "Ref"),
+                    ElementKind::Parameter => self.element_id(*el, ElementKind::Parameter, "Ref").map(J::String),
                     kind => {
                         self.error(format!("Ref cannot point to a {kind:?}"));
                         None
                     }
                 };
-                json!({ "Ref": id.unwrap_or_default() })
+                json!({ "Ref": id.unwrap_or_else(|| json!("")) })
             }
             Expr::RefName(name) => {
                 let known = self.ids.parameters.contains(name) || self.ids.resources.contains(name);
@@ -535,7 +658,7 @@ impl Resolver<'_> {
             }
             Expr::Pseudo(p) => json!({ "Ref": p.name() }),
             Expr::GetAtt(el, attr) => {
-                let id = self.resource_id(*el, "Fn::GetAtt").unwrap_or_default();
+                let id = self.resource_ref(*el, "Fn::GetAtt").unwrap_or_else(|| json!(""));
                 json!({ "Fn::GetAtt": [id, attr] })
             }
             Expr::Sub(template, vars) => {
@@ -555,12 +678,16 @@ impl Resolver<'_> {
                 other => json!({ "Fn::GetAZs": self.resolve(other) }),
             },
             Expr::If(c, a, b) => {
-                let cid = self.element_id(*c, ElementKind::Condition, "Fn::If").unwrap_or_default();
+                let cid = self
+                    .element_id(*c, ElementKind::Condition, "Fn::If")
+                    .unwrap_or_default();
                 json!({ "Fn::If": [cid, self.resolve(a), self.resolve(b)] })
             }
             Expr::ImportValue(name) => json!({ "Fn::ImportValue": self.resolve(name) }),
             Expr::FindInMap(m, a, b) => {
-                let mid = self.element_id(*m, ElementKind::Mapping, "Fn::FindInMap").unwrap_or_default();
+                let mid = self
+                    .element_id(*m, ElementKind::Mapping, "Fn::FindInMap")
+                    .unwrap_or_default();
                 json!({ "Fn::FindInMap": [mid, self.resolve(a), self.resolve(b)] })
             }
             Expr::Base64(v) => json!({ "Fn::Base64": self.resolve(v) }),
