@@ -1,0 +1,268 @@
+//! Local Proton: render and check template bundles without the AWS Proton service.
+//!
+//! AWS Proton reached end of support, so nothing at AWS renders bundles any more. This module does its
+//! job locally, with Proton's semantics (see `proton-bundle-format.md`):
+//!
+//! - [`check_bundle`] validates a bundle statically: layout for its kind, manifests, the schema and its
+//!   keyword subset, Proton's limits, Jinja syntax, and every variable each template references against
+//!   the namespaces its kind may use and the inputs its schema declares.
+//! - [`render_bundle`] validates a spec against the schema (all problems at once, with their path in the
+//!   spec), merges schema defaults, renders each template with exactly its kind's context, and parses the
+//!   result (YAML with CloudFormation short-form tags, or JSON) before returning it.
+//!
+//! On the command line (`proton-synth check BUNDLE`, `proton-synth render BUNDLE --spec SPEC --out DIR`),
+//! findings print as `error: FILE:LINE: message`, the exit code is 1 when any finding is an error, and
+//! `render` writes nothing unless everything rendered: it writes into a temporary folder next to DIR and
+//! renames it into place.
+//!
+//! What Proton knew from its own state comes from flags or a context file ([`context`] documents the
+//! format):
+//!
+//! | Flag | Context file key | Template variable |
+//! |---|---|---|
+//! | `--environment-name` | `environment.name` | `environment.name` (environment templates) |
+//! | `--service-name` | `service.name` | `service.name` |
+//! | `--repository-connection-arn`, `--repository-id`, `--branch-name` | `service.*` | `service.*` (pipelines) |
+//! | `--account-id` | `account_id` | default `environment.account_id` |
+//! | `--env-account-id NAME=ID` | `environments.NAME.account_id` | `environment.account_id` |
+//! | `--env-outputs NAME=FILE` | `environments.NAME.outputs[_file]` | `environment.outputs.*` |
+//! | `--instance-outputs NAME=FILE` | `instances.NAME.outputs[_file]` | `service_instances[*].outputs.*` |
+//! | `--component-outputs NAME=FILE` | `instances.NAME.component` | `service_instance.components.default.outputs.*` |
+
+mod bundle;
+mod cfn;
+mod check;
+pub mod context;
+mod engine;
+mod filters;
+mod finding;
+mod manifest;
+mod namespace;
+mod node;
+mod pycompat;
+mod pyfmt;
+mod render;
+mod scan;
+mod schema;
+mod spec;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+pub use bundle::{analyze, load_bundle, Analysis, Bundle, BundleKind, IacTemplate, TemplateKind};
+pub use check::check_bundle;
+pub use context::{
+    load_context_file, parse_outputs, ComponentInfo, EnvironmentInfo, InstanceInfo, Outputs, RenderContext, ServiceInfo,
+};
+pub use finding::{has_errors, Finding, Severity};
+pub use render::{render_bundle, render_with_report, RenderReport, RenderedFile};
+pub use schema::{parse_schema, InputType, Property, Schema};
+pub use spec::{is_valid_name, parse_spec, InstanceSpec, Spec};
+
+use crate::assembly::Assembly;
+
+/// `proton-synth render`: render a bundle with a spec into CloudFormation templates.
+#[derive(clap::Args, Debug, Clone, Default)]
+#[command(after_long_help = CONTEXT_HELP)]
+pub struct RenderArgs {
+    /// Template bundle: a folder or a .tar.gz, with or without one wrapping folder.
+    #[arg(value_name = "BUNDLE")]
+    pub bundle: PathBuf,
+    /// Spec file (`proton: EnvironmentSpec` or `proton: ServiceSpec`).
+    #[arg(long, value_name = "FILE")]
+    pub spec: PathBuf,
+    /// Output folder; replaced as a whole, and only when everything rendered.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Context file (YAML or JSON) with what Proton knew from its own state; flags override it.
+    #[arg(long, value_name = "FILE")]
+    pub context: Option<PathBuf>,
+    /// Name of the environment being rendered (`environment.name` in environment templates).
+    #[arg(long, value_name = "NAME")]
+    pub environment_name: Option<String>,
+    /// Account id of every environment that has none of its own.
+    #[arg(long, value_name = "ID")]
+    pub account_id: Option<String>,
+    /// Account id of one environment.
+    #[arg(long, value_name = "NAME=ID")]
+    pub env_account_id: Vec<String>,
+    /// Service name (`service.name`).
+    #[arg(long, value_name = "NAME")]
+    pub service_name: Option<String>,
+    /// Source connection ARN (`service.repository_connection_arn`, pipelines).
+    #[arg(long, value_name = "ARN")]
+    pub repository_connection_arn: Option<String>,
+    /// Source repository `owner/repo` (`service.repository_id`, pipelines).
+    #[arg(long, value_name = "OWNER/REPO")]
+    pub repository_id: Option<String>,
+    /// Source branch (`service.branch_name`, pipelines).
+    #[arg(long, value_name = "BRANCH")]
+    pub branch_name: Option<String>,
+    /// Outputs of an environment: describe-stacks JSON, an Outputs list or a key/value map. Repeatable.
+    #[arg(long, value_name = "NAME=FILE")]
+    pub env_outputs: Vec<String>,
+    /// Outputs of a service instance's stack, for the pipeline's `service_instances`. Repeatable.
+    #[arg(long, value_name = "NAME=FILE")]
+    pub instance_outputs: Vec<String>,
+    /// Outputs of the component attached to a service instance. Repeatable.
+    #[arg(long, value_name = "NAME=FILE")]
+    pub component_outputs: Vec<String>,
+}
+
+/// `proton-synth check`: validate a bundle without a spec.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct CheckArgs {
+    /// Template bundle: a folder or a .tar.gz, with or without one wrapping folder.
+    #[arg(value_name = "BUNDLE")]
+    pub bundle: PathBuf,
+}
+
+const CONTEXT_HELP: &str = "\
+Context file (YAML or JSON; every key optional; flags override it):
+  environment: {name: Beta}
+  service: {name: front-end, repository_connection_arn: arn:..., repository_id: owner/repo, branch_name: main}
+  account_id: \"111122223333\"            # default for every environment
+  environments:
+    Beta: {account_id: \"111122223333\", outputs_file: beta.json}   # or outputs: {Key: value}
+  instances:
+    frontend-dev:
+      outputs_file: frontend-dev.json   # or outputs: {...}; for the pipeline
+      component: {name: c, outputs: {Key: value}}
+Outputs files: `aws cloudformation describe-stacks` JSON (one stack), a bare Outputs list, or a key/value
+map. Relative outputs_file paths are relative to the context file.";
+
+/// Run `check`; prints every finding and returns the exit code (1 when any is an error).
+pub fn run_check(args: &CheckArgs) -> i32 {
+    let findings = match load_bundle(&args.bundle) {
+        Ok(bundle) => check_bundle(&bundle),
+        Err(f) => f,
+    };
+    for f in &findings {
+        println!("{f}");
+    }
+    let errors = findings.iter().filter(|f| f.is_error()).count();
+    let warnings = findings.len() - errors;
+    if errors > 0 {
+        println!("{}: {errors} error(s), {warnings} warning(s)", args.bundle.display());
+        1
+    } else {
+        println!("{}: ok, {warnings} warning(s)", args.bundle.display());
+        0
+    }
+}
+
+/// Run `render`; prints findings and the files written, returns the exit code.
+pub fn run_render(args: &RenderArgs) -> i32 {
+    match render_to_dir(args) {
+        Ok((written, warnings)) => {
+            for w in &warnings {
+                eprintln!("{w}");
+            }
+            for name in &written {
+                println!("{}", args.out.join(name).display());
+            }
+            0
+        }
+        Err(findings) => {
+            for f in &findings {
+                eprintln!("{f}");
+            }
+            let n = findings.iter().filter(|f| f.is_error()).count();
+            eprintln!(
+                "render failed with {n} error(s); {} was not changed",
+                args.out.display()
+            );
+            1
+        }
+    }
+}
+
+fn render_to_dir(args: &RenderArgs) -> Result<(Vec<String>, Vec<Finding>), Vec<Finding>> {
+    let mut errors = Vec::new();
+    let bundle = load_bundle(&args.bundle).map_err(|f| errors.extend(f)).ok();
+    let spec_shown = args.spec.display().to_string();
+    let spec = fs::read_to_string(&args.spec)
+        .map_err(|e| errors.push(Finding::error(format!("cannot read the spec: {e}")).in_file(&spec_shown)))
+        .ok();
+    let ctx = context_from_args(args).map_err(|f| errors.extend(f)).ok();
+    let (Some(bundle), Some(spec), Some(ctx)) = (bundle, spec, ctx) else {
+        return Err(errors);
+    };
+    let report = render_with_report(&bundle, &spec_shown, &spec, &ctx)?;
+    let mut assembly = Assembly::new();
+    for f in &report.files {
+        assembly
+            .add(f.name.clone(), f.text.clone())
+            .map_err(|e| vec![Finding::error(e).in_file(&f.name)])?;
+    }
+    assembly.write_atomic(&args.out).map_err(|e| {
+        vec![Finding::error(format!("cannot write the output: {e}")).in_file(args.out.display().to_string())]
+    })?;
+    Ok((report.files.into_iter().map(|f| f.name).collect(), report.warnings))
+}
+
+/// The render context: the context file, then the flags on top.
+pub fn context_from_args(args: &RenderArgs) -> Result<RenderContext, Vec<Finding>> {
+    let mut ctx = match &args.context {
+        Some(path) => load_context_file(path)?,
+        None => RenderContext::default(),
+    };
+    let mut errors = Vec::new();
+    let set = |slot: &mut Option<String>, v: &Option<String>| {
+        if v.is_some() {
+            slot.clone_from(v);
+        }
+    };
+    set(&mut ctx.environment_name, &args.environment_name);
+    set(&mut ctx.default_account_id, &args.account_id);
+    set(&mut ctx.service.name, &args.service_name);
+    set(
+        &mut ctx.service.repository_connection_arn,
+        &args.repository_connection_arn,
+    );
+    set(&mut ctx.service.repository_id, &args.repository_id);
+    set(&mut ctx.service.branch_name, &args.branch_name);
+    for (flag, values) in [
+        ("--env-account-id", &args.env_account_id),
+        ("--env-outputs", &args.env_outputs),
+        ("--instance-outputs", &args.instance_outputs),
+        ("--component-outputs", &args.component_outputs),
+    ] {
+        for raw in values {
+            let Some((name, value)) = raw.split_once('=').filter(|(n, v)| !n.is_empty() && !v.is_empty()) else {
+                errors.push(Finding::error(format!("{flag} {raw}: expected NAME=VALUE")));
+                continue;
+            };
+            if let Err(e) = apply_flag(&mut ctx, flag, name, value) {
+                errors.push(e);
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(ctx)
+    } else {
+        Err(errors)
+    }
+}
+
+fn apply_flag(ctx: &mut RenderContext, flag: &str, name: &str, value: &str) -> Result<(), Finding> {
+    let name = name.to_owned();
+    match flag {
+        "--env-account-id" => ctx.environments.entry(name).or_default().account_id = Some(value.to_owned()),
+        "--env-outputs" => {
+            ctx.environments.entry(name).or_default().outputs = Some(context::load_outputs_file(Path::new(value))?)
+        }
+        "--instance-outputs" => {
+            ctx.instances.entry(name).or_default().outputs = Some(context::load_outputs_file(Path::new(value))?)
+        }
+        _ => {
+            let outputs = context::load_outputs_file(Path::new(value))?;
+            let instance = ctx.instances.entry(name).or_default();
+            match &mut instance.component {
+                Some(c) => c.outputs = outputs,
+                None => instance.component = Some(ComponentInfo { name: None, outputs }),
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,253 @@
+//! YAML and JSON documents as a tree that keeps each node's line and tag.
+//!
+//! serde-saphyr ignores unknown tags such as CloudFormation's `!Ref` when it deserializes into a generic
+//! value, so a plain `serde_json::Value` would lose them. [`Node`] deserializes each node through
+//! `Spanned<Tagged<_>>`, which keeps the tag and the line: enough to report where a spec input, a schema
+//! keyword or a misspelt CloudFormation tag is.
+
+use std::fmt;
+
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::{Spanned, Tagged};
+
+/// One YAML node.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    /// 1-based line where the node starts (0 when unknown).
+    pub line: usize,
+    /// The resolved tag, e.g. `!Ref` or `tag:yaml.org,2002:str`.
+    pub tag: Option<String>,
+    pub value: NodeValue,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum NodeValue {
+    Null,
+    Bool(bool),
+    Number(serde_json::Number),
+    String(String),
+    Seq(Vec<Node>),
+    /// Entries in document order. Keys are scalars turned into text.
+    Map(Vec<(Node, Node)>),
+}
+
+/// A YAML (or JSON) syntax error.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseError {
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Parse one YAML document (JSON is YAML too). An empty document is [`NodeValue::Null`].
+pub fn parse_yaml(text: &str) -> Result<Node, ParseError> {
+    serde_saphyr::from_str::<Node>(text).map_err(|e| {
+        let line = e.location().map(|l| l.line() as usize).filter(|l| *l > 0);
+        let mut message = e.without_snippet().to_string();
+        if let Some(i) = message.rfind(" at line ") {
+            message.truncate(i);
+        }
+        ParseError { line, message }
+    })
+}
+
+impl Node {
+    pub fn is_null(&self) -> bool {
+        matches!(self.value, NodeValue::Null)
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            NodeValue::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_seq(&self) -> Option<&[Node]> {
+        match &self.value {
+            NodeValue::Seq(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    pub fn as_map(&self) -> Option<&[(Node, Node)]> {
+        match &self.value {
+            NodeValue::Map(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    /// The value of `key` in a mapping.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.as_map()?.iter().find(|(k, _)| k.key_text() == key).map(|(_, v)| v)
+    }
+
+    /// The key node and the value of `key` in a mapping (the key's line is where the entry starts).
+    pub fn entry(&self, key: &str) -> Option<(&Node, &Node)> {
+        self.as_map()?
+            .iter()
+            .find(|(k, _)| k.key_text() == key)
+            .map(|(k, v)| (k, v))
+    }
+
+    /// A scalar as the text a YAML reader sees (`80`, `true`, `x`); empty for collections and null.
+    pub fn key_text(&self) -> String {
+        match &self.value {
+            NodeValue::Null => String::new(),
+            NodeValue::Bool(b) => b.to_string(),
+            NodeValue::Number(n) => n.to_string(),
+            NodeValue::String(s) => s.clone(),
+            NodeValue::Seq(_) | NodeValue::Map(_) => String::new(),
+        }
+    }
+
+    /// What kind of value this is, for messages: `a string`, `a number`, …
+    pub fn kind_name(&self) -> &'static str {
+        match &self.value {
+            NodeValue::Null => "null",
+            NodeValue::Bool(_) => "a boolean",
+            NodeValue::Number(_) => "a number",
+            NodeValue::String(_) => "a string",
+            NodeValue::Seq(_) => "a list",
+            NodeValue::Map(_) => "a mapping",
+        }
+    }
+
+    /// The node as JSON (tags dropped, keys as text).
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value;
+        match &self.value {
+            NodeValue::Null => Value::Null,
+            NodeValue::Bool(b) => Value::Bool(*b),
+            NodeValue::Number(n) => Value::Number(n.clone()),
+            NodeValue::String(s) => Value::String(s.clone()),
+            NodeValue::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
+            NodeValue::Map(entries) => {
+                Value::Object(entries.iter().map(|(k, v)| (k.key_text(), v.to_json())).collect())
+            }
+        }
+    }
+
+    /// Every node of the tree, depth first, this one included.
+    pub fn walk(&self, visit: &mut dyn FnMut(&Node)) {
+        visit(self);
+        match &self.value {
+            NodeValue::Seq(items) => items.iter().for_each(|n| n.walk(visit)),
+            NodeValue::Map(entries) => entries.iter().for_each(|(k, v)| {
+                k.walk(visit);
+                v.walk(visit);
+            }),
+            _ => {}
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let spanned: Spanned<Tagged<NodeValue>> = Spanned::deserialize(deserializer)?;
+        let line = usize::try_from(spanned.referenced.line()).unwrap_or(0);
+        let Tagged(value, tag) = spanned.value;
+        Ok(Node { line, tag, value })
+    }
+}
+
+impl<'de> Deserialize<'de> for NodeValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(NodeVisitor)
+    }
+}
+
+struct NodeVisitor;
+
+impl<'de> Visitor<'de> for NodeVisitor {
+    type Value = NodeValue;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+
+    fn visit_unit<E>(self) -> Result<NodeValue, E> {
+        Ok(NodeValue::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<NodeValue, E> {
+        Ok(NodeValue::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<NodeValue, D::Error> {
+        NodeValue::deserialize(d)
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<NodeValue, E> {
+        Ok(NodeValue::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<NodeValue, E> {
+        Ok(NodeValue::Number(v.into()))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<NodeValue, E> {
+        Ok(NodeValue::Number(v.into()))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<NodeValue, E> {
+        // NaN and infinities have no JSON form; keep their YAML spelling as text.
+        Ok(serde_json::Number::from_f64(v)
+            .map(NodeValue::Number)
+            .unwrap_or_else(|| NodeValue::String(v.to_string())))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<NodeValue, E> {
+        Ok(NodeValue::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<NodeValue, E> {
+        Ok(NodeValue::String(v))
+    }
+
+    fn visit_bytes<E>(self, v: &[u8]) -> Result<NodeValue, E> {
+        Ok(NodeValue::String(String::from_utf8_lossy(v).into_owned()))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<NodeValue, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<Node>()? {
+            items.push(item);
+        }
+        Ok(NodeValue::Seq(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<NodeValue, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(entry) = map.next_entry::<Node, Node>()? {
+            entries.push(entry);
+        }
+        Ok(NodeValue::Map(entries))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_tags_and_lines() {
+        let n = parse_yaml("A: !Ref Foo\nB:\n  - !GetAtt X.Arn\n").unwrap();
+        let a = n.get("A").unwrap();
+        assert_eq!((a.line, a.tag.as_deref(), a.as_str()), (1, Some("!Ref"), Some("Foo")));
+        let b = &n.get("B").unwrap().as_seq().unwrap()[0];
+        assert_eq!((b.line, b.tag.as_deref()), (3, Some("!GetAtt")));
+    }
+
+    #[test]
+    fn reports_syntax_errors_with_line() {
+        let e = parse_yaml("a: 1\nb: [1\n").unwrap_err();
+        assert_eq!(e.line, Some(2));
+        assert!(!e.message.contains(" at line "), "{}", e.message);
+    }
+}

@@ -1,0 +1,728 @@
+//! `schema/schema.yaml`: parse it, check it against the keyword subset Proton uses, and validate input
+//! values (spec inputs) against its types.
+//!
+//! `pattern` is an ECMA-262 regex and, as in OpenAPI, is **not** anchored: it may match anywhere in the
+//! value. It is translated to a Rust regex with ECMA's ASCII meaning of `\d` and `\w`.
+
+use indexmap::IndexMap;
+use regex::Regex;
+use serde_json::{Map, Number, Value};
+
+use super::finding::Finding;
+use super::node::{parse_yaml, Node, NodeValue};
+
+/// Longest property (parameter) name Proton accepts.
+pub const MAX_PARAMETER_NAME: usize = 100;
+
+/// A parsed schema. Built even when the file has problems, so that `check` can go on and report more.
+#[derive(Clone, Debug, Default)]
+pub struct Schema {
+    pub environment_input_type: Option<String>,
+    pub service_input_type: Option<String>,
+    pub pipeline_input_type: Option<String>,
+    pub types: IndexMap<String, InputType>,
+}
+
+/// One of `types`: an object whose properties are the inputs.
+#[derive(Clone, Debug, Default)]
+pub struct InputType {
+    pub name: String,
+    pub line: usize,
+    pub properties: IndexMap<String, Property>,
+    pub required: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PropType {
+    String,
+    Number,
+    Integer,
+    Boolean,
+    Array,
+    /// The schema gives no usable type (already reported); the input still counts as declared.
+    Invalid,
+}
+
+impl PropType {
+    fn parse(s: &str) -> Option<PropType> {
+        Some(match s {
+            "string" => PropType::String,
+            "number" => PropType::Number,
+            "integer" => PropType::Integer,
+            "boolean" => PropType::Boolean,
+            "array" => PropType::Array,
+            _ => return None,
+        })
+    }
+
+    fn article_name(self) -> &'static str {
+        match self {
+            PropType::String => "a string",
+            PropType::Number => "a number",
+            PropType::Integer => "an integer",
+            PropType::Boolean => "a boolean",
+            PropType::Array => "a list",
+            PropType::Invalid => "a value",
+        }
+    }
+}
+
+/// An input declared in a type's `properties` (or the `items` of an array input).
+#[derive(Clone, Debug)]
+pub struct Property {
+    pub name: String,
+    pub line: usize,
+    pub ty: PropType,
+    pub default: Option<Value>,
+    pub enum_values: Option<Vec<Value>>,
+    pub pattern: Option<Pattern>,
+    pub min_length: Option<u64>,
+    pub max_length: Option<u64>,
+    pub minimum: Option<Number>,
+    pub maximum: Option<Number>,
+    pub exclusive_minimum: bool,
+    pub exclusive_maximum: bool,
+    pub items: Option<Box<Property>>,
+    pub min_items: Option<u64>,
+    pub max_items: Option<u64>,
+}
+
+/// A `pattern` with its source text (for messages) and the compiled regex.
+#[derive(Clone, Debug)]
+pub struct Pattern {
+    pub source: String,
+    regex: Regex,
+}
+
+impl Pattern {
+    /// Compile an ECMA-262 pattern.
+    pub fn new(source: &str) -> Result<Pattern, String> {
+        let translated = translate_ecma_pattern(source);
+        regex::RegexBuilder::new(&translated)
+            .size_limit(1 << 20)
+            .nest_limit(64)
+            .build()
+            .map(|regex| Pattern {
+                source: source.to_owned(),
+                regex,
+            })
+            .map_err(|e| {
+                let text = e.to_string();
+                text.lines().last().unwrap_or("invalid pattern").trim().to_owned()
+            })
+    }
+
+    /// ECMA `RegExp.prototype.test`: a match anywhere in the value.
+    pub fn is_match(&self, value: &str) -> bool {
+        self.regex.is_match(value)
+    }
+}
+
+/// `\d` and `\w` are ASCII-only in ECMA-262 (without the `u` flag) but Unicode-aware in Rust.
+fn translate_ecma_pattern(src: &str) -> String {
+    let mut out = String::with_capacity(src.len() + 8);
+    let mut in_class = false;
+    let mut chars = src.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some('d') if in_class => out.push_str("0-9"),
+                Some('d') => out.push_str("[0-9]"),
+                Some('w') if in_class => out.push_str("A-Za-z0-9_"),
+                Some('w') => out.push_str("[A-Za-z0-9_]"),
+                Some('D') if !in_class => out.push_str("[^0-9]"),
+                Some('W') if !in_class => out.push_str("[^A-Za-z0-9_]"),
+                Some(other) => {
+                    out.push('\\');
+                    out.push(other);
+                }
+                None => out.push('\\'),
+            },
+            '[' if !in_class => {
+                in_class = true;
+                out.push(c);
+                // A `]` right after `[` or `[^` is a literal in ECMA only when escaped; copy as is.
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Parse `schema.yaml` text. `file` names it in findings. Problems that keep a part from being used are
+/// errors; keywords outside Proton's subset are warnings.
+pub fn parse_schema(text: &str, file: &str) -> (Schema, Vec<Finding>) {
+    let mut p = SchemaParser {
+        file,
+        findings: Vec::new(),
+    };
+    let schema = match parse_yaml(text) {
+        Ok(root) => p.root(&root),
+        Err(e) => {
+            p.error(e.line, format!("invalid YAML: {}", e.message));
+            Schema::default()
+        }
+    };
+    (schema, p.findings)
+}
+
+struct SchemaParser<'a> {
+    file: &'a str,
+    findings: Vec<Finding>,
+}
+
+const TYPE_KEYS: &[&str] = &["type", "description", "title", "properties", "required"];
+const PROPERTY_KEYS: &[&str] = &[
+    "type",
+    "description",
+    "title",
+    "default",
+    "enum",
+    "pattern",
+    "minLength",
+    "maxLength",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "items",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "example",
+];
+const UNSUPPORTED_KEYS: &[&str] = &["$ref", "oneOf", "anyOf", "allOf", "not", "additionalProperties"];
+
+impl SchemaParser<'_> {
+    fn error(&mut self, line: impl Into<Option<usize>>, message: impl Into<String>) {
+        self.findings
+            .push(Finding::error(message).in_file(self.file).at_line(line));
+    }
+
+    fn warning(&mut self, line: impl Into<Option<usize>>, message: impl Into<String>) {
+        self.findings
+            .push(Finding::warning(message).in_file(self.file).at_line(line));
+    }
+
+    fn root(&mut self, root: &Node) -> Schema {
+        let mut schema = Schema::default();
+        let Some(entries) = root.as_map() else {
+            self.error(
+                root.line,
+                format!("expected a mapping with a `schema` key, got {}", root.kind_name()),
+            );
+            return schema;
+        };
+        for (k, _) in entries {
+            if k.key_text() != "schema" {
+                self.warning(
+                    k.line,
+                    format!("unknown top-level key `{}`; Proton reads only `schema`", k.key_text()),
+                );
+            }
+        }
+        let Some(body) = root.get("schema") else {
+            self.error(root.line, "missing the top-level `schema` key");
+            return schema;
+        };
+        let Some(body_entries) = body.as_map() else {
+            self.error(
+                body.line,
+                format!("schema: expected a mapping, got {}", body.kind_name()),
+            );
+            return schema;
+        };
+        self.format(body);
+        for (k, v) in body_entries {
+            let key = k.key_text();
+            match key.as_str() {
+                "format" | "types" => {}
+                "environment_input_type" => schema.environment_input_type = self.type_name(&key, v),
+                "service_input_type" => schema.service_input_type = self.type_name(&key, v),
+                "pipeline_input_type" => schema.pipeline_input_type = self.type_name(&key, v),
+                _ => self.warning(k.line, format!("schema.{key}: unknown key, Proton ignores it")),
+            }
+        }
+        match body.get("types") {
+            None => self.error(body.line, "schema.types: missing; it declares the input types"),
+            Some(types) => schema.types = self.types(types),
+        }
+        self.check_input_type_refs(&schema, body);
+        schema
+    }
+
+    fn format(&mut self, body: &Node) {
+        match body.get("format").map(|f| (f, f.get("openapi"))) {
+            None => self.error(
+                body.line,
+                "schema.format: missing; write `format: {openapi: \"3.0.0\"}`",
+            ),
+            Some((f, None)) => self.error(f.line, "schema.format.openapi: missing; it must be \"3.0.0\""),
+            Some((_, Some(v))) if v.key_text() != "3.0.0" || v.as_str().is_none() => self.error(
+                v.line,
+                format!(
+                    "schema.format.openapi: must be the string \"3.0.0\", got {}",
+                    v.to_json()
+                ),
+            ),
+            Some(_) => {}
+        }
+    }
+
+    fn type_name(&mut self, key: &str, v: &Node) -> Option<String> {
+        match v.as_str() {
+            Some(s) if !s.is_empty() => Some(s.to_owned()),
+            _ => {
+                self.error(
+                    v.line,
+                    format!("schema.{key}: expected the name of a type, got {}", v.kind_name()),
+                );
+                None
+            }
+        }
+    }
+
+    fn check_input_type_refs(&mut self, schema: &Schema, body: &Node) {
+        let refs = [
+            ("environment_input_type", &schema.environment_input_type),
+            ("service_input_type", &schema.service_input_type),
+            ("pipeline_input_type", &schema.pipeline_input_type),
+        ];
+        for (key, name) in refs {
+            if let Some(name) = name {
+                if !schema.types.contains_key(name) {
+                    let line = body.get(key).map(|n| n.line);
+                    self.error(
+                        line,
+                        format!("schema.{key}: names the type `{name}`, which schema.types does not declare"),
+                    );
+                }
+            }
+        }
+        let used: Vec<&String> = refs.iter().filter_map(|(_, n)| n.as_ref()).collect();
+        for t in schema.types.values() {
+            if !used.contains(&&t.name) {
+                self.warning(t.line, format!("schema.types.{}: not used by any *_input_type", t.name));
+            }
+        }
+    }
+
+    fn types(&mut self, types: &Node) -> IndexMap<String, InputType> {
+        let mut out = IndexMap::new();
+        let Some(entries) = types.as_map() else {
+            self.error(
+                types.line,
+                format!("schema.types: expected a mapping of types, got {}", types.kind_name()),
+            );
+            return out;
+        };
+        for (k, v) in entries {
+            let name = k.key_text();
+            let t = self.input_type(&name, v, k.line);
+            out.insert(name, t);
+        }
+        out
+    }
+
+    fn input_type(&mut self, name: &str, node: &Node, line: usize) -> InputType {
+        let path = format!("schema.types.{name}");
+        let mut t = InputType {
+            name: name.to_owned(),
+            line,
+            ..InputType::default()
+        };
+        let Some(entries) = node.as_map() else {
+            self.error(line, format!("{path}: expected a mapping, got {}", node.kind_name()));
+            return t;
+        };
+        self.keywords(&path, entries, TYPE_KEYS);
+        match node.get("type") {
+            None => self.error(line, format!("{path}: missing `type: object`")),
+            Some(ty) if ty.as_str() != Some("object") => self.error(
+                ty.line,
+                format!("{path}.type: an input type must be `object`, got {}", ty.to_json()),
+            ),
+            Some(_) => {}
+        }
+        if let Some(props) = node.get("properties") {
+            match props.as_map() {
+                Some(props) => {
+                    for (k, v) in props {
+                        let pname = k.key_text();
+                        if let Some(p) = self.property(&format!("{path}.properties.{pname}"), &pname, v, k.line) {
+                            t.properties.insert(pname, p);
+                        }
+                    }
+                }
+                None if props.is_null() => {}
+                None => self.error(
+                    props.line,
+                    format!("{path}.properties: expected a mapping, got {}", props.kind_name()),
+                ),
+            }
+        }
+        if let Some(req) = node.get("required") {
+            self.required(&path, req, &mut t);
+        }
+        t
+    }
+
+    fn required(&mut self, path: &str, req: &Node, t: &mut InputType) {
+        let Some(items) = req.as_seq() else {
+            self.error(
+                req.line,
+                format!(
+                    "{path}.required: expected a list of property names, got {}",
+                    req.kind_name()
+                ),
+            );
+            return;
+        };
+        for item in items {
+            match item.as_str() {
+                Some(n) if t.properties.contains_key(n) => t.required.push(n.to_owned()),
+                Some(n) => self.error(item.line, format!("{path}.required: `{n}` is not a declared property")),
+                None => self.error(
+                    item.line,
+                    format!("{path}.required: expected a property name, got {}", item.kind_name()),
+                ),
+            }
+        }
+    }
+
+    fn keywords(&mut self, path: &str, entries: &[(Node, Node)], known: &[&str]) {
+        for (k, _) in entries {
+            let key = k.key_text();
+            if UNSUPPORTED_KEYS.contains(&key.as_str()) {
+                self.error(
+                    k.line,
+                    format!("{path}: `{key}` is not supported (Proton bundles use plain properties only)"),
+                );
+            } else if !known.contains(&key.as_str()) {
+                self.warning(
+                    k.line,
+                    format!("{path}: `{key}` is outside the keyword subset Proton templates use; it is ignored"),
+                );
+            }
+        }
+    }
+
+    fn property(&mut self, path: &str, name: &str, node: &Node, line: usize) -> Option<Property> {
+        if name.chars().count() > MAX_PARAMETER_NAME {
+            self.error(
+                line,
+                format!("{path}: property names are limited to {MAX_PARAMETER_NAME} characters"),
+            );
+        }
+        let Some(entries) = node.as_map() else {
+            self.error(line, format!("{path}: expected a mapping, got {}", node.kind_name()));
+            return None;
+        };
+        self.keywords(path, entries, PROPERTY_KEYS);
+        let ty = match node.get("type") {
+            None => {
+                self.error(
+                    line,
+                    format!("{path}: missing `type` (string, number, boolean or array)"),
+                );
+                PropType::Invalid
+            }
+            Some(t) => match t.as_str().and_then(PropType::parse) {
+                Some(ty) => ty,
+                None if t.as_str() == Some("object") => {
+                    self.error(t.line, format!("{path}.type: nested `object` inputs are not supported"));
+                    PropType::Invalid
+                }
+                None => {
+                    self.error(
+                        t.line,
+                        format!(
+                            "{path}.type: unknown type {}; use string, number, integer, boolean or array",
+                            t.to_json()
+                        ),
+                    );
+                    PropType::Invalid
+                }
+            },
+        };
+        if ty == PropType::Integer {
+            self.warning(
+                line,
+                format!("{path}.type: no Proton sample uses `integer`; `number` is the usual choice"),
+            );
+        }
+        let mut p = Property {
+            name: name.to_owned(),
+            line,
+            ty,
+            default: node.get("default").map(Node::to_json),
+            enum_values: None,
+            pattern: None,
+            min_length: self.count(path, node, "minLength"),
+            max_length: self.count(path, node, "maxLength"),
+            minimum: self.number(path, node, "minimum"),
+            maximum: self.number(path, node, "maximum"),
+            exclusive_minimum: self.flag(path, node, "exclusiveMinimum"),
+            exclusive_maximum: self.flag(path, node, "exclusiveMaximum"),
+            items: None,
+            min_items: self.count(path, node, "minItems"),
+            max_items: self.count(path, node, "maxItems"),
+        };
+        if let Some(e) = node.get("enum") {
+            match e.as_seq() {
+                Some(items) if !items.is_empty() => p.enum_values = Some(items.iter().map(Node::to_json).collect()),
+                _ => self.error(e.line, format!("{path}.enum: expected a non-empty list of values")),
+            }
+        }
+        if let Some(pat) = node.get("pattern") {
+            match pat.as_str().map(Pattern::new) {
+                Some(Ok(compiled)) => p.pattern = Some(compiled),
+                Some(Err(e)) => self.error(pat.line, format!("{path}.pattern: cannot be compiled: {e}")),
+                None => self.error(
+                    pat.line,
+                    format!("{path}.pattern: expected a string, got {}", pat.kind_name()),
+                ),
+            }
+        }
+        if ty == PropType::Array {
+            match node.get("items") {
+                Some(items) => {
+                    p.items = self
+                        .property(&format!("{path}.items"), name, items, items.line)
+                        .map(Box::new)
+                }
+                None => self.error(line, format!("{path}: an array input needs `items`")),
+            }
+        }
+        self.check_default(path, node, &p);
+        Some(p)
+    }
+
+    fn check_default(&mut self, path: &str, node: &Node, p: &Property) {
+        if let Some(d) = node.get("default") {
+            let mut problems = Vec::new();
+            p.validate(d, &format!("{path}.default"), &mut problems);
+            for f in problems {
+                self.error(f.line, f.message);
+            }
+        }
+    }
+
+    fn count(&mut self, path: &str, node: &Node, key: &str) -> Option<u64> {
+        let v = node.get(key)?;
+        match &v.value {
+            NodeValue::Number(n) if n.as_u64().is_some() => n.as_u64(),
+            _ => {
+                self.error(
+                    v.line,
+                    format!("{path}.{key}: expected a non-negative integer, got {}", v.to_json()),
+                );
+                None
+            }
+        }
+    }
+
+    fn number(&mut self, path: &str, node: &Node, key: &str) -> Option<Number> {
+        let v = node.get(key)?;
+        match &v.value {
+            NodeValue::Number(n) => Some(n.clone()),
+            _ => {
+                self.error(v.line, format!("{path}.{key}: expected a number, got {}", v.to_json()));
+                None
+            }
+        }
+    }
+
+    fn flag(&mut self, path: &str, node: &Node, key: &str) -> bool {
+        match node.get(key).map(|v| (v, &v.value)) {
+            None => false,
+            Some((_, NodeValue::Bool(b))) => *b,
+            Some((v, _)) => {
+                self.error(
+                    v.line,
+                    format!(
+                        "{path}.{key}: expected true or false (OpenAPI 3.0), got {}",
+                        v.to_json()
+                    ),
+                );
+                false
+            }
+        }
+    }
+}
+
+impl InputType {
+    /// Validate the inputs a spec gives for this type (`values` is the mapping, or `None` when the spec has
+    /// none). `path` is where they are in the spec, e.g. `instances[0].spec`. Findings carry lines only.
+    pub fn validate(&self, values: Option<&Node>, path: &str, out: &mut Vec<Finding>) {
+        let empty = Vec::new();
+        let entries: &[(Node, Node)] = match values {
+            None => &empty,
+            Some(v) if v.is_null() => &empty,
+            Some(v) => match v.as_map() {
+                Some(e) => e,
+                None => {
+                    out.push(
+                        Finding::error(format!("{path}: expected a mapping of inputs, got {}", v.kind_name()))
+                            .at_line(v.line),
+                    );
+                    return;
+                }
+            },
+        };
+        for (k, v) in entries {
+            let key = k.key_text();
+            match self.properties.get(&key) {
+                Some(p) => p.validate(v, &format!("{path}.{key}"), out),
+                None => out.push(
+                    Finding::error(format!(
+                        "{path}.{key}: unknown input; {} declares {}",
+                        self.name,
+                        self.property_list()
+                    ))
+                    .at_line(k.line),
+                ),
+            }
+        }
+        for name in &self.required {
+            let given = entries.iter().any(|(k, _)| &k.key_text() == name);
+            let has_default = self.properties.get(name).is_some_and(|p| p.default.is_some());
+            if !given && !has_default {
+                let line = values.map(|v| v.line);
+                out.push(
+                    Finding::error(format!(
+                        "{path}.{name}: required input is missing (the schema gives no default)"
+                    ))
+                    .at_line(line),
+                );
+            }
+        }
+    }
+
+    fn property_list(&self) -> String {
+        if self.properties.is_empty() {
+            "no inputs".to_owned()
+        } else {
+            self.properties.keys().cloned().collect::<Vec<_>>().join(", ")
+        }
+    }
+
+    /// The inputs a template sees: the spec's values, then schema defaults for the inputs it omits.
+    pub fn merged(&self, values: Option<&Node>) -> Map<String, Value> {
+        let mut out = Map::new();
+        if let Some(entries) = values.and_then(Node::as_map) {
+            for (k, v) in entries {
+                out.insert(k.key_text(), v.to_json());
+            }
+        }
+        for (name, p) in &self.properties {
+            if let (false, Some(d)) = (out.contains_key(name), &p.default) {
+                out.insert(name.clone(), d.clone());
+            }
+        }
+        out
+    }
+}
+
+impl Property {
+    /// Validate one value; `path` names it in messages.
+    pub fn validate(&self, v: &Node, path: &str, out: &mut Vec<Finding>) {
+        let mut err = |msg: String| out.push(Finding::error(format!("{path}: {msg}")).at_line(v.line));
+        match (self.ty, &v.value) {
+            (PropType::Invalid, _) => return,
+            (PropType::String, NodeValue::String(s)) => self.validate_string(s, &mut err),
+            (PropType::Number, NodeValue::Number(n)) => self.validate_number(n, &mut err),
+            (PropType::Integer, NodeValue::Number(n)) if n.is_i64() || n.is_u64() => self.validate_number(n, &mut err),
+            (PropType::Boolean, NodeValue::Bool(_)) => {}
+            (PropType::Array, NodeValue::Seq(items)) => {
+                let n = items.len() as u64;
+                if let Some(min) = self.min_items.filter(|m| n < *m) {
+                    err(format!("has {n} item(s), fewer than the minimum {min}"));
+                }
+                if let Some(max) = self.max_items.filter(|m| n > *m) {
+                    err(format!("has {n} item(s), more than the maximum {max}"));
+                }
+                if let Some(item) = &self.items {
+                    for (i, it) in items.iter().enumerate() {
+                        item.validate(it, &format!("{path}[{i}]"), out);
+                    }
+                }
+                return;
+            }
+            _ => {
+                err(format!("expected {}, got {}", self.ty.article_name(), describe(v)));
+                return;
+            }
+        }
+        if let Some(allowed) = &self.enum_values {
+            let value = v.to_json();
+            if !allowed.contains(&value) {
+                let list: Vec<String> = allowed.iter().map(Value::to_string).collect();
+                err(format!("{value} is not one of {}", list.join(", ")));
+            }
+        }
+    }
+
+    fn validate_string(&self, s: &str, err: &mut dyn FnMut(String)) {
+        let len = s.chars().count() as u64;
+        if let Some(min) = self.min_length.filter(|m| len < *m) {
+            err(format!("{} is shorter than the minimum length {min}", Value::from(s)));
+        }
+        if let Some(max) = self.max_length.filter(|m| len > *m) {
+            err(format!("is {len} characters long, more than the maximum length {max}"));
+        }
+        if let Some(p) = self.pattern.as_ref().filter(|p| !p.is_match(s)) {
+            err(format!("{} does not match the pattern {}", Value::from(s), p.source));
+        }
+    }
+
+    fn validate_number(&self, n: &Number, err: &mut dyn FnMut(String)) {
+        let x = n.as_f64().unwrap_or(f64::NAN);
+        if let Some(min) = &self.minimum {
+            let m = min.as_f64().unwrap_or(f64::NAN);
+            if self.exclusive_minimum && x <= m {
+                err(format!("{n} is not above the exclusive minimum {min}"));
+            } else if x < m {
+                err(format!("{n} is below the minimum {min}"));
+            }
+        }
+        if let Some(max) = &self.maximum {
+            let m = max.as_f64().unwrap_or(f64::NAN);
+            if self.exclusive_maximum && x >= m {
+                err(format!("{n} is not below the exclusive maximum {max}"));
+            } else if x > m {
+                err(format!("{n} is above the maximum {max}"));
+            }
+        }
+    }
+}
+
+/// `a string ("80")`, `a number (80)`, `null`, `a list`.
+fn describe(v: &Node) -> String {
+    match &v.value {
+        NodeValue::String(_) | NodeValue::Number(_) | NodeValue::Bool(_) => {
+            format!("{} ({})", v.kind_name(), v.to_json())
+        }
+        _ => v.kind_name().to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ecma_patterns_are_unanchored_and_ascii() {
+        let p = Pattern::new(r"([0-9]{1,3}\.){3}[0-9]{1,3}($|/(16|24))").unwrap();
+        assert!(p.is_match("10.0.0.0/16"));
+        assert!(p.is_match("x10.0.0.0/24"), "not anchored at the start");
+        assert!(!p.is_match("10.0.0.0/8"));
+        let d = Pattern::new(r"^\d+$").unwrap();
+        assert!(d.is_match("123") && !d.is_match("١٢٣"));
+        assert!(Pattern::new(r"(?=x)").is_err());
+    }
+}
