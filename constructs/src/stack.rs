@@ -418,11 +418,21 @@ impl Stack {
 
     /// The scope at a path below the stack (`Service/TaskRole`), e.g. for a construct that adds resources
     /// to itself after creation (a role's default policy on its first grant).
+    ///
+    /// A construct's resources share its loop, so the scope is in the loop of the resources already at or
+    /// below `path` (a role created per service instance gets its default policy per instance too).
     pub fn scope_at(&mut self, path: &str) -> Scope<'_> {
+        let components: Vec<String> = path.split('/').filter(|c| !c.is_empty()).map(str::to_owned).collect();
+        let prefix = components.join("/");
+        let in_loop = self
+            .resources
+            .iter()
+            .find(|r| r.path == prefix || r.path.strip_prefix(&prefix).is_some_and(|rest| rest.starts_with('/')))
+            .and_then(|r| r.in_loop);
         Scope {
             stack: self,
-            path: path.split('/').filter(|c| !c.is_empty()).map(str::to_owned).collect(),
-            in_loop: None,
+            path: components,
+            in_loop,
         }
     }
 

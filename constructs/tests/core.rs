@@ -295,3 +295,19 @@ fn all_errors_are_reported_together() {
     let errs = errors_of(&stack);
     assert_eq!(errs.len(), 4, "{errs:?}");
 }
+
+#[test]
+fn scope_at_keeps_the_loop_of_the_construct() {
+    let mut stack = Stack::new("Pipe");
+    let lp = stack.add_loop("service_instance", "service_instances");
+    {
+        let mut root = stack.root();
+        let mut looped = root.in_loop(&lp);
+        looped.child("Role").add_untyped("Resource", "AWS::IAM::Role", props(&[]));
+    }
+    stack.root().add_untyped("Shared", "AWS::SNS::Topic", props(&[]));
+    let policy = stack.scope_at("Role").add_untyped("DefaultPolicy", "AWS::IAM::Policy", props(&[]));
+    let shared = stack.scope_at("Other").add_untyped("Thing", "AWS::SNS::Topic", props(&[]));
+    assert!(stack.resource(&policy).unwrap().loop_handle(&stack).is_some());
+    assert!(stack.resource(&shared).unwrap().loop_handle(&stack).is_none());
+}
