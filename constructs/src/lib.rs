@@ -34,11 +34,19 @@
 //! let s = Subnet { cidr_block: Some("10.0.0.0/24".into()), ..Subnet::new("vpc-1") };
 //! ```
 
+#[cfg(feature = "l2")]
+pub mod apigateway;
 pub mod assertions;
 #[cfg(feature = "l2")]
 pub mod autoscaling;
 pub mod cfn;
+#[cfg(feature = "l2")]
+pub mod codebuild;
+#[cfg(feature = "l2")]
+pub mod codepipeline;
 pub mod diag;
+#[cfg(feature = "l2")]
+pub mod dynamodb;
 #[cfg(feature = "l2")]
 pub mod ec2;
 #[cfg(feature = "l2")]
@@ -51,6 +59,8 @@ pub mod elbv2;
 pub mod iam;
 #[cfg(feature = "l2")]
 pub mod kms;
+#[cfg(feature = "l2")]
+pub mod lambda;
 pub mod logical_id;
 #[cfg(feature = "l2")]
 pub mod logs;
@@ -61,6 +71,8 @@ pub mod patterns;
 pub mod resource;
 #[cfg(feature = "l2")]
 pub mod s3;
+#[cfg(feature = "l2")]
+pub mod servicediscovery;
 pub mod stack;
 pub mod synth;
 pub mod value;
