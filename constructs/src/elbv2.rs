@@ -605,6 +605,39 @@ impl AccessLogs {
     }
 }
 
+/// What ALBs and NLBs share: the dependency on the access-log bucket policy, and reasoned suppressions when
+/// access logs or deletion protection are off.
+fn lb_common_findings<R>(
+    stack: &mut Stack,
+    handle: &Handle<R>,
+    props_name: &str,
+    access_logs: &Option<AccessLogs>,
+    deletion_protection: bool,
+) {
+    depend_on_log_bucket(stack, handle, access_logs);
+    if access_logs.is_none() {
+        suppress(
+            stack,
+            handle,
+            &[
+                (Tool::Checkov, "CKV_AWS_91"),
+                (Tool::Guard, "CT.ELASTICLOADBALANCING.PR.6"),
+            ],
+            &format!(
+                "no access-log bucket configured ({props_name}.access_logs is None); give one to enable access logs"
+            ),
+        );
+    }
+    if !deletion_protection {
+        suppress(
+            stack,
+            handle,
+            &[(Tool::Guard, "CT.ELASTICLOADBALANCING.PR.5")],
+            &format!("deletion protection turned off on purpose ({props_name}.deletion_protection = false)"),
+        );
+    }
+}
+
 fn depend_on_log_bucket<R>(stack: &mut Stack, lb: &Handle<R>, logs: &Option<AccessLogs>) {
     if let Some(policy) = logs.as_ref().and_then(|l| l.bucket_policy) {
         if stack.resource(&policy).is_some() {
@@ -734,26 +767,13 @@ impl ApplicationLoadBalancer {
         let handle = child.add("Resource", lb);
         let path = child.path();
         let stack = child.stack();
-        depend_on_log_bucket(stack, &handle, &props.access_logs);
-        if props.access_logs.is_none() {
-            suppress(
-                stack,
-                &handle,
-                &[
-                    (Tool::Checkov, "CKV_AWS_91"),
-                    (Tool::Guard, "CT.ELASTICLOADBALANCING.PR.6"),
-                ],
-                "no access-log bucket configured (AlbProps.access_logs is None); give one to enable access logs",
-            );
-        }
-        if !props.deletion_protection {
-            suppress(
-                stack,
-                &handle,
-                &[(Tool::Guard, "CT.ELASTICLOADBALANCING.PR.5")],
-                "deletion protection turned off on purpose (AlbProps.deletion_protection = false)",
-            );
-        }
+        lb_common_findings(
+            stack,
+            &handle,
+            "AlbProps",
+            &props.access_logs,
+            props.deletion_protection,
+        );
         if !props.drop_invalid_header_fields {
             suppress(
                 stack,
@@ -1236,26 +1256,13 @@ impl NetworkLoadBalancer {
         let handle = child.add("Resource", lb);
         let path = child.path();
         let stack = child.stack();
-        depend_on_log_bucket(stack, &handle, &props.access_logs);
-        if props.access_logs.is_none() {
-            suppress(
-                stack,
-                &handle,
-                &[
-                    (Tool::Checkov, "CKV_AWS_91"),
-                    (Tool::Guard, "CT.ELASTICLOADBALANCING.PR.6"),
-                ],
-                "no access-log bucket configured (NlbProps.access_logs is None); give one to enable access logs",
-            );
-        }
-        if !props.deletion_protection {
-            suppress(
-                stack,
-                &handle,
-                &[(Tool::Guard, "CT.ELASTICLOADBALANCING.PR.5")],
-                "deletion protection turned off on purpose (NlbProps.deletion_protection = false)",
-            );
-        }
+        lb_common_findings(
+            stack,
+            &handle,
+            "NlbProps",
+            &props.access_logs,
+            props.deletion_protection,
+        );
         if !props.cross_zone {
             suppress(
                 stack,
