@@ -86,7 +86,7 @@ impl Match {
             (_, None) => Err(format!("{path}: missing")),
             (Match::AnyValue, Some(_)) => Ok(()),
             (Match::Exact(e), Some(a)) => {
-                if e == a {
+                if json_eq(e, a) {
                     Ok(())
                 } else {
                     Err(format!("{path}: expected {e}, found {a}"))
@@ -116,6 +116,18 @@ impl Match {
     }
 }
 
+/// Deep equality where numbers compare by value (`50` equals `50.0`).
+fn json_eq(a: &J, b: &J) -> bool {
+    match (a, b) {
+        (J::Number(x), J::Number(y)) => x == y || x.as_f64() == y.as_f64(),
+        (J::Array(x), J::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| json_eq(x, y)),
+        (J::Object(x), J::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
 fn object_like(expected: &Map<String, J>, actual: &J, path: &str) -> Result<(), String> {
     let J::Object(actual) = actual else {
         return Err(format!("{path}: expected an object, found {actual}"));
@@ -125,7 +137,7 @@ fn object_like(expected: &Map<String, J>, actual: &J, path: &str) -> Result<(), 
         let a = actual.get(k).ok_or_else(|| format!("{p}: missing"))?;
         match e {
             J::Object(inner) => object_like(inner, a, &p)?,
-            other if other == a => {}
+            other if json_eq(other, a) => {}
             other => return Err(format!("{p}: expected {other}, found {a}")),
         }
     }

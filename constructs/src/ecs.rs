@@ -20,7 +20,7 @@ use crate::autoscaling::{
 };
 use crate::cfn;
 use crate::cfn::applicationautoscaling as aas;
-use crate::ec2::{Connectable, Connections, SecurityGroup, SecurityGroupProps};
+use crate::ec2::{Connectable, Connections, Peer, Port, SecurityGroup, SecurityGroupProps};
 use crate::ecr::Repository;
 use crate::elbv2::{check_port, ApplicationTargetGroup, NetworkTargetGroup, TargetType};
 use crate::iam::{self, PolicyStatement, Principal, Role, RoleProps};
@@ -958,6 +958,8 @@ pub struct FargateServiceProps {
     pub health_check_grace_period_secs: Option<u32>,
     /// Default `LATEST` (CT.ECS.PR.1).
     pub platform_version: String,
+    /// Cloud Map services (their ARNs) the tasks register in (A records for `awsvpc`).
+    pub service_registry_arns: Vec<Value<String>>,
 }
 
 impl FargateServiceProps {
@@ -977,6 +979,7 @@ impl FargateServiceProps {
             enable_execute_command: false,
             health_check_grace_period_secs: None,
             platform_version: "LATEST".to_owned(),
+            service_registry_arns: Vec::new(),
         }
     }
 }
@@ -1038,7 +1041,7 @@ impl FargateService {
         }
         let description = format!("Fargate service {}", child.full_path());
         let security_groups = if props.security_groups.is_empty() {
-            vec![SecurityGroup::new(
+            let sg = SecurityGroup::new(
                 &mut child,
                 "SecurityGroup",
                 SecurityGroupProps {
@@ -1047,7 +1050,16 @@ impl FargateService {
                     allow_all_outbound: false,
                     group_name: None,
                 },
-            )]
+            );
+            // Tasks reach ECR, CloudWatch Logs and Secrets Manager/SSM over HTTPS (through a NAT gateway,
+            // an internet gateway or interface endpoints); nothing else leaves by default.
+            sg.add_egress_rule(
+                &mut child,
+                Peer::any_ipv4(),
+                Port::tcp(443),
+                "HTTPS to AWS APIs and container registries (image pulls, logs, secrets)",
+            );
+            vec![sg]
         } else {
             props.security_groups.clone()
         };
@@ -1077,6 +1089,18 @@ impl FargateService {
         svc.enable_execute_command = Some(props.enable_execute_command.into());
         svc.health_check_grace_period_seconds = props.health_check_grace_period_secs.map(Value::from);
         svc.propagate_tags = Some("SERVICE".into());
+        if !props.service_registry_arns.is_empty() {
+            svc.service_registries = Some(
+                props
+                    .service_registry_arns
+                    .iter()
+                    .map(|arn| cfn::ecs::service::ServiceRegistry {
+                        registry_arn: Some(arn.clone()),
+                        ..cfn::ecs::service::ServiceRegistry::new()
+                    })
+                    .collect(),
+            );
+        }
         let handle = child.add("Resource", svc);
         let path = child.path();
         let stack = child.stack();

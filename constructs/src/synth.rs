@@ -622,6 +622,9 @@ impl Resolver<'_> {
             Expr::Null => J::Null,
             Expr::Bool(b) => json!(b),
             Expr::Int(i) => json!(i),
+            // Whole numbers print without a fraction (`10`, not `10.0`): schema `integer` properties take
+            // `Value<f64>`-typed values too (e.g. a Proton number input), and `10.0` fails their type check.
+            Expr::Float(f) if f.is_finite() => number(*f),
             Expr::Float(f) => match serde_json::Number::from_f64(*f) {
                 Some(n) => J::Number(n),
                 None => {

@@ -1451,9 +1451,10 @@ fn pattern_composes_vpc_cluster_and_service() {
         .map(|r| (r["FromPort"].clone(), r.get("CidrIp").is_some()))
         .collect();
     assert_eq!(ports, [(json!(80), true), (json!(80), false)]);
+    // ALB → tasks on the container port, and the tasks' HTTPS egress to AWS APIs and registries.
     let egress = props_of(&t, "AWS::EC2::SecurityGroupEgress");
-    assert_eq!(egress.len(), 1);
-    assert_eq!(egress[0]["FromPort"], json!(80));
+    let egress_ports: Vec<&J> = egress.iter().map(|r| &r["FromPort"]).collect();
+    assert_eq!(egress_ports, [&json!(443), &json!(80)]);
     t.has_output("WebServiceURL", Match::any_value())
         .or_else(|_| {
             let outs = t.json()["Outputs"].as_object().unwrap();

@@ -380,7 +380,7 @@ impl InputSpec {
             }
             .to_owned(),
             description: self.description.clone().or_else(|| self.title.clone()),
-            allowed_pattern: self.pattern.clone(),
+            allowed_pattern: self.pattern.as_deref().map(cfn_allowed_pattern),
             min_length: self.min_length,
             max_length: self.max_length,
             min_value: self.minimum,
@@ -499,5 +499,35 @@ mod tests {
         assert!(s.sample_value().unwrap_err().contains("add .example"));
         let n = InputDef::number("count").minimum(3.0).spec;
         assert_eq!(n.sample_value().unwrap(), json!(3));
+    }
+}
+
+/// An OpenAPI `pattern` (ECMA-262, matched anywhere in the value) as a CloudFormation `AllowedPattern`
+/// (matched against the whole value): wrapped in `[\s\S]*(?:…)[\s\S]*` unless it is anchored at both ends
+/// already, so the plain template accepts exactly the values Proton's schema accepts.
+pub fn cfn_allowed_pattern(pattern: &str) -> String {
+    let anchored = pattern.starts_with('^') && pattern.ends_with('$') && !pattern.ends_with("\\$");
+    if anchored {
+        pattern.to_owned()
+    } else {
+        format!("[\\s\\S]*(?:{pattern})[\\s\\S]*")
+    }
+}
+
+#[cfg(test)]
+mod pattern_tests {
+    use super::cfn_allowed_pattern;
+
+    #[test]
+    fn unanchored_patterns_keep_their_meaning_in_allowed_pattern() {
+        assert_eq!(cfn_allowed_pattern("^[a-z]+$"), "^[a-z]+$");
+        assert_eq!(cfn_allowed_pattern("^https?://"), "[\\s\\S]*(?:^https?://)[\\s\\S]*");
+        let re = regex::Regex::new(&format!("^(?:{})$", cfn_allowed_pattern("^https?://"))).unwrap();
+        assert!(re.is_match("https://example.com"));
+        assert!(!re.is_match("ftp://example.com"));
+        let sample = cfn_allowed_pattern(r"([0-9]{1,3}\.){3}[0-9]{1,3}($|/(16|24))");
+        let re = regex::Regex::new(&format!("^(?:{sample})$")).unwrap();
+        assert!(re.is_match("10.0.0.0/16"));
+        assert!(!re.is_match("10.0.0.0/8"));
     }
 }
