@@ -16,6 +16,8 @@ pub const WILDCARD_RESOURCE_ACTIONS: &[&str] = &[
     "ecr:GetAuthorizationToken",
     "logs:DescribeLogGroups",
     "ecs:DiscoverPollEndpoint",
+    "ecs:RegisterTaskDefinition",
+    "ecs:DescribeTaskDefinition",
     "ec2:DescribeNetworkInterfaces",
     "cloudwatch:PutMetricData",
     "xray:PutTraceSegments",
@@ -466,6 +468,15 @@ impl Role {
 
     pub fn is_imported(&self) -> bool {
         self.0.handle.is_none()
+    }
+
+    /// The role's `DefaultPolicy`, once a statement was added: resources that need the permissions in place
+    /// before they are created (a pipeline, a service) depend on it with [`Stack::add_dependency`].
+    pub fn default_policy(&self, stack: &Stack) -> Option<Handle<crate::stack::Untyped>> {
+        if self.0.handle.is_none() || self.0.stack != Some(stack.id) {
+            return None;
+        }
+        stack.find_resource(&format!("{}/DefaultPolicy", self.0.path))
     }
 
     /// Add a statement to the role's `DefaultPolicy` (an `AWS::IAM::Policy` child created on the first

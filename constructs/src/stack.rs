@@ -470,6 +470,16 @@ impl Stack {
             .flatten()
     }
 
+    /// The resource at a construct path below the stack (`Service/TaskRole/DefaultPolicy`), e.g. to depend on
+    /// something a construct created internally.
+    pub fn find_resource(&self, path: &str) -> Option<Handle<Untyped>> {
+        let index = self.resources.iter().position(|e| e.path == path)?;
+        Some(Handle {
+            element: self.element(ElementKind::Resource, index),
+            _r: PhantomData,
+        })
+    }
+
     /// All resources in insertion order.
     pub fn resources(&self) -> impl Iterator<Item = &ResourceEntry> {
         self.resources.iter()

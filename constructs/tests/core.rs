@@ -311,3 +311,12 @@ fn scope_at_keeps_the_loop_of_the_construct() {
     assert!(stack.resource(&policy).unwrap().loop_handle(&stack).is_some());
     assert!(stack.resource(&shared).unwrap().loop_handle(&stack).is_none());
 }
+
+#[test]
+fn find_resource_by_construct_path() {
+    let mut stack = Stack::new("S");
+    let topic = stack.root().child("Alerts").add_untyped("Resource", "AWS::SNS::Topic", props(&[]));
+    let found = stack.find_resource("Alerts/Resource").expect("found");
+    assert_eq!(found.element(), topic.element());
+    assert!(stack.find_resource("Alerts").is_none());
+}

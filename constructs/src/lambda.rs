@@ -1,0 +1,517 @@
+//! L2 construct for Lambda: a [`Function`] with its own log group (retention, `LoggingConfig`), a role with
+//! only inline permissions (logs on that group, X-Ray, VPC network interfaces, the dead-letter target and the
+//! environment key; no AWS managed policy), arm64 by default, active tracing, validated memory and timeout,
+//! and [`Function::grant_invoke`] for AWS services (an `AWS::Lambda::Permission` scoped to a source ARN and
+//! this account).
+//!
+//! Security-checker findings that a default function cannot satisfy are suppressed with reasons when the
+//! corresponding property is not given: reserved concurrency (CKV_AWS_115), dead-letter queue (CKV_AWS_116),
+//! VPC (CKV_AWS_117, CT.LAMBDA.PR.3) and a customer managed key for environment variables (CKV_AWS_173).
+
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+
+use crate::cfn;
+use crate::cfn::lambda::function as f;
+use crate::iam::{self, Grantee, PolicyStatement, Principal, Role, RoleProps};
+use crate::kms;
+use crate::logs::{LogGroup, LogGroupProps, RetentionDays};
+use crate::nag::{self, Tool};
+use crate::stack::{Handle, Scope, Stack};
+use crate::value::{fns, Expr, Json, Value};
+
+/// Reason for CKV_AWS_115 when no reserved concurrency is set.
+pub const NO_CONCURRENCY_REASON: &str =
+    "concurrency is bounded by the account's regional limit; set reserved_concurrency to reserve or cap it";
+/// Reason for CKV_AWS_116 when no dead-letter target is set.
+pub const NO_DLQ_REASON: &str =
+    "invoked synchronously (errors return to the caller); set dead_letter for asynchronous invocations";
+/// Reason for CKV_AWS_117 / CT.LAMBDA.PR.3 when the function is not in a VPC.
+pub const NO_VPC_REASON: &str =
+    "the function reaches only AWS service endpoints over TLS and no resources inside a VPC; set vpc to attach it";
+/// Reason for CKV_AWS_173 when environment variables use Lambda's AWS managed key.
+pub const NO_ENV_KEY_REASON: &str =
+    "environment variables hold configuration, no secrets, and are encrypted at rest with Lambda's AWS managed key; set environment_key for a customer managed key";
+
+/// Reason for CT.LAMBDA.PR.2 on a permission whose `SourceArn` is an intrinsic function.
+pub const SCOPED_PERMISSION_REASON: &str =
+    "the permission is scoped by SourceArn and SourceAccount (this account), written with intrinsic functions the static rule does not resolve";
+
+/// Lambda runtimes (current, supported ones).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Runtime {
+    Python312,
+    #[default]
+    Python313,
+    Nodejs20,
+    Nodejs22,
+    Java21,
+    ProvidedAl2023,
+}
+
+impl Runtime {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Runtime::Python312 => "python3.12",
+            Runtime::Python313 => "python3.13",
+            Runtime::Nodejs20 => "nodejs20.x",
+            Runtime::Nodejs22 => "nodejs22.x",
+            Runtime::Java21 => "java21",
+            Runtime::ProvidedAl2023 => "provided.al2023",
+        }
+    }
+
+    /// Runtimes that accept inline code (`ZipFile`).
+    pub fn supports_inline(self) -> bool {
+        matches!(
+            self,
+            Runtime::Python312 | Runtime::Python313 | Runtime::Nodejs20 | Runtime::Nodejs22
+        )
+    }
+}
+
+/// Instruction set of the function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Architecture {
+    /// Graviton (cheaper per GB-second).
+    #[default]
+    Arm64,
+    X86_64,
+}
+
+impl Architecture {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Architecture::Arm64 => "arm64",
+            Architecture::X86_64 => "x86_64",
+        }
+    }
+}
+
+/// The function's code.
+#[derive(Clone, Debug)]
+pub enum Code {
+    /// A .zip in S3.
+    S3 { bucket: Value<String>, key: Value<String> },
+    /// Inline source (Python/Node.js, at most 4096 characters).
+    Inline(String),
+    /// A container image in ECR (`PackageType: Image`; runtime and handler are not used).
+    ImageUri(Value<String>),
+}
+
+impl Default for Code {
+    fn default() -> Self {
+        Code::Inline(String::new())
+    }
+}
+
+/// Where failed asynchronous invocations go.
+#[derive(Clone, Debug)]
+pub enum DeadLetter {
+    /// An SQS queue ARN (the role gets `sqs:SendMessage` on it).
+    Sqs(Value<String>),
+    /// An SNS topic ARN (the role gets `sns:Publish` on it).
+    Sns(Value<String>),
+}
+
+/// VPC attachment.
+#[derive(Clone, Debug, Default)]
+pub struct VpcPlacement {
+    pub subnet_ids: Vec<Value<String>>,
+    pub security_group_ids: Vec<Value<String>>,
+}
+
+/// Properties of [`Function`].
+#[derive(Clone, Debug)]
+pub struct FunctionProps {
+    pub description: Option<String>,
+    /// Default python3.13.
+    pub runtime: Runtime,
+    /// Default `index.handler`.
+    pub handler: String,
+    pub code: Code,
+    /// MB, 128–10240 (default 128).
+    pub memory_size: u32,
+    /// Seconds, 1–900 (default 3).
+    pub timeout_seconds: u32,
+    pub environment: IndexMap<String, Value<String>>,
+    /// Customer managed key for the environment variables (CKV_AWS_173); the role gets decrypt on it.
+    pub environment_key: Option<kms::Key>,
+    /// None: a role (child `Role`) with inline permissions only.
+    pub role: Option<Role>,
+    /// Retention of the created log group (default one year).
+    pub log_retention: RetentionDays,
+    /// Default arm64.
+    pub architecture: Architecture,
+    pub reserved_concurrency: Option<u32>,
+    pub dead_letter: Option<DeadLetter>,
+    /// X-Ray active tracing (default true).
+    pub tracing: bool,
+    pub vpc: Option<VpcPlacement>,
+}
+
+impl Default for FunctionProps {
+    fn default() -> Self {
+        FunctionProps {
+            description: None,
+            runtime: Runtime::Python313,
+            handler: "index.handler".to_owned(),
+            code: Code::default(),
+            memory_size: 128,
+            timeout_seconds: 3,
+            environment: IndexMap::new(),
+            environment_key: None,
+            role: None,
+            log_retention: RetentionDays::OneYear,
+            architecture: Architecture::Arm64,
+            reserved_concurrency: None,
+            dead_letter: None,
+            tracing: true,
+            vpc: None,
+        }
+    }
+}
+
+/// Environment variable names Lambda reserves.
+pub const RESERVED_ENV: &[&str] = &[
+    "_HANDLER",
+    "_X_AMZN_TRACE_ID",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+    "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE",
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API",
+    "LAMBDA_TASK_ROOT",
+    "LAMBDA_RUNTIME_DIR",
+];
+
+/// A Lambda function.
+#[derive(Clone, Debug)]
+pub struct Function(Arc<FunctionInner>);
+
+#[derive(Debug)]
+struct FunctionInner {
+    handle: Handle<cfn::lambda::Function>,
+    path: String,
+    role: Role,
+    logs: LogGroup,
+}
+
+impl Function {
+    pub fn new(scope: &mut Scope, id: &str, props: FunctionProps) -> Function {
+        let mut child = scope.child(id);
+        if !(128..=10240).contains(&props.memory_size) {
+            child.error(format!("memory_size {} MB is outside 128–10240", props.memory_size));
+        }
+        if !(1..=900).contains(&props.timeout_seconds) {
+            child.error(format!("timeout {} s is outside 1–900", props.timeout_seconds));
+        }
+        if props.reserved_concurrency == Some(0) {
+            child.warning("reserved_concurrency 0 stops every invocation of the function");
+        }
+        for name in props.environment.keys() {
+            let mut c = name.chars();
+            let ok =
+                c.next().is_some_and(|x| x.is_ascii_alphabetic()) && c.all(|x| x.is_ascii_alphanumeric() || x == '_');
+            if !ok {
+                child.error(format!(
+                    "environment variable {name:?} is not a valid name (a letter, then letters, digits and _)"
+                ));
+            } else if RESERVED_ENV.contains(&name.as_str()) {
+                child.error(format!("environment variable {name:?} is reserved by Lambda"));
+            }
+        }
+        if let Code::Inline(src) = &props.code {
+            if src.trim().is_empty() {
+                child.error("inline code is empty");
+            }
+            if !props.runtime.supports_inline() {
+                child.error(format!(
+                    "inline code needs a Python or Node.js runtime, not {}",
+                    props.runtime.as_str()
+                ));
+            }
+            let n = src.chars().count();
+            if n > 4096 {
+                child.error(format!(
+                    "inline code is {n} characters; CloudFormation accepts at most 4096 (use Code::S3)"
+                ));
+            }
+        }
+        if let Some(v) = &props.vpc {
+            if v.subnet_ids.is_empty() || v.security_group_ids.is_empty() {
+                child.error("vpc needs at least one subnet and one security group");
+            }
+        }
+        let logs = LogGroup::new(
+            &mut child,
+            "Logs",
+            LogGroupProps {
+                retention: props.log_retention,
+                ..LogGroupProps::default()
+            },
+        );
+        let (role, created_role) = match props.role {
+            Some(r) => (r, false),
+            None => (
+                Role::new(
+                    &mut child,
+                    "Role",
+                    RoleProps {
+                        assumed_by: Principal::service("lambda.amazonaws.com"),
+                        description: Some("Lambda function execution role".to_owned()),
+                        ..RoleProps::default()
+                    },
+                ),
+                true,
+            ),
+        };
+        let mut code = f::Code::new();
+        let mut package_image = false;
+        match &props.code {
+            Code::S3 { bucket, key } => {
+                code.s3_bucket = Some(bucket.clone());
+                code.s3_key = Some(key.clone());
+            }
+            Code::Inline(src) => code.zip_file = Some(Value::from(src.as_str())),
+            Code::ImageUri(uri) => {
+                code.image_uri = Some(uri.clone());
+                package_image = true;
+            }
+        }
+        let mut func = cfn::lambda::Function::new(code, role.arn());
+        func.description = props.description.clone().map(Value::from);
+        if package_image {
+            func.package_type = Some(Value::from("Image"));
+        } else {
+            func.runtime = Some(Value::from(props.runtime.as_str()));
+            func.handler = Some(Value::from(props.handler.as_str()));
+        }
+        func.architectures = Some(Value::from(vec![props.architecture.as_str()]));
+        // Out-of-range values are reported above; they are left out rather than reported twice.
+        func.memory_size = (128..=10240)
+            .contains(&props.memory_size)
+            .then(|| Value::from(props.memory_size));
+        func.timeout = (1..=900)
+            .contains(&props.timeout_seconds)
+            .then(|| Value::from(props.timeout_seconds));
+        if !props.environment.is_empty() {
+            let vars: Vec<(String, Expr)> = props
+                .environment
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone().into_expr()))
+                .collect();
+            let mut env = f::Environment::new();
+            env.variables = Some(Value::<Json>::object(vars));
+            func.environment = Some(env);
+        }
+        func.kms_key_arn = props.environment_key.as_ref().map(kms::Key::arn);
+        func.reserved_concurrent_executions = props.reserved_concurrency.map(Value::from);
+        func.dead_letter_config = props.dead_letter.as_ref().map(|d| {
+            let mut c = f::DeadLetterConfig::new();
+            c.target_arn = Some(match d {
+                DeadLetter::Sqs(a) | DeadLetter::Sns(a) => a.clone(),
+            });
+            c
+        });
+        if props.tracing {
+            let mut t = f::TracingConfig::new();
+            t.mode = Some(Value::from("Active"));
+            func.tracing_config = Some(t);
+        }
+        if let Some(v) = &props.vpc {
+            let mut c = f::VpcConfig::new();
+            c.subnet_ids = Some(Value::from(v.subnet_ids.clone()));
+            c.security_group_ids = Some(Value::from(v.security_group_ids.clone()));
+            func.vpc_config = Some(c);
+        }
+        let mut lc = f::LoggingConfig::new();
+        lc.log_group = Some(logs.name());
+        func.logging_config = Some(lc);
+        let h = child.add("Resource", func);
+        {
+            let entry = child.stack().resource_mut(&h);
+            if props.reserved_concurrency.is_none() {
+                nag::suppress(entry, Tool::Checkov, "CKV_AWS_115", NO_CONCURRENCY_REASON);
+            }
+            if props.dead_letter.is_none() {
+                nag::suppress(entry, Tool::Checkov, "CKV_AWS_116", NO_DLQ_REASON);
+            }
+            if props.vpc.is_none() {
+                nag::suppress(entry, Tool::Checkov, "CKV_AWS_117", NO_VPC_REASON);
+                nag::suppress(entry, Tool::Guard, "CT.LAMBDA.PR.3", NO_VPC_REASON);
+            }
+            if props.environment_key.is_none() && !props.environment.is_empty() {
+                nag::suppress(entry, Tool::Checkov, "CKV_AWS_173", NO_ENV_KEY_REASON);
+            }
+        }
+        let path = child.path();
+        let stack = child.stack();
+        if created_role {
+            let mut r = role.clone();
+            logs.grant_write(stack, &mut r);
+            if props.tracing {
+                iam::grant(
+                    stack,
+                    &path,
+                    &mut r,
+                    PolicyStatement::allow(
+                        &["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+                        [Value::from("*")],
+                    ),
+                );
+            }
+            if let Some(v) = &props.vpc {
+                let eni = fns::sub(
+                    "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:network-interface/*",
+                    Vec::<(String, Expr)>::new(),
+                );
+                let arn_of = |kind: &str, id: &Value<String>| {
+                    fns::sub(
+                        &format!("arn:${{AWS::Partition}}:ec2:${{AWS::Region}}:${{AWS::AccountId}}:{kind}/${{Id}}"),
+                        [("Id", id.clone().into_expr())],
+                    )
+                };
+                let mut create = vec![eni.clone()];
+                create.extend(v.subnet_ids.iter().map(|s| arn_of("subnet", s)));
+                create.extend(v.security_group_ids.iter().map(|s| arn_of("security-group", s)));
+                iam::grant(
+                    stack,
+                    &path,
+                    &mut r,
+                    PolicyStatement::allow(&["ec2:CreateNetworkInterface"], create),
+                );
+                iam::grant(
+                    stack,
+                    &path,
+                    &mut r,
+                    PolicyStatement::allow(
+                        &[
+                            "ec2:DeleteNetworkInterface",
+                            "ec2:AssignPrivateIpAddresses",
+                            "ec2:UnassignPrivateIpAddresses",
+                        ],
+                        [eni],
+                    ),
+                );
+                iam::grant(
+                    stack,
+                    &path,
+                    &mut r,
+                    PolicyStatement::allow(&["ec2:DescribeNetworkInterfaces"], [Value::from("*")]),
+                );
+            }
+            match &props.dead_letter {
+                Some(DeadLetter::Sqs(a)) => {
+                    iam::grant(
+                        stack,
+                        &path,
+                        &mut r,
+                        PolicyStatement::allow(&["sqs:SendMessage"], [a.clone()]),
+                    );
+                }
+                Some(DeadLetter::Sns(a)) => {
+                    iam::grant(
+                        stack,
+                        &path,
+                        &mut r,
+                        PolicyStatement::allow(&["sns:Publish"], [a.clone()]),
+                    );
+                }
+                None => {}
+            }
+            if let Some(k) = &props.environment_key {
+                k.grant_decrypt(stack, &mut r);
+            }
+        }
+        Function(Arc::new(FunctionInner {
+            handle: h,
+            path,
+            role,
+            logs,
+        }))
+    }
+
+    pub fn arn(&self) -> Value<String> {
+        self.0.handle.attr_arn()
+    }
+
+    /// `Ref`: the function name.
+    pub fn name(&self) -> Value<String> {
+        self.0.handle.r#ref()
+    }
+
+    /// The execution role (grant the function access to other resources through it).
+    pub fn role(&self) -> &Role {
+        &self.0.role
+    }
+
+    pub fn log_group(&self) -> &LogGroup {
+        &self.0.logs
+    }
+
+    pub fn handle(&self) -> Handle<cfn::lambda::Function> {
+        self.0.handle
+    }
+
+    pub fn path(&self) -> &str {
+        &self.0.path
+    }
+
+    /// Let an AWS service (e.g. `apigateway.amazonaws.com`) invoke the function on behalf of `source_arn`
+    /// only, from this account: an `AWS::Lambda::Permission` (child `id` of the function).
+    pub fn grant_invoke(
+        &self,
+        stack: &mut Stack,
+        id: &str,
+        service: &str,
+        source_arn: Value<String>,
+    ) -> Handle<cfn::lambda::Permission> {
+        if !service.ends_with(".amazonaws.com") {
+            stack.error(
+                &self.0.path,
+                format!("grant_invoke: {service:?} is not an AWS service principal (*.amazonaws.com)"),
+            );
+        }
+        let literal_arn = source_arn.as_literal().is_some();
+        let mut perm = cfn::lambda::Permission::new("lambda:InvokeFunction", self.arn(), service);
+        perm.source_arn = Some(source_arn);
+        perm.source_account = Some(Value::account_id());
+        let h = stack.scope_at(&self.0.path).add(id, perm);
+        if !literal_arn {
+            nag::suppress(
+                stack.resource_mut(&h),
+                Tool::Guard,
+                "CT.LAMBDA.PR.2",
+                SCOPED_PERMISSION_REASON,
+            );
+        }
+        h
+    }
+
+    /// Let an IAM principal invoke the function (`lambda:InvokeFunction` on its ARN).
+    pub fn grant_invoke_to(&self, stack: &mut Stack, grantee: &mut dyn Grantee) -> bool {
+        iam::grant(
+            stack,
+            &self.0.path,
+            grantee,
+            PolicyStatement::allow(&["lambda:InvokeFunction"], [self.arn()]),
+        )
+    }
+
+    /// Add a statement to the execution role's policy.
+    pub fn add_to_role_policy(&self, stack: &mut Stack, stmt: PolicyStatement) -> bool {
+        let mut r = self.0.role.clone();
+        iam::grant(stack, &self.0.path, &mut r, stmt)
+    }
+}

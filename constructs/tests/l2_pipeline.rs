@@ -1,0 +1,843 @@
+//! CodeBuild and CodePipeline L2 constructs: the AWS Proton sample pipeline's capability (ECR build → deploy
+//! per service instance) without Proton and with least privilege.
+//!
+//! `composed_pipeline_for_checkers` writes the plain template to `target/l2-templates/pipeline-*.json` for
+//! cfn-lint and `scripts/security-check`; the bundle form is asserted structurally.
+
+use proton_synth_constructs::assertions::{Match, Template};
+use proton_synth_constructs::codebuild::{
+    docker_build_spec, BuildEnvironment, BuildSpec, ComputeType, DockerBuild, Project, ProjectProps,
+};
+use proton_synth_constructs::codepipeline::{Action, Artifact, Pipeline, PipelineProps, Stage};
+use proton_synth_constructs::ecr::{Repository, RepositoryProps};
+use proton_synth_constructs::stack::Parameter;
+use proton_synth_constructs::synth::{to_json_string, Mode};
+use proton_synth_constructs::{fns, nag, Expr, Output, Placeholder, PlaceholderKind, Stack, Value};
+use serde_json::{json, Value as J};
+
+fn errors_of(stack: &Stack) -> Vec<String> {
+    match stack.synth(Mode::Plain) {
+        Ok(_) => Vec::new(),
+        Err(d) => d.0.iter().filter(|d| d.is_error()).map(|d| d.to_string()).collect(),
+    }
+}
+
+fn template(stack: &Stack) -> Template {
+    Template::from_stack(stack).unwrap_or_else(|e| panic!("synthesis failed:\n{e}"))
+}
+
+fn write_template(name: &str, stack: &Stack) -> J {
+    let synth = stack
+        .synth(Mode::Plain)
+        .unwrap_or_else(|e| panic!("synthesis failed:\n{e}"));
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/l2-templates");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join(format!("pipeline-{name}.json")),
+        to_json_string(&synth.template),
+    )
+    .unwrap();
+    synth.template
+}
+
+/// A Proton placeholder whose plain form is a `Ref` to a parameter declared here.
+fn input(stack: &mut Stack, jinja: &str, param: &str) -> Value<String> {
+    let p = stack.root().add_parameter(param, Parameter::<String>::string());
+    Value::placeholder(Placeholder {
+        jinja: jinja.to_owned(),
+        kind: PlaceholderKind::String,
+        plain: p.r#ref().into_expr(),
+    })
+}
+
+fn simple_spec() -> BuildSpec {
+    BuildSpec {
+        build: vec![Value::from("make")],
+        ..BuildSpec::default()
+    }
+}
+
+fn project(stack: &mut Stack, id: &str) -> Project {
+    Project::new(
+        &mut stack.root(),
+        id,
+        ProjectProps {
+            build_spec: simple_spec(),
+            ..ProjectProps::default()
+        },
+    )
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// CodeBuild
+
+#[test]
+fn project_defaults_logging_key_and_least_privilege_role() {
+    let mut stack = Stack::new("S");
+    let p = project(&mut stack, "Build");
+    assert_eq!(p.path(), "Build");
+    let t = template(&stack);
+    t.resource_count_is("AWS::CodeBuild::Project", 1).unwrap();
+    t.resource_count_is("AWS::KMS::Key", 1).unwrap();
+    t.resource_count_is("AWS::Logs::LogGroup", 1).unwrap();
+    let props = t.find_resources("AWS::CodeBuild::Project")[0].1["Properties"].clone();
+    assert_eq!(props["Environment"]["ComputeType"], "BUILD_GENERAL1_SMALL");
+    assert_eq!(props["Environment"]["PrivilegedMode"], false);
+    assert_eq!(props["LogsConfig"]["CloudWatchLogs"]["Status"], "ENABLED");
+    assert!(props["EncryptionKey"]["Fn::GetAtt"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("BuildKey"));
+    assert!(props["LogsConfig"]["CloudWatchLogs"]["GroupName"]["Ref"]
+        .as_str()
+        .unwrap()
+        .starts_with("BuildLogs"));
+    assert_eq!(
+        props["Source"],
+        json!({"Type": "CODEPIPELINE", "BuildSpec": "version: 0.2\nphases:\n  build:\n    commands:\n      - |-\n        make\n"})
+    );
+    // Role trusts CodeBuild; its policy: logs on its group, reports on its report groups, the key.
+    t.has_resource_properties(
+        "AWS::IAM::Role",
+        Match::object_like(json!({"AssumeRolePolicyDocument": {"Statement": [
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "codebuild.amazonaws.com"}}
+        ]}})),
+    )
+    .unwrap();
+    let policy = &t.find_resources("AWS::IAM::Policy")[0].1["Properties"]["PolicyDocument"]["Statement"];
+    let actions: Vec<J> = policy.as_array().unwrap().iter().map(|s| s["Action"].clone()).collect();
+    assert_eq!(
+        actions,
+        [
+            json!(["logs:CreateLogStream", "logs:PutLogEvents"]),
+            json!([
+                "codebuild:CreateReportGroup",
+                "codebuild:CreateReport",
+                "codebuild:UpdateReport",
+                "codebuild:BatchPutTestCases",
+                "codebuild:BatchPutCodeCoverages"
+            ]),
+            json!([
+                "kms:Decrypt",
+                "kms:DescribeKey",
+                "kms:Encrypt",
+                "kms:ReEncryptFrom",
+                "kms:ReEncryptTo",
+                "kms:GenerateDataKey",
+                "kms:GenerateDataKeyWithoutPlaintext"
+            ]),
+        ]
+    );
+    let reports = &policy[1]["Resource"]["Fn::Sub"];
+    assert_eq!(
+        reports[0],
+        "arn:${AWS::Partition}:codebuild:${AWS::Region}:${AWS::AccountId}:report-group/${Project}-*"
+    );
+    assert!(reports[1]["Project"]["Ref"].as_str().unwrap().starts_with("Build"));
+    for s in policy.as_array().unwrap() {
+        assert_ne!(s["Resource"], json!("*"), "{s}");
+    }
+}
+
+#[test]
+fn privileged_project_is_suppressed_with_a_reason_and_env_vars_are_plaintext() {
+    let mut stack = Stack::new("S");
+    let p = Project::new(
+        &mut stack.root(),
+        "Docker",
+        ProjectProps {
+            build_spec: simple_spec(),
+            environment: BuildEnvironment {
+                compute_type: ComputeType::Medium,
+                privileged: true,
+                env: vec![("STAGE".to_owned(), Value::from("prod"))],
+                ..BuildEnvironment::default()
+            },
+            timeout_minutes: Some(30),
+            ..ProjectProps::default()
+        },
+    );
+    let entry = stack.resource(&p.handle()).unwrap();
+    assert_eq!(nag::suppressed_ids(entry, nag::Tool::Guard), ["CT.CODEBUILD.PR.4"]);
+    assert!(nag::suppressed_ids(entry, nag::Tool::Checkov).is_empty());
+    let t = template(&stack);
+    t.has_resource_properties(
+        "AWS::CodeBuild::Project",
+        Match::object_like(json!({
+            "TimeoutInMinutes": 30,
+            "Environment": {"ComputeType": "BUILD_GENERAL1_MEDIUM", "PrivilegedMode": true,
+                "EnvironmentVariables": [{"Name": "STAGE", "Type": "PLAINTEXT", "Value": "prod"}]}
+        })),
+    )
+    .unwrap();
+}
+
+#[test]
+fn buildspec_splices_placeholders_and_keeps_literal_text() {
+    let ph = Value::placeholder(Placeholder {
+        jinja: "pipeline.inputs.unit_test_command".to_owned(),
+        kind: PlaceholderKind::String,
+        plain: Expr::Str("make test".to_owned()),
+    });
+    let spec = BuildSpec {
+        env: vec![("A".to_owned(), Value::from("x"))],
+        install: vec![Value::from("  echo ${#ARR[@]} {{x}} {%y%}")],
+        build: vec![ph, fns::join("", [Value::from("echo "), Value::from("two\nlines")])],
+        artifact_files: vec![Value::from("out.json")],
+        ..BuildSpec::default()
+    };
+    let mut stack = Stack::new("S");
+    Project::new(
+        &mut stack.root(),
+        "P",
+        ProjectProps {
+            build_spec: spec,
+            ..ProjectProps::default()
+        },
+    );
+    // Plain: the placeholder becomes its plain value; adjacent literals are merged around it.
+    let plain = template(&stack);
+    let bs = plain.find_resources("AWS::CodeBuild::Project")[0].1["Properties"]["Source"]["BuildSpec"].clone();
+    let parts = bs["Fn::Join"][1].as_array().unwrap().clone();
+    assert_eq!(parts.len(), 3, "{parts:#?}");
+    let joined: String = parts.iter().map(|p| p.as_str().unwrap()).collect();
+    assert_eq!(
+        joined,
+        "version: 0.2\nenv:\n  variables:\n    A: |-\n      x\nphases:\n  install:\n    commands:\n      - |-\n        echo ${#ARR[@]} {{x}} {%y%}\n  build:\n    commands:\n      - |-\n        make test\n      - |-\n        echo two\n        lines\nartifacts:\n  files:\n    - |-\n      out.json\n"
+    );
+    // Bundle: only the placeholder is Jinja; literal delimiters stay literal text (the bundle writer escapes
+    // them when it prints the template).
+    let bundle = stack.synth(Mode::Bundle).unwrap().template;
+    let res = bundle["Resources"].as_object().unwrap();
+    let proj = res.values().find(|r| r["Type"] == "AWS::CodeBuild::Project").unwrap();
+    let parts = proj["Properties"]["Source"]["BuildSpec"]["Fn::Join"][1]
+        .as_array()
+        .unwrap();
+    assert_eq!(
+        parts[1],
+        json!({"::jinja": "{{ pipeline.inputs.unit_test_command | tojson }}"})
+    );
+    assert!(parts[0].as_str().unwrap().contains("echo ${#ARR[@]} {{x}} {%y%}"));
+}
+
+#[test]
+fn docker_build_spec_logs_in_tests_builds_pushes_and_writes_image_definitions() {
+    let mut stack = Stack::new("S");
+    let repo = Repository::new(&mut stack.root(), "Repo", RepositoryProps::default());
+    let spec = docker_build_spec(DockerBuild {
+        dockerfile: Value::from("Dockerfile"),
+        unit_test_command: Value::from("echo 'add your unit test command here'"),
+        repository: &repo,
+        image_tag: None,
+        container_name: Value::from("app"),
+    });
+    let p = Project::new(
+        &mut stack.root(),
+        "Build",
+        ProjectProps {
+            build_spec: spec,
+            environment: BuildEnvironment {
+                privileged: true,
+                ..BuildEnvironment::default()
+            },
+            ..ProjectProps::default()
+        },
+    );
+    assert!(p.grant_docker_push(&mut stack, &repo));
+    let t = template(&stack);
+    let bs = &t.find_resources("AWS::CodeBuild::Project")[0].1["Properties"]["Source"]["BuildSpec"];
+    let text: String = bs["Fn::Join"][1]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().map(str::to_owned).unwrap_or_else(|| "<URI>".to_owned()))
+        .collect();
+    for needle in [
+        "REPOSITORY_URI: |-\n      <URI>\n",
+        "aws ecr get-login-password --region $AWS_DEFAULT_REGION | docker login --username AWS --password-stdin",
+        "echo 'add your unit test command here'",
+        "IMAGE_TAG=$CODEBUILD_BUILD_NUMBER-$(echo $CODEBUILD_RESOLVED_SOURCE_VERSION | cut -c 1-8)",
+        "docker build -t $REPOSITORY_URI:$IMAGE_TAG -f \"$DOCKERFILE\" .",
+        "docker push $REPOSITORY_URI:$IMAGE_TAG",
+        "> imagedefinitions.json",
+        "files:\n    - |-\n      imagedefinitions.json\n    - |-\n      image-uri.txt\n",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+    // The unit tests run before the build.
+    assert!(text.find("add your unit test").unwrap() < text.find("docker build").unwrap());
+    // Push and artifact files in the build phase (post_build runs after a failed build too).
+    assert!(!text.contains("post_build"));
+    assert!(text.find("docker build").unwrap() < text.find("docker push").unwrap());
+    // Push permissions on the repository only, plus the token on "*".
+    let stmts: Vec<J> = t
+        .find_resources("AWS::IAM::Policy")
+        .iter()
+        .flat_map(|(_, p)| {
+            p["Properties"]["PolicyDocument"]["Statement"]
+                .as_array()
+                .unwrap()
+                .clone()
+        })
+        .collect();
+    assert!(stmts.contains(&json!({"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"})));
+    assert!(stmts.iter().any(|s| s["Action"]
+        .as_array()
+        .is_some_and(|a| a.contains(&json!("ecr:PutImage")))
+        && s["Resource"]["Fn::GetAtt"][1] == "Arn"));
+}
+
+#[test]
+fn project_validation_messages() {
+    let mut stack = Stack::new("S");
+    Project::new(
+        &mut stack.root(),
+        "Empty",
+        ProjectProps {
+            environment: BuildEnvironment {
+                env: vec![
+                    ("1BAD".to_owned(), Value::from("x")),
+                    ("CODEBUILD_X".to_owned(), Value::from("x")),
+                    ("AWS_SECRET_ACCESS_KEY".to_owned(), Value::from("x")),
+                ],
+                ..BuildEnvironment::default()
+            },
+            timeout_minutes: Some(1),
+            ..ProjectProps::default()
+        },
+    );
+    let errors = errors_of(&stack);
+    for expected in [
+        "error: S/Empty: build spec has no commands in any phase",
+        "error: S/Empty: environment variable \"1BAD\" is not a valid name (letters, digits and _, not starting with a digit)",
+        "error: S/Empty: environment variable \"CODEBUILD_X\" uses the reserved prefix CODEBUILD_",
+        "error: S/Empty: environment variable \"AWS_SECRET_ACCESS_KEY\" would hold credentials in plain text (CT.CODEBUILD.PR.2); the service role provides credentials",
+        "error: S/Empty: timeout_minutes 1 is outside 5–2160",
+    ] {
+        assert!(errors.iter().any(|e| e == expected), "missing {expected:?} in {errors:#?}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// CodePipeline validation
+
+fn source(_stack: &mut Stack, out: &Artifact) -> Action {
+    Action::codestar_source(
+        "Checkout",
+        Value::from("arn:aws:codeconnections:eu-west-1:123456789012:connection/abc"),
+        Value::from("owner/repo"),
+        Value::from("main"),
+        out,
+    )
+}
+
+#[test]
+fn pipeline_with_one_stage_is_rejected() {
+    let mut stack = Stack::new("S");
+    let pl = Pipeline::new(&mut stack.root(), "Pipeline", PipelineProps::default());
+    let src = Artifact::new("Source");
+    let a = source(&mut stack, &src);
+    pl.add_stage(&mut stack, Stage::new("Source", vec![a]));
+    assert_eq!(
+        errors_of(&stack),
+        ["error: S/Pipeline: the pipeline has 1 stage(s); CodePipeline needs at least 2 (a source stage and another)"]
+    );
+}
+
+#[test]
+fn stage_without_actions_is_rejected() {
+    let mut stack = Stack::new("S");
+    let pl = Pipeline::new(&mut stack.root(), "Pipeline", PipelineProps::default());
+    let src = Artifact::new("Source");
+    let a = source(&mut stack, &src);
+    pl.add_stage(&mut stack, Stage::new("Source", vec![a]));
+    pl.add_stage(&mut stack, Stage::new("Build", vec![]));
+    assert_eq!(errors_of(&stack), ["error: S/Pipeline: stage \"Build\" has no actions"]);
+}
+
+#[test]
+fn duplicate_action_names_in_a_stage_are_rejected() {
+    let mut stack = Stack::new("S");
+    let p = project(&mut stack, "P");
+    let pl = Pipeline::new(&mut stack.root(), "Pipeline", PipelineProps::default());
+    let src = Artifact::new("Source");
+    let a = source(&mut stack, &src);
+    pl.add_stage(&mut stack, Stage::new("Source", vec![a]));
+    pl.add_stage(
+        &mut stack,
+        Stage::new(
+            "Build",
+            vec![
+                Action::codebuild("Build", &p, &src, &[]),
+                Action::codebuild("Build", &p, &src, &[]),
+            ],
+        ),
+    );
+    assert_eq!(
+        errors_of(&stack),
+        ["error: S/Pipeline: stage \"Build\" has two actions named \"Build\""]
+    );
+}
+
+#[test]
+fn artifact_read_before_it_is_output_is_rejected() {
+    let mut stack = Stack::new("S");
+    let p = project(&mut stack, "P");
+    let pl = Pipeline::new(&mut stack.root(), "Pipeline", PipelineProps::default());
+    let src = Artifact::new("Source");
+    let built = Artifact::new("Built");
+    let a = source(&mut stack, &src);
+    pl.add_stage(&mut stack, Stage::new("Source", vec![a]));
+    pl.add_stage(
+        &mut stack,
+        Stage::new(
+            "Build",
+            vec![Action::codebuild("Build", &p, &built, std::slice::from_ref(&built))],
+        ),
+    );
+    assert_eq!(
+        errors_of(&stack),
+        ["error: S/Pipeline: action \"Build\" in stage \"Build\" reads artifact \"Built\", which no action of an earlier stage outputs"]
+    );
+}
+
+#[test]
+fn source_actions_only_in_the_first_stage_and_names_are_checked() {
+    let mut stack = Stack::new("S");
+    let p = project(&mut stack, "P");
+    let pl = Pipeline::new(&mut stack.root(), "Pipeline", PipelineProps::default());
+    let src = Artifact::new("Source");
+    let src2 = Artifact::new("Source2");
+    pl.add_stage(
+        &mut stack,
+        Stage::new("Source", vec![Action::codebuild("Build", &p, &src, &[])]),
+    );
+    let a = source(&mut stack, &src2);
+    pl.add_stage(&mut stack, Stage::new("Source", vec![a]));
+    pl.add_stage(
+        &mut stack,
+        Stage::new("Bad Name", vec![Action::codebuild("B", &p, &src2, &[])]),
+    );
+    assert_eq!(
+        errors_of(&stack),
+        [
+            "error: S/Pipeline: stage name \"Bad Name\" must be 1–100 characters of letters, digits and . _ - @",
+            "error: S/Pipeline: action \"Build\" in the first stage \"Source\" is not a source action; the first stage holds only source actions",
+            "error: S/Pipeline: action \"Build\" in stage \"Source\" reads artifact \"Source\", which no action of an earlier stage outputs",
+            "error: S/Pipeline: duplicate stage name \"Source\"",
+            "error: S/Pipeline: source action \"Checkout\" is in stage \"Source\"; source actions belong in the first stage",
+        ]
+    );
+}
+
+#[test]
+fn per_item_stage_rules() {
+    let mut stack = Stack::new("S");
+    let p = project(&mut stack, "P");
+    let lp = stack.add_loop("service_instance", "service_instances");
+    let pl = Pipeline::new(&mut stack.root(), "Pipeline", PipelineProps::default());
+    let src = Artifact::new("Source");
+    let a = source(&mut stack, &src);
+    pl.add_stage(&mut stack, Stage::new("Source", vec![a]));
+    pl.add_stage_per_item(&mut stack, &lp, |_| {
+        Stage::new(
+            "Deploy",
+            vec![Action::codebuild("Build", &p, &src, &[Artifact::new("Out")])],
+        )
+    });
+    pl.add_stage_per_item(&mut stack, &lp, |item| {
+        Stage::new(
+            fns::join("-", [Value::from("Deploy"), item.name("x")]),
+            vec![Action::ecs_deploy(
+                "Deploy",
+                Value::from("c"),
+                Value::from("s"),
+                &src,
+                vec![],
+            )],
+        )
+    });
+    assert_eq!(
+        errors_of(&stack),
+        [
+            "error: S/Pipeline: ECS deploy action \"Deploy\" needs the service's task and execution role ARNs in pass_roles (the new task definition revision passes them to ECS)",
+            "error: S/Pipeline: per-item stage \"Deploy\" has a fixed name, repeated for every item; include a per-item value such as LoopItem::name",
+            "error: S/Pipeline: action \"Build\" in per-item stage \"Deploy\" outputs artifact \"Out\", whose name would repeat for every item",
+        ]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The composed pipeline: source → build (docker) → deploy per service instance (ECS)
+
+struct Composed {
+    stack: Stack,
+}
+
+fn composed() -> Composed {
+    let mut stack = Stack::new("Pipeline");
+    stack.set_description("Service pipeline: build the image, deploy it to every service instance (ECS)");
+    let connection = input(
+        &mut stack,
+        "service.repository_connection_arn",
+        "RepositoryConnectionArn",
+    );
+    let repo_id = input(&mut stack, "service.repository_id", "RepositoryId");
+    let branch = input(&mut stack, "service.branch_name", "BranchName");
+    let dockerfile = input(&mut stack, "pipeline.inputs.dockerfile", "Dockerfile");
+    let unit_test = input(&mut stack, "pipeline.inputs.unit_test_command", "UnitTestCommand");
+    let instance_name = stack
+        .root()
+        .add_parameter("ServiceInstanceName", Parameter::<String>::string());
+    let cluster = stack.root().add_parameter("ClusterName", Parameter::<String>::string());
+    let service = stack
+        .root()
+        .add_parameter("EcsServiceName", Parameter::<String>::string());
+    let task_role = stack.root().add_parameter("TaskRoleArn", Parameter::<String>::string());
+    let exec_role = stack
+        .root()
+        .add_parameter("ExecutionRoleArn", Parameter::<String>::string());
+    let instances = stack.add_loop("service_instance", "service_instances");
+
+    let pipeline = Pipeline::new(&mut stack.root(), "Pipeline", PipelineProps::default());
+    let key = pipeline.artifact_key().cloned();
+    let repo = Repository::new(&mut stack.root(), "Repository", RepositoryProps::default());
+    let spec = docker_build_spec(DockerBuild {
+        dockerfile,
+        unit_test_command: unit_test,
+        repository: &repo,
+        image_tag: None,
+        container_name: Value::from("app"),
+    });
+    let build = Project::new(
+        &mut stack.root(),
+        "BuildProject",
+        ProjectProps {
+            description: Some("Builds, tests and pushes the service image".to_owned()),
+            build_spec: spec,
+            environment: BuildEnvironment {
+                privileged: true,
+                ..BuildEnvironment::default()
+            },
+            encryption_key: key,
+            ..ProjectProps::default()
+        },
+    );
+    build.grant_docker_push(&mut stack, &repo);
+
+    let source_out = Artifact::new("Source");
+    let build_out = Artifact::new("BuildOutput");
+    pipeline.add_stage(
+        &mut stack,
+        Stage::new(
+            "Source",
+            vec![Action::codestar_source(
+                "Checkout",
+                connection,
+                repo_id,
+                branch,
+                &source_out,
+            )],
+        ),
+    );
+    pipeline.add_stage(
+        &mut stack,
+        Stage::new(
+            "Build",
+            vec![Action::codebuild(
+                "Build",
+                &build,
+                &source_out,
+                std::slice::from_ref(&build_out),
+            )],
+        ),
+    );
+    pipeline.add_stage_per_item(&mut stack, &instances, |item| {
+        Stage::new(
+            fns::join("-", [Value::from("Deploy"), item.name(instance_name.r#ref())]),
+            vec![Action::ecs_deploy(
+                "Deploy",
+                item.environment_output("ClusterName", cluster.r#ref()),
+                item.output("ServiceName", service.r#ref()),
+                &build_out,
+                vec![
+                    item.output("TaskRoleArn", task_role.r#ref()),
+                    item.output("ExecutionRoleArn", exec_role.r#ref()),
+                ],
+            )],
+        )
+    });
+    let url = pipeline.console_url();
+    stack.root().add_output(
+        "PipelineEndpoint",
+        Output::new(url).description("The URL to access the pipeline"),
+    );
+    Composed { stack }
+}
+
+fn statements(t: &J, type_name: &str) -> Vec<J> {
+    t["Resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|r| r["Type"] == type_name)
+        .flat_map(|r| {
+            r["Properties"]["PolicyDocument"]["Statement"]
+                .as_array()
+                .unwrap()
+                .clone()
+        })
+        .collect()
+}
+
+#[test]
+fn composed_pipeline_for_checkers() {
+    let c = composed();
+    let plain = write_template("service", &c.stack);
+    let t = Template::from_json(plain.clone());
+    t.resource_count_is("AWS::CodePipeline::Pipeline", 1).unwrap();
+    t.resource_count_is("AWS::CodeBuild::Project", 1).unwrap();
+    t.resource_count_is("AWS::IAM::ManagedPolicy", 1).unwrap();
+    t.has_resource_properties(
+        "AWS::CodePipeline::Pipeline",
+        Match::object_like(json!({"PipelineType": "V2", "RestartExecutionOnUpdate": false,
+            "ArtifactStore": {"Type": "S3", "EncryptionKey": {"Type": "KMS"}}})),
+    )
+    .unwrap();
+    let pipeline = &t.find_resources("AWS::CodePipeline::Pipeline")[0].1;
+    let stages = pipeline["Properties"]["Stages"].as_array().unwrap();
+    assert_eq!(stages.len(), 3);
+    assert_eq!(
+        stages[0]["Actions"][0]["ActionTypeId"],
+        json!({"Category": "Source", "Owner": "AWS", "Provider": "CodeStarSourceConnection", "Version": "1"})
+    );
+    assert_eq!(
+        stages[0]["Actions"][0]["Configuration"]["ConnectionArn"],
+        json!({"Ref": "RepositoryConnectionArn"})
+    );
+    assert_eq!(
+        stages[1]["Actions"][0]["OutputArtifacts"],
+        json!([{"Name": "BuildOutput"}])
+    );
+    assert_eq!(
+        stages[2]["Name"],
+        json!({"Fn::Join": ["-", ["Deploy", {"Ref": "ServiceInstanceName"}]]})
+    );
+    assert_eq!(
+        stages[2]["Actions"][0]["Configuration"],
+        json!({"ClusterName": {"Ref": "ClusterName"}, "ServiceName": {"Ref": "EcsServiceName"}, "FileName": "imagedefinitions.json"})
+    );
+    assert_eq!(
+        stages[2]["Actions"][0]["InputArtifacts"],
+        json!([{"Name": "BuildOutput"}])
+    );
+    // The pipeline waits for its role's policy.
+    let deps = pipeline["DependsOn"].as_array().unwrap();
+    assert_eq!(deps.len(), 1);
+    assert!(deps[0].as_str().unwrap().starts_with("PipelineRoleDefaultPolicy"));
+
+    // Least privilege: no service-wide wildcard action anywhere, "*" only for the task-definition actions
+    // and the ECR token.
+    let mut all = statements(&plain, "AWS::IAM::Policy");
+    all.extend(statements(&plain, "AWS::IAM::ManagedPolicy"));
+    for s in &all {
+        let acts: Vec<String> = match &s["Action"] {
+            J::String(a) => vec![a.clone()],
+            J::Array(a) => a.iter().map(|x| x.as_str().unwrap().to_owned()).collect(),
+            _ => panic!(),
+        };
+        assert!(acts.iter().all(|a| !a.ends_with(":*") && a != "*"), "{s}");
+        if s["Resource"] == json!("*") {
+            for a in &acts {
+                assert!(
+                    [
+                        "ecr:GetAuthorizationToken",
+                        "ecs:RegisterTaskDefinition",
+                        "ecs:DescribeTaskDefinition"
+                    ]
+                    .contains(&a.as_str()),
+                    "{a} on *"
+                );
+            }
+        }
+        assert!(!acts.iter().any(|a| a.starts_with("proton:")), "{s}");
+    }
+    assert!(all.contains(&json!({"Effect": "Allow",
+        "Action": ["codestar-connections:UseConnection", "codeconnections:UseConnection"],
+        "Resource": {"Ref": "RepositoryConnectionArn"}})));
+    assert!(all.iter().any(
+        |s| s["Action"] == json!(["codebuild:StartBuild", "codebuild:BatchGetBuilds"])
+            && s["Resource"]["Fn::GetAtt"][0]
+                .as_str()
+                .unwrap()
+                .starts_with("BuildProject")
+    ));
+    assert!(all.contains(&json!({"Effect": "Allow", "Action": "iam:PassRole",
+        "Resource": [{"Ref": "TaskRoleArn"}, {"Ref": "ExecutionRoleArn"}],
+        "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}})));
+    let update = all
+        .iter()
+        .find(|s| s["Action"] == json!(["ecs:DescribeServices", "ecs:UpdateService"]))
+        .unwrap();
+    let arn_parts = update["Resource"]["Fn::Join"][1].as_array().unwrap();
+    assert!(arn_parts.contains(&json!({"Ref": "ClusterName"})));
+    assert!(arn_parts.contains(&json!({"Ref": "EcsServiceName"})));
+    // The build role reads and writes the artifact bucket.
+    let build_role_policy = t
+        .find_resources("AWS::IAM::Policy")
+        .into_iter()
+        .find(|(id, _)| id.starts_with("BuildProjectRole"))
+        .unwrap()
+        .1;
+    let acts = build_role_policy["Properties"]["PolicyDocument"]["Statement"].to_string();
+    assert!(acts.contains("s3:PutObject") && acts.contains("s3:GetObject*"));
+    let v = &plain["Outputs"]["PipelineEndpoint"]["Value"]["Fn::Sub"];
+    assert_eq!(
+        v[0],
+        "https://${AWS::Region}.console.aws.amazon.com/codesuite/codepipeline/pipelines/${Pipeline}/view?region=${AWS::Region}"
+    );
+    assert!(v[1]["Pipeline"]["Ref"].as_str().unwrap().starts_with("Pipeline"));
+}
+
+#[test]
+fn composed_pipeline_bundle_repeats_deploy_stage_and_policy_per_instance() {
+    let c = composed();
+    let bundle = c.stack.synth(Mode::Bundle).unwrap().template;
+    let resources = bundle["Resources"].as_object().unwrap();
+    // The deploy stage's policy is the only looped resource.
+    let groups: Vec<(&String, &J)> = resources.iter().filter(|(k, _)| k.starts_with("::for")).collect();
+    assert_eq!(groups.len(), 1);
+    assert_eq!(groups[0].1["::for"], "service_instance in service_instances");
+    let body = groups[0].1["::body"].as_object().unwrap();
+    assert_eq!(body.len(), 1);
+    let (id, policy) = body.iter().next().unwrap();
+    assert!(
+        id.starts_with("PipelineStagePolicy") && id.ends_with("{{ loop.index }}"),
+        "{id}"
+    );
+    assert_eq!(policy["Type"], "AWS::IAM::ManagedPolicy");
+    let text = policy.to_string();
+    assert!(text.contains("{{ service_instance.environment.outputs.ClusterName | tojson }}"));
+    assert!(text.contains("{{ service_instance.outputs.TaskRoleArn | tojson }}"));
+    // Stages: Source, Build, then the per-instance deploy stage in a loop.
+    let pipeline = resources
+        .values()
+        .find(|r| r["Type"] == "AWS::CodePipeline::Pipeline")
+        .unwrap();
+    let stages = pipeline["Properties"]["Stages"].as_array().unwrap();
+    assert_eq!(stages.len(), 3);
+    assert_eq!(stages[0]["Name"], "Source");
+    assert_eq!(stages[1]["Name"], "Build");
+    assert_eq!(stages[2]["::for"], "service_instance in service_instances");
+    let items = stages[2]["::items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(
+        items[0]["Name"],
+        json!({"Fn::Join": ["-", ["Deploy", {"::jinja": "{{ service_instance.name | tojson }}"}]]})
+    );
+    assert_eq!(
+        items[0]["Actions"][0]["Configuration"]["ServiceName"],
+        json!({"::jinja": "{{ service_instance.outputs.ServiceName | tojson }}"})
+    );
+    assert_eq!(
+        stages[0]["Actions"][0]["Configuration"]["FullRepositoryId"],
+        json!({"::jinja": "{{ service.repository_id | tojson }}"})
+    );
+    // Nothing of the pipeline refers to AWS Proton's API.
+    assert!(!bundle.to_string().contains("proton:"));
+    assert!(!bundle.to_string().contains("aws proton"));
+}
+
+#[test]
+fn static_ecs_stage_policy_is_waited_for_and_per_item_codebuild_deploys_are_repeated() {
+    let mut stack = Stack::new("S");
+    let lp = stack.add_loop("service_instance", "service_instances");
+    let build = project(&mut stack, "Build");
+    let pl = Pipeline::new(&mut stack.root(), "Pipeline", PipelineProps::default());
+    // One deploy project per instance, like AWS Proton's sample (here in the loop, keyed by the artifact key).
+    let deploy = Project::new(
+        &mut stack.root_in_loop(&lp),
+        "DeployProject",
+        ProjectProps {
+            build_spec: simple_spec(),
+            encryption_key: pl.artifact_key().cloned(),
+            ..ProjectProps::default()
+        },
+    );
+    let src = Artifact::new("Source");
+    let out = Artifact::new("Out");
+    let a = source(&mut stack, &src);
+    pl.add_stage(&mut stack, Stage::new("Source", vec![a]));
+    pl.add_stage(
+        &mut stack,
+        Stage::new(
+            "Build",
+            vec![Action::codebuild("Build", &build, &src, std::slice::from_ref(&out))],
+        ),
+    );
+    pl.add_stage(
+        &mut stack,
+        Stage::new(
+            "Canary",
+            vec![Action::ecs_deploy(
+                "Deploy",
+                Value::from("cluster"),
+                Value::from("canary"),
+                &out,
+                vec![Value::from("arn:aws:iam::123456789012:role/task")],
+            )],
+        ),
+    );
+    pl.add_stage_per_item(&mut stack, &lp, |item| {
+        Stage::new(
+            fns::join("-", [Value::from("Deploy"), item.name("one")]),
+            vec![Action::codebuild("Deploy", &deploy, &out, &[])],
+        )
+    });
+    let plain = Template::from_json(write_template("per-item-codebuild", &stack));
+    let pipeline = plain.find_resources("AWS::CodePipeline::Pipeline")[0].1;
+    let deps: Vec<&str> = pipeline["DependsOn"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap())
+        .collect();
+    assert_eq!(deps.len(), 2, "{deps:?}");
+    assert!(deps[0].starts_with("PipelineRoleDefaultPolicy"));
+    assert!(deps[1].starts_with("PipelineStagePolicy"));
+    let bundle = stack.synth(Mode::Bundle).unwrap().template;
+    let resources = bundle["Resources"].as_object().unwrap();
+    let group = resources.iter().find(|(k, _)| k.starts_with("::for")).unwrap().1["::body"]
+        .as_object()
+        .unwrap();
+    let mut types: Vec<&str> = group.values().map(|r| r["Type"].as_str().unwrap()).collect();
+    types.sort_unstable();
+    assert_eq!(
+        types,
+        [
+            "AWS::CodeBuild::Project",
+            "AWS::IAM::ManagedPolicy",
+            "AWS::IAM::Policy",
+            "AWS::IAM::Role",
+            "AWS::Logs::LogGroup"
+        ]
+    );
+    // The per-item stage policy lets the pipeline start only that item's project.
+    let stage_policy = group.values().find(|r| r["Type"] == "AWS::IAM::ManagedPolicy").unwrap();
+    let stmt = &stage_policy["Properties"]["PolicyDocument"]["Statement"][0];
+    assert_eq!(
+        stmt["Action"],
+        json!(["codebuild:StartBuild", "codebuild:BatchGetBuilds"])
+    );
+    let target = stmt["Resource"]["Fn::GetAtt"][0]["::jinja"].as_str().unwrap();
+    assert!(
+        target.starts_with("DeployProject") && target.ends_with("{{ loop.index }}"),
+        "{target}"
+    );
+    // The static ECS stage's policy is not repeated and carries the suppression for its "*" statement.
+    let ecs_policy = resources
+        .values()
+        .find(|r| r["Type"] == "AWS::IAM::ManagedPolicy")
+        .unwrap();
+    assert_eq!(ecs_policy["Metadata"]["checkov"]["skip"][0]["id"], "CKV_AWS_111");
+}
