@@ -332,6 +332,12 @@ pub trait Grantee {
     fn grantee_description(&self) -> String {
         "the grantee".to_owned()
     }
+
+    /// True when the principal's permissions are deliberately managed where it is defined (see
+    /// [`Role::from_arn_granted_elsewhere`]): grants that cannot be added here are then not warned about.
+    fn granted_elsewhere(&self) -> bool {
+        false
+    }
 }
 
 /// Grant `stmt` to `grantee`; when the grantee cannot take it (imported), a warning is recorded at `path`
@@ -339,7 +345,7 @@ pub trait Grantee {
 pub fn grant(stack: &mut Stack, path: &str, grantee: &mut dyn Grantee, stmt: PolicyStatement) -> bool {
     let actions = stmt.actions.join(", ");
     let ok = grantee.add_to_principal_policy(stack, stmt);
-    if !ok {
+    if !ok && !grantee.granted_elsewhere() {
         let who = grantee.grantee_description();
         stack.warning(
             path,
@@ -372,6 +378,8 @@ pub struct Role(std::sync::Arc<RoleInner>);
 
 #[derive(Debug)]
 struct RoleInner {
+    /// For an imported role: why its permissions are granted where it is defined (no warnings here).
+    granted_elsewhere: Option<String>,
     handle: Option<Handle<cfn::iam::Role>>,
     /// Construct path of the role below its stack (empty for imported roles).
     path: String,
@@ -423,6 +431,7 @@ impl Role {
         let path = child.path();
         let stack = Some(child.stack_ref().id);
         Role(std::sync::Arc::new(RoleInner {
+            granted_elsewhere: None,
             handle: Some(h),
             path,
             stack,
@@ -440,12 +449,34 @@ impl Role {
             None => fns::select(1, fns::split("/", arn.clone())),
         };
         Role(std::sync::Arc::new(RoleInner {
+            granted_elsewhere: None,
             handle: None,
             path: String::new(),
             stack: None,
             arn,
             name,
         }))
+    }
+
+    /// An imported role whose permissions are granted where it is defined, e.g. an AWS Proton environment's
+    /// task execution role that already allows pulls and log writes for every service of the environment.
+    /// Grants to it are skipped without a warning; `reason` documents where they live.
+    pub fn from_arn_granted_elsewhere(arn: Value<String>, reason: &str) -> Role {
+        let imported = Role::from_arn(arn);
+        let inner = &imported.0;
+        Role(std::sync::Arc::new(RoleInner {
+            granted_elsewhere: Some(reason.to_owned()),
+            handle: None,
+            path: String::new(),
+            stack: None,
+            arn: inner.arn.clone(),
+            name: inner.name.clone(),
+        }))
+    }
+
+    /// Why this imported role's permissions are managed elsewhere, if declared.
+    pub fn granted_elsewhere_reason(&self) -> Option<&str> {
+        self.0.granted_elsewhere.as_deref()
     }
 
     pub fn arn(&self) -> Value<String> {
@@ -595,6 +626,10 @@ impl Role {
 impl Grantee for Role {
     fn add_to_principal_policy(&mut self, stack: &mut Stack, stmt: PolicyStatement) -> bool {
         self.add_to_policy(stack, stmt)
+    }
+
+    fn granted_elsewhere(&self) -> bool {
+        self.0.granted_elsewhere.is_some()
     }
 
     fn grantee_description(&self) -> String {

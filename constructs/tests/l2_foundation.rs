@@ -755,6 +755,30 @@ fn grants_to_an_imported_role_warn_at_the_grant() {
 }
 
 #[test]
+fn grants_to_a_role_granted_elsewhere_are_skipped_silently() {
+    let mut stack = Stack::new("S");
+    let bucket = Bucket::new(
+        &mut stack.root(),
+        "Data",
+        BucketProps {
+            no_access_logs_reason: Some("test".to_owned()),
+            ..BucketProps::default()
+        },
+    );
+    let mut role = Role::from_arn_granted_elsewhere(
+        Value::from("arn:aws:iam::123456789012:role/exec"),
+        "the environment's execution role reads every bucket of the environment",
+    );
+    assert!(!bucket.grant_read(&mut stack, &mut role));
+    assert!(warnings_of(&stack).is_empty(), "{:?}", warnings_of(&stack));
+    assert_eq!(
+        role.granted_elsewhere_reason(),
+        Some("the environment's execution role reads every bucket of the environment")
+    );
+    template(&stack).resource_count_is("AWS::IAM::Policy", 0).unwrap();
+}
+
+#[test]
 fn a_role_of_another_template_is_an_error() {
     let mut producer = Stack::new("P");
     let role = task_role(&mut producer.root());
