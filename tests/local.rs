@@ -974,6 +974,24 @@ fn render_instance_template(template: &str, ctx: &RenderContext) -> Result<Vec<R
 const RESOURCE: &str = "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n";
 
 #[test]
+fn an_undefined_value_given_to_a_filter_is_named() {
+    let e = render_instance_template(
+        &format!("{RESOURCE}    Properties:\n      TopicName: {{{{ environment.outputs.Missing | tojson }}}}\n"),
+        &sample_context(),
+    )
+    .unwrap_err();
+    let errs = errors(&e);
+    assert_eq!(errs.len(), 1);
+    assert!(
+        errs[0].starts_with(
+            "error: svc/instance_infrastructure/cloudformation.yaml:5: rendering instance-api.yaml failed: \
+             `environment.outputs.Missing` is undefined: environment Beta has no output `Missing`"
+        ),
+        "{errs:?}"
+    );
+}
+
+#[test]
 fn render_fails_on_a_misused_namespace_like_proton() {
     let e = render_instance_template(
         &format!("{RESOURCE}    Properties:\n      TopicName: '{{{{ pipeline.inputs.x }}}}'\n"),

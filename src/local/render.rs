@@ -267,10 +267,38 @@ impl<'a> Renderer<'a> {
             return base;
         }
         let detail = e.detail().unwrap_or_default();
-        let Some(path) = detail.strip_prefix('`').and_then(|d| d.split_once('`')).map(|(p, _)| p) else {
-            return base;
+        let path = match detail.strip_prefix('`').and_then(|d| d.split_once('`')) {
+            Some((p, _)) => p.to_owned(),
+            // A filter (e.g. `tojson`) received an undefined value: name the variables of the failing line.
+            None => {
+                let mut refs: Vec<String> = e
+                    .line()
+                    .map(|line| {
+                        super::scan::scan(&template.text)
+                            .references
+                            .into_iter()
+                            .filter(|r| r.line == line && r.text.contains('.'))
+                            .map(|r| r.text)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                refs.dedup();
+                match refs.as_slice() {
+                    [one] => one.clone(),
+                    [] => return base,
+                    many => {
+                        let mut f = base;
+                        f.message = format!(
+                            "rendering {} failed: one of `{}` is undefined",
+                            job.output,
+                            many.join("`, `")
+                        );
+                        return f;
+                    }
+                }
+            }
         };
-        let hint = self.explain_undefined(path, template.kind, job.instance);
+        let hint = self.explain_undefined(&path, template.kind, job.instance);
         let mut f = base;
         f.message = format!("rendering {} failed: `{path}` is undefined: {hint}", job.output);
         f
