@@ -974,6 +974,25 @@ fn render_instance_template(template: &str, ctx: &RenderContext) -> Result<Vec<R
 const RESOURCE: &str = "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n";
 
 #[test]
+fn render_only_instances_then_only_the_pipeline() {
+    let bundle = load_bundle(&samples().join("service")).unwrap();
+    let spec = read(&samples().join("specs/svc-spec.yaml"));
+    let names = |ctx: &RenderContext| -> Vec<String> {
+        render_bundle(&bundle, &spec, ctx)
+            .unwrap()
+            .into_iter()
+            .map(|f| f.name)
+            .collect()
+    };
+    let mut ctx = sample_context();
+    assert_eq!(names(&ctx), ["instance-frontend-dev.yaml", "pipeline.yaml"]);
+    ctx.only = proton_synth::local::Only::Instances;
+    assert_eq!(names(&ctx), ["instance-frontend-dev.yaml"]);
+    ctx.only = proton_synth::local::Only::Pipeline;
+    assert_eq!(names(&ctx), ["pipeline.yaml"]);
+}
+
+#[test]
 fn an_undefined_value_given_to_a_filter_is_named() {
     let e = render_instance_template(
         &format!("{RESOURCE}    Properties:\n      TopicName: {{{{ environment.outputs.Missing | tojson }}}}\n"),

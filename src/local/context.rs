@@ -71,9 +71,24 @@ pub struct InstanceInfo {
     pub component: Option<ComponentInfo>,
 }
 
+/// Which templates of a service bundle to render. Proton deployed the instances first and rendered the
+/// pipeline afterwards with the instances' outputs; `Instances` then `Pipeline` reproduces that order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Only {
+    /// Every template (default).
+    #[default]
+    All,
+    /// The service instance templates only.
+    Instances,
+    /// The pipeline template only.
+    Pipeline,
+}
+
 /// Everything a render needs besides the bundle and the spec.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RenderContext {
+    /// Which templates of a service bundle to render (environment bundles ignore it).
+    pub only: Only,
     /// `environment.name` when rendering an environment template.
     pub environment_name: Option<String>,
     pub service: ServiceInfo,

@@ -52,7 +52,8 @@ use std::path::{Path, PathBuf};
 pub use bundle::{analyze, load_bundle, Analysis, Bundle, BundleKind, IacTemplate, TemplateKind};
 pub use check::check_bundle;
 pub use context::{
-    load_context_file, parse_outputs, ComponentInfo, EnvironmentInfo, InstanceInfo, Outputs, RenderContext, ServiceInfo,
+    load_context_file, parse_outputs, ComponentInfo, EnvironmentInfo, InstanceInfo, Only, Outputs, RenderContext,
+    ServiceInfo,
 };
 pub use finding::{has_errors, Finding, Severity};
 pub use render::{render_bundle, render_with_report, RenderReport, RenderedFile};
@@ -107,6 +108,10 @@ pub struct RenderArgs {
     /// Outputs of the component attached to a service instance. Repeatable.
     #[arg(long, value_name = "NAME=FILE")]
     pub component_outputs: Vec<String>,
+    /// Render only the instance templates or only the pipeline of a service bundle (deploy the instances,
+    /// then render the pipeline with `--instance-outputs`, as Proton did)
+    #[arg(long, value_enum, default_value_t = context::Only::All)]
+    pub only: context::Only,
 }
 
 /// `proton-synth check`: validate a bundle without a spec.
@@ -213,6 +218,7 @@ pub fn context_from_args(args: &RenderArgs) -> Result<RenderContext, Vec<Finding
             slot.clone_from(v);
         }
     };
+    ctx.only = args.only;
     set(&mut ctx.environment_name, &args.environment_name);
     set(&mut ctx.default_account_id, &args.account_id);
     set(&mut ctx.service.name, &args.service_name);

@@ -8,7 +8,7 @@ use serde_json::Map;
 
 use super::bundle::{analyze, Analysis, Bundle, BundleKind, IacTemplate, TemplateKind};
 use super::cfn::check_rendered;
-use super::context::{Outputs, RenderContext};
+use super::context::{Only, Outputs, RenderContext};
 use super::engine;
 use super::filters::{finish_output, NoComponent};
 use super::finding::{has_errors, Finding};
@@ -127,8 +127,10 @@ impl<'a> Renderer<'a> {
                 }]
             }
             (_, Spec::Service { pipeline, instances }) => {
+                let only = self.ctx.only;
                 let mut jobs: Vec<Job> = instances
                     .iter()
+                    .filter(|_| only != Only::Pipeline)
                     .map(|i| {
                         let (template, output) = file(TemplateKind::ServiceInstance, &format!("instance-{}", i.name));
                         Job {
@@ -138,7 +140,7 @@ impl<'a> Renderer<'a> {
                         }
                     })
                     .collect();
-                if pipeline.is_some() {
+                if pipeline.is_some() && only != Only::Instances {
                     let (template, output) = file(TemplateKind::Pipeline, "pipeline");
                     jobs.push(Job {
                         template,
