@@ -25,12 +25,27 @@
 //! roles conditioned on `iam:PassedToService: ecs-tasks.amazonaws.com`, `ecs:RegisterTaskDefinition` /
 //! `ecs:DescribeTaskDefinition` on `*` (no resource-level permissions; CKV_AWS_111 suppressed with that
 //! reason) and `ecs:TagResource` on task definitions only while registering one (the action copies the
-//! revision's tags). These go to a stage policy (`StagePolicy<n>`, an `AWS::IAM::ManagedPolicy` attached to the
-//! pipeline role, which the pipeline waits for). In a per-item stage every pipeline-role statement of the stage
-//! names per-item values, so they all go to a stage policy repeated with the stage; the pipeline cannot wait
-//! for a repeated resource (CloudFormation creates it alongside; the deploy stages run minutes later, after
-//! the build). CodeBuild projects' roles get read access to the artifact bucket, and write access when the
-//! action has outputs.
+//! revision's tags). In a static stage these go to a stage policy (`StagePolicy<n>`, an
+//! `AWS::IAM::ManagedPolicy` attached to the pipeline role, which the pipeline waits for). CodeBuild projects'
+//! roles get read access to the artifact bucket, and write access when the action has outputs.
+//!
+//! Per-item stages use **action roles** instead. Their statements name per-item values (the instance's
+//! service, task roles, project), so they must be repeated once per item, and nothing repeated may land on
+//! the one pipeline role: IAM allows 10 managed policies per role by default (20 with a quota increase), so a
+//! managed policy per instance stops deploying at 10 instances (a service may have up to 20), and inline
+//! policies of one role share a 10,240-character aggregate limit. So every action of a per-item stage gets its
+//! own role, repeated with the stage (`<Pipeline>/ItemStage<n>/<Action>/Role`, an `AWS::IAM::Role` with its
+//! `DefaultPolicy`, both in the loop): its trust policy names the pipeline role's ARN as the AWS principal,
+//! its default policy holds the action's statements (the same statements as above, nothing wider; an ECS
+//! deploy action role also reads the artifact bucket and decrypts with its key, since CodePipeline reads the
+//! input artifact with the action role) and the action declaration's `RoleArn` is that role's ARN. The
+//! pipeline role gets no statement per item: within one account a role trust policy that names the
+//! principal's ARN allows `sts:AssumeRole` without a grant in the principal's identity policy, and an
+//! `sts:AssumeRole` grant on the pipeline role would need either one statement per item (the limits above) or
+//! a wildcard over role ARNs (wider). Role and policy quotas are per role and per account (1,000 roles by
+//! default), so 20 instances cost 20 small roles. The pipeline references each action role (`Fn::GetAtt` in
+//! its stages), so CloudFormation creates the roles first; it cannot wait for a repeated resource's policy,
+//! which is created alongside (the deploy stages run minutes later, after the build).
 
 use std::sync::{Arc, Mutex};
 
@@ -305,6 +320,8 @@ struct PipelineInner {
     key: Option<kms::Key>,
     stages: Arc<Mutex<Vec<StageInfo>>>,
     stage_policies: Mutex<u32>,
+    /// Per-item stages so far (numbers their action roles' construct paths).
+    item_stages: Mutex<u32>,
 }
 
 fn valid_name(s: &str) -> bool {
@@ -516,6 +533,7 @@ impl Pipeline {
             key,
             stages,
             stage_policies: Mutex::new(0),
+            item_stages: Mutex::new(0),
         }))
     }
 
@@ -527,8 +545,9 @@ impl Pipeline {
     }
 
     /// Append a stage repeated once per item of `lp` (e.g. one deploy stage per AWS Proton service instance);
-    /// `build` makes the stage from the [`LoopItem`]'s per-item values. Permissions that name per-item
-    /// resources (ECS deploy) are put in a policy repeated with the stage.
+    /// `build` makes the stage from the [`LoopItem`]'s per-item values. Each action runs as its own action
+    /// role, repeated with the stage, which holds the action's permissions (see the module docs): nothing is
+    /// added to the pipeline role per item.
     pub fn add_stage_per_item(&self, stack: &mut Stack, lp: &LoopHandle, build: impl FnOnce(&LoopItem) -> Stage) {
         let Some(spec) = stack.loop_spec(lp) else {
             stack.error(&self.0.path, "add_stage_per_item: the loop belongs to another template");
@@ -579,26 +598,81 @@ impl Pipeline {
                 );
             }
         }
-        // Statements for the pipeline role that go to the stage's own managed policy: those of ECS deploy
-        // actions (they need `Resource: "*"`), and in per-item stages all of them (they name per-item
-        // resources, so the policy is repeated with the stage).
-        let mut stage_statements = Vec::new();
-        let actions = stage
-            .actions
-            .iter()
-            .map(|a| self.action_decl(stack, a, lp.is_some(), &mut stage_statements))
-            .collect();
-        if !stage_statements.is_empty() {
-            self.stage_policy(stack, stage_statements, lp);
-        }
+        let actions = match lp {
+            None => {
+                // Statements for the pipeline role that go to the stage's own managed policy: those of ECS
+                // deploy actions (they need `Resource: "*"`).
+                let mut stage_statements = Vec::new();
+                let actions = stage
+                    .actions
+                    .iter()
+                    .map(|a| self.action_decl(stack, a, None, &mut stage_statements))
+                    .collect();
+                if !stage_statements.is_empty() {
+                    self.stage_policy(stack, stage_statements);
+                }
+                actions
+            }
+            Some(lp) => {
+                // Every action gets its own role, repeated with the stage; its statements go to that role's
+                // default policy (repeated with it), none to the pipeline role.
+                let n = {
+                    let mut g = self.0.item_stages.lock().unwrap_or_else(|e| e.into_inner());
+                    *g += 1;
+                    *g
+                };
+                let mut used: Vec<String> = Vec::new();
+                let mut actions = Vec::new();
+                for (m, a) in stage.actions.iter().enumerate() {
+                    // The action name is a readable construct id; invalid or repeated names (reported by
+                    // validation) fall back to the position.
+                    let id = if valid_name(a.name()) && !used.iter().any(|u| u == a.name()) {
+                        a.name().to_owned()
+                    } else {
+                        format!("Action{}", m + 1)
+                    };
+                    used.push(id.clone());
+                    let role = self.action_role(stack, lp, n, &id, a.name());
+                    let mut unused = Vec::new();
+                    actions.push(self.action_decl(stack, a, Some(&role), &mut unused));
+                }
+                actions
+            }
+        };
         cp::StageDeclaration::new(actions, stage.name.clone()).into_expr()
+    }
+
+    /// The role one action of per-item stage `n` runs as, repeated once per item of `lp`. It trusts the
+    /// pipeline role only, by ARN. Same account: a role trust policy naming a specific principal ARN is
+    /// sufficient for that principal to assume the role, without `sts:AssumeRole` in the principal's identity
+    /// policy. The pipeline role therefore gets no grant here (a grant would need one statement per item on the
+    /// pipeline role, which is what this scheme avoids, or a wildcard over role ARNs, which is wider).
+    fn action_role(&self, stack: &mut Stack, lp: &LoopHandle, n: u32, id: &str, action_name: &str) -> Role {
+        let mut base = stack.scope_at(&self.0.path);
+        let mut looped = base.in_loop(lp);
+        let mut stage_scope = looped.child(&format!("ItemStage{n}"));
+        let mut action_scope = stage_scope.child(id);
+        let description: String = format!("CodePipeline action role of per-item action {action_name}")
+            .chars()
+            .filter(|c| c.is_ascii() && !c.is_ascii_control())
+            .take(1000)
+            .collect();
+        Role::new(
+            &mut action_scope,
+            "Role",
+            RoleProps {
+                assumed_by: Principal::Arn(self.0.role.arn()),
+                description: Some(description),
+                ..RoleProps::default()
+            },
+        )
     }
 
     fn action_decl(
         &self,
         stack: &mut Stack,
         action: &Action,
-        per_item: bool,
+        action_role: Option<&Role>,
         stage_statements: &mut Vec<PolicyStatement>,
     ) -> cp::ActionDeclaration {
         if !valid_name(action.name()) {
@@ -610,14 +684,13 @@ impl Pipeline {
                 ),
             );
         }
-        let mut role = self.0.role.clone();
+        // The role the action runs as: its own action role (per-item stages) or the pipeline role. Statements
+        // are validated when added to the role (no wildcard actions, `*` only for actions without
+        // resource-level permissions).
+        let mut role = action_role.unwrap_or(&self.0.role).clone();
         let path = self.0.path.clone();
-        let mut grant_role = |stack: &mut Stack, stmt: PolicyStatement, stage_statements: &mut Vec<PolicyStatement>| {
-            if per_item {
-                stage_statements.push(stmt);
-            } else {
-                iam::grant(stack, &path, &mut role, stmt);
-            }
+        let mut grant_role = |stack: &mut Stack, stmt: PolicyStatement| {
+            iam::grant(stack, &path, &mut role, stmt);
         };
         let art = |names: Vec<String>| -> Option<Vec<cp::InputArtifact>> {
             (!names.is_empty()).then(|| names.iter().map(|n| cp::InputArtifact::new(n.as_str())).collect())
@@ -638,7 +711,6 @@ impl Pipeline {
                         &["codestar-connections:UseConnection", "codeconnections:UseConnection"],
                         [connection_arn.clone()],
                     ),
-                    stage_statements,
                 );
                 (
                     cp::ActionTypeId::new("Source", "AWS", "CodeStarSourceConnection", "1"),
@@ -655,7 +727,6 @@ impl Pipeline {
                 grant_role(
                     stack,
                     PolicyStatement::allow(codebuild::START_BUILD_ACTIONS, [project.arn()]),
-                    stage_statements,
                 );
                 let mut project_role = project.role().clone();
                 if outputs.is_empty() {
@@ -673,7 +744,6 @@ impl Pipeline {
                     grant_role(
                         stack,
                         PolicyStatement::allow(kms::ENCRYPT_DECRYPT_ACTIONS, [project.encryption_key().arn()]),
-                        stage_statements,
                     );
                 }
                 (
@@ -704,7 +774,31 @@ impl Pipeline {
                         );
                     }
                 }
-                stage_statements.extend(ecs_deploy_statements(cluster_name, service_name, pass_roles));
+                let statements = ecs_deploy_statements(cluster_name, service_name, pass_roles);
+                match action_role {
+                    None => stage_statements.extend(statements),
+                    Some(r) => {
+                        let star = statements
+                            .iter()
+                            .any(|st| st.resources.iter().any(|res| res.as_literal() == Some("*")));
+                        let mut r = r.clone();
+                        for st in statements {
+                            iam::grant(stack, &self.0.path, &mut r, st);
+                        }
+                        // CodePipeline reads the input artifact (imagedefinitions.json) with the action role.
+                        self.0.bucket.grant_read(stack, &mut r);
+                        if star {
+                            if let Some(h) = r.default_policy(stack) {
+                                nag::suppress(
+                                    stack.resource_mut(&h),
+                                    Tool::Checkov,
+                                    "CKV_AWS_111",
+                                    TASK_DEFINITION_REASON,
+                                );
+                            }
+                        }
+                    }
+                }
                 let mut cfg = vec![
                     ("ClusterName", cluster_name.clone().into_expr()),
                     ("ServiceName", service_name.clone().into_expr()),
@@ -728,12 +822,13 @@ impl Pipeline {
         decl.input_artifacts = art(action.inputs());
         decl.output_artifacts = outs(action.outputs());
         decl.run_order = Some(Value::from(1));
+        decl.role_arn = action_role.map(Role::arn);
         decl
     }
 
-    /// A stage's own managed policy for the pipeline role (repeated per item when `lp` is given). The pipeline
-    /// waits for it when it is not repeated.
-    fn stage_policy(&self, stack: &mut Stack, statements: Vec<PolicyStatement>, lp: Option<&LoopHandle>) {
+    /// A static stage's own managed policy for the pipeline role; the pipeline waits for it. (Per-item stages
+    /// never add to the pipeline role: their actions run as action roles, see the module docs.)
+    fn stage_policy(&self, stack: &mut Stack, statements: Vec<PolicyStatement>) {
         let n = {
             let mut g = self.0.stage_policies.lock().unwrap_or_else(|e| e.into_inner());
             *g += 1;
@@ -755,10 +850,7 @@ impl Pipeline {
             format!("StagePolicy{n}")
         };
         let mut scope = stack.scope_at(&self.0.path);
-        let h = match lp {
-            Some(lp) => scope.in_loop(lp).add(&id, policy),
-            None => scope.add(&id, policy),
-        };
+        let h = scope.add(&id, policy);
         if star {
             nag::suppress(
                 stack.resource_mut(&h),
@@ -767,9 +859,7 @@ impl Pipeline {
                 TASK_DEFINITION_REASON,
             );
         }
-        if lp.is_none() {
-            stack.add_dependency(&self.0.handle, &h);
-        }
+        stack.add_dependency(&self.0.handle, &h);
     }
 
     /// `Ref`: the pipeline name.

@@ -590,6 +590,22 @@ fn statements(t: &J, type_name: &str) -> Vec<J> {
         .collect()
 }
 
+/// The policies (inline or managed) attached to the role with logical ID `role_id`: (logical ID, resource).
+fn policies_of(t: &J, role_id: &str) -> Vec<(String, J)> {
+    t["Resources"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| {
+            (r["Type"] == "AWS::IAM::Policy" || r["Type"] == "AWS::IAM::ManagedPolicy")
+                && r["Properties"]["Roles"]
+                    .as_array()
+                    .is_some_and(|roles| roles.contains(&json!({"Ref": role_id})))
+        })
+        .map(|(id, r)| (id.clone(), r.clone()))
+        .collect()
+}
+
 #[test]
 fn composed_pipeline_for_checkers() {
     let c = composed();
@@ -597,7 +613,10 @@ fn composed_pipeline_for_checkers() {
     let t = Template::from_json(plain.clone());
     t.resource_count_is("AWS::CodePipeline::Pipeline", 1).unwrap();
     t.resource_count_is("AWS::CodeBuild::Project", 1).unwrap();
-    t.resource_count_is("AWS::IAM::ManagedPolicy", 1).unwrap();
+    // The per-instance deploy runs as its own action role (no managed policy on the pipeline role): pipeline,
+    // build project and deploy action roles.
+    t.resource_count_is("AWS::IAM::ManagedPolicy", 0).unwrap();
+    t.resource_count_is("AWS::IAM::Role", 3).unwrap();
     t.has_resource_properties(
         "AWS::CodePipeline::Pipeline",
         Match::object_like(json!({"PipelineType": "V2", "RestartExecutionOnUpdate": false,
@@ -630,6 +649,25 @@ fn composed_pipeline_for_checkers() {
     assert_eq!(
         stages[2]["Actions"][0]["InputArtifacts"],
         json!([{"Name": "BuildOutput"}])
+    );
+    // Static actions run as the pipeline role; the per-instance deploy action as its action role.
+    assert!(stages[0]["Actions"][0].get("RoleArn").is_none());
+    assert!(stages[1]["Actions"][0].get("RoleArn").is_none());
+    let action_role_id = stages[2]["Actions"][0]["RoleArn"]["Fn::GetAtt"][0].as_str().unwrap();
+    assert!(
+        action_role_id.starts_with("PipelineItemStage1DeployRole"),
+        "{action_role_id}"
+    );
+    assert_eq!(stages[2]["Actions"][0]["RoleArn"]["Fn::GetAtt"][1], "Arn");
+    let action_role = &plain["Resources"][action_role_id];
+    assert_eq!(action_role["Type"], "AWS::IAM::Role");
+    // It trusts the pipeline role only, by ARN.
+    let pipeline_role_id = pipeline["Properties"]["RoleArn"]["Fn::GetAtt"][0].as_str().unwrap();
+    assert!(pipeline_role_id.starts_with("PipelineRole"), "{pipeline_role_id}");
+    assert_eq!(
+        action_role["Properties"]["AssumeRolePolicyDocument"]["Statement"],
+        json!([{"Effect": "Allow", "Principal": {"AWS": {"Fn::GetAtt": [pipeline_role_id, "Arn"]}},
+            "Action": "sts:AssumeRole"}])
     );
     // The pipeline waits for its role's policy.
     let deps = pipeline["DependsOn"].as_array().unwrap();
@@ -682,6 +720,53 @@ fn composed_pipeline_for_checkers() {
     let arn_parts = update["Resource"]["Fn::Join"][1].as_array().unwrap();
     assert!(arn_parts.contains(&json!({"Ref": "ClusterName"})));
     assert!(arn_parts.contains(&json!({"Ref": "EcsServiceName"})));
+    // The ECS deploy statements are the action role's (its default policy, with reading the artifact); the
+    // pipeline role holds none of them.
+    let action_policies = policies_of(&plain, action_role_id);
+    assert_eq!(action_policies.len(), 1, "{action_policies:#?}");
+    let (policy_id, action_policy) = &action_policies[0];
+    assert!(
+        policy_id.starts_with("PipelineItemStage1DeployRoleDefaultPolicy"),
+        "{policy_id}"
+    );
+    assert_eq!(action_policy["Type"], "AWS::IAM::Policy");
+    assert_eq!(action_policy["Metadata"]["checkov"]["skip"][0]["id"], "CKV_AWS_111");
+    let action_stmts = action_policy["Properties"]["PolicyDocument"]["Statement"]
+        .as_array()
+        .unwrap();
+    let action_sets: Vec<J> = action_stmts.iter().map(|s| s["Action"].clone()).collect();
+    assert_eq!(
+        action_sets,
+        [
+            json!(["ecs:DescribeServices", "ecs:UpdateService"]),
+            json!(["ecs:RegisterTaskDefinition", "ecs:DescribeTaskDefinition"]),
+            json!("ecs:TagResource"),
+            json!("iam:PassRole"),
+            json!(["s3:GetObject*", "s3:GetBucket*", "s3:List*"]),
+            json!(["kms:Decrypt", "kms:DescribeKey"]),
+        ]
+    );
+    assert!(action_stmts.contains(update));
+    assert!(
+        action_stmts.contains(&json!({"Effect": "Allow", "Action": "iam:PassRole",
+        "Resource": [{"Ref": "TaskRoleArn"}, {"Ref": "ExecutionRoleArn"}],
+        "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}}))
+    );
+    // Reads only: the action role cannot write artifacts.
+    assert!(!action_policy.to_string().contains("s3:PutObject"));
+    let pipeline_policies = policies_of(&plain, pipeline_role_id);
+    assert_eq!(pipeline_policies.len(), 1, "{pipeline_policies:#?}");
+    assert_eq!(pipeline_policies[0].1["Type"], "AWS::IAM::Policy");
+    let pipeline_text = pipeline_policies[0].1.to_string();
+    for absent in [
+        "ecs:",
+        "iam:PassRole",
+        "sts:AssumeRole",
+        "TaskRoleArn",
+        "EcsServiceName",
+    ] {
+        assert!(!pipeline_text.contains(absent), "{absent} in {pipeline_text}");
+    }
     // The build role reads and writes the artifact bucket.
     let build_role_policy = t
         .find_resources("AWS::IAM::Policy")
@@ -704,21 +789,39 @@ fn composed_pipeline_bundle_repeats_deploy_stage_and_policy_per_instance() {
     let c = composed();
     let bundle = c.stack.synth(Mode::Bundle).unwrap().template;
     let resources = bundle["Resources"].as_object().unwrap();
-    // The deploy stage's policy is the only looped resource.
+    // The deploy action's role and its policy are the only looped resources; nothing is attached to the
+    // pipeline role per instance (no managed policy anywhere).
     let groups: Vec<(&String, &J)> = resources.iter().filter(|(k, _)| k.starts_with("::for")).collect();
     assert_eq!(groups.len(), 1);
     assert_eq!(groups[0].1["::for"], "service_instance in service_instances");
     let body = groups[0].1["::body"].as_object().unwrap();
-    assert_eq!(body.len(), 1);
-    let (id, policy) = body.iter().next().unwrap();
+    assert_eq!(body.len(), 2);
+    assert!(!bundle.to_string().contains("AWS::IAM::ManagedPolicy"));
+    let (role_key, role) = body.iter().find(|(_, r)| r["Type"] == "AWS::IAM::Role").unwrap();
+    let (id, policy) = body.iter().find(|(_, r)| r["Type"] == "AWS::IAM::Policy").unwrap();
     assert!(
-        id.starts_with("PipelineStagePolicy") && id.ends_with("{{ loop.index }}"),
+        role_key.starts_with("PipelineItemStage1DeployRole") && role_key.ends_with("{{ loop.index }}"),
+        "{role_key}"
+    );
+    assert!(
+        id.starts_with("PipelineItemStage1DeployRoleDefaultPolicy") && id.ends_with("{{ loop.index }}"),
         "{id}"
     );
-    assert_eq!(policy["Type"], "AWS::IAM::ManagedPolicy");
     let text = policy.to_string();
     assert!(text.contains("{{ service_instance.environment.outputs.ClusterName | tojson }}"));
     assert!(text.contains("{{ service_instance.outputs.TaskRoleArn | tojson }}"));
+    // Inside the loop, references to the looped role use its suffixed ID: the policy attaches to this
+    // instance's role. The role trusts the (static) pipeline role.
+    assert_eq!(policy["Properties"]["Roles"], json!([{"Ref": {"::jinja": role_key}}]));
+    let pipeline_role = resources
+        .iter()
+        .find(|(k, r)| k.starts_with("PipelineRole") && r["Type"] == "AWS::IAM::Role")
+        .unwrap()
+        .0;
+    assert_eq!(
+        role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"],
+        json!({"AWS": {"Fn::GetAtt": [pipeline_role, "Arn"]}})
+    );
     // Stages: Source, Build, then the per-instance deploy stage in a loop.
     let pipeline = resources
         .values()
@@ -739,6 +842,21 @@ fn composed_pipeline_bundle_repeats_deploy_stage_and_policy_per_instance() {
         items[0]["Actions"][0]["Configuration"]["ServiceName"],
         json!({"::jinja": "{{ service_instance.outputs.ServiceName | tojson }}"})
     );
+    // The looped action runs as the looped role of the same item: its RoleArn resolves to the suffixed ID,
+    // the same key the role is declared under in the resources' loop body.
+    assert_eq!(
+        items[0]["Actions"][0]["RoleArn"],
+        json!({"Fn::GetAtt": [{"::jinja": role_key}, "Arn"]})
+    );
+    assert!(stages[1]["Actions"][0].get("RoleArn").is_none());
+    // The pipeline role's policy names no per-instance value.
+    let pipeline_policy = resources
+        .iter()
+        .find(|(k, _)| k.starts_with("PipelineRoleDefaultPolicy"))
+        .unwrap()
+        .1
+        .to_string();
+    assert!(!pipeline_policy.contains("service_instance"), "{pipeline_policy}");
     assert_eq!(
         stages[0]["Actions"][0]["Configuration"]["FullRepositoryId"],
         json!({"::jinja": "{{ service.repository_id | tojson }}"})
@@ -812,19 +930,36 @@ fn static_ecs_stage_policy_is_waited_for_and_per_item_codebuild_deploys_are_repe
         .unwrap();
     let mut types: Vec<&str> = group.values().map(|r| r["Type"].as_str().unwrap()).collect();
     types.sort_unstable();
+    // The per-item project (with its role, policy and logs) and the deploy action's role and policy.
     assert_eq!(
         types,
         [
             "AWS::CodeBuild::Project",
-            "AWS::IAM::ManagedPolicy",
             "AWS::IAM::Policy",
+            "AWS::IAM::Policy",
+            "AWS::IAM::Role",
             "AWS::IAM::Role",
             "AWS::Logs::LogGroup"
         ]
     );
-    // The per-item stage policy lets the pipeline start only that item's project.
-    let stage_policy = group.values().find(|r| r["Type"] == "AWS::IAM::ManagedPolicy").unwrap();
-    let stmt = &stage_policy["Properties"]["PolicyDocument"]["Statement"][0];
+    let (role_key, _) = group
+        .iter()
+        .find(|(k, r)| k.starts_with("PipelineItemStage1DeployRole") && r["Type"] == "AWS::IAM::Role")
+        .unwrap();
+    assert!(role_key.ends_with("{{ loop.index }}"), "{role_key}");
+    // The per-item action role's policy lets the action start only that item's project, and nothing else (a
+    // CodeBuild action reads no artifact itself: the project's role does).
+    let action_policy = group
+        .values()
+        .find(|r| {
+            r["Type"] == "AWS::IAM::Policy" && r["Properties"]["Roles"] == json!([{"Ref": {"::jinja": role_key}}])
+        })
+        .unwrap();
+    let action_stmts = action_policy["Properties"]["PolicyDocument"]["Statement"]
+        .as_array()
+        .unwrap();
+    assert_eq!(action_stmts.len(), 1, "{action_stmts:#?}");
+    let stmt = &action_stmts[0];
     assert_eq!(
         stmt["Action"],
         json!(["codebuild:StartBuild", "codebuild:BatchGetBuilds"])
@@ -834,10 +969,248 @@ fn static_ecs_stage_policy_is_waited_for_and_per_item_codebuild_deploys_are_repe
         target.starts_with("DeployProject") && target.ends_with("{{ loop.index }}"),
         "{target}"
     );
+    // No "*" statement on this role, so no suppression either.
+    assert!(action_policy.get("Metadata").is_none());
+    // The looped action runs as that role and starts the project of the same item (suffixed IDs).
+    let pipeline_b = resources
+        .values()
+        .find(|r| r["Type"] == "AWS::CodePipeline::Pipeline")
+        .unwrap();
+    let stages_b = pipeline_b["Properties"]["Stages"].as_array().unwrap();
+    assert_eq!(stages_b.len(), 4);
+    assert!(stages_b[2]["Actions"][0].get("RoleArn").is_none());
+    let item = &stages_b[3]["::items"][0]["Actions"][0];
+    assert_eq!(item["RoleArn"], json!({"Fn::GetAtt": [{"::jinja": role_key}, "Arn"]}));
+    assert_eq!(
+        item["Configuration"]["ProjectName"],
+        json!({"Ref": {"::jinja": target}})
+    );
+    // The pipeline role's own policy only names static resources.
+    let pipeline_policy = resources
+        .iter()
+        .find(|(k, _)| k.starts_with("PipelineRoleDefaultPolicy"))
+        .unwrap()
+        .1
+        .to_string();
+    assert!(!pipeline_policy.contains("loop.index"), "{pipeline_policy}");
     // The static ECS stage's policy is not repeated and carries the suppression for its "*" statement.
     let ecs_policy = resources
         .values()
         .find(|r| r["Type"] == "AWS::IAM::ManagedPolicy")
         .unwrap();
     assert_eq!(ecs_policy["Metadata"]["checkov"]["skip"][0]["id"], "CKV_AWS_111");
+}
+
+/// A stand-in for rendering a bundle for `n` service instances: `::for` groups of `Resources` and of lists are
+/// repeated `n` times, `{{ loop.index }}` becomes the item number and every other Jinja expression a string
+/// naming its expression and item (`service_instance.name#3`).
+fn expand_loops(t: &J, n: usize) -> J {
+    fn subst(v: &J, i: usize, n: usize) -> J {
+        match v {
+            J::Object(m) if m.len() == 1 && m.contains_key("::jinja") => {
+                let text = m["::jinja"]
+                    .as_str()
+                    .unwrap()
+                    .replace("{{ loop.index }}", &i.to_string());
+                match (text.find("{{ "), text.find(" | tojson }}")) {
+                    (Some(a), Some(b)) => J::String(format!("{}#{i}", &text[a + 3..b])),
+                    _ => J::String(text),
+                }
+            }
+            J::Object(m) => J::Object(m.iter().map(|(k, v)| (k.clone(), subst(v, i, n))).collect()),
+            J::Array(items) => {
+                let mut out = Vec::new();
+                for item in items {
+                    match item.get("::items").and_then(J::as_array) {
+                        Some(body) => {
+                            for k in 1..=n {
+                                out.extend(body.iter().map(|b| subst(b, k, n)));
+                            }
+                        }
+                        None => out.push(subst(item, i, n)),
+                    }
+                }
+                J::Array(out)
+            }
+            other => other.clone(),
+        }
+    }
+    let mut out = t.clone();
+    let mut resources = serde_json::Map::new();
+    for (k, r) in t["Resources"].as_object().unwrap() {
+        match r.get("::body").and_then(J::as_object) {
+            Some(body) => {
+                for i in 1..=n {
+                    for (bk, br) in body {
+                        resources.insert(bk.replace("{{ loop.index }}", &i.to_string()), subst(br, i, n));
+                    }
+                }
+            }
+            None => {
+                resources.insert(k.clone(), subst(r, 0, n));
+            }
+        }
+    }
+    out["Resources"] = J::Object(resources);
+    out
+}
+
+/// Every `Ref` / `Fn::GetAtt` target of `v` (logical IDs and parameters, not pseudo parameters).
+fn ref_targets(v: &J, out: &mut Vec<String>) {
+    match v {
+        J::Object(m) => {
+            if let Some(J::String(id)) = m.get("Ref") {
+                if !id.starts_with("AWS::") {
+                    out.push(id.clone());
+                }
+            }
+            if let Some(id) = m.get("Fn::GetAtt").and_then(|g| g[0].as_str()) {
+                out.push(id.to_owned());
+            }
+            m.values().for_each(|x| ref_targets(x, out));
+        }
+        J::Array(items) => items.iter().for_each(|x| ref_targets(x, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn per_item_actions_run_as_repeated_action_roles_and_scale_past_the_managed_policy_quota() {
+    let mut stack = Stack::new("S");
+    let lp = stack.add_loop("service_instance", "service_instances");
+    let build = project(&mut stack, "Build");
+    let pl = Pipeline::new(&mut stack.root(), "Pipeline", PipelineProps::default());
+    let src = Artifact::new("Source");
+    let out = Artifact::new("Out");
+    let a = source(&mut stack, &src);
+    pl.add_stage(&mut stack, Stage::new("Source", vec![a]));
+    pl.add_stage(
+        &mut stack,
+        Stage::new(
+            "Build",
+            vec![Action::codebuild("Build", &build, &src, std::slice::from_ref(&out))],
+        ),
+    );
+    // Two per-item stages, the first with two ECS deploy actions.
+    let deploy = |item: &proton_synth_constructs::codepipeline::LoopItem, name: &str, service: &str| {
+        Action::ecs_deploy(
+            name,
+            item.environment_output("ClusterName", "cluster"),
+            item.output(service, service),
+            &out,
+            vec![item.output("TaskRoleArn", "arn:aws:iam::123456789012:role/task")],
+        )
+    };
+    pl.add_stage_per_item(&mut stack, &lp, |item| {
+        Stage::new(
+            fns::join("-", [Value::from("Deploy"), item.name("one")]),
+            vec![deploy(item, "Web", "ServiceName"), deploy(item, "Worker", "WorkerName")],
+        )
+    });
+    pl.add_stage_per_item(&mut stack, &lp, |item| {
+        Stage::new(
+            fns::join("-", [Value::from("Verify"), item.name("one")]),
+            vec![deploy(item, "Web", "ServiceName")],
+        )
+    });
+    assert!(errors_of(&stack).is_empty(), "{:#?}", errors_of(&stack));
+    let plain = write_template("per-item-action-roles", &stack);
+    let t = Template::from_json(plain.clone());
+    // Pipeline role, build project role and one role per per-item action (3); no managed policy.
+    t.resource_count_is("AWS::IAM::Role", 5).unwrap();
+    t.resource_count_is("AWS::IAM::ManagedPolicy", 0).unwrap();
+    let stages = plain["Resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .find(|r| r["Type"] == "AWS::CodePipeline::Pipeline")
+        .unwrap()["Properties"]["Stages"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let role_ids: Vec<&str> = [(2, 0), (2, 1), (3, 0)]
+        .iter()
+        .map(|&(s, a)| stages[s]["Actions"][a]["RoleArn"]["Fn::GetAtt"][0].as_str().unwrap())
+        .collect();
+    assert!(role_ids[0].starts_with("PipelineItemStage1WebRole"), "{role_ids:?}");
+    assert!(role_ids[1].starts_with("PipelineItemStage1WorkerRole"), "{role_ids:?}");
+    assert!(role_ids[2].starts_with("PipelineItemStage2WebRole"), "{role_ids:?}");
+    // Each role holds only its own action's service.
+    for (id, (service, other)) in role_ids.iter().zip([
+        ("ServiceName", "WorkerName"),
+        ("WorkerName", "ServiceName"),
+        ("ServiceName", "WorkerName"),
+    ]) {
+        let policies = policies_of(&plain, id);
+        assert_eq!(policies.len(), 1, "{id}: {policies:#?}");
+        let text = policies[0].1.to_string();
+        assert!(text.contains(service) && !text.contains(other), "{id}: {text}");
+    }
+
+    // Rendered for 20 instances (AWS Proton's maximum per service).
+    let bundle = stack.synth(Mode::Bundle).unwrap().template;
+    let one = expand_loops(&bundle, 1);
+    let twenty = expand_loops(&bundle, 20);
+    let resources = twenty["Resources"].as_object().unwrap();
+    let count = |ty: &str| resources.values().filter(|r| r["Type"] == ty).count();
+    assert_eq!(count("AWS::IAM::Role"), 2 + 3 * 20);
+    assert_eq!(count("AWS::IAM::Policy"), 2 + 3 * 20);
+    assert_eq!(count("AWS::IAM::ManagedPolicy"), 0);
+    // Every Ref / GetAtt resolves to a resource or parameter of the rendered template.
+    let mut targets = Vec::new();
+    ref_targets(&twenty["Resources"], &mut targets);
+    let params = twenty["Parameters"].as_object().cloned().unwrap_or_default();
+    for id in &targets {
+        assert!(
+            resources.contains_key(id) || params.contains_key(id),
+            "dangling reference {id}"
+        );
+    }
+    // Every role has at most one policy attached, whatever the number of instances: the pipeline role's
+    // policy is the same for 1 and 20 instances.
+    let pipeline_role = resources
+        .keys()
+        .find(|k| k.starts_with("PipelineRole") && resources[*k]["Type"] == "AWS::IAM::Role")
+        .unwrap();
+    for (id, r) in resources {
+        if r["Type"] == "AWS::IAM::Role" {
+            assert!(policies_of(&twenty, id).len() <= 1, "{id}");
+        }
+    }
+    let pipeline_policies = policies_of(&twenty, pipeline_role);
+    assert_eq!(pipeline_policies, policies_of(&one, pipeline_role));
+    // Instance i's deploy actions run as instance i's roles, which hold instance i's values only.
+    let stages = resources
+        .values()
+        .find(|r| r["Type"] == "AWS::CodePipeline::Pipeline")
+        .unwrap()["Properties"]["Stages"]
+        .as_array()
+        .unwrap();
+    assert_eq!(stages.len(), 2 + 2 * 20);
+    for (first, i) in [2, 22].into_iter().flat_map(|f| (1..=20).map(move |i| (f, i))) {
+        let stage = &stages[first + i - 1];
+        assert_eq!(stage["Name"]["Fn::Join"][1][1], format!("service_instance.name#{i}"));
+        assert_eq!(
+            stage["Name"]["Fn::Join"][1][0],
+            if first == 2 { "Deploy" } else { "Verify" }
+        );
+        for action in stage["Actions"].as_array().unwrap() {
+            let role = action["RoleArn"]["Fn::GetAtt"][0].as_str().unwrap();
+            assert!(role.ends_with(&i.to_string()), "{role}");
+            assert_eq!(
+                resources[role]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"],
+                json!({"AWS": {"Fn::GetAtt": [pipeline_role, "Arn"]}})
+            );
+            let policies = policies_of(&twenty, role);
+            assert_eq!(policies.len(), 1, "{role}");
+            let text = policies[0].1.to_string();
+            let service = action["Configuration"]["ServiceName"].as_str().unwrap();
+            assert!(service.ends_with(&format!("#{i}")), "{service}");
+            assert!(text.contains(service), "{role} lacks {service}");
+            assert!(text.contains(&format!("service_instance.outputs.TaskRoleArn#{i}\"")));
+            for j in (1..=20).filter(|j| *j != i) {
+                assert!(!text.contains(&format!("#{j}\"")), "{role} names instance {j}");
+            }
+        }
+    }
 }
