@@ -21,7 +21,8 @@
 //! Permissions: the pipeline role gets read/write on the artifact bucket (and its key), `codebuild:StartBuild`
 //! / `BatchGetBuilds` on each project it runs and `codestar-connections:UseConnection` (and its
 //! `codeconnections:` successor) on each connection ARN. ECS deploy actions get, for each action:
-//! `ecs:DescribeServices` / `ecs:UpdateService` on the service ARN, `iam:PassRole` on the given task/execution
+//! `ecs:DescribeServices` / `ecs:UpdateService` on the service ARN, `ecs:DescribeTasks` on the cluster's tasks and
+//! `ecs:ListTasks` conditioned on `ecs:cluster` (to follow the deployment), `iam:PassRole` on the given task/execution
 //! roles conditioned on `iam:PassedToService: ecs-tasks.amazonaws.com`, `ecs:RegisterTaskDefinition` /
 //! `ecs:DescribeTaskDefinition` on `*` (no resource-level permissions; CKV_AWS_111 suppressed with that
 //! reason) and `ecs:TagResource` on task definitions only while registering one (the action copies the
@@ -416,8 +417,42 @@ fn ecs_deploy_statements(
             service_name.clone(),
         ],
     );
+    let cluster_arn = fns::join(
+        "",
+        [
+            Value::from("arn:"),
+            Value::partition(),
+            Value::from(":ecs:"),
+            Value::region(),
+            Value::from(":"),
+            Value::account_id(),
+            Value::from(":cluster/"),
+            cluster_name.clone(),
+        ],
+    );
+    let tasks_arn = fns::join(
+        "",
+        [
+            Value::from("arn:"),
+            Value::partition(),
+            Value::from(":ecs:"),
+            Value::region(),
+            Value::from(":"),
+            Value::account_id(),
+            Value::from(":task/"),
+            cluster_name.clone(),
+            Value::from("/*"),
+        ],
+    );
     let mut out = vec![
         PolicyStatement::allow(&["ecs:DescribeServices", "ecs:UpdateService"], [service_arn]),
+        // The action follows the deployment's tasks (CDK's EcsDeployAction grants the same, on `*`).
+        PolicyStatement::allow(&["ecs:DescribeTasks"], [tasks_arn]),
+        PolicyStatement::allow(&["ecs:ListTasks"], [Value::from("*")]).with_condition(
+            "ArnEquals",
+            "ecs:cluster",
+            cluster_arn.into_expr(),
+        ),
         PolicyStatement::allow(
             &["ecs:RegisterTaskDefinition", "ecs:DescribeTaskDefinition"],
             [Value::from("*")],

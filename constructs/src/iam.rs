@@ -18,6 +18,9 @@ pub const WILDCARD_RESOURCE_ACTIONS: &[&str] = &[
     "ecs:DiscoverPollEndpoint",
     "ecs:RegisterTaskDefinition",
     "ecs:DescribeTaskDefinition",
+    // Its only resource type is a container instance, which Fargate tasks have none of; scope it with the
+    // `ecs:cluster` condition key instead.
+    "ecs:ListTasks",
     "ec2:DescribeNetworkInterfaces",
     "cloudwatch:PutMetricData",
     "xray:PutTraceSegments",

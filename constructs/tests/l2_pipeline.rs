@@ -674,8 +674,8 @@ fn composed_pipeline_for_checkers() {
     assert_eq!(deps.len(), 1);
     assert!(deps[0].as_str().unwrap().starts_with("PipelineRoleDefaultPolicy"));
 
-    // Least privilege: no service-wide wildcard action anywhere, "*" only for the task-definition actions
-    // and the ECR token.
+    // Least privilege: no service-wide wildcard action anywhere, "*" only for the task-definition actions,
+    // the ECR token and ecs:ListTasks (scoped by its ecs:cluster condition).
     let mut all = statements(&plain, "AWS::IAM::Policy");
     all.extend(statements(&plain, "AWS::IAM::ManagedPolicy"));
     for s in &all {
@@ -691,11 +691,15 @@ fn composed_pipeline_for_checkers() {
                     [
                         "ecr:GetAuthorizationToken",
                         "ecs:RegisterTaskDefinition",
-                        "ecs:DescribeTaskDefinition"
+                        "ecs:DescribeTaskDefinition",
+                        "ecs:ListTasks"
                     ]
                     .contains(&a.as_str()),
                     "{a} on *"
                 );
+                if a == "ecs:ListTasks" {
+                    assert!(s["Condition"]["ArnEquals"]["ecs:cluster"].is_object(), "{s}");
+                }
             }
         }
         assert!(!acts.iter().any(|a| a.starts_with("proton:")), "{s}");
@@ -739,6 +743,8 @@ fn composed_pipeline_for_checkers() {
         action_sets,
         [
             json!(["ecs:DescribeServices", "ecs:UpdateService"]),
+            json!("ecs:DescribeTasks"),
+            json!("ecs:ListTasks"),
             json!(["ecs:RegisterTaskDefinition", "ecs:DescribeTaskDefinition"]),
             json!("ecs:TagResource"),
             json!("iam:PassRole"),
