@@ -55,7 +55,11 @@ fn big_stack(resources: usize) -> Stack {
     let mut root = stack.root();
     let first = root.add_untyped("Topic0", "AWS::SNS::Topic", Expr::Map(Default::default()));
     for i in 1..resources {
-        let props = Expr::Map([("TopicArn".to_owned(), first.r#ref().into_expr())].into_iter().collect());
+        let props = Expr::Map(
+            [("TopicArn".to_owned(), first.r#ref().into_expr())]
+                .into_iter()
+                .collect(),
+        );
         root.child(&format!("Group{}", i % 10))
             .add_untyped(&format!("Sub{i}"), "AWS::SNS::Subscription", props);
     }

@@ -303,11 +303,17 @@ fn scope_at_keeps_the_loop_of_the_construct() {
     {
         let mut root = stack.root();
         let mut looped = root.in_loop(&lp);
-        looped.child("Role").add_untyped("Resource", "AWS::IAM::Role", props(&[]));
+        looped
+            .child("Role")
+            .add_untyped("Resource", "AWS::IAM::Role", props(&[]));
     }
     stack.root().add_untyped("Shared", "AWS::SNS::Topic", props(&[]));
-    let policy = stack.scope_at("Role").add_untyped("DefaultPolicy", "AWS::IAM::Policy", props(&[]));
-    let shared = stack.scope_at("Other").add_untyped("Thing", "AWS::SNS::Topic", props(&[]));
+    let policy = stack
+        .scope_at("Role")
+        .add_untyped("DefaultPolicy", "AWS::IAM::Policy", props(&[]));
+    let shared = stack
+        .scope_at("Other")
+        .add_untyped("Thing", "AWS::SNS::Topic", props(&[]));
     assert!(stack.resource(&policy).unwrap().loop_handle(&stack).is_some());
     assert!(stack.resource(&shared).unwrap().loop_handle(&stack).is_none());
 }
@@ -315,7 +321,10 @@ fn scope_at_keeps_the_loop_of_the_construct() {
 #[test]
 fn find_resource_by_construct_path() {
     let mut stack = Stack::new("S");
-    let topic = stack.root().child("Alerts").add_untyped("Resource", "AWS::SNS::Topic", props(&[]));
+    let topic = stack
+        .root()
+        .child("Alerts")
+        .add_untyped("Resource", "AWS::SNS::Topic", props(&[]));
     let found = stack.find_resource("Alerts/Resource").expect("found");
     assert_eq!(found.element(), topic.element());
     assert!(stack.find_resource("Alerts").is_none());
