@@ -745,7 +745,8 @@ fn plain_cloudformation_has_parameters_exports_and_imports() {
     assert_eq!(
         p["VpcCidr"],
         json!({"Type": "String", "Description": "The CIDR range of the VPC", "Default": "10.0.0.0/16",
-               "AllowedPattern": "([0-9]{1,3}\\.){3}[0-9]{1,3}($|/(16|24))"})
+               // The schema pattern is unanchored (OpenAPI); AllowedPattern must match the whole value.
+               "AllowedPattern": "[\\s\\S]*(?:([0-9]{1,3}\\.){3}[0-9]{1,3}($|/(16|24)))[\\s\\S]*"})
     );
     assert_eq!(p["EnvironmentName"]["Type"], "String");
     assert_eq!(
