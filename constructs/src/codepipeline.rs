@@ -402,48 +402,25 @@ fn ecs_deploy_statements(
     service_name: &Value<String>,
     pass_roles: &[Value<String>],
 ) -> Vec<PolicyStatement> {
-    let service_arn = fns::join(
-        "",
-        [
+    let ecs_arn = |resource: &str, tail: Vec<Value<String>>| {
+        let mut parts = vec![
             Value::from("arn:"),
             Value::partition(),
             Value::from(":ecs:"),
             Value::region(),
             Value::from(":"),
             Value::account_id(),
-            Value::from(":service/"),
-            cluster_name.clone(),
-            Value::from("/"),
-            service_name.clone(),
-        ],
+            Value::from(format!(":{resource}/")),
+        ];
+        parts.extend(tail);
+        fns::join("", parts)
+    };
+    let service_arn = ecs_arn(
+        "service",
+        vec![cluster_name.clone(), Value::from("/"), service_name.clone()],
     );
-    let cluster_arn = fns::join(
-        "",
-        [
-            Value::from("arn:"),
-            Value::partition(),
-            Value::from(":ecs:"),
-            Value::region(),
-            Value::from(":"),
-            Value::account_id(),
-            Value::from(":cluster/"),
-            cluster_name.clone(),
-        ],
-    );
-    let tasks_arn = fns::join(
-        "",
-        [
-            Value::from("arn:"),
-            Value::partition(),
-            Value::from(":ecs:"),
-            Value::region(),
-            Value::from(":"),
-            Value::account_id(),
-            Value::from(":task/"),
-            cluster_name.clone(),
-            Value::from("/*"),
-        ],
-    );
+    let cluster_arn = ecs_arn("cluster", vec![cluster_name.clone()]);
+    let tasks_arn = ecs_arn("task", vec![cluster_name.clone(), Value::from("/*")]);
     let mut out = vec![
         PolicyStatement::allow(&["ecs:DescribeServices", "ecs:UpdateService"], [service_arn]),
         // The action follows the deployment's tasks (CDK's EcsDeployAction grants the same, on `*`).
