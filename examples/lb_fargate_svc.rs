@@ -68,12 +68,15 @@ pub const TASK_SIZES: [&str; 5] = ["x-small", "small", "medium", "large", "x-lar
 
 /// The service template, compatible with the given environment template (`public-vpc:1`).
 pub fn service(env: &EnvironmentInterface) -> ServiceTemplate {
+    // The schema's input types are the sample's, names and descriptions; the CloudFormation templates have
+    // their own descriptions.
     let mut svc = ServiceTemplate::new(TEMPLATE_NAME, std::slice::from_ref(env))
-        .description("Input properties for a loadbalanced Fargate service");
-    svc.instance_stack_mut().set_description(
-        "Deploy a service on AWS Fargate, hosted in a public subnet, and accessible via a public load balancer \
-         (proton-synth port of AWS's lb-fargate-service sample)",
-    );
+        .description(
+            "Deploy a service on AWS Fargate, hosted in a public subnet, and accessible via a public load balancer \
+             (proton-synth port of AWS's lb-fargate-service sample)",
+        )
+        .input_type_name("LoadBalancedServiceInput")
+        .input_type_description("Input properties for a loadbalanced Fargate service");
     instance(&mut svc);
     pipeline(&mut svc);
     svc
@@ -278,7 +281,7 @@ fn instance(svc: &mut ServiceTemplate) {
     let endpoint = fns::sub("http://${Dns}", [("Dns", alb.dns_name().into_expr())]);
     let ecs_service_name = service.name();
     let task_role_arn = service.task_definition().task_role().arn();
-    svc.instance_output("ServiceEndpoint", endpoint);
+    svc.instance_output_with_description("ServiceEndpoint", endpoint, Some("The URL to access the service"));
     // Read by the pipeline's deploy stage of this instance.
     svc.instance_output("ServiceName", ecs_service_name);
     svc.instance_output("TaskRoleArn", task_role_arn);
@@ -294,6 +297,12 @@ fn instance(svc: &mut ServiceTemplate) {
 /// be deployed. Here each instance's deploy action runs with its own role and inline policies.
 fn pipeline(svc: &mut ServiceTemplate) {
     let pipe = svc.pipeline();
+    pipe.description(
+        "Continuous delivery of an lb-fargate-service service: source (CodeStar connection), build and push to \
+         ECR, one ECS deploy stage per service instance",
+    )
+    .input_type_name("PipelineInputs")
+    .input_type_description("Pipeline input properties");
     // Inputs: the sample's, property for property.
     let dockerfile = pipe.input(
         InputDef::string("dockerfile")
@@ -308,10 +317,6 @@ fn pipeline(svc: &mut ServiceTemplate) {
             .default("echo 'add your unit test command here'")
             .min_length(1)
             .max_length(200),
-    );
-    pipe.stack_mut().set_description(
-        "Continuous delivery of an lb-fargate-service service: source (CodeStar connection), build and push to \
-         ECR, one ECS deploy stage per service instance",
     );
     let service_name = pipe.service_name();
     let connection_arn = pipe.repository_connection_arn();

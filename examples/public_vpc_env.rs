@@ -41,13 +41,15 @@ pub const LOG_GROUP_PREFIX: &str = "/proton";
 
 /// The environment template.
 pub fn environment() -> EnvironmentTemplate {
-    // The description is the schema's input type description (the sample's text); the CloudFormation
-    // template gets its own below.
-    let mut env = EnvironmentTemplate::new(TEMPLATE_NAME).description("Input properties for my environment");
-    env.stack_mut().set_description(
-        "AWS Fargate cluster running containers in public subnets, for services behind a public load balancer \
-         (proton-synth port of AWS's public-vpc sample)",
-    );
+    // The schema's input type is the sample's, name and description; the CloudFormation template has its own
+    // description.
+    let mut env = EnvironmentTemplate::new(TEMPLATE_NAME)
+        .description(
+            "AWS Fargate cluster running containers in public subnets, for services behind a public load balancer \
+             (proton-synth port of AWS's public-vpc sample)",
+        )
+        .input_type_name("PublicEnvironmentInput")
+        .input_type_description("Input properties for my environment");
 
     let vpc_cidr = env.input(
         InputDef::string("vpc_cidr")

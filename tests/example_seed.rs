@@ -135,14 +135,14 @@ fn lb_fargate_svc_snapshots() {
 // ----------------------------------------------------------------------------------------------------------
 // Schema parity
 
-/// `(input type key, type)` of every input type of a schema file (`environment_input_type`, …).
-fn input_types(schema: &J) -> Vec<(String, J)> {
+/// `(input type key, type name, type)` of every input type of a schema file (`environment_input_type`, …).
+fn input_types(schema: &J) -> Vec<(String, String, J)> {
     let s = &schema["schema"];
     ["environment_input_type", "service_input_type", "pipeline_input_type"]
         .into_iter()
         .filter_map(|key| {
             let name = s.get(key)?.as_str()?;
-            Some((key.to_owned(), s["types"][name].clone()))
+            Some((key.to_owned(), name.to_owned(), s["types"][name].clone()))
         })
         .collect()
 }
@@ -151,9 +151,20 @@ fn assert_schema_parity(sample_file: &str, ours_text: &str) {
     let sample_text = fs::read_to_string(samples().join(sample_file)).unwrap();
     let sample = input_types(&yaml(&sample_text, sample_file));
     let ours = input_types(&yaml(ours_text, "our schema"));
-    let keys = |t: &[(String, J)]| t.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>();
+    // The same input type keys, with the same type names.
+    let keys = |t: &[(String, String, J)]| t.iter().map(|(k, n, _)| (k.clone(), n.clone())).collect::<Vec<_>>();
     assert_eq!(keys(&ours), keys(&sample), "{sample_file}: the same input types");
-    for ((key, theirs), (_, mine)) in sample.iter().zip(&ours) {
+    let type_names = |s: &J| {
+        s["schema"]["types"]
+            .as_object()
+            .map(|t| t.keys().cloned().collect::<Vec<_>>())
+    };
+    assert_eq!(
+        type_names(&yaml(ours_text, "our schema")),
+        type_names(&yaml(&sample_text, sample_file)),
+        "{sample_file}: the type names (and order) of `types`"
+    );
+    for ((key, _, theirs), (_, _, mine)) in sample.iter().zip(&ours) {
         let theirs_props = theirs["properties"].as_object().expect("properties");
         let mine_props = mine["properties"].as_object().expect("properties");
         let names = |m: &serde_json::Map<String, J>| m.keys().cloned().collect::<Vec<_>>();
@@ -175,14 +186,16 @@ fn assert_schema_parity(sample_file: &str, ours_text: &str) {
             theirs.get("required"),
             "{sample_file} {key}: required"
         );
-        // The type descriptions are equal too, except the pipeline's: the service template API has no way to
-        // describe the pipeline input type (it is written without a description).
-        if key != "pipeline_input_type" {
-            assert_eq!(
-                mine["description"], theirs["description"],
-                "{sample_file} {key}: description"
-            );
-        }
+        // The type descriptions (the pipeline's included) and the type's `type`.
+        assert!(
+            theirs["description"].is_string(),
+            "{sample_file} {key}: the sample describes the type"
+        );
+        assert_eq!(
+            mine["description"], theirs["description"],
+            "{sample_file} {key}: description"
+        );
+        assert_eq!(mine["type"], theirs["type"], "{sample_file} {key}: type");
     }
 }
 

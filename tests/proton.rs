@@ -9,7 +9,8 @@ use proton_synth::app::App;
 use proton_synth::constructs::cfn::{codebuild, codepipeline, ec2, ecs, logs, s3, ssm};
 use proton_synth::constructs::{fns, Expr, IntoExpr, Value};
 use proton_synth::proton::{
-    EnvironmentInterface, EnvironmentTemplate, InputDef, ServiceTemplate, SpecSettings, TemplateOutput, MANIFEST_YAML,
+    EnvironmentInterface, EnvironmentTemplate, InputDef, PipelineTemplate, ServiceTemplate, SpecSettings,
+    TemplateOutput, MANIFEST_YAML,
 };
 use serde_json::{json, Value as J};
 
@@ -1143,4 +1144,191 @@ fn refs_to_input_parameters_by_name_are_rejected_in_bundles() {
         err.contains("`Ref: X` points to the plain-CloudFormation parameter"),
         "{err}"
     );
+}
+
+// ----------------------------------------------------------------------------------------------------------
+// Schema input types: names, descriptions; template descriptions; instance output descriptions
+
+/// An environment template with one input (`x`, used) and the given builder steps.
+fn small_env(build: impl FnOnce(EnvironmentTemplate) -> EnvironmentTemplate) -> EnvironmentTemplate {
+    let mut env = build(EnvironmentTemplate::new("small-env"));
+    let x = env.input(InputDef::string("x").default("a"));
+    env.root().add("P", ssm::Parameter::new("String", x.value()));
+    env
+}
+
+/// A service template with one instance input (`x`) and, when `pipeline`, a pipeline with one input (`b`).
+fn small_svc(
+    build: impl FnOnce(ServiceTemplate) -> ServiceTemplate,
+    pipeline: Option<fn(&mut PipelineTemplate)>,
+) -> ServiceTemplate {
+    let env = EnvironmentInterface::new("small-env", 1, ["VpcId"]);
+    let mut svc = build(ServiceTemplate::new("small-svc", &[env]));
+    let x = svc.instance_input(InputDef::string("x").default("a"));
+    svc.instance().add("P", ssm::Parameter::new("String", x.value()));
+    if let Some(configure) = pipeline {
+        let pipe = svc.pipeline();
+        configure(pipe);
+        let b = pipe.input(InputDef::string("b").default("b"));
+        pipe.root().add("Q", ssm::Parameter::new("String", b.value()));
+    }
+    svc
+}
+
+fn plain_template(o: &TemplateOutput) -> &J {
+    &o.plain[0].1
+}
+
+#[test]
+fn environment_input_type_name_is_configurable() {
+    let e = small_env(|t| t.input_type_name("PublicEnvironmentInput"))
+        .synth(&SpecSettings::default())
+        .unwrap();
+    assert_eq!(
+        file(&e, "schema/schema.yaml"),
+        "schema:\n  format:\n    openapi: \"3.0.0\"\n  environment_input_type: \"PublicEnvironmentInput\"\n  types:\n    PublicEnvironmentInput:\n      type: \"object\"\n      properties:\n        x:\n          type: \"string\"\n          default: \"a\"\n"
+    );
+    // Default name without the builder.
+    let d = small_env(|t| t).synth(&SpecSettings::default()).unwrap();
+    assert!(
+        file(&d, "schema/schema.yaml")
+            .contains("  environment_input_type: \"EnvironmentInput\"\n  types:\n    EnvironmentInput:\n"),
+        "{}",
+        file(&d, "schema/schema.yaml")
+    );
+}
+
+#[test]
+fn environment_input_type_description_is_separate_from_the_template_description() {
+    let e = small_env(|t| t.description("The stack").input_type_description("The inputs"))
+        .synth(&SpecSettings::default())
+        .unwrap();
+    assert_eq!(
+        file(&e, "schema/schema.yaml"),
+        "schema:\n  format:\n    openapi: \"3.0.0\"\n  environment_input_type: \"EnvironmentInput\"\n  types:\n    EnvironmentInput:\n      type: \"object\"\n      description: \"The inputs\"\n      properties:\n        x:\n          type: \"string\"\n          default: \"a\"\n"
+    );
+    assert!(
+        file(&e, "infrastructure/cloudformation.yaml").contains("\nDescription: \"The stack\"\n"),
+        "{}",
+        file(&e, "infrastructure/cloudformation.yaml")
+    );
+    assert_eq!(plain_template(&e)["Description"], "The stack");
+    // Backward compatible: `description` alone describes both.
+    let b = small_env(|t| t.description("Both"))
+        .synth(&SpecSettings::default())
+        .unwrap();
+    assert!(file(&b, "schema/schema.yaml").contains("      description: \"Both\"\n"));
+    assert_eq!(plain_template(&b)["Description"], "Both");
+    // The type description alone leaves the CloudFormation template without a description.
+    let t = small_env(|t| t.input_type_description("Only the type"))
+        .synth(&SpecSettings::default())
+        .unwrap();
+    assert!(file(&t, "schema/schema.yaml").contains("      description: \"Only the type\"\n"));
+    assert!(plain_template(&t).get("Description").is_none());
+    assert!(!file(&t, "infrastructure/cloudformation.yaml").contains("Only the type"));
+}
+
+#[test]
+fn service_and_pipeline_input_types_are_configurable() {
+    let s = small_svc(
+        |t| {
+            t.description("The instance stack")
+                .input_type_name("LoadBalancedServiceInput")
+                .input_type_description("Instance inputs")
+        },
+        Some(|p| {
+            p.description("The pipeline stack")
+                .input_type_name("PipelineInputs")
+                .input_type_description("Pipeline input properties");
+        }),
+    )
+    .synth(&SpecSettings::default(), None)
+    .unwrap();
+    assert_eq!(
+        file(&s, "schema/schema.yaml"),
+        "schema:\n  format:\n    openapi: \"3.0.0\"\n  service_input_type: \"LoadBalancedServiceInput\"\n  pipeline_input_type: \"PipelineInputs\"\n  types:\n    LoadBalancedServiceInput:\n      type: \"object\"\n      description: \"Instance inputs\"\n      properties:\n        x:\n          type: \"string\"\n          default: \"a\"\n    PipelineInputs:\n      type: \"object\"\n      description: \"Pipeline input properties\"\n      properties:\n        b:\n          type: \"string\"\n          default: \"b\"\n"
+    );
+    assert!(file(&s, "instance_infrastructure/cloudformation.yaml").contains("\nDescription: \"The instance stack\"\n"));
+    assert!(file(&s, "pipeline_infrastructure/cloudformation.yaml").contains("\nDescription: \"The pipeline stack\"\n"));
+    assert_eq!(plain_template(&s)["Description"], "The instance stack");
+}
+
+#[test]
+fn service_input_type_defaults_are_unchanged() {
+    let s = small_svc(|t| t.description("Both"), Some(|_| {}))
+        .synth(&SpecSettings::default(), None)
+        .unwrap();
+    assert_eq!(
+        file(&s, "schema/schema.yaml"),
+        "schema:\n  format:\n    openapi: \"3.0.0\"\n  service_input_type: \"ServiceInstanceInput\"\n  pipeline_input_type: \"PipelineInput\"\n  types:\n    ServiceInstanceInput:\n      type: \"object\"\n      description: \"Both\"\n      properties:\n        x:\n          type: \"string\"\n          default: \"a\"\n    PipelineInput:\n      type: \"object\"\n      properties:\n        b:\n          type: \"string\"\n          default: \"b\"\n"
+    );
+    assert!(!file(&s, "pipeline_infrastructure/cloudformation.yaml").contains("\nDescription:"));
+}
+
+#[test]
+fn input_type_names_must_be_identifiers() {
+    let err = small_env(|t| t.input_type_name("Public-Env"))
+        .synth(&SpecSettings::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("environment template \"small-env\": the schema input type name \"Public-Env\" (environment_input_type) must be an identifier ([A-Za-z_][A-Za-z0-9_]*)"),
+        "{err}"
+    );
+    let err = small_svc(
+        |t| t.input_type_name(""),
+        Some(|p| {
+            p.input_type_name("1Pipeline");
+        }),
+    )
+    .synth(&SpecSettings::default(), None)
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("service template \"small-svc\": the schema input type name \"\" (service_input_type) must be an identifier ([A-Za-z_][A-Za-z0-9_]*)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("service template \"small-svc\": the schema input type name \"1Pipeline\" (pipeline_input_type) must be an identifier ([A-Za-z_][A-Za-z0-9_]*)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn service_and_pipeline_input_types_need_different_names() {
+    let err = small_svc(
+        |t| t.input_type_name("Inputs"),
+        Some(|p| {
+            p.input_type_name("Inputs");
+        }),
+    )
+    .synth(&SpecSettings::default(), None)
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("service template \"small-svc\": service_input_type and pipeline_input_type are both named \"Inputs\"; give the input types different names"),
+        "{err}"
+    );
+    // The pipeline's default name is free to take without a pipeline.
+    small_svc(|t| t.input_type_name("PipelineInput"), None)
+        .synth(&SpecSettings::default(), None)
+        .unwrap();
+}
+
+#[test]
+fn instance_outputs_can_have_a_description() {
+    let mut svc = small_svc(|t| t, None);
+    svc.instance_output_with_description("Url", "http://x", Some("The URL to access the service"));
+    svc.instance_output("Plain", "y");
+    let s = svc.synth(&SpecSettings::default(), None).unwrap();
+    let iac = file(&s, "instance_infrastructure/cloudformation.yaml");
+    assert!(
+        iac.ends_with("Outputs:\n  Url:\n    Description: \"The URL to access the service\"\n    Value: \"http://x\"\n  Plain:\n    Value: \"y\"\n"),
+        "{iac}"
+    );
+    assert_eq!(
+        plain_template(&s)["Outputs"]["Url"],
+        json!({"Description": "The URL to access the service", "Value": "http://x"})
+    );
+    assert_eq!(s.outputs, ["Url", "Plain"]);
 }

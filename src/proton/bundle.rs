@@ -497,7 +497,7 @@ fn synth_plain(part: &Part, diags: &mut Vec<Diagnostic>) -> Option<J> {
     }
 }
 
-fn input_type(name: &str, description: Option<&str>, inputs: &[InputSpec]) -> J {
+fn input_type(description: Option<&str>, inputs: &[InputSpec]) -> J {
     let mut t = Map::new();
     t.insert("type".into(), json!("object"));
     if let Some(d) = description {
@@ -509,7 +509,6 @@ fn input_type(name: &str, description: Option<&str>, inputs: &[InputSpec]) -> J 
     if !required.is_empty() {
         t.insert("required".into(), json!(required));
     }
-    let _ = name;
     J::Object(t)
 }
 
@@ -671,26 +670,60 @@ fn split(diags: Vec<Diagnostic>) -> Result<Vec<Diagnostic>, Diagnostics> {
     }
 }
 
-fn schema_yaml(
-    key: &str,
-    type_name: &str,
-    description: Option<&str>,
-    inputs: &[InputSpec],
-    extra: Option<(&str, &str, &[InputSpec])>,
-) -> String {
+/// One input type of a schema: its key (`environment_input_type`, …), name, description and inputs.
+struct SchemaType<'a> {
+    key: &'a str,
+    name: &'a str,
+    description: Option<&'a str>,
+    inputs: &'a [InputSpec],
+}
+
+fn schema_yaml(main: SchemaType<'_>, extra: Option<SchemaType<'_>>) -> String {
     let mut schema = Map::new();
     schema.insert("format".into(), json!({ "openapi": "3.0.0" }));
-    schema.insert(key.into(), json!(type_name));
-    if let Some((k, t, _)) = extra {
-        schema.insert(k.into(), json!(t));
-    }
     let mut types = Map::new();
-    types.insert(type_name.into(), input_type(type_name, description, inputs));
-    if let Some((_, t, pin)) = extra {
-        types.insert(t.into(), input_type(t, None, pin));
+    for t in std::iter::once(&main).chain(extra.as_ref()) {
+        schema.insert(t.key.into(), json!(t.name));
+        types.insert(t.name.into(), input_type(t.description, t.inputs));
     }
     schema.insert("types".into(), J::Object(types));
     to_plain_yaml(&json!({ "schema": schema }))
+}
+
+/// True for identifiers: `[A-Za-z_][A-Za-z0-9_]*`.
+pub fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Check the names of a schema's input types: identifiers, and distinct.
+fn check_type_names(kind: TemplateKind, template: &str, types: &[&SchemaType<'_>], diags: &mut Vec<Diagnostic>) {
+    for (i, t) in types.iter().enumerate() {
+        if !is_identifier(t.name) {
+            diags.push(Diagnostic::error(
+                template,
+                format!(
+                    "{} template {template:?}: the schema input type name {:?} ({}) must be an identifier ([A-Za-z_][A-Za-z0-9_]*)",
+                    kind.as_str(),
+                    t.name,
+                    t.key
+                ),
+            ));
+        }
+        if let Some(other) = types[..i].iter().find(|o| o.name == t.name) {
+            diags.push(Diagnostic::error(
+                template,
+                format!(
+                    "{} template {template:?}: {} and {} are both named {:?}; give the input types different names",
+                    kind.as_str(),
+                    other.key,
+                    t.key,
+                    t.name
+                ),
+            ));
+        }
+    }
 }
 
 fn summaries(kind: Kind, inputs: &[InputSpec]) -> impl Iterator<Item = (Kind, String, InputType)> + '_ {
@@ -720,17 +753,18 @@ impl EnvironmentTemplate {
             &mut diags,
         );
         let sample = check_inputs(&self.name, Kind::Environment, &self.part.inputs, &mut diags);
+        let (type_name, type_description) = self.schema_input_type();
+        let env_type = SchemaType {
+            key: "environment_input_type",
+            name: type_name,
+            description: type_description,
+            inputs: &self.part.inputs,
+        };
+        check_type_names(TemplateKind::Environment, &self.name, &[&env_type], &mut diags);
         let mut files = BTreeMap::new();
         files.insert(
             "schema/schema.yaml".to_owned(),
-            schema_yaml(
-                "environment_input_type",
-                "EnvironmentInput",
-                self.description.as_deref(),
-                &self.part.inputs,
-                None,
-            )
-            .into_bytes(),
+            schema_yaml(env_type, None).into_bytes(),
         );
         files.insert(
             "infrastructure/manifest.yaml".to_owned(),
@@ -848,20 +882,27 @@ impl ServiceTemplate {
         let pipeline_sample = check_inputs(&self.name, Kind::Pipeline, pipeline_inputs, &mut diags);
 
         let mut files = BTreeMap::new();
-        let extra = self
-            .pipeline
-            .as_ref()
-            .map(|_| ("pipeline_input_type", "PipelineInput", pipeline_inputs));
+        let (type_name, type_description) = self.schema_input_type();
+        let service_type = SchemaType {
+            key: "service_input_type",
+            name: type_name,
+            description: type_description,
+            inputs: &self.instance.inputs,
+        };
+        let pipeline_type = self.pipeline.as_ref().map(|p| {
+            let (name, description) = p.schema_input_type();
+            SchemaType {
+                key: "pipeline_input_type",
+                name,
+                description,
+                inputs: pipeline_inputs,
+            }
+        });
+        let types: Vec<&SchemaType<'_>> = std::iter::once(&service_type).chain(pipeline_type.as_ref()).collect();
+        check_type_names(TemplateKind::Service, &self.name, &types, &mut diags);
         files.insert(
             "schema/schema.yaml".to_owned(),
-            schema_yaml(
-                "service_input_type",
-                "ServiceInstanceInput",
-                self.description.as_deref(),
-                &self.instance.inputs,
-                extra,
-            )
-            .into_bytes(),
+            schema_yaml(service_type, pipeline_type).into_bytes(),
         );
         files.insert(
             "instance_infrastructure/manifest.yaml".to_owned(),

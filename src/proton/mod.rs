@@ -66,4 +66,7 @@ pub mod writer;
 
 pub use bundle::{deterministic_tar_gz, SpecSettings, TemplateKind, TemplateOutput, MANIFEST_YAML};
 pub use input::{Env, Input, InputDef, InputSpec, InputType, Instance, Kind, Pipeline};
-pub use template::{EnvironmentInterface, EnvironmentTemplate, InstanceLoop, PipelineTemplate, ServiceTemplate};
+pub use template::{
+    EnvironmentInterface, EnvironmentTemplate, InstanceLoop, PipelineTemplate, ServiceTemplate,
+    DEFAULT_ENVIRONMENT_INPUT_TYPE, DEFAULT_PIPELINE_INPUT_TYPE, DEFAULT_SERVICE_INPUT_TYPE,
+};

@@ -16,6 +16,20 @@ use super::input::{
 pub const INSTANCE_VAR: &str = "service_instance";
 /// The list a pipeline loops over.
 pub const INSTANCES_LIST: &str = "service_instances";
+/// Default name of an environment template's schema input type.
+pub const DEFAULT_ENVIRONMENT_INPUT_TYPE: &str = "EnvironmentInput";
+/// Default name of a service template's schema input type (service instance inputs).
+pub const DEFAULT_SERVICE_INPUT_TYPE: &str = "ServiceInstanceInput";
+/// Default name of a service template's schema pipeline input type.
+pub const DEFAULT_PIPELINE_INPUT_TYPE: &str = "PipelineInput";
+
+/// The schema input type of a part: its name (or `default`) and its description (or `fallback`).
+fn schema_type<'a>(part: &'a Part, default: &'a str, fallback: Option<&'a str>) -> (&'a str, Option<&'a str>) {
+    (
+        part.input_type_name.as_deref().unwrap_or(default),
+        part.input_type_description.as_deref().or(fallback),
+    )
+}
 
 /// What a service template may rely on from an environment template: its name, major version and the
 /// outputs it declares. Get it from [`EnvironmentTemplate::interface`], or declare one for an environment
@@ -60,6 +74,10 @@ pub(crate) struct Part {
     /// Logical IDs of parameters that stand for Proton inputs / resource parameters.
     pub(crate) managed_params: BTreeSet<String>,
     pub(crate) template: String,
+    /// Name of the schema input type of this part's inputs (`None`: the default of its kind).
+    pub(crate) input_type_name: Option<String>,
+    /// Description of the schema input type (`None`: see the template's `description`).
+    pub(crate) input_type_description: Option<String>,
 }
 
 impl Part {
@@ -69,6 +87,8 @@ impl Part {
             inputs: Vec::new(),
             managed_params: BTreeSet::new(),
             template: template.to_owned(),
+            input_type_name: None,
+            input_type_description: None,
         }
     }
 
@@ -178,9 +198,26 @@ impl EnvironmentTemplate {
         self
     }
 
+    /// The template's description: the `Description` of its CloudFormation template. It is also the
+    /// description of the schema input type unless [`EnvironmentTemplate::input_type_description`] sets
+    /// that one.
     pub fn description(mut self, d: &str) -> Self {
         self.description = Some(d.to_owned());
         self.part.stack.set_description(d);
+        self
+    }
+
+    /// The name of the schema input type (`environment_input_type`; default [`DEFAULT_ENVIRONMENT_INPUT_TYPE`]).
+    /// Must be an identifier (`[A-Za-z_][A-Za-z0-9_]*`); synthesis fails otherwise.
+    pub fn input_type_name(mut self, name: &str) -> Self {
+        self.part.input_type_name = Some(name.to_owned());
+        self
+    }
+
+    /// The description of the schema input type, independent of the template's
+    /// [`description`](EnvironmentTemplate::description).
+    pub fn input_type_description(mut self, d: &str) -> Self {
+        self.part.input_type_description = Some(d.to_owned());
         self
     }
 
@@ -189,6 +226,14 @@ impl EnvironmentTemplate {
     }
     pub fn major(&self) -> u32 {
         self.major
+    }
+    /// The template's description (see [`EnvironmentTemplate::description`]).
+    pub fn template_description(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+    /// The schema input type: (name, description).
+    pub fn schema_input_type(&self) -> (&str, Option<&str>) {
+        schema_type(&self.part, DEFAULT_ENVIRONMENT_INPUT_TYPE, self.description.as_deref())
     }
     pub fn inputs(&self) -> &[InputSpec] {
         &self.part.inputs
@@ -302,9 +347,27 @@ impl ServiceTemplate {
         self
     }
 
+    /// The template's description: the `Description` of its instance CloudFormation template. It is also
+    /// the description of the schema's service input type unless [`ServiceTemplate::input_type_description`]
+    /// sets that one. (The pipeline has its own: [`PipelineTemplate::description`].)
     pub fn description(mut self, d: &str) -> Self {
         self.description = Some(d.to_owned());
         self.instance.stack.set_description(d);
+        self
+    }
+
+    /// The name of the schema's service instance input type (`service_input_type`; default
+    /// [`DEFAULT_SERVICE_INPUT_TYPE`]). Must be an identifier (`[A-Za-z_][A-Za-z0-9_]*`) other than the
+    /// pipeline input type's name; synthesis fails otherwise. The pipeline's: [`PipelineTemplate::input_type_name`].
+    pub fn input_type_name(mut self, name: &str) -> Self {
+        self.instance.input_type_name = Some(name.to_owned());
+        self
+    }
+
+    /// The description of the schema's service instance input type, independent of the template's
+    /// [`description`](ServiceTemplate::description).
+    pub fn input_type_description(mut self, d: &str) -> Self {
+        self.instance.input_type_description = Some(d.to_owned());
         self
     }
 
@@ -313,6 +376,14 @@ impl ServiceTemplate {
     }
     pub fn major(&self) -> u32 {
         self.major
+    }
+    /// The template's description (see [`ServiceTemplate::description`]).
+    pub fn template_description(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+    /// The schema's service instance input type: (name, description).
+    pub fn schema_input_type(&self) -> (&str, Option<&str>) {
+        schema_type(&self.instance, DEFAULT_SERVICE_INPUT_TYPE, self.description.as_deref())
     }
     pub fn compatible_environments(&self) -> &[EnvironmentInterface] {
         &self.compatible
@@ -391,13 +462,27 @@ impl ServiceTemplate {
     /// Declare an output of the instance template (readable in the pipeline loop as
     /// `service_instance.outputs.<name>`).
     pub fn instance_output(&mut self, name: &str, value: impl Into<Value<String>>) -> &mut Self {
+        self.instance_output_with_description(name, value, None)
+    }
+
+    /// [`ServiceTemplate::instance_output`] with the output's `Description`.
+    pub fn instance_output_with_description(
+        &mut self,
+        name: &str,
+        value: impl Into<Value<String>>,
+        description: Option<&str>,
+    ) -> &mut Self {
         if !super::bundle::is_logical_id(name) {
             self.instance.stack.error(
                 "",
                 format!("instance output name {name:?} must be alphanumeric (a CloudFormation output logical ID)"),
             );
         }
-        self.instance.stack.root().add_output(name, Output::new(value));
+        let mut o = Output::new(value);
+        if let Some(d) = description {
+            o = o.description(d);
+        }
+        self.instance.stack.root().add_output(name, o);
         self.instance_outputs.push(name.to_owned());
         self
     }
@@ -426,6 +511,32 @@ impl PipelineTemplate {
 
     pub fn inputs(&self) -> &[InputSpec] {
         &self.part.inputs
+    }
+
+    /// The `Description` of the pipeline's CloudFormation template. Unlike the templates' `description`, it
+    /// does not describe the schema input type: see [`PipelineTemplate::input_type_description`].
+    pub fn description(&mut self, d: &str) -> &mut Self {
+        self.part.stack.set_description(d);
+        self
+    }
+
+    /// The name of the schema's pipeline input type (`pipeline_input_type`; default
+    /// [`DEFAULT_PIPELINE_INPUT_TYPE`]). Must be an identifier (`[A-Za-z_][A-Za-z0-9_]*`) other than the
+    /// service instance input type's name; synthesis fails otherwise.
+    pub fn input_type_name(&mut self, name: &str) -> &mut Self {
+        self.part.input_type_name = Some(name.to_owned());
+        self
+    }
+
+    /// The description of the schema's pipeline input type (none by default).
+    pub fn input_type_description(&mut self, d: &str) -> &mut Self {
+        self.part.input_type_description = Some(d.to_owned());
+        self
+    }
+
+    /// The schema's pipeline input type: (name, description).
+    pub fn schema_input_type(&self) -> (&str, Option<&str>) {
+        schema_type(&self.part, DEFAULT_PIPELINE_INPUT_TYPE, None)
     }
 
     /// Declare a pipeline input (`pipeline.inputs.<name>`).
