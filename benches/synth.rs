@@ -7,7 +7,10 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use proton_synth::app::{App, SynthOptions};
-use proton_synth::constructs::{Expr, Mode, Stack};
+use proton_synth::constructs::ecs::{Cluster, ContainerImage, TaskSizeMapping};
+use proton_synth::constructs::patterns::{LoadBalancedFargateService, LoadBalancedFargateServiceProps};
+use proton_synth::constructs::{ec2::VpcRef, Expr, Mode, Stack};
+use proton_synth::proton::{EnvironmentInterface, InputDef, ServiceTemplate};
 
 #[path = "../examples/l1_vpc.rs"]
 #[allow(dead_code)]
@@ -66,6 +69,38 @@ fn big_stack(resources: usize) -> Stack {
     stack
 }
 
+/// A service template shaped like AWS's load-balanced Fargate sample: inputs mapped through a task-size
+/// mapping, the environment's cluster, VPC and subnets, an ALB + Fargate service from the pattern.
+fn service_template(name: &str, env: &EnvironmentInterface) -> ServiceTemplate {
+    let mut svc = ServiceTemplate::new(name, std::slice::from_ref(env));
+    let port = svc.instance_input(InputDef::number("port").default(80.0).minimum(1.0).maximum(65535.0));
+    let desired = svc.instance_input(InputDef::number("desired_count").default(1.0).minimum(1.0));
+    let size = svc.instance_input(
+        InputDef::string("task_size")
+            .default("x-small")
+            .enum_values(["x-small", "small", "medium", "large", "x-large"]),
+    );
+    let image = svc.instance_input(InputDef::string("image").default("public.ecr.aws/nginx/nginx:1.27"));
+    let vpc = VpcRef {
+        vpc_id: svc.env_output("VpcId"),
+        public_subnet_ids: vec![svc.env_output("PublicSubnetOne"), svc.env_output("PublicSubnetTwo")],
+        private_subnet_ids: vec![svc.env_output("PrivateSubnetOne"), svc.env_output("PrivateSubnetTwo")],
+        isolated_subnet_ids: Vec::new(),
+    };
+    let cluster = Cluster::from_name(svc.env_output("ClusterName"));
+    let mut root = svc.instance();
+    let sizes = TaskSizeMapping::aws_sample(&mut root, "TaskSize");
+    let mut props = LoadBalancedFargateServiceProps::new(cluster, vpc, ContainerImage::registry(image.value()));
+    props.cpu = sizes.cpu(size.value());
+    props.memory_mib = sizes.memory(size.value());
+    props.desired_count = desired.as_integer();
+    if let Some(task) = props.task_image.as_mut() {
+        task.container_port = port.as_integer();
+    }
+    LoadBalancedFargateService::new(&mut root, "Web", props);
+    svc
+}
+
 fn main() {
     let mut report = Report { failed: false };
     let opts = SynthOptions::default();
@@ -81,6 +116,56 @@ fn main() {
         black_box(stack.synth(Mode::Plain).expect("synth"));
     });
     report.check("500-resource template: synth", t, Duration::from_millis(25));
+
+    let env = EnvironmentInterface::new(
+        "private-vpc",
+        1,
+        [
+            "VpcId",
+            "PublicSubnetOne",
+            "PublicSubnetTwo",
+            "PrivateSubnetOne",
+            "PrivateSubnetTwo",
+            "ClusterName",
+        ],
+    );
+    let rss_before = peak_rss_kib();
+    let t = Instant::now();
+    let mut app = App::new("bench");
+    for i in 0..1000 {
+        app.add_service(service_template(&format!("svc-{i}"), &env));
+    }
+    let built = t.elapsed();
+    let rss_built = peak_rss_kib();
+    let synthesis = app.synth(&SynthOptions::default()).expect("synth");
+    let took = t.elapsed();
+    let bytes: usize = synthesis.proton.iter().map(|p| p.output.tar_gz.len()).sum();
+    black_box(synthesis);
+    if let Some(kib) = rss_built {
+        println!(
+            "  (building the 1,000 templates: {:.0} ms, peak RSS then {:.1} MiB)",
+            built.as_secs_f64() * 1e3,
+            kib as f64 / 1024.0
+        );
+    }
+    report.check(
+        "1,000 service bundles: build + App::synth (+check)",
+        took,
+        Duration::from_millis(250),
+    );
+    println!("  ({} KiB of tar.gz in all)", bytes / 1024);
+    if let (Some(before), Some(after)) = (rss_before, peak_rss_kib()) {
+        let mib = after as f64 / 1024.0;
+        let ok = mib <= 64.0;
+        report.failed |= !ok;
+        println!(
+            "{:<48} {:>10.1} MiB  target ≤     64.0 MiB   {}  (was {:.1} MiB before)",
+            "1,000 service bundles: peak RSS",
+            mib,
+            if ok { "ok" } else { "MISSED" },
+            before as f64 / 1024.0
+        );
+    }
 
     if let Some(kib) = peak_rss_kib() {
         println!("peak RSS: {:.1} MiB", kib as f64 / 1024.0);

@@ -170,63 +170,57 @@ impl App {
 
     /// Synthesize the AWS Proton templates into `out`.
     fn synth_proton(&self, out: &mut Synthesis, errors: &mut Vec<Diagnostic>) {
+        enum Job<'a> {
+            Env(&'a EnvironmentTemplate),
+            Svc(&'a ServiceTemplate),
+        }
         let mut names = std::collections::BTreeSet::new();
-        let mut results: Vec<TemplateOutput> = Vec::new();
-        for env in &self.environments {
-            if !names.insert(env.name().to_owned()) {
+        let mut jobs = Vec::new();
+        let all = self
+            .environments
+            .iter()
+            .map(|e| (e.name(), Job::Env(e)))
+            .chain(self.services.iter().map(|s| (s.name(), Job::Svc(s))));
+        for (name, job) in all {
+            if names.insert(name.to_owned()) {
+                jobs.push(job);
+            } else {
                 errors.push(Diagnostic::error(
-                    env.name(),
+                    name,
                     "two Proton templates have this name; names must be unique",
                 ));
-                continue;
-            }
-            match env.synth(&self.spec_settings) {
-                Ok(o) => results.push(o),
-                Err(Diagnostics(d)) => errors.extend(d),
             }
         }
-        for svc in &self.services {
-            if !names.insert(svc.name().to_owned()) {
-                errors.push(Diagnostic::error(
-                    svc.name(),
-                    "two Proton templates have this name; names must be unique",
-                ));
-                continue;
-            }
-            let compatible: Vec<EnvironmentInterface> = svc
-                .compatible_environments()
-                .iter()
-                .map(|c| {
-                    self.environments
-                        .iter()
-                        .find(|e| e.name() == c.name && e.major() == c.major)
-                        .map(EnvironmentTemplate::interface)
-                        .unwrap_or_else(|| c.clone())
-                })
-                .collect();
-            match svc.synth(&self.spec_settings, Some(&compatible)) {
-                Ok(o) => results.push(o),
-                Err(Diagnostics(d)) => errors.extend(d),
-            }
-        }
-        for o in results {
+        // Templates are independent: synthesize and check them on every core; the results keep their order.
+        let results = par_map(&jobs, |job| {
+            let o = match job {
+                Job::Env(env) => env.synth(&self.spec_settings)?,
+                Job::Svc(svc) => svc.synth(&self.spec_settings, Some(&self.compatible_of(svc)))?,
+            };
             // The local checker reads the bundle exactly as Proton would; its errors fail synthesis.
             let bundle = crate::local::Bundle::from_files(
                 &o.name,
                 o.bundle.iter().map(|(p, c)| (format!("{}/{p}", o.name), c.clone())),
             );
-            let findings: Vec<_> = crate::local::check_bundle(&bundle)
+            let findings: Vec<Diagnostic> = crate::local::check_bundle(&bundle)
                 .into_iter()
                 .filter(crate::local::Finding::is_error)
+                .map(|f| Diagnostic::error(&o.name, format!("bundle check: {f}")))
                 .collect();
-            if !findings.is_empty() {
-                errors.extend(
-                    findings
-                        .into_iter()
-                        .map(|f| Diagnostic::error(&o.name, format!("bundle check: {f}"))),
-                );
-                continue;
+            if findings.is_empty() {
+                Ok(o)
+            } else {
+                Err(Diagnostics(findings))
             }
+        });
+        for result in results {
+            let o = match result {
+                Ok(o) => o,
+                Err(Diagnostics(d)) => {
+                    errors.extend(d);
+                    continue;
+                }
+            };
             let mut files = Vec::new();
             let mut add = |path: String, body: Vec<u8>, errors: &mut Vec<Diagnostic>| {
                 if let Err(e) = out.assembly.add(path.clone(), body) {
@@ -263,6 +257,21 @@ impl App {
             out.warnings.extend(o.warnings.iter().cloned());
             out.proton.push(ProtonSummary { output: o, files });
         }
+    }
+
+    /// The environment contracts a service is checked against: the app's own environment templates where it
+    /// has them, else the declared interfaces.
+    fn compatible_of(&self, svc: &ServiceTemplate) -> Vec<EnvironmentInterface> {
+        svc.compatible_environments()
+            .iter()
+            .map(|c| {
+                self.environments
+                    .iter()
+                    .find(|e| e.name() == c.name && e.major() == c.major)
+                    .map(EnvironmentTemplate::interface)
+                    .unwrap_or_else(|| c.clone())
+            })
+            .collect()
     }
 
     /// Synthesize every template in memory. All errors of all templates are returned together.
@@ -466,4 +475,25 @@ fn manifest_json(app: &str, s: &Synthesis) -> String {
         })
         .collect();
     to_json_string(&serde_json::json!({ "app": app, "templates": templates, "proton": proton, "files": files }))
+}
+
+/// `items.iter().map(f)` on every core (scoped threads, contiguous chunks), results in input order.
+fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len());
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|c| scope.spawn(|| c.iter().map(&f).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
+    })
 }

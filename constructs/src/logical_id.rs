@@ -45,9 +45,18 @@ pub fn is_valid_logical_id(id: &str) -> bool {
 }
 
 fn path_hash(components: &[&str]) -> String {
-    let digest = Md5::digest(components.join("/").as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02X}")).collect();
-    hex[..HASH_LEN].to_owned()
+    let mut md5 = Md5::new();
+    for (i, c) in components.iter().enumerate() {
+        if i > 0 {
+            md5.update(b"/");
+        }
+        md5.update(c.as_bytes());
+    }
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    md5.finalize()[..HASH_LEN / 2]
+        .iter()
+        .flat_map(|b| [HEX[usize::from(b >> 4)] as char, HEX[usize::from(b & 15)] as char])
+        .collect()
 }
 
 fn human_part(components: &[&str]) -> String {

@@ -75,6 +75,23 @@ pub struct Synthesized {
     pub logical_ids: IndexMap<String, String>,
 }
 
+/// The length of [`to_json_string`]'s output, without building it.
+fn json_len(template: &J) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    let _ = serde_json::to_writer_pretty(&mut count, template);
+    count.0 + 1
+}
+
 /// Deterministic pretty JSON with a trailing newline.
 pub fn to_json_string(template: &J) -> String {
     let mut s = serde_json::to_string_pretty(template).unwrap_or_default();
@@ -112,14 +129,14 @@ impl Stack {
         for (path, validation) in &self.validations {
             diags.extend(validation(self).into_iter().map(|m| Diagnostic::error(path.clone(), m)));
         }
-        let body = to_json_string(&template);
+        let body_len = json_len(&template);
         let stats = TemplateStats {
             resources: self.resources.len(),
             parameters: self.parameters.len(),
             outputs: self.outputs.len(),
             mappings: self.mappings.len(),
             conditions: self.conditions.len(),
-            bytes: body.len(),
+            bytes: body_len,
         };
         self.check_limits(&stats, &mut diags);
         let (errors, warnings): (Vec<_>, Vec<_>) = diags.into_iter().partition(Diagnostic::is_error);

@@ -605,7 +605,8 @@ fn check_sizes(template: &str, files: &BTreeMap<String, Vec<u8>>, tar_gz: &[u8],
 }
 
 /// A deterministic `.tar.gz` of `files` under one wrapping folder `root`: sorted entries, GNU headers,
-/// mtime 0, uid/gid 0, empty owner names, modes 0644/0755, gzip level 6 with header mtime 0.
+/// mtime 0, uid/gid 0, empty owner names, modes 0644/0755, gzip level 1 (pinned: the bytes depend on it;
+/// bundles are small text, level 6 saves little and costs three times the time) with header mtime 0.
 pub fn deterministic_tar_gz(root: &str, files: &BTreeMap<String, Vec<u8>>) -> std::io::Result<Vec<u8>> {
     let mut entries: BTreeMap<String, Option<&[u8]>> = BTreeMap::new();
     entries.insert(format!("{root}/"), None);
@@ -620,7 +621,7 @@ pub fn deterministic_tar_gz(root: &str, files: &BTreeMap<String, Vec<u8>>) -> st
     }
     let gz = flate2::GzBuilder::new()
         .mtime(0)
-        .write(Vec::new(), flate2::Compression::new(6));
+        .write(Vec::new(), flate2::Compression::new(1));
     let mut builder = tar::Builder::new(gz);
     for (path, body) in &entries {
         let mut h = tar::Header::new_gnu();

@@ -18,11 +18,6 @@
 use proton_synth_constructs::synth::{JINJA_KEY, LOOP_BODY_KEY, LOOP_ITEMS_KEY, LOOP_KEY};
 use serde_json::Value as J;
 
-enum Line {
-    Text(usize, String),
-    Control(String),
-}
-
 /// Write a bundle-mode JSON tree as block YAML with raw Jinja (see the module docs).
 pub fn to_bundle_yaml(v: &J) -> String {
     write(v, true)
@@ -35,24 +30,16 @@ pub fn to_plain_yaml(v: &J) -> String {
 }
 
 fn write(v: &J, jinja: bool) -> String {
-    let w = Writer { jinja };
-    let mut lines = Vec::new();
+    let mut w = Writer {
+        jinja,
+        out: String::with_capacity(4096),
+        pending_dashes: Vec::new(),
+    };
     match w.scalar(v) {
-        Some(s) => lines.push(Line::Text(0, s)),
-        None => w.block(v, 0, &mut lines),
+        Some(s) => w.line(0, &[&s]),
+        None => w.block(v, 0),
     }
-    let mut out = String::new();
-    for l in lines {
-        match l {
-            Line::Text(indent, text) => {
-                out.extend(std::iter::repeat_n(' ', indent));
-                out.push_str(&text);
-            }
-            Line::Control(text) => out.push_str(&text),
-        }
-        out.push('\n');
-    }
-    out
+    w.out
 }
 
 /// The raw Jinja text of a `{"::jinja": text}` object.
@@ -77,8 +64,13 @@ pub fn loop_items(v: &J) -> Option<(&str, &Vec<J>)> {
     Some((o.get(LOOP_KEY)?.as_str()?, o.get(LOOP_ITEMS_KEY)?.as_array()?))
 }
 
+/// Writes lines straight into `out`. A list item whose value is a block puts its `- ` on the block's first
+/// line: `pending_dashes` holds the indents of the items (several for lists nested in lists: `- - x`) until
+/// that line is written.
 struct Writer {
     jinja: bool,
+    out: String,
+    pending_dashes: Vec<usize>,
 }
 
 impl Writer {
@@ -96,69 +88,110 @@ impl Writer {
         }
     }
 
-    fn block(&self, v: &J, indent: usize, out: &mut Vec<Line>) {
+    fn indent(&mut self, n: usize) {
+        self.out.extend(std::iter::repeat_n(' ', n));
+    }
+
+    /// A content line at `indent`, made of `parts`.
+    fn line(&mut self, indent: usize, parts: &[&str]) {
+        let dashes = std::mem::take(&mut self.pending_dashes);
+        let chained = dashes.iter().enumerate().all(|(i, d)| *d == dashes[0] + 2 * i)
+            && dashes.last().is_some_and(|d| indent == d + 2);
+        if chained {
+            self.indent(dashes[0]);
+            for _ in &dashes {
+                self.out.push_str("- ");
+            }
+        } else {
+            self.flush_dashes(&dashes);
+            self.indent(indent);
+        }
+        for p in parts {
+            self.out.push_str(p);
+        }
+        self.out.push('\n');
+    }
+
+    /// A Jinja control line (`{% for %}`), at column 0.
+    fn control(&mut self, parts: &[&str]) {
+        let dashes = std::mem::take(&mut self.pending_dashes);
+        self.flush_dashes(&dashes);
+        for p in parts {
+            self.out.push_str(p);
+        }
+        self.out.push('\n');
+    }
+
+    /// Dashes that cannot share the next line: each alone on its line.
+    fn flush_dashes(&mut self, dashes: &[usize]) {
+        for d in dashes {
+            self.indent(*d);
+            self.out.push_str("-\n");
+        }
+    }
+
+    fn block(&mut self, v: &J, indent: usize) {
         match v {
             J::Object(o) => {
                 for (k, val) in o {
                     if let Some((header, body)) = loop_body(val).filter(|_| self.jinja) {
-                        out.push(Line::Control(format!("{{% for {header} %}}")));
+                        self.control(&["{% for ", header, " %}"]);
                         for (raw_key, item) in body {
-                            self.entry(raw_key.clone(), item, indent, out);
+                            self.entry(raw_key, item, indent);
                         }
-                        out.push(Line::Control("{% endfor %}".into()));
+                        self.control(&["{% endfor %}"]);
                     } else {
-                        self.entry(self.key(k), val, indent, out);
+                        let key = self.key(k);
+                        self.entry(&key, val, indent);
                     }
                 }
             }
             J::Array(items) => {
                 for item in items {
                     if let Some((header, body)) = loop_items(item).filter(|_| self.jinja) {
-                        out.push(Line::Control(format!("{{% for {header} %}}")));
+                        self.control(&["{% for ", header, " %}"]);
                         for i in body {
-                            self.list_item(i, indent, out);
+                            self.list_item(i, indent);
                         }
-                        out.push(Line::Control("{% endfor %}".into()));
+                        self.control(&["{% endfor %}"]);
                     } else {
-                        self.list_item(item, indent, out);
+                        self.list_item(item, indent);
                     }
                 }
             }
-            other => out.push(Line::Text(indent, self.scalar(other).unwrap_or_default())),
-        }
-    }
-
-    fn entry(&self, key_text: String, val: &J, indent: usize, out: &mut Vec<Line>) {
-        match self.scalar(val) {
-            Some(s) => out.push(Line::Text(indent, format!("{key_text}: {s}"))),
-            None => {
-                out.push(Line::Text(indent, format!("{key_text}:")));
-                self.block(val, indent + 2, out);
+            other => {
+                let s = self.scalar(other).unwrap_or_default();
+                self.line(indent, &[&s]);
             }
         }
     }
 
-    fn list_item(&self, item: &J, indent: usize, out: &mut Vec<Line>) {
+    fn entry(&mut self, key_text: &str, val: &J, indent: usize) {
+        match self.scalar(val) {
+            Some(s) => self.line(indent, &[key_text, ": ", &s]),
+            None => {
+                self.line(indent, &[key_text, ":"]);
+                self.block(val, indent + 2);
+            }
+        }
+    }
+
+    fn list_item(&mut self, item: &J, indent: usize) {
         if let Some(s) = self.scalar(item) {
-            out.push(Line::Text(indent, format!("- {s}")));
+            self.line(indent, &["- ", &s]);
             return;
         }
-        let mut inner = Vec::new();
-        self.block(item, indent + 2, &mut inner);
-        let mut iter = inner.into_iter();
-        match iter.next() {
-            Some(Line::Text(i, t)) if i == indent + 2 => out.push(Line::Text(indent, format!("- {t}"))),
-            Some(first) => {
-                out.push(Line::Text(indent, "-".into()));
-                out.push(first);
-            }
-            None => out.push(Line::Text(indent, "- null".into())),
+        self.pending_dashes.push(indent);
+        self.block(item, indent + 2);
+        if self.pending_dashes.last() == Some(&indent) {
+            // The block wrote nothing (cannot happen for non-empty values; kept total).
+            self.pending_dashes.pop();
+            self.line(indent, &["- null"]);
         }
-        out.extend(iter);
     }
 
     /// A mapping key: plain when it is an unambiguous identifier-like word, otherwise quoted.
-    fn key(&self, k: &str) -> String {
+    fn key<'k>(&self, k: &'k str) -> std::borrow::Cow<'k, str> {
         let plain = k.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
             && k.chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
@@ -169,9 +202,9 @@ impl Writer {
                 "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null"
             );
         if plain {
-            k.to_owned()
+            std::borrow::Cow::Borrowed(k)
         } else {
-            self.quote(k)
+            std::borrow::Cow::Owned(self.quote(k))
         }
     }
 
@@ -196,6 +229,16 @@ pub fn quote_yaml(s: &str) -> String {
 }
 
 fn escape(s: &str, jinja: bool) -> String {
+    // Most strings need no escaping at all: printable ASCII without quotes, backslashes or braces.
+    if s.bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && !matches!(b, b'"' | b'\\' | b'{'))
+    {
+        let mut out = String::with_capacity(s.len() + 2);
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+        return out;
+    }
     let json = serde_json::to_string(s).unwrap_or_default();
     let mut out = String::with_capacity(json.len());
     let chars: Vec<char> = json.chars().collect();
