@@ -36,8 +36,8 @@ pub mod public_vpc_env;
 
 use proton_synth::app::App;
 use proton_synth::constructs::cfn;
-use proton_synth::constructs::cfn::codepipeline as cp;
-use proton_synth::constructs::codebuild::{self, BuildEnvironment, BuildSpec, ProjectProps};
+use proton_synth::constructs::codebuild::{self, BuildEnvironment, DockerBuild, ProjectProps};
+use proton_synth::constructs::codepipeline::{Action, Artifact, Pipeline, PipelineProps, PipelineType, Stage};
 use proton_synth::constructs::ec2::{Connectable, Port, SecurityGroup};
 use proton_synth::constructs::ecr::{self, RepositoryProps};
 use proton_synth::constructs::ecs::{
@@ -48,12 +48,12 @@ use proton_synth::constructs::elbv2::{
     AccessLogs, AlbProps, ApplicationLoadBalancer, ApplicationProtocol, ApplicationTargetGroup, Condition, HealthCheck,
     ListenerAction, ListenerProps, TargetGroupProps, TargetType,
 };
-use proton_synth::constructs::iam::{PolicyStatement, Principal, Role, RoleProps};
+use proton_synth::constructs::iam::Role;
 use proton_synth::constructs::kms::{self, KeyProps};
 use proton_synth::constructs::logs::{LogGroup, LogGroupProps, RetentionDays};
 use proton_synth::constructs::nag::{self, Tool};
 use proton_synth::constructs::s3::{self, BucketEncryption, BucketProps};
-use proton_synth::constructs::{fns, logical_id, Expr, IntoExpr, Output, RemovalPolicy, Value};
+use proton_synth::constructs::{fns, Expr, Output, RemovalPolicy, Value};
 use proton_synth::proton::{EnvironmentInterface, InputDef, ServiceTemplate};
 
 /// The Proton template name.
@@ -114,7 +114,12 @@ fn instance(svc: &mut ServiceTemplate) {
 
     // What the environment provides (checked against public-vpc's declared outputs at synthesis).
     let cluster = Cluster::from_name(svc.env_output("ClusterName"));
-    let execution_role = Role::from_arn(svc.env_output("ECSTaskExecutionRole"));
+    // The environment's task execution role: public-vpc grants it ECR pulls and log writes below
+    // `/proton/<environment>/`, for every service of the environment.
+    let execution_role = Role::from_arn_granted_elsewhere(
+        svc.env_output("ECSTaskExecutionRole"),
+        "public-vpc's task execution role: the environment template grants it ECR pulls and log writes below /proton/<environment>/",
+    );
     let vpc_id = svc.env_output("VpcId");
     let subnets = vec![svc.env_output("PublicSubnetOne"), svc.env_output("PublicSubnetTwo")];
     let container_sg = SecurityGroup::from_id(svc.env_output("ContainerSecurityGroup"));
@@ -151,8 +156,8 @@ fn instance(svc: &mut ServiceTemplate) {
         },
     );
 
-    // The execution role is the environment's: it already allows ECR pulls and writes below the log prefix
-    // (the grants the task definition tries to add to an imported role are reported as warnings).
+    // The execution role is the environment's: it already allows ECR pulls and writes below the log prefix,
+    // so the grants the task definition would add to it are skipped (declared granted elsewhere).
     let task_definition = FargateTaskDefinition::new(
         &mut root,
         "TaskDefinition",
@@ -290,11 +295,10 @@ fn instance(svc: &mut ServiceTemplate) {
 /// The pipeline (`pipeline_infrastructure/`): source (CodeStar connection) → build (unit tests, docker build,
 /// push to ECR, `imagedefinitions.json`) → one ECS deploy stage per service instance.
 ///
-/// The build uses `codebuild::Project`; the pipeline resource itself is written with the L1
-/// `cfn::codepipeline` types rather than `codepipeline::Pipeline`, whose ECS deploy actions run as the pipeline
-/// role and attach one `AWS::IAM::ManagedPolicy` per instance to it: IAM allows 10 managed policies per role
-/// by default (20 at most), so a service with more than 10 instances (the generated 20-instance spec) could not
-/// be deployed. Here each instance's deploy action runs with its own role and inline policies.
+/// Built with `codepipeline::Pipeline`: the per-instance deploy stages come from
+/// `Pipeline::add_stage_per_item`, whose actions each run as their own action role (repeated per instance,
+/// trusting the pipeline role only), so nothing on the pipeline role grows with the number of instances (IAM
+/// allows 10 managed policies per role by default and 10,240 characters of inline policies).
 fn pipeline(svc: &mut ServiceTemplate) {
     let pipe = svc.pipeline();
     pipe.description(
@@ -326,7 +330,8 @@ fn pipeline(svc: &mut ServiceTemplate) {
 
     let mut root = pipe.root();
 
-    // Artifacts: a customer managed key (rotated) and a versioned, TLS-only bucket encrypted with it.
+    // Artifacts: a customer managed key (rotated, with the sample's alias) and a versioned, TLS-only bucket
+    // encrypted with it, with server access logs; given to the pipeline instead of its default bucket.
     let key = kms::Key::new(
         &mut root,
         "PipelineArtifactsBucketEncryptionKey",
@@ -355,265 +360,148 @@ fn pipeline(svc: &mut ServiceTemplate) {
     // sample).
     let repository = ecr::Repository::new(&mut root, "ECRRepo", RepositoryProps::default());
 
-    // The build (its role, log group and report groups come with the construct). Pipeline inputs reach it as
-    // environment variables, quoted by CloudFormation, instead of being pasted into the buildspec text as in
-    // the sample (where a quote in `unit_test_command` broke the JSON buildspec).
+    // The pipeline and its role (read/write on the artifact bucket and its key; the actions below add the
+    // connection and the build). Type V1, CloudFormation's default and the sample's: V2 bills per action
+    // execution minute, and each ECS deploy action runs until its service is stable.
+    let pipeline = Pipeline::new(
+        &mut root,
+        "Pipeline",
+        PipelineProps {
+            artifact_bucket: Some(bucket),
+            pipeline_type: PipelineType::V1,
+            ..PipelineProps::default()
+        },
+    );
+
+    // The build (its role, log group and report groups come with the construct): `docker_build_spec` logs in
+    // to ECR, runs the unit tests, builds, tags `<build number>-<commit>`, pushes and writes
+    // `imagedefinitions.json`. The pipeline inputs reach it as the project's environment variables, quoted by
+    // CloudFormation, rather than as buildspec text (the sample pasted them into a JSON buildspec, where a quote
+    // broke it; in the YAML buildspec a newline would): the test command runs from `$UNIT_TEST_COMMAND`, and
+    // the buildspec's own `DOCKERFILE` variable, which would override the project's, is dropped.
+    let mut spec = codebuild::docker_build_spec(DockerBuild {
+        dockerfile: Value::from("Dockerfile"),
+        unit_test_command: Value::from("bash -c \"$UNIT_TEST_COMMAND\""),
+        repository: &repository,
+        image_tag: None,
+        container_name: Value::from(CONTAINER_NAME),
+    });
+    spec.env.retain(|(name, _)| name != "DOCKERFILE");
     let project = codebuild::Project::new(
         &mut root,
         "BuildProject",
         ProjectProps {
             description: Some("Builds the service's image and pushes it to its ECR repository".to_owned()),
-            build_spec: build_spec(),
+            build_spec: spec,
             environment: BuildEnvironment {
                 // `docker build` needs the Docker daemon (the suppression carries the reason).
                 privileged: true,
                 env: vec![
-                    ("REPOSITORY_URI".to_owned(), repository.repository_uri()),
                     ("DOCKERFILE".to_owned(), dockerfile.value()),
                     ("UNIT_TEST_COMMAND".to_owned(), unit_test_command.value()),
-                    ("CONTAINER_NAME".to_owned(), Value::from(CONTAINER_NAME)),
                 ],
                 ..BuildEnvironment::default()
             },
             // The artifacts' key: the pipeline and the deploy stages read what the build writes.
-            encryption_key: Some(key.clone()),
+            encryption_key: Some(key),
             timeout_minutes: Some(60),
             ..ProjectProps::default()
         },
     );
     let stack = root.stack();
     project.grant_docker_push(stack, &repository);
-    bucket.grant_read_write(stack, &mut project.role().clone());
 
-    // The pipeline's role: artifacts, and the repository connection (the sample: `codestar-connections:*` on
-    // `*`). Connections made since 2024 are `codeconnections` ARNs, with their own action name.
-    let mut pipeline_role = Role::new(
-        &mut stack.root(),
-        "PipelineRole",
-        RoleProps {
-            assumed_by: Principal::service("codepipeline.amazonaws.com"),
-            description: Some("Runs the service's pipeline".to_owned()),
-            ..RoleProps::default()
-        },
-    );
-    bucket.grant_read_write(stack, &mut pipeline_role);
-    pipeline_role.add_to_policy(
+    // Source: the repository connection (the pipeline role may use this connection only; the sample allowed
+    // `codestar-connections:*` on `*`). Build: the pipeline role may start and read builds of this project
+    // only, and the project's role reads and writes the artifacts.
+    let source = Artifact::new("Artifact_Source_Checkout");
+    let build_output = Artifact::new("BuildOutput");
+    pipeline.add_stage(
         stack,
-        PolicyStatement::allow(
-            &["codestar-connections:UseConnection", "codeconnections:UseConnection"],
-            [connection_arn.clone()],
+        Stage::new(
+            "Source",
+            vec![Action::codestar_source(
+                "Checkout",
+                connection_arn,
+                repository_id,
+                branch_name,
+                &source,
+            )],
         ),
     );
-    // The roles of the pipeline's actions, each assumable by the pipeline role only (the sample trusted the
-    // whole account).
-    let action_role = |scope: &mut proton_synth::constructs::Scope, id: &str, what: &str| {
-        Role::new(
-            scope,
-            id,
-            RoleProps {
-                assumed_by: Principal::Arn(pipeline_role.arn()),
-                description: Some(what.to_owned()),
-                ..RoleProps::default()
-            },
+    pipeline.add_stage(
+        stack,
+        Stage::new(
+            "Build",
+            vec![Action::codebuild(
+                "Build",
+                &project,
+                &source,
+                std::slice::from_ref(&build_output),
+            )],
+        ),
+    );
+    // One deploy stage per service instance, after the build. Each runs as its own role (logical IDs suffixed
+    // with the loop index), assumable by the pipeline role only (the sample trusted the whole account), allowed
+    // to roll out that instance only: update its ECS service and follow its tasks, register task definition
+    // revisions, pass its two roles to ECS, and read the build output.
+    pipeline.add_stage_per_item(stack, &each.handle(), |_| {
+        Stage::new(
+            fns::join("", [Value::from("Deploy-"), each.name()]),
+            vec![Action::ecs_deploy(
+                "Deploy",
+                each.env_output("ClusterName"),
+                each.output("ServiceName"),
+                &build_output,
+                vec![each.env_output("ECSTaskExecutionRole"), each.output("TaskRoleArn")],
+            )],
         )
-    };
-    let mut build_action_role = action_role(
-        &mut stack.root(),
-        "PipelineBuildCodePipelineActionRole",
-        "Starts the build of the service's pipeline",
-    );
-    project.grant_start_build(stack, &mut build_action_role);
-
-    // One deploy role per service instance (logical IDs suffixed with the loop index), allowed to roll out that
-    // instance only: register a task definition revision of its family, update its ECS service, pass its two
-    // roles to ECS, and read the build output. Per instance rather than one role for all: least privilege, and
-    // no single role's inline policies grow with the number of instances (IAM allows 10,240 characters).
-    let mut deploy_action_role = action_role(
-        &mut stack.root_in_loop(&each.handle()),
-        "PipelineDeployCodePipelineActionRole",
-        "Deploys the built image to one service instance",
-    );
-    bucket.grant_read(stack, &mut deploy_action_role);
-    let arn = |pattern: &str, vars: Vec<(&str, Expr)>| -> Value<String> {
-        fns::sub(&format!("arn:${{AWS::Partition}}:{pattern}"), vars)
-    };
-    let ecs_policy = Value::object([
+    });
+    // L1, for one statement: the construct lets a deploy role tag task definitions of any family while
+    // registering them (`ecs:TagResource` on `task-definition/*`, conditioned on `ecs:CreateAction`), and
+    // `Action::ecs_deploy` takes no family to scope that to. The instance's family is known here
+    // (`<service>_<instance>`, set by the instance template), so an explicit deny limits tagging to that
+    // family's revisions. The role is the stage's action role named in the `codepipeline` module docs
+    // (`<Pipeline>/ItemStage<n>/<Action>/Role`); this policy is repeated per instance like it.
+    let deploy_role = stack
+        .find_resource(&format!("{}/ItemStage1/Deploy/Role/Resource", pipeline.path()))
+        .expect("the deploy stage's action role");
+    let family = fns::join("_", [service_name, each.name()]);
+    let tag_scope = Value::object([
         ("Version", Expr::Str("2012-10-17".to_owned())),
         (
             "Statement",
-            Expr::List(vec![
-                // No useful resource-level permissions for these (the L2 grant API refuses `*`, hence L1).
-                PolicyStatement::allow(
-                    &[
-                        "ecs:RegisterTaskDefinition",
-                        "ecs:DescribeTaskDefinition",
-                        "ecs:DescribeTasks",
-                        "ecs:ListTasks",
-                    ],
-                    [Value::from("*")],
-                )
-                .to_expr(),
-                PolicyStatement::allow(
-                    &["ecs:TagResource"],
-                    [arn(
-                        "ecs:${AWS::Region}:${AWS::AccountId}:task-definition/${Family}:*",
-                        vec![(
-                            "Family",
-                            fns::join("_", [service_name.clone(), each.name()]).into_expr(),
-                        )],
-                    )],
-                )
-                .to_expr(),
-                PolicyStatement::allow(
-                    &["ecs:DescribeServices", "ecs:UpdateService"],
-                    [arn(
-                        "ecs:${AWS::Region}:${AWS::AccountId}:service/${Cluster}/${Service}",
-                        vec![
-                            ("Cluster", each.env_output("ClusterName").into_expr()),
-                            ("Service", each.output("ServiceName").into_expr()),
-                        ],
-                    )],
-                )
-                .to_expr(),
-                PolicyStatement::allow(
-                    &["iam:PassRole"],
-                    [each.env_output("ECSTaskExecutionRole"), each.output("TaskRoleArn")],
-                )
-                .with_condition(
-                    "StringEquals",
-                    "iam:PassedToService",
-                    Expr::Str("ecs-tasks.amazonaws.com".to_owned()),
-                )
-                .to_expr(),
-            ]),
+            Expr::List(vec![Value::object([
+                ("Effect", Expr::Str("Deny".to_owned())),
+                ("Action", Expr::Str("ecs:TagResource".to_owned())),
+                (
+                    "NotResource",
+                    fns::sub(
+                        "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task-definition/${Family}:*",
+                        [("Family", family.into_expr())],
+                    )
+                    .into_expr(),
+                ),
+            ])
+            .into_expr()]),
         ),
     ]);
-    let mut policy = cfn::iam::Policy::new(ecs_policy, "PipelineDeployEcsPolicy");
-    policy.roles = Some(Value::from(vec![deploy_action_role.name()]));
-    let ecs_policy = stack
-        .root_in_loop(&each.handle())
-        .add("PipelineDeployEcsPolicy", policy);
-    nag::suppress(
-        stack.resource_mut(&ecs_policy),
-        Tool::Checkov,
-        "CKV_AWS_111",
-        "ecs:RegisterTaskDefinition, DescribeTaskDefinition, DescribeTasks and ListTasks have no useful \
-         resource-level permissions; every other statement is scoped to this service instance",
-    );
-    // The pipeline role assumes the action roles: the build's, and each instance's deploy role (spliced in, so
-    // the list is never empty, even for a service without instances).
-    pipeline_role.add_to_policy(
-        stack,
-        PolicyStatement::allow(
-            &["sts:AssumeRole"],
-            [
-                build_action_role.arn(),
-                Value::from_expr(each.items([deploy_action_role.arn().into_expr()])),
-            ],
-        ),
-    );
-
-    // Stages.
-    let action_type =
-        |category: &str, owner: &str, provider: &str| cp::pipeline::ActionTypeId::new(category, owner, provider, "1");
-    let mut checkout =
-        cp::pipeline::ActionDeclaration::new(action_type("Source", "AWS", "CodeStarSourceConnection"), "Checkout");
-    checkout.configuration = Some(Value::object([
-        ("ConnectionArn", connection_arn.into_expr()),
-        ("FullRepositoryId", repository_id.into_expr()),
-        ("BranchName", branch_name.into_expr()),
-    ]));
-    checkout.output_artifacts = Some(vec![cp::pipeline::OutputArtifact::new("Artifact_Source_Checkout")]);
-    checkout.run_order = Some(Value::from(1));
-    let mut build = cp::pipeline::ActionDeclaration::new(action_type("Build", "AWS", "CodeBuild"), "Build");
-    build.configuration = Some(Value::object([("ProjectName", project.name().into_expr())]));
-    build.input_artifacts = Some(vec![cp::pipeline::InputArtifact::new("Artifact_Source_Checkout")]);
-    build.output_artifacts = Some(vec![cp::pipeline::OutputArtifact::new("BuildOutput")]);
-    build.role_arn = Some(build_action_role.arn());
-    build.run_order = Some(Value::from(1));
-    let mut deploy = cp::pipeline::ActionDeclaration::new(action_type("Deploy", "AWS", "ECS"), "Deploy");
-    deploy.configuration = Some(Value::object([
-        ("ClusterName", each.env_output("ClusterName").into_expr()),
-        ("ServiceName", each.output("ServiceName").into_expr()),
-        ("FileName", Expr::Str("imagedefinitions.json".to_owned())),
-    ]));
-    deploy.input_artifacts = Some(vec![cp::pipeline::InputArtifact::new("BuildOutput")]);
-    deploy.role_arn = Some(deploy_action_role.arn());
-    deploy.run_order = Some(Value::from(1));
-    let deploy_stage =
-        cp::pipeline::StageDeclaration::new(vec![deploy], fns::join("", [Value::from("Deploy-"), each.name()]));
-
-    let mut pipeline = cp::Pipeline::new(
-        pipeline_role.arn(),
-        vec![
-            cp::pipeline::StageDeclaration::new(vec![checkout], "Source"),
-            cp::pipeline::StageDeclaration::new(vec![build], "Build"),
-        ],
-    );
-    let mut store = cp::pipeline::ArtifactStore::new(bucket.name(), "S3");
-    store.encryption_key = Some(cp::pipeline::EncryptionKey::new(key.arn(), "KMS"));
-    pipeline.artifact_store = Some(store);
-    pipeline.restart_execution_on_update = Some(false.into());
-    let pipeline = stack.root().add("Pipeline", pipeline);
-    // One deploy stage per service instance, after the build.
-    if let Expr::Map(m) = stack.resource_mut(&pipeline).properties_mut() {
-        if let Some(Expr::List(stages)) = m.get_mut("Stages") {
-            stages.push(each.items([deploy_stage.into_expr()]));
-        }
+    let mut policy = cfn::iam::Policy::new(tag_scope, "PipelineDeployTagScope");
+    policy.roles = Some(Value::from(vec![deploy_role.r#ref()]));
+    stack.root_in_loop(&each.handle()).add("PipelineDeployTagScope", policy);
+    // Keep the pipeline's logical ID of earlier versions of this template: updating a stack then updates the
+    // pipeline in place instead of replacing it (a new name, a new console URL, the run history lost).
+    stack.resource_mut(&pipeline.handle()).override_logical_id("Pipeline");
+    // Creating the pipeline starts a run: besides its role's policy (which the construct waits for), the build
+    // needs the project role's.
+    if let Some(policy) = project.role().default_policy(stack) {
+        stack.add_dependency(&pipeline.handle(), &policy);
     }
-    // Creating the pipeline starts a run: it must wait for the policies of the roles it uses (the sample waited
-    // for the pipeline role's). The L2 role gives no handle of its default policy, so the dependencies name
-    // the logical IDs.
-    // (The per-instance deploy roles are used minutes later, after the build.)
-    let depends_on: Vec<String> = [
-        "PipelineRole",
-        "BuildProject/Role",
-        "PipelineBuildCodePipelineActionRole",
-    ]
-    .iter()
-    .map(|role| {
-        let mut path: Vec<&str> = role.split('/').collect();
-        path.push("DefaultPolicy");
-        logical_id::make_unique_id(&path).expect("logical ID")
-    })
-    .collect();
-    stack
-        .resource_mut(&pipeline)
-        .add_override("DependsOn", serde_json::json!(depends_on));
 
     stack.root().add_output(
         "PipelineEndpoint",
-        Output::new(fns::sub(
-            "https://${AWS::Region}.console.aws.amazon.com/codesuite/codepipeline/pipelines/${Pipeline}/view?region=${AWS::Region}",
-            [("Pipeline", pipeline.r#ref().into_expr())],
-        ))
-        .description("The URL to access the pipeline"),
+        Output::new(pipeline.console_url()).description("The URL to access the pipeline"),
     );
-}
-
-/// The build: log in to ECR, run the unit tests, build and push the image tagged with the build number, and
-/// write `imagedefinitions.json` for the ECS deploy actions. Only environment variables are referenced.
-fn build_spec() -> BuildSpec {
-    BuildSpec {
-        pre_build: vec![
-            Value::from("cd \"$CODEBUILD_SRC_DIR\""),
-            Value::from(
-                "aws ecr get-login-password --region \"$AWS_DEFAULT_REGION\" | docker login --username AWS --password-stdin \"$(echo \"$REPOSITORY_URI\" | cut -d/ -f1)\"",
-            ),
-            Value::from("bash -c \"$UNIT_TEST_COMMAND\""),
-        ],
-        build: vec![
-            Value::from("IMAGE_URI=\"$REPOSITORY_URI:$CODEBUILD_BUILD_NUMBER\""),
-            Value::from("docker build -t \"$IMAGE_URI\" -f \"$DOCKERFILE\" ."),
-            Value::from("docker push \"$IMAGE_URI\""),
-            // Only after a successful push (post_build would also run after a failed build).
-            Value::from(
-                "printf '[{\"name\":\"%s\",\"imageUri\":\"%s\"}]' \"$CONTAINER_NAME\" \"$IMAGE_URI\" > imagedefinitions.json",
-            ),
-        ],
-        artifact_files: vec![Value::from(codebuild::IMAGE_DEFINITIONS_FILE)],
-        ..BuildSpec::default()
-    }
 }
 
 /// The program's templates: the environment and the service written against it.

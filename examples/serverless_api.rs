@@ -8,9 +8,11 @@
 //!   with the environment's key), and a function role with only the DynamoDB data actions on that table, its
 //!   log writes and the key use through DynamoDB and Lambda. Inputs: `runtime` (enum), `memory_size`,
 //!   `timeout`, `reserved_concurrency`.
-//! - Its pipeline (`pipeline_infrastructure/`): CodePipeline V2 with the repository (CodeStar connection) as
-//!   source, a CodeBuild build running the pipeline input `build_command` and packaging `artifact_path`, and a
-//!   Deploy stage with one CodeBuild action **per service instance** (from the `service_instances` loop).
+//! - Its pipeline (`pipeline_infrastructure/`): CodePipeline V2 (QUEUED executions) with the repository
+//!   (CodeStar connection) as source, a CodeBuild build running the pipeline input `build_command` and
+//!   packaging `artifact_path`, and one deploy stage `Deploy-<instance name>` **per service instance** (from
+//!   the `service_instances` loop), in order: a failed deployment stops the stages after it. CodePipeline
+//!   limits stage names to 100 characters, so instance names may have at most 93 here.
 //!
 //! The environment's log level reaches each function twice: as `LOG_LEVEL` for the code and as the
 //! function's `ApplicationLogLevel` (JSON logs), so changing the environment input changes every service.
@@ -25,29 +27,32 @@
 //! run in the pipeline's account: instances in environments of other accounts would need a cross-account
 //! deploy role, which this example does not create.
 //!
-//! Constructs: the DynamoDB table, the HTTP API (stage, access logs, throttling), the CodeBuild projects, KMS
-//! keys, buckets, log groups and roles are L2 constructs. Generated L1 resources: the Lambda function (the L2
-//! takes a literal runtime, memory size, timeout and concurrency, where this template has AWS Proton inputs),
-//! hence the API's integration, route and invoke permission (the L2's `add_lambda_route` takes an L2
-//! function), and the CodePipeline pipeline (its Deploy stage holds one action per instance, which the L2
-//! pipeline cannot express yet: a per-item stage's CodeBuild grant lands outside the instance loop).
+//! Constructs: L2 throughout (no generated L1 resource): the DynamoDB table, the Lambda function (runtime, memory
+//! size, timeout and reserved concurrency from the AWS Proton inputs), the HTTP API with its Lambda route
+//! (integration, route, and an invoke permission scoped to the `$default` route of this API and this
+//! account), the CodePipeline pipeline with its per-instance stages (each deploy action runs as a
+//! per-instance action role allowed to start only that instance's project), the CodeBuild projects, KMS keys,
+//! buckets, log groups and roles. Overrides on L2 resources: the logical IDs of the function, its log group,
+//! the route and the pipeline stay those the stacks were created with (see the comments), the function's
+//! suppressions carry this template's reasons, and the pipeline's `ExecutionMode` is set on the resource
+//! (`PipelineProps` has no field for it).
 //!
 //! ```sh
 //! cargo run --example serverless_api -- synth --out out/serverless_api
 //! ```
 
+use indexmap::IndexMap;
 use proton_synth::app::App;
 use proton_synth::constructs::apigateway::{HttpApi, HttpApiProps};
-use proton_synth::constructs::cfn::codepipeline::{self, pipeline as cp};
-use proton_synth::constructs::cfn::{apigatewayv2, iam, lambda};
 use proton_synth::constructs::codebuild::{BuildEnvironment, BuildSpec, Project, ProjectProps};
+use proton_synth::constructs::codepipeline::{Action, Artifact, Pipeline, PipelineProps, Stage};
 use proton_synth::constructs::dynamodb::{Table, TableEncryption, TableProps};
-use proton_synth::constructs::iam::{PolicyDocument, PolicyStatement, Principal, Role, RoleProps};
+use proton_synth::constructs::iam::{PolicyStatement, Principal, Role, RoleProps};
 use proton_synth::constructs::kms::{Key, KeyProps};
-use proton_synth::constructs::logs::{LogGroup, LogGroupProps};
+use proton_synth::constructs::lambda::{Architecture, Code, Function, FunctionProps};
 use proton_synth::constructs::nag::{self, Tool};
 use proton_synth::constructs::s3::{Bucket, BucketEncryption, BucketProps};
-use proton_synth::constructs::{fns, Expr, IntoExpr, Json, Value};
+use proton_synth::constructs::{fns, Expr, Value};
 use proton_synth::proton::{EnvironmentTemplate, InputDef, ServiceTemplate};
 
 /// Output names of `serverless-env`, declared by the environment template and read by the service template
@@ -167,8 +172,9 @@ pub fn service(env: &EnvironmentTemplate) -> ServiceTemplate {
         },
     );
 
-    // Function role: the table's data actions, its log group, the key through DynamoDB and Lambda only.
-    let mut role = Role::new(
+    // Function role (given to the function, which then adds no grants of its own): the table's data actions,
+    // the function's log group, X-Ray, and the key through DynamoDB and Lambda only.
+    let role = Role::new(
         &mut root,
         "FunctionRole",
         RoleProps {
@@ -177,9 +183,36 @@ pub fn service(env: &EnvironmentTemplate) -> ServiceTemplate {
             ..RoleProps::default()
         },
     );
-    let log_group = LogGroup::new(&mut root, "FunctionLogs", LogGroupProps::default());
+
+    // The function (L2), sized by the instance inputs. Its own log group (one year) receives JSON logs
+    // filtered by the environment's log level, which also reaches the code as `LOG_LEVEL`.
+    let mut environment = IndexMap::new();
+    environment.insert("TABLE_NAME".to_owned(), table.name());
+    environment.insert("LOG_LEVEL".to_owned(), log_level.clone());
+    let function = Function::new(
+        &mut root,
+        "Function",
+        FunctionProps {
+            description: Some("HTTP API handler".to_owned()),
+            runtime: runtime.value(),
+            handler: "index.handler".to_owned(),
+            code: Code::Inline(PLACEHOLDER_HANDLER.to_owned()),
+            memory_size: memory_size.as_integer(),
+            timeout_seconds: timeout.as_integer(),
+            reserved_concurrency: Some(reserved_concurrency.as_integer()),
+            environment,
+            environment_key: Some(key.clone()),
+            role: Some(role.clone()),
+            application_log_level: Some(log_level),
+            // The pipeline builds the code on CodeBuild's x86_64 image: native dependencies it packages
+            // must run on the same architecture.
+            architecture: Architecture::X86_64,
+            ..FunctionProps::default()
+        },
+    );
+
     let stack = root.stack();
-    log_group.grant_write(stack, &mut role);
+    function.log_group().grant_write(stack, &mut role.clone());
     // Exactly the item actions on the table (the L2's grant_read_write_data adds DescribeTable, stream reads
     // and the indexes, and the key without a ViaService condition).
     role.add_to_policy(stack, PolicyStatement::allow(TABLE_DATA_ACTIONS, [table.arn()]));
@@ -206,57 +239,8 @@ pub fn service(env: &EnvironmentTemplate) -> ServiceTemplate {
         ),
     );
 
-    let function = root.add(
-        "Function",
-        lambda::Function {
-            description: Some("HTTP API handler".into()),
-            handler: Some("index.handler".into()),
-            runtime: Some(runtime.value()),
-            memory_size: Some(memory_size.as_integer()),
-            timeout: Some(timeout.as_integer()),
-            reserved_concurrent_executions: Some(reserved_concurrency.as_integer()),
-            kms_key_arn: Some(key.arn()),
-            environment: Some(lambda::function::Environment {
-                variables: Some(Value::<Json>::object([
-                    ("TABLE_NAME", table.name().into_expr()),
-                    ("LOG_LEVEL", log_level.clone().into_expr()),
-                ])),
-            }),
-            // The environment's log level also filters the function's application logs (JSON format).
-            logging_config: Some(lambda::function::LoggingConfig {
-                log_group: Some(log_group.name()),
-                log_format: Some("JSON".into()),
-                application_log_level: Some(log_level),
-                ..Default::default()
-            }),
-            tracing_config: Some(lambda::function::TracingConfig {
-                mode: Some("Active".into()),
-            }),
-            ..lambda::Function::new(
-                lambda::function::Code {
-                    zip_file: Some(PLACEHOLDER_HANDLER.into()),
-                    ..Default::default()
-                },
-                role.arn(),
-            )
-        },
-    );
-    nag::suppress_all(
-        root.stack().resource_mut(&function),
-        &[(Tool::Checkov, "CKV_AWS_117"), (Tool::Guard, "CT.LAMBDA.PR.3")],
-        "serverless environment without a VPC: the function only calls DynamoDB and CloudWatch through their public AWS endpoints",
-    );
-    nag::suppress(
-        root.stack().resource_mut(&function),
-        Tool::Checkov,
-        "CKV_AWS_116",
-        "invoked synchronously by the HTTP API: failures are returned to the caller, a dead-letter queue would stay empty",
-    );
-
-    let account_id = svc.environment_account_id();
-    let mut root = svc.instance();
-    // HTTP API (L2: `$default` stage, JSON access logs, throttling) with one IAM-authorized catch-all route
-    // to the function (L1: the L2's add_lambda_route takes an L2 function).
+    // HTTP API (`$default` stage, JSON access logs, throttling) with one IAM-authorized catch-all route to
+    // the function; the route's invoke permission is scoped to this API's `$default` route and this account.
     let api = HttpApi::new(
         &mut root,
         "Api",
@@ -266,55 +250,42 @@ pub fn service(env: &EnvironmentTemplate) -> ServiceTemplate {
             ..HttpApiProps::default()
         },
     );
-    let integration = root.add(
-        "Integration",
-        apigatewayv2::Integration {
-            integration_uri: Some(function.attr_arn()),
-            payload_format_version: Some("2.0".into()),
-            ..apigatewayv2::Integration::new(api.api_id(), "AWS_PROXY")
-        },
+    let route = api.add_lambda_route(root.stack(), "$default", &function);
+
+    // The logical IDs the instances were created with (when the function was an L1 resource): a new ID would
+    // replace the function (its deployed code back to the placeholder until the pipeline runs again), start
+    // a new log group (the retained old one orphaned), and create a second `$default` route on the API
+    // before deleting the first, which API Gateway rejects.
+    let stack = root.stack();
+    stack.resource_mut(&function.handle()).override_logical_id("Function");
+    if let Some(logs) = function.log_group().handle() {
+        stack.resource_mut(&logs).override_logical_id("FunctionLogsAE28C13D");
+    }
+    stack.resource_mut(&route).override_logical_id("DefaultRoute");
+    // This function's own reasons, in place of the L2's generic ones.
+    let entry = stack.resource_mut(&function.handle());
+    nag::suppress_all(
+        entry,
+        &[(Tool::Checkov, "CKV_AWS_117"), (Tool::Guard, "CT.LAMBDA.PR.3")],
+        "serverless environment without a VPC: the function only calls DynamoDB and CloudWatch through their public AWS endpoints",
     );
-    root.add(
-        "DefaultRoute",
-        apigatewayv2::Route {
-            authorization_type: Some("AWS_IAM".into()),
-            target: Some(fns::join("/", [Value::from("integrations"), integration.r#ref()])),
-            ..apigatewayv2::Route::new(api.api_id(), "$default")
-        },
-    );
-    // SourceArn scopes the permission to this API; SourceAccount (a literal once rendered) is what the
-    // Control Tower check CT.LAMBDA.PR.2 recognizes.
-    root.add(
-        "ApiPermission",
-        lambda::Permission {
-            source_account: Some(account_id),
-            source_arn: Some(api.execute_api_arn("$default")),
-            ..lambda::Permission::new("lambda:InvokeFunction", function.r#ref(), "apigateway.amazonaws.com")
-        },
+    nag::suppress(
+        entry,
+        Tool::Checkov,
+        "CKV_AWS_116",
+        "invoked synchronously by the HTTP API: failures are returned to the caller, a dead-letter queue would stay empty",
     );
 
     svc.instance_output("ApiEndpoint", api.url());
-    svc.instance_output("FunctionName", function.r#ref());
-    svc.instance_output("FunctionArn", function.attr_arn());
+    svc.instance_output("FunctionName", function.name());
+    svc.instance_output("FunctionArn", function.arn());
     svc.instance_output("TableName", table.name());
 
     pipeline(&mut svc);
     svc
 }
 
-/// A CodePipeline action running CodeBuild `project` on artifact `input`.
-fn codebuild_action(name: Value<String>, project: &Project, input: &str, output: Option<&str>) -> Expr {
-    cp::ActionDeclaration {
-        configuration: Some(Value::<Json>::object([("ProjectName", project.name().into_expr())])),
-        input_artifacts: Some(vec![cp::InputArtifact::new(input)]),
-        output_artifacts: output.map(|o| vec![cp::OutputArtifact::new(o)]),
-        run_order: Some(1.into()),
-        ..cp::ActionDeclaration::new(cp::ActionTypeId::new("Build", "AWS", "CodeBuild", "1"), name)
-    }
-    .into_expr()
-}
-
-/// The pipeline: source → build → a Deploy stage with one action per service instance.
+/// The pipeline: source → build → one deploy stage per service instance.
 fn pipeline(svc: &mut ServiceTemplate) {
     let pipe = svc.pipeline();
     let build_command = pipe.input(
@@ -336,7 +307,8 @@ fn pipeline(svc: &mut ServiceTemplate) {
     let branch = pipe.branch_name();
     let each = pipe.instances();
 
-    // Artifact store: a customer managed key, a versioned bucket that logs its access.
+    // Artifact store: a customer managed key, a versioned bucket that logs its access (the resources the
+    // pipeline was first created with, kept: both are retained on replacement).
     let mut root = pipe.root();
     let key = Key::new(
         &mut root,
@@ -356,6 +328,25 @@ fn pipeline(svc: &mut ServiceTemplate) {
             ..BucketProps::default()
         },
     );
+
+    // The pipeline (V2). Its role gets the artifact store, the connection and the build project; each deploy
+    // action runs as its own per-instance action role (see `codepipeline`).
+    let pipeline = Pipeline::new(
+        &mut root,
+        "Pipeline",
+        PipelineProps {
+            artifact_bucket: Some(artifacts),
+            ..PipelineProps::default()
+        },
+    );
+    let entry = root.stack().resource_mut(&pipeline.handle());
+    // The pipeline's logical ID from before the L2 (a new one would replace it and lose its history).
+    entry.override_logical_id("Pipeline");
+    // Escape hatch: `PipelineProps` has no execution mode. QUEUED runs every pushed commit's deployments in
+    // order, instead of a newer execution superseding one between its per-instance deploy stages.
+    if let Expr::Map(m) = entry.properties_mut() {
+        m.insert("ExecutionMode".to_owned(), Expr::Str("QUEUED".to_owned()));
+    }
 
     // Build: runs `build_command`; the output artifact holds the built folder (`artifact_path`).
     let build = Project::new(
@@ -383,7 +374,6 @@ fn pipeline(svc: &mut ServiceTemplate) {
             ..ProjectProps::default()
         },
     );
-    artifacts.grant_read_write(root.stack(), &mut build.role().clone());
 
     // Deploy: one project per instance (`per_instance()`), whose role may update only that instance's
     // function: its name and ARN are the instance's outputs.
@@ -410,15 +400,13 @@ fn pipeline(svc: &mut ServiceTemplate) {
                 ],
                 ..BuildEnvironment::default()
             },
-            encryption_key: Some(key.clone()),
+            encryption_key: Some(key),
             timeout_minutes: Some(20),
             ..ProjectProps::default()
         },
     );
-    let stack = per.stack();
-    artifacts.grant_read(stack, &mut deploy.role().clone());
     deploy.add_to_role_policy(
-        stack,
+        per.stack(),
         PolicyStatement::allow(
             &[
                 "lambda:UpdateFunctionCode",
@@ -429,107 +417,39 @@ fn pipeline(svc: &mut ServiceTemplate) {
         ),
     );
 
-    // The pipeline (L1: the Deploy stage's actions are spliced from the instance loop) and its role.
-    let mut root = pipe.root();
-    let role = Role::new(
-        &mut root,
-        "PipelineRole",
-        RoleProps {
-            assumed_by: Principal::service("codepipeline.amazonaws.com"),
-            description: Some("http-api-svc pipeline".to_owned()),
-            ..RoleProps::default()
-        },
+    // Stages: Source, Build, then `Deploy-<instance>` once per instance (in order; a failed deployment stops
+    // the ones after it). The actions grant the projects' roles the artifact bucket (read and write for the
+    // build, read for the deploys).
+    let stack = pipe.stack_mut();
+    let source = Artifact::new("Source");
+    let built = Artifact::new("BuildOutput");
+    pipeline.add_stage(
+        stack,
+        Stage::new(
+            "Source",
+            vec![Action::codestar_source(
+                "Checkout", connection, repository, branch, &source,
+            )],
+        ),
     );
-    // An explicit policy (not the role's default one) so that the pipeline can depend on it: its first
-    // execution starts on creation and needs the connection and the projects.
-    let policy = PolicyDocument::new(vec![
-        PolicyStatement::allow(
-            &[
-                "s3:GetObject",
-                "s3:GetObjectVersion",
-                "s3:GetBucketVersioning",
-                "s3:GetBucketLocation",
-                "s3:PutObject",
-            ],
-            [artifacts.arn(), artifacts.arn_for_objects("*")],
+    pipeline.add_stage(
+        stack,
+        Stage::new(
+            "Build",
+            vec![Action::codebuild(
+                "Build",
+                &build,
+                &source,
+                std::slice::from_ref(&built),
+            )],
         ),
-        PolicyStatement::allow(
-            &["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
-            [key.arn()],
-        ),
-        PolicyStatement::allow(
-            &["codestar-connections:UseConnection", "codeconnections:UseConnection"],
-            [connection.clone()],
-        ),
-        PolicyStatement::allow(
-            &[
-                "codebuild:StartBuild",
-                "codebuild:BatchGetBuilds",
-                "codebuild:StopBuild",
-            ],
-            [build.arn(), Value::from_expr(each.items([deploy.arn().into_expr()]))],
-        ),
-    ]);
-    for problem in policy.statements.iter().flat_map(PolicyStatement::validate) {
-        root.error(problem);
-    }
-    let role_policy = root.add(
-        "PipelinePolicy",
-        iam::Policy {
-            roles: Some(Value::from(vec![role.name()])),
-            ..iam::Policy::new(policy.to_value(), "PipelinePolicy")
-        },
     );
-    let checkout = cp::ActionDeclaration {
-        configuration: Some(Value::<Json>::object([
-            ("ConnectionArn", connection.into_expr()),
-            ("FullRepositoryId", repository.into_expr()),
-            ("BranchName", branch.into_expr()),
-            ("OutputArtifactFormat", Expr::Str("CODE_ZIP".to_owned())),
-        ])),
-        output_artifacts: Some(vec![cp::OutputArtifact::new("Source")]),
-        run_order: Some(1.into()),
-        ..cp::ActionDeclaration::new(
-            cp::ActionTypeId::new("Source", "AWS", "CodeStarSourceConnection", "1"),
-            "Checkout",
+    pipeline.add_stage_per_item(stack, &each.handle(), |_| {
+        Stage::new(
+            fns::join("-", [Value::from("Deploy"), each.name()]),
+            vec![Action::codebuild("Deploy", &deploy, &built, &[])],
         )
-    }
-    .into_expr();
-    let build_action = codebuild_action("Build".into(), &build, "Source", Some("BuildOutput"));
-    let deploy_action = codebuild_action(each.name(), &deploy, "BuildOutput", None);
-    let stage = |name: &str, actions: Expr| {
-        Expr::Map(
-            [
-                ("Name".to_owned(), Expr::Str(name.to_owned())),
-                ("Actions".to_owned(), actions),
-            ]
-            .into_iter()
-            .collect(),
-        )
-    };
-    let pipeline = root.add(
-        "Pipeline",
-        codepipeline::Pipeline {
-            pipeline_type: Some("V2".into()),
-            execution_mode: Some("QUEUED".into()),
-            artifact_store: Some(cp::ArtifactStore {
-                encryption_key: Some(cp::EncryptionKey::new(key.arn(), "KMS")),
-                ..cp::ArtifactStore::new(artifacts.name(), "S3")
-            }),
-            ..codepipeline::Pipeline::new(role.arn(), Vec::new())
-        },
-    );
-    root.stack().add_dependency(&pipeline, &role_policy);
-    if let Expr::Map(m) = root.stack().resource_mut(&pipeline).properties_mut() {
-        m.insert(
-            "Stages".to_owned(),
-            Expr::List(vec![
-                stage("Source", Expr::List(vec![checkout])),
-                stage("Build", Expr::List(vec![build_action])),
-                stage("Deploy", Expr::List(vec![each.items([deploy_action])])),
-            ]),
-        );
-    }
+    });
 }
 
 /// The program's templates; `main` hands them to the CLI, tests snapshot them.

@@ -479,11 +479,18 @@ fn serverless_api_instance() {
         ),
     )
     .unwrap();
-    t.has_resource_properties(
-        "AWS::Lambda::Permission",
-        Match::object_like(json!({"Principal": "apigateway.amazonaws.com", "FunctionName": {"Ref": function}})),
-    )
-    .unwrap();
+    // The API may invoke the function for its `$default` route only, from this account.
+    let permissions = t.find_resources("AWS::Lambda::Permission");
+    assert_eq!(permissions.len(), 1, "{permissions:#?}");
+    let permission = &permissions[0].1["Properties"];
+    assert_eq!(permission["Principal"], json!("apigateway.amazonaws.com"));
+    assert_eq!(permission["Action"], json!("lambda:InvokeFunction"));
+    assert_eq!(permission["FunctionName"], json!({"Fn::GetAtt": [function, "Arn"]}));
+    assert_eq!(permission["SourceAccount"], json!({"Ref": "AWS::AccountId"}));
+    let api = ids(&t, "AWS::ApiGatewayV2::Api")[0];
+    let source_arn = &permission["SourceArn"]["Fn::Join"][1];
+    assert_eq!(source_arn[7], json!({"Ref": api}), "{source_arn}");
+    assert_eq!(source_arn[8], json!("/*/$default"), "{source_arn}");
 
     // The function role's policy: DynamoDB data actions on the table ARN only, and nothing else on the table.
     let role = f["Role"]["Fn::GetAtt"][0].as_str().unwrap();
@@ -563,12 +570,13 @@ fn serverless_api_render() {
     instance
         .has_resource_properties(
             "AWS::Lambda::Permission",
-            Match::object_like(json!({"SourceAccount": "111122223333"})),
+            Match::object_like(json!({"SourceAccount": {"Ref": "AWS::AccountId"}})),
         )
         .unwrap();
 
-    // The pipeline with 20 instances: one deploy project and action per instance, each project's role allowed
-    // to update only its instance's function.
+    // The pipeline with 20 instances: one deploy project and deploy stage per instance, each project's role
+    // allowed to update only its instance's function, each deploy action running as its own role allowed to
+    // start only its instance's project.
     let p = yaml(&files["http-api-svc.pipeline-20.yaml"]);
     let resources = p["Resources"].as_object().unwrap();
     let of_type = |t: &str| -> Vec<(&String, &J)> { resources.iter().filter(|(_, r)| r["Type"] == json!(t)).collect() };
@@ -576,25 +584,75 @@ fn serverless_api_render() {
     assert_eq!(projects.len(), 21, "build + 20 deploy projects");
     let pipelines = of_type("AWS::CodePipeline::Pipeline");
     assert_eq!(pipelines.len(), 1);
-    // The pipeline starts once its role may use the connection and run the 21 projects.
+    assert_eq!(pipelines[0].1["Properties"]["ExecutionMode"], json!("QUEUED"));
+    let policy_of = |role: &str| -> &J {
+        let policies: Vec<&J> = resources
+            .values()
+            .filter(|r| r["Type"] == json!("AWS::IAM::Policy") && r["Properties"]["Roles"] == json!([{"Ref": role}]))
+            .collect();
+        assert_eq!(policies.len(), 1, "{role}: {policies:#?}");
+        policies[0]
+    };
+    let start_build = |policy: &J| -> Vec<J> {
+        policy["Properties"]["PolicyDocument"]["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["Action"].to_string().contains("codebuild:StartBuild"))
+            .cloned()
+            .collect()
+    };
+    // The pipeline starts once its role may use the connection and run the build project, and only that
+    // project: the deploy projects are started by the per-instance action roles.
+    let pipeline_role = pipelines[0].1["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+        .as_str()
+        .unwrap();
     let policy = pipelines[0].1["DependsOn"][0].as_str().unwrap();
-    let start: Vec<&J> = resources[policy]["Properties"]["PolicyDocument"]["Statement"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| s["Action"].to_string().contains("codebuild:StartBuild"))
-        .collect();
+    assert_eq!(
+        resources[policy]["Properties"]["Roles"],
+        json!([{"Ref": pipeline_role}])
+    );
+    let statements = resources[policy]["Properties"]["PolicyDocument"]["Statement"].to_string();
+    assert!(
+        statements.contains("codestar-connections:UseConnection"),
+        "{statements}"
+    );
+    let start = start_build(&resources[policy]);
     assert_eq!(start.len(), 1);
-    assert_eq!(start[0]["Resource"].as_array().map(Vec::len), Some(21));
     let stages = pipelines[0].1["Properties"]["Stages"].as_array().unwrap();
-    let stage_names: Vec<&str> = stages.iter().map(|s| s["Name"].as_str().unwrap()).collect();
-    assert_eq!(stage_names, ["Source", "Build", "Deploy"]);
-    let deploy = stages[2]["Actions"].as_array().unwrap();
-    assert_eq!(deploy.len(), 20);
-    for (i, action) in deploy.iter().enumerate() {
+    let build_project = stages[1]["Actions"][0]["Configuration"]["ProjectName"]["Ref"]
+        .as_str()
+        .unwrap();
+    assert_eq!(start[0]["Resource"], json!({"Fn::GetAtt": [build_project, "Arn"]}));
+    // Per-instance stage names are `Fn::Join`s of literal parts once rendered.
+    let stage_name = |s: &J| -> String {
+        match &s["Name"] {
+            J::String(n) => n.clone(),
+            other => {
+                let join = other["Fn::Join"].as_array().unwrap();
+                let parts: Vec<&str> = join[1]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| p.as_str().unwrap())
+                    .collect();
+                parts.join(join[0].as_str().unwrap())
+            }
+        }
+    };
+    let stage_names: Vec<String> = stages.iter().map(stage_name).collect();
+    let mut expected = vec!["Source".to_owned(), "Build".to_owned()];
+    expected.extend((1..=20).map(|n| format!("Deploy-instance-{n}")));
+    assert_eq!(stage_names, expected);
+    let mut deploy_projects = Vec::new();
+    for (i, stage) in stages[2..].iter().enumerate() {
         let n = i + 1;
-        assert_eq!(action["Name"], json!(format!("instance-{n}")));
+        let actions = stage["Actions"].as_array().unwrap();
+        assert_eq!(actions.len(), 1);
+        let action = &actions[0];
+        assert_eq!(action["InputArtifacts"], json!([{"Name": "BuildOutput"}]));
         let project = action["Configuration"]["ProjectName"]["Ref"].as_str().unwrap();
+        deploy_projects.push(project);
         let proj = &resources[project]["Properties"];
         let outputs: IndexMap<String, String> = sa_instance_outputs(n).into_iter().collect();
         let vars = proj["Environment"]["EnvironmentVariables"].as_array().unwrap();
@@ -602,19 +660,37 @@ fn serverless_api_render() {
         assert_eq!(function_name.len(), 1);
         assert_eq!(function_name[0]["Value"], json!(outputs["FunctionName"]));
         let role = proj["ServiceRole"]["Fn::GetAtt"][0].as_str().unwrap();
-        let policy = resources
-            .values()
-            .find(|r| r["Type"] == json!("AWS::IAM::Policy") && r["Properties"]["Roles"] == json!([{"Ref": role}]))
-            .unwrap();
-        let lambda: Vec<&J> = policy["Properties"]["PolicyDocument"]["Statement"]
+        let lambda: Vec<J> = policy_of(role)["Properties"]["PolicyDocument"]["Statement"]
             .as_array()
             .unwrap()
             .iter()
             .filter(|s| s.to_string().contains("lambda:"))
+            .cloned()
             .collect();
         assert_eq!(lambda.len(), 1);
         assert_eq!(lambda[0]["Resource"], json!(outputs["FunctionArn"]));
+        // The action's role is assumed by the pipeline role only and may start this instance's project only.
+        let action_role = action["RoleArn"]["Fn::GetAtt"][0].as_str().unwrap();
+        let trust = &resources[action_role]["Properties"]["AssumeRolePolicyDocument"]["Statement"];
+        assert_eq!(
+            trust,
+            &json!([{
+                "Effect": "Allow",
+                "Principal": {"AWS": {"Fn::GetAtt": [pipeline_role, "Arn"]}},
+                "Action": "sts:AssumeRole"
+            }])
+        );
+        let action_policy = policy_of(action_role);
+        let statements = action_policy["Properties"]["PolicyDocument"]["Statement"]
+            .as_array()
+            .unwrap();
+        assert_eq!(statements.len(), 1, "{statements:#?}");
+        assert_eq!(start_build(action_policy).len(), 1);
+        assert_eq!(statements[0]["Resource"], json!({"Fn::GetAtt": [project, "Arn"]}));
     }
+    deploy_projects.sort_unstable();
+    deploy_projects.dedup();
+    assert_eq!(deploy_projects.len(), 20, "one deploy project per instance");
 }
 
 #[test]

@@ -72,18 +72,13 @@ fn normalize(v: &J) -> J {
 // ----------------------------------------------------------------------------------------------------------
 // Snapshots and determinism
 
-/// The warnings each example is expected to have, as (construct path, fragment of the message). The
+/// The warnings each example is expected to have, as (construct path, fragment of the message). None: the
 /// service's task definitions use the environment's execution role (imported from
-/// `environment.outputs.ECSTaskExecutionRole`), so the log-write grant the task definition would add cannot be
-/// added here; the environment template grants it (log groups below `/proton/<environment>/`).
-fn expected_warnings(example: &str) -> Vec<(&'static str, &'static str)> {
-    match example {
-        "lb_fargate_svc" => vec![(
-            "lb-fargate-service-instance/LogGroup",
-            "logs:CreateLogStream, logs:PutLogEvents to an imported role",
-        )],
-        _ => vec![],
-    }
+/// `environment.outputs.ECSTaskExecutionRole` with `Role::from_arn_granted_elsewhere`), whose log-write grant
+/// lives in the environment template (log groups below `/proton/<environment>/`), so the grant the task
+/// definition would add is skipped without a warning.
+fn expected_warnings(_example: &str) -> Vec<(&'static str, &'static str)> {
+    Vec::new()
 }
 
 fn snapshot_app(example: &str, app: &App) {
@@ -453,7 +448,9 @@ fn render_lb_fargate_svc() {
         normalize(&serde_json::json!(2))
     );
 
-    // The pipeline has one deploy stage per instance, after Source and Build.
+    // The pipeline has one deploy stage per instance, after Source and Build; each deploy action runs as its
+    // own role, and nothing on the pipeline role depends on the number of instances.
+    let mut pipeline_role_policies: Vec<(String, String)> = Vec::new();
     for (spec, n) in [
         ("svc-spec-0", 0),
         ("svc-spec-1", 1),
@@ -466,8 +463,58 @@ fn render_lb_fargate_svc() {
             .find(|(p, _)| p.to_string_lossy().ends_with(&format!("{spec}/pipeline.yaml")))
             .unwrap_or_else(|| panic!("no pipeline rendered with {spec}"));
         let resources = pipeline["Resources"].as_object().unwrap();
+        // The pipeline keeps its logical ID (stack updates change it in place) and its console URL output.
         let stages = resources["Pipeline"]["Properties"]["Stages"].as_array().unwrap();
         assert_eq!(stages.len(), 2 + n, "{}", path.display());
+        assert!(
+            pipeline["Outputs"]["PipelineEndpoint"]["Value"]["Fn::Sub"].is_array(),
+            "{}: PipelineEndpoint",
+            path.display()
+        );
+        let deploy_roles: BTreeSet<String> = stages[2..]
+            .iter()
+            .map(|stage| {
+                let actions = stage["Actions"].as_array().unwrap();
+                assert_eq!(actions.len(), 1, "{}", path.display());
+                assert_eq!(actions[0]["ActionTypeId"]["Provider"], "ECS", "{}", path.display());
+                actions[0]["RoleArn"]["Fn::GetAtt"][0]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{}: a deploy action without its own role", path.display()))
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(deploy_roles.len(), n, "{}: one role per deploy action", path.display());
+        for role in &deploy_roles {
+            assert_eq!(resources[role]["Type"], "AWS::IAM::Role", "{}", path.display());
+            // Tagging is limited to the instance's task definition family (the explicit deny).
+            let denies = resources
+                .values()
+                .filter(|r| r["Type"] == "AWS::IAM::Policy" && r["Properties"]["Roles"][0]["Ref"] == *role)
+                .flat_map(|r| {
+                    r["Properties"]["PolicyDocument"]["Statement"]
+                        .as_array()
+                        .unwrap()
+                        .clone()
+                })
+                .filter(|s| s["Effect"] == "Deny" && s["Action"] == "ecs:TagResource")
+                .count();
+            assert_eq!(denies, 1, "{}: {role} has no tag scope", path.display());
+        }
+        let pipeline_role = resources["Pipeline"]["Properties"]["RoleArn"]["Fn::GetAtt"][0].clone();
+        let role_policies: Vec<&J> = resources
+            .values()
+            .filter(|r| {
+                r["Properties"]["Roles"]
+                    .as_array()
+                    .is_some_and(|l| l.iter().any(|x| x["Ref"] == pipeline_role))
+            })
+            .collect();
+        assert!(
+            !role_policies.is_empty(),
+            "{}: the pipeline role's policy",
+            path.display()
+        );
+        pipeline_role_policies.push((spec.to_owned(), serde_json::to_string(&role_policies).unwrap()));
         // IAM's limit on the inline policies of one role (10,240 characters without whitespace), estimated
         // on the rendered documents (intrinsics instead of resolved ARNs are about as long).
         let mut per_role: std::collections::BTreeMap<String, usize> = Default::default();
@@ -498,6 +545,13 @@ fn render_lb_fargate_svc() {
                 path.display()
             );
         }
+    }
+    let (_, first) = &pipeline_role_policies[0];
+    for (spec, policies) in &pipeline_role_policies {
+        assert_eq!(
+            policies, first,
+            "{spec}: the pipeline role's policies depend on the instances"
+        );
     }
 }
 

@@ -1,8 +1,13 @@
 //! L2 construct for Lambda: a [`Function`] with its own log group (retention, `LoggingConfig`), a role with
 //! only inline permissions (logs on that group, X-Ray, VPC network interfaces, the dead-letter target and the
 //! environment key; no AWS managed policy), arm64 by default, active tracing, validated memory and timeout,
-//! and [`Function::grant_invoke`] for AWS services (an `AWS::Lambda::Permission` scoped to a source ARN and
-//! this account).
+//! optional JSON logs filtered by an application log level, and [`Function::grant_invoke`] for AWS services
+//! (an `AWS::Lambda::Permission` scoped to a source ARN and this account).
+//!
+//! Runtime, memory size, timeout, reserved concurrency and application log level are typed values: literals
+//! (`Runtime::Python313.into()`, `512.into()`) or late-bound values such as AWS Proton inputs
+//! (`Value::placeholder`) and intrinsic functions. Literal values are validated here; other values are
+//! written as they are (an AWS Proton input is validated by Proton against the schema's minimum and maximum).
 //!
 //! Security-checker findings that a default function cannot satisfy are suppressed with reasons when the
 //! corresponding property is not given: reserved concurrency (CKV_AWS_115), dead-letter queue (CKV_AWS_116),
@@ -71,6 +76,29 @@ impl Runtime {
     }
 }
 
+impl From<Runtime> for Value<String> {
+    fn from(r: Runtime) -> Self {
+        Value::from(r.as_str())
+    }
+}
+
+/// Whether a runtime identifier (e.g. `python3.13`, `nodejs22.x`) accepts inline code (`ZipFile`): the
+/// Python and Node.js runtimes.
+pub fn runtime_supports_inline(runtime: &str) -> bool {
+    runtime.starts_with("python") || runtime.starts_with("nodejs")
+}
+
+/// Application log levels of Lambda's JSON log format.
+pub const APPLICATION_LOG_LEVELS: &[&str] = &["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
+
+/// The literal integer of a value, if it is one.
+fn literal_int(v: &Value<i64>) -> Option<i64> {
+    match v.expr() {
+        Expr::Int(n) => Some(*n),
+        _ => None,
+    }
+}
+
 /// Instruction set of the function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Architecture {
@@ -126,15 +154,16 @@ pub struct VpcPlacement {
 #[derive(Clone, Debug)]
 pub struct FunctionProps {
     pub description: Option<String>,
-    /// Default python3.13.
-    pub runtime: Runtime,
+    /// A [`Runtime`] (`Runtime::Nodejs22.into()`) or a late-bound runtime identifier, e.g. an AWS Proton
+    /// input (default python3.13).
+    pub runtime: Value<String>,
     /// Default `index.handler`.
     pub handler: String,
     pub code: Code,
-    /// MB, 128–10240 (default 128).
-    pub memory_size: u32,
-    /// Seconds, 1–900 (default 3).
-    pub timeout_seconds: u32,
+    /// MB, 128–10240 (default 128; checked when literal).
+    pub memory_size: Value<i64>,
+    /// Seconds, 1–900 (default 3; checked when literal).
+    pub timeout_seconds: Value<i64>,
     pub environment: IndexMap<String, Value<String>>,
     /// Customer managed key for the environment variables (CKV_AWS_173); the role gets decrypt on it.
     pub environment_key: Option<kms::Key>,
@@ -142,9 +171,13 @@ pub struct FunctionProps {
     pub role: Option<Role>,
     /// Retention of the created log group (default one year).
     pub log_retention: RetentionDays,
+    /// JSON logs (`LogFormat: JSON`) with this application log level (one of [`APPLICATION_LOG_LEVELS`],
+    /// checked when literal). None: Lambda's default text format.
+    pub application_log_level: Option<Value<String>>,
     /// Default arm64.
     pub architecture: Architecture,
-    pub reserved_concurrency: Option<u32>,
+    /// Concurrent executions reserved for (and limiting) the function (not negative; checked when literal).
+    pub reserved_concurrency: Option<Value<i64>>,
     pub dead_letter: Option<DeadLetter>,
     /// X-Ray active tracing (default true).
     pub tracing: bool,
@@ -155,15 +188,16 @@ impl Default for FunctionProps {
     fn default() -> Self {
         FunctionProps {
             description: None,
-            runtime: Runtime::Python313,
+            runtime: Runtime::Python313.into(),
             handler: "index.handler".to_owned(),
             code: Code::default(),
-            memory_size: 128,
-            timeout_seconds: 3,
+            memory_size: 128.into(),
+            timeout_seconds: 3.into(),
             environment: IndexMap::new(),
             environment_key: None,
             role: None,
             log_retention: RetentionDays::OneYear,
+            application_log_level: None,
             architecture: Architecture::Arm64,
             reserved_concurrency: None,
             dead_letter: None,
@@ -210,15 +244,43 @@ struct FunctionInner {
 impl Function {
     pub fn new(scope: &mut Scope, id: &str, props: FunctionProps) -> Function {
         let mut child = scope.child(id);
-        if !(128..=10240).contains(&props.memory_size) {
-            child.error(format!("memory_size {} MB is outside 128–10240", props.memory_size));
-        }
-        if !(1..=900).contains(&props.timeout_seconds) {
-            child.error(format!("timeout {} s is outside 1–900", props.timeout_seconds));
-        }
-        if props.reserved_concurrency == Some(0) {
-            child.warning("reserved_concurrency 0 stops every invocation of the function");
-        }
+        // Only literal values are checked; late-bound ones (AWS Proton inputs, intrinsic functions) are not
+        // known here.
+        let memory_ok = match literal_int(&props.memory_size) {
+            Some(m) if !(128..=10240).contains(&m) => {
+                child.error(format!("memory_size {m} MB is outside 128–10240"));
+                false
+            }
+            _ => true,
+        };
+        let timeout_ok = match literal_int(&props.timeout_seconds) {
+            Some(t) if !(1..=900).contains(&t) => {
+                child.error(format!("timeout {t} s is outside 1–900"));
+                false
+            }
+            _ => true,
+        };
+        let concurrency_ok = match props.reserved_concurrency.as_ref().and_then(literal_int) {
+            Some(0) => {
+                child.warning("reserved_concurrency 0 stops every invocation of the function");
+                true
+            }
+            Some(n) if n < 0 => {
+                child.error(format!("reserved_concurrency {n} is negative"));
+                false
+            }
+            _ => true,
+        };
+        let log_level_ok = match props.application_log_level.as_ref().and_then(Value::as_literal) {
+            Some(level) if !APPLICATION_LOG_LEVELS.contains(&level) => {
+                child.error(format!(
+                    "application_log_level {level:?} is not one of {}",
+                    APPLICATION_LOG_LEVELS.join(", ")
+                ));
+                false
+            }
+            _ => true,
+        };
         for name in props.environment.keys() {
             let mut c = name.chars();
             let ok =
@@ -235,11 +297,10 @@ impl Function {
             if src.trim().is_empty() {
                 child.error("inline code is empty");
             }
-            if !props.runtime.supports_inline() {
-                child.error(format!(
-                    "inline code needs a Python or Node.js runtime, not {}",
-                    props.runtime.as_str()
-                ));
+            if let Some(rt) = props.runtime.as_literal() {
+                if !runtime_supports_inline(rt) {
+                    child.error(format!("inline code needs a Python or Node.js runtime, not {rt}"));
+                }
             }
             let n = src.chars().count();
             if n > 4096 {
@@ -294,17 +355,13 @@ impl Function {
         if package_image {
             func.package_type = Some(Value::from("Image"));
         } else {
-            func.runtime = Some(Value::from(props.runtime.as_str()));
+            func.runtime = Some(props.runtime.clone());
             func.handler = Some(Value::from(props.handler.as_str()));
         }
         func.architectures = Some(Value::from(vec![props.architecture.as_str()]));
         // Out-of-range values are reported above; they are left out rather than reported twice.
-        func.memory_size = (128..=10240)
-            .contains(&props.memory_size)
-            .then(|| Value::from(props.memory_size));
-        func.timeout = (1..=900)
-            .contains(&props.timeout_seconds)
-            .then(|| Value::from(props.timeout_seconds));
+        func.memory_size = memory_ok.then(|| props.memory_size.clone());
+        func.timeout = timeout_ok.then(|| props.timeout_seconds.clone());
         if !props.environment.is_empty() {
             let vars: Vec<(String, Expr)> = props
                 .environment
@@ -316,7 +373,7 @@ impl Function {
             func.environment = Some(env);
         }
         func.kms_key_arn = props.environment_key.as_ref().map(kms::Key::arn);
-        func.reserved_concurrent_executions = props.reserved_concurrency.map(Value::from);
+        func.reserved_concurrent_executions = props.reserved_concurrency.clone().filter(|_| concurrency_ok);
         func.dead_letter_config = props.dead_letter.as_ref().map(|d| {
             let mut c = f::DeadLetterConfig::new();
             c.target_arn = Some(match d {
@@ -337,6 +394,11 @@ impl Function {
         }
         let mut lc = f::LoggingConfig::new();
         lc.log_group = Some(logs.name());
+        if let Some(level) = &props.application_log_level {
+            // Lambda accepts an application log level only with the JSON log format.
+            lc.log_format = Some(Value::from("JSON"));
+            lc.application_log_level = log_level_ok.then(|| level.clone());
+        }
         func.logging_config = Some(lc);
         let h = child.add("Resource", func);
         {

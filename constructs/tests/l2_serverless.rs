@@ -13,7 +13,7 @@ use proton_synth_constructs::servicediscovery::{
 };
 use proton_synth_constructs::stack::Parameter;
 use proton_synth_constructs::synth::{to_json_string, Mode};
-use proton_synth_constructs::{kms, nag, Output, Stack, Value};
+use proton_synth_constructs::{kms, nag, Expr, Output, Placeholder, PlaceholderKind, Stack, Value};
 use serde_json::{json, Value as J};
 
 fn errors_of(stack: &Stack) -> Vec<String> {
@@ -129,13 +129,13 @@ fn function_options_key_dlq_vpc_concurrency_and_image() {
         &mut stack.root(),
         "Fn",
         FunctionProps {
-            runtime: Runtime::Nodejs22,
+            runtime: Runtime::Nodejs22.into(),
             architecture: Architecture::X86_64,
-            memory_size: 1024,
-            timeout_seconds: 30,
+            memory_size: 1024.into(),
+            timeout_seconds: 30.into(),
             environment: env,
             environment_key: Some(key),
-            reserved_concurrency: Some(10),
+            reserved_concurrency: Some(10.into()),
             dead_letter: Some(DeadLetter::Sqs(Value::from("arn:aws:sqs:eu-west-1:123456789012:dlq"))),
             vpc: Some(VpcPlacement {
                 subnet_ids: vec![Value::from("subnet-1")],
@@ -214,7 +214,7 @@ fn function_memory_out_of_range() {
         &mut stack.root(),
         "Fn",
         FunctionProps {
-            memory_size: 64,
+            memory_size: 64.into(),
             ..inline()
         },
     );
@@ -231,11 +231,184 @@ fn function_timeout_out_of_range() {
         &mut stack.root(),
         "Fn",
         FunctionProps {
-            timeout_seconds: 901,
+            timeout_seconds: 901.into(),
             ..inline()
         },
     );
     assert_eq!(errors_of(&stack), ["error: S/Fn: timeout 901 s is outside 1–900"]);
+}
+
+/// An AWS Proton instance input: `{{ service_instance.inputs.<name> }}` in bundles, a `Ref` to the parameter
+/// `param` (declared here) in plain templates.
+fn proton_input<T>(stack: &mut Stack, name: &str, param: &str, kind: PlaceholderKind) -> Value<T> {
+    match kind {
+        PlaceholderKind::Number => {
+            stack.root().add_parameter(param, Parameter::number());
+        }
+        _ => {
+            stack.root().add_parameter(param, Parameter::string());
+        }
+    }
+    Value::placeholder(Placeholder {
+        jinja: format!("service_instance.inputs.{name}"),
+        kind,
+        plain: Expr::RefName(param.to_owned()),
+    })
+}
+
+#[test]
+fn function_with_placeholder_runtime_memory_timeout_concurrency_and_log_level() {
+    let mut stack = Stack::new("S");
+    let runtime = proton_input(&mut stack, "runtime", "Runtime", PlaceholderKind::String);
+    let memory = proton_input(&mut stack, "memory_size", "MemorySize", PlaceholderKind::Number);
+    let timeout = proton_input(&mut stack, "timeout", "Timeout", PlaceholderKind::Number);
+    let concurrency = proton_input(
+        &mut stack,
+        "reserved_concurrency",
+        "Concurrency",
+        PlaceholderKind::Number,
+    );
+    let level = proton_input(&mut stack, "log_level", "LogLevel", PlaceholderKind::String);
+    let f = Function::new(
+        &mut stack.root(),
+        "Fn",
+        FunctionProps {
+            runtime,
+            memory_size: memory,
+            timeout_seconds: timeout,
+            reserved_concurrency: Some(concurrency),
+            application_log_level: Some(level),
+            ..inline()
+        },
+    );
+    // Placeholders are not validated here (AWS Proton checks the spec against the schema), and the inline
+    // code's runtime check waits for a literal runtime.
+    assert_eq!(errors_of(&stack), Vec::<String>::new());
+    // Reserved concurrency is set, so CKV_AWS_115 is not suppressed.
+    let entry = stack.resource(&f.handle()).unwrap();
+    assert!(!nag::suppressed_ids(entry, nag::Tool::Checkov).contains(&"CKV_AWS_115".to_owned()));
+    let t = template(&stack);
+    t.has_resource_properties(
+        "AWS::Lambda::Function",
+        Match::object_like(json!({
+            "Runtime": {"Ref": "Runtime"},
+            "MemorySize": {"Ref": "MemorySize"},
+            "Timeout": {"Ref": "Timeout"},
+            "ReservedConcurrentExecutions": {"Ref": "Concurrency"},
+            "LoggingConfig": {"LogFormat": "JSON", "ApplicationLogLevel": {"Ref": "LogLevel"}}
+        })),
+    )
+    .unwrap();
+    // In a bundle, numbers are written bare and strings as JSON strings.
+    let bundle = stack.synth(Mode::Bundle).unwrap().template;
+    let (_, func) = bundle["Resources"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(_, r)| r["Type"] == "AWS::Lambda::Function")
+        .unwrap();
+    let p = &func["Properties"];
+    assert_eq!(
+        p["MemorySize"],
+        json!({"::jinja": "{{ service_instance.inputs.memory_size }}"})
+    );
+    assert_eq!(
+        p["Timeout"],
+        json!({"::jinja": "{{ service_instance.inputs.timeout }}"})
+    );
+    assert_eq!(
+        p["ReservedConcurrentExecutions"],
+        json!({"::jinja": "{{ service_instance.inputs.reserved_concurrency }}"})
+    );
+    assert_eq!(
+        p["Runtime"],
+        json!({"::jinja": "{{ service_instance.inputs.runtime | tojson }}"})
+    );
+}
+
+#[test]
+fn placeholder_values_skip_range_checks_and_literals_keep_them() {
+    // A placeholder is written as it is, even when its plain spelling is an out-of-range literal: only the
+    // rendered value counts, and AWS Proton validates it against the schema.
+    let mut stack = Stack::new("S");
+    let memory: Value<i64> = Value::placeholder(Placeholder {
+        jinja: "service_instance.inputs.memory_size".into(),
+        kind: PlaceholderKind::Number,
+        plain: Expr::Int(64),
+    });
+    let timeout: Value<i64> = Value::placeholder(Placeholder {
+        jinja: "service_instance.inputs.timeout".into(),
+        kind: PlaceholderKind::Number,
+        plain: Expr::Int(0),
+    });
+    Function::new(
+        &mut stack.root(),
+        "Fn",
+        FunctionProps {
+            memory_size: memory,
+            timeout_seconds: timeout,
+            ..inline()
+        },
+    );
+    assert_eq!(errors_of(&stack), Vec::<String>::new());
+    template(&stack)
+        .has_resource_properties(
+            "AWS::Lambda::Function",
+            Match::object_like(json!({"MemorySize": 64, "Timeout": 0})),
+        )
+        .unwrap();
+
+    // Literal values (also given as `Value`s) keep every check, with the same messages.
+    let mut stack = Stack::new("S");
+    Function::new(
+        &mut stack.root(),
+        "Fn",
+        FunctionProps {
+            runtime: Value::from("java21"),
+            memory_size: Value::from(20000),
+            timeout_seconds: Value::from(0),
+            reserved_concurrency: Some(Value::from(-1)),
+            application_log_level: Some(Value::from("VERBOSE")),
+            ..inline()
+        },
+    );
+    assert_eq!(
+        errors_of(&stack),
+        [
+            "error: S/Fn: memory_size 20000 MB is outside 128–10240",
+            "error: S/Fn: timeout 0 s is outside 1–900",
+            "error: S/Fn: reserved_concurrency -1 is negative",
+            "error: S/Fn: application_log_level \"VERBOSE\" is not one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL",
+            "error: S/Fn: inline code needs a Python or Node.js runtime, not java21",
+        ]
+    );
+
+    // A literal zero concurrency is a warning, not an error; a literal log level turns on JSON logs.
+    let mut stack = Stack::new("S");
+    Function::new(
+        &mut stack.root(),
+        "Fn",
+        FunctionProps {
+            reserved_concurrency: Some(0.into()),
+            application_log_level: Some("WARN".into()),
+            ..inline()
+        },
+    );
+    let synth = stack.synth(Mode::Plain).unwrap();
+    let warnings: Vec<String> = synth.warnings.iter().map(|d| d.to_string()).collect();
+    assert_eq!(
+        warnings,
+        ["warning: S/Fn: reserved_concurrency 0 stops every invocation of the function"]
+    );
+    Template::from_json(synth.template)
+        .has_resource_properties(
+            "AWS::Lambda::Function",
+            Match::object_like(json!({
+                "ReservedConcurrentExecutions": 0,
+                "LoggingConfig": {"LogFormat": "JSON", "ApplicationLogLevel": "WARN"}
+            })),
+        )
+        .unwrap();
 }
 
 #[test]
@@ -248,7 +421,7 @@ fn function_inline_code_and_env_rules() {
         &mut stack.root(),
         "Fn",
         FunctionProps {
-            runtime: Runtime::Java21,
+            runtime: Runtime::Java21.into(),
             code: Code::Inline("x".repeat(5000)),
             environment: env,
             ..FunctionProps::default()
@@ -667,7 +840,7 @@ fn composed_serverless_for_checkers() {
         FunctionProps {
             environment: env.clone(),
             environment_key: Some(key.clone()),
-            reserved_concurrency: Some(20),
+            reserved_concurrency: Some(20.into()),
             ..inline()
         },
     );
@@ -676,7 +849,7 @@ fn composed_serverless_for_checkers() {
         "PutItem",
         FunctionProps {
             environment: env,
-            runtime: Runtime::Python312,
+            runtime: Runtime::Python312.into(),
             ..inline()
         },
     );
