@@ -82,6 +82,8 @@ pub struct Synthesis {
 /// What `list` prints and `manifest.json` records for an AWS Proton template.
 #[derive(Clone, Debug)]
 pub struct ProtonSummary {
+    /// The template's synthesis, without its `bundle` files and `plain` templates, which moved into the
+    /// assembly (under `files`); the archive, specs and summaries stay.
     pub output: TemplateOutput,
     /// Paths written, relative to the output folder.
     pub files: Vec<String>,
@@ -214,7 +216,7 @@ impl App {
             }
         });
         for result in results {
-            let o = match result {
+            let mut o = match result {
                 Ok(o) => o,
                 Err(Diagnostics(d)) => {
                     errors.extend(d);
@@ -228,11 +230,12 @@ impl App {
                 }
                 files.push(path);
             };
-            for (rel, body) in &o.bundle {
+            // The bundle files and plain templates move into the assembly (the summary keeps the rest).
+            for (rel, body) in std::mem::take(&mut o.bundle) {
                 add(format!("proton/bundles/{}/{rel}", o.name), body.clone(), errors);
                 add(
                     format!("proton/template-sync/{}/v{}/{rel}", o.name, o.major),
-                    body.clone(),
+                    body,
                     errors,
                 );
             }
@@ -247,10 +250,10 @@ impl App {
             for (file, body) in &o.specs {
                 add(format!("proton/specs/{file}"), body.clone().into_bytes(), errors);
             }
-            for (file, template) in &o.plain {
+            for (file, template) in std::mem::take(&mut o.plain) {
                 add(
                     format!("proton/cloudformation/{file}"),
-                    to_json_string(template).into_bytes(),
+                    to_json_string(&template).into_bytes(),
                     errors,
                 );
             }
