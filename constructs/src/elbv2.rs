@@ -605,6 +605,28 @@ impl AccessLogs {
     }
 }
 
+/// The access-log attributes of a load balancer (logging off without a bucket).
+fn access_log_attributes(attrs: &mut Vec<l1::load_balancer::LoadBalancerAttribute>, logs: &Option<AccessLogs>) {
+    match logs {
+        Some(logs) => {
+            attrs.push(attribute("access_logs.s3.enabled", "true"));
+            attrs.push(attribute("access_logs.s3.bucket", logs.bucket_name.clone()));
+            if let Some(p) = &logs.prefix {
+                attrs.push(attribute("access_logs.s3.prefix", p.as_str()));
+            }
+        }
+        None => attrs.push(attribute("access_logs.s3.enabled", "false")),
+    }
+}
+
+/// An L1 load balancer of a type and scheme.
+fn base_load_balancer(kind: &str, internet_facing: bool) -> l1::LoadBalancer {
+    let mut lb = l1::LoadBalancer::new();
+    lb.r#type = Some(kind.into());
+    lb.scheme = Some(if internet_facing { "internet-facing" } else { "internal" }.into());
+    lb
+}
+
 /// What ALBs and NLBs share: the dependency on the access-log bucket policy, and reasoned suppressions when
 /// access logs or deletion protection are off.
 fn lb_common_findings<R>(
@@ -740,26 +762,8 @@ impl ApplicationLoadBalancer {
         if let Some(t) = props.idle_timeout_secs {
             attrs.push(attribute("idle_timeout.timeout_seconds", t.to_string()));
         }
-        match &props.access_logs {
-            Some(logs) => {
-                attrs.push(attribute("access_logs.s3.enabled", "true"));
-                attrs.push(attribute("access_logs.s3.bucket", logs.bucket_name.clone()));
-                if let Some(p) = &logs.prefix {
-                    attrs.push(attribute("access_logs.s3.prefix", p.as_str()));
-                }
-            }
-            None => attrs.push(attribute("access_logs.s3.enabled", "false")),
-        }
-        let mut lb = l1::LoadBalancer::new();
-        lb.r#type = Some("application".into());
-        lb.scheme = Some(
-            if props.internet_facing {
-                "internet-facing"
-            } else {
-                "internal"
-            }
-            .into(),
-        );
+        access_log_attributes(&mut attrs, &props.access_logs);
+        let mut lb = base_load_balancer("application", props.internet_facing);
         lb.subnets = Some(Value::from(props.subnets.clone()));
         lb.security_groups = Some(Value::from(vec![security_group.id()]));
         lb.name = props.name.as_deref().map(Value::from);
@@ -1230,26 +1234,8 @@ impl NetworkLoadBalancer {
             attribute("deletion_protection.enabled", props.deletion_protection.to_string()),
             attribute("load_balancing.cross_zone.enabled", props.cross_zone.to_string()),
         ];
-        match &props.access_logs {
-            Some(logs) => {
-                attrs.push(attribute("access_logs.s3.enabled", "true"));
-                attrs.push(attribute("access_logs.s3.bucket", logs.bucket_name.clone()));
-                if let Some(p) = &logs.prefix {
-                    attrs.push(attribute("access_logs.s3.prefix", p.as_str()));
-                }
-            }
-            None => attrs.push(attribute("access_logs.s3.enabled", "false")),
-        }
-        let mut lb = l1::LoadBalancer::new();
-        lb.r#type = Some("network".into());
-        lb.scheme = Some(
-            if props.internet_facing {
-                "internet-facing"
-            } else {
-                "internal"
-            }
-            .into(),
-        );
+        access_log_attributes(&mut attrs, &props.access_logs);
+        let mut lb = base_load_balancer("network", props.internet_facing);
         lb.subnets = Some(Value::from(props.subnets));
         lb.name = props.name.as_deref().map(Value::from);
         lb.load_balancer_attributes = Some(attrs);
