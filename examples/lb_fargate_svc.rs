@@ -35,7 +35,6 @@
 pub mod public_vpc_env;
 
 use proton_synth::app::App;
-use proton_synth::constructs::cfn;
 use proton_synth::constructs::codebuild::{self, BuildEnvironment, DockerBuild, ProjectProps};
 use proton_synth::constructs::codepipeline::{Action, Artifact, Pipeline, PipelineProps, PipelineType, Stage};
 use proton_synth::constructs::ec2::{Connectable, Port, SecurityGroup};
@@ -53,7 +52,7 @@ use proton_synth::constructs::kms::{self, KeyProps};
 use proton_synth::constructs::logs::{LogGroup, LogGroupProps, RetentionDays};
 use proton_synth::constructs::nag::{self, Tool};
 use proton_synth::constructs::s3::{self, BucketEncryption, BucketProps};
-use proton_synth::constructs::{fns, Expr, Output, RemovalPolicy, Value};
+use proton_synth::constructs::{fns, Output, RemovalPolicy, Value};
 use proton_synth::proton::{EnvironmentInterface, InputDef, ServiceTemplate};
 
 /// The Proton template name.
@@ -376,17 +375,15 @@ fn pipeline(svc: &mut ServiceTemplate) {
     // The build (its role, log group and report groups come with the construct): `docker_build_spec` logs in
     // to ECR, runs the unit tests, builds, tags `<build number>-<commit>`, pushes and writes
     // `imagedefinitions.json`. The pipeline inputs reach it as the project's environment variables, quoted by
-    // CloudFormation, rather than as buildspec text (the sample pasted them into a JSON buildspec, where a quote
-    // broke it; in the YAML buildspec a newline would): the test command runs from `$UNIT_TEST_COMMAND`, and
-    // the buildspec's own `DOCKERFILE` variable, which would override the project's, is dropped.
-    let mut spec = codebuild::docker_build_spec(DockerBuild {
-        dockerfile: Value::from("Dockerfile"),
-        unit_test_command: Value::from("bash -c \"$UNIT_TEST_COMMAND\""),
+    // CloudFormation, never as buildspec text (the sample pasted them into a JSON buildspec, where a quote
+    // broke it): the test command runs as `bash -c "$UNIT_TEST_COMMAND"`, the build uses `-f "$DOCKERFILE"`.
+    let spec = codebuild::docker_build_spec(DockerBuild {
+        dockerfile: dockerfile.value(),
+        unit_test_command: unit_test_command.value(),
         repository: &repository,
         image_tag: None,
         container_name: Value::from(CONTAINER_NAME),
     });
-    spec.env.retain(|(name, _)| name != "DOCKERFILE");
     let project = codebuild::Project::new(
         &mut root,
         "BuildProject",
@@ -396,10 +393,6 @@ fn pipeline(svc: &mut ServiceTemplate) {
             environment: BuildEnvironment {
                 // `docker build` needs the Docker daemon (the suppression carries the reason).
                 privileged: true,
-                env: vec![
-                    ("DOCKERFILE".to_owned(), dockerfile.value()),
-                    ("UNIT_TEST_COMMAND".to_owned(), unit_test_command.value()),
-                ],
                 ..BuildEnvironment::default()
             },
             // The artifacts' key: the pipeline and the deploy stages read what the build writes.
@@ -444,7 +437,8 @@ fn pipeline(svc: &mut ServiceTemplate) {
     // One deploy stage per service instance, after the build. Each runs as its own role (logical IDs suffixed
     // with the loop index), assumable by the pipeline role only (the sample trusted the whole account), allowed
     // to roll out that instance only: update its ECS service and follow its tasks, register task definition
-    // revisions, pass its two roles to ECS, and read the build output.
+    // revisions of its family (`<service>_<instance>`, set by the instance template) and tag only those,
+    // pass its two roles to ECS, and read the build output.
     pipeline.add_stage_per_item(stack, &each.handle(), |_| {
         Stage::new(
             fns::join("", [Value::from("Deploy-"), each.name()]),
@@ -454,41 +448,10 @@ fn pipeline(svc: &mut ServiceTemplate) {
                 each.output("ServiceName"),
                 &build_output,
                 vec![each.env_output("ECSTaskExecutionRole"), each.output("TaskRoleArn")],
-            )],
+            )
+            .with_task_family(fns::join("_", [service_name, each.name()]))],
         )
     });
-    // L1, for one statement: the construct lets a deploy role tag task definitions of any family while
-    // registering them (`ecs:TagResource` on `task-definition/*`, conditioned on `ecs:CreateAction`), and
-    // `Action::ecs_deploy` takes no family to scope that to. The instance's family is known here
-    // (`<service>_<instance>`, set by the instance template), so an explicit deny limits tagging to that
-    // family's revisions. The role is the stage's action role named in the `codepipeline` module docs
-    // (`<Pipeline>/ItemStage<n>/<Action>/Role`); this policy is repeated per instance like it.
-    let deploy_role = stack
-        .find_resource(&format!("{}/ItemStage1/Deploy/Role/Resource", pipeline.path()))
-        .expect("the deploy stage's action role");
-    let family = fns::join("_", [service_name, each.name()]);
-    let tag_scope = Value::object([
-        ("Version", Expr::Str("2012-10-17".to_owned())),
-        (
-            "Statement",
-            Expr::List(vec![Value::object([
-                ("Effect", Expr::Str("Deny".to_owned())),
-                ("Action", Expr::Str("ecs:TagResource".to_owned())),
-                (
-                    "NotResource",
-                    fns::sub(
-                        "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task-definition/${Family}:*",
-                        [("Family", family.into_expr())],
-                    )
-                    .into_expr(),
-                ),
-            ])
-            .into_expr()]),
-        ),
-    ]);
-    let mut policy = cfn::iam::Policy::new(tag_scope, "PipelineDeployTagScope");
-    policy.roles = Some(Value::from(vec![deploy_role.r#ref()]));
-    stack.root_in_loop(&each.handle()).add("PipelineDeployTagScope", policy);
     // Keep the pipeline's logical ID of earlier versions of this template: updating a stack then updates the
     // pipeline in place instead of replacing it (a new name, a new console URL, the run history lost).
     stack.resource_mut(&pipeline.handle()).override_logical_id("Pipeline");

@@ -348,7 +348,9 @@ fn pipeline(svc: &mut ServiceTemplate) {
         m.insert("ExecutionMode".to_owned(), Expr::Str("QUEUED".to_owned()));
     }
 
-    // Build: runs `build_command`; the output artifact holds the built folder (`artifact_path`).
+    // Build: runs `build_command` and zips the built folder (`artifact_path`) into the output artifact's
+    // `function.zip`. The inputs reach the commands as the project's environment variables, never as
+    // buildspec text.
     let build = Project::new(
         &mut root,
         "Build",
@@ -358,8 +360,9 @@ fn pipeline(svc: &mut ServiceTemplate) {
                 build: vec![
                     Value::from("eval \"$BUILD_COMMAND\""),
                     Value::from("test -d \"$ARTIFACT_PATH\""),
+                    Value::from("(cd \"$ARTIFACT_PATH\" && zip -qr \"$CODEBUILD_SRC_DIR/function.zip\" .)"),
                 ],
-                artifact_files: vec![fns::join("", [artifact_path.value(), Value::from("/**/*")])],
+                artifact_files: vec![Value::from("function.zip")],
                 ..BuildSpec::default()
             },
             environment: BuildEnvironment {
@@ -385,19 +388,15 @@ fn pipeline(svc: &mut ServiceTemplate) {
             description: Some("Deploys the built code to one service instance's function".to_owned()),
             build_spec: BuildSpec {
                 build: vec![
-                    Value::from("cd \"$CODEBUILD_SRC_DIR/$ARTIFACT_PATH\" && zip -qr /tmp/function.zip ."),
                     Value::from(
-                        "aws lambda update-function-code --function-name \"$FUNCTION_NAME\" --zip-file fileb:///tmp/function.zip --publish",
+                        "aws lambda update-function-code --function-name \"$FUNCTION_NAME\" --zip-file \"fileb://$CODEBUILD_SRC_DIR/function.zip\" --publish",
                     ),
                     Value::from("aws lambda wait function-updated-v2 --function-name \"$FUNCTION_NAME\""),
                 ],
                 ..BuildSpec::default()
             },
             environment: BuildEnvironment {
-                env: vec![
-                    ("FUNCTION_NAME".to_owned(), each.output("FunctionName")),
-                    ("ARTIFACT_PATH".to_owned(), artifact_path.value()),
-                ],
+                env: vec![("FUNCTION_NAME".to_owned(), each.output("FunctionName"))],
                 ..BuildEnvironment::default()
             },
             encryption_key: Some(key),

@@ -486,8 +486,8 @@ fn render_lb_fargate_svc() {
         assert_eq!(deploy_roles.len(), n, "{}: one role per deploy action", path.display());
         for role in &deploy_roles {
             assert_eq!(resources[role]["Type"], "AWS::IAM::Role", "{}", path.display());
-            // Tagging is limited to the instance's task definition family (the explicit deny).
-            let denies = resources
+            // Tagging is limited to the instance's task definition family, `<service>_<instance>`.
+            let tags: Vec<J> = resources
                 .values()
                 .filter(|r| r["Type"] == "AWS::IAM::Policy" && r["Properties"]["Roles"][0]["Ref"] == *role)
                 .flat_map(|r| {
@@ -496,9 +496,30 @@ fn render_lb_fargate_svc() {
                         .unwrap()
                         .clone()
                 })
-                .filter(|s| s["Effect"] == "Deny" && s["Action"] == "ecs:TagResource")
-                .count();
-            assert_eq!(denies, 1, "{}: {role} has no tag scope", path.display());
+                .filter(|s| s["Action"] == "ecs:TagResource")
+                .collect();
+            assert_eq!(tags.len(), 1, "{}: {role}", path.display());
+            assert_eq!(tags[0]["Effect"], "Allow");
+            let sub = &tags[0]["Resource"]["Fn::Sub"];
+            assert_eq!(
+                sub[0],
+                "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task-definition/${Family}:*",
+                "{}: {role}",
+                path.display()
+            );
+            // `<service name>_<instance name>`, rendered.
+            let family = &sub[1]["Family"]["Fn::Join"];
+            assert_eq!(family[0], "_", "{}: {role}", path.display());
+            let parts: Vec<&str> = family[1].as_array().unwrap().iter().filter_map(J::as_str).collect();
+            assert!(
+                parts.len() == 2 && parts.iter().all(|p| !p.is_empty() && !p.contains('{')),
+                "{}: {role}: family {family}",
+                path.display()
+            );
+            assert_eq!(
+                tags[0]["Condition"],
+                serde_json::json!({"StringEquals": {"ecs:CreateAction": "RegisterTaskDefinition"}})
+            );
         }
         let pipeline_role = resources["Pipeline"]["Properties"]["RoleArn"]["Fn::GetAtt"][0].clone();
         let role_policies: Vec<&J> = resources

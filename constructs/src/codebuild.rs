@@ -2,11 +2,13 @@
 //! logging to its own log group, a customer managed KMS key for artifacts, and a least-privilege service role.
 //!
 //! The build specification is rendered to a YAML string for `Source.BuildSpec`. Each command is a YAML
-//! block scalar, so commands need no quoting; late-bound parts (AWS Proton placeholders such as
-//! `pipeline.inputs.unit_test_command`, `Ref`s, `Fn::Sub`) are spliced in with `Fn::Join`. AWS Proton renders
-//! templates with Jinja: literal text stays literal here, including Jinja delimiters such as the `{#` of
-//! shell's `${#ARR[@]}`, because the bundle writer escapes every literal `{{`, `{%` and `{#` in string content
-//! (`{{ "{" }}…`); only placeholders become Jinja expressions.
+//! block scalar, so commands need no quoting; references to resources (`Ref`, `Fn::GetAtt`, `Fn::Sub` of
+//! them) are spliced in with `Fn::Join`. User-supplied text — AWS Proton placeholders such as
+//! `pipeline.inputs.unit_test_command`, or template parameters — never goes into the buildspec text, where a
+//! newline or quote in the value would break or rewrite it: it reaches the build as an environment variable of
+//! the project ([`BuildSpec::project_env`], quoted by CloudFormation), and commands use `$NAME`; splicing it
+//! is a synth error. Literal text stays literal, including Jinja delimiters such as the `{#` of shell's
+//! `${#ARR[@]}`, because the bundle writer escapes every literal `{{`, `{%` and `{#` in string content.
 //!
 //! [`docker_build_spec`] produces the buildspec of a container build: ECR login, unit tests, `docker build -f`,
 //! tag with the commit and build number, push, and an `imagedefinitions.json` (plus `image-uri.txt`) artifact
@@ -22,7 +24,7 @@ use crate::kms;
 use crate::logs::{LogGroup, LogGroupProps};
 use crate::nag::{self, Tool};
 use crate::stack::{Handle, Scope, Stack};
-use crate::value::{fns, Expr, Value};
+use crate::value::{fns, ElementKind, Expr, Value};
 
 /// The default build image (Amazon Linux 2023, x86_64).
 pub const DEFAULT_IMAGE: &str = "aws/codebuild/amazonlinux-x86_64-standard:5.0";
@@ -103,8 +105,12 @@ pub enum ProjectSource {
 /// intrinsic functions (`fns::join` of such parts is flattened).
 #[derive(Clone, Debug, Default)]
 pub struct BuildSpec {
-    /// `env.variables`.
+    /// `env.variables` (text of the buildspec: no user-supplied values, see [`BuildSpec::project_env`]).
     pub env: Vec<(String, Value<String>)>,
+    /// Environment variables the project must set for this buildspec (merged into the project's
+    /// `Environment.EnvironmentVariables` by [`Project::new`]): the way user-supplied values (placeholders,
+    /// parameters) reach commands, as `$NAME`, without being spliced into the buildspec text.
+    pub project_env: Vec<(String, Value<String>)>,
     pub install: Vec<Value<String>>,
     pub pre_build: Vec<Value<String>>,
     pub build: Vec<Value<String>>,
@@ -194,6 +200,32 @@ impl BuildSpec {
                 ));
             }
         }
+        let texts = self.env.iter().map(|(n, v)| (format!("env variable {n}"), v)).chain(
+            [
+                ("install", &self.install),
+                ("pre_build", &self.pre_build),
+                ("build", &self.build),
+                ("post_build", &self.post_build),
+                ("artifacts.files", &self.artifact_files),
+            ]
+            .into_iter()
+            .flat_map(|(phase, list)| list.iter().enumerate().map(move |(i, v)| (format!("{phase}[{i}]"), v))),
+        );
+        for (at, v) in texts {
+            let mut user = Vec::new();
+            v.expr().walk(&mut |e| match e {
+                Expr::Placeholder(p) => user.push(format!("{{{{ {} }}}}", p.jinja)),
+                Expr::RefName(n) => user.push(format!("Ref {n}")),
+                Expr::Ref(r) if r.kind == ElementKind::Parameter => user.push("(a template parameter)".to_owned()),
+                _ => {}
+            });
+            // A placeholder's plain form is usually a parameter Ref: report the placeholder only.
+            if let Some(first) = user.first() {
+                out.push(format!(
+                    "build spec {at} splices the user-supplied value {first} into the buildspec text, where a newline or quote in it would break or rewrite the buildspec; pass it in `project_env` (e.g. (\"VALUE\", value)) and use \"$VALUE\" in the command"
+                ));
+            }
+        }
         out
     }
 
@@ -247,13 +279,16 @@ impl BuildSpec {
 /// Inputs of [`docker_build_spec`].
 #[derive(Clone, Debug)]
 pub struct DockerBuild<'a> {
-    /// Path of the Dockerfile in the source, e.g. the placeholder `pipeline.inputs.dockerfile`.
+    /// Path of the Dockerfile in the source, e.g. the placeholder `pipeline.inputs.dockerfile` (reaches the
+    /// build as the project variable `DOCKERFILE`).
     pub dockerfile: Value<String>,
-    /// The unit test command, e.g. the placeholder `pipeline.inputs.unit_test_command`.
+    /// The unit test command, e.g. the placeholder `pipeline.inputs.unit_test_command` (reaches the build as
+    /// the project variable `UNIT_TEST_COMMAND`, run with `bash -c`).
     pub unit_test_command: Value<String>,
     pub repository: &'a ecr::Repository,
-    /// The image tag; default the build number and the first 8 characters of the commit (`<n>-<commit>`:
-    /// unique, as immutable tags need, and starting with a digit as Docker tags must even without a commit).
+    /// The image tag, shell text of the buildspec; default the build number and the first 8 characters of
+    /// the commit (`<n>-<commit>`: unique, as immutable tags need, and starting with a digit as Docker tags
+    /// must even without a commit).
     pub image_tag: Option<Value<String>>,
     /// The container name written to `imagedefinitions.json` (the ECS deploy action replaces this
     /// container's image).
@@ -272,10 +307,14 @@ pub fn docker_build_spec(d: DockerBuild<'_>) -> BuildSpec {
     let tag = d.image_tag.unwrap_or_else(|| {
         Value::from("$CODEBUILD_BUILD_NUMBER-$(echo $CODEBUILD_RESOLVED_SOURCE_VERSION | cut -c 1-8)")
     });
+    // Every setting reaches the commands as a project environment variable: the buildspec text is fixed,
+    // whatever a Proton spec supplies for the Dockerfile or the test command.
     BuildSpec {
-        env: vec![
+        env: Vec::new(),
+        project_env: vec![
             ("REPOSITORY_URI".to_owned(), d.repository.repository_uri()),
             ("DOCKERFILE".to_owned(), d.dockerfile),
+            ("UNIT_TEST_COMMAND".to_owned(), d.unit_test_command),
             ("CONTAINER_NAME".to_owned(), d.container_name),
         ],
         install: Vec::new(),
@@ -284,9 +323,10 @@ pub fn docker_build_spec(d: DockerBuild<'_>) -> BuildSpec {
             Value::from(
                 "aws ecr get-login-password --region $AWS_DEFAULT_REGION | docker login --username AWS --password-stdin $(echo $REPOSITORY_URI | cut -d/ -f1)",
             ),
-            d.unit_test_command,
+            Value::from("bash -c \"$UNIT_TEST_COMMAND\""),
         ],
         build: vec![
+            // The tag is buildspec text (shell): a tag from a user-supplied value belongs in `project_env`.
             fns::join("", [Value::from("IMAGE_TAG="), tag]),
             Value::from("docker build -t $REPOSITORY_URI:$IMAGE_TAG -f \"$DOCKERFILE\" ."),
             // Pushed in the build phase: post_build also runs after a failed build.
@@ -337,7 +377,17 @@ impl Project {
         for problem in props.build_spec.validate() {
             child.error(problem);
         }
-        for (name, _) in &props.environment.env {
+        let mut env_vars = props.environment.env.clone();
+        for (name, value) in &props.build_spec.project_env {
+            if env_vars.iter().any(|(n, _)| n == name) {
+                child.error(format!(
+                    "environment variable {name:?} is set both by the build spec's project_env and by the build environment; rename one"
+                ));
+            } else {
+                env_vars.push((name.clone(), value.clone()));
+            }
+        }
+        for (name, _) in &env_vars {
             if !valid_env_name(name) {
                 child.error(format!(
                     "environment variable {name:?} is not a valid name (letters, digits and _, not starting with a digit)"
@@ -393,11 +443,9 @@ impl Project {
             "LINUX_CONTAINER",
         );
         env.privileged_mode = Some(Value::from(props.environment.privileged));
-        if !props.environment.env.is_empty() {
+        if !env_vars.is_empty() {
             env.environment_variables = Some(
-                props
-                    .environment
-                    .env
+                env_vars
                     .iter()
                     .map(|(n, v)| {
                         let mut ev = p::EnvironmentVariable::new(n.as_str(), v.clone());

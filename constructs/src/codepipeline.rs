@@ -26,8 +26,9 @@
 //! roles conditioned on `iam:PassedToService: ecs-tasks.amazonaws.com`, `ecs:RegisterTaskDefinition` /
 //! `ecs:DescribeTaskDefinition` on `*` (no resource-level permissions; CKV_AWS_111 suppressed with that
 //! reason) and `ecs:TagResource` on task definitions only while registering one (the action copies the
-//! revision's tags). In a static stage these go to a stage policy (`StagePolicy<n>`, an
-//! `AWS::IAM::ManagedPolicy` attached to the pipeline role, which the pipeline waits for). CodeBuild projects'
+//! revision's tags), and only on the service's family's revisions when [`Action::with_task_family`] names it.
+//! In a static stage these go to a stage policy (`StagePolicy<n>`, an `AWS::IAM::ManagedPolicy` attached to
+//! the pipeline role, which the pipeline waits for). CodeBuild projects'
 //! roles get read access to the artifact bucket, and write access when the action has outputs.
 //!
 //! Per-item stages use **action roles** instead. Their statements name per-item values (the instance's
@@ -116,6 +117,9 @@ pub enum Action {
         image_file: Option<String>,
         /// Deployment timeout in minutes (1–60; default CodePipeline's 60).
         timeout_minutes: Option<u32>,
+        /// The service's task definition family: scopes `ecs:TagResource` to its revisions
+        /// (`task-definition/<family>:*`). None: any family, still only while registering a revision.
+        task_family: Option<Value<String>>,
     },
 }
 
@@ -163,7 +167,17 @@ impl Action {
             pass_roles,
             image_file: None,
             timeout_minutes: None,
+            task_family: None,
         }
+    }
+
+    /// For an ECS deploy action: the task definition family of the service, so the action may tag only that
+    /// family's revisions. Other actions are returned unchanged.
+    pub fn with_task_family(mut self, family: Value<String>) -> Action {
+        if let Action::EcsDeploy { task_family, .. } = &mut self {
+            *task_family = Some(family);
+        }
+        self
     }
 
     pub fn name(&self) -> &str {
@@ -401,6 +415,7 @@ fn ecs_deploy_statements(
     cluster_name: &Value<String>,
     service_name: &Value<String>,
     pass_roles: &[Value<String>],
+    task_family: Option<&Value<String>>,
 ) -> Vec<PolicyStatement> {
     let ecs_arn = |resource: &str, tail: Vec<Value<String>>| {
         let mut parts = vec![
@@ -436,10 +451,16 @@ fn ecs_deploy_statements(
         ),
         PolicyStatement::allow(
             &["ecs:TagResource"],
-            [fns::sub(
-                "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task-definition/*",
-                Vec::<(String, Expr)>::new(),
-            )],
+            [match task_family {
+                Some(f) => fns::sub(
+                    "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task-definition/${Family}:*",
+                    [("Family", f.clone().into_expr())],
+                ),
+                None => fns::sub(
+                    "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task-definition/*",
+                    Vec::<(String, Expr)>::new(),
+                ),
+            }],
         )
         .with_condition("StringEquals", "ecs:CreateAction", json!("RegisterTaskDefinition")),
     ];
@@ -769,6 +790,7 @@ impl Pipeline {
                 pass_roles,
                 image_file,
                 timeout_minutes,
+                task_family,
                 name,
                 ..
             } => {
@@ -786,7 +808,7 @@ impl Pipeline {
                         );
                     }
                 }
-                let statements = ecs_deploy_statements(cluster_name, service_name, pass_roles);
+                let statements = ecs_deploy_statements(cluster_name, service_name, pass_roles, task_family.as_ref());
                 match action_role {
                     None => stage_statements.extend(statements),
                     Some(r) => {

@@ -12,7 +12,7 @@ use proton_synth_constructs::codepipeline::{Action, Artifact, Pipeline, Pipeline
 use proton_synth_constructs::ecr::{Repository, RepositoryProps};
 use proton_synth_constructs::stack::Parameter;
 use proton_synth_constructs::synth::{to_json_string, Mode};
-use proton_synth_constructs::{fns, nag, Expr, Output, Placeholder, PlaceholderKind, Stack, Value};
+use proton_synth_constructs::{fns, nag, Output, Placeholder, PlaceholderKind, Stack, Value};
 use serde_json::{json, Value as J};
 
 fn errors_of(stack: &Stack) -> Vec<String> {
@@ -173,20 +173,19 @@ fn privileged_project_is_suppressed_with_a_reason_and_env_vars_are_plaintext() {
 }
 
 #[test]
-fn buildspec_splices_placeholders_and_keeps_literal_text() {
-    let ph = Value::placeholder(Placeholder {
-        jinja: "pipeline.inputs.unit_test_command".to_owned(),
-        kind: PlaceholderKind::String,
-        plain: Expr::Str("make test".to_owned()),
-    });
+fn buildspec_splices_resource_references_and_keeps_literal_text() {
+    let mut stack = Stack::new("S");
+    let repo = Repository::new(&mut stack.root(), "Repo", RepositoryProps::default());
     let spec = BuildSpec {
         env: vec![("A".to_owned(), Value::from("x"))],
         install: vec![Value::from("  echo ${#ARR[@]} {{x}} {%y%}")],
-        build: vec![ph, fns::join("", [Value::from("echo "), Value::from("two\nlines")])],
+        build: vec![
+            fns::join("", [Value::from("docker push "), repo.repository_uri()]),
+            fns::join("", [Value::from("echo "), Value::from("two\nlines")]),
+        ],
         artifact_files: vec![Value::from("out.json")],
         ..BuildSpec::default()
     };
-    let mut stack = Stack::new("S");
     Project::new(
         &mut stack.root(),
         "P",
@@ -195,29 +194,110 @@ fn buildspec_splices_placeholders_and_keeps_literal_text() {
             ..ProjectProps::default()
         },
     );
-    // Plain: the placeholder becomes its plain value; adjacent literals are merged around it.
+    // The reference is spliced with Fn::Join; adjacent literals are merged around it, multi-line literals
+    // continue the block scalar.
     let plain = template(&stack);
     let bs = plain.find_resources("AWS::CodeBuild::Project")[0].1["Properties"]["Source"]["BuildSpec"].clone();
     let parts = bs["Fn::Join"][1].as_array().unwrap().clone();
     assert_eq!(parts.len(), 3, "{parts:#?}");
-    let joined: String = parts.iter().map(|p| p.as_str().unwrap()).collect();
+    assert_eq!(
+        parts[1]["Fn::Sub"][0],
+        "${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/${Name}"
+    );
+    let joined: String = parts.iter().map(|p| p.as_str().unwrap_or("<URI>")).collect();
     assert_eq!(
         joined,
-        "version: 0.2\nenv:\n  variables:\n    A: |-\n      x\nphases:\n  install:\n    commands:\n      - |-\n        echo ${#ARR[@]} {{x}} {%y%}\n  build:\n    commands:\n      - |-\n        make test\n      - |-\n        echo two\n        lines\nartifacts:\n  files:\n    - |-\n      out.json\n"
+        "version: 0.2\nenv:\n  variables:\n    A: |-\n      x\nphases:\n  install:\n    commands:\n      - |-\n        echo ${#ARR[@]} {{x}} {%y%}\n  build:\n    commands:\n      - |-\n        docker push <URI>\n      - |-\n        echo two\n        lines\nartifacts:\n  files:\n    - |-\n      out.json\n"
     );
-    // Bundle: only the placeholder is Jinja; literal delimiters stay literal text (the bundle writer escapes
-    // them when it prints the template).
+    // Bundle: literal Jinja delimiters stay literal text (the bundle writer escapes them when it prints).
     let bundle = stack.synth(Mode::Bundle).unwrap().template;
-    let res = bundle["Resources"].as_object().unwrap();
-    let proj = res.values().find(|r| r["Type"] == "AWS::CodeBuild::Project").unwrap();
-    let parts = proj["Properties"]["Source"]["BuildSpec"]["Fn::Join"][1]
-        .as_array()
-        .unwrap();
-    assert_eq!(
-        parts[1],
-        json!({"::jinja": "{{ pipeline.inputs.unit_test_command | tojson }}"})
+    let text = bundle.to_string();
+    assert!(text.contains("echo ${#ARR[@]} {{x}} {%y%}"));
+    assert!(!text.contains("::jinja"));
+}
+
+#[test]
+fn user_supplied_values_in_buildspec_text_are_an_error_and_go_through_project_env() {
+    let mut stack = Stack::new("S");
+    let test_cmd = input(&mut stack, "pipeline.inputs.unit_test_command", "UnitTestCommand");
+    let param = stack.root().add_parameter("Folder", Parameter::<String>::string());
+    let spec = BuildSpec {
+        env: vec![("CMD".to_owned(), test_cmd.clone())],
+        build: vec![test_cmd.clone()],
+        artifact_files: vec![fns::join("", [param.r#ref(), Value::from("/**/*")])],
+        ..BuildSpec::default()
+    };
+    Project::new(
+        &mut stack.root(),
+        "P",
+        ProjectProps {
+            build_spec: spec,
+            ..ProjectProps::default()
+        },
     );
-    assert!(parts[0].as_str().unwrap().contains("echo ${#ARR[@]} {{x}} {%y%}"));
+    let fix = "where a newline or quote in it would break or rewrite the buildspec; pass it in `project_env` (e.g. (\"VALUE\", value)) and use \"$VALUE\" in the command";
+    assert_eq!(
+        errors_of(&stack),
+        vec![
+            format!("error: S/P: build spec env variable CMD splices the user-supplied value {{{{ pipeline.inputs.unit_test_command }}}} into the buildspec text, {fix}"),
+            format!("error: S/P: build spec build[0] splices the user-supplied value {{{{ pipeline.inputs.unit_test_command }}}} into the buildspec text, {fix}"),
+            format!("error: S/P: build spec artifacts.files[0] splices the user-supplied value (a template parameter) into the buildspec text, {fix}"),
+        ]
+    );
+
+    // The fix: project environment variables (CloudFormation quotes their values), merged with the build
+    // environment's; a name set twice is an error.
+    let mut stack = Stack::new("S");
+    let test_cmd = input(&mut stack, "pipeline.inputs.unit_test_command", "UnitTestCommand");
+    let spec = BuildSpec {
+        project_env: vec![("UNIT_TEST_COMMAND".to_owned(), test_cmd)],
+        build: vec![Value::from("bash -c \"$UNIT_TEST_COMMAND\"")],
+        ..BuildSpec::default()
+    };
+    Project::new(
+        &mut stack.root(),
+        "P",
+        ProjectProps {
+            build_spec: spec.clone(),
+            environment: BuildEnvironment {
+                env: vec![("STAGE".to_owned(), Value::from("prod"))],
+                ..BuildEnvironment::default()
+            },
+            ..ProjectProps::default()
+        },
+    );
+    let t = template(&stack);
+    t.has_resource_properties(
+        "AWS::CodeBuild::Project",
+        Match::object_like(json!({
+            "Environment": {"EnvironmentVariables": [
+                {"Name": "STAGE", "Type": "PLAINTEXT", "Value": "prod"},
+                {"Name": "UNIT_TEST_COMMAND", "Type": "PLAINTEXT", "Value": {"Ref": "UnitTestCommand"}},
+            ]},
+            "Source": {"BuildSpec": "version: 0.2\nphases:\n  build:\n    commands:\n      - |-\n        bash -c \"$UNIT_TEST_COMMAND\"\n"},
+        })),
+    )
+    .unwrap();
+    let mut stack = Stack::new("S");
+    Project::new(
+        &mut stack.root(),
+        "P",
+        ProjectProps {
+            build_spec: BuildSpec {
+                project_env: vec![("STAGE".to_owned(), Value::from("a"))],
+                ..spec
+            },
+            environment: BuildEnvironment {
+                env: vec![("STAGE".to_owned(), Value::from("prod"))],
+                ..BuildEnvironment::default()
+            },
+            ..ProjectProps::default()
+        },
+    );
+    assert_eq!(
+        errors_of(&stack),
+        vec!["error: S/P: environment variable \"STAGE\" is set both by the build spec's project_env and by the build environment; rename one"]
+    );
 }
 
 #[test]
@@ -246,16 +326,11 @@ fn docker_build_spec_logs_in_tests_builds_pushes_and_writes_image_definitions() 
     assert!(p.grant_docker_push(&mut stack, &repo));
     let t = template(&stack);
     let bs = &t.find_resources("AWS::CodeBuild::Project")[0].1["Properties"]["Source"]["BuildSpec"];
-    let text: String = bs["Fn::Join"][1]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p.as_str().map(str::to_owned).unwrap_or_else(|| "<URI>".to_owned()))
-        .collect();
+    // Fixed text: every setting is a project variable.
+    let text = bs.as_str().expect("the docker buildspec is a literal string");
     for needle in [
-        "REPOSITORY_URI: |-\n      <URI>\n",
         "aws ecr get-login-password --region $AWS_DEFAULT_REGION | docker login --username AWS --password-stdin",
-        "echo 'add your unit test command here'",
+        "bash -c \"$UNIT_TEST_COMMAND\"",
         "IMAGE_TAG=$CODEBUILD_BUILD_NUMBER-$(echo $CODEBUILD_RESOLVED_SOURCE_VERSION | cut -c 1-8)",
         "docker build -t $REPOSITORY_URI:$IMAGE_TAG -f \"$DOCKERFILE\" .",
         "docker push $REPOSITORY_URI:$IMAGE_TAG",
@@ -265,7 +340,20 @@ fn docker_build_spec_logs_in_tests_builds_pushes_and_writes_image_definitions() 
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");
     }
     // The unit tests run before the build.
-    assert!(text.find("add your unit test").unwrap() < text.find("docker build").unwrap());
+    assert!(text.find("$UNIT_TEST_COMMAND").unwrap() < text.find("docker build").unwrap());
+    // The settings are project variables, not buildspec text.
+    let vars = &t.find_resources("AWS::CodeBuild::Project")[0].1["Properties"]["Environment"]["EnvironmentVariables"];
+    let names: Vec<&str> = vars
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["Name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["REPOSITORY_URI", "DOCKERFILE", "UNIT_TEST_COMMAND", "CONTAINER_NAME"]
+    );
+    assert_eq!(vars[2]["Value"], "echo 'add your unit test command here'");
     // Push and artifact files in the build phase (post_build runs after a failed build too).
     assert!(!text.contains("post_build"));
     assert!(text.find("docker build").unwrap() < text.find("docker push").unwrap());
@@ -1219,4 +1307,71 @@ fn per_item_actions_run_as_repeated_action_roles_and_scale_past_the_managed_poli
             }
         }
     }
+}
+
+#[test]
+fn ecs_deploy_tags_only_the_named_task_definition_family() {
+    let mut stack = Stack::new("S");
+    let pipeline = Pipeline::new(&mut stack.root(), "Pipeline", PipelineProps::default());
+    let build = project(&mut stack, "Build");
+    let connection = Value::from("arn:aws:codeconnections:us-east-1:111111111111:connection/abc");
+    let (src, out) = (Artifact::new("Src"), Artifact::new("Out"));
+    pipeline.add_stage(
+        &mut stack,
+        Stage::new(
+            "Source",
+            vec![Action::codestar_source(
+                "Checkout",
+                connection,
+                Value::from("org/repo"),
+                Value::from("main"),
+                &src,
+            )],
+        ),
+    );
+    pipeline.add_stage(
+        &mut stack,
+        Stage::new(
+            "Build",
+            vec![Action::codebuild("Build", &build, &src, std::slice::from_ref(&out))],
+        ),
+    );
+    pipeline.add_stage(
+        &mut stack,
+        Stage::new(
+            "Deploy",
+            vec![Action::ecs_deploy(
+                "Deploy",
+                Value::from("cluster"),
+                Value::from("web"),
+                &out,
+                vec![Value::from("arn:aws:iam::111111111111:role/task")],
+            )
+            .with_task_family(Value::from("web-family"))],
+        ),
+    );
+    let t = template(&stack);
+    let statements: Vec<J> = t
+        .find_resources("AWS::IAM::ManagedPolicy")
+        .iter()
+        .flat_map(|(_, p)| {
+            p["Properties"]["PolicyDocument"]["Statement"]
+                .as_array()
+                .unwrap()
+                .clone()
+        })
+        .collect();
+    let tag: Vec<&J> = statements.iter().filter(|s| s["Action"] == "ecs:TagResource").collect();
+    assert_eq!(
+        tag,
+        [&json!({
+            "Effect": "Allow",
+            "Action": "ecs:TagResource",
+            "Resource": {"Fn::Sub": [
+                "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task-definition/${Family}:*",
+                {"Family": "web-family"}
+            ]},
+            "Condition": {"StringEquals": {"ecs:CreateAction": "RegisterTaskDefinition"}}
+        })]
+    );
 }
