@@ -4,9 +4,11 @@
 //! whether it is met; exits non-zero when a target is missed.
 
 use std::hint::black_box;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use proton_synth::app::{App, SynthOptions};
+use proton_synth::assembly::Sink;
 use proton_synth::constructs::ecs::{Cluster, ContainerImage, TaskSizeMapping};
 use proton_synth::constructs::patterns::{LoadBalancedFargateService, LoadBalancedFargateServiceProps};
 use proton_synth::constructs::{ec2::VpcRef, Expr, Mode, Stack};
@@ -34,6 +36,19 @@ fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Counts what it is given and drops it.
+#[derive(Default)]
+struct CountingSink {
+    bytes: AtomicUsize,
+}
+
+impl Sink for CountingSink {
+    fn put(&self, _path: String, contents: Vec<u8>) -> Result<(), String> {
+        self.bytes.fetch_add(contents.len(), Ordering::Relaxed);
+        Ok(())
+    }
 }
 
 struct Report {
@@ -69,9 +84,25 @@ fn big_stack(resources: usize) -> Stack {
     stack
 }
 
+/// The environment the benchmark's services are written against.
+pub fn env_interface() -> EnvironmentInterface {
+    EnvironmentInterface::new(
+        "private-vpc",
+        1,
+        [
+            "VpcId",
+            "PublicSubnetOne",
+            "PublicSubnetTwo",
+            "PrivateSubnetOne",
+            "PrivateSubnetTwo",
+            "ClusterName",
+        ],
+    )
+}
+
 /// A service template shaped like AWS's load-balanced Fargate sample: inputs mapped through a task-size
 /// mapping, the environment's cluster, VPC and subnets, an ALB + Fargate service from the pattern.
-fn service_template(name: &str, env: &EnvironmentInterface) -> ServiceTemplate {
+pub fn service_template(name: &str, env: &EnvironmentInterface) -> ServiceTemplate {
     let mut svc = ServiceTemplate::new(name, std::slice::from_ref(env));
     let port = svc.instance_input(InputDef::number("port").default(80.0).minimum(1.0).maximum(65535.0));
     let desired = svc.instance_input(InputDef::number("desired_count").default(1.0).minimum(1.0));
@@ -117,43 +148,21 @@ fn main() {
     });
     report.check("500-resource template: synth", t, Duration::from_millis(25));
 
-    let env = EnvironmentInterface::new(
-        "private-vpc",
-        1,
-        [
-            "VpcId",
-            "PublicSubnetOne",
-            "PublicSubnetTwo",
-            "PrivateSubnetOne",
-            "PrivateSubnetTwo",
-            "ClusterName",
-        ],
-    );
+    let env = env_interface();
+
+    // The targets: 1,000 service templates built on demand (`App::add_service_with`), synthesized, checked,
+    // serialized and archived on every core, streamed into a sink. Measured first: peak RSS only grows.
     let rss_before = peak_rss_kib();
-    let t = Instant::now();
-    let mut app = App::new("bench");
-    for i in 0..1000 {
-        app.add_service(service_template(&format!("svc-{i}"), &env));
-    }
-    let built = t.elapsed();
-    let rss_built = peak_rss_kib();
-    let synthesis = app.synth(&SynthOptions::default()).expect("synth");
-    let took = t.elapsed();
-    let bytes: usize = synthesis.proton.iter().map(|p| p.output.tar_gz.len()).sum();
-    black_box(synthesis);
-    if let Some(kib) = rss_built {
-        println!(
-            "  (building the 1,000 templates: {:.0} ms, peak RSS then {:.1} MiB)",
-            built.as_secs_f64() * 1e3,
-            kib as f64 / 1024.0
-        );
-    }
-    report.check(
-        "1,000 service bundles: build + App::synth (+check)",
-        took,
-        Duration::from_millis(250),
-    );
-    println!("  ({} KiB of tar.gz in all)", bytes / 1024);
+    let catalog = || {
+        let mut app = App::new("bench");
+        for i in 0..1000 {
+            let env = env.clone();
+            app.add_service_with(move || service_template(&format!("svc-{i}"), &env));
+        }
+        app
+    };
+    let sink = CountingSink::default();
+    let r = catalog().synth_to(&opts, &sink).expect("synth");
     if let (Some(before), Some(after)) = (rss_before, peak_rss_kib()) {
         let mib = after as f64 / 1024.0;
         let ok = mib <= 64.0;
@@ -166,6 +175,53 @@ fn main() {
             before as f64 / 1024.0
         );
     }
+
+    let took = median(5, || {
+        black_box(catalog().synth_to(&opts, &CountingSink::default()).expect("synth"));
+    });
+    report.check(
+        "1,000 service bundles: build + synth + check",
+        took,
+        Duration::from_millis(250),
+    );
+    println!(
+        "  ({} files, {} KiB in all, {} KiB of tar.gz)",
+        r.files.len(),
+        sink.bytes.load(Ordering::Relaxed) / 1024,
+        r.files
+            .iter()
+            .filter(|(p, _)| p.ends_with(".tar.gz"))
+            .map(|(_, n)| n)
+            .sum::<usize>()
+            / 1024
+    );
+    // The same, written to disk as `synth --out` does (temporary folder, then renamed): adds the file system.
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-out");
+    let _ = std::fs::remove_dir_all(&out);
+    let t = Instant::now();
+    let r = catalog().write(&out, &opts).expect("write");
+    println!(
+        "{:<48} {:>10.3} ms   ({} files; informational: file system cost)",
+        "1,000 service bundles: App::write to disk",
+        t.elapsed().as_secs_f64() * 1e3,
+        r.files.len()
+    );
+    let _ = std::fs::remove_dir_all(&out);
+
+    // Informational: templates built up front and the whole output held in memory (`App::synth`).
+    let t = Instant::now();
+    let mut app = App::new("bench");
+    for i in 0..1000 {
+        app.add_service(service_template(&format!("svc-{i}"), &env));
+    }
+    let built = t.elapsed();
+    black_box(app.synth(&opts).expect("synth"));
+    println!(
+        "{:<48} {:>10.3} ms   (informational; building the templates first: {:.0} ms)",
+        "1,000 service bundles: eager, in memory",
+        t.elapsed().as_secs_f64() * 1e3,
+        built.as_secs_f64() * 1e3
+    );
 
     if let Some(kib) = peak_rss_kib() {
         println!("peak RSS: {:.1} MiB", kib as f64 / 1024.0);

@@ -23,17 +23,24 @@
 //! proton/cloudformation/<name>.instance.template.json  plain CloudFormation (service instances)
 //! ```
 //!
-//! `synth` builds everything in memory, validates every template, and only then writes the output folder
-//! atomically (see [`crate::assembly`]). Exit codes: 0 success, 1 validation errors (all printed), 2 usage.
+//! `synth` synthesizes and checks the templates on every core and streams each one's files into a temporary
+//! folder beside the output folder ([`App::write`]); only when every template succeeded is that folder renamed
+//! over the output, so a failed run leaves the previous output untouched and memory stays flat however many
+//! templates there are (templates added with [`App::add_service_with`] are even built on demand and dropped
+//! once written). [`App::synth`] does the same in memory. Exit codes: 0 success, 1 validation errors (all
+//! printed), 2 usage.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use proton_synth_constructs::synth::{to_json_string, Mode};
 use proton_synth_constructs::{Diagnostic, Diagnostics, Stack, TemplateStats};
 
-use crate::assembly::Assembly;
+use crate::assembly::{Assembly, MemorySink, Sink, StagingDir};
 use crate::proton::{EnvironmentInterface, EnvironmentTemplate, ServiceTemplate, SpecSettings, TemplateOutput};
 use crate::yaml;
 
@@ -79,11 +86,23 @@ pub struct Synthesis {
     pub proton: Vec<ProtonSummary>,
 }
 
+/// What a synthesis run reports besides its files (see [`App::synth_to`]).
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    pub warnings: Vec<Diagnostic>,
+    pub summaries: Vec<TemplateSummary>,
+    /// AWS Proton templates, with the files written for each (their `output` without archive and specs).
+    pub proton: Vec<ProtonSummary>,
+    /// Every file written, `manifest.json` included: relative path → size in bytes.
+    pub files: BTreeMap<String, usize>,
+}
+
 /// What `list` prints and `manifest.json` records for an AWS Proton template.
 #[derive(Clone, Debug)]
 pub struct ProtonSummary {
-    /// The template's synthesis, without its `bundle` files and `plain` templates, which moved into the
-    /// assembly (under `files`); the archive, specs and summaries stay.
+    /// The template's synthesis, without its `bundle` files and `plain` templates, which went to the sink
+    /// (under `files`). [`App::synth`] keeps the archive and specs here too; [`App::synth_to`] and
+    /// [`App::write`] do not (they are in the sink).
     pub output: TemplateOutput,
     /// Paths written, relative to the output folder.
     pub files: Vec<String>,
@@ -95,8 +114,25 @@ pub struct App {
     name: String,
     stacks: Vec<Stack>,
     environments: Vec<EnvironmentTemplate>,
-    services: Vec<ServiceTemplate>,
+    services: Vec<ServiceSource>,
     spec_settings: SpecSettings,
+}
+
+type ServiceBuilder = Box<dyn Fn() -> ServiceTemplate + Send + Sync>;
+
+/// A service template, built up front or on demand.
+enum ServiceSource {
+    Built(Box<ServiceTemplate>),
+    Deferred(ServiceBuilder),
+}
+
+impl std::fmt::Debug for ServiceSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ServiceSource::Built(s) => f.debug_tuple("Built").field(&s.name()).finish(),
+            ServiceSource::Deferred(_) => f.write_str("Deferred"),
+        }
+    }
 }
 
 #[derive(Parser, Debug)]
@@ -160,7 +196,15 @@ impl App {
     /// templates of this app with the same name and major version (or against the declared
     /// [`EnvironmentInterface`] for environment templates defined elsewhere).
     pub fn add_service(&mut self, svc: ServiceTemplate) -> &mut Self {
-        self.services.push(svc);
+        self.services.push(ServiceSource::Built(Box::new(svc)));
+        self
+    }
+
+    /// Add an AWS Proton service template built on demand, on a synthesis thread, and dropped once its files
+    /// are written: for programs with many templates (a platform's whole catalog, generated from data), memory
+    /// then holds only the templates in flight. `build` runs once per synthesis (`synth`, `list`).
+    pub fn add_service_with(&mut self, build: impl Fn() -> ServiceTemplate + Send + Sync + 'static) -> &mut Self {
+        self.services.push(ServiceSource::Deferred(Box::new(build)));
         self
     }
 
@@ -171,34 +215,41 @@ impl App {
     }
 
     /// Synthesize the AWS Proton templates into `out`.
-    fn synth_proton(&self, out: &mut Synthesis, errors: &mut Vec<Diagnostic>) {
+    /// Synthesize, check and emit every AWS Proton template, on every core; each worker puts its template's
+    /// files into `sink` as soon as they are ready.
+    fn synth_proton(&self, sink: &dyn Sink, keep: bool, report: &mut Report, errors: &mut Vec<Diagnostic>) {
         enum Job<'a> {
             Env(&'a EnvironmentTemplate),
-            Svc(&'a ServiceTemplate),
+            Svc(&'a ServiceSource),
         }
-        let mut names = std::collections::BTreeSet::new();
-        let mut jobs = Vec::new();
-        let all = self
+        let jobs: Vec<Job<'_>> = self
             .environments
             .iter()
-            .map(|e| (e.name(), Job::Env(e)))
-            .chain(self.services.iter().map(|s| (s.name(), Job::Svc(s))));
-        for (name, job) in all {
-            if names.insert(name.to_owned()) {
-                jobs.push(job);
-            } else {
-                errors.push(Diagnostic::error(
-                    name,
-                    "two Proton templates have this name; names must be unique",
-                ));
-            }
-        }
-        // Templates are independent: synthesize and check them on every core; the results keep their order.
+            .map(Job::Env)
+            .chain(self.services.iter().map(Job::Svc))
+            .collect();
+        let names = Mutex::new(BTreeSet::new());
         let results = par_map(&jobs, |job| {
+            let built;
             let o = match job {
                 Job::Env(env) => env.synth(&self.spec_settings)?,
-                Job::Svc(svc) => svc.synth(&self.spec_settings, Some(&self.compatible_of(svc)))?,
+                Job::Svc(source) => {
+                    let svc = match source {
+                        ServiceSource::Built(s) => s,
+                        ServiceSource::Deferred(build) => {
+                            built = build();
+                            &built
+                        }
+                    };
+                    svc.synth(&self.spec_settings, Some(&self.compatible_of(svc)))?
+                }
             };
+            if !names.lock().unwrap_or_else(|p| p.into_inner()).insert(o.name.clone()) {
+                return Err(Diagnostics(vec![Diagnostic::error(
+                    &o.name,
+                    "two Proton templates have this name; names must be unique",
+                )]));
+            }
             // The local checker reads the bundle exactly as Proton would; its errors fail synthesis.
             let bundle = crate::local::Bundle::from_files(
                 &o.name,
@@ -209,56 +260,21 @@ impl App {
                 .filter(crate::local::Finding::is_error)
                 .map(|f| Diagnostic::error(&o.name, format!("bundle check: {f}")))
                 .collect();
-            if findings.is_empty() {
-                Ok(o)
-            } else {
-                Err(Diagnostics(findings))
+            if !findings.is_empty() {
+                return Err(Diagnostics(findings));
             }
+            Ok(emit_proton(o, sink, keep))
         });
         for result in results {
-            let mut o = match result {
-                Ok(o) => o,
-                Err(Diagnostics(d)) => {
-                    errors.extend(d);
-                    continue;
+            match result {
+                Ok((summary, written, put_errors)) => {
+                    errors.extend(put_errors);
+                    report.files.extend(written);
+                    report.warnings.extend(summary.output.warnings.iter().cloned());
+                    report.proton.push(summary);
                 }
-            };
-            let mut files = Vec::new();
-            let mut add = |path: String, body: Vec<u8>, errors: &mut Vec<Diagnostic>| {
-                if let Err(e) = out.assembly.add(path.clone(), body) {
-                    errors.push(Diagnostic::error(&o.name, e));
-                }
-                files.push(path);
-            };
-            // The bundle files and plain templates move into the assembly (the summary keeps the rest).
-            for (rel, body) in std::mem::take(&mut o.bundle) {
-                add(format!("proton/bundles/{}/{rel}", o.name), body.clone(), errors);
-                add(
-                    format!("proton/template-sync/{}/v{}/{rel}", o.name, o.major),
-                    body,
-                    errors,
-                );
+                Err(Diagnostics(d)) => errors.extend(d),
             }
-            if let Some(reg) = &o.registration {
-                let path = format!(
-                    "proton/template-sync/{}/v{}/.template-registration.yaml",
-                    o.name, o.major
-                );
-                add(path, reg.clone().into_bytes(), errors);
-            }
-            add(format!("proton/bundles/{}.tar.gz", o.name), o.tar_gz.clone(), errors);
-            for (file, body) in &o.specs {
-                add(format!("proton/specs/{file}"), body.clone().into_bytes(), errors);
-            }
-            for (file, template) in std::mem::take(&mut o.plain) {
-                add(
-                    format!("proton/cloudformation/{file}"),
-                    to_json_string(&template).into_bytes(),
-                    errors,
-                );
-            }
-            out.warnings.extend(o.warnings.iter().cloned());
-            out.proton.push(ProtonSummary { output: o, files });
         }
     }
 
@@ -277,16 +293,16 @@ impl App {
             .collect()
     }
 
-    /// Synthesize every template in memory. All errors of all templates are returned together.
-    pub fn synth(&self, opts: &SynthOptions) -> Result<Synthesis, Diagnostics> {
+    /// Synthesize every template into `sink`, then `manifest.json`. All errors of all templates are returned
+    /// together; files already put are the caller's to discard then ([`StagingDir`] does on drop).
+    pub fn synth_to(&self, opts: &SynthOptions, sink: &dyn Sink) -> Result<Report, Diagnostics> {
+        self.synth_into(opts, sink, false)
+    }
+
+    fn synth_into(&self, opts: &SynthOptions, sink: &dyn Sink, keep: bool) -> Result<Report, Diagnostics> {
         let mut errors = Vec::new();
-        let mut out = Synthesis {
-            assembly: Assembly::new(),
-            warnings: Vec::new(),
-            summaries: Vec::new(),
-            proton: Vec::new(),
-        };
-        let mut seen = std::collections::BTreeSet::new();
+        let mut report = Report::default();
+        let mut seen = BTreeSet::new();
         for stack in &self.stacks {
             if !seen.insert(stack.name().to_owned()) {
                 errors.push(Diagnostic::error(
@@ -302,11 +318,12 @@ impl App {
                         Format::Json => to_json_string(&s.template),
                         Format::Yaml => yaml::to_yaml(&s.template),
                     };
-                    if let Err(e) = out.assembly.add(file.clone(), body) {
+                    report.files.insert(file.clone(), body.len());
+                    if let Err(e) = sink.put(file.clone(), body.into_bytes()) {
                         errors.push(Diagnostic::error(stack.name(), e));
                     }
-                    out.warnings.extend(s.warnings);
-                    out.summaries.push(TemplateSummary {
+                    report.warnings.extend(s.warnings);
+                    report.summaries.push(TemplateSummary {
                         name: stack.name().to_owned(),
                         kind: "cloudformation",
                         files: vec![file],
@@ -316,15 +333,45 @@ impl App {
                 Err(Diagnostics(d)) => errors.extend(d),
             }
         }
-        self.synth_proton(&mut out, &mut errors);
+        self.synth_proton(sink, keep, &mut report, &mut errors);
         if errors.iter().any(Diagnostic::is_error) {
             return Err(Diagnostics(errors));
         }
-        let manifest = manifest_json(&self.name, &out);
-        if let Err(e) = out.assembly.add("manifest.json", manifest) {
+        let manifest = manifest_json(&self.name, &report);
+        report.files.insert("manifest.json".to_owned(), manifest.len());
+        if let Err(e) = sink.put("manifest.json".to_owned(), manifest.into_bytes()) {
             return Err(Diagnostics(vec![Diagnostic::error(&self.name, e)]));
         }
-        Ok(out)
+        Ok(report)
+    }
+
+    /// Synthesize every template in memory (files in [`Synthesis::assembly`]). All errors of all templates are
+    /// returned together.
+    pub fn synth(&self, opts: &SynthOptions) -> Result<Synthesis, Diagnostics> {
+        let sink = MemorySink::new();
+        let report = self.synth_into(opts, &sink, true)?;
+        Ok(Synthesis {
+            assembly: sink.into_assembly(),
+            warnings: report.warnings,
+            summaries: report.summaries,
+            proton: report.proton,
+        })
+    }
+
+    /// Synthesize every template into the folder `out`, streaming files into a temporary folder beside it that
+    /// replaces `out` only when every template succeeded (`out` is untouched otherwise). Errors writing files
+    /// are diagnostics too.
+    pub fn write(&self, out: &Path, opts: &SynthOptions) -> Result<Report, Diagnostics> {
+        let io_error = |e: std::io::Error| {
+            Diagnostics(vec![Diagnostic::error(
+                &self.name,
+                format!("writing {}: {e}", out.display()),
+            )])
+        };
+        let staging = StagingDir::new(out).map_err(io_error)?;
+        let report = self.synth_to(opts, &staging)?;
+        staging.commit().map_err(io_error)?;
+        Ok(report)
     }
 
     /// Parse the process arguments and run; returns the exit code.
@@ -349,8 +396,8 @@ impl App {
         }
     }
 
-    fn cmd_synth(&self, out: &std::path::Path, format: Format) -> i32 {
-        match self.synth(&SynthOptions { format }) {
+    fn cmd_synth(&self, out: &Path, format: Format) -> i32 {
+        match self.write(out, &SynthOptions { format }) {
             Err(Diagnostics(diags)) => {
                 let n = diags.iter().filter(|d| d.is_error()).count();
                 for d in &diags {
@@ -359,18 +406,14 @@ impl App {
                 eprintln!("synthesis failed with {n} error(s); {} was not changed", out.display());
                 1
             }
-            Ok(s) => {
-                for w in &s.warnings {
+            Ok(r) => {
+                for w in &r.warnings {
                     eprintln!("{w}");
                 }
-                if let Err(e) = s.assembly.write_atomic(out) {
-                    eprintln!("error: writing {}: {e}", out.display());
-                    return 1;
-                }
-                for t in &s.summaries {
+                for t in &r.summaries {
                     eprintln!("{}: {}", t.name, stats_line(&t.stats));
                 }
-                for p in &s.proton {
+                for p in &r.proton {
                     eprintln!(
                         "{}: AWS Proton {} template v{}, {} file(s)",
                         p.output.name,
@@ -379,14 +422,14 @@ impl App {
                         p.files.len()
                     );
                 }
-                eprintln!("wrote {} file(s) to {}", s.assembly.files().len(), out.display());
+                eprintln!("wrote {} file(s) to {}", r.files.len(), out.display());
                 0
             }
         }
     }
 
     fn cmd_list(&self) -> i32 {
-        match self.synth(&SynthOptions::default()) {
+        match self.synth_to(&SynthOptions::default(), &Discard) {
             Err(Diagnostics(diags)) => {
                 for d in &diags {
                     eprintln!("{d}");
@@ -437,7 +480,7 @@ fn kind_ns(k: crate::proton::Kind) -> &'static str {
     }
 }
 
-fn manifest_json(app: &str, s: &Synthesis) -> String {
+fn manifest_json(app: &str, s: &Report) -> String {
     let templates: Vec<serde_json::Value> = s
         .summaries
         .iter()
@@ -454,10 +497,9 @@ fn manifest_json(app: &str, s: &Synthesis) -> String {
         })
         .collect();
     let files: Vec<serde_json::Value> = s
-        .assembly
-        .files()
+        .files
         .iter()
-        .map(|(p, c)| serde_json::json!({ "path": p, "bytes": c.len() }))
+        .map(|(p, bytes)| serde_json::json!({ "path": p, "bytes": bytes }))
         .collect();
     let proton: Vec<serde_json::Value> = s
         .proton
@@ -480,7 +522,70 @@ fn manifest_json(app: &str, s: &Synthesis) -> String {
     to_json_string(&serde_json::json!({ "app": app, "templates": templates, "proton": proton, "files": files }))
 }
 
-/// `items.iter().map(f)` on every core (scoped threads, contiguous chunks), results in input order.
+/// Output paths and sizes of one template, and errors storing them.
+type Emitted = (ProtonSummary, Vec<(String, usize)>, Vec<Diagnostic>);
+
+/// Put a template's files into the sink: the bundle folder, its template-sync copy, the archive, the specs and
+/// the plain templates. `keep`: leave the archive and specs in the summary too.
+fn emit_proton(mut o: TemplateOutput, sink: &dyn Sink, keep: bool) -> Emitted {
+    let mut files = Vec::new();
+    let mut written = Vec::new();
+    let mut errors = Vec::new();
+    let name = o.name.clone();
+    let mut put = |path: String, body: Vec<u8>| {
+        written.push((path.clone(), body.len()));
+        if let Err(e) = sink.put(path.clone(), body) {
+            errors.push(Diagnostic::error(&name, e));
+        }
+        files.push(path);
+    };
+    for (rel, body) in std::mem::take(&mut o.bundle) {
+        put(format!("proton/bundles/{}/{rel}", o.name), body.clone());
+        put(format!("proton/template-sync/{}/v{}/{rel}", o.name, o.major), body);
+    }
+    if let Some(reg) = &o.registration {
+        put(
+            format!(
+                "proton/template-sync/{}/v{}/.template-registration.yaml",
+                o.name, o.major
+            ),
+            reg.clone().into_bytes(),
+        );
+    }
+    let tar_gz = if keep {
+        o.tar_gz.clone()
+    } else {
+        std::mem::take(&mut o.tar_gz)
+    };
+    put(format!("proton/bundles/{}.tar.gz", o.name), tar_gz);
+    let specs = if keep {
+        o.specs.clone()
+    } else {
+        std::mem::take(&mut o.specs)
+    };
+    for (file, body) in specs {
+        put(format!("proton/specs/{file}"), body.into_bytes());
+    }
+    for (file, template) in std::mem::take(&mut o.plain) {
+        put(
+            format!("proton/cloudformation/{file}"),
+            to_json_string(&template).into_bytes(),
+        );
+    }
+    (ProtonSummary { output: o, files }, written, errors)
+}
+
+/// A sink that keeps nothing (`list`).
+struct Discard;
+
+impl Sink for Discard {
+    fn put(&self, _path: String, _contents: Vec<u8>) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// `items.iter().map(f)` on every core, results in input order. Threads take the next item from a shared
+/// counter, so uneven items (an environment beside small services) keep every core busy.
 fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -488,15 +593,26 @@ fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
     if threads <= 1 {
         return items.iter().map(f).collect();
     }
-    let chunk = items.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|c| scope.spawn(|| c.iter().map(&f).collect::<Vec<R>>()))
+    let next = AtomicUsize::new(0);
+    let mut out: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        mine.push((i, f(item)));
+                    }
+                    mine
+                })
+            })
             .collect();
         handles
             .into_iter()
             .flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
             .collect()
-    })
+    });
+    out.sort_unstable_by_key(|(i, _)| *i);
+    out.into_iter().map(|(_, r)| r).collect()
 }

@@ -784,6 +784,68 @@ fn plain_cloudformation_has_parameters_exports_and_imports() {
 }
 
 #[test]
+fn deferred_services_and_streamed_writes_give_the_same_files_as_in_memory_synthesis() {
+    let eager = {
+        let env = environment();
+        let svc = service(&env.interface());
+        let mut app = App::new("platform");
+        app.add_environment(env).add_service(svc);
+        app.synth(&Default::default()).unwrap_or_else(|d| panic!("{d}"))
+    };
+    let deferred = || {
+        let env = environment();
+        let interface = env.interface();
+        let mut app = App::new("platform");
+        app.add_environment(env).add_service_with(move || service(&interface));
+        app
+    };
+    let in_memory = deferred().synth(&Default::default()).unwrap_or_else(|d| panic!("{d}"));
+    assert_eq!(in_memory.assembly, eager.assembly);
+
+    // `App::write` streams into a temporary folder and renames it over the output: same files, same bytes,
+    // the report lists them (manifest included) and nothing is left beside the output.
+    let root = std::env::temp_dir().join(format!("proton-write-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let out = root.join("out");
+    let report = deferred()
+        .write(&out, &Default::default())
+        .unwrap_or_else(|d| panic!("{d}"));
+    let expected = eager.assembly.files();
+    assert_eq!(report.files.len(), expected.len());
+    for (path, body) in expected {
+        assert_eq!(report.files[path], body.len(), "{path}");
+        assert_eq!(&std::fs::read(out.join(path)).unwrap(), body, "{path}");
+    }
+    assert!(
+        report.proton[1].output.tar_gz.is_empty(),
+        "streamed: the archive is on disk only"
+    );
+    let beside: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(beside, vec![std::ffi::OsString::from("out")]);
+
+    // A failing program (two services with one name, one of them deferred) leaves the output as it was.
+    let mut broken = deferred();
+    broken.add_service_with(|| service(&environment().interface()));
+    let err = broken.write(&out, &Default::default()).unwrap_err();
+    assert_eq!(
+        err.0.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        ["error: api-svc: two Proton templates have this name; names must be unique"]
+    );
+    for (path, body) in expected {
+        assert_eq!(&std::fs::read(out.join(path)).unwrap(), body, "{path}");
+    }
+    let beside: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(beside, vec![std::ffi::OsString::from("out")]);
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
 fn app_writes_everything_with_a_manifest_and_lists_templates() {
     let env = environment();
     let svc = service(&env.interface());
