@@ -85,7 +85,7 @@ fn big_stack(resources: usize) -> Stack {
 }
 
 /// The environment the benchmark's services are written against.
-pub fn env_interface() -> EnvironmentInterface {
+fn env_interface() -> EnvironmentInterface {
     EnvironmentInterface::new(
         "private-vpc",
         1,
@@ -102,7 +102,7 @@ pub fn env_interface() -> EnvironmentInterface {
 
 /// A service template shaped like AWS's load-balanced Fargate sample: inputs mapped through a task-size
 /// mapping, the environment's cluster, VPC and subnets, an ALB + Fargate service from the pattern.
-pub fn service_template(name: &str, env: &EnvironmentInterface) -> ServiceTemplate {
+fn service_template(name: &str, env: &EnvironmentInterface) -> ServiceTemplate {
     let mut svc = ServiceTemplate::new(name, std::slice::from_ref(env));
     let port = svc.instance_input(InputDef::number("port").default(80.0).minimum(1.0).maximum(65535.0));
     let desired = svc.instance_input(InputDef::number("desired_count").default(1.0).minimum(1.0));

@@ -528,16 +528,14 @@ type Emitted = (ProtonSummary, Vec<(String, usize)>, Vec<Diagnostic>);
 /// Put a template's files into the sink: the bundle folder, its template-sync copy, the archive, the specs and
 /// the plain templates. `keep`: leave the archive and specs in the summary too.
 fn emit_proton(mut o: TemplateOutput, sink: &dyn Sink, keep: bool) -> Emitted {
-    let mut files = Vec::new();
     let mut written = Vec::new();
     let mut errors = Vec::new();
     let name = o.name.clone();
     let mut put = |path: String, body: Vec<u8>| {
         written.push((path.clone(), body.len()));
-        if let Err(e) = sink.put(path.clone(), body) {
+        if let Err(e) = sink.put(path, body) {
             errors.push(Diagnostic::error(&name, e));
         }
-        files.push(path);
     };
     for (rel, body) in std::mem::take(&mut o.bundle) {
         put(format!("proton/bundles/{}/{rel}", o.name), body.clone());
@@ -572,6 +570,7 @@ fn emit_proton(mut o: TemplateOutput, sink: &dyn Sink, keep: bool) -> Emitted {
             to_json_string(&template).into_bytes(),
         );
     }
+    let files = written.iter().map(|(path, _)| path.clone()).collect();
     (ProtonSummary { output: o, files }, written, errors)
 }
 

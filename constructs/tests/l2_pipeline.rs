@@ -1314,21 +1314,9 @@ fn ecs_deploy_tags_only_the_named_task_definition_family() {
     let mut stack = Stack::new("S");
     let pipeline = Pipeline::new(&mut stack.root(), "Pipeline", PipelineProps::default());
     let build = project(&mut stack, "Build");
-    let connection = Value::from("arn:aws:codeconnections:us-east-1:111111111111:connection/abc");
     let (src, out) = (Artifact::new("Src"), Artifact::new("Out"));
-    pipeline.add_stage(
-        &mut stack,
-        Stage::new(
-            "Source",
-            vec![Action::codestar_source(
-                "Checkout",
-                connection,
-                Value::from("org/repo"),
-                Value::from("main"),
-                &src,
-            )],
-        ),
-    );
+    let checkout = source(&mut stack, &src);
+    pipeline.add_stage(&mut stack, Stage::new("Source", vec![checkout]));
     pipeline.add_stage(
         &mut stack,
         Stage::new(
