@@ -13,7 +13,7 @@ Usage:
     /tmp/jinja2-venv/bin/python scripts/jinja2_reference.py BUNDLE SPEC CONTEXT OUTDIR
 
 Regenerate the committed fixtures:
-    S=/work/shared/reference/samples/loadbalanced-fargate-svc F=tests/fixtures/local
+    S=tests/fixtures/aws-samples/loadbalanced-fargate-svc F=tests/fixtures/local
     PY=/tmp/jinja2-venv/bin/python
     $PY scripts/jinja2_reference.py $S/environment $S/specs/env-spec.yaml $F/sample-context.yaml $F/expected/samples
     $PY scripts/jinja2_reference.py $S/service $S/specs/svc-spec.yaml $F/sample-context.yaml $F/expected/samples

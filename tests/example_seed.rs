@@ -29,14 +29,9 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// AWS's sample bundles in the shared reference folder next to the repository.
+/// AWS's sample bundles, vendored under `tests/fixtures/aws-samples/` (MIT-0; see its README).
 fn samples() -> PathBuf {
-    let p = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/reference/samples/loadbalanced-fargate-svc"
-    ));
-    assert!(p.exists(), "the shared AWS samples are missing at {}", p.display());
-    p
+    root().join("tests/fixtures/aws-samples/loadbalanced-fargate-svc")
 }
 
 fn synth(example: &str, app: &App) -> Synthesis {

@@ -21,16 +21,9 @@ fn fixtures() -> PathBuf {
     root().join("tests/fixtures/local")
 }
 
-/// AWS's sample bundles in the shared reference folder next to the repository.
+/// AWS's sample bundles, vendored under `tests/fixtures/aws-samples/` (MIT-0; see its README).
 fn samples() -> PathBuf {
-    let beside = root().join("../shared/reference/samples/loadbalanced-fargate-svc");
-    let p = if beside.exists() {
-        beside
-    } else {
-        PathBuf::from("/work/shared/reference/samples/loadbalanced-fargate-svc")
-    };
-    assert!(p.exists(), "the shared AWS samples are missing at {}", p.display());
-    p
+    root().join("tests/fixtures/aws-samples/loadbalanced-fargate-svc")
 }
 
 /// A fresh, empty temporary folder for one test.
