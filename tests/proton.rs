@@ -1394,3 +1394,24 @@ fn instance_outputs_can_have_a_description() {
     );
     assert_eq!(s.outputs, ["Url", "Plain"]);
 }
+
+#[test]
+fn one_root_cause_gives_one_diagnostic() {
+    use proton_synth::constructs::ec2::{Vpc, VpcProps};
+    let mut env = EnvironmentTemplate::new("bad-cidr");
+    let label = env.input(InputDef::string("label").default("x"));
+    let mut root = env.root();
+    Vpc::new(
+        &mut root,
+        "Vpc",
+        VpcProps {
+            cidr: "10.0.0.0/33".to_owned(),
+            ..VpcProps::default()
+        },
+    );
+    root.add("LabelParam", ssm::Parameter::new("String", label.value()));
+    let err = env.synth(&SpecSettings::default()).unwrap_err();
+    let all: Vec<String> = err.0.iter().map(ToString::to_string).collect();
+    assert_eq!(all.len(), 1, "one root cause, one diagnostic: {all:#?}");
+    assert!(all[0].contains("10.0.0.0/33"), "{all:#?}");
+}

@@ -747,12 +747,16 @@ impl EnvironmentTemplate {
         let mut usage = Usage::default();
         let iac = synth_iac(&self.part, &check, &mut usage, &mut diags);
         let plain = synth_plain(&self.part, &mut diags);
-        check_usage(
-            &self.name,
-            &[(Kind::Environment, &self.part.inputs)],
-            &usage,
-            &mut diags,
-        );
+        // A template that failed to synthesize has an incomplete usage record: its unused-input findings
+        // would only echo the error already reported.
+        if iac.is_some() {
+            check_usage(
+                &self.name,
+                &[(Kind::Environment, &self.part.inputs)],
+                &usage,
+                &mut diags,
+            );
+        }
         let sample = check_inputs(&self.name, Kind::Environment, &self.part.inputs, &mut diags);
         let (type_name, type_description) = self.schema_input_type();
         let env_type = SchemaType {
@@ -878,7 +882,9 @@ impl ServiceTemplate {
         if self.pipeline.is_some() {
             declared.push((Kind::Pipeline, pipeline_inputs));
         }
-        check_usage(&self.name, &declared, &usage, &mut diags);
+        if iac.is_some() && pipeline_iac.as_ref().is_none_or(Option::is_some) {
+            check_usage(&self.name, &declared, &usage, &mut diags);
+        }
         let instance_sample = check_inputs(&self.name, Kind::ServiceInstance, &self.instance.inputs, &mut diags);
         let pipeline_sample = check_inputs(&self.name, Kind::Pipeline, pipeline_inputs, &mut diags);
 
