@@ -21,10 +21,10 @@
 //! synthesis fails if the environment template stops exporting any of them.
 //!
 //! Constructs: L2 everywhere (VPC, cluster, namespace, security groups, ALB, task definitions, services,
-//! bucket) except the Cloud Map service of `private-api-svc` and its registration in the ECS service: the L2
-//! `servicediscovery::Service` needs a namespace built in the same template and a literal name (here the
-//! namespace is an environment output and the name an input), and `FargateService` has no service-registry
-//! property yet, so `ServiceRegistries` is added to the L1 resource.
+//! bucket) except the Cloud Map service of `private-api-svc`: the L2 `servicediscovery::Service` needs a
+//! namespace built in the same template and a literal name (here the namespace is an environment output and
+//! the name an input), so it is the L1 resource, registered in the ECS service with
+//! `FargateServiceProps::service_registry_arns`.
 //!
 //! Neither service template has a pipeline: create the services in Proton with
 //! `--pipeline-provisioning CUSTOMER_MANAGED` (or `proton-synth render` them and deploy with your own CI).
@@ -373,19 +373,8 @@ pub fn private_service(env: &EnvironmentTemplate) -> ServiceTemplate {
     let mut props = FargateServiceProps::new(env.cluster.clone(), td, env.vpc.private_subnet_ids.clone());
     props.security_groups = vec![task_sg];
     props.desired_count = inputs.desired_count.as_integer();
-    let service = FargateService::new(&mut root, "Service", props);
-    // API gap: FargateService has no Cloud Map registration yet; add the property on the L1 resource.
-    let entry = svc.instance_stack_mut().resource_mut(&service.handle());
-    if let proton_synth::constructs::Expr::Map(m) = entry.properties_mut() {
-        let reg = cfn::ecs::service::ServiceRegistry {
-            registry_arn: Some(registry.attr_arn()),
-            ..cfn::ecs::service::ServiceRegistry::new()
-        };
-        m.insert(
-            "ServiceRegistries".to_owned(),
-            proton_synth::constructs::Expr::List(vec![reg.into_expr()]),
-        );
-    }
+    props.service_registry_arns = vec![registry.attr_arn()];
+    FargateService::new(&mut root, "Service", props);
 
     svc.instance_output(
         "DiscoveryName",
