@@ -384,8 +384,15 @@ impl App {
         let cli = match Cli::try_parse_from(args) {
             Ok(c) => c,
             Err(e) => {
-                let _ = e.print();
-                return if e.use_stderr() { 2 } else { 0 };
+                // Through the print macros rather than `e.print()`, so test harnesses capture it.
+                let text = e.render().to_string();
+                return if e.use_stderr() {
+                    eprint!("{text}");
+                    2
+                } else {
+                    print!("{text}");
+                    0
+                };
             }
         };
         match cli.command {
@@ -397,6 +404,15 @@ impl App {
     }
 
     fn cmd_synth(&self, out: &Path, format: Format) -> i32 {
+        if self.stacks.is_empty() && self.environments.is_empty() && self.services.is_empty() {
+            eprintln!(
+                "error: {}: this program defines no templates, so there is nothing to synthesize; add them with \
+                 App::add_stack, add_environment or add_service (the proton-synth binary itself only renders and \
+                 checks bundles: `proton-synth render`, `proton-synth check`)",
+                self.name
+            );
+            return 1;
+        }
         match self.write(out, &SynthOptions { format }) {
             Err(Diagnostics(diags)) => {
                 let n = diags.iter().filter(|d| d.is_error()).count();

@@ -106,3 +106,26 @@ fn two_synth_runs_write_identical_bytes() {
     }
     fs::remove_dir_all(&root).unwrap();
 }
+
+#[test]
+fn synth_of_a_program_without_templates_fails_and_writes_nothing() {
+    let root = temp_dir("empty");
+    let out = root.join("out");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_proton-synth"))
+        .args(["synth", "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.starts_with("error: proton-synth: this program defines no templates"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+    assert_eq!(
+        App::new("empty").run_with(args(&["synth", "--out", out.to_str().unwrap()])),
+        1
+    );
+    assert!(!out.exists());
+    fs::remove_dir_all(&root).unwrap();
+}
