@@ -9,3 +9,8 @@ pub mod proton;
 pub mod yaml;
 
 pub use proton_synth_constructs as constructs;
+
+/// The README's Rust examples, compiled as doctests so they cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
