@@ -122,7 +122,7 @@ pub(crate) fn check_contents(target: &Path, out: &Path, force: bool) -> Result<E
     if !meta.is_dir() {
         return Err(OutputError::new(
             out,
-            "is a file, not a folder; proton-synth writes folders and never replaces a file",
+            "is a file, not a folder (proton-synth writes folders and never replaces a file)",
             "remove the file or choose another --out (--force does not replace files)",
         ));
     }

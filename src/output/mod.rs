@@ -99,6 +99,15 @@ impl fmt::Display for OutputError {
 
 impl std::error::Error for OutputError {}
 
+/// The checks of an output path that touch nothing: resolve it (absolute, symbolic links and `..`
+/// followed) and refuse the root, home and current folders and their parents, and any folder that contains or
+/// lies inside one of `inputs`. Returns the resolved path. [`StagingDir::open`] runs this first.
+pub fn check_out(out: &std::path::Path, inputs: &[PathBuf]) -> Result<PathBuf, OutputError> {
+    let target = guard::resolve(out)?;
+    guard::refuse_protected(&target, out, inputs)?;
+    Ok(target)
+}
+
 /// The inputs of a render: the bundle, the spec, the context file and every outputs file read (from flags
 /// or the context file), for [`OutputOptions::inputs`].
 pub fn render_inputs(args: &crate::local::RenderArgs, ctx: &crate::local::RenderContext) -> Vec<PathBuf> {

@@ -45,8 +45,7 @@ impl StagingDir {
     /// Check that `out` may be replaced (see [`crate::output`]), lock it, clean up after interrupted runs,
     /// and create the temporary folder with the marker in it. Nothing is deleted when this fails.
     pub fn open(out: &Path, opts: &OutputOptions) -> Result<StagingDir, OutputError> {
-        let target = guard::resolve(out)?;
-        guard::refuse_protected(&target, out, &opts.inputs)?;
+        let target = super::check_out(out, &opts.inputs)?;
         let (Some(parent), Some(name)) = (target.parent(), target.file_name()) else {
             return Err(OutputError::new(out, "names no folder", "give a folder name"));
         };
@@ -162,20 +161,30 @@ impl Drop for StagingDir {
 /// if the second rename fails it is renamed back, and if the process dies in between the next run restores
 /// it ([`stale::recover`]).
 fn replace_dir(tmp: &Path, dir: &Path, old: &Path) -> io::Result<()> {
+    replace_dir_with(tmp, dir, old, cfg!(target_os = "linux"))
+}
+
+fn replace_dir_with(tmp: &Path, dir: &Path, old: &Path, try_exchange: bool) -> io::Result<()> {
     match fs::symlink_metadata(dir) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return fs::rename(tmp, dir),
         Err(e) => return Err(e),
         Ok(_) => {}
     }
     #[cfg(target_os = "linux")]
-    match exchange(tmp, dir) {
-        Ok(()) => {
-            let _ = fs::remove_dir_all(tmp);
-            return Ok(());
+    if try_exchange {
+        match exchange(tmp, dir) {
+            Ok(()) => {
+                // The previous output is at `tmp` now.
+                let _ = fs::remove_dir_all(tmp);
+                return Ok(());
+            }
+            // The file system or kernel cannot exchange: two renames.
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS)) => {}
+            Err(e) => return Err(e),
         }
-        Err(e) if matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS)) => {}
-        Err(e) => return Err(e),
     }
+    #[cfg(not(target_os = "linux"))]
+    let _ = try_exchange;
     fs::rename(dir, old)?;
     if let Err(e) = fs::rename(tmp, dir) {
         let _ = fs::rename(old, dir);
@@ -207,5 +216,37 @@ fn exchange(a: &Path, b: &Path) -> io::Result<()> {
         Ok(())
     } else {
         Err(io::Error::last_os_error())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folder(dir: &Path, file: &str) {
+        fs::create_dir_all(dir).unwrap();
+        fs::write(dir.join(file), file).unwrap();
+    }
+
+    #[test]
+    fn both_ways_of_replacing_swap_the_folders_and_leave_nothing_beside() {
+        for try_exchange in [true, false] {
+            let root = std::env::temp_dir().join(format!("ps-replace-{}-{try_exchange}", std::process::id()));
+            let _ = fs::remove_dir_all(&root);
+            let (tmp, dir, old) = (root.join(".out.tmp-1"), root.join("out"), root.join(".out.old-1"));
+            folder(&tmp, "new.txt");
+            replace_dir_with(&tmp, &dir, &old, try_exchange).unwrap();
+            folder(&tmp, "newer.txt");
+            replace_dir_with(&tmp, &dir, &old, try_exchange).unwrap();
+            let names: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+            assert_eq!(names, ["newer.txt"]);
+            let beside: Vec<_> = fs::read_dir(&root).unwrap().map(|e| e.unwrap().file_name()).collect();
+            assert_eq!(beside, ["out"]);
+            // A failing second rename (the staging folder is gone) puts the previous folder back.
+            assert!(replace_dir_with(&tmp, &dir, &old, try_exchange).is_err());
+            assert!(dir.join("newer.txt").exists());
+            assert!(!old.exists());
+            fs::remove_dir_all(&root).unwrap();
+        }
     }
 }
