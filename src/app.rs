@@ -24,11 +24,12 @@
 //! ```
 //!
 //! `synth` synthesizes and checks the templates on every core and streams each one's files into a temporary
-//! folder beside the output folder ([`App::write`]); only when every template succeeded is that folder renamed
-//! over the output, so a failed run leaves the previous output untouched and memory stays flat however many
+//! folder beside the output folder ([`App::write`]); only when every template succeeded is that folder swapped
+//! with the output, so a failed run leaves the previous output untouched (and only a folder proton-synth
+//! wrote, or an empty one, is ever replaced: see [`crate::output`]) and memory stays flat however many
 //! templates there are (templates added with [`App::add_service_with`] are even built on demand and dropped
 //! once written). [`App::synth`] does the same in memory. Exit codes: 0 success, 1 validation errors (all
-//! printed), 2 usage.
+//! printed) or a refused output folder, 2 usage.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;

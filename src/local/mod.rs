@@ -204,6 +204,9 @@ fn render_to_dir(args: &RenderArgs) -> Result<(Vec<String>, Vec<Finding>), Vec<F
         ..Default::default()
     };
     let staging = StagingDir::open(&args.out, &opts).map_err(|e| vec![Finding::error(e.to_string())])?;
+    for note in staging.notes() {
+        eprintln!("note: {note}");
+    }
     let report = render_with_report(&bundle, &spec_shown, &spec, &ctx)?;
     for f in &report.files {
         staging

@@ -99,6 +99,13 @@ impl fmt::Display for OutputError {
 
 impl std::error::Error for OutputError {}
 
+/// For callers that report I/O errors (`?` in a function returning `io::Result`).
+impl From<OutputError> for std::io::Error {
+    fn from(e: OutputError) -> Self {
+        std::io::Error::other(e)
+    }
+}
+
 /// The checks of an output path that touch nothing: resolve it (absolute, symbolic links and `..`
 /// followed) and refuse the root, home and current folders and their parents, and any folder that contains or
 /// lies inside one of `inputs`. Returns the resolved path. [`StagingDir::open`] runs this first.
