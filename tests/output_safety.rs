@@ -552,3 +552,30 @@ fn a_run_that_cannot_get_the_lock_in_time_says_who_holds_it() {
     assert_eq!(names(&ws), ["out"]);
     fs::remove_dir_all(&ws).unwrap();
 }
+
+#[test]
+fn a_lock_file_left_by_a_killed_run_does_not_block() {
+    let ws = workspace("stale-lock");
+    let out = ws.root.join("out");
+    // flock locks die with their process: the file alone is no lock.
+    fs::write(ws.root.join(".out.lock"), format!("{}\n", dead_pid())).unwrap();
+    let o = render(&ws, &out, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(names(&ws.root), ["bundle", "out", "specs"]);
+    fs::remove_dir_all(&ws.root).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn a_lock_file_that_is_a_symbolic_link_is_not_followed() {
+    let ws = workspace("lock-link");
+    let out = ws.root.join("out");
+    let precious = ws.root.join("precious.txt");
+    fs::write(&precious, "precious").unwrap();
+    std::os::unix::fs::symlink(&precious, ws.root.join(".out.lock")).unwrap();
+    let o = render(&ws, &out, &[]);
+    assert_refused(&o, &out, &["cannot lock"]);
+    assert_eq!(fs::read_to_string(&precious).unwrap(), "precious");
+    assert!(!out.exists());
+    fs::remove_dir_all(&ws.root).unwrap();
+}

@@ -25,13 +25,7 @@ impl OutputLock {
         let deadline = Instant::now() + wait;
         let io_err = |e: &io::Error| OutputError::io(out, &format!("lock {}", path.display()), e);
         loop {
-            let mut file = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(path)
-                .map_err(|e| io_err(&e))?;
+            let mut file = open(path).map_err(|e| io_err(&e))?;
             loop {
                 match file.try_lock() {
                     Ok(()) => break,
@@ -55,6 +49,22 @@ impl OutputLock {
             }
         }
     }
+}
+
+/// Open (or create) the lock file: never through a symbolic link, and only a regular file.
+fn open(path: &Path) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::other("it is not a regular file; remove it"));
+    }
+    Ok(file)
 }
 
 fn busy(path: &Path, file: &mut File, wait: Duration, out: &Path) -> OutputError {

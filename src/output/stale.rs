@@ -48,11 +48,12 @@ pub(crate) fn alive(pid: u32) -> bool {
     if pid == std::process::id() {
         return true;
     }
+    // Linux with /proc mounted: a process is alive while /proc/PID exists (zombies included).
     #[cfg(target_os = "linux")]
-    {
-        Path::new("/proc").join(pid.to_string()).exists()
+    if Path::new("/proc/self").exists() {
+        return Path::new("/proc").join(pid.to_string()).exists();
     }
-    #[cfg(all(unix, not(target_os = "linux")))]
+    #[cfg(unix)]
     {
         let Ok(pid) = libc::pid_t::try_from(pid) else {
             return true;
@@ -83,7 +84,7 @@ pub(crate) fn recover(parent: &Path, name: &OsStr, out: &Path) -> Result<Vec<Str
     dead.sort();
     let mut notes = Vec::new();
     let target = parent.join(name);
-    if fs::symlink_metadata(&target).is_err() {
+    if fs::symlink_metadata(&target).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
         // Prefer a marked previous output; any `.old-` folder is the output as it was before a run.
         let pick = dead
             .iter()
