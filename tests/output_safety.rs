@@ -579,3 +579,31 @@ fn a_lock_file_that_is_a_symbolic_link_is_not_followed() {
     assert!(!out.exists());
     fs::remove_dir_all(&ws.root).unwrap();
 }
+
+#[test]
+fn runs_killed_at_any_moment_never_leave_a_broken_output_or_leftovers() {
+    let ws = workspace("kill");
+    let out = ws.root.join("out");
+    assert_eq!(render(&ws, &out, &[]).status.code(), Some(0));
+    let good = tree(&out);
+    for i in 0..40u64 {
+        let mut child = render_cmd(&ws, &out, &[])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_micros(250 * (i % 20)));
+        let _ = child.kill();
+        let _ = child.wait();
+        if cfg!(target_os = "linux") {
+            // One atomic exchange: at every moment `out` is the complete previous or next output.
+            assert_eq!(tree(&out), good, "after kill {i}");
+        }
+    }
+    // The next run finds whatever the kills left and cleans it up.
+    let o = render(&ws, &out, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(tree(&out), good);
+    assert_eq!(names(&ws.root), ["bundle", "out", "specs"]);
+    fs::remove_dir_all(&ws.root).unwrap();
+}

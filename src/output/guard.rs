@@ -159,3 +159,36 @@ pub fn is_output_folder(dir: &Path) -> bool {
         .strip_prefix(b"proton-synth-out ")
         .is_some_and(|v| !v.is_empty() && v.iter().all(u8::is_ascii_digit))
 }
+
+/// True when a leftover folder may be deleted: it carries our marker, or holds nothing but a marker file
+/// (a run killed while writing it) or nothing at all.
+pub(crate) fn is_ours_or_empty(dir: &Path) -> bool {
+    if is_output_folder(dir) {
+        return true;
+    }
+    let Ok(mut entries) = fs::read_dir(dir) else {
+        return false;
+    };
+    entries.all(|e| e.is_ok_and(|e| e.file_name() == MARKER && e.file_type().is_ok_and(|t| t.is_file())))
+}
+
+/// Remove a folder with our marker last, so that a removal cut short (a kill) leaves a folder that still
+/// carries the marker and the next run finishes the job.
+pub(crate) fn remove_folder(dir: &Path) -> io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_name() == MARKER {
+            continue;
+        }
+        if entry.file_type()?.is_dir() {
+            fs::remove_dir_all(entry.path())?;
+        } else {
+            fs::remove_file(entry.path())?;
+        }
+    }
+    match fs::remove_file(dir.join(MARKER)) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    fs::remove_dir(dir)
+}

@@ -64,14 +64,16 @@ impl StagingDir {
         let tmp = stale::sibling(parent, name, Kind::Tmp, std::process::id());
         if fs::symlink_metadata(&tmp).is_ok() {
             // Ours (this process) from an earlier run whose cleanup failed.
-            if !guard::is_output_folder(&tmp) && fs::remove_dir(&tmp).is_err() {
+            if !guard::is_ours_or_empty(&tmp) || guard::remove_folder(&tmp).is_err() {
                 return Err(OutputError::new(
                     out,
-                    format!("{} exists and was not written by proton-synth", tmp.display()),
+                    format!(
+                        "{} exists and could not be removed as proton-synth's own",
+                        tmp.display()
+                    ),
                     "move it away and run again",
                 ));
             }
-            let _ = fs::remove_dir_all(&tmp);
         }
         let staging = StagingDir {
             out: out.to_path_buf(),
@@ -106,7 +108,7 @@ impl StagingDir {
         let old = stale::sibling(&parent, &name, Kind::Old, std::process::id());
         let result = replace_dir(&self.tmp, &self.target, &old);
         if result.is_err() {
-            let _ = fs::remove_dir_all(&self.tmp);
+            let _ = guard::remove_folder(&self.tmp);
         }
         result.map_err(|e| OutputError::io(&self.out, "replace the output folder", &e))
     }
@@ -151,7 +153,7 @@ impl Sink for StagingDir {
 impl Drop for StagingDir {
     fn drop(&mut self) {
         if !self.committed {
-            let _ = fs::remove_dir_all(&self.tmp);
+            let _ = guard::remove_folder(&self.tmp);
         }
     }
 }
@@ -175,7 +177,7 @@ fn replace_dir_with(tmp: &Path, dir: &Path, old: &Path, try_exchange: bool) -> i
         match exchange(tmp, dir) {
             Ok(()) => {
                 // The previous output is at `tmp` now.
-                let _ = fs::remove_dir_all(tmp);
+                let _ = guard::remove_folder(tmp);
                 return Ok(());
             }
             // The file system or kernel cannot exchange: two renames.
@@ -190,7 +192,7 @@ fn replace_dir_with(tmp: &Path, dir: &Path, old: &Path, try_exchange: bool) -> i
         let _ = fs::rename(old, dir);
         return Err(e);
     }
-    let _ = fs::remove_dir_all(old);
+    let _ = guard::remove_folder(old);
     Ok(())
 }
 

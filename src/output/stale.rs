@@ -6,7 +6,7 @@ use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::guard::is_output_folder;
+use super::guard::{is_ours_or_empty, is_output_folder, remove_folder};
 use super::OutputError;
 
 /// The kind of a leftover folder.
@@ -101,13 +101,8 @@ pub(crate) fn recover(parent: &Path, name: &OsStr, out: &Path) -> Result<Vec<Str
         }
     }
     for (_, path) in dead {
-        let removed = if is_output_folder(&path) {
-            fs::remove_dir_all(&path).is_ok()
-        } else {
-            // Empty: a staging folder killed before its marker was written. Otherwise not ours: kept.
-            fs::remove_dir(&path).is_ok()
-        };
-        if removed {
+        // Unmarked and not empty: not ours (or a user's folder replaced with --force), kept.
+        if is_ours_or_empty(&path) && remove_folder(&path).is_ok() {
             notes.push(format!("removed {} (left by an interrupted run)", path.display()));
         }
     }
