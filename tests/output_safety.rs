@@ -186,6 +186,7 @@ fn out_may_not_be_or_hold_an_input_even_with_force() {
         assert_refused(&render(&ws, &sneaky, force), &sneaky, &["contains the input"]);
     }
     assert_eq!(tree(&ws.root), before, "nothing changed");
+    fs::remove_dir_all(&ws.root).unwrap();
 }
 
 #[test]
