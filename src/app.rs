@@ -24,11 +24,12 @@
 //! ```
 //!
 //! `synth` synthesizes and checks the templates on every core and streams each one's files into a temporary
-//! folder beside the output folder ([`App::write`]); only when every template succeeded is that folder renamed
-//! over the output, so a failed run leaves the previous output untouched and memory stays flat however many
+//! folder beside the output folder ([`App::write`]); only when every template succeeded is that folder swapped
+//! with the output, so a failed run leaves the previous output untouched (and only a folder proton-synth
+//! wrote, or an empty one, is ever replaced: see [`crate::output`]) and memory stays flat however many
 //! templates there are (templates added with [`App::add_service_with`] are even built on demand and dropped
 //! once written). [`App::synth`] does the same in memory. Exit codes: 0 success, 1 validation errors (all
-//! printed), 2 usage.
+//! printed) or a refused output folder, 2 usage.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
@@ -41,6 +42,7 @@ use proton_synth_constructs::synth::{to_json_string, Mode};
 use proton_synth_constructs::{Diagnostic, Diagnostics, Stack, TemplateStats};
 
 use crate::assembly::{Assembly, MemorySink, Sink, StagingDir};
+use crate::output::OutputOptions;
 use crate::proton::{EnvironmentInterface, EnvironmentTemplate, ServiceTemplate, SpecSettings, TemplateOutput};
 use crate::yaml;
 
@@ -150,12 +152,15 @@ struct Cli {
 enum Command {
     /// Synthesize every template into an output folder (replaced atomically).
     Synth {
-        /// Output folder.
-        #[arg(long, default_value = "cdk.out")]
+        /// Output folder: missing, empty, or written by proton-synth before (it has a .proton-synth-out file).
+        #[arg(long, default_value = "proton-synth.out")]
         out: PathBuf,
         /// Format of plain CloudFormation templates.
         #[arg(long, value_enum, default_value_t = Format::Json)]
         format: Format,
+        /// Replace the output folder even if proton-synth did not write it (everything in it is deleted).
+        #[arg(long)]
+        force: bool,
     },
     /// List the templates of this program with their resource counts (Proton templates: inputs, outputs).
     List,
@@ -361,16 +366,20 @@ impl App {
     /// Synthesize every template into the folder `out`, streaming files into a temporary folder beside it that
     /// replaces `out` only when every template succeeded (`out` is untouched otherwise). Errors writing files
     /// are diagnostics too.
+    /// `out` must be missing, empty or a folder proton-synth wrote ([`crate::output`]).
     pub fn write(&self, out: &Path, opts: &SynthOptions) -> Result<Report, Diagnostics> {
-        let io_error = |e: std::io::Error| {
-            Diagnostics(vec![Diagnostic::error(
-                &self.name,
-                format!("writing {}: {e}", out.display()),
-            )])
-        };
-        let staging = StagingDir::new(out).map_err(io_error)?;
+        let output_error =
+            |e: crate::output::OutputError| Diagnostics(vec![Diagnostic::error(&self.name, e.to_string())]);
+        let staging = StagingDir::new(out).map_err(output_error)?;
+        self.write_staged(staging, opts)
+    }
+
+    /// [`App::write`] into an output folder already opened (checked and locked) with [`StagingDir::open`].
+    pub fn write_staged(&self, staging: StagingDir, opts: &SynthOptions) -> Result<Report, Diagnostics> {
         let report = self.synth_to(opts, &staging)?;
-        staging.commit().map_err(io_error)?;
+        staging
+            .commit()
+            .map_err(|e| Diagnostics(vec![Diagnostic::error(&self.name, e.to_string())]))?;
         Ok(report)
     }
 
@@ -396,14 +405,14 @@ impl App {
             }
         };
         match cli.command {
-            Command::Synth { out, format } => self.cmd_synth(&out, format),
+            Command::Synth { out, format, force } => self.cmd_synth(&out, format, force),
             Command::List => self.cmd_list(),
             Command::Render(args) => crate::local::run_render(&args),
             Command::Check(args) => crate::local::run_check(&args),
         }
     }
 
-    fn cmd_synth(&self, out: &Path, format: Format) -> i32 {
+    fn cmd_synth(&self, out: &Path, format: Format, force: bool) -> i32 {
         if self.stacks.is_empty() && self.environments.is_empty() && self.services.is_empty() {
             eprintln!(
                 "error: {}: this program defines no templates, so there is nothing to synthesize; add them with \
@@ -413,7 +422,23 @@ impl App {
             );
             return 1;
         }
-        match self.write(out, &SynthOptions { format }) {
+        let staging = match StagingDir::open(
+            out,
+            &OutputOptions {
+                force,
+                ..OutputOptions::default()
+            },
+        ) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return 1;
+            }
+        };
+        for note in staging.notes() {
+            eprintln!("note: {note}");
+        }
+        match self.write_staged(staging, &SynthOptions { format }) {
             Err(Diagnostics(diags)) => {
                 let n = diags.iter().filter(|d| d.is_error()).count();
                 for d in &diags {

@@ -2,18 +2,20 @@
 //!
 //! - [`Assembly`]: files in memory (tests, `list`, programs that post-process output), written to disk
 //!   atomically with [`Assembly::write_atomic`].
-//! - [`StagingDir`]: files streamed to disk as each template finishes, into a temporary sibling folder of the
-//!   target that [`StagingDir::commit`] renames over it; dropped without a commit, it removes itself. This is
-//!   what `synth --out` uses: memory stays flat however many templates a program has, and a failed synthesis
-//!   (or a crash) still leaves the previous output folder untouched.
+//! - [`StagingDir`] (from [`crate::output`]): files streamed to disk as each template finishes, into a
+//!   temporary sibling folder of the target that [`StagingDir::commit`] swaps with it; dropped without a
+//!   commit, it removes itself. This is what `synth --out` uses: memory stays flat however many templates a
+//!   program has, a failed synthesis (or a crash) leaves the previous output folder untouched, and only a
+//!   folder proton-synth wrote (or an empty one) is ever replaced.
 //!
 //! Both check paths the same way (relative, `/`-separated, no `.`/`..`, each written once).
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::fs;
-use std::io;
-use std::path::{Path, PathBuf};
+use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Mutex;
+
+pub use crate::output::StagingDir;
+use crate::output::{OutputError, OutputOptions};
 
 /// A destination for output files, shared by the synthesis threads.
 pub trait Sink: Sync {
@@ -22,7 +24,7 @@ pub trait Sink: Sync {
     fn put(&self, path: String, contents: Vec<u8>) -> Result<(), String>;
 }
 
-fn check_path(path: &str) -> Result<(), String> {
+pub(crate) fn check_path(path: &str) -> Result<(), String> {
     if path.is_empty() || path.starts_with('/') || path.split('/').any(|c| c.is_empty() || c == ".." || c == ".") {
         return Err(format!("invalid output path {path:?}"));
     }
@@ -49,126 +51,6 @@ impl Sink for MemorySink {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .add(path, contents)
-    }
-}
-
-/// A [`Sink`] that writes each file at once into a temporary folder beside `target`, renamed over `target` by
-/// [`StagingDir::commit`]. Dropped uncommitted (synthesis failed), it deletes the temporary folder.
-#[derive(Debug)]
-pub struct StagingDir {
-    target: PathBuf,
-    tmp: PathBuf,
-    state: Mutex<StagingState>,
-    committed: bool,
-}
-
-#[derive(Debug, Default)]
-struct StagingState {
-    paths: BTreeSet<String>,
-    dirs: BTreeSet<PathBuf>,
-}
-
-impl StagingDir {
-    /// Create the (empty) temporary folder for `target`.
-    pub fn new(target: &Path) -> io::Result<StagingDir> {
-        let parent = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        fs::create_dir_all(&parent)?;
-        let base = target
-            .file_name()
-            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "output path has no folder name"))?
-            .to_string_lossy()
-            .into_owned();
-        let tmp = parent.join(format!(".{base}.tmp-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&tmp);
-        fs::create_dir_all(&tmp)?;
-        Ok(StagingDir {
-            target: target.to_path_buf(),
-            tmp,
-            state: Mutex::new(StagingState::default()),
-            committed: false,
-        })
-    }
-
-    /// Replace `target` with everything written.
-    pub fn commit(mut self) -> io::Result<()> {
-        self.committed = true;
-        let result = replace_dir(&self.tmp, &self.target);
-        if result.is_err() {
-            let _ = fs::remove_dir_all(&self.tmp);
-        }
-        result
-    }
-}
-
-impl Sink for StagingDir {
-    fn put(&self, path: String, contents: Vec<u8>) -> Result<(), String> {
-        self.write(&path, &contents)
-    }
-}
-
-impl StagingDir {
-    fn write(&self, path: &str, contents: &[u8]) -> Result<(), String> {
-        check_path(path)?;
-        let full = self.tmp.join(path);
-        let dir = full.parent().unwrap_or(&self.tmp);
-        // Only the bookkeeping is under the lock; file system calls run in parallel.
-        let new_dir = {
-            let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            if !state.paths.insert(path.to_owned()) {
-                return Err(format!("two outputs are written to {path:?}"));
-            }
-            state.dirs.insert(dir.to_path_buf())
-        };
-        let mkdir = || fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()));
-        if new_dir {
-            mkdir()?;
-        }
-        match fs::write(&full, contents) {
-            // Another thread registered the folder and has not created it yet.
-            Err(e) if e.kind() == io::ErrorKind::NotFound && !new_dir => {
-                mkdir()?;
-                fs::write(&full, contents)
-            }
-            other => other,
-        }
-        .map_err(|e| format!("writing {}: {e}", full.display()))
-    }
-}
-
-impl Drop for StagingDir {
-    fn drop(&mut self) {
-        if !self.committed {
-            let _ = fs::remove_dir_all(&self.tmp);
-        }
-    }
-}
-
-/// Rename `tmp` over `dir`: the previous `dir` is moved aside first and restored if the rename fails.
-fn replace_dir(tmp: &Path, dir: &Path) -> io::Result<()> {
-    let old = {
-        let name = tmp.file_name().map(|n| n.to_string_lossy().replace(".tmp-", ".old-"));
-        tmp.with_file_name(name.unwrap_or_else(|| ".old".to_owned()))
-    };
-    let result = (|| {
-        if dir.exists() {
-            fs::rename(dir, &old)?;
-        }
-        fs::rename(tmp, dir)
-    })();
-    match result {
-        Ok(()) => {
-            let _ = fs::remove_dir_all(&old);
-            Ok(())
-        }
-        Err(e) => {
-            if old.exists() && !dir.exists() {
-                let _ = fs::rename(&old, dir);
-            }
-            Err(e)
-        }
     }
 }
 
@@ -210,11 +92,19 @@ impl Assembly {
         Ok(())
     }
 
-    /// Write into `dir`, replacing its previous content only once everything is written.
-    pub fn write_atomic(&self, dir: &Path) -> io::Result<()> {
-        let staging = StagingDir::new(dir)?;
+    /// Write into `dir`, replacing its previous content only once everything is written; `dir` must be
+    /// missing, empty, or a folder proton-synth wrote (see [`crate::output`]).
+    pub fn write_atomic(&self, dir: &Path) -> Result<(), OutputError> {
+        self.write_atomic_with(dir, &OutputOptions::default())
+    }
+
+    /// [`Assembly::write_atomic`] with options (`force`, the inputs the folder must not touch).
+    pub fn write_atomic_with(&self, dir: &Path, opts: &OutputOptions) -> Result<(), OutputError> {
+        let staging = StagingDir::open(dir, opts)?;
         for (path, contents) in &self.files {
-            staging.write(path, contents).map_err(io::Error::other)?;
+            staging
+                .write(path, contents)
+                .map_err(|e| OutputError::new(dir, e, "report this as a bug: synthesis wrote an invalid path"))?;
         }
         staging.commit()
     }
@@ -222,6 +112,8 @@ impl Assembly {
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+
     use super::*;
 
     #[test]

@@ -5,6 +5,7 @@
 pub mod app;
 pub mod assembly;
 pub mod local;
+pub mod output;
 pub mod proton;
 pub mod yaml;
 

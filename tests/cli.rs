@@ -49,11 +49,17 @@ fn a_failed_synth_leaves_the_previous_output_untouched() {
 
     assert_eq!(topics("Small", 3).run_with(args(&["synth", "--out", out_arg])), 0);
     let before = fs::read(out.join("Small.template.json")).unwrap();
-    assert_eq!(listing(&out), ["Small.template.json", "manifest.json"]);
+    assert_eq!(
+        listing(&out),
+        [".proton-synth-out", "Small.template.json", "manifest.json"]
+    );
 
     // 501 resources: validation fails, exit code 1, nothing is written.
     assert_eq!(topics("Big", 501).run_with(args(&["synth", "--out", out_arg])), 1);
-    assert_eq!(listing(&out), ["Small.template.json", "manifest.json"]);
+    assert_eq!(
+        listing(&out),
+        [".proton-synth-out", "Small.template.json", "manifest.json"]
+    );
     assert_eq!(fs::read(out.join("Small.template.json")).unwrap(), before);
     // No temporary folder is left beside the output.
     assert_eq!(listing(&root), ["out"]);
@@ -70,7 +76,7 @@ fn synth_writes_yaml_on_request_and_replaces_the_folder() {
         topics("B", 1).run_with(args(&["synth", "--out", out_arg, "--format", "yaml"])),
         0
     );
-    assert_eq!(listing(&out), ["B.template.yaml", "manifest.json"]);
+    assert_eq!(listing(&out), [".proton-synth-out", "B.template.yaml", "manifest.json"]);
     let yaml = fs::read_to_string(out.join("B.template.yaml")).unwrap();
     // The version is quoted: a YAML 1.1 reader would otherwise read a date.
     assert_eq!(

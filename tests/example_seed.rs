@@ -302,6 +302,8 @@ fn render_example(example: &str, app: &App, out_root: &Path) -> Vec<(PathBuf, J)
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
         .collect();
     let synth_dir = root().join("target/examples-seed-scratch/synth").join(label);
+    // A folder from before output folders carried a marker would be refused: start clean.
+    let _ = fs::remove_dir_all(&synth_dir);
     s.assembly
         .write_atomic(&synth_dir)
         .expect("write the synthesized output");

@@ -902,6 +902,9 @@ fn app_writes_everything_with_a_manifest_and_lists_templates() {
 
     // Through the CLI: synth writes the folder.
     let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/proton-out");
+    // Folders from before output folders carried a marker would be refused: start clean.
+    let _ = std::fs::remove_dir_all(&out);
+    let _ = std::fs::remove_dir_all(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/proton-local-render"));
     let env = environment();
     let svc = service(&env.interface());
     let mut app = App::new("platform");

@@ -13,7 +13,7 @@
 //! On the command line (`proton-synth check BUNDLE`, `proton-synth render BUNDLE --spec SPEC --out DIR`),
 //! findings print as `error: FILE:LINE: message`, the exit code is 1 when any finding is an error, and
 //! `render` writes nothing unless everything rendered: it writes into a temporary folder next to DIR and
-//! renames it into place.
+//! swaps it into place, and DIR must be missing, empty or written by proton-synth ([`crate::output`]).
 //!
 //! What Proton knew from its own state comes from flags or a context file ([`context`] documents the
 //! format):
@@ -60,7 +60,7 @@ pub use render::{render_bundle, render_with_report, RenderReport, RenderedFile};
 pub use schema::{parse_schema, InputType, Property, Schema};
 pub use spec::{is_valid_name, parse_spec, InstanceSpec, Spec};
 
-use crate::assembly::Assembly;
+use crate::assembly::{Sink, StagingDir};
 
 /// `proton-synth render`: render a bundle with a spec into CloudFormation templates.
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -72,9 +72,13 @@ pub struct RenderArgs {
     /// Spec file (`proton: EnvironmentSpec` or `proton: ServiceSpec`).
     #[arg(long, value_name = "FILE")]
     pub spec: PathBuf,
-    /// Output folder; replaced as a whole, and only when everything rendered.
+    /// Output folder; replaced as a whole, and only when everything rendered. It must be missing, empty or
+    /// written by proton-synth before (it has a .proton-synth-out file), and hold none of the inputs.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Replace the output folder even if proton-synth did not write it (everything in it is deleted).
+    #[arg(long)]
+    pub force: bool,
     /// Context file (YAML or JSON) with what Proton knew from its own state; flags override it.
     #[arg(long, value_name = "FILE")]
     pub context: Option<PathBuf>,
@@ -193,16 +197,23 @@ fn render_to_dir(args: &RenderArgs) -> Result<(Vec<String>, Vec<Finding>), Vec<F
     let (Some(bundle), Some(spec), Some(ctx)) = (bundle, spec, ctx) else {
         return Err(errors);
     };
+    let inputs = crate::output::render_inputs(args, &ctx);
+    let opts = crate::output::OutputOptions {
+        force: args.force,
+        inputs,
+        ..Default::default()
+    };
+    let staging = StagingDir::open(&args.out, &opts).map_err(|e| vec![Finding::error(e.to_string())])?;
+    for note in staging.notes() {
+        eprintln!("note: {note}");
+    }
     let report = render_with_report(&bundle, &spec_shown, &spec, &ctx)?;
-    let mut assembly = Assembly::new();
     for f in &report.files {
-        assembly
-            .add(f.name.clone(), f.text.clone())
+        staging
+            .put(f.name.clone(), f.text.clone().into_bytes())
             .map_err(|e| vec![Finding::error(e).in_file(&f.name)])?;
     }
-    assembly.write_atomic(&args.out).map_err(|e| {
-        vec![Finding::error(format!("cannot write the output: {e}")).in_file(args.out.display().to_string())]
-    })?;
+    staging.commit().map_err(|e| vec![Finding::error(e.to_string())])?;
     Ok((report.files.into_iter().map(|f| f.name).collect(), report.warnings))
 }
 
