@@ -36,6 +36,7 @@ pub mod context;
 mod engine;
 mod filters;
 mod finding;
+mod guard;
 mod manifest;
 mod namespace;
 mod node;
@@ -116,6 +117,10 @@ pub struct RenderArgs {
     /// then render the pipeline with `--instance-outputs`, as Proton did)
     #[arg(long, value_enum, default_value_t = context::Only::All)]
     pub only: context::Only,
+    /// Render values that change a template's structure (a quote, `: ` or a line break in a spec value
+    /// adding keys) as Proton would, with a warning instead of an error
+    #[arg(long)]
+    pub allow_unsafe_values: bool,
 }
 
 /// `proton-synth check`: validate a bundle without a spec.
@@ -230,6 +235,7 @@ pub fn context_from_args(args: &RenderArgs) -> Result<RenderContext, Vec<Finding
         }
     };
     ctx.only = args.only;
+    ctx.allow_unsafe_values = args.allow_unsafe_values;
     set(&mut ctx.environment_name, &args.environment_name);
     set(&mut ctx.default_account_id, &args.account_id);
     set(&mut ctx.service.name, &args.service_name);
