@@ -250,7 +250,10 @@ fn tojson_sub_comments_and_filters_are_not_flagged() {
     let report = render(&bundle, spec, &sample_context()).unwrap_or_else(|e| panic!("{}", messages(&e)));
     assert!(report.warnings.is_empty(), "{}", messages(&report.warnings));
     let text = &report.files[0].text;
-    assert!(text.contains(r#"DisplayName: "a: b # c \u0027d\u0027 \"e\"\nf""#), "{text}");
+    assert!(
+        text.contains(r#"DisplayName: "a: b # c \u0027d\u0027 \"e\"\nf""#),
+        "{text}"
+    );
     assert!(text.contains(r#"TopicName: !Sub "${AWS::StackName}-x y:z""#), "{text}");
     assert!(text.contains("Value: 'hello: world'"), "{text}");
     fs::remove_dir_all(&dir).unwrap();
@@ -402,5 +405,33 @@ fn synthesized_bundles_check_clean_and_keep_hostile_values_whole() {
     // Jinja2's `tojson` escapes `'` as `\u0027`.
     let json = serde_json::to_string(IMAGE_INJECTION).unwrap().replace('\'', "\\u0027");
     assert!(instance.contains(&format!("Image: {json}")), "{instance}");
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+// ----------------------------------------------------------------------------------------------------------
+// Command line
+
+#[test]
+fn the_render_command_fails_without_the_flag_and_writes_with_it() {
+    let dir = temp_dir("cli");
+    let spec = dir.join("spec.yaml");
+    fs::write(&spec, env_spec(CIDR_INJECTION)).unwrap();
+    let out = dir.join("out");
+    let run = |extra: &[&str]| {
+        let mut argv: Vec<std::ffi::OsString> = vec!["prog".into(), "render".into()];
+        argv.push(samples().join("environment").into());
+        argv.extend(["--spec".into(), spec.clone().into(), "--out".into(), out.clone().into()]);
+        argv.extend([
+            "--context".into(),
+            root().join("tests/fixtures/local/sample-context.yaml").into(),
+        ]);
+        argv.extend(extra.iter().map(Into::into));
+        proton_synth::app::App::new("guard-cli").run_with(argv)
+    };
+    assert_eq!(run(&[]), 1);
+    assert!(!out.exists(), "a failed render writes nothing");
+    assert_eq!(run(&["--allow-unsafe-values"]), 0);
+    let text = fs::read_to_string(out.join("environment.yaml")).unwrap();
+    assert!(text.contains("\n      Injected: yes\n"), "{text}");
     fs::remove_dir_all(&dir).unwrap();
 }
