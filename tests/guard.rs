@@ -435,3 +435,45 @@ fn the_render_command_fails_without_the_flag_and_writes_with_it() {
     assert!(text.contains("\n      Injected: yes\n"), "{text}");
     fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A bundle whose block filter output (re-indented after rendering) comes before a quoted placeholder.
+fn block_filter_bundle(dir: &Path) -> PathBuf {
+    let bundle = benign_bundle(dir);
+    let template = r#"Resources:
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties:
+      Environment:
+        Variables:
+          {{ {"A": environment.inputs.display, "B": environment.inputs.display} | proton_cfn_lambda_function_formatted_env_vars }}
+      Description: '{{ environment.inputs.note }}'
+"#;
+    fs::write(bundle.join("infrastructure/cloudformation.yaml"), template).unwrap();
+    bundle
+}
+
+#[test]
+fn offsets_follow_the_re_indented_block_filter_output() {
+    let dir = temp_dir("block");
+    let bundle = block_filter_bundle(&dir);
+    let spec = |note: &str| {
+        format!(
+            "proton: EnvironmentSpec\nspec:\n  display: \"hello world\"\n  suffix: s\n  note: {}\n  cut: c\n  json: j\n",
+            serde_json::to_string(note).unwrap()
+        )
+    };
+    let report = render(&bundle, &spec("a: b"), &sample_context()).unwrap_or_else(|e| panic!("{}", messages(&e)));
+    assert!(report.warnings.is_empty(), "{}", messages(&report.warnings));
+    let text = &report.files[0].text;
+    assert!(
+        text.contains("          A: hello world\n          B: hello world\n      Description: 'a: b'\n"),
+        "{text}"
+    );
+    let e = render(&bundle, &spec("a'\n      Evil: 'b"), &sample_context()).unwrap_err();
+    let f = single_error(&e, "env/infrastructure/cloudformation.yaml", 8);
+    assert!(
+        f.message.contains("spec.yaml: spec.note") && f.message.contains("lines 9-10 of the output"),
+        "{f}"
+    );
+    fs::remove_dir_all(&dir).unwrap();
+}

@@ -194,30 +194,32 @@ pub fn check_rendered_values(r: &Rendered, values: &[UserValue], allow: bool) ->
 }
 
 fn find_hits<'a>(r: &'a Rendered, values: &'a [UserValue]) -> Vec<Hit<'a>> {
+    let mut hits = Vec::new();
+    if values.is_empty() {
+        return hits;
+    }
+    // `finish_output` works left to right, so an offset maps through it as the length of its prefix.
     let marked = r.raw != r.text;
     let map = |o: usize| if marked { finish_output(&r.raw[..o]).len() } else { o };
-    let mut hits = Vec::new();
     for span in r.spans.iter().filter(|s| s.kind() == OutputSpanKind::Expression) {
         let raw = span.output_range();
         let Some(emitted) = r.raw.get(raw.clone()) else {
             continue;
         };
+        let mut lowered: Option<String> = None;
         for value in values {
-            let mut found: Vec<(usize, bool)> = emitted.match_indices(&value.value).map(|(i, _)| (i, false)).collect();
-            if found.is_empty() && value.value.is_ascii() {
-                let lower = value.value.to_ascii_lowercase();
-                found = emitted
-                    .to_ascii_lowercase()
-                    .match_indices(&lower)
-                    .map(|(i, _)| (i, true))
-                    .collect();
+            let v = value.value.as_str();
+            let mut found: Vec<(usize, bool)> = emitted.match_indices(v).map(|(i, _)| (i, false)).collect();
+            if found.is_empty() && v.is_ascii() {
+                // After `lower`/`upper`; ASCII case mapping keeps byte offsets.
+                let lower = lowered.get_or_insert_with(|| emitted.to_ascii_lowercase());
+                let needle = v.to_ascii_lowercase();
+                found = lower.match_indices(&needle).map(|(i, _)| (i, true)).collect();
             }
             for (i, folded) in found {
-                let from = map(raw.start + i);
-                let to = map(raw.start + i + value.value.len());
                 hits.push(Hit {
                     value,
-                    at: from..to,
+                    at: map(raw.start + i)..map(raw.start + i + v.len()),
                     folded,
                     span,
                 });
