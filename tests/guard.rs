@@ -477,3 +477,16 @@ fn offsets_follow_the_re_indented_block_filter_output() {
     );
     fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_value_that_breaks_the_yaml_is_named_in_the_parse_error() {
+    let svc = samples().join("service");
+    let e = render(&svc, &svc_spec("nginx'latest"), &sample_context()).unwrap_err();
+    let f = single_error(&e, "instance-frontend-dev.yaml", 44);
+    assert!(f.message.starts_with("invalid YAML: "), "{f}");
+    assert!(
+        f.message.ends_with("; the value of spec.yaml: instances[0].spec.image (\"nginx'latest\") is printed there by line 44 of the template: write the placeholder unquoted as `{{ service_instance.inputs.image | tojson }}`")
+            ,
+        "{f}"
+    );
+}

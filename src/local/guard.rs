@@ -258,8 +258,7 @@ fn problem(hit: &Hit, scalars: &[(Range<usize>, String)], text: &str) -> Option<
         }
         None if !v.contains(['\n', '\r']) && in_comment(text, hit.at.start, scalars) => None,
         None => {
-            let line = |o: usize| text[..o.min(text.len())].matches('\n').count() + 1;
-            let (a, b) = (line(hit.at.start), line(hit.at.end));
+            let (a, b) = (line_at(text, hit.at.start), line_at(text, hit.at.end));
             let lines = if a == b {
                 format!("line {a}")
             } else {
@@ -270,6 +269,40 @@ fn problem(hit: &Hit, scalars: &[(Range<usize>, String)], text: &str) -> Option<
             ))
         }
     }
+}
+
+/// The 1-based line of a byte offset.
+fn line_at(text: &str, offset: usize) -> usize {
+    text.get(..offset).map_or(0, |t| t.matches('\n').count()) + 1
+}
+
+/// When a rendered file does not parse, name the user value printed on (or just before) each failing
+/// line, and how to quote it.
+pub fn blame_parse_errors(r: &Rendered, values: &[UserValue], findings: &mut [Finding]) {
+    let hits = find_hits(r, values);
+    for f in findings.iter_mut() {
+        let Some(line) = f.line else {
+            continue;
+        };
+        let culprit = hits
+            .iter()
+            .find(|h| line_at(r.text, h.at.start) <= line && line <= line_at(r.text, h.at.end) + 1);
+        if let Some(h) = culprit {
+            f.message.push_str(&format!(
+                "; the value of {} ({}) is printed there by line {} of the template: {}",
+                h.value.origin,
+                preview(&h.value.value),
+                h.span.line(),
+                tojson_hint(r, h)
+            ));
+        }
+    }
+}
+
+/// `write the placeholder unquoted as `{{ x | tojson }}``.
+fn tojson_hint(r: &Rendered, hit: &Hit) -> String {
+    let expr = r.template.text.get(hit.span.source_range()).map_or("…", str::trim);
+    format!("write the placeholder unquoted as `{{{{ {expr} | tojson }}}}`")
 }
 
 /// Is `at` inside a YAML comment (a `#` after whitespace, earlier on its line, outside every scalar)?
@@ -294,17 +327,17 @@ fn preview(s: &str) -> String {
 }
 
 fn finding(r: &Rendered, hit: &Hit, what: &str, allow: bool) -> Finding {
-    let expr = r.template.text.get(hit.span.source_range()).map_or("…", str::trim);
     let constrain = if hit.value.is_input {
         ", or give the input an `enum` or an anchored `pattern` (e.g. `^[A-Za-z0-9._/-]+$`) in the schema"
     } else {
         ", or correct the value"
     };
     let message = format!(
-        "the value of {} ({}) changes the structure of {}: {what}; write the placeholder unquoted as `{{{{ {expr} | tojson }}}}`{constrain}",
+        "the value of {} ({}) changes the structure of {}: {what}; {}{constrain}",
         hit.value.origin,
         preview(&hit.value.value),
-        r.output
+        r.output,
+        tojson_hint(r, hit)
     );
     let f = if allow {
         Finding::warning(format!("{message} (rendered anyway: --allow-unsafe-values)"))

@@ -173,15 +173,17 @@ impl<'a> Renderer<'a> {
             .map_err(|e| vec![self.render_error(&e, template, job)])?;
         let text = finish_output(&rendered);
         let mut problems = check_rendered(&text, &job.output, &template.display);
+        let r = guard::Rendered {
+            raw: &rendered,
+            text: &text,
+            spans: &spans,
+            output: &job.output,
+            template,
+        };
         if problems.is_empty() {
-            let r = guard::Rendered {
-                raw: &rendered,
-                text: &text,
-                spans: &spans,
-                output: &job.output,
-                template,
-            };
             problems = guard::check_rendered_values(&r, &self.values, self.ctx.allow_unsafe_values);
+        } else {
+            guard::blame_parse_errors(&r, &self.values, &mut problems);
         }
         if has_errors(&problems) {
             Err(problems)
