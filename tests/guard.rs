@@ -484,9 +484,7 @@ fn a_value_that_breaks_the_yaml_is_named_in_the_parse_error() {
     let e = render(&svc, &svc_spec("nginx'latest"), &sample_context()).unwrap_err();
     let f = single_error(&e, "instance-frontend-dev.yaml", 44);
     assert!(f.message.starts_with("invalid YAML: "), "{f}");
-    assert!(
-        f.message.ends_with("; the value of spec.yaml: instances[0].spec.image (\"nginx'latest\") is printed there by line 44 of the template: write the placeholder unquoted as `{{ service_instance.inputs.image | tojson }}`")
-            ,
-        "{f}"
-    );
+    let want = "; the value of spec.yaml: instances[0].spec.image (\"nginx'latest\") is printed there by line 44 \
+                of the template: write the placeholder unquoted as `{{ service_instance.inputs.image | tojson }}`";
+    assert!(f.message.ends_with(want), "{f}");
 }

@@ -75,20 +75,17 @@ pub fn user_values(spec_name: &str, spec: &Spec, ctx: &RenderContext) -> Vec<Use
         ctx.environment_name.as_ref(),
     );
     let svc = &ctx.service;
-    for (field, value) in [
-        ("name", &svc.name),
-        ("repository_connection_arn", &svc.repository_connection_arn),
-        ("repository_id", &svc.repository_id),
-        ("branch_name", &svc.branch_name),
+    for (field, flag, value) in [
+        ("name", "service-name", &svc.name),
+        (
+            "repository_connection_arn",
+            "repository-connection-arn",
+            &svc.repository_connection_arn,
+        ),
+        ("repository_id", "repository-id", &svc.repository_id),
+        ("branch_name", "branch-name", &svc.branch_name),
     ] {
-        let flag = field.replace('_', "-");
-        add(
-            format!(
-                "context: service.{field} (--{}{flag})",
-                if field == "name" { "service-" } else { "" }
-            ),
-            value.as_ref(),
-        );
+        add(format!("context: service.{field} (--{flag})"), value.as_ref());
     }
     add(
         "context: account_id (--account-id)".into(),

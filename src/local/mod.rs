@@ -9,6 +9,9 @@
 //! - [`render_bundle`] validates a spec against the schema (all problems at once, with their path in the
 //!   spec), merges schema defaults, renders each template with exactly its kind's context, and parses the
 //!   result (YAML with CloudFormation short-form tags, or JSON) before returning it.
+//!   Every user-supplied string a template prints must land as whole scalars of the parsed result
+//!   (`guard.rs`): a value that adds keys or does not read back unchanged fails the render, naming the
+//!   input and the template line (`--allow-unsafe-values` renders as Proton did, with a warning).
 //!
 //! On the command line (`proton-synth check BUNDLE`, `proton-synth render BUNDLE --spec SPEC --out DIR`),
 //! findings print as `error: FILE:LINE: message`, the exit code is 1 when any finding is an error, and

@@ -256,6 +256,15 @@ mod tests {
     }
 
     #[test]
+    fn keeps_scalar_spans_with_quotes() {
+        let text = "a: 'x y'\nb: !Ref Foo\n";
+        let n = parse_yaml(text).unwrap();
+        let span = |k: &str| n.get(k).unwrap().span.clone();
+        assert_eq!(&text[span("a")], "'x y'");
+        assert_eq!(&text[span("b")], "Foo");
+    }
+
+    #[test]
     fn reports_syntax_errors_with_line() {
         let e = parse_yaml("a: 1\nb: [1\n").unwrap_err();
         assert_eq!(e.line, Some(2));
