@@ -488,3 +488,36 @@ fn a_value_that_breaks_the_yaml_is_named_in_the_parse_error() {
                 of the template: write the placeholder unquoted as `{{ service_instance.inputs.image | tojson }}`";
     assert!(f.message.ends_with(want), "{f}");
 }
+
+#[test]
+fn a_json_template_gaining_a_key_is_flagged() {
+    let dir = temp_dir("json");
+    let bundle = benign_bundle(&dir);
+    let infra = bundle.join("infrastructure");
+    fs::remove_file(infra.join("cloudformation.yaml")).unwrap();
+    let manifest = fs::read_to_string(infra.join("manifest.yaml")).unwrap();
+    fs::write(
+        infra.join("manifest.yaml"),
+        manifest.replace("cloudformation.yaml", "cloudformation.json"),
+    )
+    .unwrap();
+    let template = "{\n  \"Resources\": {\n    \"Topic\": {\n      \"Type\": \"AWS::SNS::Topic\",\n      \"Properties\": {\n        \"DisplayName\": \"{{ environment.inputs.display }}\",\n        \"TopicName\": {{ environment.inputs.suffix | tojson }}\n      }\n    }\n  }\n}\n";
+    fs::write(infra.join("cloudformation.json"), template).unwrap();
+    let spec = |display: &str| {
+        format!(
+            "proton: EnvironmentSpec\nspec:\n  display: {}\n  suffix: \"a\\\", \\\"Evil\\\": \\\"b\"\n  note: x\n  cut: c\n  json: j\n",
+            serde_json::to_string(display).unwrap()
+        )
+    };
+    let report =
+        render(&bundle, &spec("a: b {c} [d]"), &sample_context()).unwrap_or_else(|e| panic!("{}", messages(&e)));
+    assert_eq!(report.files[0].name, "environment.json");
+    assert!(report.warnings.is_empty(), "{}", messages(&report.warnings));
+    let e = render(&bundle, &spec("x\", \"Evil\": \"y"), &sample_context()).unwrap_err();
+    let f = single_error(&e, "env/infrastructure/cloudformation.json", 6);
+    assert!(
+        f.message.contains("spec.yaml: spec.display") && f.message.contains("environment.json"),
+        "{f}"
+    );
+    fs::remove_dir_all(&dir).unwrap();
+}
