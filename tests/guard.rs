@@ -521,3 +521,28 @@ fn a_json_template_gaining_a_key_is_flagged() {
     );
     fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn unquoted_placeholders_catch_tags_and_comments_and_keep_plain_text() {
+    let dir = temp_dir("plain");
+    let bundle = benign_bundle(&dir);
+    let template = "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n    Properties:\n      DisplayName: {{ environment.inputs.note }}\n";
+    fs::write(bundle.join("infrastructure/cloudformation.yaml"), template).unwrap();
+    let spec = |note: &str| {
+        format!(
+            "proton: EnvironmentSpec\nspec:\n  display: d\n  suffix: s\n  note: {}\n  cut: c\n  json: j\n",
+            serde_json::to_string(note).unwrap()
+        )
+    };
+    let ok = render(&bundle, &spec("plain text, with a comma"), &sample_context()).unwrap();
+    assert!(ok.warnings.is_empty(), "{}", messages(&ok.warnings));
+    for hostile in ["!Sub ${AWS::AccountId}", "cut here #rest", "[a, b]"] {
+        let e = render(&bundle, &spec(hostile), &sample_context()).unwrap_err();
+        let f = single_error(&e, "env/infrastructure/cloudformation.yaml", 5);
+        assert!(
+            f.message.contains("does not stay inside one YAML scalar"),
+            "{hostile}: {f}"
+        );
+    }
+    fs::remove_dir_all(&dir).unwrap();
+}
