@@ -5,6 +5,7 @@
 use super::bundle::{analyze, Analysis, Bundle, BundleKind, IacTemplate, SCHEMA_PATH};
 use super::engine;
 use super::finding::{sort_findings, Finding};
+use super::guard;
 use super::namespace::{check_path, InputUse, FUNCTIONS};
 use super::scan::{scan, Target};
 use super::schema::PropType;
@@ -34,6 +35,7 @@ fn check_template(analysis: &Analysis, t: &IacTemplate, used: &mut InputUse) -> 
     }
     let mut findings = Vec::new();
     let result = scan(&t.text);
+    findings.extend(guard::placeholder_warnings(analysis, t, &result));
     for n in result.notices {
         let f = if n.is_error {
             Finding::error(n.message)

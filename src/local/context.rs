@@ -96,6 +96,8 @@ pub struct RenderContext {
     pub default_account_id: Option<String>,
     pub environments: IndexMap<String, EnvironmentInfo>,
     pub instances: IndexMap<String, InstanceInfo>,
+    /// Render values that change a template's structure, with a warning (`--allow-unsafe-values`).
+    pub allow_unsafe_values: bool,
 }
 
 impl RenderContext {

@@ -9,6 +9,9 @@
 //! - [`render_bundle`] validates a spec against the schema (all problems at once, with their path in the
 //!   spec), merges schema defaults, renders each template with exactly its kind's context, and parses the
 //!   result (YAML with CloudFormation short-form tags, or JSON) before returning it.
+//!   Every user-supplied string a template prints must land as whole scalars of the parsed result
+//!   (`guard.rs`): a value that adds keys or does not read back unchanged fails the render, naming the
+//!   input and the template line (`--allow-unsafe-values` renders as Proton did, with a warning).
 //!
 //! On the command line (`proton-synth check BUNDLE`, `proton-synth render BUNDLE --spec SPEC --out DIR`),
 //! findings print as `error: FILE:LINE: message`, the exit code is 1 when any finding is an error, and
@@ -36,6 +39,7 @@ pub mod context;
 mod engine;
 mod filters;
 mod finding;
+mod guard;
 mod manifest;
 mod namespace;
 mod node;
@@ -116,6 +120,10 @@ pub struct RenderArgs {
     /// then render the pipeline with `--instance-outputs`, as Proton did)
     #[arg(long, value_enum, default_value_t = context::Only::All)]
     pub only: context::Only,
+    /// Render values that change a template's structure (a quote, `: ` or a line break in a spec value
+    /// adding keys) as Proton would, with a warning instead of an error
+    #[arg(long)]
+    pub allow_unsafe_values: bool,
 }
 
 /// `proton-synth check`: validate a bundle without a spec.
@@ -230,6 +238,7 @@ pub fn context_from_args(args: &RenderArgs) -> Result<RenderContext, Vec<Finding
         }
     };
     ctx.only = args.only;
+    ctx.allow_unsafe_values = args.allow_unsafe_values;
     set(&mut ctx.environment_name, &args.environment_name);
     set(&mut ctx.default_account_id, &args.account_id);
     set(&mut ctx.service.name, &args.service_name);

@@ -18,6 +18,9 @@ pub struct Node {
     /// The resolved tag, e.g. `!Ref` or `tag:yaml.org,2002:str`.
     pub tag: Option<String>,
     pub value: NodeValue,
+    /// Byte range of a scalar in the source, quotes included (the tag is not); a collection's range is
+    /// where it starts. Empty when unknown.
+    pub span: std::ops::Range<usize>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -151,8 +154,16 @@ impl<'de> Deserialize<'de> for Node {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let spanned: Spanned<Tagged<NodeValue>> = Spanned::deserialize(deserializer)?;
         let line = usize::try_from(spanned.referenced.line()).unwrap_or(0);
+        let span = spanned.referenced.span();
+        let start = span.byte_offset().and_then(|o| usize::try_from(o).ok()).unwrap_or(0);
+        let len = span.byte_len().and_then(|l| usize::try_from(l).ok()).unwrap_or(0);
         let Tagged(value, tag) = spanned.value;
-        Ok(Node { line, tag, value })
+        Ok(Node {
+            line,
+            tag,
+            value,
+            span: start..start + len,
+        })
     }
 }
 
@@ -242,6 +253,15 @@ mod tests {
         assert_eq!((a.line, a.tag.as_deref(), a.as_str()), (1, Some("!Ref"), Some("Foo")));
         let b = &n.get("B").unwrap().as_seq().unwrap()[0];
         assert_eq!((b.line, b.tag.as_deref()), (3, Some("!GetAtt")));
+    }
+
+    #[test]
+    fn keeps_scalar_spans_with_quotes() {
+        let text = "a: 'x y'\nb: !Ref Foo\n";
+        let n = parse_yaml(text).unwrap();
+        let span = |k: &str| n.get(k).unwrap().span.clone();
+        assert_eq!(&text[span("a")], "'x y'");
+        assert_eq!(&text[span("b")], "Foo");
     }
 
     #[test]

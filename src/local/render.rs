@@ -12,6 +12,7 @@ use super::context::{Only, Outputs, RenderContext};
 use super::engine;
 use super::filters::{finish_output, NoComponent};
 use super::finding::{has_errors, Finding};
+use super::guard::{self, UserValue};
 use super::namespace::{check_path, InputUse};
 use super::spec::{parse_spec, InstanceSpec, Spec};
 
@@ -63,11 +64,15 @@ pub fn render_with_report(
         analysis: &analysis,
         ctx,
         spec: &spec,
+        values: guard::user_values(spec_name, &spec, ctx),
     };
     let mut files = Vec::new();
     for job in renderer.jobs() {
         match renderer.run(&job) {
-            Ok(file) => files.push(file),
+            Ok((file, warnings)) => {
+                files.push(file);
+                findings.extend(warnings);
+            }
             Err(errors) => findings.extend(errors),
         }
     }
@@ -93,6 +98,8 @@ struct Renderer<'a> {
     analysis: &'a Analysis,
     ctx: &'a RenderContext,
     spec: &'a Spec,
+    /// The user's strings that could change a template's structure.
+    values: Vec<UserValue>,
 }
 
 fn json<T: serde::Serialize>(v: T) -> Value {
@@ -153,25 +160,39 @@ impl<'a> Renderer<'a> {
         }
     }
 
-    fn run(&self, job: &Job) -> Result<RenderedFile, Vec<Finding>> {
+    /// One file, and the warnings about it.
+    fn run(&self, job: &Job) -> Result<(RenderedFile, Vec<Finding>), Vec<Finding>> {
         let Some(template) = job.template else {
-            return Ok(self.customer_managed_outputs(job));
+            return Ok((self.customer_managed_outputs(job), Vec::new()));
         };
         let context = self.context(template.kind, job.instance);
-        let rendered = self
+        let (rendered, spans) = self
             .env
             .get_template(&template.display)
-            .and_then(|t| t.render(context))
+            .and_then(|t| t.render_with_spans(context))
             .map_err(|e| vec![self.render_error(&e, template, job)])?;
         let text = finish_output(&rendered);
-        let problems = check_rendered(&text, &job.output, &template.display);
+        let mut problems = check_rendered(&text, &job.output, &template.display);
+        let r = guard::Rendered {
+            raw: &rendered,
+            text: &text,
+            spans: &spans,
+            output: &job.output,
+            template,
+        };
         if problems.is_empty() {
-            Ok(RenderedFile {
+            problems = guard::check_rendered_values(&r, &self.values, self.ctx.allow_unsafe_values);
+        } else {
+            guard::blame_parse_errors(&r, &self.values, &mut problems);
+        }
+        if has_errors(&problems) {
+            Err(problems)
+        } else {
+            let file = RenderedFile {
                 name: job.output.clone(),
                 text,
-            })
-        } else {
-            Err(problems)
+            };
+            Ok((file, problems))
         }
     }
 

@@ -50,10 +50,21 @@ pub struct Notice {
     pub is_error: bool,
 }
 
+/// One `{{ … }}` expression: the references it contains and the filter applied last to its whole value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Placeholder {
+    pub line: usize,
+    /// Indices into [`ScanResult::references`].
+    pub references: std::ops::Range<usize>,
+    /// `tojson` in `{{ x | lower | tojson }}`; `None` when the expression does not end with a filter.
+    pub last_filter: Option<String>,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct ScanResult {
     pub references: Vec<Reference>,
     pub notices: Vec<Notice>,
+    pub placeholders: Vec<Placeholder>,
 }
 
 /// Walk a template's source.
@@ -64,7 +75,15 @@ pub fn scan(source: &str) -> ScanResult {
     };
     for tag in lex(source) {
         match tag.kind {
-            TagKind::Expr => walker.expression(&tag.tokens),
+            TagKind::Expr => {
+                let first = walker.out.references.len();
+                walker.expression(&tag.tokens);
+                walker.out.placeholders.push(Placeholder {
+                    line: tag.line,
+                    references: first..walker.out.references.len(),
+                    last_filter: last_filter(&tag.tokens),
+                });
+            }
             TagKind::Stmt => walker.statement(&tag.tokens, tag.line),
         }
     }
@@ -624,6 +643,26 @@ impl Walker {
     }
 }
 
+/// The filter applied last to a whole expression: `| name` at bracket depth 0, followed by nothing or
+/// by its argument list only.
+fn last_filter(toks: &[Token]) -> Option<String> {
+    let mut depth = 0usize;
+    let mut last = None;
+    for (i, t) in toks.iter().enumerate() {
+        match &t.tok {
+            Tok::Op("(") | Tok::Op("[") | Tok::Op("{") => depth += 1,
+            Tok::Op(")") | Tok::Op("]") | Tok::Op("}") => depth = depth.saturating_sub(1),
+            Tok::Op("|") if depth == 0 => last = Some(i),
+            _ => {}
+        }
+    }
+    let at = last?;
+    let name = name_of(toks.get(at + 1))?;
+    let rest = at + 2;
+    let ends_here = rest == toks.len() || (is_op(toks.get(rest), "(") && closing_paren(toks, rest) == toks.len());
+    ends_here.then(|| name.to_owned())
+}
+
 /// Names of the parameters in `(a, b=1, c)`.
 fn macro_args(sig: &[Token]) -> Vec<String> {
     let mut out = Vec::new();
@@ -762,6 +801,20 @@ mod tests {
     fn many_braces_are_fine() {
         let src = format!("{}{{{{ a }}}}", "{ ".repeat(200_000));
         assert_eq!(globals(&src), vec![(1, "a".into())]);
+    }
+
+    #[test]
+    fn lists_placeholders_with_their_last_filter() {
+        let src = "a: {{ x | tojson }}\nb: '{{ (y ~ z) | truncate(3, true) }}'\nc: {{ w | tojson if w else 1 }}\n";
+        let p = scan(src).placeholders;
+        let got: Vec<_> = p
+            .iter()
+            .map(|p| (p.line, p.references.len(), p.last_filter.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![(1, 1, Some("tojson")), (2, 2, Some("truncate")), (3, 2, None)]
+        );
     }
 
     #[test]
