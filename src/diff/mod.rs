@@ -35,7 +35,7 @@ use serde_json::Value;
 
 use crate::local;
 
-pub use cli::{run_diff, DiffArgs, FailOn, OutputFormat};
+pub use cli::{compare, run_diff, DiffArgs, FailOn, OutputFormat};
 pub use outputs::{export_issues, ExportIssue, ExportIssueKind, OutputChange, ParameterChange, SideChange};
 pub use render::{render_text, to_json};
 pub use replacement::{Replacement, ResourceSchemas};

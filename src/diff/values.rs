@@ -203,11 +203,11 @@ mod tests {
 
     #[test]
     fn short_forms_become_long_forms() {
-        let yaml = "Resources:\n  A:\n    Type: T\n    Properties:\n      X: !Ref P\n      Y: !GetAtt B.Arn\n      Z: !Sub '${B}-x'\n      W: !Select [0, !GetAZs '']\n";
+        let yaml = "Resources:\n  A:\n    Type: T\n    Properties:\n      X: !Ref P\n      G: !GetAtt B.Arn\n      Z: !Sub '${B}-x'\n      W: !Select [0, !GetAZs '']\n";
         let v = parse_template(yaml, "t.yaml").unwrap();
         let p = &v["Resources"]["A"]["Properties"];
         assert_eq!(p["X"], json!({"Ref": "P"}));
-        assert_eq!(p["Y"], json!({"Fn::GetAtt": ["B", "Arn"]}));
+        assert_eq!(p["G"], json!({"Fn::GetAtt": ["B", "Arn"]}));
         assert_eq!(p["Z"], json!({"Fn::Sub": "${B}-x"}));
         assert_eq!(p["W"], json!({"Fn::Select": [0, {"Fn::GetAZs": ""}]}));
         let e = parse_template("a: [1\n", "t.yaml").unwrap_err();
