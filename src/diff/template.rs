@@ -295,7 +295,7 @@ fn propagate(
         }
         let mut grew = false;
         for (id, def) in new {
-            if !old.get(id).is_some_and(|o| type_of(o) == type_of(def)) {
+            if old.get(id).is_none_or(|o| type_of(o) != type_of(def)) {
                 continue;
             }
             for (path, value, refs) in reference_sites(def) {
