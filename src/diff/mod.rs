@@ -14,7 +14,8 @@
 //!   with equal or near-equal properties are reported as one [`ChangeKind::Renamed`] (a logical ID change:
 //!   CloudFormation creates the new resource and deletes the old one). The registry schemas say nothing about
 //!   interruptions ("Some interruptions"), so every other modification is an update: [`Replacement::Never`].
-//! - exports removed or renamed while a template of the new set still imports them (`Fn::ImportValue`).
+//! - exports removed or renamed while a template of the new set still imports them (`Fn::ImportValue`), and
+//!   exports whose value changes while imported (CloudFormation refuses to update those).
 //! - AWS Proton schema changes ([`diff_schemas`]), each marked breaking or not with Proton's rules for a
 //!   minor version.
 //!
@@ -36,7 +37,9 @@ use serde_json::Value;
 use crate::local;
 
 pub use cli::{compare, run_diff, DiffArgs, FailOn, OutputFormat};
-pub use outputs::{export_issues, ExportIssue, ExportIssueKind, OutputChange, ParameterChange, SideChange};
+pub use outputs::{
+    changed_exports_in_use, export_issues, ExportIssue, ExportIssueKind, OutputChange, ParameterChange, SideChange,
+};
 pub use render::{render_text, to_json};
 pub use replacement::{Replacement, ResourceSchemas};
 pub use schema::{diff_schemas, SchemaChange, SchemaChangeKind};
@@ -76,6 +79,18 @@ pub struct Change {
     /// `Type` in the new template (in the old one for [`ChangeKind::Removed`]).
     pub resource_type: String,
     pub kind: ChangeKind,
+}
+
+impl Change {
+    /// Whether this resource is or may be replaced: renamed, or modified with a replacement other than
+    /// [`Replacement::Never`].
+    pub fn replaces(&self) -> bool {
+        match &self.kind {
+            ChangeKind::Renamed { .. } => true,
+            ChangeKind::Modified { replacement, .. } => *replacement != Replacement::Never,
+            ChangeKind::Added | ChangeKind::Removed => false,
+        }
+    }
 }
 
 /// What happens to a resource.
@@ -168,8 +183,8 @@ impl Diff {
             })
     }
 
-    /// Whether something breaks users (`--fail-on breaking`): a breaking Proton schema change or an export
-    /// removed or renamed while still imported.
+    /// Whether something breaks users (`--fail-on breaking`): a breaking Proton schema change, or an export
+    /// removed, renamed or changing value while still imported.
     pub fn has_breaking(&self) -> bool {
         !self.exports.is_empty() || self.schemas.iter().flat_map(|(_, c)| c).any(|c| c.breaking)
     }
@@ -182,6 +197,11 @@ pub fn diff_sets(old: &Snapshot, new: &Snapshot, schemas: &ResourceSchemas) -> D
         notes: old.notes.iter().chain(&new.notes).cloned().collect(),
         ..Diff::default()
     };
+    if old.kind == SnapshotKind::Bundle || new.kind == SnapshotKind::Bundle {
+        // A bundle's templates are Jinja: only schemas compare (its note says so).
+        diff_bundles(old, new, &mut diff);
+        return diff;
+    }
     let single = old.kind == SnapshotKind::Template && new.kind == SnapshotKind::Template;
     let empty = TemplateDoc::new("", Value::Object(Default::default()));
     let pairs: Vec<(Option<&TemplateDoc>, Option<&TemplateDoc>)> = if single {
@@ -206,6 +226,19 @@ pub fn diff_sets(old: &Snapshot, new: &Snapshot, schemas: &ResourceSchemas) -> D
         }
     }
     diff.exports = export_issues(old.templates.values(), new.templates.values());
+    let changed = diff.templates.iter().filter_map(|(_, t)| {
+        let doc = new.templates.get(&t.name)?;
+        let replaced = t
+            .changes
+            .iter()
+            .filter(|c| c.replaces())
+            .map(|c| c.logical_id.clone())
+            .collect();
+        Some((doc, t.outputs.as_slice(), replaced))
+    });
+    diff.exports
+        .extend(changed_exports_in_use(changed, new.templates.values()));
+    diff.exports.sort();
     diff_bundles(old, new, &mut diff);
     diff
 }

@@ -73,6 +73,8 @@ pub enum ExportIssueKind {
     Removed,
     /// The same output now exports another name.
     Renamed { to: String },
+    /// The export stays but its value changes (CloudFormation refuses to update an export in use).
+    ValueChanged { reason: String },
 }
 
 fn section<'a>(body: &'a Value, key: &str, empty: &'a Map<String, Value>) -> &'a Map<String, Value> {
@@ -126,8 +128,9 @@ pub fn diff_outputs(old: &Value, new: &Value) -> Vec<OutputChange> {
         .collect()
 }
 
-/// An export name as text: a literal, the template of an `Fn::Sub`, or an `Fn::Join` of literals, `Ref`s
-/// (as `${Name}`) and `Fn::Sub`s. Other expressions cannot be compared and give `None`.
+/// An export name as text: a literal, a `Ref` (as `${Name}`), an `Fn::Sub` (its variables substituted when
+/// they are such texts themselves), or an `Fn::Join` of those. Other expressions cannot be compared and give
+/// `None`.
 pub fn export_key(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
@@ -136,10 +139,13 @@ pub fn export_key(v: &Value) -> Option<String> {
             match (k.as_str(), x) {
                 ("Ref", Value::String(r)) => Some(format!("${{{r}}}")),
                 ("Fn::Sub", Value::String(s)) => Some(s.clone()),
-                ("Fn::Sub", Value::Array(p))
-                    if p.len() == 1 || p.get(1).is_some_and(|v| v.as_object().is_some_and(Map::is_empty)) =>
-                {
-                    p[0].as_str().map(str::to_owned)
+                ("Fn::Sub", Value::Array(p)) if !p.is_empty() => {
+                    let mut text = p[0].as_str()?.to_owned();
+                    let vars = p.get(1).map_or(Some(&Map::new()), Value::as_object)?.clone();
+                    for (name, value) in &vars {
+                        text = text.replace(&format!("${{{name}}}"), &export_key(value)?);
+                    }
+                    Some(text)
                 }
                 ("Fn::Join", Value::Array(p)) if p.len() == 2 => {
                     let sep = p[0].as_str()?;
@@ -225,6 +231,58 @@ pub fn export_issues<'a>(
     issues
 }
 
+/// Exports kept under their name whose value changes while another template of the new set imports them:
+/// the output's `Value` changed, or it references a resource that is (or may be) replaced. `diffs` pairs
+/// each changed template of the new set with the IDs of its replaced resources.
+pub fn changed_exports_in_use<'a>(
+    diffs: impl IntoIterator<Item = (&'a TemplateDoc, &'a [OutputChange], BTreeSet<String>)>,
+    new: impl IntoIterator<Item = &'a TemplateDoc> + Clone,
+) -> Vec<ExportIssue> {
+    let mut issues = Vec::new();
+    for (doc, outputs, replaced) in diffs {
+        let empty = Map::new();
+        for (output, o) in section(&doc.body, "Outputs", &empty) {
+            let Some(export) = o.get("Export").and_then(|e| e.get("Name")).and_then(export_key) else {
+                continue;
+            };
+            let importers: Vec<String> = new
+                .clone()
+                .into_iter()
+                .filter(|t| t.name != doc.name)
+                .filter(|t| {
+                    let mut found = BTreeSet::new();
+                    imports(&t.body, &mut found);
+                    found.contains(&export)
+                })
+                .map(|t| t.name.clone())
+                .collect();
+            if importers.is_empty() {
+                continue;
+            }
+            let changed = outputs
+                .iter()
+                .any(|c| c.name == *output && c.old.as_ref().and_then(|v| v.get("Value")) != o.get("Value"));
+            let via = o.get("Value").map(super::values::references).unwrap_or_default();
+            let reason = if changed {
+                "its Value changed".to_owned()
+            } else if let Some(r) = via.iter().find(|r| replaced.contains(*r)) {
+                format!("it references {r}, which is replaced or may be")
+            } else {
+                continue;
+            };
+            issues.push(ExportIssue {
+                template: doc.name.clone(),
+                output: output.clone(),
+                export,
+                kind: ExportIssueKind::ValueChanged { reason },
+                importers,
+            });
+        }
+    }
+    issues.sort();
+    issues
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,6 +294,12 @@ mod tests {
             (json!("a-b"), Some("a-b")),
             (json!({"Fn::Sub": "${Env}-Vpc"}), Some("${Env}-Vpc")),
             (json!({"Fn::Join": ["-", [{"Ref": "Env"}, "Vpc"]]}), Some("${Env}-Vpc")),
+            (
+                json!({"Fn::Sub": ["${E}-Vpc", {"E": {"Ref": "Env"}}]}),
+                Some("${Env}-Vpc"),
+            ),
+            (json!({"Fn::Sub": ["${E}-${K}", {"E": "x", "K": "y"}]}), Some("x-y")),
+            (json!({"Fn::Sub": ["${E}", {"E": {"Fn::GetAtt": ["A", "B"]}}]}), None),
             (json!({"Fn::GetAtt": ["A", "B"]}), None),
         ];
         for (v, want) in cases {

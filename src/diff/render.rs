@@ -118,9 +118,10 @@ pub fn render_text(diff: &Diff, color: bool) -> String {
         let what = match &e.kind {
             ExportIssueKind::Removed => "removed".to_owned(),
             ExportIssueKind::Renamed { to } => format!("renamed to {to}"),
+            ExportIssueKind::ValueChanged { reason } => format!("changes value ({reason})"),
         };
         let line = format!(
-            "Export {} (output {} of {}) {what} but still imported by {}",
+            "Export {} (output {} of {}) {what} while imported by {}",
             e.export,
             e.output,
             e.template,
@@ -277,12 +278,13 @@ pub fn to_json(diff: &Diff) -> Value {
         },
         "templates": diff.templates.iter().map(|(s, t)| template_json(*s, t)).collect::<Vec<_>>(),
         "exports": diff.exports.iter().map(|e| {
-            let (kind, to) = match &e.kind {
-                ExportIssueKind::Removed => ("removed", None),
-                ExportIssueKind::Renamed { to } => ("renamed", Some(to)),
+            let (kind, to, reason) = match &e.kind {
+                ExportIssueKind::Removed => ("removed", None, None),
+                ExportIssueKind::Renamed { to } => ("renamed", Some(to), None),
+                ExportIssueKind::ValueChanged { reason } => ("value-changed", None, Some(reason)),
             };
             json!({"template": e.template, "output": e.output, "export": e.export, "change": kind,
-                   "renamed_to": to, "importers": e.importers})
+                   "renamed_to": to, "reason": reason, "importers": e.importers})
         }).collect::<Vec<_>>(),
         "schemas": diff.schemas.iter().map(|(name, changes)| json!({
             "template": name,
