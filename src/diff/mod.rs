@@ -213,6 +213,17 @@ pub fn diff_sets(old: &Snapshot, new: &Snapshot, schemas: &ResourceSchemas) -> D
             .map(|n| (old.templates.get(n), new.templates.get(n)))
             .collect()
     };
+    let both = !old.templates.is_empty() && !new.templates.is_empty();
+    if !single && both && !pairs.iter().any(|(o, n)| o.is_some() && n.is_some()) {
+        let names = |s: &Snapshot| s.templates.keys().cloned().collect::<Vec<_>>().join(", ");
+        diff.notes.push(format!(
+            "no template name is on both sides ({}: {}; {}: {}); templates pair by name",
+            old.source,
+            names(old),
+            new.source,
+            names(new)
+        ));
+    }
     for (o, n) in pairs {
         let status = match (o, n) {
             (None, _) => TemplateStatus::Added,
@@ -226,8 +237,11 @@ pub fn diff_sets(old: &Snapshot, new: &Snapshot, schemas: &ResourceSchemas) -> D
         }
     }
     diff.exports = export_issues(old.templates.values(), new.templates.values());
-    let changed = diff.templates.iter().filter_map(|(_, t)| {
-        let doc = new.templates.get(&t.name)?;
+    let changed = diff.templates.iter().filter_map(|(status, t)| {
+        let doc = new
+            .templates
+            .get(&t.name)
+            .filter(|_| *status == TemplateStatus::Changed)?;
         let replaced = t
             .changes
             .iter()

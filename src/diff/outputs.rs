@@ -186,6 +186,19 @@ fn imports(v: &Value, out: &mut BTreeSet<String>) {
     }
 }
 
+/// Export name → the templates that import it.
+fn importers<'a>(templates: impl IntoIterator<Item = &'a TemplateDoc>) -> BTreeMap<String, BTreeSet<String>> {
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for t in templates {
+        let mut found = BTreeSet::new();
+        imports(&t.body, &mut found);
+        for k in found {
+            out.entry(k).or_default().insert(t.name.clone());
+        }
+    }
+    out
+}
+
 /// Exports of the old set missing from the new set while a template of the new set imports them. Names are
 /// compared as written (`${EnvironmentName}-VpcId` on both sides), so an export built from a parameter
 /// matches an import built from the same parameter name.
@@ -194,14 +207,7 @@ pub fn export_issues<'a>(
     new: impl IntoIterator<Item = &'a TemplateDoc> + Clone,
 ) -> Vec<ExportIssue> {
     let new_exports: BTreeSet<String> = new.clone().into_iter().flat_map(|t| exports(t).into_keys()).collect();
-    let mut importers: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for t in new.clone() {
-        let mut found = BTreeSet::new();
-        imports(&t.body, &mut found);
-        for k in found {
-            importers.entry(k).or_default().insert(t.name.clone());
-        }
-    }
+    let importers = importers(new.clone());
     let mut issues = Vec::new();
     for t in old {
         let renamed_to: BTreeMap<String, String> = new
@@ -238,6 +244,7 @@ pub fn changed_exports_in_use<'a>(
     diffs: impl IntoIterator<Item = (&'a TemplateDoc, &'a [OutputChange], BTreeSet<String>)>,
     new: impl IntoIterator<Item = &'a TemplateDoc> + Clone,
 ) -> Vec<ExportIssue> {
+    let importers_of = importers(new);
     let mut issues = Vec::new();
     for (doc, outputs, replaced) in diffs {
         let empty = Map::new();
@@ -245,23 +252,21 @@ pub fn changed_exports_in_use<'a>(
             let Some(export) = o.get("Export").and_then(|e| e.get("Name")).and_then(export_key) else {
                 continue;
             };
-            let importers: Vec<String> = new
-                .clone()
+            let importers: Vec<String> = importers_of
+                .get(&export)
                 .into_iter()
-                .filter(|t| t.name != doc.name)
-                .filter(|t| {
-                    let mut found = BTreeSet::new();
-                    imports(&t.body, &mut found);
-                    found.contains(&export)
-                })
-                .map(|t| t.name.clone())
+                .flatten()
+                .filter(|t| **t != doc.name)
+                .cloned()
                 .collect();
             if importers.is_empty() {
                 continue;
             }
-            let changed = outputs
-                .iter()
-                .any(|c| c.name == *output && c.old.as_ref().and_then(|v| v.get("Value")) != o.get("Value"));
+            let changed = outputs.iter().any(|c| {
+                c.name == *output
+                    && c.kind == SideChange::Modified
+                    && c.old.as_ref().and_then(|v| v.get("Value")) != o.get("Value")
+            });
             let via = o.get("Value").map(super::values::references).unwrap_or_default();
             let reason = if changed {
                 "its Value changed".to_owned()

@@ -73,7 +73,9 @@ impl Snapshot {
     /// Errors read `<path>: <what>; <how to fix>`.
     pub fn load(path: &Path) -> Result<Snapshot, String> {
         let shown = path.display().to_string();
-        let meta = fs::metadata(path).map_err(|e| format!("{shown}: cannot read it: {e}"))?;
+        let meta = fs::metadata(path).map_err(|e| {
+            format!("{shown}: cannot read it: {e}; give a synth or render output folder, a bundle or a template file")
+        })?;
         if meta.is_dir() {
             if is_bundle_dir(path) {
                 return Snapshot::from_bundle_path(path);
@@ -88,7 +90,8 @@ impl Snapshot {
         let text = String::from_utf8(bytes)
             .map_err(|_| format!("{shown}: not UTF-8 text; give a template, a folder or a .tar.gz bundle"))?;
         let name = template_name(&shown);
-        let doc = TemplateDoc::parse(name.clone(), &text, &shown)?;
+        let doc = TemplateDoc::parse(name.clone(), &text, &shown)
+            .map_err(|e| format!("{e}; give a CloudFormation template (JSON, or YAML with short-form tags)"))?;
         let mut s = Snapshot::empty(SnapshotKind::Template, &shown);
         s.templates.insert(name, doc);
         Ok(s)
@@ -141,7 +144,7 @@ impl Snapshot {
                 Err(e) if e.contains("not a CloudFormation template") => {
                     s.notes.push(format!("{file}: skipped, not a CloudFormation template"))
                 }
-                Err(e) => return Err(e),
+                Err(e) => return Err(format!("{e}; fix the template or remove it from the folder")),
             }
         }
         if s.templates.is_empty() && s.schemas.is_empty() {

@@ -150,19 +150,22 @@ fn detect_renames(
     added: &[&String],
 ) -> BTreeMap<String, String> {
     let mut renames: BTreeMap<String, String> = BTreeMap::new();
+    let mut taken: BTreeSet<&String> = BTreeSet::new();
+    let targets: Vec<(&String, Value)> = added.iter().map(|a| (*a, comparable(&new[a.as_str()]))).collect();
     loop {
-        let taken: BTreeSet<String> = renames.values().cloned().collect();
         let mut found = false;
-        for r in removed.iter().filter(|r| !renames.contains_key(**r)) {
-            let canon = comparable(&canonical(&old[*r], &renames));
-            let hit = added
-                .iter()
-                .filter(|a| !taken.contains(**a) && type_of(&new[**a]) == type_of(&old[*r]))
-                .find(|a| comparable(&new[**a]) == canon);
-            if let Some(a) = hit {
-                renames.insert((*r).clone(), (*a).clone());
+        for &r in removed {
+            if renames.contains_key(r) {
+                continue;
+            }
+            let canon = comparable(&canonical(&old[r.as_str()], &renames));
+            let hit = targets.iter().find(|(a, v)| {
+                !taken.contains(a) && type_of(&new[a.as_str()]) == type_of(&old[r.as_str()]) && *v == canon
+            });
+            if let Some((a, _)) = hit {
+                renames.insert(r.clone(), (*a).clone());
+                taken.insert(a);
                 found = true;
-                break;
             }
         }
         if !found {
