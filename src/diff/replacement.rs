@@ -1,6 +1,8 @@
 //! Whether a changed property replaces its resource, from the update table generated out of the vendored
 //! registry schemas (`registry.rs`).
 
+use serde_json::Value;
+
 use super::registry::CREATE_ONLY;
 
 /// Whether a change replaces the resource. Ordered from the weakest to the strongest.
@@ -97,6 +99,62 @@ impl ResourceSchemas {
             Replacement::Never
         }
     }
+
+    /// [`ResourceSchemas::replacement`] for a change from `old` to `new` at `path`: when a create-only path
+    /// lies deeper (the whole `DnsOptions` changed, `DnsOptions/PrivateDnsPreference` is create-only), it
+    /// counts only when the values at that deeper path differ (or cannot be told apart: an intrinsic
+    /// function stands on the way).
+    pub fn replacement_of(
+        &self,
+        type_name: &str,
+        path: &[String],
+        old: Option<&Value>,
+        new: Option<&Value>,
+    ) -> Replacement {
+        let Some(e) = self.entry(type_name) else {
+            return Replacement::Unknown;
+        };
+        let hits = |list: &[Vec<String>]| {
+            list.iter().any(|p| {
+                overlaps(p, path)
+                    && (p.len() <= path.len() || {
+                        let rest = &p[path.len()..];
+                        match (values_at(rest, old), values_at(rest, new)) {
+                            (Some(a), Some(b)) => a != b,
+                            _ => true,
+                        }
+                    })
+            })
+        };
+        if hits(&e.create_only) {
+            Replacement::Always
+        } else if hits(&e.conditional) {
+            Replacement::Conditional
+        } else {
+            Replacement::Never
+        }
+    }
+}
+
+/// The values at `rest` below `v` (`*`: every list item); `None` when an intrinsic function or a value of
+/// another shape is on the way, so nothing can be said.
+fn values_at<'a>(rest: &[String], v: Option<&'a Value>) -> Option<Vec<&'a Value>> {
+    let Some(v) = v else { return Some(Vec::new()) };
+    let Some((first, tail)) = rest.split_first() else {
+        return Some(vec![v]);
+    };
+    match v {
+        _ if super::values::is_intrinsic(v) => None,
+        Value::Object(m) => values_at(tail, m.get(first)),
+        Value::Array(items) if first == "*" => {
+            let mut out = Vec::new();
+            for item in items {
+                out.extend(values_at(tail, Some(item))?);
+            }
+            Some(out)
+        }
+        _ => None,
+    }
 }
 
 /// Whether one path is a prefix of the other (`*` matches any list index).
@@ -142,6 +200,36 @@ mod tests {
             assert_eq!(s.replacement(t, &p(path)), want, "{t} {path}");
         }
         assert!(s.knows("AWS::S3::Bucket") && !s.knows("AWS::EC2::Instance"));
+    }
+
+    #[test]
+    fn a_changed_parent_replaces_only_when_a_create_only_value_below_it_changes() {
+        let s = ResourceSchemas::vendored();
+        let t = "AWS::EC2::VPCEndpoint";
+        let dns = |pref: &str| serde_json::json!({"DnsRecordIpType": "ipv4", "PrivateDnsPreference": pref});
+        let other = serde_json::json!({"DnsRecordIpType": "ipv4"});
+        let none = None;
+        assert_eq!(
+            s.replacement_of(t, &p("DnsOptions"), none, Some(&other)),
+            Replacement::Never
+        );
+        assert_eq!(
+            s.replacement_of(t, &p("DnsOptions"), none, Some(&dns("ALL_DOMAINS"))),
+            Replacement::Always
+        );
+        assert_eq!(
+            s.replacement_of(t, &p("DnsOptions"), Some(&dns("A")), Some(&dns("A"))),
+            Replacement::Never
+        );
+        let intrinsic = serde_json::json!({"Fn::If": ["C", {}, {}]});
+        assert_eq!(
+            s.replacement_of(t, &p("DnsOptions"), none, Some(&intrinsic)),
+            Replacement::Always
+        );
+        assert_eq!(
+            s.replacement_of(t, &p("ServiceName"), none, Some(&other)),
+            Replacement::Always
+        );
     }
 
     #[test]

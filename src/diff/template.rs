@@ -124,7 +124,7 @@ fn resource_changes(old: &Value, new: &Value, schemas: &ResourceSchemas) -> Vec<
 fn prop_change(path: &[String], old: Option<Value>, new: Option<Value>, ty: &str, s: &ResourceSchemas) -> PropChange {
     let replacement = match path.first().map(String::as_str) {
         Some("Type") => Replacement::Always,
-        Some("Properties") => s.replacement(ty, &path[1..]),
+        Some("Properties") => s.replacement_of(ty, &path[1..], old.as_ref(), new.as_ref()),
         _ => Replacement::Never,
     };
     PropChange {
