@@ -242,3 +242,76 @@ fn user_program_diff_against_its_previous_output() {
         0
     );
 }
+
+#[test]
+fn cli_reads_archives_bundle_folders_and_render_folders() {
+    let dir = temp_dir("kinds");
+    let out = dir.join("out");
+    let run = |args: &[&str]| {
+        public_vpc_env::app().run_with(std::iter::once("prog").chain(args.iter().copied()).map(OsString::from))
+    };
+    assert_eq!(run(&["synth", "--out", out.to_str().unwrap()]), 0);
+    let bundles = out.join("proton/bundles");
+    let (tar, folder) = (bundles.join("public-vpc.tar.gz"), bundles.join("public-vpc"));
+    let (code, text, err) = bin(&[
+        "diff",
+        tar.to_str().unwrap(),
+        folder.to_str().unwrap(),
+        "--fail-on",
+        "breaking",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        text.starts_with("no differences\n") && text.contains("note: "),
+        "{text}"
+    );
+    // Render the bundle with two VPC ranges and compare the render folders.
+    let spec = out.join("proton/specs/public-vpc.env-spec.yaml");
+    let spec2 = dir.join("spec2.yaml");
+    fs::write(&spec2, fs::read_to_string(&spec).unwrap().replace("10.0.", "10.1.")).unwrap();
+    for (s, r) in [(&spec, "r1"), (&spec2, "r2")] {
+        let target = dir.join(r);
+        let args = [
+            "render",
+            tar.to_str().unwrap(),
+            "--spec",
+            s.to_str().unwrap(),
+            "--environment-name",
+            "Beta",
+            "--out",
+        ];
+        let (code, _, err) = bin(&[&args[..], &[target.to_str().unwrap()]].concat());
+        assert_eq!(code, 0, "{err}");
+    }
+    let (r1, r2) = (dir.join("r1"), dir.join("r2"));
+    let (code, text, err) = bin(&[
+        "diff",
+        r1.to_str().unwrap(),
+        r2.to_str().unwrap(),
+        "--format",
+        "json",
+        "--fail-on",
+        "replace",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["templates"][0]["name"], "environment");
+    let vpc = v["templates"][0]["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["type"] == "AWS::EC2::VPC")
+        .unwrap();
+    assert_eq!(
+        (vpc["replacement"].as_str(), vpc["properties"][0]["path"].as_str()),
+        (Some("always"), Some("Properties.CidrBlock"))
+    );
+    let (code, _, err) = bin(&[
+        "diff",
+        r1.to_str().unwrap(),
+        r2.to_str().unwrap(),
+        "--fail-on",
+        "breaking",
+    ]);
+    assert_eq!(code, 0, "{err}");
+}
