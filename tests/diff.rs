@@ -331,94 +331,33 @@ fn schema_change((from, to): (&str, &str)) -> Vec<(String, SchemaChangeKind, boo
 #[test]
 fn proton_schema_changes_table() {
     use SchemaChangeKind as K;
-    let add_required = "        vpc:\n          type: string\n      required: [vpc]\n";
-    let add_required_default = "        vpc:\n          type: string\n          default: v\n      required: [vpc]\n";
-    let add_optional = "        vpc:\n          type: string\n";
-    type Case<'a> = (&'a str, (&'a str, &'a str), Vec<(&'a str, K, bool)>);
-    let cases: Vec<Case> = vec![
-        ("no change", ("", ""), vec![]),
-        (
-            "new required input without default",
-            ("", add_required),
-            vec![("vpc", K::InputAdded, true)],
-        ),
-        (
-            "new required input with default",
-            ("", add_required_default),
-            vec![("vpc", K::InputAdded, false)],
-        ),
-        (
-            "new optional input",
-            ("", add_optional),
-            vec![("vpc", K::InputAdded, false)],
-        ),
-        (
-            "removed input",
-            (
-                "        count:\n          type: number\n          minimum: 1\n          maximum: 10\n",
-                "",
-            ),
-            vec![("count", K::InputRemoved, true)],
-        ),
-        (
-            "enum narrowed",
-            ("enum: [small, large]", "enum: [small]"),
-            vec![("size", K::EnumChanged, true)],
-        ),
-        (
-            "enum widened",
-            ("enum: [small, large]", "enum: [small, large, huge]"),
-            vec![("size", K::EnumChanged, false)],
-        ),
-        (
-            "pattern changed",
-            ("pattern: \"^[0-9./]+$\"", "pattern: \"^10\\\\.\""),
-            vec![("cidr", K::PatternChanged, true)],
-        ),
-        (
-            "pattern removed",
-            ("          pattern: \"^[0-9./]+$\"\n", ""),
-            vec![("cidr", K::PatternChanged, false)],
-        ),
-        (
-            "minimum raised",
-            ("minimum: 1", "minimum: 2"),
-            vec![("count", K::LimitChanged, true)],
-        ),
-        (
-            "maximum raised",
-            ("maximum: 10", "maximum: 20"),
-            vec![("count", K::LimitChanged, false)],
-        ),
-        (
-            "maxLength lowered",
-            ("maxLength: 20", "maxLength: 10"),
-            vec![("name", K::LimitChanged, true)],
-        ),
-        (
-            "minLength lowered",
-            ("minLength: 1", "minLength: 0"),
-            vec![("name", K::LimitChanged, false)],
-        ),
-        (
-            "number narrowed to integer",
-            ("type: number", "type: integer"),
-            vec![("count", K::TypeChanged, true)],
-        ),
-        (
-            "default changed",
-            ("default: small", "default: large"),
-            vec![("size", K::DefaultChanged, false)],
-        ),
-        (
-            "input became required without default",
-            ("", "      required: [name]\n"),
-            vec![("name", K::BecameRequired, true)],
-        ),
+    let count = "        count:\n          type: number\n          minimum: 1\n          maximum: 10\n";
+    let vpc = "        vpc:\n          type: string\n";
+    let required = format!("{vpc}      required: [vpc]\n");
+    let required_default = format!("{vpc}          default: v\n      required: [vpc]\n");
+    // (case, replaced text or "" to append, replacement, the change: input, kind, breaking)
+    #[rustfmt::skip]
+    let cases: &[(&str, &str, &str, Option<(&str, K, bool)>)] = &[
+        ("no change", "", "", None),
+        ("new required input without default", "", &required, Some(("vpc", K::InputAdded, true))),
+        ("new required input with default", "", &required_default, Some(("vpc", K::InputAdded, false))),
+        ("new optional input", "", vpc, Some(("vpc", K::InputAdded, false))),
+        ("input became required without default", "", "      required: [name]\n", Some(("name", K::BecameRequired, true))),
+        ("removed input", count, "", Some(("count", K::InputRemoved, true))),
+        ("enum narrowed", "enum: [small, large]", "enum: [small]", Some(("size", K::EnumChanged, true))),
+        ("enum widened", "enum: [small, large]", "enum: [small, large, huge]", Some(("size", K::EnumChanged, false))),
+        ("pattern changed", "pattern: \"^[0-9./]+$\"", "pattern: \"^10\\\\.\"", Some(("cidr", K::PatternChanged, true))),
+        ("pattern removed", "          pattern: \"^[0-9./]+$\"\n", "", Some(("cidr", K::PatternChanged, false))),
+        ("minimum raised", "minimum: 1", "minimum: 2", Some(("count", K::LimitChanged, true))),
+        ("maximum raised", "maximum: 10", "maximum: 20", Some(("count", K::LimitChanged, false))),
+        ("maxLength lowered", "maxLength: 20", "maxLength: 10", Some(("name", K::LimitChanged, true))),
+        ("minLength lowered", "minLength: 1", "minLength: 0", Some(("name", K::LimitChanged, false))),
+        ("number narrowed to integer", "type: number", "type: integer", Some(("count", K::TypeChanged, true))),
+        ("default changed", "default: small", "default: large", Some(("size", K::DefaultChanged, false))),
     ];
-    for (name, edit, want) in cases {
-        let want: Vec<(String, K, bool)> = want.into_iter().map(|(i, k, b)| (i.to_owned(), k, b)).collect();
-        assert_eq!(schema_change(edit), want, "{name}");
+    for (name, from, to, want) in cases {
+        let want: Vec<(String, K, bool)> = want.iter().map(|(i, k, b)| ((*i).to_owned(), *k, *b)).collect();
+        assert_eq!(schema_change((from, to)), want, "{name}");
     }
 }
 
