@@ -19,7 +19,7 @@
 //! - AWS Proton schema changes ([`diff_schemas`]), each marked breaking or not with Proton's rules for a
 //!   minor version.
 //!
-//! The library returns values; printing (text or the JSON of [`Diff::to_json`]) is the CLI's.
+//! The library returns values; printing (text or the JSON of [`to_json`]) is the CLI's.
 
 mod cli;
 mod outputs;
