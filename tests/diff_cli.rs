@@ -193,7 +193,7 @@ fn user_program_diff_against_its_previous_output() {
         against: Some(out.clone()),
         fail_on,
         format: OutputFormat::Text,
-        paths: vec![],
+        ..DiffArgs::default()
     };
     let same = compare(&against(None), &public_vpc_env::app()).unwrap();
     assert!(same.is_empty(), "{same:?}");
@@ -314,4 +314,50 @@ fn cli_reads_archives_bundle_folders_and_render_folders() {
         "breaking",
     ]);
     assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn cli_spec_renders_both_bundles_so_their_resources_compare() {
+    let dir = temp_dir("spec");
+    let template = "Resources:\n  V:\n    Type: AWS::EC2::VPC\n    Properties:\n      CidrBlock: {{ environment.inputs.cidr | tojson }}\n      Tags:\n        - Key: Name\n          Value: {{ environment.name | tojson }}\n";
+    let bundle = |name: &str, schema: &str| {
+        let d = dir.join(name);
+        bundle_dir(&d, schema);
+        write(&d, "infrastructure/cloudformation.yaml", template);
+        d.display().to_string()
+    };
+    let old = bundle("old", BASE_SCHEMA);
+    let new = bundle("new", &BASE_SCHEMA.replace("10.0.0.0/16", "10.1.0.0/16"));
+    let spec = write(&dir, "spec.yaml", "proton: EnvironmentSpec\nspec: {}\n");
+    let (code, out, err) = bin(&[
+        "diff",
+        &old,
+        &new,
+        "--spec",
+        &spec,
+        "--environment-name",
+        "Beta",
+        "--fail-on",
+        "replace",
+    ]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains(
+            "[~] AWS::EC2::VPC V replace\n      Properties.CidrBlock: \"10.0.0.0/16\" → \"10.1.0.0/16\" (replace)"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("[compatible] EnvInput.cidr: default-changed"), "{out}");
+    // Without --spec only the schemas compare; a render error is an input error (exit 2).
+    let (code, out, _) = bin(&["diff", &old, &new, "--fail-on", "replace"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("pass --spec"), "{out}");
+    let (code, _, err) = bin(&["diff", &old, &new, "--spec", &spec]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("cannot render it with") && err.contains("environment"),
+        "{err}"
+    );
+    let (code, _, err) = bin(&["diff", &old, &new, "--environment-name", "Beta"]);
+    assert_eq!(code, 2, "--environment-name needs --spec: {err}");
 }

@@ -8,7 +8,9 @@ use clap::ValueEnum;
 
 use crate::app::{App, SynthOptions};
 
-use super::{diff_sets, render_text, to_json, Diff, ResourceSchemas, Snapshot};
+use crate::local::{load_context_file, RenderContext};
+
+use super::{diff_sets, render_text, to_json, BundleRender, Diff, ResourceSchemas, Snapshot};
 
 /// Output format of `diff`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -46,6 +48,15 @@ pub struct DiffArgs {
     /// Exit with 1 when such a change exists (0 otherwise).
     #[arg(long, value_enum, value_name = "replace|breaking")]
     pub fail_on: Option<FailOn>,
+    /// Render bundles (OLD, NEW) with this spec, so their resources compare too, not only their schemas.
+    #[arg(long, value_name = "FILE")]
+    pub spec: Option<PathBuf>,
+    /// With --spec: what Proton knew (the context file of `proton-synth render --help`).
+    #[arg(long, value_name = "FILE", requires = "spec")]
+    pub context: Option<PathBuf>,
+    /// With --spec: the environment's name (`environment.name`).
+    #[arg(long, value_name = "NAME", requires = "spec")]
+    pub environment_name: Option<String>,
 }
 
 const DIFF_HELP: &str = "\
@@ -53,7 +64,9 @@ Exit codes: 0 compared (and no change matched --fail-on), 1 a change matched --f
 an input that cannot be read or synthesized.
 Replacement comes from the createOnlyProperties of the vendored CloudFormation registry schemas; types
 without a vendored schema say `may replace (no schema for this type)`. The schemas carry no interruption
-data: every other change is shown as `update`.";
+data: every other change is shown as `update`.
+A bundle's templates are Jinja: without --spec only its schema is compared; with --spec (and --context /
+--environment-name, as for `render`) both sides are rendered and their templates compared too.";
 
 /// Run `diff`; prints the result and returns the exit code. `app` is the program (NEW by default with
 /// `--against`).
@@ -86,10 +99,12 @@ fn use_color() -> bool {
 
 /// Read both sides and compare them.
 pub fn compare(args: &DiffArgs, app: &App) -> Result<Diff, Vec<String>> {
+    let render = bundle_render(args)?;
+    let load = |p: &PathBuf| Snapshot::load_with(p, render.as_ref());
     let (old, new) = match (&args.against, args.paths.as_slice()) {
-        (Some(old), []) => (Snapshot::load(old), synthesized(app)),
-        (Some(old), [new]) => (Snapshot::load(old), Snapshot::load(new)),
-        (None, [old, new]) => (Snapshot::load(old), Snapshot::load(new)),
+        (Some(old), []) => (load(old), synthesized(app)),
+        (Some(old), [new]) => (load(old), load(new)),
+        (None, [old, new]) => (load(old), load(new)),
         (Some(_), _) => return Err(vec!["diff: with --against OLD, give at most one path (NEW); see --help".to_owned()]),
         (None, _) => {
             return Err(vec![
@@ -101,6 +116,31 @@ pub fn compare(args: &DiffArgs, app: &App) -> Result<Diff, Vec<String>> {
         (Ok(o), Ok(n)) => Ok(diff_sets(&o, &n, &ResourceSchemas::vendored())),
         (o, n) => Err(o.err().into_iter().chain(n.err()).collect()),
     }
+}
+
+/// `--spec`, `--context` and `--environment-name` as a [`BundleRender`].
+fn bundle_render(args: &DiffArgs) -> Result<Option<BundleRender>, Vec<String>> {
+    let Some(spec_path) = &args.spec else {
+        return Ok(None);
+    };
+    let spec_name = spec_path.display().to_string();
+    let spec = std::fs::read_to_string(spec_path).map_err(|e| {
+        vec![format!(
+            "{spec_name}: cannot read the spec: {e}; give a spec file (`proton: EnvironmentSpec` or `ServiceSpec`)"
+        )]
+    })?;
+    let mut context = match &args.context {
+        Some(path) => load_context_file(path).map_err(|f| f.iter().map(ToString::to_string).collect::<Vec<_>>())?,
+        None => RenderContext::default(),
+    };
+    if args.environment_name.is_some() {
+        context.environment_name.clone_from(&args.environment_name);
+    }
+    Ok(Some(BundleRender {
+        spec_name,
+        spec,
+        context,
+    }))
 }
 
 fn synthesized(app: &App) -> Result<Snapshot, String> {

@@ -43,7 +43,7 @@ pub use outputs::{
 pub use render::{render_text, to_json};
 pub use replacement::{Replacement, ResourceSchemas};
 pub use schema::{diff_schemas, SchemaChange, SchemaChangeKind};
-pub use source::{Snapshot, SnapshotKind};
+pub use source::{BundleRender, Snapshot, SnapshotKind};
 pub use template::diff_templates;
 
 /// A CloudFormation template, parsed (long-form intrinsic functions: `{"Ref": …}`, `{"Fn::GetAtt": […]}`).
@@ -197,8 +197,9 @@ pub fn diff_sets(old: &Snapshot, new: &Snapshot, schemas: &ResourceSchemas) -> D
         notes: old.notes.iter().chain(&new.notes).cloned().collect(),
         ..Diff::default()
     };
-    if old.kind == SnapshotKind::Bundle || new.kind == SnapshotKind::Bundle {
-        // A bundle's templates are Jinja: only schemas compare (its note says so).
+    let unrendered = |s: &Snapshot| s.kind == SnapshotKind::Bundle && s.templates.is_empty();
+    if unrendered(old) || unrendered(new) {
+        // An unrendered bundle's templates are Jinja: only schemas compare (its note says so).
         diff_bundles(old, new, &mut diff);
         return diff;
     }

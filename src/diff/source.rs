@@ -6,7 +6,7 @@ use std::fs;
 use std::path::Path;
 
 use crate::app::Synthesis;
-use crate::local::{analyze, load_bundle, parse_schema, Bundle, Schema};
+use crate::local::{analyze, load_bundle, parse_schema, render_with_report, Bundle, RenderContext, Schema};
 
 use super::TemplateDoc;
 
@@ -37,6 +37,17 @@ pub struct Snapshot {
     pub bundle_files: BTreeMap<String, String>,
     /// Limits of what this side lets `diff` compare.
     pub notes: Vec<String>,
+}
+
+/// How bundles are rendered so that their templates compare too (`diff --spec`).
+#[derive(Clone, Debug, Default)]
+pub struct BundleRender {
+    /// The spec's file name, for messages.
+    pub spec_name: String,
+    /// The spec (`proton: EnvironmentSpec` or `ServiceSpec`).
+    pub spec: String,
+    /// What Proton knew (`--context`, `--environment-name`).
+    pub context: RenderContext,
 }
 
 /// A template's name from its file name: `public-vpc.template.json` → `public-vpc`,
@@ -72,20 +83,26 @@ impl Snapshot {
     /// Read a path: a synth or render output folder, a bundle folder or `.tar.gz`, or a template file.
     /// Errors read `<path>: <what>; <how to fix>`.
     pub fn load(path: &Path) -> Result<Snapshot, String> {
+        Snapshot::load_with(path, None)
+    }
+
+    /// [`Snapshot::load`], rendering a bundle with `render` when given (its rendered templates are compared
+    /// then, not only its schema).
+    pub fn load_with(path: &Path, render: Option<&BundleRender>) -> Result<Snapshot, String> {
         let shown = path.display().to_string();
         let meta = fs::metadata(path).map_err(|e| {
             format!("{shown}: cannot read it: {e}; give a synth or render output folder, a bundle or a template file")
         })?;
         if meta.is_dir() {
             if is_bundle_dir(path) {
-                return Snapshot::from_bundle_path(path);
+                return Snapshot::from_bundle_path(path, render);
             }
             let files = read_folder(path).map_err(|e| format!("{shown}: cannot read the folder: {e}"))?;
             return Snapshot::from_files(&shown, &files);
         }
         let bytes = fs::read(path).map_err(|e| format!("{shown}: cannot read it: {e}"))?;
         if bytes.starts_with(&[0x1f, 0x8b]) {
-            return Snapshot::from_bundle_path(path);
+            return Snapshot::from_bundle_path(path, render);
         }
         let text = String::from_utf8(bytes)
             .map_err(|_| format!("{shown}: not UTF-8 text; give a template, a folder or a .tar.gz bundle"))?;
@@ -155,17 +172,19 @@ impl Snapshot {
         Ok(s)
     }
 
-    fn from_bundle_path(path: &Path) -> Result<Snapshot, String> {
+    fn from_bundle_path(path: &Path, render: Option<&BundleRender>) -> Result<Snapshot, String> {
         let shown = path.display().to_string();
         let bundle = load_bundle(path).map_err(|f| {
             let msgs: Vec<String> = f.iter().map(|x| x.to_string()).collect();
             format!("{shown}: cannot load the bundle: {}", msgs.join("; "))
         })?;
-        Snapshot::from_bundle(&bundle, &bundle_name(path, &bundle))
+        Snapshot::from_bundle(&bundle, &bundle_name(path, &bundle), render)
     }
 
-    /// A bundle: its schema under `name`, and its infrastructure files.
-    pub fn from_bundle(bundle: &Bundle, name: &str) -> Result<Snapshot, String> {
+    /// A bundle: its schema under `name` and its infrastructure files; with `render`, also the templates it
+    /// renders to (named like `proton-synth render` names its files: `environment`, `instance-<name>`,
+    /// `pipeline`).
+    pub fn from_bundle(bundle: &Bundle, name: &str, render: Option<&BundleRender>) -> Result<Snapshot, String> {
         let (analysis, findings) = analyze(bundle);
         let Some(analysis) = analysis else {
             let msgs: Vec<String> = findings
@@ -184,10 +203,30 @@ impl Snapshot {
         for t in analysis.templates {
             s.bundle_files.insert(format!("{name}/{}", t.path), t.text);
         }
-        s.notes.push(format!(
-            "{}: a bundle's templates are Jinja, so only its schema is compared; render both versions with the same spec and diff the render folders to compare resources",
-            bundle.source
-        ));
+        let Some(r) = render else {
+            s.notes.push(format!(
+                "{}: a bundle's templates are Jinja, so only its schema is compared; pass --spec to render both sides and compare their resources",
+                bundle.source
+            ));
+            return Ok(s);
+        };
+        let report = render_with_report(bundle, &r.spec_name, &r.spec, &r.context).map_err(|f| {
+            let msgs: Vec<String> = f.iter().filter(|x| x.is_error()).map(|x| x.to_string()).collect();
+            format!(
+                "{}: cannot render it with {}: {}; fix the spec or the context (`proton-synth render` reports the same)",
+                bundle.source,
+                r.spec_name,
+                msgs.join("; ")
+            )
+        })?;
+        for f in report.files {
+            let doc = TemplateDoc::parse(
+                template_name(&f.name),
+                &f.text,
+                &format!("{} → {}", bundle.source, f.name),
+            )?;
+            s.templates.insert(doc.name.clone(), doc);
+        }
         Ok(s)
     }
 }
