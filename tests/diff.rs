@@ -336,8 +336,9 @@ fn proton_schema_changes_table() {
     let required = format!("{vpc}      required: [vpc]\n");
     let required_default = format!("{vpc}          default: v\n      required: [vpc]\n");
     // (case, replaced text or "" to append, replacement, the change: input, kind, breaking)
+    type Case<'a> = (&'a str, &'a str, &'a str, Option<(&'a str, K, bool)>);
     #[rustfmt::skip]
-    let cases: &[(&str, &str, &str, Option<(&str, K, bool)>)] = &[
+    let cases: &[Case] = &[
         ("no change", "", "", None),
         ("new required input without default", "", &required, Some(("vpc", K::InputAdded, true))),
         ("new required input with default", "", &required_default, Some(("vpc", K::InputAdded, false))),
