@@ -9,14 +9,20 @@ use crate::local::{parse_yaml, Node, NodeValue};
 
 /// Parse a template: JSON, or YAML whose CloudFormation short-form tags become long-form functions.
 pub fn parse_template(text: &str, file: &str) -> Result<Value, String> {
-    let body = if text.trim_start().starts_with('{') {
-        serde_json::from_str::<Value>(text).map_err(|e| format!("{file}:{}: invalid JSON: {e}", e.line()))?
-    } else {
-        let node = parse_yaml(text).map_err(|e| match e.line {
+    let yaml = || {
+        parse_yaml(text).map(|node| long_form(&node)).map_err(|e| match e.line {
             Some(l) => format!("{file}:{l}: invalid YAML: {}", e.message),
             None => format!("{file}: invalid YAML: {}", e.message),
-        })?;
-        long_form(&node)
+        })
+    };
+    // JSON first when it looks like JSON (exact numbers, fast); a YAML flow mapping falls back to YAML.
+    let body = if text.trim_start().starts_with('{') {
+        match serde_json::from_str::<Value>(text) {
+            Ok(v) => v,
+            Err(e) => yaml().map_err(|_| format!("{file}:{}: invalid JSON: {e}", e.line()))?,
+        }
+    } else {
+        yaml()?
     };
     match body.get("Resources") {
         Some(Value::Object(_)) => Ok(body),
