@@ -1,7 +1,7 @@
 //! `diff` on the command line: `proton-synth diff OLD NEW`, and in every user program
 //! `diff --against OLD` (this program's synthesis, in memory, is NEW).
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use clap::ValueEnum;
@@ -73,9 +73,17 @@ A bundle's templates are Jinja: without --spec only its schema is compared; with
 pub fn run_diff(args: &DiffArgs, app: &App) -> i32 {
     match compare(args, app) {
         Ok(diff) => {
-            match args.format {
-                OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&to_json(&diff)).unwrap_or_default()),
-                OutputFormat::Text => print!("{}", render_text(&diff, use_color())),
+            let text = match args.format {
+                OutputFormat::Json => serde_json::to_string_pretty(&to_json(&diff)).unwrap_or_default() + "\n",
+                OutputFormat::Text => render_text(&diff, use_color()),
+            };
+            // A closed pipe (`| head`) is the reader's choice, not an error.
+            let mut stdout = std::io::stdout().lock();
+            if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+                if e.kind() != std::io::ErrorKind::BrokenPipe {
+                    eprintln!("error: stdout: {e}; the diff could not be written");
+                    return 2;
+                }
             }
             let failed = match args.fail_on {
                 Some(FailOn::Replace) => diff.has_replacement(),
