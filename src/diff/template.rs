@@ -354,8 +354,15 @@ fn recorded(changes: &[Change], id: &str, path: &[String]) -> bool {
     changes.iter().any(|c| {
         c.logical_id == id
             && matches!(&c.kind, ChangeKind::Modified { props, .. } | ChangeKind::Renamed { props, .. }
-                if props.iter().any(|p| p.path == shown || shown.starts_with(&format!("{}.", p.path))))
+                if props.iter().any(|p| within(&shown, &p.path)))
     })
+}
+
+/// Whether the displayed path `inner` is `outer` or below it (`outer.x`, `outer[0]`).
+fn within(inner: &str, outer: &str) -> bool {
+    inner
+        .strip_prefix(outer)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
 }
 
 fn add_prop(changes: &mut Vec<Change>, id: &str, def: &Value, prop: PropChange) {
@@ -401,4 +408,34 @@ fn reference_sites(def: &Value) -> Vec<(Vec<String>, Value, BTreeSet<String>)> {
         walk(&mut vec!["Properties".to_owned()], p, &mut out);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_reference_inside_a_changed_list_is_not_listed_twice() {
+        let vpc = |cidr: &str| json!({"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": cidr}});
+        let ep = |ids: Value| json!({"Type": "AWS::EC2::VPCEndpoint", "Properties": {"VpcId": "v", "ServiceName": "s", "RouteTableIds": ids}});
+        let old = TemplateDoc::new(
+            "t",
+            json!({"Resources": {"V": vpc("10.0.0.0/16"), "E": ep(json!([{"Ref": "V"}]))}}),
+        );
+        let new = TemplateDoc::new(
+            "t",
+            json!({"Resources": {"V": vpc("10.1.0.0/16"), "E": ep(json!([{"Ref": "V"}, "rtb-1"]))}}),
+        );
+        let d = diff_templates(&old, &new, &ResourceSchemas::vendored());
+        let ChangeKind::Modified { props, replacement } = &d.changes[0].kind else {
+            panic!("{d:?}")
+        };
+        let paths: Vec<&str> = props.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(
+            (paths, *replacement),
+            (vec!["Properties.RouteTableIds"], Replacement::Never)
+        );
+        assert!(within("a.b[0]", "a.b") && within("a.b.c", "a.b") && within("a.b", "a.b") && !within("a.bc", "a.b"));
+    }
 }
