@@ -502,6 +502,7 @@ fn lb_fargate_svc_environment_dropping_an_imported_export_is_breaking() {
     );
     assert!(d.has_breaking() && !d.has_replacement());
     // The environment's VPC range changes: the exports of its subnets change value while imported.
+    assert!(d.template("public-vpc").is_some_and(|t| t.outputs.len() == 1) && d.template("nope").is_none());
     let mut recidr = old.clone();
     let env = recidr.templates.get_mut("public-vpc").unwrap();
     env.body["Resources"]["VPCB9E5F0B4"]["Properties"]["CidrBlock"] = json!("10.1.0.0/16");

@@ -170,6 +170,11 @@ impl Diff {
         self.templates.is_empty() && self.exports.is_empty() && self.schemas.is_empty()
     }
 
+    /// The differences of one template, by name.
+    pub fn template(&self, name: &str) -> Option<&TemplateDiff> {
+        self.templates.iter().map(|(_, t)| t).find(|t| t.name == name)
+    }
+
     /// Whether a resource is or may be replaced (`--fail-on replace`): a rename, a changed type, or a
     /// modification whose replacement is anything but [`Replacement::Never`].
     pub fn has_replacement(&self) -> bool {
