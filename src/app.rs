@@ -168,6 +168,8 @@ enum Command {
     Render(Box<crate::local::RenderArgs>),
     /// Check an AWS Proton template bundle statically.
     Check(crate::local::CheckArgs),
+    /// Compare with a previous output: resources added, removed, changed or replaced, exports, Proton schemas.
+    Diff(crate::diff::DiffArgs),
 }
 
 impl App {
@@ -183,6 +185,11 @@ impl App {
 
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Whether the program has any template (`diff --against` needs one to synthesize).
+    pub fn has_templates(&self) -> bool {
+        !(self.stacks.is_empty() && self.environments.is_empty() && self.services.is_empty())
     }
 
     /// Add a plain CloudFormation template, written as `<name>.template.json`.
@@ -409,6 +416,7 @@ impl App {
             Command::List => self.cmd_list(),
             Command::Render(args) => crate::local::run_render(&args),
             Command::Check(args) => crate::local::run_check(&args),
+            Command::Diff(args) => crate::diff::run_diff(&args, &self),
         }
     }
 

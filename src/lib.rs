@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod assembly;
+pub mod diff;
 pub mod local;
 pub mod output;
 pub mod proton;

@@ -1,4 +1,4 @@
-//! The `proton-synth` binary: the local Proton tools (`render`, `check`) and `synth`/`list` of an empty app.
+//! The `proton-synth` binary: the local Proton tools (`render`, `check`, `diff OLD NEW`) and `synth`/`list` of an empty app.
 //! User programs build their own binary with `proton_synth::app::App`.
 
 fn main() {

@@ -6,6 +6,7 @@
 
 pub mod doc;
 pub mod naming;
+pub mod update;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
@@ -131,7 +132,8 @@ pub fn vendor(root: &Path, cfnlint_schemas: &Path) -> Result<String, String> {
     Ok(version)
 }
 
-/// Generate every file of `constructs/src/cfn/` in memory: path (relative to `root`) → content.
+/// Generate every file of `constructs/src/cfn/`, plus the update table of `proton-synth diff`
+/// ([`update::UPDATE_TABLE`]), in memory: path (relative to `root`) → content.
 pub fn generate(root: &Path) -> Result<BTreeMap<PathBuf, String>, String> {
     generate_with_notes(root).map(|(files, _)| files)
 }
@@ -152,6 +154,11 @@ pub fn generate_with_notes(root: &Path) -> Result<(BTreeMap<PathBuf, String>, Ve
         by_service.entry(service_module(&t)).or_default().push((t, schema));
     }
     let mut files = BTreeMap::new();
+    let all: Vec<(&str, &J)> = by_service.values().flatten().map(|(t, s)| (t.as_str(), s)).collect();
+    files.insert(
+        PathBuf::from(update::UPDATE_TABLE),
+        update::render_update_table(&all, &version)?,
+    );
     let mut notes = Vec::new();
     let out = PathBuf::from(OUT_DIR);
     let mut mod_rs = format!(

@@ -1,6 +1,6 @@
 //! `cargo run -p proton-synth-codegen [-- --check | --vendor <cfnlint/data/schemas>]`
 //!
-//! Regenerates `constructs/src/cfn/` from `codegen/services.txt` and the schemas vendored in
+//! Regenerates `constructs/src/cfn/` (and `src/diff/registry.rs`, the update table of `diff`) from `codegen/services.txt` and the schemas vendored in
 //! `constructs/schemas/` (offline). `--vendor` first copies the schemas from an installed cfn-lint package;
 //! `--check` writes nothing and fails when the checked-in code is out of date.
 

@@ -62,6 +62,9 @@ pub use context::{
 pub use finding::{has_errors, Finding, Severity};
 pub use render::{render_bundle, render_with_report, RenderReport, RenderedFile};
 pub use schema::{parse_schema, InputType, Property, Schema};
+// For `diff`: schema property types, and templates parsed with their short-form tags.
+pub use node::{parse_yaml, Node, NodeValue};
+pub use schema::{Pattern, PropType};
 pub use spec::{is_valid_name, parse_spec, InstanceSpec, Spec};
 
 use crate::assembly::{Sink, StagingDir};
