@@ -1305,7 +1305,10 @@ fn empty_truncated_and_foreign_bundles_are_errors() {
     fs::create_dir_all(&empty).unwrap();
     assert_eq!(
         messages(&load_bundle(&empty).unwrap_err()),
-        [format!("error: {}: the bundle has no files", empty.display())]
+        [format!(
+            "error: {}: the bundle has no files; expected schema/schema.yaml and its template folders",
+            empty.display()
+        )]
     );
     assert_eq!(run_check(&CheckArgs { bundle: empty.clone() }), 1);
     assert!(load_bundle(&dir.join("missing")).is_err());

@@ -30,13 +30,14 @@
 //! (`{"Stacks": [{"Outputs": [{"OutputKey": .., "OutputValue": ..}]}]}`, one stack), a bare `Outputs` list
 //! (`--query 'Stacks[0].Outputs'`), or a flat key/value map in YAML or JSON. Scalar values become strings.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 
 use super::finding::Finding;
+use super::limits;
 use super::node::{parse_yaml, Node, NodeValue};
+use super::read::read_text_bounded;
 
 /// Output values by name, and where they came from (for messages).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -123,8 +124,8 @@ impl RenderContext {
 /// Read outputs from a file (see the module doc for the accepted forms).
 pub fn load_outputs_file(path: &Path) -> Result<Outputs, Finding> {
     let shown = path.display().to_string();
-    let text =
-        fs::read_to_string(path).map_err(|e| Finding::error(format!("cannot read outputs: {e}")).in_file(&shown))?;
+    let text = read_text_bounded(path, limits::MAX_OUTPUTS_BYTES)
+        .map_err(|e| Finding::error(e.message("the outputs file")).in_file(&shown))?;
     let values = parse_outputs(&text).map_err(|(line, msg)| Finding::error(msg).in_file(&shown).at_line(line))?;
     Ok(Outputs { values, source: shown })
 }
@@ -209,8 +210,8 @@ fn scalar_text(v: &Node) -> Result<String, (Option<usize>, String)> {
 /// Load a context file.
 pub fn load_context_file(path: &Path) -> Result<RenderContext, Vec<Finding>> {
     let shown = path.display().to_string();
-    let text = fs::read_to_string(path)
-        .map_err(|e| vec![Finding::error(format!("cannot read the context file: {e}")).in_file(&shown)])?;
+    let text = read_text_bounded(path, limits::MAX_CONTEXT_BYTES)
+        .map_err(|e| vec![Finding::error(e.message("the context file")).in_file(&shown)])?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     parse_context(&text, &shown, &base)
 }

@@ -36,21 +36,25 @@ pub mod context;
 mod engine;
 mod filters;
 mod finding;
+pub mod limits;
+mod load;
 mod manifest;
 mod namespace;
 mod node;
 mod pycompat;
 mod pyfmt;
+mod read;
 mod render;
 mod scan;
 mod schema;
 mod spec;
+mod yaml11;
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
-pub use bundle::{analyze, load_bundle, Analysis, Bundle, BundleKind, IacTemplate, TemplateKind};
+pub use bundle::{analyze, Analysis, Bundle, BundleKind, IacTemplate, TemplateKind};
 pub use check::check_bundle;
+pub use load::load_bundle;
 pub use context::{
     load_context_file, parse_outputs, ComponentInfo, EnvironmentInfo, InstanceInfo, Only, Outputs, RenderContext,
     ServiceInfo,
@@ -186,8 +190,8 @@ fn render_to_dir(args: &RenderArgs) -> Result<(Vec<String>, Vec<Finding>), Vec<F
     let mut errors = Vec::new();
     let bundle = load_bundle(&args.bundle).map_err(|f| errors.extend(f)).ok();
     let spec_shown = args.spec.display().to_string();
-    let spec = fs::read_to_string(&args.spec)
-        .map_err(|e| errors.push(Finding::error(format!("cannot read the spec: {e}")).in_file(&spec_shown)))
+    let spec = read::read_text_bounded(&args.spec, limits::MAX_SPEC_BYTES)
+        .map_err(|e| errors.push(Finding::error(e.message("the spec")).in_file(&spec_shown)))
         .ok();
     let ctx = context_from_args(args).map_err(|f| errors.extend(f)).ok();
     let (Some(bundle), Some(spec), Some(ctx)) = (bundle, spec, ctx) else {

@@ -7,8 +7,14 @@
 
 use std::fmt;
 
+use std::sync::LazyLock;
+
+use regex::Regex;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_saphyr::{Spanned, Tagged};
+use serde_saphyr::budget::BudgetBreach;
+use serde_saphyr::{Budget, NonFiniteFloatPolicy, Options, Spanned, Tagged};
+
+use super::limits;
 
 /// One YAML node.
 #[derive(Clone, Debug, PartialEq)]
@@ -18,6 +24,9 @@ pub struct Node {
     /// The resolved tag, e.g. `!Ref` or `tag:yaml.org,2002:str`.
     pub tag: Option<String>,
     pub value: NodeValue,
+    /// Byte offset and length of the node's text in the document (of its definition, for an alias), when
+    /// known; for scalars this is the text between any quotes.
+    pub span: Option<(usize, usize)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -44,16 +53,75 @@ impl fmt::Display for ParseError {
     }
 }
 
-/// Parse one YAML document (JSON is YAML too). An empty document is [`NodeValue::Null`].
+/// Parse one YAML document (JSON is YAML too). An empty document is [`NodeValue::Null`]. Plain scalars
+/// resolve as YAML 1.2 (`yes` is a boolean, `0777` the number 777); [`super::yaml11`] re-reads them the
+/// way YAML 1.1 readers do. The document is bounded by [`limits::MAX_YAML_NODES`] and
+/// [`limits::MAX_YAML_DEPTH`].
 pub fn parse_yaml(text: &str) -> Result<Node, ParseError> {
-    serde_saphyr::from_str::<Node>(text).map_err(|e| {
+    let mut budget = Budget::default();
+    budget.max_nodes = limits::MAX_YAML_NODES;
+    budget.max_depth = limits::MAX_YAML_DEPTH;
+    let mut options = Options::default();
+    options.budget = Some(budget);
+    options.non_finite_float_policy = NonFiniteFloatPolicy::AsString;
+    options.with_snippet = false;
+    serde_saphyr::from_str_with_options::<Node>(text, options).map_err(|e| {
+        let e = e.without_snippet();
         let line = e.location().map(|l| l.line() as usize).filter(|l| *l > 0);
-        let mut message = e.without_snippet().to_string();
-        if let Some(i) = message.rfind(" at line ") {
-            message.truncate(i);
+        ParseError {
+            line,
+            message: error_words(e),
         }
-        ParseError { line, message }
     })
+}
+
+static LOCATION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r" ?\((?:defined|used) at line \d+, column \d+\)| at line \d+, column \d+").expect("valid regex")
+});
+
+/// serde-saphyr's error in our words: no type names, option names or API hints, no location (the
+/// finding carries the line).
+fn error_words(e: &serde_saphyr::Error) -> String {
+    use serde_saphyr::Error as E;
+    match e {
+        E::Budget { breach, .. } => match breach {
+            BudgetBreach::Nodes { .. } => format!(
+                "the document has more than {} values; this tool reads at most that many",
+                limits::MAX_YAML_NODES
+            ),
+            BudgetBreach::Depth { .. } => format!(
+                "lists and mappings are nested more than {} levels deep; this tool reads at most that many",
+                limits::MAX_YAML_DEPTH
+            ),
+            BudgetBreach::Documents { .. } => one_document(),
+            _ => "the document is too large for this tool (too many values, aliases or anchors); simplify it"
+                .to_owned(),
+        },
+        E::DuplicateMappingKey { key, .. } => match key {
+            Some(k) => format!("duplicate key `{k}`; a key may appear only once in a mapping"),
+            None => "duplicate key; a key may appear only once in a mapping".to_owned(),
+        },
+        E::MultipleDocuments { .. } => one_document(),
+        E::AliasReplayLimitExceeded { .. }
+        | E::AliasExpansionLimitExceeded { .. }
+        | E::AliasReplayStackDepthExceeded { .. }
+        | E::AliasReplayCounterOverflow { .. } => {
+            "aliases (`*name`) expand to too much; write the values out".to_owned()
+        }
+        E::IOError { .. } => "the document could not be read".to_owned(),
+        other => {
+            let text = LOCATION.replace_all(&other.to_string(), "").trim().to_owned();
+            if text.is_empty() {
+                "invalid YAML".to_owned()
+            } else {
+                text
+            }
+        }
+    }
+}
+
+fn one_document() -> String {
+    "more than one YAML document (a `---` line starts another); give exactly one".to_owned()
 }
 
 impl Node {
@@ -151,8 +219,13 @@ impl<'de> Deserialize<'de> for Node {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let spanned: Spanned<Tagged<NodeValue>> = Spanned::deserialize(deserializer)?;
         let line = usize::try_from(spanned.referenced.line()).unwrap_or(0);
+        let defined = spanned.defined.span();
+        let span = match (defined.byte_offset(), defined.byte_len()) {
+            (Some(o), Some(l)) => usize::try_from(o).ok().zip(usize::try_from(l).ok()),
+            _ => None,
+        };
         let Tagged(value, tag) = spanned.value;
-        Ok(Node { line, tag, value })
+        Ok(Node { line, tag, value, span })
     }
 }
 
