@@ -812,7 +812,7 @@ fn spec_kind_must_match_the_bundle() {
     );
     assert_eq!(
         environment_spec_errors("spec: {}\n"),
-        ["error: spec:1: proton: missing; expected `proton: EnvironmentSpec` for a environment template"]
+        ["error: spec:1: proton: missing; expected `proton: EnvironmentSpec` for an environment template"]
     );
     assert_eq!(
         environment_spec_errors("proton: Spec\n"),

@@ -98,6 +98,16 @@ impl BundleKind {
             BundleKind::Service { pipeline: false } => "service template without a pipeline",
         }
     }
+
+    /// [`Self::describe`] with its article: `an environment template`, `a service template with a pipeline`.
+    pub fn describe_with_article(self) -> &'static str {
+        match self {
+            BundleKind::Environment => "an environment template",
+            BundleKind::CustomerManagedEnvironment => "a customer-managed environment template (schema only)",
+            BundleKind::Service { pipeline: true } => "a service template with a pipeline",
+            BundleKind::Service { pipeline: false } => "a service template without a pipeline",
+        }
+    }
 }
 
 /// The kinds of infrastructure template, each with its own Jinja namespace.
@@ -403,8 +413,8 @@ fn load_template(bundle: &Bundle, kind: TemplateKind, findings: &mut Vec<Finding
                 entry.file,
                 bundle.missing_reason(&path)
             ))
-                .in_file(manifest_display)
-                .at_line(entry.line),
+            .in_file(manifest_display)
+            .at_line(entry.line),
         );
         return None;
     };

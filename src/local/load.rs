@@ -22,6 +22,7 @@ pub fn load_bundle(path: &Path) -> Result<Bundle, Vec<Finding>> {
     let meta = fs::metadata(path).map_err(|e| fail(format!("cannot read the bundle: {}", io_words(&e))))?;
     let mut raw = RawFiles::default();
     let (archive_size, folder) = if meta.is_dir() {
+        raw.root = source.trim_end_matches('/').to_owned();
         read_dir_into(path, "", 0, &mut raw).map_err(fail)?;
         (None, source.as_str())
     } else if meta.is_file() {
@@ -40,7 +41,9 @@ pub fn load_bundle(path: &Path) -> Result<Bundle, Vec<Finding>> {
         )));
     };
     if raw.files.is_empty() {
-        return Err(fail("the bundle has no files; expected schema/schema.yaml and its template folders".to_owned()));
+        return Err(fail(
+            "the bundle has no files; expected schema/schema.yaml and its template folders".to_owned(),
+        ));
     }
     let folder = folder.to_owned();
     Ok(raw.into_bundle(source, archive_size, &folder))
@@ -65,6 +68,8 @@ pub(super) struct RawFiles {
     special: BTreeMap<String, String>,
     warnings: Vec<Finding>,
     unpacked: u64,
+    /// The folder as the user named it, for warnings (empty for archives).
+    root: String,
 }
 
 impl RawFiles {
@@ -92,9 +97,9 @@ impl RawFiles {
     /// A folder entry that is not a regular file: skipped, remembered for messages.
     fn add_special(&mut self, path: &str, what: &'static str) {
         let path = clean(path).to_owned();
-        self.warnings.push(Finding::warning(format!(
-            "{path}: {what}, skipped; a bundle holds regular files only"
-        )));
+        self.warnings.push(
+            Finding::warning(format!("{what}, skipped; a bundle holds regular files only")).in_file(self.shown(&path)),
+        );
         self.add_parents(&path);
         self.special.insert(path, what.to_owned());
     }
@@ -148,6 +153,15 @@ impl RawFiles {
             ));
         }
         Ok(())
+    }
+
+    /// A path as the user sees it: below the folder they named, or inside the archive.
+    fn shown(&self, rel: &str) -> String {
+        if self.root.is_empty() {
+            rel.to_owned()
+        } else {
+            format!("{}/{rel}", self.root)
+        }
     }
 
     /// What is left of the unpacked-bytes bound.
@@ -302,9 +316,8 @@ fn read_tar_gz(bytes: &[u8], raw: &mut RawFiles) -> Result<(), String> {
             }
             raw.add_file(rel, contents);
         } else if kind.is_symlink() || kind.is_hard_link() {
-            raw.warnings.push(Finding::warning(format!(
-                "{rel}: link skipped; a bundle archive holds regular files only"
-            )));
+            let warning = Finding::warning("a link, skipped; a bundle archive holds regular files only");
+            raw.warnings.push(warning.in_file(rel));
         }
     }
     // The tar end marker can come before the end of the gzip stream: read the rest so that a truncated or
@@ -324,9 +337,9 @@ fn tar_error(state: StreamState, at: &str) -> String {
         StreamState::Corrupt => {
             format!("{at}: the gzip data is corrupt or truncated; re-create the archive with `tar czf`")
         }
-        StreamState::Ok => format!(
-            "{at}: not a valid tar archive (a corrupt or truncated entry header); re-create it with `tar czf`"
-        ),
+        StreamState::Ok => {
+            format!("{at}: not a valid tar archive (a corrupt or truncated entry header); re-create it with `tar czf`")
+        }
     }
 }
 

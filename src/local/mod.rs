@@ -11,9 +11,9 @@
 //!   result (YAML with CloudFormation short-form tags, or JSON) before returning it.
 //!
 //! On the command line (`proton-synth check BUNDLE`, `proton-synth render BUNDLE --spec SPEC --out DIR`),
-//! findings print as `error: FILE:LINE: message`, the exit code is 1 when any finding is an error, and
-//! `render` writes nothing unless everything rendered: it writes into a temporary folder next to DIR and
-//! renames it into place.
+//! findings print on stderr as `error: FILE:LINE: what; how to fix`, the exit code is 1 when any finding
+//! is an error, and `render` writes nothing unless everything rendered: it writes into a temporary folder
+//! next to DIR and renames it into place. Every input is read within the bounds of [`limits`].
 //!
 //! What Proton knew from its own state comes from flags or a context file ([`context`] documents the
 //! format):
@@ -54,12 +54,12 @@ use std::path::{Path, PathBuf};
 
 pub use bundle::{analyze, Analysis, Bundle, BundleKind, IacTemplate, TemplateKind};
 pub use check::check_bundle;
-pub use load::load_bundle;
 pub use context::{
     load_context_file, parse_outputs, ComponentInfo, EnvironmentInfo, InstanceInfo, Only, Outputs, RenderContext,
     ServiceInfo,
 };
 pub use finding::{has_errors, Finding, Severity};
+pub use load::load_bundle;
 pub use render::{render_bundle, render_with_report, RenderReport, RenderedFile};
 pub use schema::{parse_schema, InputType, Property, Schema};
 pub use spec::{is_valid_name, parse_spec, InstanceSpec, Spec};
@@ -140,22 +140,23 @@ Context file (YAML or JSON; every key optional; flags override it):
 Outputs files: `aws cloudformation describe-stacks` JSON (one stack), a bare Outputs list, or a key/value
 map. Relative outputs_file paths are relative to the context file.";
 
-/// Run `check`; prints every finding and returns the exit code (1 when any is an error).
+/// Run `check`; prints every finding and a one-line summary on stderr (as `render` and `synth` print
+/// theirs) and returns the exit code (1 when any finding is an error).
 pub fn run_check(args: &CheckArgs) -> i32 {
     let findings = match load_bundle(&args.bundle) {
         Ok(bundle) => check_bundle(&bundle),
         Err(f) => f,
     };
     for f in &findings {
-        println!("{f}");
+        eprintln!("{f}");
     }
     let errors = findings.iter().filter(|f| f.is_error()).count();
     let warnings = findings.len() - errors;
     if errors > 0 {
-        println!("{}: {errors} error(s), {warnings} warning(s)", args.bundle.display());
+        eprintln!("{}: {errors} error(s), {warnings} warning(s)", args.bundle.display());
         1
     } else {
-        println!("{}: ok, {warnings} warning(s)", args.bundle.display());
+        eprintln!("{}: ok, {warnings} warning(s)", args.bundle.display());
         0
     }
 }
@@ -205,7 +206,8 @@ fn render_to_dir(args: &RenderArgs) -> Result<(Vec<String>, Vec<Finding>), Vec<F
             .map_err(|e| vec![Finding::error(e).in_file(&f.name)])?;
     }
     assembly.write_atomic(&args.out).map_err(|e| {
-        vec![Finding::error(format!("cannot write the output: {e}")).in_file(args.out.display().to_string())]
+        let words = read::io_words(&e);
+        vec![Finding::error(format!("cannot write the output: {words}")).in_file(args.out.display().to_string())]
     })?;
     Ok((report.files.into_iter().map(|f| f.name).collect(), report.warnings))
 }

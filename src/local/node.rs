@@ -89,13 +89,11 @@ fn error_words(e: &serde_saphyr::Error) -> String {
                 "the document has more than {} values; this tool reads at most that many",
                 limits::MAX_YAML_NODES
             ),
-            BudgetBreach::Depth { .. } => format!(
-                "lists and mappings are nested more than {} levels deep; this tool reads at most that many",
-                limits::MAX_YAML_DEPTH
-            ),
+            BudgetBreach::Depth { .. } => too_deep(),
             BudgetBreach::Documents { .. } => one_document(),
-            _ => "the document is too large for this tool (too many values, aliases or anchors); simplify it"
-                .to_owned(),
+            _ => {
+                "the document is too large for this tool (too many values, aliases or anchors); simplify it".to_owned()
+            }
         },
         E::DuplicateMappingKey { key, .. } => match key {
             Some(k) => format!("duplicate key `{k}`; a key may appear only once in a mapping"),
@@ -111,13 +109,21 @@ fn error_words(e: &serde_saphyr::Error) -> String {
         E::IOError { .. } => "the document could not be read".to_owned(),
         other => {
             let text = LOCATION.replace_all(&other.to_string(), "").trim().to_owned();
-            if text.is_empty() {
-                "invalid YAML".to_owned()
-            } else {
-                text
+            match text.as_str() {
+                "" => "invalid YAML".to_owned(),
+                // The parser's own guard, met before the budget's on very deep flow collections.
+                "recursion limit exceeded" => too_deep(),
+                _ => text,
             }
         }
     }
+}
+
+fn too_deep() -> String {
+    format!(
+        "lists and mappings are nested more than {} levels deep; this tool reads at most that many",
+        limits::MAX_YAML_DEPTH
+    )
 }
 
 fn one_document() -> String {

@@ -169,7 +169,10 @@ mod tests {
             read_bounded(&p, 99, false).unwrap_err(),
             ReadError::TooLarge { size: 100, limit: 99 }
         );
-        assert_eq!(read_bounded(&dir, 99, false).unwrap_err(), ReadError::NotRegular("a folder"));
+        assert_eq!(
+            read_bounded(&dir, 99, false).unwrap_err(),
+            ReadError::NotRegular("a folder")
+        );
         fs::remove_dir_all(&dir).unwrap();
     }
 }

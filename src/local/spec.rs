@@ -96,8 +96,8 @@ impl SpecValidator {
                 self.error(
                     root.line,
                     format!(
-                        "proton: missing; expected `proton: {expected}` for a {}",
-                        analysis.kind.describe()
+                        "proton: missing; expected `proton: {expected}` for {}",
+                        analysis.kind.describe_with_article()
                     ),
                 );
                 return None;
@@ -107,9 +107,9 @@ impl SpecValidator {
                 self.error(
                     p.line,
                     format!(
-                        "proton: {} does not match the bundle, a {}; expected {expected}",
+                        "proton: {} does not match the bundle, {}; expected {expected}",
                         p.key_text(),
-                        analysis.kind.describe()
+                        analysis.kind.describe_with_article()
                     ),
                 );
                 return None;

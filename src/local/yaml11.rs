@@ -27,7 +27,8 @@ use regex::Regex;
 use super::node::{Node, NodeValue, ParseError};
 
 static BOOL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$").expect("valid regex")
+    Regex::new(r"^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$")
+        .expect("valid regex")
 });
 static FLOAT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
@@ -105,7 +106,9 @@ fn is_block_content(source: &str, offset: usize) -> bool {
 /// scalar; anything else is a string.
 fn resolve_plain(text: &str) -> Result<NodeValue, String> {
     if BOOL.is_match(text) {
-        return Ok(NodeValue::Bool(matches!(text.as_bytes()[0], b'y' | b'Y' | b't' | b'T') || text.eq_ignore_ascii_case("on")));
+        return Ok(NodeValue::Bool(
+            matches!(text.as_bytes()[0], b'y' | b'Y' | b't' | b'T') || text.eq_ignore_ascii_case("on"),
+        ));
     }
     if FLOAT.is_match(text) {
         return float(text);
@@ -158,9 +161,11 @@ fn int(text: &str) -> Result<NodeValue, String> {
     } else if let Some(hex) = digits.strip_prefix("0x") {
         u128::from_str_radix(hex, 16).ok()
     } else if digits.contains(':') {
-        digits
-            .split(':')
-            .try_fold(0_u128, |acc, part| part.parse::<u128>().ok().and_then(|p| acc.checked_mul(60)?.checked_add(p)))
+        digits.split(':').try_fold(0_u128, |acc, part| {
+            part.parse::<u128>()
+                .ok()
+                .and_then(|p| acc.checked_mul(60)?.checked_add(p))
+        })
     } else if let Some(oct) = digits.strip_prefix('0') {
         u128::from_str_radix(oct, 8).ok()
     } else {
@@ -171,9 +176,10 @@ fn int(text: &str) -> Result<NodeValue, String> {
         return Ok(NodeValue::String(text.to_owned()));
     };
     let number = if negative {
-        i64::try_from(magnitude).ok().map(|m| serde_json::Number::from(-m)).or_else(|| {
-            (magnitude == 1 << 63).then(|| serde_json::Number::from(i64::MIN))
-        })
+        i64::try_from(magnitude)
+            .ok()
+            .map(|m| serde_json::Number::from(-m))
+            .or_else(|| (magnitude == 1 << 63).then(|| serde_json::Number::from(i64::MIN)))
     } else {
         u64::try_from(magnitude).ok().map(serde_json::Number::from)
     };
@@ -277,11 +283,31 @@ mod tests {
     #[test]
     fn quoted_block_and_tagged_scalars_stay_strings() {
         for (plain, _) in TABLE.iter().filter(|(p, _)| !p.is_empty()) {
-            assert_eq!(value(&format!("k: '{plain}'\n")).unwrap(), json!(plain), "single-quoted {plain}");
-            assert_eq!(value(&format!("k: \"{plain}\"\n")).unwrap(), json!(plain), "double-quoted {plain}");
-            assert_eq!(value(&format!("k: |-\n  {plain}\n")).unwrap(), json!(plain), "block {plain}");
-            assert_eq!(value(&format!("k: >- # note\n  {plain}\n")).unwrap(), json!(plain), "folded {plain}");
-            assert_eq!(value(&format!("k: !!str {plain}\n")).unwrap(), json!(plain), "!!str {plain}");
+            assert_eq!(
+                value(&format!("k: '{plain}'\n")).unwrap(),
+                json!(plain),
+                "single-quoted {plain}"
+            );
+            assert_eq!(
+                value(&format!("k: \"{plain}\"\n")).unwrap(),
+                json!(plain),
+                "double-quoted {plain}"
+            );
+            assert_eq!(
+                value(&format!("k: |-\n  {plain}\n")).unwrap(),
+                json!(plain),
+                "block {plain}"
+            );
+            assert_eq!(
+                value(&format!("k: >- # note\n  {plain}\n")).unwrap(),
+                json!(plain),
+                "folded {plain}"
+            );
+            assert_eq!(
+                value(&format!("k: !!str {plain}\n")).unwrap(),
+                json!(plain),
+                "!!str {plain}"
+            );
         }
         assert_eq!(value("k:\n  y\n").unwrap(), json!("y"));
         assert_eq!(value("k:\n  yes\n").unwrap(), json!(true));

@@ -1,0 +1,579 @@
+//! Hostile input to `render` and `check`: FIFOs, devices, huge and sparse files, lying archives, YAML that
+//! trips the parser's limits. Each case must fail fast with our own message (no hang, no unbounded memory,
+//! no crate internals). Risky calls run in a child process or on a thread with a deadline, so a hang
+//! fails the test instead of stalling it.
+
+use std::fs;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use proton_synth::local::{check_bundle, load_bundle, render_bundle, Bundle, Finding, RenderContext};
+
+const DEADLINE: Duration = Duration::from_secs(20);
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn samples() -> PathBuf {
+    root().join("tests/fixtures/aws-samples/loadbalanced-fargate-svc")
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let n = N.fetch_add(1, Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("proton-bad-{}-{n}-{name}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn mkfifo(path: &Path) {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: `c` is a valid NUL-terminated path that outlives the call.
+    let rc = unsafe { libc::mkfifo(c.as_ptr(), 0o600) };
+    assert_eq!(rc, 0, "mkfifo {}", path.display());
+}
+
+/// Run `f` on a thread; fail the test if it takes longer than the deadline (a hang).
+fn within<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(DEADLINE)
+        .unwrap_or_else(|_| panic!("{what}: no answer within {DEADLINE:?} (a hang)"))
+}
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    elapsed: Duration,
+}
+
+/// Run the `proton-synth` binary; kill it and fail the test when it outlives the deadline.
+fn run(args: &[&str]) -> Run {
+    let start = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_proton-synth"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > DEADLINE {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("proton-synth {args:?} hung (killed after {DEADLINE:?})");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    Run {
+        code: status.code(),
+        stdout,
+        stderr,
+        elapsed: start.elapsed(),
+    }
+}
+
+fn messages(findings: &[Finding]) -> Vec<String> {
+    findings.iter().map(ToString::to_string).collect()
+}
+
+/// Words from the crates below us that must never reach a user.
+const LEAKS: &[&str] = &[
+    "DuplicateKeyPolicy",
+    "from_str_multiple",
+    "budget breached",
+    "Nodes {",
+    "cksum",
+    "numeric field",
+    "os error",
+    "(used",
+    "Options",
+];
+
+fn assert_no_leak(text: &str) {
+    for leak in LEAKS {
+        assert!(!text.contains(leak), "{leak:?} leaked into: {text}");
+    }
+}
+
+// ----------------------------------------------------------------------------------------------------------
+// FIFOs and devices
+
+#[test]
+fn a_fifo_given_as_bundle_spec_context_or_outputs_file_is_refused_at_once() {
+    let dir = temp_dir("fifo-args");
+    let fifo = dir.join("pipe");
+    mkfifo(&fifo);
+    let f = fifo.display().to_string();
+    let bundle = samples().join("environment").display().to_string();
+    let spec = samples().join("specs/env-spec.yaml").display().to_string();
+    let out = dir.join("out").display().to_string();
+    let fifo_is = |what: &str| {
+        format!("error: {f}: {what} is a FIFO (named pipe), not a regular file; give the path of a regular file")
+    };
+
+    let r = run(&["check", &f]);
+    assert_eq!(r.code, Some(1));
+    assert!(
+        r.stderr.starts_with(&format!(
+            "error: {f}: the bundle is a FIFO (named pipe); expected a folder or a gzip-compressed tar archive (.tar.gz)\n"
+        )),
+        "{}",
+        r.stderr
+    );
+
+    let r = run(&["render", &bundle, "--spec", &f, "--out", &out]);
+    assert_eq!(r.code, Some(1));
+    assert!(r.stderr.starts_with(&(fifo_is("the spec") + "\n")), "{}", r.stderr);
+
+    let r = run(&["render", &bundle, "--spec", &spec, "--context", &f, "--out", &out]);
+    assert!(
+        r.stderr.starts_with(&(fifo_is("the context file") + "\n")),
+        "{}",
+        r.stderr
+    );
+
+    let env_outputs = format!("Beta={f}");
+    let r = run(&[
+        "render",
+        &bundle,
+        "--spec",
+        &spec,
+        "--env-outputs",
+        &env_outputs,
+        "--out",
+        &out,
+    ]);
+    assert!(
+        r.stderr.starts_with(&(fifo_is("the outputs file") + "\n")),
+        "{}",
+        r.stderr
+    );
+
+    // `outputs_file` in a context file, relative to it.
+    let ctx = dir.join("ctx.yaml");
+    fs::write(&ctx, "environments:\n  Beta:\n    outputs_file: pipe\n").unwrap();
+    let c = ctx.display().to_string();
+    let r = run(&["render", &bundle, "--spec", &spec, "--context", &c, "--out", &out]);
+    assert!(
+        r.stderr.starts_with(&(fifo_is("the outputs file") + "\n")),
+        "{}",
+        r.stderr
+    );
+    assert!(!dir.join("out").exists());
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_fifo_inside_a_folder_bundle_is_skipped_or_named_when_needed() {
+    let dir = temp_dir("fifo-in-bundle");
+    let env = dir.join("environment");
+    copy_dir(&samples().join("environment"), &env);
+    mkfifo(&env.join("infrastructure/notes.fifo"));
+    let shown = env.display().to_string();
+    let findings = within("check with an unused FIFO", {
+        let env = env.clone();
+        move || check_bundle(&load_bundle(&env).unwrap())
+    });
+    assert_eq!(
+        messages(&findings),
+        [format!(
+            "warning: {shown}/infrastructure/notes.fifo: a FIFO (named pipe), skipped; a bundle holds regular files only"
+        )]
+    );
+
+    // The manifest's template is a FIFO: named as such.
+    let iac = env.join("infrastructure/cloudformation.yaml");
+    fs::remove_file(&iac).unwrap();
+    mkfifo(&iac);
+    let findings = within("check with a FIFO template", {
+        let env = env.clone();
+        move || check_bundle(&load_bundle(&env).unwrap())
+    });
+    assert!(
+        messages(&findings).contains(&format!(
+            "error: {shown}/infrastructure/manifest.yaml:3: names the file `cloudformation.yaml`, which is not in \
+             infrastructure/ (it is a FIFO (named pipe); a bundle holds regular files only)"
+        )),
+        "{findings:?}"
+    );
+
+    // The schema is a FIFO.
+    let schema = env.join("schema/schema.yaml");
+    fs::remove_file(&schema).unwrap();
+    mkfifo(&schema);
+    let findings = within("check with a FIFO schema", move || {
+        check_bundle(&load_bundle(&env).unwrap())
+    });
+    assert!(
+        messages(&findings).contains(&format!(
+            "error: {shown}: schema/schema.yaml is missing (it is a FIFO (named pipe); a bundle holds regular files only)"
+        )),
+        "{findings:?}"
+    );
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn dev_zero_as_bundle_spec_or_context_is_refused() {
+    let dir = temp_dir("dev-zero");
+    let bundle = samples().join("environment").display().to_string();
+    let spec = samples().join("specs/env-spec.yaml").display().to_string();
+    let out = dir.join("out").display().to_string();
+    let r = run(&["check", "/dev/zero"]);
+    assert_eq!(r.code, Some(1));
+    assert!(
+        r.stderr.starts_with(
+            "error: /dev/zero: the bundle is a device; expected a folder or a gzip-compressed tar archive (.tar.gz)\n"
+        ),
+        "{}",
+        r.stderr
+    );
+    let device = |what: &str| {
+        format!("error: /dev/zero: {what} is a device, not a regular file; give the path of a regular file\n")
+    };
+    let r = run(&["render", &bundle, "--spec", "/dev/zero", "--out", &out]);
+    assert!(r.stderr.starts_with(&device("the spec")), "{}", r.stderr);
+    let r = run(&[
+        "render",
+        &bundle,
+        "--spec",
+        &spec,
+        "--context",
+        "/dev/zero",
+        "--out",
+        &out,
+    ]);
+    assert!(r.stderr.starts_with(&device("the context file")), "{}", r.stderr);
+    let r = run(&[
+        "render",
+        &bundle,
+        "--spec",
+        &spec,
+        "--env-outputs",
+        "Beta=/dev/zero",
+        "--out",
+        &out,
+    ]);
+    assert!(r.stderr.starts_with(&device("the outputs file")), "{}", r.stderr);
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+// ----------------------------------------------------------------------------------------------------------
+// Sizes
+
+/// The largest resident set of any child this test process has waited for, in KiB.
+fn children_max_rss_kib() -> i64 {
+    // SAFETY: getrusage writes into the zeroed struct it is given.
+    unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        assert_eq!(libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage), 0);
+        usage.ru_maxrss
+    }
+}
+
+#[test]
+fn a_sparse_2_gib_file_in_a_folder_bundle_is_rejected_without_reading_it() {
+    let dir = temp_dir("sparse");
+    let env = dir.join("environment");
+    copy_dir(&samples().join("environment"), &env);
+    let big = fs::File::create(env.join("infrastructure/big.bin")).unwrap();
+    big.set_len(2 << 30).unwrap();
+    drop(big);
+    let shown = env.display().to_string();
+    let r = run(&["check", &shown]);
+    assert_eq!(r.code, Some(1));
+    assert_eq!(
+        r.stderr.lines().next().unwrap_or(""),
+        format!(
+            "error: {shown}: infrastructure/big.bin: the bundle's files add up to more than 64 MiB (this one is \
+             2147483648 bytes); this is not a template bundle"
+        )
+    );
+    assert!(r.elapsed < Duration::from_secs(10), "took {:?}", r.elapsed);
+    let rss = children_max_rss_kib();
+    assert!(rss < 200 * 1024, "a child used {rss} KiB");
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_oversized_spec_or_context_is_refused_before_reading() {
+    let dir = temp_dir("big-spec");
+    let big = dir.join("big.yaml");
+    fs::File::create(&big).unwrap().set_len(3 << 30).unwrap();
+    let b = big.display().to_string();
+    let bundle = samples().join("environment").display().to_string();
+    let out = dir.join("out").display().to_string();
+    let r = run(&["render", &bundle, "--spec", &b, "--out", &out]);
+    assert!(
+        r.stderr.starts_with(&format!(
+            "error: {b}: the spec is 3221225472 bytes, more than the 1 MiB this tool reads; check that this is the right file\n"
+        )),
+        "{}",
+        r.stderr
+    );
+    assert!(r.elapsed < Duration::from_secs(10), "took {:?}", r.elapsed);
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+// ----------------------------------------------------------------------------------------------------------
+// Archives
+
+/// A tar.gz of raw 512-byte blocks.
+fn gz(blocks: &[u8], out: &Path) {
+    let mut enc = flate2::write::GzEncoder::new(fs::File::create(out).unwrap(), flate2::Compression::fast());
+    enc.write_all(blocks).unwrap();
+    enc.finish().unwrap();
+}
+
+/// A ustar header for a regular file that claims `size` bytes.
+fn header(path: &str, size: u64) -> Vec<u8> {
+    let mut h = tar::Header::new_ustar();
+    h.set_path(path).unwrap();
+    h.set_size(size);
+    h.set_mode(0o644);
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_cksum();
+    h.as_bytes().to_vec()
+}
+
+fn load_error(archive: &Path) -> Vec<String> {
+    let archive = archive.to_path_buf();
+    messages(&within("load an archive", move || load_bundle(&archive).unwrap_err()))
+}
+
+#[test]
+fn archive_entries_lying_about_their_size_are_errors_in_our_words() {
+    let dir = temp_dir("lying-tar");
+    let a = dir.join("a.tar.gz");
+    let shown = a.display().to_string();
+
+    // Claims 4 GiB (a bomb's header): refused before a byte is read.
+    let mut blocks = header("schema/schema.yaml", 4 << 30);
+    blocks.extend([0u8; 1024]);
+    gz(&blocks, &a);
+    assert_eq!(
+        load_error(&a),
+        [format!(
+            "error: {shown}: cannot unpack the archive: schema/schema.yaml: the bundle's files add up to more than \
+             64 MiB (this one is 4294967296 bytes); this is not a template bundle"
+        )]
+    );
+
+    // Claims 100,000 bytes but the archive ends after 10.
+    let mut blocks = header("schema/schema.yaml", 100_000);
+    blocks.extend(b"schema: {}");
+    gz(&blocks, &a);
+    assert_eq!(
+        load_error(&a),
+        [format!(
+            "error: {shown}: cannot unpack the archive: schema/schema.yaml: the entry header claims 100000 bytes but \
+             the archive holds 10; the archive is truncated or corrupt"
+        )]
+    );
+
+    // Claims 5 bytes but holds 600: the rest is read as a header, which is garbage.
+    let mut blocks = header("schema/schema.yaml", 5);
+    blocks.extend(vec![b'x'; 600]);
+    blocks.resize(blocks.len().div_ceil(512) * 512 + 1024, 0);
+    gz(&blocks, &a);
+    let e = load_error(&a);
+    assert_eq!(
+        e,
+        [format!(
+            "error: {shown}: cannot unpack the archive: an entry header: not a valid tar archive (a corrupt or \
+             truncated entry header); re-create it with `tar czf`"
+        )]
+    );
+    assert_no_leak(&e[0]);
+
+    // Gzip data cut short.
+    let mut blocks = header("schema/schema.yaml", 3);
+    blocks.extend(b"a: 1");
+    blocks.resize(4096, 0);
+    gz(&blocks, &a);
+    let bytes = fs::read(&a).unwrap();
+    fs::write(&a, &bytes[..bytes.len() - 6]).unwrap();
+    let e = load_error(&a);
+    assert!(
+        e[0].ends_with("the gzip data is corrupt or truncated; re-create the archive with `tar czf`"),
+        "{e:?}"
+    );
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+// ----------------------------------------------------------------------------------------------------------
+// Specs read as YAML 1.1
+
+fn yaml11_bundle() -> Bundle {
+    let schema = "schema:\n  format: {openapi: \"3.0.0\"}\n  environment_input_type: In\n  types:\n    In:\n      type: object\n      properties:\n        stream_handler: {type: string}\n        enabled: {type: boolean}\n        mode: {type: number}\n";
+    let manifest = "infrastructure:\n  templates:\n    - file: cloudformation.yaml\n      rendering_engine: jinja\n      template_language: cloudformation\n";
+    let iac = "Resources:\n  T:\n    Type: AWS::SNS::Topic\n    Properties:\n      TopicName: {{ environment.inputs.stream_handler | tojson }}\nOutputs:\n  E:\n    Value: {{ environment.inputs.enabled | tojson }}\n  M:\n    Value: {{ environment.inputs.mode | tojson }}\n";
+    Bundle::from_files(
+        "mem",
+        [
+            ("schema/schema.yaml", schema),
+            ("infrastructure/manifest.yaml", manifest),
+            ("infrastructure/cloudformation.yaml", iac),
+        ],
+    )
+}
+
+#[test]
+fn spec_scalars_are_read_as_yaml_1_1_readers_read_them() {
+    let bundle = yaml11_bundle();
+    let ctx = RenderContext::default();
+    let render = |spec: &str| render_bundle(&bundle, spec, &ctx);
+    let files = render("proton: EnvironmentSpec\nspec:\n  stream_handler: Y\n  enabled: yes\n  mode: 0777\n").unwrap();
+    let text = &files[0].text;
+    assert!(text.contains("TopicName: \"Y\""), "{text}");
+    assert!(text.contains("Value: true"), "{text}");
+    assert!(text.contains("Value: 511"), "{text}");
+    for handler in ["n", "N", "y", "'yes'", "\"on\""] {
+        let spec =
+            format!("proton: EnvironmentSpec\nspec:\n  stream_handler: {handler}\n  enabled: Off\n  mode: 1:30\n");
+        let files = render(&spec).unwrap_or_else(|e| panic!("{handler}: {e:?}"));
+        assert!(files[0].text.contains("Value: false"), "{}", files[0].text);
+        assert!(files[0].text.contains("Value: 90"), "{}", files[0].text);
+    }
+    // A YAML 1.1 boolean is a boolean: a string input rejects it, as Proton did.
+    let e = render("proton: EnvironmentSpec\nspec:\n  stream_handler: yes\n").unwrap_err();
+    assert!(
+        messages(&e)[0].starts_with("error: spec:3: spec.stream_handler: expected a string"),
+        "{e:?}"
+    );
+    let e = render("proton: EnvironmentSpec\nspec:\n  mode: .inf\n").unwrap_err();
+    assert_eq!(
+        messages(&e),
+        ["error: spec:3: invalid YAML: `.inf`: YAML 1.1 reads this as an infinite or not-a-number float, which JSON \
+          cannot hold; quote it to pass the text"]
+    );
+}
+
+// ----------------------------------------------------------------------------------------------------------
+// Messages in our words
+
+#[test]
+fn yaml_parser_errors_are_in_our_words() {
+    let bundle = yaml11_bundle();
+    let ctx = RenderContext::default();
+    let render = |spec: &str| messages(&render_bundle(&bundle, spec, &ctx).unwrap_err());
+    let cases: Vec<(String, String)> =
+        vec![
+        (
+            "proton: EnvironmentSpec\nspec: {}\nspec: {}\n".to_owned(),
+            "error: spec:3: invalid YAML: duplicate key `spec`; a key may appear only once in a mapping".to_owned(),
+        ),
+        (
+            "proton: EnvironmentSpec\n---\nproton: EnvironmentSpec\n".to_owned(),
+            "error: spec:3: invalid YAML: more than one YAML document (a `---` line starts another); give exactly one"
+                .to_owned(),
+        ),
+        (
+            format!("proton: EnvironmentSpec\nspec:\n  x: [{}0]\n", "0, ".repeat(250_001)),
+            "error: spec:3: invalid YAML: the document has more than 250000 values; this tool reads at most that many"
+                .to_owned(),
+        ),
+        (
+            format!("proton: EnvironmentSpec\nspec:\n  x: {}{}\n", "[".repeat(70), "]".repeat(70)),
+            "error: spec:3: invalid YAML: lists and mappings are nested more than 32 levels deep; this tool reads at \
+             most that many"
+                .to_owned(),
+        ),
+    ];
+    for (spec, want) in cases {
+        let got = render(&spec);
+        assert_eq!(got, [want], "{}", &spec[..spec.len().min(80)]);
+        assert_no_leak(&got[0]);
+    }
+}
+
+#[test]
+fn deep_nesting_fails_cleanly_on_a_small_thread_stack() {
+    // Worker threads (and test threads) have 2 MiB stacks; serde-saphyr's default depth overflowed them.
+    let bundle = yaml11_bundle();
+    let worker = std::thread::Builder::new().stack_size(2 << 20).spawn(move || {
+        let mut out = Vec::new();
+        for depth in [28, 33, 64, 10_000] {
+            let spec = format!(
+                "proton: EnvironmentSpec\nspec:\n  x: {}{}\n",
+                "[".repeat(depth),
+                "]".repeat(depth)
+            );
+            out.push(messages(
+                &render_bundle(&bundle, &spec, &RenderContext::default()).unwrap_err(),
+            ));
+        }
+        out
+    });
+    let out = worker.unwrap().join().expect("no stack overflow");
+    assert!(out[0][0].contains("spec.x: unknown"), "{:?}", out[0]);
+    for m in &out[1..] {
+        assert!(m[0].contains("nested more than 32 levels deep"), "{m:?}");
+    }
+}
+
+#[test]
+fn a_missing_service_name_names_the_service_name_flag() {
+    let bundle = load_bundle(&samples().join("service")).unwrap();
+    let spec = fs::read_to_string(samples().join("specs/svc-spec.yaml")).unwrap();
+    let ctx = RenderContext::default();
+    let e = messages(&render_bundle(&bundle, &spec, &ctx).unwrap_err());
+    assert!(
+        e.iter()
+            .any(|m| m.ends_with("no service name: pass --service-name or set service.name in the context file")),
+        "{e:?}"
+    );
+    assert!(!e.iter().any(|m| m.contains("--name ")), "{e:?}");
+}
+
+#[test]
+fn check_prints_findings_and_its_summary_on_stderr() {
+    let dir = temp_dir("check-stderr");
+    let env = dir.join("environment");
+    copy_dir(&samples().join("environment"), &env);
+    fs::remove_file(env.join("infrastructure/manifest.yaml")).unwrap();
+    let shown = env.display().to_string();
+    let r = run(&["check", &shown]);
+    assert_eq!(r.code, Some(1));
+    assert_eq!(r.stdout, "", "check keeps stdout empty");
+    assert_eq!(
+        r.stderr,
+        format!(
+            "error: {shown}/infrastructure: infrastructure/manifest.yaml is missing\n{shown}: 1 error(s), 0 warning(s)\n"
+        )
+    );
+    let r = run(&["check", &samples().join("environment").display().to_string()]);
+    assert_eq!((r.code, r.stdout.as_str()), (Some(0), ""));
+    assert!(r.stderr.ends_with(": ok, 0 warning(s)\n"), "{}", r.stderr);
+    fs::remove_dir_all(&dir).unwrap();
+}
