@@ -577,3 +577,36 @@ fn check_prints_findings_and_its_summary_on_stderr() {
     assert!(r.stderr.ends_with(": ok, 0 warning(s)\n"), "{}", r.stderr);
     fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `tests/bad_input/specs/NAME.yaml`, rendered against a small bundle, must fail with exactly the messages in
+/// `NAME.expected` (run with `BLESS=1` to write them after a deliberate change, then review the diff).
+#[test]
+fn the_bad_spec_corpus_fails_with_the_expected_messages() {
+    let dir = root().join("tests/bad_input/specs");
+    let bundle = yaml11_bundle();
+    let mut names: Vec<PathBuf> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 15, "the corpus is missing");
+    for path in names {
+        let spec = fs::read_to_string(&path).unwrap();
+        let got = match render_bundle(&bundle, &spec, &RenderContext::default()) {
+            Ok(_) => panic!("{} rendered", path.display()),
+            Err(e) => messages(&e).join("\n") + "\n",
+        };
+        assert_no_leak(&got);
+        let expected = path.with_extension("expected");
+        if std::env::var_os("BLESS").is_some() {
+            fs::write(&expected, &got).unwrap();
+        }
+        assert_eq!(
+            got,
+            fs::read_to_string(&expected).unwrap_or_default(),
+            "{}",
+            path.display()
+        );
+    }
+}

@@ -107,12 +107,31 @@ fn error_words(e: &serde_saphyr::Error) -> String {
             "aliases (`*name`) expand to too much; write the values out".to_owned()
         }
         E::IOError { .. } => "the document could not be read".to_owned(),
+        E::InvalidScalar { ty, .. } => {
+            let what = match *ty {
+                "boolean" => "a boolean",
+                "floating point" => "a float",
+                t if t.starts_with(['u', 'i']) => "an integer",
+                _ => "what its tag says",
+            };
+            format!("the value is not {what}, as its tag (`!!int`, `!!float`, `!!bool`) says; fix the value or remove the tag")
+        }
+        E::UnknownAnchor { .. } => {
+            "an alias (`*name`) names no anchor (`&name`) defined before it; define the anchor first".to_owned()
+        }
+        E::RecursiveReferencesRequireWeakTypes { .. } => {
+            "an alias (`*name`) refers to the list or mapping that contains it; write the value out".to_owned()
+        }
+        E::TaggedScalarCannotDeserializeIntoString { .. } => {
+            "a value with this tag cannot be read; remove the tag (quote the value for a string)".to_owned()
+        }
         other => {
             let text = LOCATION.replace_all(&other.to_string(), "").trim().to_owned();
             match text.as_str() {
                 "" => "invalid YAML".to_owned(),
                 // The parser's own guard, met before the budget's on very deep flow collections.
                 "recursion limit exceeded" => too_deep(),
+                t if t.starts_with("tabs disallowed") => "a tab indents a line; YAML indents with spaces".to_owned(),
                 _ => text,
             }
         }

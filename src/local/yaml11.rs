@@ -19,6 +19,8 @@
 //! | integers beyond 64 bits | error | JSON numbers here are 64-bit; quote them |
 //! | `2024-01-01` (timestamps), `=` | string | PyYAML makes a date (JSON has none) or fails |
 //! | anything quoted, a block scalar (`\|`, `>`), or tagged (`!!str`) | as written | never re-read |
+//! | other tags (`!Ref x`, `!!timestamp`, `!!binary`) | error | safe loaders refuse them, or JSON cannot hold them |
+//! | `! yes` (the non-specific tag) | true | PyYAML resolves it like no tag |
 
 use std::sync::LazyLock;
 
@@ -46,8 +48,25 @@ static INT: LazyLock<Regex> = LazyLock::new(|| {
 });
 static NULL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^(?:~|null|Null|NULL|)$").expect("valid regex"));
 
-/// Re-resolve every untagged plain scalar of `node` (keys included) from its text in `source`.
+/// The tags a spec may carry: YAML's own for JSON's types (`!!str`, `!!int`, …).
+const SPEC_TAGS: [&str; 7] = ["str", "int", "float", "bool", "null", "seq", "map"];
+
+/// Re-resolve every untagged plain scalar of `node` (keys included) from its text in `source`. Other tags
+/// (`!Ref`, `!!timestamp`, `!!binary`) are errors: YAML 1.1 safe loaders refuse unknown tags, and JSON has
+/// no dates or bytes.
 pub fn resolve_yaml11(node: &mut Node, source: &str) -> Result<(), ParseError> {
+    if let Some(tag) = node.tag.as_ref().filter(|t| *t != "!") {
+        let core = tag.strip_prefix("tag:yaml.org,2002:");
+        if !core.is_some_and(|t| SPEC_TAGS.contains(&t)) {
+            let shown = core.map_or_else(|| tag.clone(), |t| format!("!!{t}"));
+            return Err(ParseError {
+                line: Some(node.line).filter(|l| *l > 0),
+                message: format!(
+                    "unknown tag `{shown}`; a spec holds plain values: remove the tag (quote the value for a string)"
+                ),
+            });
+        }
+    }
     match &mut node.value {
         NodeValue::Seq(items) => items.iter_mut().try_for_each(|n| resolve_yaml11(n, source)),
         NodeValue::Map(entries) => entries.iter_mut().try_for_each(|(k, v)| {
@@ -68,7 +87,8 @@ pub fn resolve_yaml11(node: &mut Node, source: &str) -> Result<(), ParseError> {
 
 /// The source text of an untagged plain scalar; `None` for quoted, block and tagged scalars.
 fn plain_text<'s>(node: &Node, source: &'s str) -> Option<&'s str> {
-    if node.tag.is_some() {
+    // The non-specific tag `!` resolves like no tag in PyYAML (`! 10` is the number 10).
+    if node.tag.as_ref().is_some_and(|t| t != "!") {
         return None;
     }
     let (offset, len) = node.span?;
@@ -311,6 +331,29 @@ mod tests {
         }
         assert_eq!(value("k:\n  y\n").unwrap(), json!("y"));
         assert_eq!(value("k:\n  yes\n").unwrap(), json!(true));
+    }
+
+    #[test]
+    fn other_tags_are_errors_and_the_non_specific_tag_is_no_tag() {
+        assert_eq!(value("k: ! yes\n").unwrap(), json!(true));
+        assert_eq!(value("k: ! y\n").unwrap(), json!("y"));
+        assert_eq!(value("k: !!int 12\n").unwrap(), json!(12));
+        for (doc, tag) in [("k: !Ref x\n", "!Ref"), ("k: !!binary aGk=\n", "!!binary")] {
+            let e = value(doc).unwrap_err();
+            assert_eq!(e.line, Some(1));
+            assert_eq!(
+                e.message,
+                format!(
+                    "unknown tag `{tag}`; a spec holds plain values: remove the tag (quote the value for a string)"
+                )
+            );
+        }
+        // serde-saphyr refuses a timestamp itself.
+        let e = value("k: !!timestamp 2020-01-01\n").unwrap_err();
+        assert_eq!(
+            e.message,
+            "a value with this tag cannot be read; remove the tag (quote the value for a string)"
+        );
     }
 
     #[test]
