@@ -1,36 +1,21 @@
-//! Hostile input to `render` and `check`: FIFOs, devices, huge and sparse files, lying archives, YAML that
-//! trips the parser's limits. Each case must fail fast with our own message (no hang, no unbounded memory,
-//! no crate internals). Risky calls run in a child process or on a thread with a deadline, so a hang
+//! Hostile input to `render` and `check`: FIFOs, devices, huge and sparse files, lying archives, and where
+//! diagnostics go (bad specs are in `bad_spec.rs`). Each case must fail fast with our own message (no hang,
+//! no unbounded memory, no crate internals). Risky calls run in a child process or on a thread with a deadline, so a hang
 //! fails the test instead of stalling it.
+
+mod common;
 
 use std::fs;
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use proton_synth::local::{check_bundle, load_bundle, render_bundle, Bundle, Finding, RenderContext};
+use common::{assert_no_leak, messages, samples, temp_dir};
+use proton_synth::local::{check_bundle, load_bundle};
 
 const DEADLINE: Duration = Duration::from_secs(20);
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn samples() -> PathBuf {
-    root().join("tests/fixtures/aws-samples/loadbalanced-fargate-svc")
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let n = N.fetch_add(1, Ordering::SeqCst);
-    let dir = std::env::temp_dir().join(format!("proton-bad-{}-{n}-{name}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn copy_dir(from: &Path, to: &Path) {
     fs::create_dir_all(to).unwrap();
@@ -99,29 +84,6 @@ fn run(args: &[&str]) -> Run {
         stdout,
         stderr,
         elapsed: start.elapsed(),
-    }
-}
-
-fn messages(findings: &[Finding]) -> Vec<String> {
-    findings.iter().map(ToString::to_string).collect()
-}
-
-/// Words from the crates below us that must never reach a user.
-const LEAKS: &[&str] = &[
-    "DuplicateKeyPolicy",
-    "from_str_multiple",
-    "budget breached",
-    "Nodes {",
-    "cksum",
-    "numeric field",
-    "os error",
-    "(used",
-    "Options",
-];
-
-fn assert_no_leak(text: &str) {
-    for leak in LEAKS {
-        assert!(!text.contains(leak), "{leak:?} leaked into: {text}");
     }
 }
 
@@ -431,131 +393,6 @@ fn archive_entries_lying_about_their_size_are_errors_in_our_words() {
     fs::remove_dir_all(&dir).unwrap();
 }
 
-// ----------------------------------------------------------------------------------------------------------
-// Specs read as YAML 1.1
-
-fn yaml11_bundle() -> Bundle {
-    let schema = "schema:\n  format: {openapi: \"3.0.0\"}\n  environment_input_type: In\n  types:\n    In:\n      type: object\n      properties:\n        stream_handler: {type: string}\n        enabled: {type: boolean}\n        mode: {type: number}\n";
-    let manifest = "infrastructure:\n  templates:\n    - file: cloudformation.yaml\n      rendering_engine: jinja\n      template_language: cloudformation\n";
-    let iac = "Resources:\n  T:\n    Type: AWS::SNS::Topic\n    Properties:\n      TopicName: {{ environment.inputs.stream_handler | tojson }}\nOutputs:\n  E:\n    Value: {{ environment.inputs.enabled | tojson }}\n  M:\n    Value: {{ environment.inputs.mode | tojson }}\n";
-    Bundle::from_files(
-        "mem",
-        [
-            ("schema/schema.yaml", schema),
-            ("infrastructure/manifest.yaml", manifest),
-            ("infrastructure/cloudformation.yaml", iac),
-        ],
-    )
-}
-
-#[test]
-fn spec_scalars_are_read_as_yaml_1_1_readers_read_them() {
-    let bundle = yaml11_bundle();
-    let ctx = RenderContext::default();
-    let render = |spec: &str| render_bundle(&bundle, spec, &ctx);
-    let files = render("proton: EnvironmentSpec\nspec:\n  stream_handler: Y\n  enabled: yes\n  mode: 0777\n").unwrap();
-    let text = &files[0].text;
-    assert!(text.contains("TopicName: \"Y\""), "{text}");
-    assert!(text.contains("Value: true"), "{text}");
-    assert!(text.contains("Value: 511"), "{text}");
-    for handler in ["n", "N", "y", "'yes'", "\"on\""] {
-        let spec =
-            format!("proton: EnvironmentSpec\nspec:\n  stream_handler: {handler}\n  enabled: Off\n  mode: 1:30\n");
-        let files = render(&spec).unwrap_or_else(|e| panic!("{handler}: {e:?}"));
-        assert!(files[0].text.contains("Value: false"), "{}", files[0].text);
-        assert!(files[0].text.contains("Value: 90"), "{}", files[0].text);
-    }
-    // A YAML 1.1 boolean is a boolean: a string input rejects it, as Proton did.
-    let e = render("proton: EnvironmentSpec\nspec:\n  stream_handler: yes\n").unwrap_err();
-    assert!(
-        messages(&e)[0].starts_with("error: spec:3: spec.stream_handler: expected a string"),
-        "{e:?}"
-    );
-    let e = render("proton: EnvironmentSpec\nspec:\n  mode: .inf\n").unwrap_err();
-    assert_eq!(
-        messages(&e),
-        ["error: spec:3: invalid YAML: `.inf`: YAML 1.1 reads this as an infinite or not-a-number float, which JSON \
-          cannot hold; quote it to pass the text"]
-    );
-}
-
-// ----------------------------------------------------------------------------------------------------------
-// Messages in our words
-
-#[test]
-fn yaml_parser_errors_are_in_our_words() {
-    let bundle = yaml11_bundle();
-    let ctx = RenderContext::default();
-    let render = |spec: &str| messages(&render_bundle(&bundle, spec, &ctx).unwrap_err());
-    let cases: Vec<(String, String)> =
-        vec![
-        (
-            "proton: EnvironmentSpec\nspec: {}\nspec: {}\n".to_owned(),
-            "error: spec:3: invalid YAML: duplicate key `spec`; a key may appear only once in a mapping".to_owned(),
-        ),
-        (
-            "proton: EnvironmentSpec\n---\nproton: EnvironmentSpec\n".to_owned(),
-            "error: spec:3: invalid YAML: more than one YAML document (a `---` line starts another); give exactly one"
-                .to_owned(),
-        ),
-        (
-            format!("proton: EnvironmentSpec\nspec:\n  x: [{}0]\n", "0, ".repeat(250_001)),
-            "error: spec:3: invalid YAML: the document has more than 250000 values; this tool reads at most that many"
-                .to_owned(),
-        ),
-        (
-            format!("proton: EnvironmentSpec\nspec:\n  x: {}{}\n", "[".repeat(70), "]".repeat(70)),
-            "error: spec:3: invalid YAML: lists and mappings are nested more than 32 levels deep; this tool reads at \
-             most that many"
-                .to_owned(),
-        ),
-    ];
-    for (spec, want) in cases {
-        let got = render(&spec);
-        assert_eq!(got, [want], "{}", &spec[..spec.len().min(80)]);
-        assert_no_leak(&got[0]);
-    }
-}
-
-#[test]
-fn deep_nesting_fails_cleanly_on_a_small_thread_stack() {
-    // Worker threads (and test threads) have 2 MiB stacks; serde-saphyr's default depth overflowed them.
-    let bundle = yaml11_bundle();
-    let worker = std::thread::Builder::new().stack_size(2 << 20).spawn(move || {
-        let mut out = Vec::new();
-        for depth in [28, 33, 64, 10_000] {
-            let spec = format!(
-                "proton: EnvironmentSpec\nspec:\n  x: {}{}\n",
-                "[".repeat(depth),
-                "]".repeat(depth)
-            );
-            out.push(messages(
-                &render_bundle(&bundle, &spec, &RenderContext::default()).unwrap_err(),
-            ));
-        }
-        out
-    });
-    let out = worker.unwrap().join().expect("no stack overflow");
-    assert!(out[0][0].contains("spec.x: unknown"), "{:?}", out[0]);
-    for m in &out[1..] {
-        assert!(m[0].contains("nested more than 32 levels deep"), "{m:?}");
-    }
-}
-
-#[test]
-fn a_missing_service_name_names_the_service_name_flag() {
-    let bundle = load_bundle(&samples().join("service")).unwrap();
-    let spec = fs::read_to_string(samples().join("specs/svc-spec.yaml")).unwrap();
-    let ctx = RenderContext::default();
-    let e = messages(&render_bundle(&bundle, &spec, &ctx).unwrap_err());
-    assert!(
-        e.iter()
-            .any(|m| m.ends_with("no service name: pass --service-name or set service.name in the context file")),
-        "{e:?}"
-    );
-    assert!(!e.iter().any(|m| m.contains("--name ")), "{e:?}");
-}
-
 #[test]
 fn check_prints_findings_and_its_summary_on_stderr() {
     let dir = temp_dir("check-stderr");
@@ -576,37 +413,4 @@ fn check_prints_findings_and_its_summary_on_stderr() {
     assert_eq!((r.code, r.stdout.as_str()), (Some(0), ""));
     assert!(r.stderr.ends_with(": ok, 0 warning(s)\n"), "{}", r.stderr);
     fs::remove_dir_all(&dir).unwrap();
-}
-
-/// `tests/bad_input/specs/NAME.yaml`, rendered against a small bundle, must fail with exactly the messages in
-/// `NAME.expected` (run with `BLESS=1` to write them after a deliberate change, then review the diff).
-#[test]
-fn the_bad_spec_corpus_fails_with_the_expected_messages() {
-    let dir = root().join("tests/bad_input/specs");
-    let bundle = yaml11_bundle();
-    let mut names: Vec<PathBuf> = fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    names.sort();
-    assert!(names.len() >= 15, "the corpus is missing");
-    for path in names {
-        let spec = fs::read_to_string(&path).unwrap();
-        let got = match render_bundle(&bundle, &spec, &RenderContext::default()) {
-            Ok(_) => panic!("{} rendered", path.display()),
-            Err(e) => messages(&e).join("\n") + "\n",
-        };
-        assert_no_leak(&got);
-        let expected = path.with_extension("expected");
-        if std::env::var_os("BLESS").is_some() {
-            fs::write(&expected, &got).unwrap();
-        }
-        assert_eq!(
-            got,
-            fs::read_to_string(&expected).unwrap_or_default(),
-            "{}",
-            path.display()
-        );
-    }
 }
