@@ -1,7 +1,8 @@
 //! Plain scalars the way YAML 1.1 readers resolve them: specs were read by Proton's users' tooling and by
 //! Proton with YAML 1.1 readers (PyYAML, SnakeYAML), so a spec means what PyYAML's `safe_load` makes of
 //! it. serde-saphyr resolves with YAML 1.2's core schema plus every 1.1 boolean (`y` and `n` included);
-//! [`resolve_yaml11`] re-reads each untagged plain scalar from its source text instead.
+//! [`resolve_yaml11`] re-reads each untagged plain scalar from its source text instead. Context and outputs
+//! files hold only text, so [`parse_yaml_as_text`] keeps every plain scalar's spelling.
 //!
 //! | Plain scalar | Value | Note |
 //! |---|---|---|
@@ -208,6 +209,31 @@ fn int(text: &str) -> Result<NodeValue, String> {
         .ok_or_else(|| "an integer too large for a 64-bit number; quote it to pass the text".to_owned())
 }
 
+/// Parse one YAML document whose scalars are all text (context and outputs files): a plain scalar keeps its
+/// spelling, so `012345678901` stays `012345678901` (not the number 12345678901), `1.10` stays `1.10` and
+/// `y` stays `y`; `~`, `null` and empty values stay null.
+pub fn parse_yaml_as_text(text: &str) -> Result<Node, ParseError> {
+    let mut root = super::node::parse_yaml(text)?;
+    plain_scalars_as_text(&mut root, text);
+    Ok(root)
+}
+
+fn plain_scalars_as_text(node: &mut Node, source: &str) {
+    match &mut node.value {
+        NodeValue::Seq(items) => items.iter_mut().for_each(|n| plain_scalars_as_text(n, source)),
+        NodeValue::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
+            plain_scalars_as_text(k, source);
+            plain_scalars_as_text(v, source);
+        }),
+        NodeValue::Null => {}
+        _ => {
+            if let Some(plain) = plain_text(node, source) {
+                node.value = NodeValue::String(plain.to_owned());
+            }
+        }
+    }
+}
+
 /// Parse one YAML document as YAML 1.1 readers do (see the module doc).
 pub fn parse_yaml11(text: &str) -> Result<Node, ParseError> {
     let mut root = super::node::parse_yaml(text)?;
@@ -353,6 +379,15 @@ mod tests {
         assert_eq!(
             e.message,
             "a value with this tag cannot be read; remove the tag (quote the value for a string)"
+        );
+    }
+
+    #[test]
+    fn text_documents_keep_the_spelling_of_plain_scalars() {
+        let n = parse_yaml_as_text("a: 012345678901\nb: 1.10\nc: y\nd: yes\ne: ~\nf: '007'\n0x1F: .NaN\n").unwrap();
+        assert_eq!(
+            n.to_json(),
+            json!({"a": "012345678901", "b": "1.10", "c": "y", "d": "yes", "e": null, "f": "007", "0x1F": ".NaN"})
         );
     }
 
