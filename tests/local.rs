@@ -249,7 +249,7 @@ fn flags_override_the_context_file() {
     let e = context_from_args(&args).unwrap_err();
     assert_eq!(
         messages(&e),
-        ["error: --instance-outputs no-equals-sign: expected NAME=VALUE"]
+        ["error: --instance-outputs no-equals-sign: expected NAME=FILE"]
     );
     fs::remove_dir_all(&dir).unwrap();
 }

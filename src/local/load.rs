@@ -318,6 +318,11 @@ fn read_tar_gz(bytes: &[u8], raw: &mut RawFiles) -> Result<(), String> {
         } else if kind.is_symlink() || kind.is_hard_link() {
             let warning = Finding::warning("a link, skipped; a bundle archive holds regular files only");
             raw.warnings.push(warning.in_file(rel));
+        } else if kind.is_fifo() || kind.is_character_special() || kind.is_block_special() {
+            let warning =
+                Finding::warning("a FIFO or device entry, skipped; a bundle archive holds regular files only");
+            raw.special.insert(rel.clone(), "a FIFO or device entry".to_owned());
+            raw.warnings.push(warning.in_file(rel));
         }
     }
     // The tar end marker can come before the end of the gzip stream: read the rest so that a truncated or

@@ -234,15 +234,15 @@ pub fn context_from_args(args: &RenderArgs) -> Result<RenderContext, Vec<Finding
     );
     set(&mut ctx.service.repository_id, &args.repository_id);
     set(&mut ctx.service.branch_name, &args.branch_name);
-    for (flag, values) in [
-        ("--env-account-id", &args.env_account_id),
-        ("--env-outputs", &args.env_outputs),
-        ("--instance-outputs", &args.instance_outputs),
-        ("--component-outputs", &args.component_outputs),
+    for (flag, values, form) in [
+        ("--env-account-id", &args.env_account_id, "NAME=ID"),
+        ("--env-outputs", &args.env_outputs, "NAME=FILE"),
+        ("--instance-outputs", &args.instance_outputs, "NAME=FILE"),
+        ("--component-outputs", &args.component_outputs, "NAME=FILE"),
     ] {
         for raw in values {
             let Some((name, value)) = raw.split_once('=').filter(|(n, v)| !n.is_empty() && !v.is_empty()) else {
-                errors.push(Finding::error(format!("{flag} {raw}: expected NAME=VALUE")));
+                errors.push(Finding::error(format!("{flag} {raw}: expected {form}")));
                 continue;
             };
             if let Err(e) = apply_flag(&mut ctx, flag, name, value) {
