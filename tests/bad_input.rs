@@ -43,8 +43,11 @@ fn within<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static)
     std::thread::spawn(move || {
         let _ = tx.send(f());
     });
-    rx.recv_timeout(DEADLINE)
-        .unwrap_or_else(|_| panic!("{what}: no answer within {DEADLINE:?} (a hang)"))
+    match rx.recv_timeout(DEADLINE) {
+        Ok(v) => v,
+        Err(mpsc::RecvTimeoutError::Timeout) => panic!("{what}: no answer within {DEADLINE:?} (a hang)"),
+        Err(mpsc::RecvTimeoutError::Disconnected) => panic!("{what}: the call panicked"),
+    }
 }
 
 struct Run {
@@ -377,6 +380,30 @@ fn archive_entries_lying_about_their_size_are_errors_in_our_words() {
         )]
     );
     assert_no_leak(&e[0]);
+
+    // A FIFO entry is skipped with a warning, and named when the bundle needs it.
+    let mut blocks = header("schema/schema.yaml", 0);
+    let mut fifo = tar::Header::new_ustar();
+    fifo.set_path("schema/pipe").unwrap();
+    fifo.set_entry_type(tar::EntryType::Fifo);
+    fifo.set_size(0);
+    fifo.set_mode(0o644);
+    fifo.set_cksum();
+    blocks.extend(fifo.as_bytes());
+    blocks.extend([0u8; 1024]);
+    gz(&blocks, &a);
+    let bundle = within("load an archive with a FIFO entry", {
+        let a = a.clone();
+        move || load_bundle(&a).unwrap()
+    });
+    assert_eq!(
+        messages(&bundle.load_warnings),
+        ["warning: schema/pipe: a FIFO or device entry, skipped; a bundle archive holds regular files only"]
+    );
+    assert_eq!(
+        bundle.missing_reason("schema/pipe"),
+        " (it is a FIFO or device entry; a bundle holds regular files only)"
+    );
 
     // Gzip data cut short.
     let mut blocks = header("schema/schema.yaml", 3);
