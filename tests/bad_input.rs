@@ -291,7 +291,7 @@ fn a_sparse_2_gib_file_in_a_folder_bundle_is_rejected_without_reading_it() {
 }
 
 #[test]
-fn an_oversized_spec_or_context_is_refused_before_reading() {
+fn an_oversized_spec_or_archive_is_refused_before_reading() {
     let dir = temp_dir("big-spec");
     let big = dir.join("big.yaml");
     fs::File::create(&big).unwrap().set_len(3 << 30).unwrap();
@@ -302,6 +302,20 @@ fn an_oversized_spec_or_context_is_refused_before_reading() {
     assert!(
         r.stderr.starts_with(&format!(
             "error: {b}: the spec is 3221225472 bytes, more than the 1 MiB this tool reads; check that this is the right file\n"
+        )),
+        "{}",
+        r.stderr
+    );
+    assert!(r.elapsed < Duration::from_secs(10), "took {:?}", r.elapsed);
+
+    let archive = dir.join("huge.tar.gz");
+    fs::File::create(&archive).unwrap().set_len(1 << 30).unwrap();
+    let shown = archive.display().to_string();
+    let r = run(&["check", &shown]);
+    assert!(
+        r.stderr.starts_with(&format!(
+            "error: {shown}: the archive is larger than the 64 MiB this tool reads; Proton accepts at most 5000000 \
+             bytes (5 MB)\n"
         )),
         "{}",
         r.stderr

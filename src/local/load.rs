@@ -51,10 +51,10 @@ pub fn load_bundle(path: &Path) -> Result<Bundle, Vec<Finding>> {
 
 fn archive_error(e: &ReadError) -> String {
     match e {
-        ReadError::TooLarge { size, .. } => format!(
-            "the archive is {size} bytes; Proton accepts at most {} (5 MB) and this tool reads at most {}",
-            limits::MAX_ARCHIVE_BYTES,
-            describe_bytes(limits::MAX_ARCHIVE_READ_BYTES)
+        ReadError::TooLarge { .. } => format!(
+            "the archive is larger than the {} this tool reads; Proton accepts at most {} bytes (5 MB)",
+            describe_bytes(limits::MAX_ARCHIVE_READ_BYTES),
+            limits::MAX_ARCHIVE_BYTES
         ),
         other => other.message("the bundle"),
     }
@@ -222,7 +222,7 @@ fn read_folder_file(path: &Path, rel: String, raw: &mut RawFiles) -> Result<(), 
             raw.add_file(rel, contents);
             Ok(())
         }
-        Err(ReadError::TooLarge { size, .. }) => raw.account(&rel, size),
+        Err(ReadError::TooLarge { size, limit }) => raw.account(&rel, size.unwrap_or(limit.saturating_add(1))),
         Err(ReadError::NotRegular(what)) => {
             raw.add_special(&rel, what);
             Ok(())

@@ -15,8 +15,8 @@ use super::limits::describe_bytes;
 pub enum ReadError {
     /// Not a regular file: what it is (`a FIFO (named pipe)`, `a folder`, …).
     NotRegular(&'static str),
-    /// Larger than the limit.
-    TooLarge { size: u64, limit: u64 },
+    /// Larger than the limit: the size when the file system tells it (a stream only shows it is larger).
+    TooLarge { size: Option<u64>, limit: u64 },
     /// The file is not UTF-8 text.
     NotUtf8,
     /// The operating system refused: in words, without error codes.
@@ -30,8 +30,15 @@ impl ReadError {
             ReadError::NotRegular(kind) => {
                 format!("{what} is {kind}, not a regular file; give the path of a regular file")
             }
-            ReadError::TooLarge { size, limit } => format!(
+            ReadError::TooLarge {
+                size: Some(size),
+                limit,
+            } => format!(
                 "{what} is {size} bytes, more than the {} this tool reads; check that this is the right file",
+                describe_bytes(*limit)
+            ),
+            ReadError::TooLarge { size: None, limit } => format!(
+                "{what} holds more than the {} this tool reads; check that this is the right file",
                 describe_bytes(*limit)
             ),
             ReadError::NotUtf8 => format!("{what} is not valid UTF-8 text; save it as UTF-8"),
@@ -98,9 +105,9 @@ pub fn read_bounded(path: &Path, limit: u64, nofollow: bool) -> Result<Vec<u8>, 
     file.take(limit.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(|e| ReadError::Io(io_words(&e)))?;
-    let size = bytes.len() as u64;
-    if size > limit {
-        return Err(ReadError::TooLarge { size, limit });
+    if bytes.len() as u64 > limit {
+        // It grew since the check, or it is a file whose size the system does not report (`/proc`).
+        return Err(ReadError::TooLarge { size: None, limit });
     }
     Ok(bytes)
 }
@@ -117,7 +124,7 @@ fn check_regular(meta: &fs::Metadata, limit: u64) -> Result<(), ReadError> {
     }
     if meta.len() > limit {
         return Err(ReadError::TooLarge {
-            size: meta.len(),
+            size: Some(meta.len()),
             limit,
         });
     }
@@ -167,12 +174,25 @@ mod tests {
         assert_eq!(read_bounded(&p, 100, false).unwrap().len(), 100);
         assert_eq!(
             read_bounded(&p, 99, false).unwrap_err(),
-            ReadError::TooLarge { size: 100, limit: 99 }
+            ReadError::TooLarge {
+                size: Some(100),
+                limit: 99
+            }
         );
         assert_eq!(
             read_bounded(&dir, 99, false).unwrap_err(),
             ReadError::NotRegular("a folder")
         );
+        #[cfg(target_os = "linux")]
+        {
+            // The system reports 0 bytes for /proc files: the read itself stops at the limit.
+            let e = read_bounded(Path::new("/proc/self/maps"), 10, false).unwrap_err();
+            assert_eq!(e, ReadError::TooLarge { size: None, limit: 10 });
+            assert_eq!(
+                e.message("the spec"),
+                "the spec holds more than the 10 bytes this tool reads; check that this is the right file"
+            );
+        }
         fs::remove_dir_all(&dir).unwrap();
     }
 }
