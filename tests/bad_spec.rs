@@ -45,6 +45,25 @@ fn spec_scalars_are_read_as_yaml_1_1_readers_read_them() {
     );
 }
 
+#[test]
+fn schema_defaults_are_read_as_yaml_1_1_too() {
+    let schema = "schema:\n  format: {openapi: \"3.0.0\"}\n  environment_input_type: In\n  types:\n    In:\n      type: object\n      properties:\n        stream_handler: {type: string, default: Y}\n        enabled: {type: boolean, default: on}\n        mode: {type: number, default: 0777}\n";
+    let mut bundle = yaml11_bundle();
+    bundle
+        .files
+        .insert("schema/schema.yaml".to_owned(), schema.as_bytes().to_vec());
+    let files = render_bundle(
+        &bundle,
+        "proton: EnvironmentSpec\nspec: {}\n",
+        &RenderContext::default(),
+    )
+    .unwrap();
+    let text = &files[0].text;
+    assert!(text.contains("TopicName: \"Y\""), "{text}");
+    assert!(text.contains("Value: true"), "{text}");
+    assert!(text.contains("Value: 511"), "{text}");
+}
+
 // ----------------------------------------------------------------------------------------------------------
 // Messages in our words
 

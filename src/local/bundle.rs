@@ -1,6 +1,6 @@
-//! Loading a template bundle (a folder or a `.tar.gz`, with or without one wrapping folder) and working out
-//! what it is: its kind, schema, manifests and infrastructure templates, with Proton's layout rules and
-//! limits.
+//! A template bundle in memory (loaded by [`super::load`] from a folder or a `.tar.gz`, with or without one
+//! wrapping folder) and working out what it is: its kind, schema, manifests and infrastructure templates,
+//! with Proton's layout rules and limits.
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -13,7 +13,7 @@ use super::bundle::{Analysis, BundleKind};
 use super::finding::Finding;
 use super::node::Node;
 use super::schema::InputType;
-use super::yaml11::parse_yaml11;
+use super::yaml11::{parse_yaml11, Tags};
 
 /// At most this many instances per service (Proton's default quota).
 pub const MAX_INSTANCES: usize = 20;
@@ -48,7 +48,7 @@ pub struct InstanceSpec {
 /// Parse and validate a spec for a bundle. `file` names the spec in findings.
 pub fn parse_spec(text: &str, file: &str, analysis: &Analysis) -> Result<Spec, Vec<Finding>> {
     let mut v = SpecValidator { findings: Vec::new() };
-    let spec = match parse_yaml11(text) {
+    let spec = match parse_yaml11(text, Tags::JsonTypes) {
         Ok(root) => v.root(&root, analysis),
         Err(e) => {
             v.findings

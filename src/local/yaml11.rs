@@ -1,6 +1,6 @@
-//! Plain scalars the way YAML 1.1 readers resolve them: specs were read by Proton's users' tooling and by
-//! Proton with YAML 1.1 readers (PyYAML, SnakeYAML), so a spec means what PyYAML's `safe_load` makes of
-//! it. serde-saphyr resolves with YAML 1.2's core schema plus every 1.1 boolean (`y` and `n` included);
+//! Plain scalars the way YAML 1.1 readers resolve them: specs, schemas and manifests were read by Proton's
+//! users' tooling and by Proton with YAML 1.1 readers (PyYAML, SnakeYAML), so they mean what PyYAML's
+//! `safe_load` makes of them (a schema's `default: y` is the string `y`). serde-saphyr resolves with YAML 1.2's core schema plus every 1.1 boolean (`y` and `n` included);
 //! [`resolve_yaml11`] re-reads each untagged plain scalar from its source text instead. Context and outputs
 //! files hold only text, so [`parse_yaml_as_text`] keeps every plain scalar's spelling.
 //!
@@ -52,27 +52,26 @@ static NULL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^(?:~|null|Null|NUL
 /// The tags a spec may carry: YAML's own for JSON's types (`!!str`, `!!int`, …).
 const SPEC_TAGS: [&str; 7] = ["str", "int", "float", "bool", "null", "seq", "map"];
 
-/// Re-resolve every untagged plain scalar of `node` (keys included) from its text in `source`. Other tags
-/// (`!Ref`, `!!timestamp`, `!!binary`) are errors: YAML 1.1 safe loaders refuse unknown tags, and JSON has
-/// no dates or bytes.
-pub fn resolve_yaml11(node: &mut Node, source: &str) -> Result<(), ParseError> {
-    if let Some(tag) = node.tag.as_ref().filter(|t| *t != "!") {
-        let core = tag.strip_prefix("tag:yaml.org,2002:");
-        if !core.is_some_and(|t| SPEC_TAGS.contains(&t)) {
-            let shown = core.map_or_else(|| tag.clone(), |t| format!("!!{t}"));
-            return Err(ParseError {
-                line: Some(node.line).filter(|l| *l > 0),
-                message: format!(
-                    "unknown tag `{shown}`; a spec holds plain values: remove the tag (quote the value for a string)"
-                ),
-            });
-        }
+/// Which tags a document may carry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tags {
+    /// Any tag; tagged nodes are left as parsed (schemas, manifests: their readers report tags themselves).
+    Any,
+    /// Only YAML's own tags for JSON's types (specs): others (`!Ref`, `!!timestamp`, `!!binary`) are errors,
+    /// as YAML 1.1 safe loaders refuse unknown tags and JSON has no dates or bytes.
+    JsonTypes,
+}
+
+/// Re-resolve every untagged plain scalar of `node` (keys included) from its text in `source`.
+pub fn resolve_yaml11(node: &mut Node, source: &str, tags: Tags) -> Result<(), ParseError> {
+    if tags == Tags::JsonTypes {
+        check_tag(node)?;
     }
     match &mut node.value {
-        NodeValue::Seq(items) => items.iter_mut().try_for_each(|n| resolve_yaml11(n, source)),
+        NodeValue::Seq(items) => items.iter_mut().try_for_each(|n| resolve_yaml11(n, source, tags)),
         NodeValue::Map(entries) => entries.iter_mut().try_for_each(|(k, v)| {
-            resolve_yaml11(k, source)?;
-            resolve_yaml11(v, source)
+            resolve_yaml11(k, source, tags)?;
+            resolve_yaml11(v, source, tags)
         }),
         _ => {
             if let Some(plain) = plain_text(node, source) {
@@ -84,6 +83,23 @@ pub fn resolve_yaml11(node: &mut Node, source: &str) -> Result<(), ParseError> {
             Ok(())
         }
     }
+}
+
+fn check_tag(node: &Node) -> Result<(), ParseError> {
+    let Some(tag) = node.tag.as_ref().filter(|t| *t != "!") else {
+        return Ok(());
+    };
+    let core = tag.strip_prefix("tag:yaml.org,2002:");
+    if core.is_some_and(|t| SPEC_TAGS.contains(&t)) {
+        return Ok(());
+    }
+    let shown = core.map_or_else(|| tag.clone(), |t| format!("!!{t}"));
+    Err(ParseError {
+        line: Some(node.line).filter(|l| *l > 0),
+        message: format!(
+            "unknown tag `{shown}`; a spec holds plain values: remove the tag (quote the value for a string)"
+        ),
+    })
 }
 
 /// The source text of an untagged plain scalar; `None` for quoted, block and tagged scalars.
@@ -235,9 +251,9 @@ fn plain_scalars_as_text(node: &mut Node, source: &str) {
 }
 
 /// Parse one YAML document as YAML 1.1 readers do (see the module doc).
-pub fn parse_yaml11(text: &str) -> Result<Node, ParseError> {
+pub fn parse_yaml11(text: &str, tags: Tags) -> Result<Node, ParseError> {
     let mut root = super::node::parse_yaml(text)?;
-    resolve_yaml11(&mut root, text)?;
+    resolve_yaml11(&mut root, text, tags)?;
     Ok(root)
 }
 
@@ -313,7 +329,7 @@ mod tests {
     ];
 
     fn value(doc: &str) -> Result<Value, ParseError> {
-        parse_yaml11(doc).map(|n| n.get("k").map(Node::to_json).unwrap_or(Value::Null))
+        parse_yaml11(doc, Tags::JsonTypes).map(|n| n.get("k").map(Node::to_json).unwrap_or(Value::Null))
     }
 
     #[test]
@@ -393,7 +409,7 @@ mod tests {
 
     #[test]
     fn keys_aliases_and_lists_resolve_too() {
-        let n = parse_yaml11("y: 1\nyes: &a 0777\nlist: [Y, on, *a]\n").unwrap();
+        let n = parse_yaml11("y: 1\nyes: &a 0777\nlist: [Y, on, *a]\n", Tags::JsonTypes).unwrap();
         assert_eq!(n.to_json(), json!({"y": 1, "true": 511, "list": ["Y", true, 511]}));
     }
 
