@@ -419,6 +419,27 @@ fn archive_entries_lying_about_their_size_are_errors_in_our_words() {
         " (it is a FIFO or device entry; a bundle holds regular files only)"
     );
 
+    // More entries than any bundle has (folders cost no bytes, but they count).
+    let mut blocks = Vec::new();
+    for i in 0..10_001 {
+        let mut dir = tar::Header::new_ustar();
+        dir.set_path(format!("d{i}/")).unwrap();
+        dir.set_entry_type(tar::EntryType::Directory);
+        dir.set_size(0);
+        dir.set_mode(0o755);
+        dir.set_cksum();
+        blocks.extend(dir.as_bytes());
+    }
+    blocks.extend([0u8; 1024]);
+    gz(&blocks, &a);
+    assert_eq!(
+        load_error(&a),
+        [format!(
+            "error: {shown}: cannot unpack the archive: d10000: the bundle has more than 10000 files and folders; \
+             this is not a template bundle"
+        )]
+    );
+
     // Gzip data cut short.
     let mut blocks = header("schema/schema.yaml", 3);
     blocks.extend(b"a: 1");

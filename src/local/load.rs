@@ -68,6 +68,8 @@ pub(super) struct RawFiles {
     special: BTreeMap<String, String>,
     warnings: Vec<Finding>,
     unpacked: u64,
+    /// Entries seen: files, folders, links and the rest.
+    entries: usize,
     /// The folder as the user named it, for warnings (empty for archives).
     root: String,
 }
@@ -137,7 +139,7 @@ impl RawFiles {
         }
     }
 
-    /// Count a file of `size` bytes (before reading it); `Err` once a bound is passed.
+    /// Count an entry of `size` bytes (before reading it); `Err` once a bound is passed.
     fn account(&mut self, rel: &str, size: u64) -> Result<(), String> {
         self.unpacked = self.unpacked.saturating_add(size);
         if self.unpacked > limits::MAX_UNPACKED_BYTES {
@@ -146,7 +148,8 @@ impl RawFiles {
                 describe_bytes(limits::MAX_UNPACKED_BYTES)
             ));
         }
-        if self.files.len() + self.dirs.len() + self.special.len() >= limits::MAX_ENTRIES {
+        self.entries += 1;
+        if self.entries > limits::MAX_ENTRIES {
             return Err(format!(
                 "{rel}: the bundle has more than {} files and folders; this is not a template bundle",
                 limits::MAX_ENTRIES
@@ -202,11 +205,13 @@ fn read_dir_into(dir: &Path, prefix: &str, depth: usize, raw: &mut RawFiles) -> 
         };
         let ft = entry.file_type().map_err(|e| format!("{rel}: {}", io_words(&e)))?;
         if ft.is_dir() {
+            raw.account(&rel, 0)?;
             raw.add_dir(&rel);
             read_dir_into(&entry.path(), &rel, depth + 1, raw)?;
         } else if ft.is_file() {
             read_folder_file(&entry.path(), rel, raw)?;
         } else {
+            raw.account(&rel, 0)?;
             raw.add_special(&rel, describe_file_type(&ft));
         }
     }
@@ -296,6 +301,9 @@ fn read_tar_gz(bytes: &[u8], raw: &mut RawFiles) -> Result<(), String> {
             )
         })?;
         let kind = entry.header().entry_type();
+        if !kind.is_file() {
+            raw.account(&rel, 0)?;
+        }
         if kind.is_dir() {
             raw.add_dir(&rel);
         } else if kind.is_file() {

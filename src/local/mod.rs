@@ -11,7 +11,7 @@
 //!   result (YAML with CloudFormation short-form tags, or JSON) before returning it.
 //!
 //! On the command line (`proton-synth check BUNDLE`, `proton-synth render BUNDLE --spec SPEC --out DIR`),
-//! findings print on stderr as `error: FILE:LINE: what; how to fix`, the exit code is 1 when any finding
+//! findings print on stderr as `error: FILE:LINE: what[; how to fix]`, the exit code is 1 when any finding
 //! is an error, and `render` writes nothing unless everything rendered: it writes into a temporary folder
 //! next to DIR and renames it into place. Every input is read within the bounds of [`limits`].
 //!
