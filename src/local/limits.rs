@@ -12,7 +12,8 @@
 //! | [`MAX_OTHER_FILE_BYTES`]: any other bundle file | 200,000 bytes | Proton (finding) |
 //! | [`MAX_ARCHIVE_READ_BYTES`]: a `.tar.gz` we read at all | 64 MiB | ours (load error) |
 //! | [`MAX_UNPACKED_BYTES`]: all bundle files together, unpacked | 64 MiB | ours (load error) |
-//! | [`MAX_ENTRIES`]: files and folders in a bundle | 10,000 | ours (load error) |
+//! | [`MAX_TAR_STREAM_BYTES`]: a `.tar.gz` decompressed (files, headers, padding) | 64 MiB + 20 MB | ours (load error) |
+//! | [`MAX_ENTRIES`]: files, folders and other entries in a bundle | 10,000 | ours (load error) |
 //! | [`MAX_DEPTH`]: nested folders in a bundle folder | 16 | ours (load error) |
 //! | [`MAX_SPEC_BYTES`]: a spec file | 1 MiB | ours |
 //! | [`MAX_CONTEXT_BYTES`]: a `--context` file | 1 MiB | ours |
@@ -20,7 +21,8 @@
 //! | [`MAX_YAML_NODES`]: nodes in one YAML/JSON document | 250,000 | ours |
 //! | [`MAX_YAML_DEPTH`]: nesting of one YAML/JSON document | 32 | ours |
 //!
-//! Proton's sizes use 1 KB = 1000 bytes, the stricter reading of AWS's "KB". Our own bounds are far above
+//! Proton's sizes use 1 KB = 1000 bytes, the stricter reading of AWS's "KB" (the synthesizer's own copy in
+//! `proton::bundle::limits` reads it as 1024 bytes; the two are to be unified). Our own bounds are far above
 //! anything a real bundle, spec or outputs file needs; they exist so that hostile input fails fast with a
 //! clear message. Only regular files and folders are ever opened (see `super::read`).
 
