@@ -75,10 +75,15 @@ pub fn resolve_yaml11(node: &mut Node, source: &str, tags: Tags) -> Result<(), P
         }),
         _ => {
             if let Some(plain) = plain_text(node, source) {
-                node.value = resolve_plain(plain).map_err(|message| ParseError {
+                let resolved = resolve_plain(plain).map_err(|message| ParseError {
                     line: Some(node.line).filter(|l| *l > 0),
                     message: format!("`{plain}`: {message}"),
                 })?;
+                match resolved {
+                    Some(value) => node.value = value,
+                    None if node.as_str() != Some(plain) => node.value = NodeValue::String(plain.to_owned()),
+                    None => {}
+                }
             }
             Ok(())
         }
@@ -140,23 +145,30 @@ fn is_block_content(source: &str, offset: usize) -> bool {
 }
 
 /// PyYAML's implicit resolvers (bool, float, int, null, in its order) and constructors for one plain
-/// scalar; anything else is a string.
-fn resolve_plain(text: &str) -> Result<NodeValue, String> {
-    if BOOL.is_match(text) {
-        return Ok(NodeValue::Bool(
-            matches!(text.as_bytes()[0], b'y' | b'Y' | b't' | b'T') || text.eq_ignore_ascii_case("on"),
-        ));
+/// scalar; `None` for a string (the scalar's text).
+fn resolve_plain(text: &str) -> Result<Option<NodeValue>, String> {
+    // PyYAML picks resolvers by the first character; so do we, which skips the patterns for most words.
+    let first = text.as_bytes().first().copied();
+    let boolish = matches!(
+        first,
+        Some(b'y' | b'Y' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'o' | b'O')
+    );
+    if boolish && BOOL.is_match(text) {
+        return Ok(Some(NodeValue::Bool(
+            matches!(first, Some(b'y' | b'Y' | b't' | b'T')) || text.eq_ignore_ascii_case("on"),
+        )));
     }
-    if FLOAT.is_match(text) {
-        return float(text);
+    let numeric = matches!(first, Some(b'-' | b'+' | b'.' | b'0'..=b'9'));
+    if numeric && FLOAT.is_match(text) {
+        return float(text).map(Some);
     }
-    if INT.is_match(text) {
-        return int(text);
+    if numeric && INT.is_match(text) {
+        return int(text).map(Some);
     }
-    if NULL.is_match(text) {
-        return Ok(NodeValue::Null);
+    if matches!(first, None | Some(b'~' | b'n' | b'N')) && NULL.is_match(text) {
+        return Ok(Some(NodeValue::Null));
     }
-    Ok(NodeValue::String(text.to_owned()))
+    Ok(None)
 }
 
 /// Sign and digits without `_`.
