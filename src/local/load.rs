@@ -130,9 +130,9 @@ impl RawFiles {
         Bundle {
             source,
             display_root,
-            files: self.files.iter().map(|(p, c)| (strip(p), c.clone())).collect(),
+            files: self.files.into_iter().map(|(p, c)| (strip(&p), c)).collect(),
             dirs: self.dirs.iter().map(|d| strip(d)).filter(|d| !d.is_empty()).collect(),
-            special: self.special.iter().map(|(p, w)| (strip(p), w.clone())).collect(),
+            special: self.special.into_iter().map(|(p, w)| (strip(&p), w)).collect(),
             wrapper,
             archive_size,
             load_warnings: self.warnings,
