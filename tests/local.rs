@@ -254,7 +254,7 @@ fn flags_override_the_context_file() {
     let e = context_from_args(&args).unwrap_err();
     assert_eq!(
         messages(&e),
-        ["error: --instance-outputs no-equals-sign: expected NAME=VALUE"]
+        ["error: --instance-outputs no-equals-sign: expected NAME=FILE"]
     );
     fs::remove_dir_all(&dir).unwrap();
 }
@@ -823,7 +823,7 @@ fn spec_kind_must_match_the_bundle() {
     );
     assert_eq!(
         environment_spec_errors("spec: {}\n"),
-        ["error: spec:1: proton: missing; expected `proton: EnvironmentSpec` for a environment template"]
+        ["error: spec:1: proton: missing; expected `proton: EnvironmentSpec` for an environment template"]
     );
     assert_eq!(
         environment_spec_errors("proton: Spec\n"),
@@ -1316,7 +1316,10 @@ fn empty_truncated_and_foreign_bundles_are_errors() {
     fs::create_dir_all(&empty).unwrap();
     assert_eq!(
         messages(&load_bundle(&empty).unwrap_err()),
-        [format!("error: {}: the bundle has no files", empty.display())]
+        [format!(
+            "error: {}: the bundle has no files; expected schema/schema.yaml and its template folders",
+            empty.display()
+        )]
     );
     assert_eq!(run_check(&CheckArgs { bundle: empty.clone() }), 1);
     assert!(load_bundle(&dir.join("missing")).is_err());

@@ -1,27 +1,14 @@
-//! Loading a template bundle (a folder or a `.tar.gz`, with or without one wrapping folder) and working out
-//! what it is: its kind, schema, manifests and infrastructure templates, with Proton's layout rules and
-//! limits.
+//! A template bundle in memory (loaded by [`super::load`] from a folder or a `.tar.gz`, with or without one
+//! wrapping folder) and working out what it is: its kind, schema, manifests and infrastructure templates,
+//! with Proton's layout rules and limits.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs;
-use std::io::Read;
-use std::path::{Component, Path};
 
 use super::finding::Finding;
+use super::limits;
+use super::load::RawFiles;
 use super::manifest::parse_manifest;
 use super::schema::{parse_schema, Schema};
-
-/// Template bundle limits (section 9 of the format notes). Sizes use 1 KB = 1000 bytes, the stricter
-/// reading of AWS's "KB".
-pub mod limits {
-    pub const MAX_ARCHIVE_BYTES: u64 = 5_000_000;
-    pub const MAX_FILES: usize = 10;
-    pub const MAX_MANIFEST_OR_SCHEMA_BYTES: usize = 50_000;
-    pub const MAX_OTHER_FILE_BYTES: usize = 200_000;
-    /// Not a Proton limit: protection against archive bombs when unpacking.
-    pub const MAX_UNPACKED_BYTES: u64 = 64 << 20;
-    pub const MAX_ENTRIES: usize = 10_000;
-}
 
 pub const SCHEMA_PATH: &str = "schema/schema.yaml";
 
@@ -43,6 +30,8 @@ pub struct Bundle {
     pub display_root: String,
     /// Warnings found while loading (skipped links and the like).
     pub load_warnings: Vec<Finding>,
+    /// Folder entries skipped because they are not regular files: what each is (`a FIFO (named pipe)`).
+    pub special: BTreeMap<String, String>,
 }
 
 impl Bundle {
@@ -78,182 +67,15 @@ impl Bundle {
     pub fn has_dir(&self, rel: &str) -> bool {
         self.dirs.contains(rel)
     }
-}
 
-/// Load a bundle from a folder or a gzip-compressed tar archive.
-pub fn load_bundle(path: &Path) -> Result<Bundle, Vec<Finding>> {
-    let source = path.display().to_string();
-    let fail = |msg: String| vec![Finding::error(msg).in_file(source.clone())];
-    let meta = fs::metadata(path).map_err(|e| fail(format!("cannot read the bundle: {e}")))?;
-    let mut raw = RawFiles::default();
-    let (archive_size, folder) = if meta.is_dir() {
-        read_dir_into(path, "", 0, &mut raw).map_err(|e| fail(format!("cannot read the bundle folder: {e}")))?;
-        (None, source.as_str())
-    } else {
-        let bytes = fs::read(path).map_err(|e| fail(format!("cannot read the bundle: {e}")))?;
-        if !bytes.starts_with(&[0x1f, 0x8b]) {
-            return Err(fail(
-                "not a bundle: expected a folder or a gzip-compressed tar archive (.tar.gz)".to_owned(),
-            ));
-        }
-        read_tar_gz(&bytes, &mut raw).map_err(|e| fail(format!("cannot unpack the archive: {e}")))?;
-        (Some(bytes.len() as u64), "")
-    };
-    if raw.files.is_empty() {
-        return Err(fail("the bundle has no files".to_owned()));
-    }
-    let folder = folder.to_owned();
-    Ok(raw.into_bundle(source, archive_size, &folder))
-}
-
-#[derive(Default)]
-struct RawFiles {
-    files: BTreeMap<String, Vec<u8>>,
-    dirs: BTreeSet<String>,
-    warnings: Vec<Finding>,
-    unpacked: u64,
-}
-
-impl RawFiles {
-    fn add_file(&mut self, path: String, contents: Vec<u8>) {
-        let path = path.trim_start_matches("./").trim_matches('/').to_owned();
-        let mut parent = path.as_str();
-        while let Some(i) = parent.rfind('/') {
-            parent = &parent[..i];
-            self.dirs.insert(parent.to_owned());
-        }
-        self.files.insert(path, contents);
-    }
-
-    fn add_dir(&mut self, path: &str) {
-        let path = path.trim_start_matches("./").trim_matches('/');
-        if !path.is_empty() && path != "." {
-            self.dirs.insert(path.to_owned());
+    /// Why a file the bundle needs is not there: ` (it is a FIFO (named pipe); a bundle holds regular files
+    /// only)` when it was skipped while loading, else empty.
+    pub fn missing_reason(&self, rel: &str) -> String {
+        match self.special.get(rel) {
+            Some(what) => format!(" (it is {what}; a bundle holds regular files only)"),
+            None => String::new(),
         }
     }
-
-    /// Strip one wrapping folder when every entry is inside it and the bundle root is not at the top.
-    fn into_bundle(self, source: String, archive_size: Option<u64>, folder: &str) -> Bundle {
-        let top = |p: &str| p.split('/').next().unwrap_or("").to_owned();
-        let tops: BTreeSet<String> = self.files.keys().chain(self.dirs.iter()).map(|p| top(p)).collect();
-        let wrapper = match tops.iter().next() {
-            Some(t) if tops.len() == 1 && t != "schema" && !self.files.contains_key(t) => Some(t.clone()),
-            _ => None,
-        };
-        let strip = |p: &str| match &wrapper {
-            Some(w) => p
-                .strip_prefix(w.as_str())
-                .unwrap_or(p)
-                .trim_start_matches('/')
-                .to_owned(),
-            None => p.to_owned(),
-        };
-        let display_root = match (&wrapper, folder.trim_end_matches('/')) {
-            (Some(w), "") => w.clone(),
-            (Some(w), f) => format!("{f}/{w}"),
-            (None, f) => f.to_owned(),
-        };
-        Bundle {
-            source,
-            display_root,
-            files: self.files.iter().map(|(p, c)| (strip(p), c.clone())).collect(),
-            dirs: self.dirs.iter().map(|d| strip(d)).filter(|d| !d.is_empty()).collect(),
-            wrapper,
-            archive_size,
-            load_warnings: self.warnings,
-        }
-    }
-
-    fn account(&mut self, size: u64) -> Result<(), String> {
-        self.unpacked = self.unpacked.saturating_add(size);
-        if self.unpacked > limits::MAX_UNPACKED_BYTES || self.files.len() + self.dirs.len() > limits::MAX_ENTRIES {
-            return Err(format!(
-                "more than {} MB or {} entries unpacked; this is not a template bundle",
-                limits::MAX_UNPACKED_BYTES >> 20,
-                limits::MAX_ENTRIES
-            ));
-        }
-        Ok(())
-    }
-}
-
-fn read_dir_into(dir: &Path, prefix: &str, depth: usize, raw: &mut RawFiles) -> Result<(), String> {
-    if depth > 16 {
-        return Err(format!("folders nested too deep at {prefix}"));
-    }
-    let mut entries: Vec<_> = fs::read_dir(dir)
-        .map_err(|e| e.to_string())?
-        .filter_map(Result::ok)
-        .collect();
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let rel = if prefix.is_empty() {
-            name.clone()
-        } else {
-            format!("{prefix}/{name}")
-        };
-        let ft = entry.file_type().map_err(|e| e.to_string())?;
-        if ft.is_symlink() {
-            raw.warnings.push(Finding::warning(format!(
-                "{rel}: symbolic link skipped; a bundle archive holds regular files only"
-            )));
-        } else if ft.is_dir() {
-            raw.add_dir(&rel);
-            read_dir_into(&entry.path(), &rel, depth + 1, raw)?;
-        } else {
-            let contents = fs::read(entry.path()).map_err(|e| format!("{rel}: {e}"))?;
-            raw.account(contents.len() as u64)?;
-            raw.add_file(rel, contents);
-        }
-    }
-    Ok(())
-}
-
-fn read_tar_gz(bytes: &[u8], raw: &mut RawFiles) -> Result<(), String> {
-    let gz = flate2::read::GzDecoder::new(bytes);
-    let mut archive = tar::Archive::new(gz);
-    let entries = archive.entries().map_err(|e| e.to_string())?;
-    for entry in entries {
-        let mut entry = entry.map_err(|e| e.to_string())?;
-        let path = entry.path().map_err(|e| e.to_string())?.into_owned();
-        let rel = safe_relative(&path).ok_or_else(|| format!("unsafe path in archive: {}", path.display()))?;
-        let kind = entry.header().entry_type();
-        if kind.is_dir() {
-            raw.add_dir(&rel);
-        } else if kind.is_file() {
-            raw.account(entry.size())?;
-            let mut contents = Vec::new();
-            entry
-                .by_ref()
-                .take(limits::MAX_UNPACKED_BYTES)
-                .read_to_end(&mut contents)
-                .map_err(|e| format!("{rel}: {e}"))?;
-            raw.add_file(rel, contents);
-        } else if kind.is_symlink() || kind.is_hard_link() {
-            raw.warnings.push(Finding::warning(format!(
-                "{rel}: link skipped; a bundle archive holds regular files only"
-            )));
-        }
-    }
-    // The tar end marker can come before the end of the gzip stream: read the rest so that a truncated or
-    // corrupt archive (bad CRC, missing trailer) is an error rather than a silently shorter bundle.
-    let mut rest = archive.into_inner().take(limits::MAX_UNPACKED_BYTES);
-    std::io::copy(&mut rest, &mut std::io::sink()).map_err(|e| format!("truncated or corrupt gzip stream: {e}"))?;
-    Ok(())
-}
-
-/// A `/`-joined relative path, or `None` for absolute paths and `..`.
-fn safe_relative(path: &Path) -> Option<String> {
-    let mut parts = Vec::new();
-    for c in path.components() {
-        match c {
-            Component::Normal(s) => parts.push(s.to_string_lossy().into_owned()),
-            Component::CurDir => {}
-            _ => return None,
-        }
-    }
-    Some(parts.join("/"))
 }
 
 /// What a bundle is, from its schema and folders.
@@ -274,6 +96,16 @@ impl BundleKind {
             BundleKind::CustomerManagedEnvironment => "customer-managed environment template (schema only)",
             BundleKind::Service { pipeline: true } => "service template with a pipeline",
             BundleKind::Service { pipeline: false } => "service template without a pipeline",
+        }
+    }
+
+    /// [`Self::describe`] with its article: `an environment template`, `a service template with a pipeline`.
+    pub fn describe_with_article(self) -> &'static str {
+        match self {
+            BundleKind::Environment => "an environment template",
+            BundleKind::CustomerManagedEnvironment => "a customer-managed environment template (schema only)",
+            BundleKind::Service { pipeline: true } => "a service template with a pipeline",
+            BundleKind::Service { pipeline: false } => "a service template without a pipeline",
         }
     }
 }
@@ -360,7 +192,7 @@ pub fn analyze(bundle: &Bundle) -> (Option<Analysis>, Vec<Finding>) {
         }
         Some(bytes) => match std::str::from_utf8(bytes) {
             Err(_) => {
-                findings.push(Finding::error("not valid UTF-8 text").in_file(&schema_display));
+                findings.push(Finding::error("not valid UTF-8 text; save it as UTF-8").in_file(&schema_display));
                 None
             }
             Ok(text) => {
@@ -397,7 +229,8 @@ fn missing_schema(bundle: &Bundle) -> Finding {
     } else {
         ""
     };
-    Finding::error(format!("{SCHEMA_PATH} is missing{hint}")).in_file(bundle.source.clone())
+    let why = bundle.missing_reason(SCHEMA_PATH);
+    Finding::error(format!("{SCHEMA_PATH} is missing{why}{hint}")).in_file(bundle.source.clone())
 }
 
 fn template_kinds(kind: BundleKind) -> Vec<TemplateKind> {
@@ -558,12 +391,14 @@ fn load_template(bundle: &Bundle, kind: TemplateKind, findings: &mut Vec<Finding
     let manifest_path = format!("{folder}/manifest.yaml");
     let manifest_display = bundle.display_path(&manifest_path);
     let Some(bytes) = bundle.file(&manifest_path) else {
-        findings
-            .push(Finding::error(format!("{folder}/manifest.yaml is missing")).in_file(bundle.display_path(folder)));
+        let why = bundle.missing_reason(&manifest_path);
+        findings.push(
+            Finding::error(format!("{folder}/manifest.yaml is missing{why}")).in_file(bundle.display_path(folder)),
+        );
         return None;
     };
     let Ok(text) = std::str::from_utf8(bytes) else {
-        findings.push(Finding::error("not valid UTF-8 text").in_file(manifest_display));
+        findings.push(Finding::error("not valid UTF-8 text; save it as UTF-8").in_file(manifest_display));
         return None;
     };
     let (entry, f) = parse_manifest(text, &manifest_display);
@@ -573,9 +408,13 @@ fn load_template(bundle: &Bundle, kind: TemplateKind, findings: &mut Vec<Finding
     let display = bundle.display_path(&path);
     let Some(bytes) = bundle.file(&path) else {
         findings.push(
-            Finding::error(format!("names the file `{}`, which is not in {folder}/", entry.file))
-                .in_file(manifest_display)
-                .at_line(entry.line),
+            Finding::error(format!(
+                "names the file `{}`, which is not in {folder}/{}",
+                entry.file,
+                bundle.missing_reason(&path)
+            ))
+            .in_file(manifest_display)
+            .at_line(entry.line),
         );
         return None;
     };
@@ -595,7 +434,7 @@ fn load_template(bundle: &Bundle, kind: TemplateKind, findings: &mut Vec<Finding
             text,
         }),
         Err(_) => {
-            findings.push(Finding::error("not valid UTF-8 text").in_file(display));
+            findings.push(Finding::error("not valid UTF-8 text; save it as UTF-8").in_file(display));
             None
         }
     }
@@ -620,12 +459,5 @@ mod tests {
         assert_eq!(b.display_path("schema/schema.yaml"), "env/schema/schema.yaml");
         let flat = Bundle::from_files("mem", [("schema/schema.yaml", "x")]);
         assert_eq!(flat.wrapper, None);
-    }
-
-    #[test]
-    fn rejects_unsafe_archive_paths() {
-        assert_eq!(safe_relative(Path::new("./a/b")), Some("a/b".to_owned()));
-        assert_eq!(safe_relative(Path::new("../a")), None);
-        assert_eq!(safe_relative(Path::new("/etc/passwd")), None);
     }
 }

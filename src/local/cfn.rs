@@ -39,7 +39,12 @@ pub fn check_rendered(text: &str, output: &str, source: &str) -> Vec<Finding> {
     let root = if output.ends_with(".json") {
         match serde_json::from_str::<serde_json::Value>(text) {
             Ok(_) => parse_yaml(text).ok(),
-            Err(e) => return vec![at(Some(e.line()), format!("invalid JSON: {e}"))],
+            Err(e) => {
+                // serde_json's text ends with ` at line L column C`; the finding carries the line.
+                let text = e.to_string();
+                let what = text.rfind(" at line ").map_or(text.as_str(), |i| &text[..i]);
+                return vec![at(Some(e.line()), format!("invalid JSON: {what}"))];
+            }
         }
     } else {
         match parse_yaml(text) {

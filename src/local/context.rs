@@ -28,15 +28,18 @@
 //!
 //! An outputs file is either what `aws cloudformation describe-stacks --stack-name X` prints
 //! (`{"Stacks": [{"Outputs": [{"OutputKey": .., "OutputValue": ..}]}]}`, one stack), a bare `Outputs` list
-//! (`--query 'Stacks[0].Outputs'`), or a flat key/value map in YAML or JSON. Scalar values become strings.
+//! (`--query 'Stacks[0].Outputs'`), or a flat key/value map in YAML or JSON. Scalar values become strings,
+//! spelt as written: `account_id: 012345678901` is `012345678901`, `Version: 1.10` is `1.10`.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 
 use super::finding::Finding;
-use super::node::{parse_yaml, Node, NodeValue};
+use super::limits;
+use super::node::{Node, NodeValue};
+use super::read::read_text_bounded;
+use super::yaml11::parse_yaml_as_text;
 
 /// Output values by name, and where they came from (for messages).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -125,15 +128,15 @@ impl RenderContext {
 /// Read outputs from a file (see the module doc for the accepted forms).
 pub fn load_outputs_file(path: &Path) -> Result<Outputs, Finding> {
     let shown = path.display().to_string();
-    let text =
-        fs::read_to_string(path).map_err(|e| Finding::error(format!("cannot read outputs: {e}")).in_file(&shown))?;
+    let text = read_text_bounded(path, limits::MAX_OUTPUTS_BYTES)
+        .map_err(|e| Finding::error(e.message("the outputs file")).in_file(&shown))?;
     let values = parse_outputs(&text).map_err(|(line, msg)| Finding::error(msg).in_file(&shown).at_line(line))?;
     Ok(Outputs { values, source: shown })
 }
 
 /// Parse outputs text: describe-stacks JSON, a bare `Outputs` list, or a flat map.
 pub fn parse_outputs(text: &str) -> Result<IndexMap<String, String>, (Option<usize>, String)> {
-    let root = parse_yaml(text).map_err(|e| (e.line, format!("invalid YAML/JSON: {}", e.message)))?;
+    let root = parse_yaml_as_text(text).map_err(|e| (e.line, format!("invalid YAML/JSON: {}", e.message)))?;
     outputs_from_node(&root)
 }
 
@@ -211,8 +214,8 @@ fn scalar_text(v: &Node) -> Result<String, (Option<usize>, String)> {
 /// Load a context file.
 pub fn load_context_file(path: &Path) -> Result<RenderContext, Vec<Finding>> {
     let shown = path.display().to_string();
-    let text = fs::read_to_string(path)
-        .map_err(|e| vec![Finding::error(format!("cannot read the context file: {e}")).in_file(&shown)])?;
+    let text = read_text_bounded(path, limits::MAX_CONTEXT_BYTES)
+        .map_err(|e| vec![Finding::error(e.message("the context file")).in_file(&shown)])?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     parse_context(&text, &shown, &base)
 }
@@ -224,7 +227,7 @@ pub fn parse_context(text: &str, file: &str, base: &Path) -> Result<RenderContex
         base,
         findings: Vec::new(),
     };
-    let ctx = match parse_yaml(text) {
+    let ctx = match parse_yaml_as_text(text) {
         Ok(root) => p.root(&root),
         Err(e) => {
             p.error(e.line.unwrap_or(0), format!("invalid YAML/JSON: {}", e.message));
@@ -404,6 +407,21 @@ mod tests {
         let o = parse_outputs("A: x\nB: 3\n").unwrap();
         assert_eq!(o.get("B").map(String::as_str), Some("3"));
         assert!(parse_outputs("A: [1]\n").is_err());
+    }
+
+    #[test]
+    fn context_values_are_spelt_as_written() {
+        let ctx = parse_context(
+            "account_id: 012345678901\nservice: {name: y, branch_name: 1.10}\nenvironments:\n  Beta:\n    outputs: {Port: 080}\n",
+            "ctx.yaml",
+            Path::new("."),
+        )
+        .unwrap();
+        assert_eq!(ctx.default_account_id.as_deref(), Some("012345678901"));
+        assert_eq!(ctx.service.name.as_deref(), Some("y"));
+        assert_eq!(ctx.service.branch_name.as_deref(), Some("1.10"));
+        let outputs = ctx.environment_outputs("Beta").unwrap();
+        assert_eq!(outputs.values.get("Port").map(String::as_str), Some("080"));
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //! ```
 
 use super::finding::Finding;
-use super::node::{parse_yaml, Node};
+use super::node::Node;
+use super::yaml11::{parse_yaml11, Tags};
 
 /// The manifest's single template entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,7 +23,7 @@ pub struct ManifestEntry {
 pub fn parse_manifest(text: &str, display: &str) -> (Option<ManifestEntry>, Vec<Finding>) {
     let mut findings = Vec::new();
     let mut err = |line: usize, msg: String| findings.push(Finding::error(msg).in_file(display).at_line(line));
-    let root = match parse_yaml(text) {
+    let root = match parse_yaml11(text, Tags::Any) {
         Ok(r) => r,
         Err(e) => {
             err(e.line.unwrap_or(0), format!("invalid YAML: {}", e.message));

@@ -14,9 +14,10 @@
 //!   input and the template line (`--allow-unsafe-values` renders as Proton did, with a warning).
 //!
 //! On the command line (`proton-synth check BUNDLE`, `proton-synth render BUNDLE --spec SPEC --out DIR`),
-//! findings print as `error: FILE:LINE: message`, the exit code is 1 when any finding is an error, and
-//! `render` writes nothing unless everything rendered: it writes into a temporary folder next to DIR and
-//! swaps it into place, and DIR must be missing, empty or written by proton-synth ([`crate::output`]).
+//! findings print on stderr as `error: FILE:LINE: what[; how to fix]`, the exit code is 1 when any finding
+//! is an error, and `render` writes nothing unless everything rendered: it writes into a temporary folder
+//! next to DIR and swaps it into place, and DIR must be missing, empty or written by proton-synth
+//! ([`crate::output`]). Every input is read within the bounds of [`limits`].
 //!
 //! What Proton knew from its own state comes from flags or a context file ([`context`] documents the
 //! format):
@@ -40,26 +41,30 @@ mod engine;
 mod filters;
 mod finding;
 mod guard;
+pub mod limits;
+mod load;
 mod manifest;
 mod namespace;
 mod node;
 mod pycompat;
 mod pyfmt;
+mod read;
 mod render;
 mod scan;
 mod schema;
 mod spec;
+mod yaml11;
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
-pub use bundle::{analyze, load_bundle, Analysis, Bundle, BundleKind, IacTemplate, TemplateKind};
+pub use bundle::{analyze, Analysis, Bundle, BundleKind, IacTemplate, TemplateKind};
 pub use check::check_bundle;
 pub use context::{
     load_context_file, parse_outputs, ComponentInfo, EnvironmentInfo, InstanceInfo, Only, Outputs, RenderContext,
     ServiceInfo,
 };
 pub use finding::{has_errors, Finding, Severity};
+pub use load::load_bundle;
 pub use render::{render_bundle, render_with_report, RenderReport, RenderedFile};
 pub use schema::{parse_schema, InputType, Property, Schema};
 // For `diff`: schema property types, and templates parsed with their short-form tags.
@@ -151,22 +156,23 @@ Context file (YAML or JSON; every key optional; flags override it):
 Outputs files: `aws cloudformation describe-stacks` JSON (one stack), a bare Outputs list, or a key/value
 map. Relative outputs_file paths are relative to the context file.";
 
-/// Run `check`; prints every finding and returns the exit code (1 when any is an error).
+/// Run `check`; prints every finding and a one-line summary on stderr (as `render` and `synth` print
+/// theirs) and returns the exit code (1 when any finding is an error).
 pub fn run_check(args: &CheckArgs) -> i32 {
     let findings = match load_bundle(&args.bundle) {
         Ok(bundle) => check_bundle(&bundle),
         Err(f) => f,
     };
     for f in &findings {
-        println!("{f}");
+        eprintln!("{f}");
     }
     let errors = findings.iter().filter(|f| f.is_error()).count();
     let warnings = findings.len() - errors;
     if errors > 0 {
-        println!("{}: {errors} error(s), {warnings} warning(s)", args.bundle.display());
+        eprintln!("{}: {errors} error(s), {warnings} warning(s)", args.bundle.display());
         1
     } else {
-        println!("{}: ok, {warnings} warning(s)", args.bundle.display());
+        eprintln!("{}: ok, {warnings} warning(s)", args.bundle.display());
         0
     }
 }
@@ -201,8 +207,8 @@ fn render_to_dir(args: &RenderArgs) -> Result<(Vec<String>, Vec<Finding>), Vec<F
     let mut errors = Vec::new();
     let bundle = load_bundle(&args.bundle).map_err(|f| errors.extend(f)).ok();
     let spec_shown = args.spec.display().to_string();
-    let spec = fs::read_to_string(&args.spec)
-        .map_err(|e| errors.push(Finding::error(format!("cannot read the spec: {e}")).in_file(&spec_shown)))
+    let spec = read::read_text_bounded(&args.spec, limits::MAX_SPEC_BYTES)
+        .map_err(|e| errors.push(Finding::error(e.message("the spec")).in_file(&spec_shown)))
         .ok();
     let ctx = context_from_args(args).map_err(|f| errors.extend(f)).ok();
     let (Some(bundle), Some(spec), Some(ctx)) = (bundle, spec, ctx) else {
@@ -251,15 +257,15 @@ pub fn context_from_args(args: &RenderArgs) -> Result<RenderContext, Vec<Finding
     );
     set(&mut ctx.service.repository_id, &args.repository_id);
     set(&mut ctx.service.branch_name, &args.branch_name);
-    for (flag, values) in [
-        ("--env-account-id", &args.env_account_id),
-        ("--env-outputs", &args.env_outputs),
-        ("--instance-outputs", &args.instance_outputs),
-        ("--component-outputs", &args.component_outputs),
+    for (flag, values, form) in [
+        ("--env-account-id", &args.env_account_id, "NAME=ID"),
+        ("--env-outputs", &args.env_outputs, "NAME=FILE"),
+        ("--instance-outputs", &args.instance_outputs, "NAME=FILE"),
+        ("--component-outputs", &args.component_outputs, "NAME=FILE"),
     ] {
         for raw in values {
             let Some((name, value)) = raw.split_once('=').filter(|(n, v)| !n.is_empty() && !v.is_empty()) else {
-                errors.push(Finding::error(format!("{flag} {raw}: expected NAME=VALUE")));
+                errors.push(Finding::error(format!("{flag} {raw}: expected {form}")));
                 continue;
             };
             if let Err(e) = apply_flag(&mut ctx, flag, name, value) {

@@ -7,8 +7,14 @@
 
 use std::fmt;
 
+use std::sync::LazyLock;
+
+use regex::Regex;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_saphyr::{Spanned, Tagged};
+use serde_saphyr::budget::BudgetBreach;
+use serde_saphyr::{Budget, NonFiniteFloatPolicy, Options, Spanned, Tagged};
+
+use super::limits;
 
 /// One YAML node.
 #[derive(Clone, Debug, PartialEq)]
@@ -18,9 +24,12 @@ pub struct Node {
     /// The resolved tag, e.g. `!Ref` or `tag:yaml.org,2002:str`.
     pub tag: Option<String>,
     pub value: NodeValue,
-    /// Byte range of a scalar in the source, quotes included (the tag is not); a collection's range is
-    /// where it starts. Empty when unknown.
+    /// Byte range of a scalar where it stands in the source, quotes included (the tag is not); a collection's
+    /// range is where it starts. Empty when unknown. For an alias, the alias itself (`*a`).
     pub span: std::ops::Range<usize>,
+    /// Byte offset and length of the node's text where it is defined (the anchored node, for an alias), when
+    /// known.
+    pub defined: Option<(usize, usize)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -47,16 +56,100 @@ impl fmt::Display for ParseError {
     }
 }
 
-/// Parse one YAML document (JSON is YAML too). An empty document is [`NodeValue::Null`].
+/// Parse one YAML document (JSON is YAML too). An empty document is [`NodeValue::Null`]. Plain scalars
+/// resolve as YAML 1.2 (`yes` is a boolean, `0777` the number 777); [`super::yaml11`] re-reads them the
+/// way YAML 1.1 readers do. The document is bounded by [`limits::MAX_YAML_NODES`] and
+/// [`limits::MAX_YAML_DEPTH`].
 pub fn parse_yaml(text: &str) -> Result<Node, ParseError> {
-    serde_saphyr::from_str::<Node>(text).map_err(|e| {
+    let mut budget = Budget::default();
+    budget.max_nodes = limits::MAX_YAML_NODES;
+    budget.max_depth = limits::MAX_YAML_DEPTH;
+    let mut options = Options::default();
+    options.budget = Some(budget);
+    options.non_finite_float_policy = NonFiniteFloatPolicy::AsString;
+    options.with_snippet = false;
+    serde_saphyr::from_str_with_options::<Node>(text, options).map_err(|e| {
+        let e = e.without_snippet();
         let line = e.location().map(|l| l.line() as usize).filter(|l| *l > 0);
-        let mut message = e.without_snippet().to_string();
-        if let Some(i) = message.rfind(" at line ") {
-            message.truncate(i);
+        ParseError {
+            line,
+            message: error_words(e),
         }
-        ParseError { line, message }
     })
+}
+
+static LOCATION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r" ?\((?:defined|used) at line \d+, column \d+\)| at line \d+, column \d+").expect("valid regex")
+});
+
+/// serde-saphyr's error in our words: no type names, option names or API hints, no location (the
+/// finding carries the line).
+fn error_words(e: &serde_saphyr::Error) -> String {
+    use serde_saphyr::Error as E;
+    match e {
+        E::Budget { breach, .. } => match breach {
+            BudgetBreach::Nodes { .. } => format!(
+                "the document has more than {} values; this tool reads at most that many",
+                limits::MAX_YAML_NODES
+            ),
+            BudgetBreach::Depth { .. } => too_deep(),
+            BudgetBreach::Documents { .. } => one_document(),
+            _ => {
+                "the document is too large for this tool (too many values, aliases or anchors); simplify it".to_owned()
+            }
+        },
+        E::DuplicateMappingKey { key, .. } => match key {
+            Some(k) => format!("duplicate key `{k}`; a key may appear only once in a mapping"),
+            None => "duplicate key; a key may appear only once in a mapping".to_owned(),
+        },
+        E::MultipleDocuments { .. } => one_document(),
+        E::AliasReplayLimitExceeded { .. }
+        | E::AliasExpansionLimitExceeded { .. }
+        | E::AliasReplayStackDepthExceeded { .. }
+        | E::AliasReplayCounterOverflow { .. } => {
+            "aliases (`*name`) expand to too much; write the values out".to_owned()
+        }
+        E::IOError { .. } => "the document could not be read".to_owned(),
+        E::InvalidScalar { ty, .. } => {
+            let what = match *ty {
+                "boolean" => "a boolean",
+                "floating point" => "a float",
+                t if t.starts_with(['u', 'i']) => "an integer",
+                _ => "what its tag says",
+            };
+            format!("the value is not {what}, as its tag (`!!int`, `!!float`, `!!bool`) says; fix the value or remove the tag")
+        }
+        E::UnknownAnchor { .. } => {
+            "an alias (`*name`) names no anchor (`&name`) defined before it; define the anchor first".to_owned()
+        }
+        E::RecursiveReferencesRequireWeakTypes { .. } => {
+            "an alias (`*name`) refers to the list or mapping that contains it; write the value out".to_owned()
+        }
+        E::TaggedScalarCannotDeserializeIntoString { .. } => {
+            "a value with this tag cannot be read; remove the tag (quote the value for a string)".to_owned()
+        }
+        other => {
+            let text = LOCATION.replace_all(&other.to_string(), "").trim().to_owned();
+            match text.as_str() {
+                "" => "invalid YAML".to_owned(),
+                // The parser's own guard, met before the budget's on very deep flow collections.
+                "recursion limit exceeded" => too_deep(),
+                t if t.starts_with("tabs disallowed") => "a tab indents a line; YAML indents with spaces".to_owned(),
+                _ => text,
+            }
+        }
+    }
+}
+
+fn too_deep() -> String {
+    format!(
+        "lists and mappings are nested more than {} levels deep; this tool reads at most that many",
+        limits::MAX_YAML_DEPTH
+    )
+}
+
+fn one_document() -> String {
+    "more than one YAML document (a `---` line starts another); give exactly one".to_owned()
 }
 
 impl Node {
@@ -157,12 +250,18 @@ impl<'de> Deserialize<'de> for Node {
         let span = spanned.referenced.span();
         let start = span.byte_offset().and_then(|o| usize::try_from(o).ok()).unwrap_or(0);
         let len = span.byte_len().and_then(|l| usize::try_from(l).ok()).unwrap_or(0);
+        let def = spanned.defined.span();
+        let defined = match (def.byte_offset(), def.byte_len()) {
+            (Some(o), Some(l)) => usize::try_from(o).ok().zip(usize::try_from(l).ok()),
+            _ => None,
+        };
         let Tagged(value, tag) = spanned.value;
         Ok(Node {
             line,
             tag,
             value,
             span: start..start + len,
+            defined,
         })
     }
 }

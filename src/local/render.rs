@@ -353,7 +353,11 @@ impl<'a> Renderer<'a> {
             ["environment", "outputs", key] => self.env_output_hint(env.unwrap_or("?"), key),
             ["environment", "account_id"] => account_hint(env.unwrap_or("NAME")),
             ["service", field] => {
-                let flag = field.replace('_', "-");
+                // The flags are --service-name, --repository-connection-arn, --repository-id, --branch-name.
+                let flag = match *field {
+                    "name" => "service-name".to_owned(),
+                    other => other.replace('_', "-"),
+                };
                 format!("no service {}: pass --{flag} or set service.{field} in the context file", field.replace('_', " "))
             }
             [_, "inputs", key] => format!(

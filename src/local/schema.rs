@@ -9,7 +9,8 @@ use regex::Regex;
 use serde_json::{Map, Number, Value};
 
 use super::finding::Finding;
-use super::node::{parse_yaml, Node, NodeValue};
+use super::node::{Node, NodeValue};
+use super::yaml11::{parse_yaml11, Tags};
 
 /// Longest property (parameter) name Proton accepts.
 pub const MAX_PARAMETER_NAME: usize = 100;
@@ -160,7 +161,7 @@ pub fn parse_schema(text: &str, file: &str) -> (Schema, Vec<Finding>) {
         file,
         findings: Vec::new(),
     };
-    let schema = match parse_yaml(text) {
+    let schema = match parse_yaml11(text, Tags::Any) {
         Ok(root) => p.root(&root),
         Err(e) => {
             p.error(e.line, format!("invalid YAML: {}", e.message));

@@ -1,5 +1,7 @@
 //! Spec files (`proton: EnvironmentSpec` / `proton: ServiceSpec`): parse them and validate every input
-//! against the bundle's schema, reporting all problems at once with their path in the spec.
+//! against the bundle's schema, reporting all problems at once with their path in the spec. Plain
+//! scalars resolve as YAML 1.1 readers (PyYAML) resolve them: `y` is a string, `yes` a boolean, `0777`
+//! the number 511 (see [`super::yaml11`]).
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -9,8 +11,9 @@ use serde_json::{Map, Value};
 
 use super::bundle::{Analysis, BundleKind};
 use super::finding::Finding;
-use super::node::{parse_yaml, Node};
+use super::node::Node;
 use super::schema::InputType;
+use super::yaml11::{parse_yaml11, Tags};
 
 /// At most this many instances per service (Proton's default quota).
 pub const MAX_INSTANCES: usize = 20;
@@ -45,7 +48,7 @@ pub struct InstanceSpec {
 /// Parse and validate a spec for a bundle. `file` names the spec in findings.
 pub fn parse_spec(text: &str, file: &str, analysis: &Analysis) -> Result<Spec, Vec<Finding>> {
     let mut v = SpecValidator { findings: Vec::new() };
-    let spec = match parse_yaml(text) {
+    let spec = match parse_yaml11(text, Tags::JsonTypes) {
         Ok(root) => v.root(&root, analysis),
         Err(e) => {
             v.findings
@@ -93,8 +96,8 @@ impl SpecValidator {
                 self.error(
                     root.line,
                     format!(
-                        "proton: missing; expected `proton: {expected}` for a {}",
-                        analysis.kind.describe()
+                        "proton: missing; expected `proton: {expected}` for {}",
+                        analysis.kind.describe_with_article()
                     ),
                 );
                 return None;
@@ -104,9 +107,9 @@ impl SpecValidator {
                 self.error(
                     p.line,
                     format!(
-                        "proton: {} does not match the bundle, a {}; expected {expected}",
+                        "proton: {} does not match the bundle, {}; expected {expected}",
                         p.key_text(),
-                        analysis.kind.describe()
+                        analysis.kind.describe_with_article()
                     ),
                 );
                 return None;
