@@ -250,7 +250,7 @@ fn build_app(c: &AppCfg) -> Stack {
 /// One way to break a valid application, and a fragment of the error it must produce.
 fn break_app(mut c: AppCfg, how: u8, noise: u32) -> (AppCfg, &'static str) {
     let pick = |options: &[i64]| options[noise as usize % options.len()];
-    let expected = match how % 12 {
+    let expected = match how % 13 {
         0 => {
             c.services[0].cpu = pick(&[0, -256, 100, 255, 257, 3000, 32768]);
             "Fargate does not support cpu"
@@ -311,6 +311,12 @@ fn break_app(mut c: AppCfg, how: u8, noise: u32) -> (AppCfg, &'static str) {
         10 => {
             c.listeners[0].port = 0;
             "listener port 0 is not in the range 1-65535"
+        }
+        11 => {
+            let mut twin = c.listeners[0].clone();
+            twin.rules.clear();
+            c.listeners.push(twin);
+            "is used by 2 listeners of load balancer"
         }
         _ => {
             let priority = free_priority(&c.listeners[0]);
