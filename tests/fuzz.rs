@@ -31,7 +31,7 @@ fn fuzz_schema() {
         corpus: "schema",
         run: targets::schema,
         derive_seeds: None,
-        default_iterations: 600,
+        default_iterations: 400,
     });
 }
 
@@ -65,7 +65,7 @@ fn fuzz_check() {
         corpus: "check",
         run: targets::check,
         derive_seeds: None,
-        default_iterations: 400,
+        default_iterations: 250,
     });
 }
 
@@ -76,7 +76,7 @@ fn fuzz_render() {
         corpus: "render",
         run: targets::render,
         derive_seeds: None,
-        default_iterations: 400,
+        default_iterations: 300,
     });
 }
 

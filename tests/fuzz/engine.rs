@@ -311,13 +311,14 @@ enum Outcome {
     Hang,
 }
 
-/// Run one input on a worker thread (own stack, so deep recursion is not limited by the test thread's).
+/// Run one input on a worker thread with the CLI main thread's usual stack (8 MiB), so recursion that would
+/// overflow the command line's stack overflows here too.
 fn execute(run: fn(&[u8]), input: &[u8], timeout: Duration) -> Outcome {
     let (tx, rx) = mpsc::channel();
     let data = input.to_vec();
     let spawned = std::thread::Builder::new()
         .name("fuzz-worker".into())
-        .stack_size(64 << 20)
+        .stack_size(8 << 20)
         .spawn(move || {
             let result = catch_unwind(AssertUnwindSafe(|| run(&data)));
             let _ = tx.send(result.map_err(|p| panic_message(p.as_ref())));
