@@ -8,6 +8,7 @@
 
 mod compute;
 mod inputs;
+mod names;
 mod network;
 mod refs;
 
