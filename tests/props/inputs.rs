@@ -2,13 +2,18 @@
 //! full of YAML/Jinja syntax, lengths, enums, ranges, required inputs with examples): the bundle, archive,
 //! specs and plain template are byte-identical across builds, the bundle passes `check`, renders locally
 //! with its sample spec, and the rendered template resolves every reference and carries each string input
-//! through unchanged. Broken declarations give diagnostics.
+//! through unchanged. Service templates do the same with instance and pipeline inputs and an environment
+//! output, rendered for 1 and 20 instances. Broken declarations give diagnostics.
 
 use proptest::prelude::*;
 use proton_synth::constructs::cfn::{ec2, ssm};
-use proton_synth::constructs::{fns, Value};
-use proton_synth::local::{check_bundle, render_bundle, Bundle, RenderContext};
-use proton_synth::proton::{EnvironmentTemplate, InputDef, SpecSettings, TemplateOutput};
+use proton_synth::constructs::{fns, Scope, Value};
+use proton_synth::local::{check_bundle, render_bundle, Bundle, EnvironmentInfo, Outputs, RenderContext, RenderedFile};
+use proton_synth::proton::input::InputValue;
+use proton_synth::proton::{
+    EnvironmentInterface, EnvironmentTemplate, InputDef, PipelineTemplate, ServiceTemplate, SpecSettings,
+    TemplateOutput,
+};
 use serde_json::Value as J;
 
 use crate::{config, refs};
@@ -80,9 +85,45 @@ fn names(n: usize) -> impl Strategy<Value = Vec<String>> {
     })
 }
 
-/// Declare one input in `env` and use it in a resource of its type. Returns the expected rendered string
-/// value of a string input (the parameter's `Value`), keyed by the resource's logical id.
-fn declare(env: &mut EnvironmentTemplate, i: usize, name: &str, c: &InputCfg) -> Option<(String, String)> {
+/// A part of a Proton template that declares inputs: the environment, a service's instances, its pipeline.
+pub trait Part {
+    fn declare<T: InputValue>(&mut self, def: InputDef<T>) -> Value<T>;
+    fn scope(&mut self) -> Scope<'_>;
+}
+
+impl Part for EnvironmentTemplate {
+    fn declare<T: InputValue>(&mut self, def: InputDef<T>) -> Value<T> {
+        self.input(def).value()
+    }
+    fn scope(&mut self) -> Scope<'_> {
+        self.root()
+    }
+}
+
+impl Part for ServiceTemplate {
+    fn declare<T: InputValue>(&mut self, def: InputDef<T>) -> Value<T> {
+        self.instance_input(def).value()
+    }
+    fn scope(&mut self) -> Scope<'_> {
+        self.instance()
+    }
+}
+
+impl Part for PipelineTemplate {
+    fn declare<T: InputValue>(&mut self, def: InputDef<T>) -> Value<T> {
+        self.input(def).value()
+    }
+    fn scope(&mut self) -> Scope<'_> {
+        self.root()
+    }
+}
+
+/// `(logical id, value)` of the string inputs a rendered template must carry unchanged.
+type Strings = Vec<(String, String)>;
+
+/// Declare one input and use it in a resource of its type. Returns the expected rendered string value of a
+/// string input (the parameter's `Value`), keyed by the resource's logical id.
+fn declare(part: &mut impl Part, i: usize, name: &str, c: &InputCfg) -> Option<(String, String)> {
     let id = format!("InputUSE{i}");
     match c {
         InputCfg::Str {
@@ -112,8 +153,8 @@ fn declare(env: &mut EnvironmentTemplate, i: usize, name: &str, c: &InputCfg) ->
             if let Some(m) = max {
                 def = def.max_length(*m);
             }
-            let v = env.input(def);
-            env.root().add(&id, ssm::Parameter::new("String", v.value()));
+            let v = part.declare(def);
+            part.scope().add(&id, ssm::Parameter::new("String", v));
             Some((id, value.clone()))
         }
         InputCfg::Number { value, min, max } => {
@@ -124,28 +165,28 @@ fn declare(env: &mut EnvironmentTemplate, i: usize, name: &str, c: &InputCfg) ->
             if let Some(m) = max {
                 def = def.maximum(*m as f64);
             }
-            let port = env.input(def).as_integer();
+            let port: Value<i64> = Value::from_expr(part.declare(def).into_expr());
             let mut ingress = ec2::security_group::Ingress::new("tcp");
             ingress.from_port = Some(port.clone());
             ingress.to_port = Some(port);
             ingress.cidr_ip = Some("10.0.0.0/8".into());
             let mut sg = ec2::SecurityGroup::new("generated");
             sg.security_group_ingress = Some(vec![ingress]);
-            env.root().add(&id, sg);
+            part.scope().add(&id, sg);
             None
         }
         InputCfg::Boolean(b) => {
-            let flag = env.input(InputDef::boolean(name).default(*b));
+            let flag = part.declare(InputDef::boolean(name).default(*b));
             let mut vpc = ec2::Vpc::new();
             vpc.cidr_block = Some("10.0.0.0/16".into());
-            vpc.enable_dns_support = Some(flag.value());
-            env.root().add(&id, vpc);
+            vpc.enable_dns_support = Some(flag);
+            part.scope().add(&id, vpc);
             None
         }
         InputCfg::List(items) => {
-            let list = env.input(InputDef::string_list(name).default(items));
-            let joined: Value<String> = fns::join_list(",", list.value());
-            env.root().add(&id, ssm::Parameter::new("StringList", joined));
+            let list = part.declare(InputDef::string_list(name).default(items));
+            let joined: Value<String> = fns::join_list(",", list);
+            part.scope().add(&id, ssm::Parameter::new("StringList", joined));
             None
         }
     }
@@ -169,44 +210,119 @@ fn synth(names: &[String], inputs: &[InputCfg]) -> Result<TemplateOutput, TestCa
         .map_err(|d| TestCaseError::fail(format!("a valid template failed to synthesize:\n{d}")))
 }
 
-/// Render the bundle locally with its sample spec; check and render must succeed, every reference of the
-/// rendered template must resolve, and string inputs must arrive unchanged.
-fn render_and_check(o: &TemplateOutput, strings: &[(String, String)]) -> Result<(), TestCaseError> {
-    let bundle = Bundle::from_files("generated", o.bundle.clone());
-    let findings = check_bundle(&bundle);
-    prop_assert!(!findings.iter().any(|f| f.is_error()), "check: {findings:#?}");
-    let ctx = RenderContext {
-        environment_name: Some("Beta".into()),
-        ..RenderContext::default()
-    };
-    let spec = &o.specs[0].1;
-    let files =
-        render_bundle(&bundle, spec, &ctx).map_err(|f| TestCaseError::fail(format!("render: {f:#?}\n{spec}")))?;
-    prop_assert_eq!(files.len(), 1);
-    let rendered: J = serde_saphyr::from_str(&files[0].text)
-        .map_err(|e| TestCaseError::fail(format!("rendered YAML: {e}\n{}", files[0].text)))?;
+/// Parse a rendered file; every reference must resolve and each `(logical id, value)` string input must arrive
+/// unchanged.
+fn check_rendered(file: &RenderedFile, strings: &[(String, String)]) -> Result<(), TestCaseError> {
+    let rendered: J = serde_saphyr::from_str(&file.text)
+        .map_err(|e| TestCaseError::fail(format!("{}: rendered YAML: {e}\n{}", file.name, file.text)))?;
     let dangling = refs::dangling_references(&rendered);
     prop_assert!(
         dangling.is_empty(),
-        "dangling references after rendering: {dangling:#?}"
+        "{}: dangling references after rendering: {:#?}",
+        file.name,
+        dangling
     );
     for (id, value) in strings {
         let got = &rendered["Resources"][id]["Properties"]["Value"];
         prop_assert_eq!(
             got.as_str(),
             Some(value.as_str()),
-            "input of {} changed in rendering",
+            "{}: input of {} changed in rendering",
+            file.name,
             id
         );
     }
     Ok(())
 }
 
+/// What Proton knew: the environment `Beta` with its `VpcId` output, the service and its repository.
+fn context() -> RenderContext {
+    let mut ctx = RenderContext {
+        environment_name: Some("Beta".into()),
+        ..RenderContext::default()
+    };
+    ctx.default_account_id = Some("111122223333".into());
+    ctx.service.name = Some("prop-svc".into());
+    ctx.service.repository_connection_arn =
+        Some("arn:aws:codestar-connections:eu-west-1:111122223333:connection/0f0e0d0c".into());
+    ctx.service.repository_id = Some("org/repo".into());
+    ctx.service.branch_name = Some("main".into());
+    let values = [("VpcId".to_owned(), "vpc-0123456789abcdef0".to_owned())]
+        .into_iter()
+        .collect();
+    let outputs = Outputs {
+        values,
+        source: "test".into(),
+    };
+    ctx.environments.insert(
+        "Beta".into(),
+        EnvironmentInfo {
+            account_id: None,
+            outputs: Some(outputs),
+        },
+    );
+    ctx
+}
+
+/// The bundle passes `check` and renders with every sample spec; returns the rendered files of each spec.
+fn render_samples(o: &TemplateOutput) -> Result<Vec<Vec<RenderedFile>>, TestCaseError> {
+    let bundle = Bundle::from_files("generated", o.bundle.clone());
+    let findings = check_bundle(&bundle);
+    prop_assert!(!findings.iter().any(|f| f.is_error()), "check: {findings:#?}");
+    let ctx = context();
+    let mut out = Vec::new();
+    for (name, spec) in &o.specs {
+        let files = render_bundle(&bundle, spec, &ctx)
+            .map_err(|f| TestCaseError::fail(format!("render with {name}: {f:#?}\n{spec}")))?;
+        out.push(files);
+    }
+    Ok(out)
+}
+
+/// Build twice: bundle, archive, specs and plain templates byte-identical; plain references resolved.
+fn assert_deterministic(a: &TemplateOutput, b: &TemplateOutput) -> Result<(), TestCaseError> {
+    prop_assert_eq!(&a.bundle, &b.bundle);
+    prop_assert_eq!(&a.tar_gz, &b.tar_gz);
+    prop_assert_eq!(&a.specs, &b.specs);
+    prop_assert_eq!(&a.plain, &b.plain);
+    for (file, template) in &a.plain {
+        let dangling = refs::dangling_references(template);
+        prop_assert!(dangling.is_empty(), "{}: {:#?}", file, dangling);
+    }
+    Ok(())
+}
+
+/// A service template: instance inputs, one environment output, and (optionally) a pipeline with its inputs.
+fn build_service(instance: &Inputs, pipeline: Option<&Inputs>) -> (ServiceTemplate, Strings, Strings) {
+    let env = EnvironmentInterface::new("prop-env", 1, ["VpcId"]);
+    let mut svc = ServiceTemplate::new("prop-svc", &[env]);
+    let mut strings = Vec::new();
+    for (i, (name, c)) in instance.0.iter().zip(&instance.1).enumerate() {
+        strings.extend(declare(&mut svc, i, name, c));
+    }
+    let vpc_id = svc.env_output("VpcId");
+    let mut sg = ec2::SecurityGroup::new("per instance");
+    sg.vpc_id = Some(vpc_id);
+    sg.group_name = Some(svc.service_instance_name());
+    svc.instance().add("EnvOutputUSE", sg);
+    let mut pipeline_strings = Vec::new();
+    if let Some(p) = pipeline {
+        let pipe = svc.pipeline();
+        for (i, (name, c)) in p.0.iter().zip(&p.1).enumerate() {
+            pipeline_strings.extend(declare(pipe, i, name, c));
+        }
+    }
+    (svc, strings, pipeline_strings)
+}
+
+/// Input names and their configurations.
+type Inputs = (Vec<String>, Vec<InputCfg>);
+
 prop_compose! {
     fn valid_inputs()(names in names(4))(
         inputs in prop::collection::vec(input(), names.len()),
         names in Just(names),
-    ) -> (Vec<String>, Vec<InputCfg>) {
+    ) -> Inputs {
         (names, inputs)
     }
 }
@@ -215,19 +331,38 @@ proptest! {
     #![proptest_config(config(32))]
 
     #[test]
-    fn templates_with_random_inputs_synthesize_deterministically_and_render((names, inputs) in valid_inputs()) {
-        let a = synth(&names, &inputs)?;
-        let b = synth(&names, &inputs)?;
-        prop_assert_eq!(&a.bundle, &b.bundle);
-        prop_assert_eq!(&a.tar_gz, &b.tar_gz);
-        prop_assert_eq!(&a.specs, &b.specs);
-        prop_assert_eq!(&a.plain, &b.plain);
-        for (file, template) in &a.plain {
-            let dangling = refs::dangling_references(template);
-            prop_assert!(dangling.is_empty(), "{}: {:#?}", file, dangling);
-        }
+    fn environment_templates_with_random_inputs_synthesize_deterministically_and_render(
+        (names, inputs) in valid_inputs()
+    ) {
+        assert_deterministic(&synth(&names, &inputs)?, &synth(&names, &inputs)?)?;
         let (_, strings) = build(&names, &inputs);
-        render_and_check(&a, &strings)?;
+        let rendered = render_samples(&synth(&names, &inputs)?)?;
+        for files in &rendered {
+            prop_assert_eq!(files.len(), 1);
+            check_rendered(&files[0], &strings)?;
+        }
+    }
+
+    #[test]
+    fn service_templates_with_random_inputs_synthesize_deterministically_and_render(
+        instance in valid_inputs(), pipeline in prop::option::of(valid_inputs())
+    ) {
+        let synth = || build_service(&instance, pipeline.as_ref()).0.synth(&SpecSettings::default(), None)
+            .map_err(|d| TestCaseError::fail(format!("a valid service template failed to synthesize:\n{d}")));
+        let o = synth()?;
+        assert_deterministic(&o, &synth()?)?;
+        let (_, strings, pipeline_strings) = build_service(&instance, pipeline.as_ref());
+        let rendered = render_samples(&o)?;
+        prop_assert_eq!(rendered.len(), 2, "the 1- and 20-instance sample specs");
+        for files in &rendered {
+            for f in files {
+                let expected = if f.name.starts_with("pipeline") { &pipeline_strings } else { &strings };
+                check_rendered(f, expected)?;
+            }
+            let instances = files.iter().filter(|f| f.name.starts_with("instance-")).count();
+            prop_assert!(instances == 1 || instances == 20, "{} instance files", instances);
+            prop_assert_eq!(files.iter().any(|f| f.name.starts_with("pipeline")), pipeline.is_some());
+        }
     }
 
     #[test]
