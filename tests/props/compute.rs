@@ -389,7 +389,7 @@ prop_compose! {
 }
 
 proptest! {
-    #![proptest_config(config(24))]
+    #![proptest_config(config(16))]
 
     #[test]
     fn valid_services_behind_a_load_balancer_synthesize_deterministically(c in valid_app()) {

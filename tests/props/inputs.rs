@@ -328,7 +328,7 @@ prop_compose! {
 }
 
 proptest! {
-    #![proptest_config(config(32))]
+    #![proptest_config(config(16))]
 
     #[test]
     fn environment_templates_with_random_inputs_synthesize_deterministically_and_render(

@@ -69,7 +69,7 @@ fn build(n: &Names) -> Stack {
 }
 
 proptest! {
-    #![proptest_config(config(32))]
+    #![proptest_config(config(24))]
 
     #[test]
     fn arbitrary_names_and_ids_never_panic(n in names()) {

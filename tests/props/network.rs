@@ -278,7 +278,7 @@ fn arbitrary_tier() -> impl Strategy<Value = SubnetConfig> {
 }
 
 proptest! {
-    #![proptest_config(config(48))]
+    #![proptest_config(config(32))]
 
     #[test]
     fn valid_vpcs_synthesize_deterministically_with_resolved_references(c in valid_vpc()) {
