@@ -11,7 +11,9 @@ mod engine;
 #[path = "fuzz/targets.rs"]
 mod targets;
 
-use engine::{fuzz, Target};
+use std::time::Duration;
+
+use engine::{fuzz, Settings, Target};
 
 #[test]
 fn fuzz_spec() {
@@ -107,4 +109,64 @@ fn archives_from_file_sets_load() {
     std::fs::write(&path, targets::tar_gz_of(&bad)).unwrap();
     assert!(proton_synth::local::load_bundle(&path).is_err());
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn panics_on_statements(input: &[u8]) {
+    if input.windows(2).any(|w| w == b"{%") {
+        panic!("found a statement");
+    }
+}
+
+fn hangs_on_tabs(input: &[u8]) {
+    if input.contains(&b'\t') {
+        std::thread::sleep(Duration::from_secs(3600));
+    }
+}
+
+/// The harness itself: panics and hangs in the code under test are caught, reported, and their inputs saved.
+#[test]
+fn the_harness_reports_panics_and_hangs_with_their_inputs() {
+    // Keep the expected panics of these self-test targets out of the test output.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !std::thread::current()
+            .name()
+            .is_some_and(|n| n.starts_with("fuzz-selftest"))
+        {
+            default_hook(info);
+        }
+    }));
+    let settings = Settings {
+        seed: 1,
+        iterations: 2000,
+        seconds: 60.0,
+        timeout: Duration::from_millis(300),
+        max_len: 4096,
+        trace: false,
+        hostile: false,
+    };
+    let corpus = vec![b"Resources:\n  A: {Type: X}\n".to_vec()];
+    let target = |name, run| Target {
+        name,
+        corpus: "",
+        run,
+        derive_seeds: None,
+        default_iterations: 0,
+    };
+
+    let failures = engine::run(&target("selftest-panic", panics_on_statements), &corpus, &settings);
+    assert!(!failures.is_empty(), "2000 mutants never inserted a statement");
+    for (what, path) in &failures {
+        assert_eq!(what, "panicked: found a statement");
+        assert!(
+            std::fs::read(path).unwrap().windows(2).any(|w| w == b"{%"),
+            "{}",
+            path.display()
+        );
+    }
+
+    let failures = engine::run(&target("selftest-hang", hangs_on_tabs), &corpus, &settings);
+    assert_eq!(failures.len(), 1, "fuzzing stops at the first hang");
+    assert_eq!(failures[0].0, "did not finish within 300ms");
+    assert!(std::fs::read(&failures[0].1).unwrap().contains(&b'\t'));
 }

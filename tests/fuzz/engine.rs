@@ -140,14 +140,14 @@ const HOSTILE: &[&str] = &[
     "{% macro r() %}{{ r() }}{% endmacro %}{{ r() }}",
 ];
 
-struct Settings {
-    seed: u64,
-    iterations: u64,
-    seconds: f64,
-    timeout: Duration,
-    max_len: usize,
-    trace: bool,
-    hostile: bool,
+pub struct Settings {
+    pub seed: u64,
+    pub iterations: u64,
+    pub seconds: f64,
+    pub timeout: Duration,
+    pub max_len: usize,
+    pub trace: bool,
+    pub hostile: bool,
 }
 
 fn env_num<T: std::str::FromStr>(name: &str) -> Option<T> {
@@ -160,7 +160,7 @@ fn env_num<T: std::str::FromStr>(name: &str) -> Option<T> {
 }
 
 impl Settings {
-    fn from_env(default_iterations: u64) -> Settings {
+    pub fn from_env(default_iterations: u64) -> Settings {
         Settings {
             seed: env_num("FUZZ_SEED").unwrap_or(0x70_72_6f_74_6f_6e),
             iterations: env_num("FUZZ_ITERATIONS").unwrap_or(default_iterations),
@@ -313,11 +313,11 @@ enum Outcome {
 
 /// Run one input on a worker thread with the CLI main thread's usual stack (8 MiB), so recursion that would
 /// overflow the command line's stack overflows here too.
-fn execute(run: fn(&[u8]), input: &[u8], timeout: Duration) -> Outcome {
+fn execute(name: &str, run: fn(&[u8]), input: &[u8], timeout: Duration) -> Outcome {
     let (tx, rx) = mpsc::channel();
     let data = input.to_vec();
     let spawned = std::thread::Builder::new()
-        .name("fuzz-worker".into())
+        .name(format!("fuzz-{name}"))
         .stack_size(8 << 20)
         .spawn(move || {
             let result = catch_unwind(AssertUnwindSafe(|| run(&data)));
@@ -379,75 +379,77 @@ fn save_failure(target: &str, input: &[u8]) -> PathBuf {
 
 /// Replay the target's corpus, then fuzz it; panics (failing the test) listing every failing input.
 pub fn fuzz(target: &Target) {
-    let s = Settings::from_env(target.default_iterations);
     let corpus_dir = root().join("tests/fuzz/corpus").join(target.corpus);
     let named = load_corpus(&corpus_dir);
     assert!(!named.is_empty(), "no corpus in {}", corpus_dir.display());
-    let mut corpus: Vec<Vec<u8>> = named.iter().map(|(_, b)| b.clone()).collect();
+    let mut corpus: Vec<Vec<u8>> = named.into_iter().map(|(_, b)| b).collect();
     if let Some(derive) = target.derive_seeds {
         let derived = derive(&corpus);
         corpus.extend(derived);
     }
-    let mut dictionary = DICTIONARY.to_vec();
-    if s.hostile {
-        dictionary.extend_from_slice(HOSTILE);
-    }
-    let mut mutator = Mutator {
-        rng: Rng::new(s.seed ^ fnv(target.name.as_bytes())),
-        corpus: &corpus,
-        dictionary,
-        max_len: s.max_len,
-    };
-    let started = Instant::now();
-    let mut failures: Vec<String> = Vec::new();
-    let mut executed = 0u64;
-    let trace = s.trace.then(|| failure_dir(target.name).join("last-input.bin"));
-    let check = |input: &[u8], failures: &mut Vec<String>| -> bool {
-        if let Some(path) = &trace {
-            let _ = std::fs::create_dir_all(path.parent().expect("a parent"));
-            let _ = std::fs::write(path, input);
-        }
-        let (what, stop) = match execute(target.run, input, s.timeout) {
-            Outcome::Ok => return true,
-            Outcome::Panic(message) => (format!("panicked: {message}"), false),
-            Outcome::Hang => (format!("did not finish within {:?}", s.timeout), true),
-        };
-        let path = save_failure(target.name, input);
-        failures.push(format!(
-            "{what}\n  input: {} (copy it into {} once fixed)",
-            path.display(),
-            corpus_dir.display()
-        ));
-        !stop
-    };
-    let mut going = true;
-    for input in &corpus {
-        executed += 1;
-        going = check(input, &mut failures);
-        if !going {
-            break;
-        }
-    }
-    let mut i = 0;
-    while going && i < s.iterations && started.elapsed().as_secs_f64() < s.seconds && failures.len() < 20 {
-        let base = &corpus[mutator.rng.below(corpus.len())];
-        let input = mutator.mutate(base);
-        executed += 1;
-        going = check(&input, &mut failures);
-        i += 1;
-    }
-    eprintln!(
-        "fuzz {}: {executed} inputs ({} corpus, {i} mutants) in {:.1}s, seed {:#x}, {} failure(s)",
-        target.name,
-        corpus.len(),
-        started.elapsed().as_secs_f64(),
-        s.seed,
-        failures.len()
-    );
+    let failures = run(target, &corpus, &Settings::from_env(target.default_iterations));
+    let failures: Vec<String> = failures
+        .iter()
+        .map(|(what, path)| {
+            format!(
+                "{what}\n  input: {} (copy it into {} once fixed)",
+                path.display(),
+                corpus_dir.display()
+            )
+        })
+        .collect();
     assert!(
         failures.is_empty(),
         "fuzz target {} failed:\n{}",
         target.name,
         failures.join("\n")
     );
+}
+
+/// Run the corpus, then mutants; returns each failure (what happened, where its input was saved). Stops at
+/// the first hang (its worker cannot be stopped) or after 20 failures.
+pub fn run(target: &Target, corpus: &[Vec<u8>], s: &Settings) -> Vec<(String, PathBuf)> {
+    let mut dictionary = DICTIONARY.to_vec();
+    if s.hostile {
+        dictionary.extend_from_slice(HOSTILE);
+    }
+    let mut mutator = Mutator {
+        rng: Rng::new(s.seed ^ fnv(target.name.as_bytes())),
+        corpus,
+        dictionary,
+        max_len: s.max_len,
+    };
+    let started = Instant::now();
+    let mut failures = Vec::new();
+    let trace = s.trace.then(|| failure_dir(target.name).join("last-input.bin"));
+    let check = |input: &[u8], failures: &mut Vec<(String, PathBuf)>| -> bool {
+        if let Some(path) = &trace {
+            let _ = std::fs::create_dir_all(path.parent().expect("a parent"));
+            let _ = std::fs::write(path, input);
+        }
+        let (what, stop) = match execute(target.name, target.run, input, s.timeout) {
+            Outcome::Ok => return true,
+            Outcome::Panic(message) => (format!("panicked: {message}"), false),
+            Outcome::Hang => (format!("did not finish within {:?}", s.timeout), true),
+        };
+        failures.push((what, save_failure(target.name, input)));
+        !stop
+    };
+    let mut going = corpus.iter().all(|input| check(input, &mut failures));
+    let mut i = 0;
+    while going && i < s.iterations && started.elapsed().as_secs_f64() < s.seconds && failures.len() < 20 {
+        let base = mutator.rng.below(corpus.len());
+        let input = mutator.mutate(&corpus[base]);
+        going = check(&input, &mut failures);
+        i += 1;
+    }
+    eprintln!(
+        "fuzz {}: {} corpus inputs and {i} mutants in {:.1}s, seed {:#x}, {} failure(s)",
+        target.name,
+        corpus.len(),
+        started.elapsed().as_secs_f64(),
+        s.seed,
+        failures.len()
+    );
+    failures
 }
