@@ -444,7 +444,7 @@ pub fn run(target: &Target, corpus: &[Vec<u8>], s: &Settings) -> Vec<(String, Pa
         i += 1;
     }
     eprintln!(
-        "fuzz {}: {} corpus inputs and {i} mutants in {:.1}s, seed {:#x}, {} failure(s)",
+        "fuzz {}: {} corpus inputs and {i} mutants in {:.1}s, FUZZ_SEED={}, {} failure(s)",
         target.name,
         corpus.len(),
         started.elapsed().as_secs_f64(),
