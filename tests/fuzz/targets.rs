@@ -9,9 +9,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::LazyLock;
 
+use proton_synth::local::context::parse_context;
 use proton_synth::local::{
-    analyze, check_bundle, load_bundle, load_context_file, parse_schema, parse_spec, render_bundle, Analysis, Bundle,
-    RenderContext,
+    analyze, check_bundle, load_bundle, load_context_file, parse_outputs, parse_schema, parse_spec, render_bundle,
+    Analysis, Bundle, RenderContext,
 };
 
 fn root() -> PathBuf {
@@ -71,6 +72,13 @@ pub fn spec(input: &[u8]) {
     for analysis in ANALYSES.iter() {
         let _ = parse_spec(&spec, "spec.yaml", analysis);
     }
+}
+
+/// `parse_outputs` and `parse_context` (relative `outputs_file` paths resolve in the fixtures' folder).
+pub fn context(input: &[u8]) {
+    let text = text(input);
+    let _ = parse_outputs(&text);
+    let _ = parse_context(&text, "context.yaml", &root().join("tests/fixtures/local/features"));
 }
 
 /// `parse_schema`, then the schema in a bundle: analysis and validation of the fixture specs against it.
