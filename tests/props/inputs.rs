@@ -19,7 +19,7 @@ use serde_json::Value as J;
 use crate::{config, refs};
 
 #[derive(Clone, Debug)]
-enum InputCfg {
+pub enum InputCfg {
     /// (value, how): 0 a default, 1 required with an example, 2 the default among enum values.
     Str {
         value: String,
@@ -119,7 +119,7 @@ impl Part for PipelineTemplate {
 }
 
 /// `(logical id, value)` of the string inputs a rendered template must carry unchanged.
-type Strings = Vec<(String, String)>;
+pub type Strings = Vec<(String, String)>;
 
 /// Declare one input and use it in a resource of its type. Returns the expected rendered string value of a
 /// string input (the parameter's `Value`), keyed by the resource's logical id.
@@ -192,7 +192,7 @@ fn declare(part: &mut impl Part, i: usize, name: &str, c: &InputCfg) -> Option<(
     }
 }
 
-fn build(names: &[String], inputs: &[InputCfg]) -> (EnvironmentTemplate, Vec<(String, String)>) {
+pub fn build(names: &[String], inputs: &[InputCfg]) -> (EnvironmentTemplate, Vec<(String, String)>) {
     let mut env = EnvironmentTemplate::new("prop-env").description("generated");
     let mut strings = Vec::new();
     for (i, (name, c)) in names.iter().zip(inputs).enumerate() {
@@ -293,7 +293,7 @@ fn assert_deterministic(a: &TemplateOutput, b: &TemplateOutput) -> Result<(), Te
 }
 
 /// A service template: instance inputs, one environment output, and (optionally) a pipeline with its inputs.
-fn build_service(instance: &Inputs, pipeline: Option<&Inputs>) -> (ServiceTemplate, Strings, Strings) {
+pub fn build_service(instance: &Inputs, pipeline: Option<&Inputs>) -> (ServiceTemplate, Strings, Strings) {
     let env = EnvironmentInterface::new("prop-env", 1, ["VpcId"]);
     let mut svc = ServiceTemplate::new("prop-svc", &[env]);
     let mut strings = Vec::new();
@@ -316,10 +316,10 @@ fn build_service(instance: &Inputs, pipeline: Option<&Inputs>) -> (ServiceTempla
 }
 
 /// Input names and their configurations.
-type Inputs = (Vec<String>, Vec<InputCfg>);
+pub type Inputs = (Vec<String>, Vec<InputCfg>);
 
 prop_compose! {
-    fn valid_inputs()(names in names(4))(
+    pub fn valid_inputs()(names in names(4))(
         inputs in prop::collection::vec(input(), names.len()),
         names in Just(names),
     ) -> Inputs {

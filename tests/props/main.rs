@@ -6,6 +6,7 @@
 //! The seed is fixed unless `PROPTEST_RNG_SEED` is set, so CI sees the same cases every run; a failure prints
 //! the shrunk input, and proptest records its seed under `target/proptest-regressions/`.
 
+mod app;
 mod compute;
 mod inputs;
 mod names;

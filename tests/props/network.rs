@@ -10,7 +10,7 @@ use crate::{assert_no_panic, assert_rejected, assert_synthesizes, config};
 const TIER_NAMES: [&str; 4] = ["Public", "Private", "Data", "Edge"];
 
 #[derive(Clone, Debug)]
-struct VpcConfig {
+pub struct VpcConfig {
     network: u32,
     prefix: u8,
     azs: u32,
@@ -32,7 +32,7 @@ impl VpcConfig {
         self.tiers.iter().any(|t| t.1 == tier)
     }
 
-    fn props(&self) -> VpcProps {
+    pub fn props(&self) -> VpcProps {
         VpcProps {
             cidr: self.cidr(),
             max_azs: self.azs,
@@ -78,7 +78,7 @@ fn ceil_log2(n: u32) -> u8 {
 prop_compose! {
     /// A valid configuration: every subnet is at most 1/2^k of the VPC with 2^k ≥ the number of subnets, so
     /// CDK's aligned sequential allocation always fits; NAT gateways exactly when a tier needs them.
-    fn valid_vpc()(
+    pub fn valid_vpc()(
         addr in any::<u32>(),
         prefix in 16u8..=24,
         azs in 1u32..=6,
