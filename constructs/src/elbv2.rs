@@ -964,6 +964,9 @@ impl ApplicationListener {
         for p in problems {
             stack.error(&path, p);
         }
+        if props.port != 0 {
+            register_port_check(stack, lb, &path, props.port);
+        }
         if let Some(tg) = props.default_action.target_group() {
             tg.register_forwarder(stack, &handle, lb.full_name());
         }
@@ -1142,6 +1145,33 @@ impl ApplicationListenerRule {
     pub fn priority(&self) -> u32 {
         self.priority
     }
+}
+
+/// A load balancer accepts one listener per port (CloudFormation fails the deployment otherwise): each listener
+/// checks, on the final template, how many listeners of its load balancer use its port.
+fn register_port_check(stack: &mut Stack, lb: &ApplicationLoadBalancer, path: &str, port: u16) {
+    let lb_ref = lb.handle.element();
+    let lb_path = stack.full_path(&lb.path);
+    stack.add_validation(path, move |s: &Stack| {
+        let n = s
+            .resources()
+            .filter(|r| r.type_name() == "AWS::ElasticLoadBalancingV2::Listener")
+            .filter(|r| match r.properties() {
+                Expr::Map(m) => {
+                    m.get("LoadBalancerArn") == Some(&Expr::Ref(lb_ref))
+                        && m.get("Port") == Some(&Expr::Int(i64::from(port)))
+                }
+                _ => false,
+            })
+            .count();
+        if n > 1 {
+            vec![format!(
+                "listener port {port} is used by {n} listeners of load balancer {lb_path}"
+            )]
+        } else {
+            Vec::new()
+        }
+    });
 }
 
 /// One validation per listener (registered with its first rule) that sees every rule of the final template.

@@ -1310,6 +1310,33 @@ fn listener_rules_and_duplicate_priorities() {
 }
 
 #[test]
+fn two_listeners_on_one_port_of_a_load_balancer_are_rejected() {
+    let mut stack = Stack::new("Lb");
+    let lb = alb(&mut stack);
+    let other = ApplicationLoadBalancer::new(&mut stack.root(), "Other", AlbProps::new("vpc-1", subnets(2), true));
+    for (id, port) in [("A", 80), ("B", 8080), ("C", 80)] {
+        lb.add_listener(
+            &mut stack,
+            id,
+            ListenerProps::http(port, ListenerAction::fixed_response(404)),
+        );
+    }
+    // Another load balancer may use the same port.
+    other.add_listener(
+        &mut stack,
+        "A",
+        ListenerProps::http(80, ListenerAction::fixed_response(404)),
+    );
+    assert_eq!(
+        errors_of(&stack),
+        [
+            "error: Lb/Alb/A: listener port 80 is used by 2 listeners of load balancer Lb/Alb",
+            "error: Lb/Alb/C: listener port 80 is used by 2 listeners of load balancer Lb/Alb",
+        ]
+    );
+}
+
+#[test]
 fn listener_rule_validation_messages() {
     let mut stack = Stack::new("Lb");
     let lb = alb(&mut stack);
@@ -1502,6 +1529,9 @@ fn pattern_validation_reports_everything_at_once() {
             "error: App/Web/Service/TaskCount: min capacity 3 is greater than max capacity 2",
             "error: App/Web/Service/TaskCount: desired count 1 is outside the auto scaling range 3-2",
             "error: App/Web/Service/TaskCount/CpuScaling: target CPU utilization 150 % is not in the range 1-100",
+            // The load balancer's own check sees the same clash.
+            "error: App/Web/LB/HttpsListener: listener port 80 is used by 2 listeners of load balancer App/Web/LB",
+            "error: App/Web/LB/RedirectHttp: listener port 80 is used by 2 listeners of load balancer App/Web/LB",
         ]
     );
 }
