@@ -1012,7 +1012,7 @@ fn render_fails_on_a_misused_namespace_like_proton() {
     .unwrap_err();
     assert_eq!(
         errors(&e),
-        ["error: svc/instance_infrastructure/cloudformation.yaml:5: rendering instance-api.yaml failed: `pipeline` is undefined: \
+        ["error: svc/instance_infrastructure/cloudformation.yaml:5: rendering instance-api.yaml failed: `pipeline.inputs.x` is undefined: \
           `pipeline` is not available in service instance templates; it is available in pipeline templates only"]
     );
 }

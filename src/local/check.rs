@@ -4,8 +4,9 @@
 
 use super::bundle::{analyze, Analysis, Bundle, BundleKind, IacTemplate, SCHEMA_PATH};
 use super::engine;
+use super::engine::FUNCTIONS;
 use super::finding::{sort_findings, Finding};
-use super::namespace::{check_path, InputUse, FUNCTIONS};
+use super::namespace::{check_path, InputUse};
 use super::scan::{scan, Target};
 use super::schema::PropType;
 

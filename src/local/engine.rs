@@ -1,16 +1,157 @@
 //! The minijinja environment configured like Proton's Jinja2: no auto-escaping (even for `.yaml`/`.json`
 //! names), strict undefined values, trailing newline kept, default whitespace handling, and the filters of
-//! [`super::filters`].
+//! [`super::filters`]. `check` and `render` both build their environment here, so they share one parser and
+//! one table of functions, filters and tests.
+//!
+//! # Bounded rendering
+//!
+//! A template is a program, and a bundle may come from anyone. Every render runs with minijinja's fuel
+//! ([`FUEL`]): each instruction costs one unit, and every byte a template produces (output, `~`/`+`/`*`
+//! results, filter results, captured blocks) costs 1/64 of one. minijinja checks allocations whose size is
+//! known before it makes them (string repetition, concatenation, `indent`, `replace`, `join`, `format`
+//! widths, …), and our own filters do the same through [`ensure_bytes`]. So one render executes at most
+//! [`FUEL`] instructions and creates at most `FUEL × 64` bytes (64 MiB) of strings in total, whatever the
+//! template does; [`RECURSION_LIMIT`] bounds macro recursion well below what the stack of a test thread
+//! (2 MiB) holds; the rendered file is capped at [`MAX_OUTPUT_BYTES`] (CloudFormation's template size limit)
+//! before it is parsed; and the render runs on a thread whose stack ([`RENDER_STACK_BYTES`]) holds the deepest
+//! value the fuel can build. Peak memory of a render stays under 512 MiB. An exhausted budget is an ordinary error at the template's line.
+//!
+//! Why in-process and not a child process with `setrlimit` and a timeout: since minijinja 3.1 the fuel
+//! accounts for data as well as steps and is checked before large allocations, so an in-process bound is
+//! exact, portable, costs no process spawn per render and keeps errors precise (file and line). A child
+//! process would only add a second line of defence against an engine bug, at the price of a hidden mode in
+//! the CLI, a pipe protocol and platform-specific code; the tests in `tests/limits.rs` run every hostile
+//! template of issue #10 through the real binary with a timeout instead.
 
 use minijinja::syntax::SyntaxConfig;
-use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+use minijinja::{AutoEscape, Environment, Error, ErrorKind, State, UndefinedBehavior};
 
 use super::bundle::IacTemplate;
 use super::filters;
 use super::finding::Finding;
 use super::pycompat;
 
-/// A fresh environment with Proton's settings and no templates.
+/// Fuel of one render: instructions, plus one per 64 bytes produced (so at most 64 MiB of strings). AWS's
+/// sample templates render with under 2% of it.
+pub const FUEL: u64 = 1_000_000;
+
+/// How deep macros and recursive loops may nest (Jinja2's limit comes from Python's stack, ~1,000 frames,
+/// which is a few hundred macro calls).
+pub const RECURSION_LIMIT: usize = 100;
+
+/// Stack of the thread a render runs on. Values nest as deep as the fuel lets a loop wrap a list in a list
+/// (~70,000 levels), and dropping, printing or comparing such a value recurses once per level; this
+/// reservation holds that with room to spare (only the pages a render touches are ever allocated).
+pub const RENDER_STACK_BYTES: usize = 256 << 20;
+
+/// The largest rendered file: CloudFormation accepts templates up to 1 MB (uploaded through S3).
+pub const MAX_OUTPUT_BYTES: usize = 1_000_000;
+
+/// Global functions a template may call (Jinja2's `range`, `dict`, `namespace`; minijinja's `debug` would
+/// dump the engine's state into the output and is removed).
+pub const FUNCTIONS: &[&str] = &["range", "dict", "namespace"];
+
+/// Filters a template may use: Jinja2's built-ins that minijinja has, and Proton's four.
+pub const FILTERS: &[&str] = &[
+    "abs",
+    "attr",
+    "batch",
+    "capitalize",
+    "count",
+    "d",
+    "default",
+    "dictsort",
+    "e",
+    "escape",
+    "first",
+    "float",
+    "groupby",
+    "indent",
+    "int",
+    "items",
+    "join",
+    "last",
+    "length",
+    "list",
+    "lower",
+    "map",
+    "max",
+    "min",
+    "pprint",
+    "reject",
+    "rejectattr",
+    "replace",
+    "reverse",
+    "round",
+    "safe",
+    "select",
+    "selectattr",
+    "slice",
+    "sort",
+    "string",
+    "sum",
+    "title",
+    "tojson",
+    "trim",
+    "truncate",
+    "unique",
+    "upper",
+    "format",
+    "proton_cfn_sanitize",
+    "proton_cfn_ecs_task_definition_formatted_env_vars",
+    "proton_cfn_lambda_function_formatted_env_vars",
+    "proton_cfn_iam_policy_arns",
+];
+
+/// minijinja filters that Jinja2 does not have: a template using them would render here and fail in Proton.
+const NOT_JINJA2_FILTERS: &[&str] = &["bool", "chain", "lines", "split", "zip"];
+
+/// Tests (`is …`) a template may use: Jinja2's built-ins that minijinja has.
+pub const TESTS: &[&str] = &[
+    "boolean",
+    "defined",
+    "divisibleby",
+    "eq",
+    "equalto",
+    "escaped",
+    "even",
+    "false",
+    "filter",
+    "float",
+    "ge",
+    "greaterthan",
+    "gt",
+    "in",
+    "integer",
+    "iterable",
+    "le",
+    "lessthan",
+    "lower",
+    "lt",
+    "mapping",
+    "ne",
+    "none",
+    "number",
+    "odd",
+    "sameas",
+    "sequence",
+    "string",
+    "test",
+    "true",
+    "undefined",
+    "upper",
+    "==",
+    "!=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+];
+
+/// minijinja tests that Jinja2 does not have.
+const NOT_JINJA2_TESTS: &[&str] = &["endingwith", "int", "safe", "startingwith"];
+
+/// A fresh environment with Proton's settings, the limits above and no templates.
 pub fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     // Must come before templates are added: the callback is consulted when a template is compiled.
@@ -20,9 +161,48 @@ pub fn environment() -> Environment<'static> {
     if let Ok(syntax) = SyntaxConfig::builder().keep_trailing_newline(true).build() {
         env.set_syntax(syntax);
     }
+    env.set_fuel(Some(FUEL));
+    env.set_recursion_limit(RECURSION_LIMIT);
+    env.remove_global("debug");
+    for name in NOT_JINJA2_FILTERS {
+        env.remove_filter(name);
+    }
+    for name in NOT_JINJA2_TESTS {
+        env.remove_test(name);
+    }
     filters::register(&mut env);
     env.set_unknown_method_callback(pycompat::call_method);
     env
+}
+
+/// Fail with minijinja's out-of-fuel error unless the rest of the render's fuel can pay for `bytes` more
+/// bytes; filters call this before building a string whose size they can compute.
+pub fn ensure_bytes(state: &State, bytes: usize) -> Result<(), Error> {
+    let affordable = state
+        .fuel_levels()
+        .map_or(u64::MAX, |(_, remaining)| remaining.saturating_mul(64));
+    if bytes as u64 >= affordable {
+        Err(Error::from(ErrorKind::OutOfFuel))
+    } else {
+        Ok(())
+    }
+}
+
+/// Run `f` (rendering) on a thread with a [`RENDER_STACK_BYTES`] stack.
+pub fn on_render_stack<R: Send>(f: impl FnOnce() -> R + Send) -> Result<R, Finding> {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("render".to_owned())
+            .stack_size(RENDER_STACK_BYTES)
+            .spawn_scoped(scope, f)
+            .map_err(|e| {
+                Finding::error(format!(
+                    "cannot start the render thread: {e}; free some memory and retry"
+                ))
+            })?
+            .join()
+            .map_err(|_| Finding::error("the renderer failed unexpectedly; please report this bundle as a bug"))
+    })
 }
 
 /// Compile every template into `env` under its display path; syntax errors become findings.
@@ -36,10 +216,20 @@ pub fn add_templates(env: &mut Environment<'static>, templates: &[IacTemplate]) 
     findings
 }
 
-/// A minijinja error as a finding in `file`, prefixed with `what`.
+/// A minijinja error as a finding in `file`, prefixed with `what`, with how to fix the errors a limit raises.
 pub fn error_finding(e: &minijinja::Error, file: &str, what: &str) -> Finding {
     let detail = e.detail().map(str::to_owned).unwrap_or_else(|| e.kind().to_string());
-    Finding::error(format!("{what}: {detail}"))
-        .in_file(file)
-        .at_line(e.line())
+    let message = match e.kind() {
+        ErrorKind::OutOfFuel => format!(
+            "{what}: the template does more work than a render may ({FUEL} steps, {} MiB of text); \
+             a loop runs too often or a string grows too large: make them smaller",
+            FUEL * 64 >> 20
+        ),
+        _ if detail == "recursion limit exceeded" => format!(
+            "{what}: macros or recursive loops nest deeper than {RECURSION_LIMIT} levels; \
+             make the recursion end sooner"
+        ),
+        _ => format!("{what}: {detail}"),
+    };
+    Finding::error(message).in_file(file).at_line(e.line())
 }

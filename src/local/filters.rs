@@ -18,6 +18,7 @@ use minijinja::value::{Enumerator, Kwargs, Object, ObjectRepr, Rest, Value, Valu
 use minijinja::{Environment, Error, ErrorKind, State};
 use regex::Regex;
 
+use super::engine;
 use super::pyfmt;
 
 /// Marks where a multi-line filter output starts.
@@ -217,7 +218,6 @@ where
 
 /// Jinja2's `tojson`, keys sorted.
 fn tojson(state: &State, value: &Value, indent: Option<Value>, kwargs: Kwargs) -> Result<Value, Error> {
-    let _ = state;
     if value.is_undefined() {
         return Err(Error::new(ErrorKind::UndefinedError, "tojson got an undefined value"));
     }
@@ -233,6 +233,10 @@ fn tojson(state: &State, value: &Value, indent: Option<Value>, kwargs: Kwargs) -
         },
     };
     let json = serde_json::to_value(value).map_err(|e| fail(format!("cannot serialize to JSON: {e}")))?;
+    engine::ensure_bytes(
+        state,
+        pyfmt::tojson_len_bound(&json, indent.as_deref().map_or(0, str::len), 0),
+    )?;
     Ok(Value::from_safe_string(pyfmt::jinja2_tojson(&json, indent.as_deref())))
 }
 
@@ -255,32 +259,45 @@ impl Object for NoComponent {
     }
 }
 
-/// Remove the block markers, indenting each continuation line to the column its block started at.
-pub fn finish_output(rendered: &str) -> String {
+/// Remove the block markers, indenting each continuation line to the column its block started at. `None`
+/// when the result would be longer than `max` bytes (a block may start far right and have many lines).
+pub fn finish_output(rendered: &str, max: usize) -> Option<String> {
     if !rendered.contains([START_MARK, LINE_MARK]) {
-        return rendered.to_owned();
+        return (rendered.len() <= max).then(|| rendered.to_owned());
     }
-    let mut out = String::with_capacity(rendered.len());
+    let mut len = 0usize;
+    reindent(rendered, |c, n| {
+        len = len.saturating_add(c.len_utf8().saturating_mul(n))
+    });
+    if len > max {
+        return None;
+    }
+    let mut out = String::with_capacity(len);
+    reindent(rendered, |c, n| out.extend(std::iter::repeat_n(c, n)));
+    Some(out)
+}
+
+/// Walk `rendered`, emitting each output character `n` times through `emit`.
+fn reindent(rendered: &str, mut emit: impl FnMut(char, usize)) {
     let mut column = 0usize;
     let mut indent = 0usize;
     for c in rendered.chars() {
         match c {
             START_MARK => indent = column,
             LINE_MARK => {
-                out.extend(std::iter::repeat_n(' ', indent));
-                column += indent;
+                emit(' ', indent);
+                column = column.saturating_add(indent);
             }
             '\n' => {
-                out.push(c);
+                emit(c, 1);
                 column = 0;
             }
             c => {
-                out.push(c);
+                emit(c, 1);
                 column += 1;
             }
         }
     }
-    out
 }
 
 #[cfg(test)]
@@ -290,7 +307,7 @@ mod tests {
     fn render(src: &str, ctx: serde_json::Value) -> Result<String, String> {
         let env = crate::local::engine::environment();
         env.render_str(src, Value::from(minijinja::value::Serde(&ctx)))
-            .map(|s| finish_output(&s))
+            .map(|s| finish_output(&s, usize::MAX).unwrap_or_default())
             .map_err(|e| e.detail().unwrap_or_default().to_owned())
     }
 

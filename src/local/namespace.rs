@@ -110,9 +110,6 @@ pub fn globals(kind: TemplateKind, schema: &Schema) -> Vec<(&'static str, Shape)
     }
 }
 
-/// Global functions that both Jinja2 and this renderer provide.
-pub const FUNCTIONS: &[&str] = &["range", "dict", "namespace"];
-
 /// Check a path (first segment = a global name) against the kind's namespace. Records input uses in
 /// `used`; returns a message when the path cannot exist in that kind of template.
 pub fn check_path(

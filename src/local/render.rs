@@ -64,9 +64,14 @@ pub fn render_with_report(
         ctx,
         spec: &spec,
     };
+    let results = engine::on_render_stack(|| {
+        let jobs = renderer.jobs();
+        jobs.iter().map(|job| renderer.run(job)).collect::<Vec<_>>()
+    })
+    .map_err(|f| vec![f])?;
     let mut files = Vec::new();
-    for job in renderer.jobs() {
-        match renderer.run(&job) {
+    for result in results {
+        match result {
             Ok(file) => files.push(file),
             Err(errors) => findings.extend(errors),
         }
@@ -163,7 +168,15 @@ impl<'a> Renderer<'a> {
             .get_template(&template.display)
             .and_then(|t| t.render(context))
             .map_err(|e| vec![self.render_error(&e, template, job)])?;
-        let text = finish_output(&rendered);
+        let text = finish_output(&rendered, engine::MAX_OUTPUT_BYTES).ok_or_else(|| {
+            vec![Finding::error(format!(
+                "rendering {} failed: the result is larger than {} bytes, CloudFormation's template size limit; \
+                 make the template's loops and strings smaller",
+                job.output,
+                engine::MAX_OUTPUT_BYTES
+            ))
+            .in_file(&template.display)]
+        })?;
         let problems = check_rendered(&text, &job.output, &template.display);
         if problems.is_empty() {
             Ok(RenderedFile {
