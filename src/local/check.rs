@@ -7,7 +7,7 @@ use super::engine;
 use super::engine::FUNCTIONS;
 use super::finding::{sort_findings, Finding};
 use super::namespace::{check_path, InputUse};
-use super::scan::{scan, Target};
+use super::scan::{scan, ScanResult, Target};
 use super::schema::PropType;
 
 /// Check a bundle; returns every finding (an empty list means the bundle is clean).
@@ -28,39 +28,77 @@ pub fn check_bundle(bundle: &Bundle) -> Vec<Finding> {
 }
 
 fn check_template(analysis: &Analysis, t: &IacTemplate, used: &mut InputUse) -> Vec<Finding> {
-    let mut env = engine::environment();
-    let syntax = engine::add_templates(&mut env, std::slice::from_ref(t));
-    if !syntax.is_empty() {
-        return syntax;
-    }
-    let mut findings = Vec::new();
-    let result = scan(&t.text);
-    for n in result.notices {
-        let f = if n.is_error {
-            Finding::error(n.message)
-        } else {
-            Finding::warning(n.message)
-        };
-        findings.push(f.in_file(&t.display).at_line(n.line));
-    }
+    let (mut findings, result) = template_findings(t);
+    let Some(result) = result else {
+        return findings;
+    };
     for r in result.references {
-        let problem = match &r.target {
-            Target::Global(path) => check_path(t.kind, &analysis.schema, path, &r.text, used).err(),
-            Target::Function(name) if !FUNCTIONS.contains(&name.as_str()) => Some(format!(
-                "`{name}(…)`: unknown function (available: {})",
-                FUNCTIONS.join(", ")
-            )),
-            _ => None,
-        };
-        if let Some(msg) = problem {
-            findings.push(
-                Finding::error(format!("undeclared variable {msg}"))
-                    .in_file(&t.display)
-                    .at_line(r.line),
-            );
+        if let Target::Global(path) = &r.target {
+            if let Err(msg) = check_path(t.kind, &analysis.schema, path, &r.text, used) {
+                findings.push(
+                    Finding::error(format!("undeclared variable {msg}"))
+                        .in_file(&t.display)
+                        .at_line(r.line),
+                );
+            }
         }
     }
     findings
+}
+
+/// What `check` and `render` both reject in a template, whatever the spec: Jinja syntax, tags Proton cannot
+/// render (`include`, `import`, `extends`), functions, filters and tests the engine does not have, and
+/// macros called before their `{% macro %}` ran. Returns the scan too when the template compiled.
+pub fn template_findings(t: &IacTemplate) -> (Vec<Finding>, Option<ScanResult>) {
+    let mut env = engine::environment();
+    let syntax = engine::add_templates(&mut env, std::slice::from_ref(t));
+    if !syntax.is_empty() {
+        return (syntax, None);
+    }
+    let result = scan(&t.text);
+    let mut problems: Vec<(usize, Finding)> = Vec::new();
+    for n in &result.notices {
+        let f = if n.is_error {
+            Finding::error(n.message.clone())
+        } else {
+            Finding::warning(n.message.clone())
+        };
+        problems.push((n.line, f));
+    }
+    let macro_line = |name: &str| result.macros.iter().find(|(_, m)| m == name).map(|(l, _)| *l);
+    let calls = result.references.iter().filter_map(|r| match &r.target {
+        Target::Function(name) => Some((r.line, name)),
+        _ => None,
+    });
+    for (line, name) in calls.chain(result.calls_in_macros.iter().map(|(l, n)| (*l, n))) {
+        let known = FUNCTIONS.contains(&name.as_str());
+        let message = match macro_line(name) {
+            _ if known => continue,
+            Some(def) if def > line && !result.calls_in_macros.contains(&(line, name.clone())) => format!(
+                "macro `{name}` is called before its definition on line {def}; Jinja defines a macro when its \
+                 `{{% macro %}}` runs: move the definition above the first call"
+            ),
+            Some(_) => continue,
+            None => format!("`{name}(…)`: unknown function (available: {})", FUNCTIONS.join(", ")),
+        };
+        problems.push((line, Finding::error(message)));
+    }
+    for (what, used, table) in [
+        ("filter", &result.filters, engine::FILTERS),
+        ("test", &result.tests, engine::TESTS),
+    ] {
+        for (line, name) in used.iter().filter(|(_, n)| !table.contains(&n.as_str())) {
+            problems.push((
+                *line,
+                Finding::error(format!("unknown {what} `{name}` (available: {})", table.join(", "))),
+            ));
+        }
+    }
+    let findings = problems
+        .into_iter()
+        .map(|(line, f)| f.in_file(&t.display).at_line(Some(line)))
+        .collect();
+    (findings, Some(result))
 }
 
 /// Schema inputs that no template references (AWS requires each IaC file to use at least one).

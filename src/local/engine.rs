@@ -10,7 +10,7 @@
 //! results, filter results, captured blocks) costs 1/64 of one. minijinja checks allocations whose size is
 //! known before it makes them (string repetition, concatenation, `indent`, `replace`, `join`, `format`
 //! widths, …), and our own filters do the same through [`ensure_bytes`]. So one render executes at most
-//! [`FUEL`] instructions and creates at most `FUEL × 64` bytes (64 MiB) of strings in total, whatever the
+//! [`FUEL`] instructions and creates at most `FUEL × 64` bytes (64 MB) of strings in total, whatever the
 //! template does; [`RECURSION_LIMIT`] bounds macro recursion well below what the stack of a test thread
 //! (2 MiB) holds; the rendered file is capped at [`MAX_OUTPUT_BYTES`] (CloudFormation's template size limit)
 //! before it is parsed; and the render runs on a thread whose stack ([`RENDER_STACK_BYTES`]) holds the deepest
@@ -31,7 +31,7 @@ use super::filters;
 use super::finding::Finding;
 use super::pycompat;
 
-/// Fuel of one render: instructions, plus one per 64 bytes produced (so at most 64 MiB of strings). AWS's
+/// Fuel of one render: instructions, plus one per 64 bytes produced (so at most 64 MB of strings). AWS's
 /// sample templates render with under 2% of it.
 pub const FUEL: u64 = 1_000_000;
 
@@ -205,6 +205,43 @@ pub fn on_render_stack<R: Send>(f: impl FnOnce() -> R + Send) -> Result<R, Findi
     })
 }
 
+/// Python's `json` gives up on values nested deeper than this (its recursion limit).
+const MAX_JSON_DEPTH: usize = 990;
+
+/// Check that serializing `value` stays within the fuel and Python's nesting limit, without recursing: a
+/// value built by a template may share sub-values (`[x, x]` doubled 40 times), so its tree can be far
+/// larger than the memory it takes.
+pub fn ensure_serializable(state: &State, value: &minijinja::value::Value) -> Result<(), Error> {
+    use minijinja::value::ValueKind;
+    let mut stack = vec![(value.clone(), 0usize)];
+    let mut nodes = 0usize;
+    while let Some((v, depth)) = stack.pop() {
+        nodes += 1;
+        if nodes & 1023 == 0 {
+            ensure_bytes(state, nodes.saturating_mul(16))?;
+        }
+        if depth > MAX_JSON_DEPTH {
+            return Err(Error::new(
+                ErrorKind::InvalidOperation,
+                format!(
+                    "the value is nested more than {MAX_JSON_DEPTH} levels deep, more than Jinja2's tojson handles"
+                ),
+            ));
+        }
+        match v.kind() {
+            ValueKind::Seq | ValueKind::Iterable => stack.extend(v.try_iter()?.map(|x| (x, depth + 1))),
+            ValueKind::Map => {
+                for key in v.try_iter()? {
+                    let item = v.get_item(&key)?;
+                    stack.push((item, depth + 1));
+                }
+            }
+            _ => {}
+        }
+    }
+    ensure_bytes(state, nodes.saturating_mul(16))
+}
+
 /// Compile every template into `env` under its display path; syntax errors become findings.
 pub fn add_templates(env: &mut Environment<'static>, templates: &[IacTemplate]) -> Vec<Finding> {
     let mut findings = Vec::new();
@@ -221,9 +258,9 @@ pub fn error_finding(e: &minijinja::Error, file: &str, what: &str) -> Finding {
     let detail = e.detail().map(str::to_owned).unwrap_or_else(|| e.kind().to_string());
     let message = match e.kind() {
         ErrorKind::OutOfFuel => format!(
-            "{what}: the template does more work than a render may ({FUEL} steps, {} MiB of text); \
+            "{what}: the template does more work than a render may ({FUEL} steps, {} MB of text); \
              a loop runs too often or a string grows too large: make them smaller",
-            FUEL * 64 >> 20
+            FUEL * 64 / 1_000_000
         ),
         _ if detail == "recursion limit exceeded" => format!(
             "{what}: macros or recursive loops nest deeper than {RECURSION_LIMIT} levels; \

@@ -232,6 +232,7 @@ fn tojson(state: &State, value: &Value, indent: Option<Value>, kwargs: Kwargs) -
             _ => return Err(fail("tojson: indent must be a number or a string")),
         },
     };
+    engine::ensure_serializable(state, value)?;
     let json = serde_json::to_value(value).map_err(|e| fail(format!("cannot serialize to JSON: {e}")))?;
     engine::ensure_bytes(
         state,

@@ -55,6 +55,7 @@ pub use context::{
     load_context_file, parse_outputs, ComponentInfo, EnvironmentInfo, InstanceInfo, Only, Outputs, RenderContext,
     ServiceInfo,
 };
+pub use engine::{FILTERS, FUNCTIONS, TESTS};
 pub use finding::{has_errors, Finding, Severity};
 pub use render::{render_bundle, render_with_report, RenderReport, RenderedFile};
 pub use schema::{parse_schema, InputType, Property, Schema};

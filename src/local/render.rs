@@ -8,6 +8,7 @@ use serde_json::Map;
 
 use super::bundle::{analyze, Analysis, Bundle, BundleKind, IacTemplate, TemplateKind};
 use super::cfn::check_rendered;
+use super::check::template_findings;
 use super::context::{Only, Outputs, RenderContext};
 use super::engine;
 use super::filters::{finish_output, NoComponent};
@@ -48,6 +49,12 @@ pub fn render_with_report(
     };
     let mut env = engine::environment();
     findings.extend(engine::add_templates(&mut env, &analysis.templates));
+    if !has_errors(&findings) {
+        // The same verdict as `check`: what it rejects in a template, render rejects before rendering.
+        for t in &analysis.templates {
+            findings.extend(template_findings(t).0.into_iter().filter(Finding::is_error));
+        }
+    }
     if has_errors(&findings) {
         return Err(findings);
     }

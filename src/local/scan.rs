@@ -54,6 +54,14 @@ pub struct Notice {
 pub struct ScanResult {
     pub references: Vec<Reference>,
     pub notices: Vec<Notice>,
+    /// Filters used (`x | name`, `{% filter name %}`), with their line.
+    pub filters: Vec<(usize, String)>,
+    /// Tests used (`x is name`), with their line.
+    pub tests: Vec<(usize, String)>,
+    /// Macros defined, with the line of their `{% macro %}`.
+    pub macros: Vec<(usize, String)>,
+    /// Functions called inside a macro body (resolved when the macro runs), with their line.
+    pub calls_in_macros: Vec<(usize, String)>,
 }
 
 /// Walk a template's source.
@@ -402,6 +410,11 @@ impl Walker {
             let is_test =
                 name_of(prev) == Some("is") || (name_of(prev) == Some("not") && name_of(before_prev) == Some("is"));
             let is_kwarg = is_op(toks.get(i + 1), "=");
+            if is_op(prev, "|") {
+                self.out.filters.push((toks[i].line, name.clone()));
+            } else if is_test && !KEYWORDS.contains(&name.as_str()) {
+                self.out.tests.push((toks[i].line, name.clone()));
+            }
             if is_op(prev, ".") || is_op(prev, "|") || is_test || is_kwarg || KEYWORDS.contains(&name.as_str()) {
                 i += 1;
                 continue;
@@ -422,6 +435,10 @@ impl Walker {
         if called && segments.is_empty() {
             let target = match self.lookup(root) {
                 Some(_) => Target::Untracked,
+                None if self.scopes.iter().any(|s| s.opener == "macro") => {
+                    self.out.calls_in_macros.push((line, root.clone()));
+                    Target::Untracked
+                }
                 None => Target::Function(root.clone()),
             };
             self.out.references.push(Reference {
@@ -486,11 +503,22 @@ impl Walker {
             "set" => self.set(rest),
             "with" => self.with(rest),
             "endwith" => self.pop("with"),
-            "macro" => self.macro_def(rest),
+            "macro" => {
+                if let Some(name) = name_of(rest.first()) {
+                    self.out.macros.push((line, name.to_owned()));
+                }
+                self.macro_def(rest)
+            }
             "endmacro" => self.pop("macro"),
             "call" => self.call(rest),
             "endcall" => self.pop("call"),
-            "filter" | "autoescape" => self.expression(&rest[rest.len().min(1)..]),
+            "filter" => {
+                if let Some(name) = name_of(rest.first()) {
+                    self.out.filters.push((line, name.to_owned()));
+                }
+                self.expression(&rest[rest.len().min(1)..]);
+            }
+            "autoescape" => self.expression(&rest[rest.len().min(1)..]),
             "include" | "import" | "from" | "extends" => self.notice(
                 line,
                 format!("`{{% {keyword} %}}` is not supported: Proton renders each infrastructure file on its own, with no other template to load"),

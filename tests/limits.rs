@@ -1,0 +1,313 @@
+//! Hostile templates (issue #10): every one ends in a clean error or a clean render, within a timeout, in
+//! the real binary; and `check` and `render` give the same verdict on what can be known without a spec.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use proton_synth::local::{check_bundle, render_bundle, Bundle, Finding, RenderContext};
+
+const SCHEMA: &str = "schema:\n  format:\n    openapi: \"3.0.0\"\n  environment_input_type: \"In\"\n  types:\n    In:\n      type: object\n      properties:\n        name:\n          type: string\n          default: ok\n";
+const MANIFEST: &str = "infrastructure:\n  templates:\n    - file: \"cloudformation.yaml\"\n      rendering_engine: jinja\n      template_language: cloudformation\n";
+const SPEC: &str = "proton: EnvironmentSpec\nspec: {}\n";
+const HEAD: &str = "Description: '{{ environment.inputs.name }}'\n";
+const RESOURCE: &str = "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n";
+
+/// A fresh temporary folder holding an environment bundle whose template is `template`, and a spec.
+fn bundle_dir(name: &str, template: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ps-limits-{}-{name}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    for (path, text) in [
+        ("env/schema/schema.yaml", SCHEMA),
+        ("env/infrastructure/manifest.yaml", MANIFEST),
+        ("env/infrastructure/cloudformation.yaml", template),
+        ("spec.yaml", SPEC),
+    ] {
+        let path = dir.join(path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+/// Run the binary; fails the test if it runs longer than 20 s (it is killed) or dies from a signal.
+fn run(args: &[&Path]) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_proton-synth"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > Duration::from_secs(20) {
+            child.kill().unwrap();
+            panic!("{args:?} ran for more than 20 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let run = Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert!(run.code.is_some(), "{args:?} was killed by a signal: {}", run.stderr);
+    run
+}
+
+/// `check` and `render` of a hostile template: both end cleanly; returns the render's stderr.
+fn render_hostile(name: &str, body: &str) -> (Run, Run, PathBuf) {
+    let dir = bundle_dir(name, &format!("{HEAD}{body}\n{RESOURCE}"));
+    let env = dir.join("env");
+    let check = run(&[Path::new("check"), &env]);
+    let render = run(&[
+        Path::new("render"),
+        &env,
+        Path::new("--spec"),
+        &dir.join("spec.yaml"),
+        Path::new("--out"),
+        &dir.join("out"),
+        Path::new("--environment-name"),
+        Path::new("Beta"),
+    ]);
+    (check, render, dir)
+}
+
+fn assert_budget_error(name: &str, body: &str, want: &str) {
+    assert_render_error(name, body, &format!(":2: rendering environment.yaml failed: {want}"));
+}
+
+/// Render fails (check passes) with a line that starts with the template's path and then `want`.
+fn assert_render_error(name: &str, body: &str, want: &str) {
+    let (check, render, dir) = render_hostile(name, body);
+    assert_eq!(check.code, Some(0), "{}", check.stdout);
+    assert_eq!(render.code, Some(1), "{}", render.stderr);
+    let file = dir.join("env/infrastructure/cloudformation.yaml");
+    let expected = format!("error: {}{want}", file.display());
+    assert!(
+        render.stderr.lines().any(|l| l.starts_with(&expected)),
+        "expected a line starting with\n  {expected}\nin\n{}",
+        render.stderr
+    );
+    assert!(!dir.join("out").exists());
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+const OUT_OF_FUEL: &str = "the template does more work than a render may (1000000 steps, 64 MB of text); \
+                           a loop runs too often or a string grows too large: make them smaller";
+
+#[test]
+fn a_loop_of_ten_billion_steps_is_stopped() {
+    assert_budget_error(
+        "loop",
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+        OUT_OF_FUEL,
+    );
+}
+
+#[test]
+fn a_string_doubled_forty_times_is_stopped() {
+    assert_budget_error(
+        "doubling",
+        "{% set ns = namespace(s='x') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s }}",
+        OUT_OF_FUEL,
+    );
+    assert_budget_error(
+        "plus",
+        "{% set ns = namespace(s='x') %}{% for i in range(40) %}{% set ns.s = ns.s + ns.s %}{% endfor %}{{ ns.s }}",
+        OUT_OF_FUEL,
+    );
+}
+
+#[test]
+fn a_loop_scoped_set_renders_like_jinja2() {
+    // Jinja2 scopes `set` inside a loop to one iteration: `s` stays "x", so this renders.
+    let (_, render, dir) = render_hostile(
+        "scoped",
+        "# {% set s = 'x' %}{% for i in range(40) %}{% set s = s ~ s %}{% endfor %}{{ s }}",
+    );
+    assert_eq!(render.code, Some(0), "{}", render.stderr);
+    assert!(fs::read_to_string(dir.join("out/environment.yaml"))
+        .unwrap()
+        .contains("\n# x\n"));
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn huge_widths_and_repetitions_are_stopped_before_allocating() {
+    for (name, body) in [
+        ("indent", "{{ 'a\\nb' | indent(2000000000) }}"),
+        ("repeat", "{{ 'ab' * 3000000000 }}"),
+        ("format", "{{ '%2000000000s' | format('x') }}"),
+        ("join", "{{ range(100000) | join('x' * 100000) }}"),
+        ("replace", "{{ ('x' * 50000).replace('', 'y' * 50000) }}"),
+        ("tojson", "{% set ns = namespace(x=[]) %}{% for i in range(22) %}{% set ns.x = [ns.x, ns.x] %}{% endfor %}{{ ns.x | tojson(indent=64) }}"),
+    ] {
+        assert_budget_error(name, body, OUT_OF_FUEL);
+    }
+}
+
+#[test]
+fn deep_values_and_recursion_end_cleanly() {
+    assert_budget_error(
+        "recursion",
+        "{% macro r(n) %}{{ r(n + 1) }}{% endmacro %}{{ r(0) }}",
+        "macros or recursive loops nest deeper than 100 levels; make the recursion end sooner",
+    );
+    for (name, show) in [
+        ("nested-string", "|string"),
+        ("nested-json", "|tojson"),
+        ("nested-print", ""),
+    ] {
+        let body = format!(
+            "{{% set ns = namespace(x=[]) %}}{{% for i in range(100000) %}}{{% set ns.x = [ns.x] %}}{{% endfor %}}{{{{ ns.x{show} }}}}"
+        );
+        let (_, render, dir) = render_hostile(name, &body);
+        assert_eq!(render.code, Some(1), "{}", render.stderr);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+#[test]
+fn a_rendered_file_over_the_cloudformation_limit_is_an_error() {
+    assert_render_error(
+        "big",
+        "# {{ 'x' * 2000000 }}",
+        ": rendering environment.yaml failed: the result is larger than 1000000 bytes, CloudFormation's template size limit; make the template's \
+         loops and strings smaller",
+    );
+}
+
+// ----------------------------------------------------------------------------------------------------------
+// check and render agree
+
+fn bundle(template: &str) -> Bundle {
+    Bundle::from_files(
+        "mem",
+        [
+            ("env/schema/schema.yaml", SCHEMA.to_owned()),
+            ("env/infrastructure/manifest.yaml", MANIFEST.to_owned()),
+            (
+                "env/infrastructure/cloudformation.yaml",
+                format!("{HEAD}{template}\n{RESOURCE}"),
+            ),
+        ],
+    )
+}
+
+fn errors(findings: &[Finding]) -> Vec<String> {
+    findings
+        .iter()
+        .filter(|f| f.is_error())
+        .map(ToString::to_string)
+        .collect()
+}
+
+/// `check`'s errors, after asserting that `render` fails with the same ones (or both succeed).
+fn same_verdict(template: &str) -> Vec<String> {
+    let b = bundle(template);
+    let checked = errors(&check_bundle(&b));
+    let ctx = RenderContext {
+        environment_name: Some("Beta".to_owned()),
+        ..RenderContext::default()
+    };
+    match render_bundle(&b, SPEC, &ctx) {
+        Ok(_) => assert!(checked.is_empty(), "render succeeded, check failed: {checked:?}"),
+        Err(e) => assert_eq!(errors(&e), checked, "check and render disagree"),
+    }
+    checked
+}
+
+const FILE: &str = "error: env/infrastructure/cloudformation.yaml";
+
+#[test]
+fn a_macro_called_before_its_definition_fails_in_both() {
+    assert_eq!(
+        same_verdict("# {{ m() }}\n{% macro m() %}x{% endmacro %}"),
+        [format!(
+            "{FILE}:2: macro `m` is called before its definition on line 3; Jinja defines a macro when its \
+             `{{% macro %}}` runs: move the definition above the first call"
+        )]
+    );
+    // A macro body may call a macro defined later: it is resolved when the body runs.
+    assert!(same_verdict("{% macro a() %}{{ b() }}{% endmacro %}{% macro b() %}y{% endmacro %}# {{ a() }}").is_empty());
+}
+
+#[test]
+fn include_import_and_extends_fail_in_both() {
+    for tag in [
+        "{% include 'x.yaml' ignore missing %}",
+        "{% import 'x.yaml' as x %}",
+        "{% from 'x.yaml' import y %}",
+        "{% extends 'x.yaml' %}",
+    ] {
+        let errs = same_verdict(&format!("# {tag}"));
+        assert_eq!(errs.len(), 1, "{tag}: {errs:?}");
+        assert!(
+            errs[0].contains("is not supported: Proton renders each infrastructure file on its own"),
+            "{errs:?}"
+        );
+    }
+}
+
+#[test]
+fn debug_and_other_unknown_functions_filters_and_tests_fail_in_both() {
+    assert_eq!(
+        same_verdict("# {{ debug() }}"),
+        [format!(
+            "{FILE}:2: `debug(…)`: unknown function (available: range, dict, namespace)"
+        )]
+    );
+    assert_eq!(
+        same_verdict("{% macro m() %}{{ debug() }}{% endmacro %}# {{ m() }}"),
+        [format!(
+            "{FILE}:2: `debug(…)`: unknown function (available: range, dict, namespace)"
+        )]
+    );
+    let errs = same_verdict("# {{ [1, 2] | zip([3]) | list }}\n# {{ 'a' is startingwith('a') }}");
+    assert_eq!(errs.len(), 2, "{errs:?}");
+    assert!(
+        errs[0].starts_with(&format!("{FILE}:2: unknown filter `zip` (available: abs, ")),
+        "{errs:?}"
+    );
+    assert!(
+        errs[1].starts_with(&format!("{FILE}:3: unknown test `startingwith` (available: ")),
+        "{errs:?}"
+    );
+}
+
+#[test]
+fn the_filter_and_test_tables_are_what_the_engine_has() {
+    // Every filter and test `check` accepts exists at render time (no "unknown filter" error).
+    let b = |t: &str| bundle(&format!("# {t}"));
+    let ctx = RenderContext {
+        environment_name: Some("Beta".to_owned()),
+        ..RenderContext::default()
+    };
+    for name in proton_synth::local::FILTERS {
+        let e = render_bundle(&b(&format!("{{{{ 1 | {name} }}}}")), SPEC, &ctx)
+            .err()
+            .unwrap_or_default();
+        assert!(
+            !errors(&e).iter().any(|m| m.contains("unknown filter")),
+            "{name}: {e:?}"
+        );
+    }
+    for name in proton_synth::local::TESTS
+        .iter()
+        .filter(|n| n.chars().all(char::is_alphabetic))
+    {
+        let e = render_bundle(&b(&format!("{{{{ 1 is {name} }}}}")), SPEC, &ctx)
+            .err()
+            .unwrap_or_default();
+        assert!(!errors(&e).iter().any(|m| m.contains("unknown test")), "{name}: {e:?}");
+    }
+}
