@@ -311,3 +311,50 @@ fn the_filter_and_test_tables_are_what_the_engine_has() {
         assert!(!errors(&e).iter().any(|m| m.contains("unknown test")), "{name}: {e:?}");
     }
 }
+
+// ----------------------------------------------------------------------------------------------------------
+// Every missing value in one run
+
+#[test]
+fn render_reports_every_missing_value_in_one_run() {
+    let schema = format!("{SCHEMA}        opt:\n          type: string\n        other:\n          type: string\n");
+    let template = format!(
+        "{HEAD}# {{{{ environment.name }}}}\n# {{{{ environment.inputs.opt }}}}\n\
+         # {{{{ environment.inputs.other | default('x') }}}}\n\
+         {{% if environment.inputs.other is defined %}}# {{{{ environment.inputs.other }}}}{{% endif %}}\n\
+         # {{{{ environment.inputs.opt }}}} {{{{ environment.name }}}}\n{RESOURCE}"
+    );
+    let b = Bundle::from_files(
+        "mem",
+        [
+            ("env/schema/schema.yaml", schema),
+            ("env/infrastructure/manifest.yaml", MANIFEST.to_owned()),
+            ("env/infrastructure/cloudformation.yaml", template),
+        ],
+    );
+    let e = render_bundle(&b, SPEC, &RenderContext::default()).unwrap_err();
+    assert_eq!(
+        errors(&e),
+        [
+            format!(
+                "{FILE}:2: rendering environment.yaml failed: `environment.name` is undefined: no environment name: \
+                 pass --environment-name or set environment.name in the context file"
+            ),
+            format!(
+                "{FILE}:3: rendering environment.yaml failed: `environment.inputs.opt` is undefined: the input `opt` \
+                 is optional, has no default and the spec does not set it; guard it with `is defined` or give it a default"
+            ),
+        ]
+    );
+    // With both supplied, the guarded input stays unset and the template renders.
+    let ctx = RenderContext {
+        environment_name: Some("Beta".to_owned()),
+        ..RenderContext::default()
+    };
+    let files = render_bundle(&b, "proton: EnvironmentSpec\nspec:\n  opt: o\n", &ctx).unwrap();
+    assert!(
+        files[0].text.contains("# Beta\n# o\n# x\n\n# o Beta\n"),
+        "{}",
+        files[0].text
+    );
+}

@@ -262,14 +262,25 @@ fn render_reports_what_a_template_uses_but_the_context_lacks() {
     ctx.environments.clear();
     let svc = samples().join("service").display().to_string();
     let e = render_bundle(&bundle, &spec, &ctx).unwrap_err();
-    assert_eq!(
-        errors(&e),
-        [format!(
-            "error: {svc}/instance_infrastructure/cloudformation.yaml:38: rendering instance-frontend-dev.yaml failed: \
-             `environment.outputs.ECSTaskExecutionRole` is undefined: no outputs were given for environment Beta: \
+    // Every missing output at once, each at the first line that uses it.
+    let want: Vec<String> = [
+        (38, "ECSTaskExecutionRole"),
+        (62, "ClusterName"),
+        (72, "ContainerSecurityGroup"),
+        (74, "PublicSubnetOne"),
+        (75, "PublicSubnetTwo"),
+        (104, "VpcId"),
+    ]
+    .iter()
+    .map(|(line, key)| {
+        format!(
+            "error: {svc}/instance_infrastructure/cloudformation.yaml:{line}: rendering instance-frontend-dev.yaml failed: \
+             `environment.outputs.{key}` is undefined: no outputs were given for environment Beta: \
              pass --env-outputs Beta=FILE or set environments.Beta.outputs in the context file"
-        )]
-    );
+        )
+    })
+    .collect();
+    assert_eq!(errors(&e), want);
 
     let mut ctx = sample_context();
     ctx.service.repository_id = None;

@@ -37,6 +37,7 @@ mod engine;
 mod filters;
 mod finding;
 mod manifest;
+mod missing;
 mod namespace;
 mod node;
 mod pycompat;

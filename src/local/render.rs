@@ -13,6 +13,7 @@ use super::context::{Only, Outputs, RenderContext};
 use super::engine;
 use super::filters::{finish_output, NoComponent};
 use super::finding::{has_errors, Finding};
+use super::missing::missing_references;
 use super::namespace::{check_path, InputUse};
 use super::spec::{parse_spec, InstanceSpec, Spec};
 
@@ -173,8 +174,8 @@ impl<'a> Renderer<'a> {
         let rendered = self
             .env
             .get_template(&template.display)
-            .and_then(|t| t.render(context))
-            .map_err(|e| vec![self.render_error(&e, template, job)])?;
+            .and_then(|t| t.render(&context))
+            .map_err(|e| self.render_failure(&e, template, job, &context))?;
         let text = finish_output(&rendered, engine::MAX_OUTPUT_BYTES).ok_or_else(|| {
             vec![Finding::error(format!(
                 "rendering {} failed: the result is larger than {} bytes, CloudFormation's template size limit; \
@@ -281,6 +282,33 @@ impl<'a> Renderer<'a> {
             }
             _ => Value::from_pairs(std::iter::empty::<(String, Value)>()),
         }
+    }
+
+    /// A failed render's findings. When a value was undefined, every value the template uses that the
+    /// context lacks is reported, not only the first: the references are followed through the context
+    /// ([`missing_references`]). This runs after the render fails rather than before it, so a template
+    /// that guards a value in a way the scan cannot see still renders exactly as Jinja2 would.
+    fn render_failure(&self, e: &minijinja::Error, template: &IacTemplate, job: &Job, context: &Value) -> Vec<Finding> {
+        if e.kind() != minijinja::ErrorKind::UndefinedError {
+            return vec![self.render_error(e, template, job)];
+        }
+        let scan = super::scan::scan(&template.text);
+        let missing = missing_references(&scan, context);
+        if missing.is_empty() {
+            return vec![self.render_error(e, template, job)];
+        }
+        missing
+            .into_iter()
+            .map(|r| {
+                let hint = self.explain_undefined(&r.text, template.kind, job.instance);
+                Finding::error(format!(
+                    "rendering {} failed: `{}` is undefined: {hint}",
+                    job.output, r.text
+                ))
+                .in_file(&template.display)
+                .at_line(r.line)
+            })
+            .collect()
     }
 
     fn render_error(&self, e: &minijinja::Error, template: &IacTemplate, job: &Job) -> Finding {

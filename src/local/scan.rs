@@ -62,6 +62,9 @@ pub struct ScanResult {
     pub macros: Vec<(usize, String)>,
     /// Functions called inside a macro body (resolved when the macro runs), with their line.
     pub calls_in_macros: Vec<(usize, String)>,
+    /// Paths (as written) that the template allows to be undefined: `x is defined`, `x is undefined`,
+    /// `x | default(…)`, `x | d(…)`.
+    pub guarded: Vec<String>,
 }
 
 /// Walk a template's source.
@@ -452,6 +455,9 @@ impl Walker {
             segments.pop(); // a method such as `.items()`
         }
         let target = self.resolve(root, segments);
+        if is_guard(&toks[i.min(toks.len())..]) {
+            self.out.guarded.push(text.clone());
+        }
         self.out.references.push(Reference { line, text, target });
         if matches!(toks.get(i).map(|t| &t.tok), Some(Tok::Op("["))) {
             i += 1; // a dynamic subscript: its inside is an expression of its own
@@ -649,6 +655,18 @@ impl Walker {
                 self.expression(&sig[i + 1..end]);
             }
         }
+    }
+}
+
+/// Whether the tokens after a path make it a test for undefined or give it a default.
+fn is_guard(after: &[Token]) -> bool {
+    let name = |i: usize| name_of(after.get(i));
+    match name(0) {
+        Some("is") => {
+            let test = if name(1) == Some("not") { name(2) } else { name(1) };
+            matches!(test, Some("defined" | "undefined"))
+        }
+        _ => is_op(after.first(), "|") && matches!(name(1), Some("default" | "d")),
     }
 }
 
