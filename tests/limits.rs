@@ -237,8 +237,24 @@ fn a_macro_called_before_its_definition_fails_in_both() {
              `{{% macro %}}` runs: move the definition above the first call"
         )]
     );
-    // A macro body may call a macro defined later: it is resolved when the body runs.
+    // On one line too (Jinja2: `'m' is undefined`).
+    assert_eq!(same_verdict("# {{ m() }}{% macro m() %}x{% endmacro %}").len(), 1);
+    // A macro body may call a macro defined later: it is resolved when the body runs (Jinja2 renders `y`)…
     assert!(same_verdict("{% macro a() %}{{ b() }}{% endmacro %}{% macro b() %}y{% endmacro %}# {{ a() }}").is_empty());
+    // …but not when the body runs before that definition (Jinja2: `'b' is undefined`).
+    assert_eq!(
+        same_verdict("{% macro a() %}{{ b() }}{% endmacro %}\n# {{ a() }}\n{% macro b() %}y{% endmacro %}"),
+        [format!(
+            "{FILE}:3: macro `a` calls macro `b`, which is defined only on line 4, after this call; move the \
+             definition of `b` above it"
+        )]
+    );
+    // `if` opens no scope (Jinja2 renders `x`); a loop does (Jinja2: `'m' is undefined`).
+    assert!(same_verdict("{% if true %}{% macro m() %}x{% endmacro %}{% endif %}# {{ m() }}").is_empty());
+    assert_eq!(
+        same_verdict("{% for i in [1] %}{% macro m() %}x{% endmacro %}{% endfor %}# {{ m() }}").len(),
+        1
+    );
 }
 
 #[test]

@@ -72,16 +72,26 @@ pub fn template_findings(t: &IacTemplate) -> (Vec<Finding>, Option<ScanResult>) 
     });
     for (line, name) in calls.chain(result.calls_in_macros.iter().map(|(l, n)| (*l, n))) {
         let known = FUNCTIONS.contains(&name.as_str());
+        let in_body = result.calls_in_macros.contains(&(line, name.clone()));
         let message = match macro_line(name) {
             _ if known => continue,
-            Some(def) if def > line && !result.calls_in_macros.contains(&(line, name.clone())) => format!(
+            Some(_) if in_body => continue,
+            Some(def) => format!(
                 "macro `{name}` is called before its definition on line {def}; Jinja defines a macro when its \
                  `{{% macro %}}` runs: move the definition above the first call"
             ),
-            Some(_) => continue,
             None => format!("`{name}(…)`: unknown function (available: {})", FUNCTIONS.join(", ")),
         };
         problems.push((line, Finding::error(message)));
+    }
+    for (line, via, callee) in &result.late_calls {
+        if let Some(def) = macro_line(callee) {
+            let message = format!(
+                "macro `{via}` calls macro `{callee}`, which is defined only on line {def}, after this call; \
+                 move the definition of `{callee}` above it"
+            );
+            problems.push((*line, Finding::error(message)));
+        }
     }
     for (what, used, table) in [
         ("filter", &result.filters, engine::FILTERS),

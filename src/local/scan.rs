@@ -62,6 +62,9 @@ pub struct ScanResult {
     pub macros: Vec<(usize, String)>,
     /// Functions called inside a macro body (resolved when the macro runs), with their line.
     pub calls_in_macros: Vec<(usize, String)>,
+    /// `(line, macro, callee)`: a call of `macro` on `line` whose body (or a macro it calls) calls
+    /// `callee`, which was not defined yet at that point.
+    pub late_calls: Vec<(usize, String, String)>,
     /// Paths (as written) that the template allows to be undefined: `x is defined`, `x is undefined`,
     /// `x | default(…)`, `x | d(…)`.
     pub guarded: Vec<String>,
@@ -72,6 +75,8 @@ pub fn scan(source: &str) -> ScanResult {
     let mut walker = Walker {
         scopes: vec![Scope::default()],
         out: ScanResult::default(),
+        macros: Vec::new(),
+        body_calls: HashMap::new(),
     };
     for tag in lex(source) {
         match tag.kind {
@@ -338,6 +343,10 @@ struct Scope {
 struct Walker {
     scopes: Vec<Scope>,
     out: ScanResult,
+    /// The macros whose bodies are being walked, innermost last.
+    macros: Vec<String>,
+    /// For each macro, the names its body calls that were not defined when it was walked.
+    body_calls: HashMap<String, Vec<String>>,
 }
 
 const KEYWORDS: &[&str] = &[
@@ -436,13 +445,18 @@ impl Walker {
         let line = toks[start].line;
         let mut segments = segments;
         if called && segments.is_empty() {
-            let target = match self.lookup(root) {
-                Some(_) => Target::Untracked,
-                None if self.scopes.iter().any(|s| s.opener == "macro") => {
+            let target = match (self.lookup(root), self.macros.last()) {
+                (Some(_), None) => {
+                    self.late_calls(line, root);
+                    Target::Untracked
+                }
+                (Some(_), Some(_)) => Target::Untracked,
+                (None, Some(current)) => {
+                    self.body_calls.entry(current.clone()).or_default().push(root.clone());
                     self.out.calls_in_macros.push((line, root.clone()));
                     Target::Untracked
                 }
-                None => Target::Function(root.clone()),
+                (None, None) => Target::Function(root.clone()),
             };
             self.out.references.push(Reference {
                 line,
@@ -481,6 +495,25 @@ impl Walker {
         }
     }
 
+    /// Record what a top-level call of `name` on `line` would call, through macro bodies, that is not
+    /// defined yet: Jinja resolves a macro body's names when it runs.
+    fn late_calls(&mut self, line: usize, name: &str) {
+        let mut seen = vec![name.to_owned()];
+        let mut todo = vec![name.to_owned()];
+        while let Some(m) = todo.pop() {
+            for callee in self.body_calls.get(&m).into_iter().flatten() {
+                if seen.contains(callee) {
+                    continue;
+                }
+                seen.push(callee.clone());
+                match self.lookup(callee) {
+                    Some(_) => todo.push(callee.clone()),
+                    None => self.out.late_calls.push((line, name.to_owned(), callee.clone())),
+                }
+            }
+        }
+    }
+
     /// The binding of an expression that is exactly one path (for `for … in X` and `set y = X`).
     fn binding_of(&self, toks: &[Token]) -> Binding {
         if toks.is_empty() || name_of(toks.first()).is_none() {
@@ -512,10 +545,14 @@ impl Walker {
             "macro" => {
                 if let Some(name) = name_of(rest.first()) {
                     self.out.macros.push((line, name.to_owned()));
+                    self.macros.push(name.to_owned());
                 }
                 self.macro_def(rest)
             }
-            "endmacro" => self.pop("macro"),
+            "endmacro" => {
+                self.macros.pop();
+                self.pop("macro")
+            }
             "call" => self.call(rest),
             "endcall" => self.pop("call"),
             "filter" => {
