@@ -51,12 +51,15 @@ pub const MAX_OUTPUT_BYTES: usize = 1_000_000;
 /// dump the engine's state into the output and is removed).
 pub const FUNCTIONS: &[&str] = &["range", "dict", "namespace"];
 
-/// Filters a template may use: Jinja2's built-ins that minijinja has, and Proton's four.
+/// Filters a template may use: Jinja2's built-ins that minijinja has or [`super::filters`] adds, and Proton's
+/// four. Jinja2's other built-ins (`wordwrap`, `filesizeformat`, `striptags`, `urlize`, …) are unknown
+/// filters to `check` and `render` alike.
 pub const FILTERS: &[&str] = &[
     "abs",
     "attr",
     "batch",
     "capitalize",
+    "center",
     "count",
     "d",
     "default",

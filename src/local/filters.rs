@@ -40,6 +40,7 @@ pub fn register(env: &mut Environment<'_>) {
     env.add_filter("proton_cfn_lambda_function_formatted_env_vars", lambda_env_vars);
     env.add_filter("proton_cfn_iam_policy_arns", iam_policy_arns);
     env.add_filter("truncate", truncate);
+    env.add_filter("center", center);
     env.add_filter("tojson", tojson);
     env.set_formatter(|out, state, value| match float_of(value) {
         Some(f) => out.write_str(&pyfmt::float_repr(f)).map_err(Error::from),
@@ -201,6 +202,33 @@ fn truncate(value: &Value, args: Rest<Value>, kwargs: Kwargs) -> Result<String, 
     Ok(format!("{cut}{end}"))
 }
 
+/// Jinja2's `center(value, width=80)`: Python's `str.center`, the size checked against the fuel first.
+fn center(state: &State, value: &Value, width: Option<Value>, kwargs: Kwargs) -> Result<String, Error> {
+    let width = pick(width, &kwargs, "width")?;
+    kwargs.assert_all_used()?;
+    if value.is_undefined() {
+        return Err(Error::new(ErrorKind::UndefinedError, "center got an undefined value"));
+    }
+    let width = match width {
+        None => 80,
+        Some(w) => w
+            .as_i64()
+            .ok_or_else(|| fail(format!("center: width must be an integer, got {}", w.kind())))?,
+    };
+    let s = py_str(value);
+    let len = s.chars().count() as i64;
+    if width <= len {
+        return Ok(s);
+    }
+    let pad = width - len;
+    let left = pad / 2 + (pad & width & 1);
+    engine::ensure_bytes(state, s.len().saturating_add(pad as usize))?;
+    let mut out = " ".repeat(left as usize);
+    out.push_str(&s);
+    out.push_str(&" ".repeat((pad - left) as usize));
+    Ok(out)
+}
+
 /// A positional argument, or else the keyword argument of that name (not both).
 fn pick<T>(positional: Option<T>, kwargs: &Kwargs, name: &str) -> Result<Option<T>, Error>
 where
@@ -331,6 +359,23 @@ mod tests {
             render("{{ 'abc'|truncate(2) }}", ctx).unwrap_err(),
             "expected length >= 3, got 2"
         );
+    }
+
+    #[test]
+    fn center_matches_jinja2() {
+        let ctx = serde_json::json!({});
+        let out = render(
+            "{{ 'ab'|center(7) }}|{{ 'é'|center(4) }}|{{ 3|center(5) }}|{{ 'x'|center }}|",
+            ctx.clone(),
+        );
+        assert_eq!(
+            out.unwrap(),
+            format!("   ab  | é  |  3  |{}x{}|", " ".repeat(39), " ".repeat(40))
+        );
+        assert_eq!(render("{{ 'abc'|center(width=2) }}", ctx.clone()).unwrap(), "abc");
+        let env = crate::local::engine::environment();
+        let err = env.render_str("{{ 'a'|center(2000000000) }}", ()).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::OutOfFuel);
     }
 
     #[test]
