@@ -374,3 +374,42 @@ fn render_reports_every_missing_value_in_one_run() {
         files[0].text
     );
 }
+
+// ----------------------------------------------------------------------------------------------------------
+// Templates too deep to compile
+
+#[test]
+fn chains_too_deep_to_compile_are_rejected_by_check_and_render() {
+    for (name, body) in [
+        ("plus", format!("# {{{{ 1{} }}}}", "+1".repeat(99_000))),
+        ("filters", format!("# {{{{ 1{} }}}}", "|abs".repeat(45_000))),
+        ("attrs", format!("# {{{{ environment{} }}}}", ".a".repeat(99_000))),
+        (
+            "elifs",
+            format!("{{% if false %}}{}{{% endif %}}", "{% elif false %}".repeat(11_000)),
+        ),
+    ] {
+        let (check, render, dir) = render_hostile(name, &body);
+        let file = dir.join("env/infrastructure/cloudformation.yaml");
+        let want = format!("error: {}:2: Jinja syntax error: this ", file.display());
+        assert_eq!(check.code, Some(1), "{name}: {}", check.stdout);
+        assert!(check.stdout.starts_with(&want), "{name}: {}", check.stdout);
+        assert_eq!(render.code, Some(1), "{name}: {}", render.stderr);
+        assert!(render.stderr.starts_with(&want), "{name}: {}", render.stderr);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+#[test]
+fn chains_at_the_limit_compile_on_a_small_stack() {
+    // Test threads have 2 MiB stacks, like the workers of `App`'s self-check.
+    for body in [
+        format!("# {{{{ 1{} }}}}", "+1".repeat(300)),
+        format!("# {{{{ 1{} }}}}", "|abs".repeat(300)),
+        format!("# {{{{ environment.inputs.name{} }}}}", "[0]".repeat(298)),
+        format!("# {{{{ 'a'{} }}}}", "~'a'".repeat(300)),
+        format!("{{% if false %}}{}{{% endif %}}", "{% elif false %}".repeat(300)),
+    ] {
+        let _ = same_verdict(&body);
+    }
+}

@@ -27,6 +27,7 @@ use minijinja::syntax::SyntaxConfig;
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, State, UndefinedBehavior};
 
 use super::bundle::IacTemplate;
+use super::depth;
 use super::filters;
 use super::finding::Finding;
 use super::pycompat;
@@ -245,10 +246,16 @@ pub fn ensure_serializable(state: &State, value: &minijinja::value::Value) -> Re
     ensure_bytes(state, nodes.saturating_mul(16))
 }
 
-/// Compile every template into `env` under its display path; syntax errors become findings.
+/// Compile every template into `env` under its display path; syntax errors and chains too deep to compile
+/// ([`depth`]) become findings.
 pub fn add_templates(env: &mut Environment<'static>, templates: &[IacTemplate]) -> Vec<Finding> {
     let mut findings = Vec::new();
     for t in templates {
+        if let Some((line, message)) = depth::too_deep(&t.text) {
+            let f = Finding::error(format!("Jinja syntax error: {message}"));
+            findings.push(f.in_file(&t.display).at_line(line));
+            continue;
+        }
         if let Err(e) = env.add_template_owned(t.display.clone(), t.text.clone()) {
             findings.push(error_finding(&e, &t.display, "Jinja syntax error"));
         }

@@ -33,6 +33,7 @@ mod bundle;
 mod cfn;
 mod check;
 pub mod context;
+mod depth;
 mod engine;
 mod filters;
 mod finding;

@@ -91,7 +91,7 @@ pub fn scan(source: &str) -> ScanResult {
 // Lexer
 
 #[derive(Clone, Debug, PartialEq)]
-enum Tok {
+pub(super) enum Tok {
     Name(String),
     Str(String),
     Int(i64),
@@ -100,22 +100,22 @@ enum Tok {
 }
 
 #[derive(Clone, Debug)]
-struct Token {
-    tok: Tok,
-    line: usize,
+pub(super) struct Token {
+    pub(super) tok: Tok,
+    pub(super) line: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum TagKind {
+pub(super) enum TagKind {
     Expr,
     Stmt,
 }
 
 #[derive(Clone, Debug)]
-struct Tag {
-    kind: TagKind,
-    line: usize,
-    tokens: Vec<Token>,
+pub(super) struct Tag {
+    pub(super) kind: TagKind,
+    pub(super) line: usize,
+    pub(super) tokens: Vec<Token>,
 }
 
 const OPERATORS: &[&str] = &[
@@ -284,7 +284,8 @@ impl<'a> Lexer<'a> {
     }
 }
 
-fn lex(source: &str) -> Vec<Tag> {
+/// The `{{ }}` and `{% %}` tags of a template, tokenized (comments and raw blocks skipped).
+pub(super) fn lex(source: &str) -> Vec<Tag> {
     let mut lx = Lexer {
         src: source,
         pos: 0,
