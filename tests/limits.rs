@@ -381,11 +381,11 @@ fn render_reports_every_missing_value_in_one_run() {
 #[test]
 fn chains_too_deep_to_compile_are_rejected_by_check_and_render() {
     for (name, body) in [
-        ("plus", format!("# {{{{ 1{} }}}}", "+1".repeat(99_000))),
-        ("filters", format!("# {{{{ 1{} }}}}", "|abs".repeat(45_000))),
-        ("attrs", format!("# {{{{ environment{} }}}}", ".a".repeat(99_000))),
+        ("deep-plus", format!("# {{{{ 1{} }}}}", "+1".repeat(99_000))),
+        ("deep-filters", format!("# {{{{ 1{} }}}}", "|abs".repeat(45_000))),
+        ("deep-attrs", format!("# {{{{ environment{} }}}}", ".a".repeat(99_000))),
         (
-            "elifs",
+            "deep-elifs",
             format!("{{% if false %}}{}{{% endif %}}", "{% elif false %}".repeat(11_000)),
         ),
     ] {
