@@ -26,7 +26,10 @@ pub const START_MARK: char = '\u{E000}';
 /// Marks the start of each continuation line of such an output.
 pub const LINE_MARK: char = '\u{E001}';
 
-static SAFE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[a-zA-Z0-9_-]*$").expect("valid regex"));
+/// `^[a-zA-Z0-9_-]*$`, checked byte by byte (a regex is slow on a long value).
+fn is_safe(s: &str) -> bool {
+    s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
 static ARN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"^arn:[A-Za-z0-9-]+:[A-Za-z0-9-]+:[a-z0-9-]*:([0-9]{12}|aws)?:[^\s'"]+$"#).expect("valid regex")
 });
@@ -69,15 +72,23 @@ fn py_str(value: &Value) -> String {
 
 fn illegal(value: &str, arn_ok: bool) -> Error {
     let tail = if arn_ok { " or be a valid ARN" } else { "" };
+    // Quote a long value by its start: the message is for a person.
+    let value = match value.char_indices().nth(200) {
+        Some((at, _)) => format!("{}… ({} bytes)", &value[..at], value.len()),
+        None => value.to_owned(),
+    };
     fail(format!(
         "Illegal character(s) detected in \"{value}\". Must match regex ^[a-zA-Z0-9_-]*${tail}"
     ))
 }
 
+/// The longest ARN AWS issues; a longer value is no ARN.
+const MAX_ARN_LEN: usize = 2048;
+
 /// Passes a value through when it is safe to splice into CloudFormation, fails otherwise.
 fn proton_cfn_sanitize(value: &Value) -> Result<String, Error> {
     let s = py_str(value);
-    if SAFE.is_match(&s) || ARN.is_match(&s) {
+    if is_safe(&s) || (s.len() <= MAX_ARN_LEN && ARN.is_match(&s)) {
         Ok(s)
     } else {
         Err(illegal(&s, true))
@@ -105,7 +116,7 @@ fn raw_flag(raw: Option<&Value>, kwargs: &Kwargs) -> Result<bool, Error> {
 }
 
 fn check_raw(raw: bool, values: &[(String, String)]) -> Result<(), Error> {
-    match values.iter().find(|(_, v)| !raw && !SAFE.is_match(v)) {
+    match values.iter().find(|(_, v)| !raw && !is_safe(v)) {
         Some((_, v)) => Err(illegal(v, false)),
         None => Ok(()),
     }
@@ -187,11 +198,15 @@ fn truncate(value: &Value, args: Rest<Value>, kwargs: Kwargs) -> Result<String, 
     if leeway < 0 {
         return Err(fail(format!("expected leeway >= 0, got {leeway}")));
     }
-    let chars: Vec<char> = s.chars().collect();
-    if chars.len() as i64 <= length.saturating_add(leeway) {
+    let keep = usize::try_from(length.saturating_add(leeway)).unwrap_or(usize::MAX);
+    if s.chars().nth(keep).is_none() {
         return Ok(s.to_owned());
     }
-    let head: String = chars[..(length - end_len) as usize].iter().collect();
+    let head_end = s
+        .char_indices()
+        .nth((length - end_len) as usize)
+        .map_or(s.len(), |(at, _)| at);
+    let head = s[..head_end].to_owned();
     if killwords {
         return Ok(head + &end);
     }

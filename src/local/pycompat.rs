@@ -10,8 +10,16 @@ use super::engine;
 /// The unknown-method callback for the environment.
 pub fn call_method(state: &mut State, value: &Value, method: &str, args: &[Value]) -> Result<Value, Error> {
     match value.kind() {
-        ValueKind::Map => map_method(value, method, args),
-        ValueKind::String => string_method(state, value.as_str().unwrap_or_default(), method, args),
+        ValueKind::Map => {
+            state.consume_fuel(value.len().unwrap_or(0) as u64)?;
+            map_method(value, method, args)
+        }
+        ValueKind::String => {
+            let s = value.as_str().unwrap_or_default();
+            // Like minijinja's filters, a method pays for the bytes of its input (64 per unit of fuel).
+            state.consume_fuel(s.len() as u64 / 64)?;
+            string_method(state, s, method, args)
+        }
         _ => Err(Error::from(ErrorKind::UnknownMethod)),
     }
 }
@@ -81,6 +89,9 @@ fn string_method(state: &State, s: &str, method: &str, args: &[Value]) -> Result
         }
         "split" => {
             let (sep, maxsplit): (Option<String>, Option<i64>) = from_args(args)?;
+            // At most one part per separator: check the list's size (a value takes ~32 bytes) first.
+            let parts = s.len() / sep.as_ref().map_or(1, |p| p.len().max(1)) + 1;
+            engine::ensure_bytes(state, parts.saturating_mul(32))?;
             Value::from(split(s, sep.as_deref(), maxsplit))
         }
         "startswith" => {
