@@ -177,6 +177,18 @@ fn deep_values_and_recursion_end_cleanly() {
 }
 
 #[test]
+fn comparing_large_strings_in_a_loop_times_out() {
+    // minijinja does not charge `==` for the strings' length: the wall-clock limit stops it.
+    assert_render_error(
+        "compare",
+        "{% set s = 'x' * 30000000 %}{% set t = 'x' * 30000000 %}{% for i in range(100000) %}\
+         {% if s == t %}{% endif %}{% endfor %}",
+        ": rendering environment.yaml failed: it took longer than 8 s (comparing or searching large strings \
+         costs time the step budget does not count); make the template's strings smaller",
+    );
+}
+
+#[test]
 fn a_rendered_file_over_the_cloudformation_limit_is_an_error() {
     assert_render_error(
         "big",

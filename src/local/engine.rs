@@ -13,15 +13,27 @@
 //! [`FUEL`] instructions and creates at most `FUEL × 64` bytes (64 MB) of strings in total, whatever the
 //! template does; [`RECURSION_LIMIT`] bounds macro recursion well below what the stack of a test thread
 //! (2 MiB) holds; the rendered file is capped at [`MAX_OUTPUT_BYTES`] (CloudFormation's template size limit)
-//! before it is parsed; and the render runs on a thread whose stack ([`RENDER_STACK_BYTES`]) holds the deepest
-//! value the fuel can build. Peak memory of a render stays under 512 MiB. An exhausted budget is an ordinary error at the template's line.
+//! before it is parsed; and the render runs on a thread whose stack ([`RENDER_STACK_BYTES`]) holds the
+//! deepest value the fuel can build. Peak memory of a render stays under 512 MiB. An exhausted budget is an
+//! ordinary error at the template's line.
+//!
+//! One cost escapes the fuel: minijinja 3.1 compares strings (`==`) without charging for their length, so a
+//! loop comparing two 30 MB strings runs for minutes within its step budget. A render therefore also has a
+//! wall-clock limit ([`RENDER_TIMEOUT`]): it runs on its own thread, and when the time is up the caller gets
+//! an error naming the template, while the thread is left to end on its own (the fuel bounds it).
 //!
 //! Why in-process and not a child process with `setrlimit` and a timeout: since minijinja 3.1 the fuel
-//! accounts for data as well as steps and is checked before large allocations, so an in-process bound is
-//! exact, portable, costs no process spawn per render and keeps errors precise (file and line). A child
-//! process would only add a second line of defence against an engine bug, at the price of a hidden mode in
-//! the CLI, a pipe protocol and platform-specific code; the tests in `tests/limits.rs` run every hostile
-//! template of issue #10 through the real binary with a timeout instead.
+//! accounts for data as well as steps and is checked before large allocations, so memory is bounded exactly
+//! in-process, errors keep their file and line, and no process is spawned per render. What a child process
+//! would add is the power to kill an overlong render; the CLI gets that anyway, as it exits right after
+//! reporting the timeout. A library caller (a test, a long-running program) keeps the abandoned thread busy
+//! until its fuel runs out, which is the price of not having a hidden CLI mode, a pipe protocol and
+//! platform-specific code. `tests/limits.rs` runs every hostile template of issue #10 through the real binary
+//! with a timeout.
+
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use minijinja::syntax::SyntaxConfig;
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, State, UndefinedBehavior};
@@ -44,6 +56,11 @@ pub const RECURSION_LIMIT: usize = 100;
 /// (~70,000 levels), and dropping, printing or comparing such a value recurses once per level; this
 /// reservation holds that with room to spare (only the pages a render touches are ever allocated).
 pub const RENDER_STACK_BYTES: usize = 256 << 20;
+
+/// The longest a whole render may take. The fuel bounds steps and bytes, but not the time of every step:
+/// minijinja compares two strings (`==`) without charging for their length, so a loop comparing two 30 MB
+/// strings would run for minutes.
+pub const RENDER_TIMEOUT: Duration = Duration::from_secs(8);
 
 /// The largest rendered file: CloudFormation accepts templates up to 1 MB (uploaded through S3).
 pub const MAX_OUTPUT_BYTES: usize = 1_000_000;
@@ -192,21 +209,42 @@ pub fn ensure_bytes(state: &State, bytes: usize) -> Result<(), Error> {
     }
 }
 
-/// Run `f` (rendering) on a thread with a [`RENDER_STACK_BYTES`] stack.
-pub fn on_render_stack<R: Send>(f: impl FnOnce() -> R + Send) -> Result<R, Finding> {
-    std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .name("render".to_owned())
-            .stack_size(RENDER_STACK_BYTES)
-            .spawn_scoped(scope, f)
-            .map_err(|e| {
-                Finding::error(format!(
-                    "cannot start the render thread: {e}; free some memory and retry"
-                ))
-            })?
-            .join()
-            .map_err(|_| Finding::error("the renderer failed unexpectedly; please report this bundle as a bug"))
-    })
+/// The template and output file a render thread is working on, for the timeout's message.
+pub type Current = Arc<Mutex<(String, String)>>;
+
+/// Run `f` (rendering) on a thread with a [`RENDER_STACK_BYTES`] stack, waiting at most [`RENDER_TIMEOUT`].
+/// `f` records in its argument which template it renders. When the time is up, the thread is left to finish
+/// on its own (the fuel bounds it; the CLI exits right after reporting) and the render fails.
+pub fn on_render_thread<R: Send + 'static>(f: impl FnOnce(&Current) -> R + Send + 'static) -> Result<R, Finding> {
+    let current: Current = Arc::default();
+    let (tx, rx) = mpsc::channel();
+    let shared = Arc::clone(&current);
+    std::thread::Builder::new()
+        .name("render".to_owned())
+        .stack_size(RENDER_STACK_BYTES)
+        .spawn(move || {
+            let _ = tx.send(f(&shared));
+        })
+        .map_err(|e| {
+            Finding::error(format!(
+                "cannot start the render thread: {e}; free some memory and retry"
+            ))
+        })?;
+    match rx.recv_timeout(RENDER_TIMEOUT) {
+        Ok(r) => Ok(r),
+        Err(RecvTimeoutError::Disconnected) => Err(Finding::error(
+            "the renderer failed unexpectedly; please report this bundle as a bug",
+        )),
+        Err(RecvTimeoutError::Timeout) => {
+            let (file, output) = current.lock().map(|c| c.clone()).unwrap_or_default();
+            Err(Finding::error(format!(
+                "rendering {output} failed: it took longer than {} s (comparing or searching large strings \
+                 costs time the step budget does not count); make the template's strings smaller",
+                RENDER_TIMEOUT.as_secs()
+            ))
+            .in_file(file))
+        }
+    }
 }
 
 /// Python's `json` gives up on values nested deeper than this (its recursion limit).

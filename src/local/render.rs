@@ -66,15 +66,23 @@ pub fn render_with_report(
             return Err(findings);
         }
     };
-    let renderer = Renderer {
-        env,
-        analysis: &analysis,
-        ctx,
-        spec: &spec,
-    };
-    let results = engine::on_render_stack(|| {
+    let ctx = ctx.clone();
+    let results = engine::on_render_thread(move |current| {
+        let renderer = Renderer {
+            env,
+            analysis: &analysis,
+            ctx: &ctx,
+            spec: &spec,
+        };
         let jobs = renderer.jobs();
-        jobs.iter().map(|job| renderer.run(job)).collect::<Vec<_>>()
+        let mut results = Vec::new();
+        for job in &jobs {
+            if let (Ok(mut c), Some(t)) = (current.lock(), job.template) {
+                *c = (t.display.clone(), job.output.clone());
+            }
+            results.push(renderer.run(job));
+        }
+        results
     })
     .map_err(|f| vec![f])?;
     let mut files = Vec::new();
