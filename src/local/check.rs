@@ -2,6 +2,8 @@
 //! schema, limits) is [`super::bundle::analyze`]; this adds Jinja syntax and the variables each template
 //! references, checked against its kind's namespaces and the schema.
 
+use std::collections::HashMap;
+
 use super::bundle::{analyze, Analysis, Bundle, BundleKind, IacTemplate, SCHEMA_PATH};
 use super::engine;
 use super::engine::FUNCTIONS;
@@ -65,34 +67,7 @@ pub fn template_findings(t: &IacTemplate) -> (Vec<Finding>, Option<ScanResult>) 
         };
         problems.push((n.line, f));
     }
-    let macro_line = |name: &str| result.macros.iter().find(|(_, m)| m == name).map(|(l, _)| *l);
-    let calls = result.references.iter().filter_map(|r| match &r.target {
-        Target::Function(name) => Some((r.line, name)),
-        _ => None,
-    });
-    for (line, name) in calls.chain(result.calls_in_macros.iter().map(|(l, n)| (*l, n))) {
-        let known = FUNCTIONS.contains(&name.as_str());
-        let in_body = result.calls_in_macros.contains(&(line, name.clone()));
-        let message = match macro_line(name) {
-            _ if known => continue,
-            Some(_) if in_body => continue,
-            Some(def) => format!(
-                "macro `{name}` is called before its definition on line {def}; Jinja defines a macro when its \
-                 `{{% macro %}}` runs: move the definition above the first call"
-            ),
-            None => format!("`{name}(…)`: unknown function (available: {})", FUNCTIONS.join(", ")),
-        };
-        problems.push((line, Finding::error(message)));
-    }
-    for (line, via, callee) in &result.late_calls {
-        if let Some(def) = macro_line(callee) {
-            let message = format!(
-                "macro `{via}` calls macro `{callee}`, which is defined only on line {def}, after this call; \
-                 move the definition of `{callee}` above it"
-            );
-            problems.push((*line, Finding::error(message)));
-        }
-    }
+    problems.extend(call_findings(&result));
     for (what, used, table) in [
         ("filter", &result.filters, engine::FILTERS),
         ("test", &result.tests, engine::TESTS),
@@ -109,6 +84,45 @@ pub fn template_findings(t: &IacTemplate) -> (Vec<Finding>, Option<ScanResult>) 
         .map(|(line, f)| f.in_file(&t.display).at_line(Some(line)))
         .collect();
     (findings, Some(result))
+}
+
+/// Calls of unknown functions, and of macros before their `{% macro %}` ran (directly, or through the body
+/// of a macro called at the top level).
+fn call_findings(result: &ScanResult) -> Vec<(usize, Finding)> {
+    let mut macro_lines: HashMap<&str, usize> = HashMap::new();
+    for (line, name) in &result.macros {
+        macro_lines.entry(name.as_str()).or_insert(*line);
+    }
+    let top_level = result.references.iter().filter_map(|r| match &r.target {
+        Target::Function(name) => Some((r.line, name, false)),
+        _ => None,
+    });
+    let in_bodies = result.calls_in_macros.iter().map(|(l, n)| (*l, n, true));
+    let mut problems = Vec::new();
+    for (line, name, in_body) in top_level.chain(in_bodies) {
+        if FUNCTIONS.contains(&name.as_str()) {
+            continue;
+        }
+        let message = match macro_lines.get(name.as_str()) {
+            Some(_) if in_body => continue,
+            Some(def) => format!(
+                "macro `{name}` is called before its definition on line {def}; Jinja defines a macro when its \
+                 `{{% macro %}}` runs: move the definition above the first call"
+            ),
+            None => format!("`{name}(…)`: unknown function (available: {})", FUNCTIONS.join(", ")),
+        };
+        problems.push((line, Finding::error(message)));
+    }
+    for (line, via, callee) in &result.late_calls {
+        if let Some(def) = macro_lines.get(callee.as_str()) {
+            let message = format!(
+                "macro `{via}` calls macro `{callee}`, which is defined only on line {def}, after this call; \
+                 move the definition of `{callee}` above it"
+            );
+            problems.push((*line, Finding::error(message)));
+        }
+    }
+    problems
 }
 
 /// Schema inputs that no template references (AWS requires each IaC file to use at least one).

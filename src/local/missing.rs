@@ -7,6 +7,8 @@
 //! are skipped, and so is a step the context cannot answer (an index into a list, a subscript computed at
 //! render time, an attribute of a string): those are the template's business, and rendering reports them.
 
+use std::collections::HashSet;
+
 use minijinja::value::{Value, ValueKind};
 
 use super::scan::{Reference, ScanResult, Segment, Target};
@@ -14,12 +16,14 @@ use super::scan::{Reference, ScanResult, Segment, Target};
 /// References whose path is missing from `context`: the first reference of each path as written, in
 /// source order.
 pub fn missing_references<'a>(scan: &'a ScanResult, context: &Value) -> Vec<&'a Reference> {
+    let guarded: HashSet<&str> = scan.guarded.iter().map(String::as_str).collect();
+    let mut seen: HashSet<&str> = HashSet::new();
     let mut out: Vec<&Reference> = Vec::new();
     for r in &scan.references {
         let Target::Global(path) = &r.target else {
             continue;
         };
-        if scan.guarded.contains(&r.text) || out.iter().any(|o| o.text == r.text) {
+        if guarded.contains(r.text.as_str()) || !seen.insert(r.text.as_str()) {
             continue;
         }
         if is_missing(context, path) {

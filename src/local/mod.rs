@@ -37,6 +37,7 @@ mod depth;
 mod engine;
 mod filters;
 mod finding;
+mod macros;
 mod manifest;
 mod missing;
 mod namespace;

@@ -63,7 +63,7 @@ pub struct ScanResult {
     /// Functions called inside a macro body (resolved when the macro runs), with their line.
     pub calls_in_macros: Vec<(usize, String)>,
     /// `(line, macro, callee)`: a call of `macro` on `line` whose body (or a macro it calls) calls
-    /// `callee`, which was not defined yet at that point.
+    /// `callee`, which was not defined yet at that point ([`super::macros::late_calls`]).
     pub late_calls: Vec<(usize, String, String)>,
     /// Paths (as written) that the template allows to be undefined: `x is defined`, `x is undefined`,
     /// `x | default(…)`, `x | d(…)`.
@@ -76,7 +76,8 @@ pub fn scan(source: &str) -> ScanResult {
         scopes: vec![Scope::default()],
         out: ScanResult::default(),
         macros: Vec::new(),
-        body_calls: HashMap::new(),
+        body_calls: Vec::new(),
+        top_calls: Vec::new(),
     };
     for tag in lex(source) {
         match tag.kind {
@@ -84,6 +85,7 @@ pub fn scan(source: &str) -> ScanResult {
             TagKind::Stmt => walker.statement(&tag.tokens, tag.line),
         }
     }
+    walker.out.late_calls = super::macros::late_calls(&walker.out.macros, &walker.body_calls, &walker.top_calls);
     walker.out
 }
 
@@ -346,8 +348,10 @@ struct Walker {
     out: ScanResult,
     /// The macros whose bodies are being walked, innermost last.
     macros: Vec<String>,
-    /// For each macro, the names its body calls that were not defined when it was walked.
-    body_calls: HashMap<String, Vec<String>>,
+    /// `(macro, name)`: the calls inside macro bodies.
+    body_calls: Vec<(String, String)>,
+    /// `(line, name, macros defined so far)`: calls of defined names at the top level.
+    top_calls: Vec<(usize, String, usize)>,
 }
 
 const KEYWORDS: &[&str] = &[
@@ -448,12 +452,15 @@ impl Walker {
         if called && segments.is_empty() {
             let target = match (self.lookup(root), self.macros.last()) {
                 (Some(_), None) => {
-                    self.late_calls(line, root);
+                    self.top_calls.push((line, root.clone(), self.out.macros.len()));
                     Target::Untracked
                 }
-                (Some(_), Some(_)) => Target::Untracked,
+                (Some(_), Some(current)) => {
+                    self.body_calls.push((current.clone(), root.clone()));
+                    Target::Untracked
+                }
                 (None, Some(current)) => {
-                    self.body_calls.entry(current.clone()).or_default().push(root.clone());
+                    self.body_calls.push((current.clone(), root.clone()));
                     self.out.calls_in_macros.push((line, root.clone()));
                     Target::Untracked
                 }
@@ -493,25 +500,6 @@ impl Walker {
                 Target::Global(path)
             }
             Some(Binding::Untracked) => Target::Untracked,
-        }
-    }
-
-    /// Record what a top-level call of `name` on `line` would call, through macro bodies, that is not
-    /// defined yet: Jinja resolves a macro body's names when it runs.
-    fn late_calls(&mut self, line: usize, name: &str) {
-        let mut seen = vec![name.to_owned()];
-        let mut todo = vec![name.to_owned()];
-        while let Some(m) = todo.pop() {
-            for callee in self.body_calls.get(&m).into_iter().flatten() {
-                if seen.contains(callee) {
-                    continue;
-                }
-                seen.push(callee.clone());
-                match self.lookup(callee) {
-                    Some(_) => todo.push(callee.clone()),
-                    None => self.out.late_calls.push((line, name.to_owned(), callee.clone())),
-                }
-            }
         }
     }
 
