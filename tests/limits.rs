@@ -2,6 +2,7 @@
 //! the real binary; and `check` and `render` give the same verdict on what can be known without a spec.
 
 use std::fs;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -45,19 +46,33 @@ fn run(args: &[&Path]) -> Run {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // Read both pipes while waiting, so a long report cannot block the child.
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            if let Some(mut p) = pipe {
+                p.read_to_string(&mut text).unwrap();
+            }
+            text
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
     let start = Instant::now();
-    while child.try_wait().unwrap().is_none() {
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
         if start.elapsed() > Duration::from_secs(20) {
             child.kill().unwrap();
             panic!("{args:?} ran for more than 20 s");
         }
         std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().unwrap();
+    };
     let run = Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code: status.code(),
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
     };
     assert!(run.code.is_some(), "{args:?} was killed by a signal: {}", run.stderr);
     run
@@ -424,4 +439,27 @@ fn chains_at_the_limit_compile_on_a_small_stack() {
     ] {
         let _ = same_verdict(&body);
     }
+}
+
+#[test]
+fn check_and_render_of_200_kb_of_macro_calls_end_in_time() {
+    // Every top-level call follows the calls in macro bodies: that must not be quadratic.
+    let mut body = String::from("{% macro m() %}");
+    for i in 0..4000 {
+        body.push_str(&format!("{{{{ a{i}() }}}}"));
+    }
+    body.push_str("{% endmacro %}\n");
+    for i in 0..2500 {
+        body.push_str(&format!("{{% macro x{i}() %}}{{% endmacro %}}{{{{ m() }}}}\n"));
+    }
+    assert!(body.len() < 200_000);
+    let (check, render, dir) = render_hostile("many-calls", &body);
+    assert_eq!(check.code, Some(1));
+    assert!(
+        check.stdout.contains("`a3999(…)`: unknown function"),
+        "{}",
+        check.stdout
+    );
+    assert_eq!(render.code, Some(1));
+    fs::remove_dir_all(&dir).unwrap();
 }
