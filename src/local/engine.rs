@@ -266,7 +266,8 @@ pub fn ensure_serializable(state: &State, value: &minijinja::value::Value) -> Re
             return Err(Error::new(
                 ErrorKind::InvalidOperation,
                 format!(
-                    "the value is nested more than {MAX_JSON_DEPTH} levels deep, more than Jinja2's tojson handles"
+                    "the value is nested more than {MAX_JSON_DEPTH} levels deep, more than Jinja2's tojson \
+                     handles; build a flatter value"
                 ),
             ));
         }
