@@ -267,14 +267,25 @@ fn render_reports_what_a_template_uses_but_the_context_lacks() {
     ctx.environments.clear();
     let svc = samples().join("service").display().to_string();
     let e = render_bundle(&bundle, &spec, &ctx).unwrap_err();
-    assert_eq!(
-        errors(&e),
-        [format!(
-            "error: {svc}/instance_infrastructure/cloudformation.yaml:38: rendering instance-frontend-dev.yaml failed: \
-             `environment.outputs.ECSTaskExecutionRole` is undefined: no outputs were given for environment Beta: \
+    // Every missing output at once, each at the first line that uses it.
+    let want: Vec<String> = [
+        (38, "ECSTaskExecutionRole"),
+        (62, "ClusterName"),
+        (72, "ContainerSecurityGroup"),
+        (74, "PublicSubnetOne"),
+        (75, "PublicSubnetTwo"),
+        (104, "VpcId"),
+    ]
+    .iter()
+    .map(|(line, key)| {
+        format!(
+            "error: {svc}/instance_infrastructure/cloudformation.yaml:{line}: rendering instance-frontend-dev.yaml failed: \
+             `environment.outputs.{key}` is undefined: no outputs were given for environment Beta: \
              pass --env-outputs Beta=FILE or set environments.Beta.outputs in the context file"
-        )]
-    );
+        )
+    })
+    .collect();
+    assert_eq!(errors(&e), want);
 
     let mut ctx = sample_context();
     ctx.service.repository_id = None;
@@ -1023,7 +1034,7 @@ fn render_fails_on_a_misused_namespace_like_proton() {
     .unwrap_err();
     assert_eq!(
         errors(&e),
-        ["error: svc/instance_infrastructure/cloudformation.yaml:5: rendering instance-api.yaml failed: `pipeline` is undefined: \
+        ["error: svc/instance_infrastructure/cloudformation.yaml:5: rendering instance-api.yaml failed: `pipeline.inputs.x` is undefined: \
           `pipeline` is not available in service instance templates; it is available in pipeline templates only"]
     );
 }

@@ -2,12 +2,15 @@
 //! schema, limits) is [`super::bundle::analyze`]; this adds Jinja syntax and the variables each template
 //! references, checked against its kind's namespaces and the schema.
 
+use std::collections::HashMap;
+
 use super::bundle::{analyze, Analysis, Bundle, BundleKind, IacTemplate, SCHEMA_PATH};
 use super::engine;
+use super::engine::FUNCTIONS;
 use super::finding::{sort_findings, Finding};
 use super::guard;
-use super::namespace::{check_path, InputUse, FUNCTIONS};
-use super::scan::{scan, Target};
+use super::namespace::{check_path, InputUse};
+use super::scan::{scan, ScanResult, Target};
 use super::schema::PropType;
 
 /// Check a bundle; returns every finding (an empty list means the bundle is clean).
@@ -28,40 +31,100 @@ pub fn check_bundle(bundle: &Bundle) -> Vec<Finding> {
 }
 
 fn check_template(analysis: &Analysis, t: &IacTemplate, used: &mut InputUse) -> Vec<Finding> {
-    let mut env = engine::environment();
-    let syntax = engine::add_templates(&mut env, std::slice::from_ref(t));
-    if !syntax.is_empty() {
-        return syntax;
-    }
-    let mut findings = Vec::new();
-    let result = scan(&t.text);
+    let (mut findings, result) = template_findings(t);
+    let Some(result) = result else {
+        return findings;
+    };
     findings.extend(guard::placeholder_warnings(analysis, t, &result));
-    for n in result.notices {
-        let f = if n.is_error {
-            Finding::error(n.message)
-        } else {
-            Finding::warning(n.message)
-        };
-        findings.push(f.in_file(&t.display).at_line(n.line));
-    }
     for r in result.references {
-        let problem = match &r.target {
-            Target::Global(path) => check_path(t.kind, &analysis.schema, path, &r.text, used).err(),
-            Target::Function(name) if !FUNCTIONS.contains(&name.as_str()) => Some(format!(
-                "`{name}(…)`: unknown function (available: {})",
-                FUNCTIONS.join(", ")
-            )),
-            _ => None,
-        };
-        if let Some(msg) = problem {
-            findings.push(
-                Finding::error(format!("undeclared variable {msg}"))
-                    .in_file(&t.display)
-                    .at_line(r.line),
-            );
+        if let Target::Global(path) = &r.target {
+            if let Err(msg) = check_path(t.kind, &analysis.schema, path, &r.text, used) {
+                findings.push(
+                    Finding::error(format!("undeclared variable {msg}"))
+                        .in_file(&t.display)
+                        .at_line(r.line),
+                );
+            }
         }
     }
     findings
+}
+
+/// What `check` and `render` both reject in a template, whatever the spec: Jinja syntax, tags Proton cannot
+/// render (`include`, `import`, `extends`), functions, filters and tests the engine does not have, and
+/// macros called before their `{% macro %}` ran. Returns the scan too when the template compiled.
+pub fn template_findings(t: &IacTemplate) -> (Vec<Finding>, Option<ScanResult>) {
+    let mut env = engine::environment();
+    let syntax = engine::add_templates(&mut env, std::slice::from_ref(t));
+    if !syntax.is_empty() {
+        return (syntax, None);
+    }
+    let result = scan(&t.text);
+    let mut problems: Vec<(usize, Finding)> = Vec::new();
+    for n in &result.notices {
+        let f = if n.is_error {
+            Finding::error(n.message.clone())
+        } else {
+            Finding::warning(n.message.clone())
+        };
+        problems.push((n.line, f));
+    }
+    problems.extend(call_findings(&result));
+    for (what, used, table) in [
+        ("filter", &result.filters, engine::FILTERS),
+        ("test", &result.tests, engine::TESTS),
+    ] {
+        for (line, name) in used.iter().filter(|(_, n)| !table.contains(&n.as_str())) {
+            problems.push((
+                *line,
+                Finding::error(format!("unknown {what} `{name}` (available: {})", table.join(", "))),
+            ));
+        }
+    }
+    let findings = problems
+        .into_iter()
+        .map(|(line, f)| f.in_file(&t.display).at_line(Some(line)))
+        .collect();
+    (findings, Some(result))
+}
+
+/// Calls of unknown functions, and of macros before their `{% macro %}` ran (directly, or through the body
+/// of a macro called at the top level).
+fn call_findings(result: &ScanResult) -> Vec<(usize, Finding)> {
+    let mut macro_lines: HashMap<&str, usize> = HashMap::new();
+    for (line, name) in &result.macros {
+        macro_lines.entry(name.as_str()).or_insert(*line);
+    }
+    let top_level = result.references.iter().filter_map(|r| match &r.target {
+        Target::Function(name) => Some((r.line, name, false)),
+        _ => None,
+    });
+    let in_bodies = result.calls_in_macros.iter().map(|(l, n)| (*l, n, true));
+    let mut problems = Vec::new();
+    for (line, name, in_body) in top_level.chain(in_bodies) {
+        if FUNCTIONS.contains(&name.as_str()) {
+            continue;
+        }
+        let message = match macro_lines.get(name.as_str()) {
+            Some(_) if in_body => continue,
+            Some(def) => format!(
+                "macro `{name}` is called before its definition on line {def}; Jinja defines a macro when its \
+                 `{{% macro %}}` runs: move the definition above the first call"
+            ),
+            None => format!("`{name}(…)`: unknown function (available: {})", FUNCTIONS.join(", ")),
+        };
+        problems.push((line, Finding::error(message)));
+    }
+    for (line, via, callee) in &result.late_calls {
+        if let Some(def) = macro_lines.get(callee.as_str()) {
+            let message = format!(
+                "macro `{via}` calls macro `{callee}`, which is defined only on line {def}, after this call; \
+                 move the definition of `{callee}` above it"
+            );
+            problems.push((*line, Finding::error(message)));
+        }
+    }
+    problems
 }
 
 /// Schema inputs that no template references (AWS requires each IaC file to use at least one).

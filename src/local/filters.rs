@@ -18,6 +18,7 @@ use minijinja::value::{Enumerator, Kwargs, Object, ObjectRepr, Rest, Value, Valu
 use minijinja::{Environment, Error, ErrorKind, State};
 use regex::Regex;
 
+use super::engine;
 use super::pyfmt;
 
 /// Marks where a multi-line filter output starts.
@@ -25,7 +26,10 @@ pub const START_MARK: char = '\u{E000}';
 /// Marks the start of each continuation line of such an output.
 pub const LINE_MARK: char = '\u{E001}';
 
-static SAFE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[a-zA-Z0-9_-]*$").expect("valid regex"));
+/// `^[a-zA-Z0-9_-]*$`, checked byte by byte (a regex is slow on a long value).
+fn is_safe(s: &str) -> bool {
+    s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
 static ARN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"^arn:[A-Za-z0-9-]+:[A-Za-z0-9-]+:[a-z0-9-]*:([0-9]{12}|aws)?:[^\s'"]+$"#).expect("valid regex")
 });
@@ -39,6 +43,7 @@ pub fn register(env: &mut Environment<'_>) {
     env.add_filter("proton_cfn_lambda_function_formatted_env_vars", lambda_env_vars);
     env.add_filter("proton_cfn_iam_policy_arns", iam_policy_arns);
     env.add_filter("truncate", truncate);
+    env.add_filter("center", center);
     env.add_filter("tojson", tojson);
     env.set_formatter(|out, state, value| match float_of(value) {
         Some(f) => out.write_str(&pyfmt::float_repr(f)).map_err(Error::from),
@@ -67,15 +72,23 @@ fn py_str(value: &Value) -> String {
 
 fn illegal(value: &str, arn_ok: bool) -> Error {
     let tail = if arn_ok { " or be a valid ARN" } else { "" };
+    // Quote a long value by its start: the message is for a person.
+    let value = match value.char_indices().nth(200) {
+        Some((at, _)) => format!("{}… ({} bytes)", &value[..at], value.len()),
+        None => value.to_owned(),
+    };
     fail(format!(
         "Illegal character(s) detected in \"{value}\". Must match regex ^[a-zA-Z0-9_-]*${tail}"
     ))
 }
 
+/// The longest ARN AWS issues; a longer value is no ARN.
+const MAX_ARN_LEN: usize = 2048;
+
 /// Passes a value through when it is safe to splice into CloudFormation, fails otherwise.
 fn proton_cfn_sanitize(value: &Value) -> Result<String, Error> {
     let s = py_str(value);
-    if SAFE.is_match(&s) || ARN.is_match(&s) {
+    if is_safe(&s) || (s.len() <= MAX_ARN_LEN && ARN.is_match(&s)) {
         Ok(s)
     } else {
         Err(illegal(&s, true))
@@ -103,7 +116,7 @@ fn raw_flag(raw: Option<&Value>, kwargs: &Kwargs) -> Result<bool, Error> {
 }
 
 fn check_raw(raw: bool, values: &[(String, String)]) -> Result<(), Error> {
-    match values.iter().find(|(_, v)| !raw && !SAFE.is_match(v)) {
+    match values.iter().find(|(_, v)| !raw && !is_safe(v)) {
         Some((_, v)) => Err(illegal(v, false)),
         None => Ok(()),
     }
@@ -185,11 +198,15 @@ fn truncate(value: &Value, args: Rest<Value>, kwargs: Kwargs) -> Result<String, 
     if leeway < 0 {
         return Err(fail(format!("expected leeway >= 0, got {leeway}")));
     }
-    let chars: Vec<char> = s.chars().collect();
-    if chars.len() as i64 <= length.saturating_add(leeway) {
+    let keep = usize::try_from(length.saturating_add(leeway)).unwrap_or(usize::MAX);
+    if s.chars().nth(keep).is_none() {
         return Ok(s.to_owned());
     }
-    let head: String = chars[..(length - end_len) as usize].iter().collect();
+    let head_end = s
+        .char_indices()
+        .nth((length - end_len) as usize)
+        .map_or(s.len(), |(at, _)| at);
+    let head = s[..head_end].to_owned();
     if killwords {
         return Ok(head + &end);
     }
@@ -198,6 +215,33 @@ fn truncate(value: &Value, args: Rest<Value>, kwargs: Kwargs) -> Result<String, 
         None => &head,
     };
     Ok(format!("{cut}{end}"))
+}
+
+/// Jinja2's `center(value, width=80)`: Python's `str.center`, the size checked against the fuel first.
+fn center(state: &State, value: &Value, width: Option<Value>, kwargs: Kwargs) -> Result<String, Error> {
+    let width = pick(width, &kwargs, "width")?;
+    kwargs.assert_all_used()?;
+    if value.is_undefined() {
+        return Err(Error::new(ErrorKind::UndefinedError, "center got an undefined value"));
+    }
+    let width = match width {
+        None => 80,
+        Some(w) => w
+            .as_i64()
+            .ok_or_else(|| fail(format!("center: width must be an integer, got {}", w.kind())))?,
+    };
+    let s = py_str(value);
+    let len = s.chars().count() as i64;
+    if width <= len {
+        return Ok(s);
+    }
+    let pad = width - len;
+    let left = pad / 2 + (pad & width & 1);
+    engine::ensure_bytes(state, s.len().saturating_add(pad as usize))?;
+    let mut out = " ".repeat(left as usize);
+    out.push_str(&s);
+    out.push_str(&" ".repeat((pad - left) as usize));
+    Ok(out)
 }
 
 /// A positional argument, or else the keyword argument of that name (not both).
@@ -217,7 +261,6 @@ where
 
 /// Jinja2's `tojson`, keys sorted.
 fn tojson(state: &State, value: &Value, indent: Option<Value>, kwargs: Kwargs) -> Result<Value, Error> {
-    let _ = state;
     if value.is_undefined() {
         return Err(Error::new(ErrorKind::UndefinedError, "tojson got an undefined value"));
     }
@@ -232,7 +275,12 @@ fn tojson(state: &State, value: &Value, indent: Option<Value>, kwargs: Kwargs) -
             _ => return Err(fail("tojson: indent must be a number or a string")),
         },
     };
+    engine::ensure_serializable(state, value)?;
     let json = serde_json::to_value(value).map_err(|e| fail(format!("cannot serialize to JSON: {e}")))?;
+    engine::ensure_bytes(
+        state,
+        pyfmt::tojson_len_bound(&json, indent.as_deref().map_or(0, str::len), 0),
+    )?;
     Ok(Value::from_safe_string(pyfmt::jinja2_tojson(&json, indent.as_deref())))
 }
 
@@ -255,32 +303,45 @@ impl Object for NoComponent {
     }
 }
 
-/// Remove the block markers, indenting each continuation line to the column its block started at.
-pub fn finish_output(rendered: &str) -> String {
+/// Remove the block markers, indenting each continuation line to the column its block started at. `None`
+/// when the result would be longer than `max` bytes (a block may start far right and have many lines).
+pub fn finish_output(rendered: &str, max: usize) -> Option<String> {
     if !rendered.contains([START_MARK, LINE_MARK]) {
-        return rendered.to_owned();
+        return (rendered.len() <= max).then(|| rendered.to_owned());
     }
-    let mut out = String::with_capacity(rendered.len());
+    let mut len = 0usize;
+    reindent(rendered, |c, n| {
+        len = len.saturating_add(c.len_utf8().saturating_mul(n))
+    });
+    if len > max {
+        return None;
+    }
+    let mut out = String::with_capacity(len);
+    reindent(rendered, |c, n| out.extend(std::iter::repeat_n(c, n)));
+    Some(out)
+}
+
+/// Walk `rendered`, emitting each output character `n` times through `emit`.
+fn reindent(rendered: &str, mut emit: impl FnMut(char, usize)) {
     let mut column = 0usize;
     let mut indent = 0usize;
     for c in rendered.chars() {
         match c {
             START_MARK => indent = column,
             LINE_MARK => {
-                out.extend(std::iter::repeat_n(' ', indent));
-                column += indent;
+                emit(' ', indent);
+                column = column.saturating_add(indent);
             }
             '\n' => {
-                out.push(c);
+                emit(c, 1);
                 column = 0;
             }
             c => {
-                out.push(c);
+                emit(c, 1);
                 column += 1;
             }
         }
     }
-    out
 }
 
 #[cfg(test)]
@@ -290,7 +351,7 @@ mod tests {
     fn render(src: &str, ctx: serde_json::Value) -> Result<String, String> {
         let env = crate::local::engine::environment();
         env.render_str(src, Value::from(minijinja::value::Serde(&ctx)))
-            .map(|s| finish_output(&s))
+            .map(|s| finish_output(&s, usize::MAX).unwrap_or_default())
             .map_err(|e| e.detail().unwrap_or_default().to_owned())
     }
 
@@ -313,6 +374,23 @@ mod tests {
             render("{{ 'abc'|truncate(2) }}", ctx).unwrap_err(),
             "expected length >= 3, got 2"
         );
+    }
+
+    #[test]
+    fn center_matches_jinja2() {
+        let ctx = serde_json::json!({});
+        let out = render(
+            "{{ 'ab'|center(7) }}|{{ 'é'|center(4) }}|{{ 3|center(5) }}|{{ 'x'|center }}|",
+            ctx.clone(),
+        );
+        assert_eq!(
+            out.unwrap(),
+            format!("   ab  | é  |  3  |{}x{}|", " ".repeat(39), " ".repeat(40))
+        );
+        assert_eq!(render("{{ 'abc'|center(width=2) }}", ctx.clone()).unwrap(), "abc");
+        let env = crate::local::engine::environment();
+        let err = env.render_str("{{ 'a'|center(2000000000) }}", ()).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::OutOfFuel);
     }
 
     #[test]

@@ -197,7 +197,13 @@ fn find_hits<'a>(r: &'a Rendered, values: &'a [UserValue]) -> Vec<Hit<'a>> {
     }
     // `finish_output` works left to right, so an offset maps through it as the length of its prefix.
     let marked = r.raw != r.text;
-    let map = |o: usize| if marked { finish_output(&r.raw[..o]).len() } else { o };
+    let map = |o: usize| {
+        if marked {
+            finish_output(&r.raw[..o], usize::MAX).map_or(o, |s| s.len())
+        } else {
+            o
+        }
+    };
     for span in r.spans.iter().filter(|s| s.kind() == OutputSpanKind::Expression) {
         let raw = span.output_range();
         let Some(emitted) = r.raw.get(raw.clone()) else {

@@ -37,13 +37,16 @@ mod bundle;
 mod cfn;
 mod check;
 pub mod context;
+mod depth;
 mod engine;
 mod filters;
 mod finding;
 mod guard;
 pub mod limits;
 mod load;
+mod macros;
 mod manifest;
+mod missing;
 mod namespace;
 mod node;
 mod pycompat;
@@ -63,6 +66,7 @@ pub use context::{
     load_context_file, parse_outputs, ComponentInfo, EnvironmentInfo, InstanceInfo, Only, Outputs, RenderContext,
     ServiceInfo,
 };
+pub use engine::{FILTERS, FUNCTIONS, TESTS};
 pub use finding::{has_errors, Finding, Severity};
 pub use load::load_bundle;
 pub use render::{render_bundle, render_with_report, RenderReport, RenderedFile};

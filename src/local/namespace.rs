@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 
 use super::bundle::TemplateKind;
 use super::scan::Segment;
-use super::schema::{InputType, Schema};
+use super::schema::{InputType, PropType, Schema};
 
 /// The shape of a value in a template's context.
 #[derive(Clone, Debug)]
@@ -110,9 +110,6 @@ pub fn globals(kind: TemplateKind, schema: &Schema) -> Vec<(&'static str, Shape)
     }
 }
 
-/// Global functions that both Jinja2 and this renderer provide.
-pub const FUNCTIONS: &[&str] = &["range", "dict", "namespace"];
-
 /// Check a path (first segment = a global name) against the kind's namespace. Records input uses in
 /// `used`; returns a message when the path cannot exist in that kind of template.
 pub fn check_path(
@@ -151,7 +148,7 @@ fn walk(
     };
     let mut shape = shape;
     let mut walked = root.clone();
-    for seg in &path[1..] {
+    for (i, seg) in path.iter().enumerate().skip(1) {
         match (shape, seg) {
             (Shape::Object(fields), Segment::Attr(a)) => match fields.iter().find(|(n, _)| n == a) {
                 Some((_, s)) => shape = s,
@@ -169,9 +166,9 @@ fn walk(
             },
             (Shape::Inputs { role, ty }, Segment::Attr(a)) => {
                 let Some(ty) = ty else { return Ok(()) };
-                if ty.properties.contains_key(a) {
+                if let Some(p) = ty.properties.get(a) {
                     used.insert((role, Some(a.clone())));
-                    return Ok(());
+                    return scalar_attribute(&p.ty, &path[i + 1..], text, &format!("{walked}.{a}"));
                 }
                 let declared: Vec<&str> = ty.properties.keys().map(String::as_str).collect();
                 let list = if declared.is_empty() {
@@ -186,6 +183,9 @@ fn walk(
                     ),
                     false,
                 ));
+            }
+            (Shape::Leaf, Segment::Attr(_)) => {
+                return scalar_attribute(&PropType::String, std::slice::from_ref(seg), text, &walked);
             }
             (Shape::List(item), Segment::Each | Segment::Index(_)) => shape = item,
             (Shape::List(_), Segment::Attr(a)) => {
@@ -208,6 +208,25 @@ fn walk(
         used.insert((role, None));
     }
     Ok(())
+}
+
+/// A path that continues below a scalar with an attribute (`name.foo`, where `name` is a string) is
+/// undefined when rendered; a method call (`name.upper()`) is not part of the path and an index
+/// (`name[0]`) is fine.
+fn scalar_attribute(ty: &PropType, rest: &[Segment], text: &str, walked: &str) -> Result<(), (String, bool)> {
+    let what = match ty {
+        PropType::String => "a string",
+        PropType::Number | PropType::Integer => "a number",
+        PropType::Boolean => "a boolean",
+        PropType::Array | PropType::Invalid => return Ok(()),
+    };
+    match rest.iter().find_map(|s| match s {
+        Segment::Attr(a) => Some(a),
+        _ => None,
+    }) {
+        Some(a) => Err((format!("`{text}`: `{walked}` is {what}; it has no `{a}`"), false)),
+        None => Ok(()),
+    }
 }
 
 /// `; it is available in pipeline templates` when another kind has the path.
@@ -267,5 +286,12 @@ mod tests {
             "`service_instance.inputs.prt`: `prt` is not an input of S (service_input_type); it declares port"
         );
         assert!(used.contains(&("service_input_type", Some("port".to_owned()))));
+        let e = ok(TemplateKind::Pipeline, "pipeline.inputs.df.x", &mut used).unwrap_err();
+        assert_eq!(
+            e,
+            "`pipeline.inputs.df.x`: `pipeline.inputs.df` is a string; it has no `x`"
+        );
+        let e = ok(TemplateKind::ServiceInstance, "service.name.first", &mut used).unwrap_err();
+        assert_eq!(e, "`service.name.first`: `service.name` is a string; it has no `first`");
     }
 }

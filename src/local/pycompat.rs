@@ -5,11 +5,21 @@
 use minijinja::value::{from_args, Value, ValueKind};
 use minijinja::{Error, ErrorKind, State};
 
+use super::engine;
+
 /// The unknown-method callback for the environment.
-pub fn call_method(_state: &mut State, value: &Value, method: &str, args: &[Value]) -> Result<Value, Error> {
+pub fn call_method(state: &mut State, value: &Value, method: &str, args: &[Value]) -> Result<Value, Error> {
     match value.kind() {
-        ValueKind::Map => map_method(value, method, args),
-        ValueKind::String => string_method(value.as_str().unwrap_or_default(), method, args),
+        ValueKind::Map => {
+            state.consume_fuel(value.len().unwrap_or(0) as u64)?;
+            map_method(value, method, args)
+        }
+        ValueKind::String => {
+            let s = value.as_str().unwrap_or_default();
+            // Like minijinja's filters, a method pays for the bytes of its input (64 per unit of fuel).
+            state.consume_fuel(s.len() as u64 / 64)?;
+            string_method(state, s, method, args)
+        }
         _ => Err(Error::from(ErrorKind::UnknownMethod)),
     }
 }
@@ -47,7 +57,7 @@ fn map_method(value: &Value, method: &str, args: &[Value]) -> Result<Value, Erro
     }
 }
 
-fn string_method(s: &str, method: &str, args: &[Value]) -> Result<Value, Error> {
+fn string_method(state: &State, s: &str, method: &str, args: &[Value]) -> Result<Value, Error> {
     let strip_set =
         |chars: Option<String>| move |c: char| chars.as_ref().map_or(c.is_whitespace(), |set| set.contains(c));
     Ok(match method {
@@ -64,6 +74,14 @@ fn string_method(s: &str, method: &str, args: &[Value]) -> Result<Value, Error> 
         "rstrip" => Value::from(s.trim_end_matches(strip_set(from_args::<(Option<String>,)>(args)?.0))),
         "replace" => {
             let (old, new, count): (String, String, Option<i64>) = from_args(args)?;
+            // Python inserts `new` between every character when `old` is empty: check the size first.
+            let limit = count.filter(|c| *c >= 0).map_or(usize::MAX, |c| c as usize);
+            let matches = if old.is_empty() {
+                s.chars().count().saturating_add(1).min(limit)
+            } else {
+                s.matches(old.as_str()).take(limit).count()
+            };
+            engine::ensure_bytes(state, s.len().saturating_add(matches.saturating_mul(new.len())))?;
             match count.filter(|c| *c >= 0) {
                 Some(n) => Value::from(s.replacen(&old, &new, n as usize)),
                 None => Value::from(s.replace(&old, &new)),
@@ -71,6 +89,9 @@ fn string_method(s: &str, method: &str, args: &[Value]) -> Result<Value, Error> 
         }
         "split" => {
             let (sep, maxsplit): (Option<String>, Option<i64>) = from_args(args)?;
+            // At most one part per separator: check the list's size (a value takes ~32 bytes) first.
+            let parts = s.len() / sep.as_ref().map_or(1, |p| p.len().max(1)) + 1;
+            engine::ensure_bytes(state, parts.saturating_mul(32))?;
             Value::from(split(s, sep.as_deref(), maxsplit))
         }
         "startswith" => {

@@ -48,6 +48,30 @@ pub fn jinja2_tojson(value: &Value, indent: Option<&str>) -> String {
     out
 }
 
+/// An upper bound of the length of [`jinja2_tojson`]'s output, to check before writing it.
+pub fn tojson_len_bound(value: &Value, indent_len: usize, level: usize) -> usize {
+    let string = |s: &str| {
+        s.bytes()
+            .map(|b| if b == b' ' || b.is_ascii_graphic() { 2 } else { 6 })
+            .fold(2usize, usize::saturating_add)
+    };
+    let line = |level: usize| indent_len.saturating_mul(level).saturating_add(3);
+    let items = |n: usize| line(level + 1).saturating_mul(n).saturating_add(line(level));
+    match value {
+        Value::Null | Value::Bool(_) => 5,
+        Value::Number(_) => 32,
+        Value::String(s) => string(s),
+        Value::Array(a) => a
+            .iter()
+            .map(|v| tojson_len_bound(v, indent_len, level + 1))
+            .fold(items(a.len()), usize::saturating_add),
+        Value::Object(m) => m
+            .iter()
+            .map(|(k, v)| string(k).saturating_add(tojson_len_bound(v, indent_len, level + 1)))
+            .fold(items(m.len()), usize::saturating_add),
+    }
+}
+
 fn write_json(value: &Value, indent: Option<&str>, level: usize, out: &mut String) {
     match value {
         Value::Null => out.push_str("null"),

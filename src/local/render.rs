@@ -8,11 +8,13 @@ use serde_json::Map;
 
 use super::bundle::{analyze, Analysis, Bundle, BundleKind, IacTemplate, TemplateKind};
 use super::cfn::check_rendered;
+use super::check::template_findings;
 use super::context::{Only, Outputs, RenderContext};
 use super::engine;
 use super::filters::{finish_output, NoComponent};
 use super::finding::{has_errors, Finding};
 use super::guard::{self, UserValue};
+use super::missing::missing_references;
 use super::namespace::{check_path, InputUse};
 use super::spec::{parse_spec, InstanceSpec, Spec};
 
@@ -49,6 +51,12 @@ pub fn render_with_report(
     };
     let mut env = engine::environment();
     findings.extend(engine::add_templates(&mut env, &analysis.templates));
+    if !has_errors(&findings) {
+        // The same verdict as `check`: what it rejects in a template, render rejects before rendering.
+        for t in &analysis.templates {
+            findings.extend(template_findings(t).0.into_iter().filter(Finding::is_error));
+        }
+    }
     if has_errors(&findings) {
         return Err(findings);
     }
@@ -59,16 +67,30 @@ pub fn render_with_report(
             return Err(findings);
         }
     };
-    let renderer = Renderer {
-        env,
-        analysis: &analysis,
-        ctx,
-        spec: &spec,
-        values: guard::user_values(spec_name, &spec, ctx),
-    };
+    let values = guard::user_values(spec_name, &spec, ctx);
+    let ctx = ctx.clone();
+    let results = engine::on_render_thread(move |current| {
+        let renderer = Renderer {
+            env,
+            analysis: &analysis,
+            ctx: &ctx,
+            spec: &spec,
+            values,
+        };
+        let jobs = renderer.jobs();
+        let mut results = Vec::new();
+        for job in &jobs {
+            if let (Ok(mut c), Some(t)) = (current.lock(), job.template) {
+                *c = (t.display.clone(), job.output.clone());
+            }
+            results.push(renderer.run(job));
+        }
+        results
+    })
+    .map_err(|f| vec![f])?;
     let mut files = Vec::new();
-    for job in renderer.jobs() {
-        match renderer.run(&job) {
+    for result in results {
+        match result {
             Ok((file, warnings)) => {
                 files.push(file);
                 findings.extend(warnings);
@@ -169,9 +191,17 @@ impl<'a> Renderer<'a> {
         let (rendered, spans) = self
             .env
             .get_template(&template.display)
-            .and_then(|t| t.render_with_spans(context))
-            .map_err(|e| vec![self.render_error(&e, template, job)])?;
-        let text = finish_output(&rendered);
+            .and_then(|t| t.render_with_spans(context.clone()))
+            .map_err(|e| self.render_failure(&e, template, job, &context))?;
+        let text = finish_output(&rendered, engine::MAX_OUTPUT_BYTES).ok_or_else(|| {
+            vec![Finding::error(format!(
+                "rendering {} failed: the result is larger than {} bytes, CloudFormation's template size limit; \
+                 make the template's loops and strings smaller",
+                job.output,
+                engine::MAX_OUTPUT_BYTES
+            ))
+            .in_file(&template.display)]
+        })?;
         let mut problems = check_rendered(&text, &job.output, &template.display);
         let r = guard::Rendered {
             raw: &rendered,
@@ -282,6 +312,33 @@ impl<'a> Renderer<'a> {
             }
             _ => Value::from_pairs(std::iter::empty::<(String, Value)>()),
         }
+    }
+
+    /// A failed render's findings. When a value was undefined, every value the template uses that the
+    /// context lacks is reported, not only the first: the references are followed through the context
+    /// ([`missing_references`]). This runs after the render fails rather than before it, so a template
+    /// that guards a value in a way the scan cannot see still renders exactly as Jinja2 would.
+    fn render_failure(&self, e: &minijinja::Error, template: &IacTemplate, job: &Job, context: &Value) -> Vec<Finding> {
+        if e.kind() != minijinja::ErrorKind::UndefinedError {
+            return vec![self.render_error(e, template, job)];
+        }
+        let scan = super::scan::scan(&template.text);
+        let missing = missing_references(&scan, context);
+        if missing.is_empty() {
+            return vec![self.render_error(e, template, job)];
+        }
+        missing
+            .into_iter()
+            .map(|r| {
+                let hint = self.explain_undefined(&r.text, template.kind, job.instance);
+                Finding::error(format!(
+                    "rendering {} failed: `{}` is undefined: {hint}",
+                    job.output, r.text
+                ))
+                .in_file(&template.display)
+                .at_line(r.line)
+            })
+            .collect()
     }
 
     fn render_error(&self, e: &minijinja::Error, template: &IacTemplate, job: &Job) -> Finding {

@@ -65,6 +65,20 @@ pub struct ScanResult {
     pub references: Vec<Reference>,
     pub notices: Vec<Notice>,
     pub placeholders: Vec<Placeholder>,
+    /// Filters used (`x | name`, `{% filter name %}`), with their line.
+    pub filters: Vec<(usize, String)>,
+    /// Tests used (`x is name`), with their line.
+    pub tests: Vec<(usize, String)>,
+    /// Macros defined, with the line of their `{% macro %}`.
+    pub macros: Vec<(usize, String)>,
+    /// Functions called inside a macro body (resolved when the macro runs), with their line.
+    pub calls_in_macros: Vec<(usize, String)>,
+    /// `(line, macro, callee)`: a call of `macro` on `line` whose body (or a macro it calls) calls
+    /// `callee`, which was not defined yet at that point ([`super::macros::late_calls`]).
+    pub late_calls: Vec<(usize, String, String)>,
+    /// Paths (as written) that the template allows to be undefined: `x is defined`, `x is undefined`,
+    /// `x | default(…)`, `x | d(…)`.
+    pub guarded: Vec<String>,
 }
 
 /// Walk a template's source.
@@ -72,6 +86,9 @@ pub fn scan(source: &str) -> ScanResult {
     let mut walker = Walker {
         scopes: vec![Scope::default()],
         out: ScanResult::default(),
+        macros: Vec::new(),
+        body_calls: Vec::new(),
+        top_calls: Vec::new(),
     };
     for tag in lex(source) {
         match tag.kind {
@@ -87,6 +104,7 @@ pub fn scan(source: &str) -> ScanResult {
             TagKind::Stmt => walker.statement(&tag.tokens, tag.line),
         }
     }
+    walker.out.late_calls = super::macros::late_calls(&walker.out.macros, &walker.body_calls, &walker.top_calls);
     walker.out
 }
 
@@ -94,7 +112,7 @@ pub fn scan(source: &str) -> ScanResult {
 // Lexer
 
 #[derive(Clone, Debug, PartialEq)]
-enum Tok {
+pub(super) enum Tok {
     Name(String),
     Str(String),
     Int(i64),
@@ -103,22 +121,22 @@ enum Tok {
 }
 
 #[derive(Clone, Debug)]
-struct Token {
-    tok: Tok,
-    line: usize,
+pub(super) struct Token {
+    pub(super) tok: Tok,
+    pub(super) line: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum TagKind {
+pub(super) enum TagKind {
     Expr,
     Stmt,
 }
 
 #[derive(Clone, Debug)]
-struct Tag {
-    kind: TagKind,
-    line: usize,
-    tokens: Vec<Token>,
+pub(super) struct Tag {
+    pub(super) kind: TagKind,
+    pub(super) line: usize,
+    pub(super) tokens: Vec<Token>,
 }
 
 const OPERATORS: &[&str] = &[
@@ -287,7 +305,8 @@ impl<'a> Lexer<'a> {
     }
 }
 
-fn lex(source: &str) -> Vec<Tag> {
+/// The `{{ }}` and `{% %}` tags of a template, tokenized (comments and raw blocks skipped).
+pub(super) fn lex(source: &str) -> Vec<Tag> {
     let mut lx = Lexer {
         src: source,
         pos: 0,
@@ -346,6 +365,12 @@ struct Scope {
 struct Walker {
     scopes: Vec<Scope>,
     out: ScanResult,
+    /// The macros whose bodies are being walked, innermost last.
+    macros: Vec<String>,
+    /// `(macro, name)`: the calls inside macro bodies.
+    body_calls: Vec<(String, String)>,
+    /// `(line, name, macros defined so far)`: calls of defined names at the top level.
+    top_calls: Vec<(usize, String, usize)>,
 }
 
 const KEYWORDS: &[&str] = &[
@@ -421,6 +446,11 @@ impl Walker {
             let is_test =
                 name_of(prev) == Some("is") || (name_of(prev) == Some("not") && name_of(before_prev) == Some("is"));
             let is_kwarg = is_op(toks.get(i + 1), "=");
+            if is_op(prev, "|") {
+                self.out.filters.push((toks[i].line, name.clone()));
+            } else if is_test && !KEYWORDS.contains(&name.as_str()) {
+                self.out.tests.push((toks[i].line, name.clone()));
+            }
             if is_op(prev, ".") || is_op(prev, "|") || is_test || is_kwarg || KEYWORDS.contains(&name.as_str()) {
                 i += 1;
                 continue;
@@ -439,9 +469,21 @@ impl Walker {
         let line = toks[start].line;
         let mut segments = segments;
         if called && segments.is_empty() {
-            let target = match self.lookup(root) {
-                Some(_) => Target::Untracked,
-                None => Target::Function(root.clone()),
+            let target = match (self.lookup(root), self.macros.last()) {
+                (Some(_), None) => {
+                    self.top_calls.push((line, root.clone(), self.out.macros.len()));
+                    Target::Untracked
+                }
+                (Some(_), Some(current)) => {
+                    self.body_calls.push((current.clone(), root.clone()));
+                    Target::Untracked
+                }
+                (None, Some(current)) => {
+                    self.body_calls.push((current.clone(), root.clone()));
+                    self.out.calls_in_macros.push((line, root.clone()));
+                    Target::Untracked
+                }
+                (None, None) => Target::Function(root.clone()),
             };
             self.out.references.push(Reference {
                 line,
@@ -454,6 +496,9 @@ impl Walker {
             segments.pop(); // a method such as `.items()`
         }
         let target = self.resolve(root, segments);
+        if is_guard(&toks[i.min(toks.len())..]) {
+            self.out.guarded.push(text.clone());
+        }
         self.out.references.push(Reference { line, text, target });
         if matches!(toks.get(i).map(|t| &t.tok), Some(Tok::Op("["))) {
             i += 1; // a dynamic subscript: its inside is an expression of its own
@@ -505,11 +550,26 @@ impl Walker {
             "set" => self.set(rest),
             "with" => self.with(rest),
             "endwith" => self.pop("with"),
-            "macro" => self.macro_def(rest),
-            "endmacro" => self.pop("macro"),
+            "macro" => {
+                if let Some(name) = name_of(rest.first()) {
+                    self.out.macros.push((line, name.to_owned()));
+                    self.macros.push(name.to_owned());
+                }
+                self.macro_def(rest)
+            }
+            "endmacro" => {
+                self.macros.pop();
+                self.pop("macro")
+            }
             "call" => self.call(rest),
             "endcall" => self.pop("call"),
-            "filter" | "autoescape" => self.expression(&rest[rest.len().min(1)..]),
+            "filter" => {
+                if let Some(name) = name_of(rest.first()) {
+                    self.out.filters.push((line, name.to_owned()));
+                }
+                self.expression(&rest[rest.len().min(1)..]);
+            }
+            "autoescape" => self.expression(&rest[rest.len().min(1)..]),
             "include" | "import" | "from" | "extends" => self.notice(
                 line,
                 format!("`{{% {keyword} %}}` is not supported: Proton renders each infrastructure file on its own, with no other template to load"),
@@ -661,6 +721,18 @@ fn last_filter(toks: &[Token]) -> Option<String> {
     let rest = at + 2;
     let ends_here = rest == toks.len() || (is_op(toks.get(rest), "(") && closing_paren(toks, rest) == toks.len());
     ends_here.then(|| name.to_owned())
+}
+
+/// Whether the tokens after a path make it a test for undefined or give it a default.
+fn is_guard(after: &[Token]) -> bool {
+    let name = |i: usize| name_of(after.get(i));
+    match name(0) {
+        Some("is") => {
+            let test = if name(1) == Some("not") { name(2) } else { name(1) };
+            matches!(test, Some("defined" | "undefined"))
+        }
+        _ => is_op(after.first(), "|") && matches!(name(1), Some("default" | "d")),
+    }
 }
 
 /// Names of the parameters in `(a, b=1, c)`.
