@@ -1,17 +1,4 @@
-//! L2 construct for Lambda: a [`Function`] with its own log group (retention, `LoggingConfig`), a role with
-//! only inline permissions (logs on that group, X-Ray, VPC network interfaces, the dead-letter target and the
-//! environment key; no AWS managed policy), arm64 by default, active tracing, validated memory and timeout,
-//! optional JSON logs filtered by an application log level, and [`Function::grant_invoke`] for AWS services
-//! (an `AWS::Lambda::Permission` scoped to a source ARN and this account).
-//!
-//! Runtime, memory size, timeout, reserved concurrency and application log level are typed values: literals
-//! (`Runtime::Python313.into()`, `512.into()`) or late-bound values such as AWS Proton inputs
-//! (`Value::placeholder`) and intrinsic functions. Literal values are validated here; other values are
-//! written as they are (an AWS Proton input is validated by Proton against the schema's minimum and maximum).
-//!
-//! Security-checker findings that a default function cannot satisfy are suppressed with reasons when the
-//! corresponding property is not given: reserved concurrency (CKV_AWS_115), dead-letter queue (CKV_AWS_116),
-//! VPC (CKV_AWS_117, CT.LAMBDA.PR.3) and a customer managed key for environment variables (CKV_AWS_173).
+//! [`Function`]: a Lambda function with its role, log group and permissions.
 
 use std::sync::Arc;
 
@@ -26,129 +13,7 @@ use crate::nag::{self, Tool};
 use crate::stack::{Handle, Scope, Stack};
 use crate::value::{fns, Expr, Json, Value};
 
-/// Reason for CKV_AWS_115 when no reserved concurrency is set.
-pub const NO_CONCURRENCY_REASON: &str =
-    "concurrency is bounded by the account's regional limit; set reserved_concurrency to reserve or cap it";
-/// Reason for CKV_AWS_116 when no dead-letter target is set.
-pub const NO_DLQ_REASON: &str =
-    "invoked synchronously (errors return to the caller); set dead_letter for asynchronous invocations";
-/// Reason for CKV_AWS_117 / CT.LAMBDA.PR.3 when the function is not in a VPC.
-pub const NO_VPC_REASON: &str =
-    "the function reaches only AWS service endpoints over TLS and no resources inside a VPC; set vpc to attach it";
-/// Reason for CKV_AWS_173 when environment variables use Lambda's AWS managed key.
-pub const NO_ENV_KEY_REASON: &str =
-    "environment variables hold configuration, no secrets, and are encrypted at rest with Lambda's AWS managed key; set environment_key for a customer managed key";
-
-/// Reason for CT.LAMBDA.PR.2 on a permission whose `SourceArn` is an intrinsic function.
-pub const SCOPED_PERMISSION_REASON: &str =
-    "the permission is scoped by SourceArn and SourceAccount (this account), written with intrinsic functions the static rule does not resolve";
-
-/// Lambda runtimes (current, supported ones).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum Runtime {
-    Python312,
-    #[default]
-    Python313,
-    Nodejs20,
-    Nodejs22,
-    Java21,
-    ProvidedAl2023,
-}
-
-impl Runtime {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Runtime::Python312 => "python3.12",
-            Runtime::Python313 => "python3.13",
-            Runtime::Nodejs20 => "nodejs20.x",
-            Runtime::Nodejs22 => "nodejs22.x",
-            Runtime::Java21 => "java21",
-            Runtime::ProvidedAl2023 => "provided.al2023",
-        }
-    }
-
-    /// Runtimes that accept inline code (`ZipFile`).
-    pub fn supports_inline(self) -> bool {
-        matches!(
-            self,
-            Runtime::Python312 | Runtime::Python313 | Runtime::Nodejs20 | Runtime::Nodejs22
-        )
-    }
-}
-
-impl From<Runtime> for Value<String> {
-    fn from(r: Runtime) -> Self {
-        Value::from(r.as_str())
-    }
-}
-
-/// Whether a runtime identifier (e.g. `python3.13`, `nodejs22.x`) accepts inline code (`ZipFile`): the
-/// Python and Node.js runtimes.
-pub fn runtime_supports_inline(runtime: &str) -> bool {
-    runtime.starts_with("python") || runtime.starts_with("nodejs")
-}
-
-/// Application log levels of Lambda's JSON log format.
-pub const APPLICATION_LOG_LEVELS: &[&str] = &["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
-
-/// The literal integer of a value, if it is one.
-fn literal_int(v: &Value<i64>) -> Option<i64> {
-    match v.expr() {
-        Expr::Int(n) => Some(*n),
-        _ => None,
-    }
-}
-
-/// Instruction set of the function.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum Architecture {
-    /// Graviton (cheaper per GB-second).
-    #[default]
-    Arm64,
-    X86_64,
-}
-
-impl Architecture {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Architecture::Arm64 => "arm64",
-            Architecture::X86_64 => "x86_64",
-        }
-    }
-}
-
-/// The function's code.
-#[derive(Clone, Debug)]
-pub enum Code {
-    /// A .zip in S3.
-    S3 { bucket: Value<String>, key: Value<String> },
-    /// Inline source (Python/Node.js, at most 4096 characters).
-    Inline(String),
-    /// A container image in ECR (`PackageType: Image`; runtime and handler are not used).
-    ImageUri(Value<String>),
-}
-
-impl Default for Code {
-    fn default() -> Self {
-        Code::Inline(String::new())
-    }
-}
-
-/// Where failed asynchronous invocations go.
-#[derive(Clone, Debug)]
-pub enum DeadLetter {
-    /// An SQS queue ARN (the role gets `sqs:SendMessage` on it).
-    Sqs(Value<String>),
-    /// An SNS topic ARN (the role gets `sns:Publish` on it).
-    Sns(Value<String>),
-}
-
-/// VPC attachment.
-#[derive(Clone, Debug, Default)]
-pub struct VpcPlacement {
-    pub subnet_ids: Vec<Value<String>>,
-    pub security_group_ids: Vec<Value<String>>,
-}
+use super::*;
 
 /// Properties of [`Function`].
 #[derive(Clone, Debug)]
@@ -231,14 +96,14 @@ pub const RESERVED_ENV: &[&str] = &[
 
 /// A Lambda function.
 #[derive(Clone, Debug)]
-pub struct Function(Arc<FunctionInner>);
+pub struct Function(pub(super) Arc<FunctionInner>);
 
 #[derive(Debug)]
-struct FunctionInner {
-    handle: Handle<cfn::lambda::Function>,
-    path: String,
-    role: Role,
-    logs: LogGroup,
+pub(super) struct FunctionInner {
+    pub(super) handle: Handle<cfn::lambda::Function>,
+    pub(super) path: String,
+    pub(super) role: Role,
+    pub(super) logs: LogGroup,
 }
 
 impl Function {

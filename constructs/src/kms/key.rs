@@ -1,9 +1,4 @@
-//! L2 construct for KMS: a symmetric customer managed key with rotation and an explicit key policy.
-//!
-//! The key policy always holds (1) the account-root administration statement (`kms:*` for
-//! `arn:${Partition}:iam::${AccountId}:root`, the standard key policy: it delegates access control to IAM),
-//! (2) a `Deny kms:CreateGrant` unless the grant is for an AWS resource or the principal is an AWS service
-//! (Control Tower CT.KMS.PR.3), and (3) use statements for the AWS services given in [`KeyProps::allow_services`].
+//! [`Key`]: a customer managed KMS key with rotation and a least-privilege key policy.
 
 use serde_json::json;
 
@@ -12,19 +7,7 @@ use crate::iam::{self, Grantee, PolicyDocument, PolicyStatement, Principal};
 use crate::stack::{Handle, RemovalPolicy, Scope, Stack};
 use crate::value::{Expr, StackId, Value};
 
-/// The actions of a data key user (encrypt and decrypt).
-pub const ENCRYPT_DECRYPT_ACTIONS: &[&str] = &[
-    "kms:Decrypt",
-    "kms:DescribeKey",
-    "kms:Encrypt",
-    "kms:ReEncryptFrom",
-    "kms:ReEncryptTo",
-    "kms:GenerateDataKey",
-    "kms:GenerateDataKeyWithoutPlaintext",
-];
-
-/// The actions of a decrypt-only user.
-pub const DECRYPT_ACTIONS: &[&str] = &["kms:Decrypt", "kms:DescribeKey"];
+use super::*;
 
 /// Properties of [`Key`].
 #[derive(Clone, Debug)]
@@ -59,24 +42,24 @@ impl Default for KeyProps {
 
 /// A KMS key, created here or imported by ARN.
 #[derive(Clone, Debug)]
-pub struct Key(std::sync::Arc<KeyInner>);
+pub struct Key(pub(super) std::sync::Arc<KeyInner>);
 
 #[derive(Debug)]
-struct KeyInner {
-    handle: Option<Handle<cfn::kms::Key>>,
-    path: String,
-    stack: Option<StackId>,
-    arn: Value<String>,
-    key_id: Value<String>,
+pub(super) struct KeyInner {
+    pub(super) handle: Option<Handle<cfn::kms::Key>>,
+    pub(super) path: String,
+    pub(super) stack: Option<StackId>,
+    pub(super) arn: Value<String>,
+    pub(super) key_id: Value<String>,
 }
 
-fn root_admin_statement() -> PolicyStatement {
+pub(super) fn root_admin_statement() -> PolicyStatement {
     PolicyStatement::allow(&["kms:*"], [Value::from("*")])
         .with_principal(Principal::this_account())
         .with_sid("KeyAdministrationByAccount")
 }
 
-fn create_grant_guard_statement() -> PolicyStatement {
+pub(super) fn create_grant_guard_statement() -> PolicyStatement {
     PolicyStatement::deny(&["kms:CreateGrant"], [Value::from("*")])
         .with_principal(Principal::Arn(Value::from("*")))
         .with_condition("BoolIfExists", "kms:GrantIsForAWSResource", json!("false"))

@@ -1,9 +1,4 @@
-//! L2 construct for S3: a bucket secure by default — encryption, all four public-access blocks, bucket-owner
-//! enforced object ownership (no ACLs), versioning, lifecycle rules, a TLS-only bucket policy and server access
-//! logs to a log bucket ([`Bucket::new_access_log_bucket`]).
-//!
-//! Findings that do not apply to a general-purpose bucket are suppressed with a reason: event notifications
-//! (CT.S3.PR.4) and object lock (CT.S3.PR.9); SSE-S3 instead of KMS (CT.S3.PR.10) when no key is given.
+//! [`Bucket`]: an S3 bucket with secure defaults, its policy and grants, or an imported one.
 
 use crate::cfn;
 use crate::cfn::s3::bucket as b;
@@ -13,50 +8,7 @@ use crate::nag::{self, Tool};
 use crate::stack::{Handle, RemovalPolicy, Scope, Stack};
 use crate::value::{fns, Expr, StackId, Value};
 
-/// Reason attached to CT.S3.PR.4 on every bucket.
-pub const NO_NOTIFICATIONS_REASON: &str =
-    "no consumer of object events; event notifications are configured by the application when it needs them";
-/// Reason attached to CT.S3.PR.9 on every bucket.
-pub const NO_OBJECT_LOCK_REASON: &str =
-    "object lock (WORM) is not required for this data; versioning and lifecycle rules protect against loss";
-/// Reason attached to CT.S3.PR.10 when the bucket uses SSE-S3.
-pub const SSE_S3_REASON: &str =
-    "encrypted at rest with SSE-S3 (AES-256); pass BucketEncryption::Kms for a customer managed key";
-
-/// The Elastic Load Balancing accounts that write ALB/NLB access logs in Regions opened before August 2022
-/// (from the Elastic Load Balancing user guide, "Enable access logs"). Newer Regions use the
-/// `logdelivery.elasticloadbalancing.amazonaws.com` service principal instead.
-pub const ELB_ACCOUNT_IDS: &[(&str, &str)] = &[
-    ("us-east-1", "127311923021"),
-    ("us-east-2", "033677994240"),
-    ("us-west-1", "027434742980"),
-    ("us-west-2", "797873946194"),
-    ("af-south-1", "098369216593"),
-    ("ap-east-1", "754344448648"),
-    ("ap-south-1", "718504428378"),
-    ("ap-northeast-1", "582318560864"),
-    ("ap-northeast-2", "600734575887"),
-    ("ap-northeast-3", "383597477331"),
-    ("ap-southeast-1", "114774131450"),
-    ("ap-southeast-2", "783225319266"),
-    ("ap-southeast-3", "589379963580"),
-    ("ca-central-1", "985666609251"),
-    ("eu-central-1", "054676820928"),
-    ("eu-west-1", "156460612806"),
-    ("eu-west-2", "652711504416"),
-    ("eu-west-3", "009996457667"),
-    ("eu-south-1", "635631232127"),
-    ("eu-north-1", "897822967062"),
-    ("me-south-1", "076674570225"),
-    ("sa-east-1", "507241528517"),
-    ("us-gov-west-1", "048591011584"),
-    ("us-gov-east-1", "190560391635"),
-    ("cn-north-1", "638102146993"),
-    ("cn-northwest-1", "037604701340"),
-];
-
-/// The service principal that writes load-balancer access logs in Regions opened since August 2022.
-pub const ELB_LOG_DELIVERY_SERVICE: &str = "logdelivery.elasticloadbalancing.amazonaws.com";
+use super::*;
 
 /// Server-side encryption of a bucket.
 #[derive(Clone, Debug, Default)]
@@ -96,7 +48,7 @@ impl LifecycleRule {
         }
     }
 
-    fn to_cfn(&self) -> b::Rule {
+    pub(super) fn to_cfn(&self) -> b::Rule {
         let mut r = b::Rule::new("Enabled");
         r.id = self.id.as_deref().map(Value::from);
         r.prefix = self.prefix.as_deref().map(Value::from);
@@ -147,17 +99,17 @@ impl Default for BucketProps {
 
 /// An S3 bucket, created here or imported.
 #[derive(Clone, Debug)]
-pub struct Bucket(std::sync::Arc<BucketInner>);
+pub struct Bucket(pub(super) std::sync::Arc<BucketInner>);
 
 #[derive(Debug)]
-struct BucketInner {
-    handle: Option<Handle<cfn::s3::Bucket>>,
-    policy: Option<Handle<cfn::s3::BucketPolicy>>,
-    path: String,
-    stack: Option<StackId>,
-    arn: Value<String>,
-    name: Value<String>,
-    key: Option<kms::Key>,
+pub(super) struct BucketInner {
+    pub(super) handle: Option<Handle<cfn::s3::Bucket>>,
+    pub(super) policy: Option<Handle<cfn::s3::BucketPolicy>>,
+    pub(super) path: String,
+    pub(super) stack: Option<StackId>,
+    pub(super) arn: Value<String>,
+    pub(super) name: Value<String>,
+    pub(super) key: Option<kms::Key>,
 }
 
 impl Bucket {
@@ -181,7 +133,7 @@ impl Bucket {
         Bucket::build(scope, id, props, true)
     }
 
-    fn build(scope: &mut Scope, id: &str, props: BucketProps, log_bucket: bool) -> Bucket {
+    pub(super) fn build(scope: &mut Scope, id: &str, props: BucketProps, log_bucket: bool) -> Bucket {
         let mut child = scope.child(id);
         if let Some(n) = props.bucket_name.as_ref().and_then(Value::as_literal) {
             let chars_ok = n
@@ -332,7 +284,7 @@ impl Bucket {
         Bucket::imported(arn, name)
     }
 
-    fn imported(arn: Value<String>, name: Value<String>) -> Bucket {
+    pub(super) fn imported(arn: Value<String>, name: Value<String>) -> Bucket {
         Bucket(std::sync::Arc::new(BucketInner {
             handle: None,
             policy: None,

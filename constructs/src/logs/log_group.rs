@@ -1,8 +1,4 @@
-//! L2 construct for CloudWatch Logs: a log group with retention (default one year) and optional KMS
-//! encryption.
-//!
-//! Without a customer managed key the group is encrypted by CloudWatch Logs with AWS-owned keys; the
-//! Control Tower rule CT.CLOUDWATCH.PR.3 and checkov CKV_AWS_158 are then suppressed with that reason.
+//! [`LogGroup`] and [`RetentionDays`].
 
 use crate::cfn;
 use crate::iam::{self, Grantee, PolicyStatement};
@@ -11,9 +7,7 @@ use crate::nag::{self, Tool};
 use crate::stack::{Handle, RemovalPolicy, Scope, Stack};
 use crate::value::{fns, Expr, Value};
 
-/// The reason given when a log group has no customer managed key.
-pub const NO_KMS_REASON: &str =
-    "log data is encrypted at rest by CloudWatch Logs with AWS-owned keys; pass kms_key for a customer managed key";
+use super::*;
 
 /// CloudWatch Logs' allowed retention periods.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -131,14 +125,14 @@ impl Default for LogGroupProps {
 
 /// A CloudWatch Logs log group, created here or imported by name.
 #[derive(Clone, Debug)]
-pub struct LogGroup(std::sync::Arc<LogGroupInner>);
+pub struct LogGroup(pub(super) std::sync::Arc<LogGroupInner>);
 
 #[derive(Debug)]
-struct LogGroupInner {
-    handle: Option<Handle<cfn::logs::LogGroup>>,
-    path: String,
-    name: Value<String>,
-    arn: Value<String>,
+pub(super) struct LogGroupInner {
+    pub(super) handle: Option<Handle<cfn::logs::LogGroup>>,
+    pub(super) path: String,
+    pub(super) name: Value<String>,
+    pub(super) arn: Value<String>,
 }
 
 impl LogGroup {

@@ -1,33 +1,4 @@
-//! L3 patterns: whole architectures from a few inputs, built from the L2 constructs.
-//!
-//! [`LoadBalancedFargateService`] covers AWS's Proton `loadbalanced-fargate-svc` sample and CDK's
-//! `ApplicationLoadBalancedFargateService`: an ALB (public or internal) with its security group, an HTTP
-//! listener (or, with a certificate, HTTPS plus an HTTP→HTTPS redirect), an `ip` target group, a Fargate
-//! service with its task definition and one container (default name `web`, port 80, awslogs), the security
-//! group rules ALB → service on the container port only, and optional auto scaling (target tracking and/or the
-//! sample's CPU step scaling with alarms).
-//!
-//! Inputs may come from an AWS Proton environment (cluster name, VPC and subnet ids, execution role ARN as
-//! late-bound `Value`s) or from constructs of the same template.
-//!
-//! ```
-//! use proton_synth_constructs::ec2::{Vpc, VpcProps};
-//! use proton_synth_constructs::ecs::{Cluster, ClusterProps, ContainerImage};
-//! use proton_synth_constructs::patterns::{LoadBalancedFargateService, LoadBalancedFargateServiceProps};
-//! use proton_synth_constructs::{Mode, Stack};
-//!
-//! let mut stack = Stack::new("App");
-//! let vpc = Vpc::new(&mut stack.root(), "Vpc", VpcProps::default());
-//! let cluster = Cluster::new(&mut stack.root(), "Cluster", ClusterProps::default());
-//! let image = ContainerImage::registry("public.ecr.aws/nginx/nginx:1.27");
-//! let web = LoadBalancedFargateService::new(
-//!     &mut stack.root(),
-//!     "Web",
-//!     LoadBalancedFargateServiceProps::new(cluster, vpc.as_ref(), image),
-//! );
-//! let _url = web.service_url(); // http://${Web/LB DNS name}
-//! stack.synth(Mode::Plain).expect("a valid template");
-//! ```
+//! [`LoadBalancedFargateService`]: a Fargate service behind an application load balancer.
 
 use indexmap::IndexMap;
 
@@ -204,17 +175,17 @@ impl LoadBalancedFargateServiceProps {
 /// An application-load-balanced Fargate service (see the module documentation).
 #[derive(Clone, Debug)]
 pub struct LoadBalancedFargateService {
-    load_balancer: ApplicationLoadBalancer,
-    listener: ApplicationListener,
-    redirect_listener: Option<ApplicationListener>,
-    target_group: ApplicationTargetGroup,
-    service: FargateService,
-    task_definition: FargateTaskDefinition,
-    scaling: Option<ScalableTaskCount>,
-    scaling_policies: Vec<Handle<aas::ScalingPolicy>>,
-    step_scaling: Option<StepScalingPolicy>,
-    url: Value<String>,
-    path: String,
+    pub(super) load_balancer: ApplicationLoadBalancer,
+    pub(super) listener: ApplicationListener,
+    pub(super) redirect_listener: Option<ApplicationListener>,
+    pub(super) target_group: ApplicationTargetGroup,
+    pub(super) service: FargateService,
+    pub(super) task_definition: FargateTaskDefinition,
+    pub(super) scaling: Option<ScalableTaskCount>,
+    pub(super) scaling_policies: Vec<Handle<aas::ScalingPolicy>>,
+    pub(super) step_scaling: Option<StepScalingPolicy>,
+    pub(super) url: Value<String>,
+    pub(super) path: String,
 }
 
 impl LoadBalancedFargateService {

@@ -1,10 +1,4 @@
-//! L2 construct for API Gateway HTTP APIs (ApiGatewayV2): an [`HttpApi`] with a `$default` stage that
-//! auto-deploys and writes JSON access logs to its own log group, and Lambda proxy routes
-//! ([`HttpApi::add_lambda_route`]: integration with payload format 2.0, route, and a Lambda permission scoped to
-//! the route's `execute-api` ARN).
-//!
-//! Routes use IAM authorization by default (CT.APIGATEWAY.PR.5 / CKV_AWS_309); a public route must say why
-//! ([`Authorization::None`]), and that reason becomes the suppression.
+//! [`HttpApi`]: an HTTP API with Lambda integrations, access logs and CORS.
 
 use std::sync::{Arc, Mutex};
 
@@ -17,11 +11,7 @@ use crate::nag::{self, Tool};
 use crate::stack::{Handle, Scope, Stack};
 use crate::value::{fns, Expr, Value};
 
-/// The access log format: one JSON object per request.
-pub const ACCESS_LOG_FORMAT: &str = r#"{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","requestTime":"$context.requestTime","httpMethod":"$context.httpMethod","routeKey":"$context.routeKey","status":"$context.status","protocol":"$context.protocol","responseLength":"$context.responseLength","integrationError":"$context.integrationErrorMessage"}"#;
-
-/// HTTP methods of route keys.
-pub const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"];
+use super::*;
 
 /// CORS settings.
 #[derive(Clone, Debug, Default)]
@@ -61,17 +51,17 @@ pub struct HttpApiProps {
 
 /// An HTTP API.
 #[derive(Clone, Debug)]
-pub struct HttpApi(Arc<HttpApiInner>);
+pub struct HttpApi(pub(super) Arc<HttpApiInner>);
 
 #[derive(Debug)]
-struct HttpApiInner {
-    handle: Handle<cfn::apigatewayv2::Api>,
-    stage: Handle<cfn::apigatewayv2::Stage>,
-    path: String,
-    id: String,
-    authorization: Authorization,
-    routes: Mutex<Vec<String>>,
-    integrations: Mutex<Vec<(Expr, Handle<cfn::apigatewayv2::Integration>)>>,
+pub(super) struct HttpApiInner {
+    pub(super) handle: Handle<cfn::apigatewayv2::Api>,
+    pub(super) stage: Handle<cfn::apigatewayv2::Stage>,
+    pub(super) path: String,
+    pub(super) id: String,
+    pub(super) authorization: Authorization,
+    pub(super) routes: Mutex<Vec<String>>,
+    pub(super) integrations: Mutex<Vec<(Expr, Handle<cfn::apigatewayv2::Integration>)>>,
 }
 
 /// Problems of a route key (`$default` or `METHOD /path`), as a message.
@@ -95,7 +85,7 @@ pub fn check_route_key(key: &str) -> Option<String> {
 }
 
 /// Letters and digits of a route key, for construct ids (`GET /items/{id}` → `GETitemsid`).
-fn route_id(key: &str) -> String {
+pub(super) fn route_id(key: &str) -> String {
     let s: String = key.chars().filter(char::is_ascii_alphanumeric).collect();
     if s.is_empty() {
         "Default".to_owned()

@@ -1,8 +1,4 @@
-//! L2 constructs for Application Auto Scaling: a [`ScalableTarget`] with target-tracking policies and
-//! step-scaling policies driven by CloudWatch alarms (the scheme of AWS's Proton Fargate sample).
-//!
-//! Scalable targets use the service-linked role (no `RoleARN`, like CDK). Capacities, target values and step
-//! intervals are validated; problems are recorded at the construct's path and reported together.
+//! [`ScalableTarget`] with target-tracking and step scaling policies.
 
 use crate::cfn::applicationautoscaling as l1;
 use crate::cfn::cloudwatch;
@@ -25,10 +21,10 @@ pub struct ScalableTargetProps {
 /// Something Application Auto Scaling scales.
 #[derive(Clone, Debug)]
 pub struct ScalableTarget {
-    handle: Handle<l1::ScalableTarget>,
-    path: String,
-    min_capacity: u32,
-    max_capacity: u32,
+    pub(super) handle: Handle<l1::ScalableTarget>,
+    pub(super) path: String,
+    pub(super) min_capacity: u32,
+    pub(super) max_capacity: u32,
 }
 
 /// A predefined metric of target tracking.
@@ -245,7 +241,7 @@ impl ScalableTarget {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn step_pair(
+    pub(super) fn step_pair(
         &self,
         stack: &mut Stack,
         id: &str,
@@ -323,7 +319,7 @@ impl ScalableTarget {
 }
 
 impl Metric {
-    fn statistic_for_aggregation(&self) -> &'static str {
+    pub(super) fn statistic_for_aggregation(&self) -> &'static str {
         match self.statistic.as_str() {
             "Minimum" => "Minimum",
             "Maximum" => "Maximum",
@@ -334,7 +330,7 @@ impl Metric {
 
 /// A policy name from the construct path, unique in the account per scalable target: the stack name and the
 /// path's alphanumerics (at most 256 characters).
-fn policy_name(stack: &Stack, path: &str) -> String {
+pub(super) fn policy_name(stack: &Stack, path: &str) -> String {
     let mut s: String = format!("{}{}", stack.name(), path)
         .chars()
         .filter(char::is_ascii_alphanumeric)
@@ -343,7 +339,7 @@ fn policy_name(stack: &Stack, path: &str) -> String {
     s
 }
 
-fn fmt_bound(b: f64) -> String {
+pub(super) fn fmt_bound(b: f64) -> String {
     if b.fract() == 0.0 {
         format!("{}", b as i64)
     } else {

@@ -1,8 +1,4 @@
-//! L2 constructs for Cloud Map service discovery: a [`PrivateDnsNamespace`] in a VPC and its [`Service`]s
-//! (DNS records with a TTL, health checked by the registering ECS service through a custom health check).
-//!
-//! An ECS service registers its tasks with `ServiceRegistries: [{RegistryArn: service.arn()}]` (A records need
-//! the `awsvpc` network mode, which Fargate uses; SRV records also need the container name and port).
+//! [`Service`]: a Cloud Map service (DNS records for ECS tasks).
 
 use std::sync::Arc;
 
@@ -11,82 +7,7 @@ use crate::cfn::servicediscovery::service as s;
 use crate::stack::{Handle, Scope};
 use crate::value::Value;
 
-/// Properties of [`PrivateDnsNamespace`].
-#[derive(Clone, Debug)]
-pub struct PrivateDnsNamespaceProps {
-    /// The DNS domain, e.g. `svc.internal`.
-    pub name: Value<String>,
-    pub vpc_id: Value<String>,
-    pub description: Option<String>,
-}
-
-/// A private DNS namespace (a Route 53 private hosted zone managed by Cloud Map).
-#[derive(Clone, Debug)]
-pub struct PrivateDnsNamespace(Arc<NamespaceInner>);
-
-#[derive(Debug)]
-struct NamespaceInner {
-    handle: Handle<cfn::servicediscovery::PrivateDnsNamespace>,
-    path: String,
-    name: Value<String>,
-}
-
-/// True for a DNS label: 1–63 letters, digits and hyphens, not starting or ending with a hyphen.
-pub fn is_dns_label(s: &str) -> bool {
-    (1..=63).contains(&s.len())
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
-}
-
-impl PrivateDnsNamespace {
-    pub fn new(scope: &mut Scope, id: &str, props: PrivateDnsNamespaceProps) -> PrivateDnsNamespace {
-        let mut child = scope.child(id);
-        if let Some(n) = props.name.as_literal() {
-            let trimmed = n.strip_suffix('.').unwrap_or(n);
-            if trimmed.len() > 253 || !trimmed.split('.').all(is_dns_label) {
-                child.error(format!(
-                    "namespace name {n:?} is not a DNS domain name (dot-separated labels of letters, digits and hyphens)"
-                ));
-            }
-        }
-        let mut ns = cfn::servicediscovery::PrivateDnsNamespace::new(props.name.clone());
-        ns.vpc = Some(props.vpc_id);
-        ns.description = props.description.map(Value::from);
-        let h = child.add("Resource", ns);
-        PrivateDnsNamespace(Arc::new(NamespaceInner {
-            handle: h,
-            path: child.path(),
-            name: props.name,
-        }))
-    }
-
-    /// The namespace id (`Fn::GetAtt Id`).
-    pub fn id(&self) -> Value<String> {
-        self.0.handle.attr_id()
-    }
-
-    pub fn arn(&self) -> Value<String> {
-        self.0.handle.attr_arn()
-    }
-
-    pub fn hosted_zone_id(&self) -> Value<String> {
-        self.0.handle.attr_hosted_zone_id()
-    }
-
-    /// The DNS domain.
-    pub fn name(&self) -> Value<String> {
-        self.0.name.clone()
-    }
-
-    pub fn handle(&self) -> Handle<cfn::servicediscovery::PrivateDnsNamespace> {
-        self.0.handle
-    }
-
-    pub fn path(&self) -> &str {
-        &self.0.path
-    }
-}
+use super::*;
 
 /// DNS record type of a service.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -125,15 +46,15 @@ impl ServiceProps {
 /// A Cloud Map service: DNS records `<name>.<namespace>` for registered instances (multivalue answers),
 /// health from the registrant (custom health check: ECS reports task health).
 #[derive(Clone, Debug)]
-pub struct Service(Arc<ServiceInner>);
+pub struct Service(pub(super) Arc<ServiceInner>);
 
 #[derive(Debug)]
-struct ServiceInner {
-    handle: Handle<cfn::servicediscovery::Service>,
-    path: String,
-    name: String,
-    namespace: PrivateDnsNamespace,
-    record_type: DnsRecordType,
+pub(super) struct ServiceInner {
+    pub(super) handle: Handle<cfn::servicediscovery::Service>,
+    pub(super) path: String,
+    pub(super) name: String,
+    pub(super) namespace: PrivateDnsNamespace,
+    pub(super) record_type: DnsRecordType,
 }
 
 impl Service {

@@ -1,5 +1,4 @@
-//! L2 construct for ECR: a private repository with immutable tags, scan on push, KMS encryption and a
-//! lifecycle policy (keep the last N images) by default.
+//! [`Repository`]: an ECR repository (scan on push, immutable tags, lifecycle) or an imported one.
 
 use crate::cfn;
 use crate::cfn::ecr::repository as r;
@@ -8,20 +7,7 @@ use crate::kms;
 use crate::stack::{Handle, RemovalPolicy, Scope, Stack};
 use crate::value::{fns, Expr, Value};
 
-/// Actions to pull images from a repository (plus `ecr:GetAuthorizationToken` on `*`).
-pub const PULL_ACTIONS: &[&str] = &[
-    "ecr:BatchCheckLayerAvailability",
-    "ecr:GetDownloadUrlForLayer",
-    "ecr:BatchGetImage",
-];
-
-/// Additional actions to push images.
-pub const PUSH_ACTIONS: &[&str] = &[
-    "ecr:CompleteLayerUpload",
-    "ecr:UploadLayerPart",
-    "ecr:InitiateLayerUpload",
-    "ecr:PutImage",
-];
+use super::*;
 
 /// Tag mutability.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -76,15 +62,15 @@ impl Default for RepositoryProps {
 
 /// An ECR repository, created here or imported.
 #[derive(Clone, Debug)]
-pub struct Repository(std::sync::Arc<RepositoryInner>);
+pub struct Repository(pub(super) std::sync::Arc<RepositoryInner>);
 
 #[derive(Debug)]
-struct RepositoryInner {
-    handle: Option<Handle<cfn::ecr::Repository>>,
-    path: String,
-    arn: Value<String>,
-    name: Value<String>,
-    key: Option<kms::Key>,
+pub(super) struct RepositoryInner {
+    pub(super) handle: Option<Handle<cfn::ecr::Repository>>,
+    pub(super) path: String,
+    pub(super) arn: Value<String>,
+    pub(super) name: Value<String>,
+    pub(super) key: Option<kms::Key>,
 }
 
 /// The lifecycle policy text keeping the last `n` images.

@@ -1,6 +1,4 @@
-//! L2 construct for DynamoDB: a [`Table`] with on-demand billing, point-in-time recovery, KMS encryption
-//! (AWS managed key by default, or a customer managed key), deletion protection, retained on stack deletion,
-//! and grants with exact action lists on the table and its indexes.
+//! [`Table`]: a DynamoDB table with encryption, point-in-time recovery and grants.
 
 use std::sync::Arc;
 
@@ -12,30 +10,7 @@ use crate::nag::{self, Tool};
 use crate::stack::{Handle, RemovalPolicy, Scope, Stack};
 use crate::value::{fns, Value};
 
-/// Reason for CKV_AWS_119 when the table uses the AWS managed key.
-pub const AWS_MANAGED_KEY_REASON: &str =
-    "encrypted at rest with the AWS managed KMS key aws/dynamodb; pass TableEncryption::CustomerManaged for a customer managed key";
-
-/// Actions of [`Table::grant_read_data`].
-pub const READ_DATA_ACTIONS: &[&str] = &[
-    "dynamodb:BatchGetItem",
-    "dynamodb:ConditionCheckItem",
-    "dynamodb:DescribeTable",
-    "dynamodb:GetItem",
-    "dynamodb:GetRecords",
-    "dynamodb:GetShardIterator",
-    "dynamodb:Query",
-    "dynamodb:Scan",
-];
-
-/// Actions of [`Table::grant_write_data`].
-pub const WRITE_DATA_ACTIONS: &[&str] = &[
-    "dynamodb:BatchWriteItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:DescribeTable",
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-];
+use super::*;
 
 /// Key attribute types.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,16 +87,16 @@ impl Default for TableProps {
 
 /// A DynamoDB table.
 #[derive(Clone, Debug)]
-pub struct Table(Arc<TableInner>);
+pub struct Table(pub(super) Arc<TableInner>);
 
 #[derive(Debug)]
-struct TableInner {
-    handle: Handle<cfn::dynamodb::Table>,
-    path: String,
-    key: Option<kms::Key>,
+pub(super) struct TableInner {
+    pub(super) handle: Handle<cfn::dynamodb::Table>,
+    pub(super) path: String,
+    pub(super) key: Option<kms::Key>,
 }
 
-fn check_attribute(name: &str) -> Option<String> {
+pub(super) fn check_attribute(name: &str) -> Option<String> {
     if name.is_empty() || name.len() > 255 {
         Some(format!("attribute name {name:?} must be 1–255 characters"))
     } else {
@@ -229,7 +204,7 @@ impl Table {
         &self.0.path
     }
 
-    fn resources(&self) -> [Value<String>; 2] {
+    pub(super) fn resources(&self) -> [Value<String>; 2] {
         [self.arn(), fns::join("", [self.arn(), Value::from("/index/*")])]
     }
 
