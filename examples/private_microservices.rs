@@ -48,7 +48,7 @@ use proton_synth::constructs::elbv2::{
 };
 use proton_synth::constructs::s3::Bucket;
 use proton_synth::constructs::servicediscovery::{PrivateDnsNamespace, PrivateDnsNamespaceProps};
-use proton_synth::constructs::{fns, IntoExpr, Value};
+use proton_synth::constructs::{fns, Value};
 use proton_synth::proton::{EnvironmentTemplate, Input, InputDef, Instance, ServiceTemplate};
 
 /// Output names of `private-vpc`: declared by the environment template and read by the service templates

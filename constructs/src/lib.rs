@@ -78,7 +78,7 @@ pub mod synth;
 pub mod value;
 
 pub use diag::{Diagnostic, Diagnostics, Severity};
-pub use resource::{CfnResource, PropSpec};
+pub use resource::{AnyResource, CfnResource, PropSpec, UntypedResource};
 pub use stack::{
     CondExpr, CondHandle, Handle, MappingHandle, MappingTable, Output, ParamHandle, Parameter, RemovalPolicy,
     ResourceEntry, Scope, Stack, Untyped,

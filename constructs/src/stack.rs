@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use indexmap::IndexMap;
 
 use crate::diag::Diagnostic;
-use crate::resource::{check_props, CfnResource};
+use crate::resource::{AnyResource, CfnResource, UntypedResource};
 use crate::value::{ElementKind, ElementRef, Expr, StackId, Value};
 
 static NEXT_STACK_ID: AtomicU32 = AtomicU32::new(0);
@@ -37,12 +37,13 @@ impl RemovalPolicy {
     }
 }
 
-/// One resource of a stack, as stored after the typed struct was converted.
+/// One resource of a stack: its typed body (a generated L1 struct, or an [`UntypedResource`]) and the
+/// resource attributes. The body stays typed until synthesis, which converts it to a property map and checks
+/// the map against the schema constraints ([`crate::PropSpec`]).
 #[derive(Debug)]
 pub struct ResourceEntry {
     pub(crate) path: String,
-    pub(crate) type_name: String,
-    pub(crate) properties: Expr,
+    pub(crate) body: Box<dyn AnyResource>,
     pub(crate) depends_on: Vec<ElementRef>,
     pub(crate) condition: Option<ElementRef>,
     pub(crate) deletion_policy: Option<RemovalPolicy>,
@@ -63,10 +64,23 @@ impl ResourceEntry {
         &self.path
     }
     pub fn type_name(&self) -> &str {
-        &self.type_name
+        self.body.type_name()
     }
-    pub fn properties(&self) -> &Expr {
-        &self.properties
+    /// The property map of the resource in its current state (what synthesis will emit, unresolved).
+    pub fn properties(&self) -> Expr {
+        self.body.to_properties()
+    }
+    /// The typed body.
+    pub fn body(&self) -> &dyn AnyResource {
+        &*self.body
+    }
+    /// The body as `T` (the generated L1 struct it was added as, or a construct's own [`AnyResource`]).
+    pub fn downcast_ref<T: AnyResource>(&self) -> Option<&T> {
+        self.body.as_any().downcast_ref()
+    }
+    /// The body as `T`, for editing before synthesis.
+    pub fn downcast_mut<T: AnyResource>(&mut self) -> Option<&mut T> {
+        self.body.as_any_mut().downcast_mut()
     }
     pub fn set_deletion_policy(&mut self, p: RemovalPolicy) -> &mut Self {
         self.deletion_policy = Some(p);
@@ -99,9 +113,21 @@ impl ResourceEntry {
         self.logical_id = Some(id.to_owned());
         self
     }
-    /// Mutable access to the property map, for constructs that add to a resource after creating it.
+    /// Escape hatch: take over the property map. The typed body is converted to an [`UntypedResource`]
+    /// (its current properties) for good, so typed access ([`Stack::l1_mut`]) to this resource ends here;
+    /// constructs never use this, they edit the typed body.
     pub fn properties_mut(&mut self) -> &mut Expr {
-        &mut self.properties
+        if !self.body.as_any().is::<UntypedResource>() {
+            let untyped = UntypedResource {
+                type_name: self.body.type_name().to_owned(),
+                properties: self.body.to_properties(),
+            };
+            self.body = Box::new(untyped);
+        }
+        match self.body.as_any_mut().downcast_mut::<UntypedResource>() {
+            Some(u) => &mut u.properties,
+            None => unreachable!("the body was just made untyped"),
+        }
     }
 }
 
@@ -286,6 +312,9 @@ pub struct Stack {
     pub(crate) resource_limit: usize,
     pub(crate) loops: Vec<LoopSpec>,
     paths: HashSet<String>,
+    /// What [`Stack::resource_mut`] hands out for a handle of another template (after recording the error),
+    /// so the caller's edits go nowhere; never emitted.
+    scratch: Box<ResourceEntry>,
 }
 
 impl std::fmt::Debug for Stack {
@@ -319,6 +348,7 @@ impl Stack {
             resource_limit: DEFAULT_RESOURCE_LIMIT,
             loops: Vec::new(),
             paths: HashSet::new(),
+            scratch: Box::new(detached_entry()),
         };
         if let Err(msg) = check_construct_id(name) {
             stack.diagnostics.push(Diagnostic::error(name, msg));
@@ -456,11 +486,45 @@ impl Stack {
                 h.element.stack.0, self.name
             );
             self.diagnostics.push(Diagnostic::error(self.name.clone(), msg));
-            self.resources.push(detached_entry());
-            let last = self.resources.len() - 1;
-            return &mut self.resources[last];
+            *self.scratch = detached_entry();
+            return &mut self.scratch;
         }
         &mut self.resources[index]
+    }
+
+    /// The typed L1 of a resource, to read it (e.g. in a validation run at synthesis).
+    pub fn l1<R: AnyResource>(&self, h: &Handle<R>) -> Option<&R> {
+        self.resource(h).and_then(ResourceEntry::downcast_ref)
+    }
+
+    /// The typed L1 of a resource, to edit it before synthesis. `None` (with an error recorded) for a handle
+    /// of another template, or when the property map was taken over with [`ResourceEntry::properties_mut`].
+    pub fn l1_mut<R: AnyResource>(&mut self, h: &Handle<R>) -> Option<&mut R> {
+        self.body_mut(h)
+    }
+
+    /// The typed body of a resource as `T`, which may differ from the handle's type: a construct that keeps
+    /// its own [`AnyResource`] around an L1 (e.g. a pipeline's per-item stages) hands out `Handle<L1>`s.
+    pub fn body_mut<T: AnyResource, R>(&mut self, h: &Handle<R>) -> Option<&mut T> {
+        let index = h.element.index as usize;
+        if h.element.stack != self.id || index >= self.resources.len() {
+            let msg = format!(
+                "the handle belongs to another template (stack {}), not {:?}",
+                h.element.stack.0, self.name
+            );
+            self.diagnostics.push(Diagnostic::error(self.name.clone(), msg));
+            return None;
+        }
+        if self.resources[index].body.as_any().is::<T>() {
+            return self.resources[index].downcast_mut();
+        }
+        let path = self.resources[index].path.clone();
+        let msg = format!(
+            "the resource is not a {} any more (its property map was taken over with properties_mut)",
+            std::any::type_name::<T>()
+        );
+        self.error(&path, msg);
+        None
     }
 
     /// Read a resource's entry.
@@ -538,8 +602,10 @@ impl Stack {
 fn detached_entry() -> ResourceEntry {
     ResourceEntry {
         path: String::new(),
-        type_name: String::new(),
-        properties: Expr::Map(IndexMap::new()),
+        body: Box::new(UntypedResource {
+            type_name: String::new(),
+            properties: Expr::Map(IndexMap::new()),
+        }),
         depends_on: Vec::new(),
         condition: None,
         deletion_policy: None,
@@ -651,43 +717,36 @@ impl Scope<'_> {
         self.stack.warning(&p, message);
     }
 
-    /// Add a resource with construct id `id`; its literal property values are checked against the
-    /// registry schema's constraints.
-    pub fn add<R: CfnResource>(&mut self, id: &str, resource: R) -> Handle<R> {
-        let properties = resource.into_properties();
-        let mut problems = Vec::new();
-        check_props(&properties, R::PROPS, "", &mut problems);
-        let element = self.add_untyped_inner(id, R::TYPE_NAME, properties);
-        let path = self.path_of(id);
-        for p in problems {
-            self.stack.error(&path, format!("{}: {p}", R::TYPE_NAME));
-        }
-        Handle {
-            element,
-            _r: PhantomData,
-        }
+    /// Add a resource with construct id `id`. It stays typed until synthesis, which checks its literal
+    /// property values against the registry schema's constraints.
+    pub fn add<R: CfnResource + AnyResource>(&mut self, id: &str, resource: R) -> Handle<R> {
+        self.add_body(id, Box::new(resource))
     }
 
     /// Add a resource of a type without generated bindings (custom resources, new types).
     pub fn add_untyped(&mut self, id: &str, type_name: &str, properties: Expr) -> Handle<Untyped> {
-        let element = self.add_untyped_inner(id, type_name, properties);
-        Handle {
-            element,
-            _r: PhantomData,
-        }
+        let body = UntypedResource {
+            type_name: type_name.to_owned(),
+            properties,
+        };
+        self.add_body(id, Box::new(body))
     }
 
-    fn add_untyped_inner(&mut self, id: &str, type_name: &str, properties: Expr) -> ElementRef {
+    /// Add a resource whose body is a construct's own [`AnyResource`] (typed until synthesis); the handle's
+    /// type `R` is the L1 its references are made for.
+    pub fn add_body<R>(&mut self, id: &str, body: Box<dyn AnyResource>) -> Handle<R> {
         let path = self.checked_path(id, "resource");
         let index = self.stack.resources.len();
         self.stack.resources.push(ResourceEntry {
             path,
-            type_name: type_name.to_owned(),
-            properties,
+            body,
             in_loop: self.in_loop,
             ..detached_entry()
         });
-        self.stack.element(ElementKind::Resource, index)
+        Handle {
+            element: self.stack.element(ElementKind::Resource, index),
+            _r: PhantomData,
+        }
     }
 
     fn checked_path(&mut self, id: &str, what: &str) -> String {

@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value as J};
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::logical_id::{is_valid_logical_id, make_unique_id};
+use crate::resource::check_props;
 use crate::stack::{CondExpr, NamedEntry, Stack};
 use crate::value::{ElementKind, ElementRef, Expr, PlaceholderKind, Pseudo};
 
@@ -432,8 +433,14 @@ impl Resolver<'_> {
             self.current = Some(i);
             self.cur_loop = r.in_loop;
             let mut o = Map::new();
-            o.insert("Type".into(), json!(r.type_name));
-            let props = self.resolve(&r.properties);
+            o.insert("Type".into(), json!(r.body.type_name()));
+            let raw = r.body.to_properties();
+            let mut problems = Vec::new();
+            check_props(&raw, r.body.prop_specs(), "", &mut problems);
+            for p in problems {
+                self.error(format!("{}: {p}", r.body.type_name()));
+            }
+            let props = self.resolve(&raw);
             if props.as_object().is_some_and(|m| !m.is_empty()) {
                 o.insert("Properties".into(), props);
             }
