@@ -24,8 +24,17 @@ pub trait AnyResource: Any + Send + Sync + std::fmt::Debug {
     fn prop_specs(&self) -> &'static [PropSpec];
     /// The `Properties` map of the resource in its current state.
     fn to_properties(&self) -> Expr;
+    /// The body itself (to downcast to its concrete type).
     fn as_any(&self) -> &dyn Any;
     fn as_any_mut(&mut self) -> &mut dyn Any;
+    /// The generated L1 struct: the body itself, or the L1 inside a construct's own body (so that
+    /// [`crate::Stack::l1_mut`] reaches the L1 whichever body holds it).
+    fn l1_any(&self) -> &dyn Any {
+        self.as_any()
+    }
+    fn l1_any_mut(&mut self) -> &mut dyn Any {
+        self.as_any_mut()
+    }
 }
 
 impl<R: CfnResource + Clone + Any + Send + Sync + std::fmt::Debug> AnyResource for R {

@@ -74,6 +74,14 @@ impl ResourceEntry {
     pub fn body(&self) -> &dyn AnyResource {
         &*self.body
     }
+    /// The generated L1 struct of the body (the body itself, or the L1 inside a construct's own body).
+    pub fn l1<R: AnyResource>(&self) -> Option<&R> {
+        self.body.l1_any().downcast_ref()
+    }
+    /// The generated L1 struct of the body, for editing before synthesis.
+    pub fn l1_mut<R: AnyResource>(&mut self) -> Option<&mut R> {
+        self.body.l1_any_mut().downcast_mut()
+    }
     /// The body as `T` (the generated L1 struct it was added as, or a construct's own [`AnyResource`]).
     pub fn downcast_ref<T: AnyResource>(&self) -> Option<&T> {
         self.body.as_any().downcast_ref()
@@ -494,18 +502,29 @@ impl Stack {
 
     /// The typed L1 of a resource, to read it (e.g. in a validation run at synthesis).
     pub fn l1<R: AnyResource>(&self, h: &Handle<R>) -> Option<&R> {
-        self.resource(h).and_then(ResourceEntry::downcast_ref)
+        self.resource(h).and_then(ResourceEntry::l1)
     }
 
     /// The typed L1 of a resource, to edit it before synthesis. `None` (with an error recorded) for a handle
     /// of another template, or when the property map was taken over with [`ResourceEntry::properties_mut`].
     pub fn l1_mut<R: AnyResource>(&mut self, h: &Handle<R>) -> Option<&mut R> {
-        self.body_mut(h)
+        self.typed_mut(h, |body| body.l1_any_mut().is::<R>())
+            .and_then(|e| e.body.l1_any_mut().downcast_mut())
     }
 
     /// The typed body of a resource as `T`, which may differ from the handle's type: a construct that keeps
     /// its own [`AnyResource`] around an L1 (e.g. a pipeline's per-item stages) hands out `Handle<L1>`s.
     pub fn body_mut<T: AnyResource, R>(&mut self, h: &Handle<R>) -> Option<&mut T> {
+        self.typed_mut(h, |body| body.as_any_mut().is::<T>())
+            .and_then(|e| e.body.as_any_mut().downcast_mut())
+    }
+
+    /// The entry of `h` when `is_type` accepts its body; otherwise `None` with an error recorded.
+    fn typed_mut<R>(
+        &mut self,
+        h: &Handle<R>,
+        is_type: impl FnOnce(&mut dyn AnyResource) -> bool,
+    ) -> Option<&mut ResourceEntry> {
         let index = h.element.index as usize;
         if h.element.stack != self.id || index >= self.resources.len() {
             let msg = format!(
@@ -515,13 +534,13 @@ impl Stack {
             self.diagnostics.push(Diagnostic::error(self.name.clone(), msg));
             return None;
         }
-        if self.resources[index].body.as_any().is::<T>() {
-            return self.resources[index].downcast_mut();
+        if is_type(&mut *self.resources[index].body) {
+            return Some(&mut self.resources[index]);
         }
         let path = self.resources[index].path.clone();
         let msg = format!(
-            "the resource is not a {} any more (its property map was taken over with properties_mut)",
-            std::any::type_name::<T>()
+            "typed access to a {} resource whose property map was taken over with properties_mut",
+            self.resources[index].body.type_name()
         );
         self.error(&path, msg);
         None
@@ -928,7 +947,7 @@ impl<T> ParamHandle<T> {
 }
 
 /// A handle to a condition.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CondHandle {
     element: ElementRef,
 }

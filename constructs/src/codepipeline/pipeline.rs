@@ -8,7 +8,7 @@ use crate::iam::{Principal, Role, RoleProps};
 use crate::kms;
 use crate::s3::{Bucket, BucketEncryption, BucketProps};
 use crate::stack::{Handle, LoopHandle, Scope, Stack};
-use crate::value::{fns, ElementKind, ElementRef, Expr, IntoExpr, Value};
+use crate::value::{fns, ElementKind, ElementRef, Value};
 
 use super::*;
 
@@ -203,7 +203,11 @@ impl Pipeline {
             PipelineType::V2 => "V2",
         }));
         pipeline.restart_execution_on_update = Some(Value::from(props.restart_execution_on_update));
-        let h = child.add("Resource", pipeline);
+        let body = PipelineResource {
+            pipeline,
+            stages: Vec::new(),
+        };
+        let h = child.add_body::<cfn::codepipeline::Pipeline>("Resource", Box::new(body));
         let path = child.path();
         let stack = child.stack();
         {
@@ -240,9 +244,9 @@ impl Pipeline {
 
     /// Append a stage.
     pub fn add_stage(&self, stack: &mut Stack, stage: Stage) {
-        let expr = self.stage_expr(stack, &stage, None);
+        let decl = self.stage_decl(stack, &stage, None);
         self.record(&stage, false);
-        self.push_stage(stack, expr);
+        self.push_stage(stack, PipelineStage::Static(decl));
     }
 
     /// Append a stage repeated once per item of `lp` (e.g. one deploy stage per AWS Proton service instance);
@@ -259,9 +263,9 @@ impl Pipeline {
             lp: *lp,
         };
         let stage = build(&item);
-        let expr = self.stage_expr(stack, &stage, Some(lp));
+        let decl = self.stage_decl(stack, &stage, Some(lp));
         self.record(&stage, true);
-        self.push_stage(stack, lp.items([expr]));
+        self.push_stage(stack, PipelineStage::PerItem(*lp, decl));
     }
 
     pub(super) fn record(&self, stage: &Stage, per_item: bool) {
@@ -279,18 +283,13 @@ impl Pipeline {
         }
     }
 
-    pub(super) fn push_stage(&self, stack: &mut Stack, stage: Expr) {
-        if let Expr::Map(m) = stack.resource_mut(&self.0.handle).properties_mut() {
-            match m.get_mut("Stages") {
-                Some(Expr::List(l)) => l.push(stage),
-                _ => {
-                    m.insert("Stages".to_owned(), Expr::List(vec![stage]));
-                }
-            }
+    pub(super) fn push_stage(&self, stack: &mut Stack, stage: PipelineStage) {
+        if let Some(p) = stack.body_mut::<PipelineResource, _>(&self.0.handle) {
+            p.stages.push(stage);
         }
     }
 
-    pub(super) fn stage_expr(&self, stack: &mut Stack, stage: &Stage, lp: Option<&LoopHandle>) -> Expr {
+    pub(super) fn stage_decl(&self, stack: &mut Stack, stage: &Stage, lp: Option<&LoopHandle>) -> cp::StageDeclaration {
         if let Some(n) = stage.name.as_literal() {
             if !valid_name(n) {
                 stack.error(
@@ -340,7 +339,7 @@ impl Pipeline {
                 actions
             }
         };
-        cp::StageDeclaration::new(actions, stage.name.clone()).into_expr()
+        cp::StageDeclaration::new(actions, stage.name.clone())
     }
 
     /// `Ref`: the pipeline name.

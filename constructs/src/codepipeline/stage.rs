@@ -1,7 +1,12 @@
 //! [`Stage`] and [`LoopItem`]: static stages and stages repeated once per loop item.
 
+use std::any::Any;
+
+use crate::cfn;
+use crate::cfn::codepipeline::pipeline as cp;
+use crate::resource::{AnyResource, CfnResource, PropSpec};
 use crate::stack::LoopHandle;
-use crate::value::{Expr, Placeholder, PlaceholderKind, Value};
+use crate::value::{Expr, IntoExpr, Placeholder, PlaceholderKind, Value};
 
 use super::*;
 
@@ -72,5 +77,56 @@ impl LoopItem {
 
     pub fn loop_handle(&self) -> LoopHandle {
         self.lp
+    }
+}
+
+/// One stage of a pipeline, as the construct tree keeps it until synthesis.
+#[derive(Clone, Debug)]
+pub enum PipelineStage {
+    Static(cp::StageDeclaration),
+    /// Repeated once per item of the loop ([`Pipeline::add_stage_per_item`]).
+    PerItem(LoopHandle, cp::StageDeclaration),
+}
+
+/// A pipeline as the construct tree stores it: the L1 and its stages, typed until synthesis. A stage
+/// repeated once per loop item cannot be an item of the L1's `Vec<StageDeclaration>`, so the stages are kept
+/// here and written after the L1's own `stages` (empty unless set through `Stack::l1_mut`) at synthesis.
+#[derive(Clone, Debug)]
+pub struct PipelineResource {
+    pub pipeline: cfn::codepipeline::Pipeline,
+    pub stages: Vec<PipelineStage>,
+}
+
+impl AnyResource for PipelineResource {
+    fn type_name(&self) -> &str {
+        <cfn::codepipeline::Pipeline as CfnResource>::TYPE_NAME
+    }
+    fn prop_specs(&self) -> &'static [PropSpec] {
+        <cfn::codepipeline::Pipeline as CfnResource>::PROPS
+    }
+    fn to_properties(&self) -> Expr {
+        let mut stages: Vec<Expr> = self.pipeline.stages.iter().cloned().map(IntoExpr::into_expr).collect();
+        stages.extend(self.stages.iter().map(|s| match s {
+            PipelineStage::Static(d) => d.clone().into_expr(),
+            PipelineStage::PerItem(lp, d) => lp.items([d.clone().into_expr()]),
+        }));
+        let mut props = self.pipeline.clone().into_properties();
+        // `Stages` is required, so the generated map always has it; replacing its value keeps its position.
+        if let Expr::Map(m) = &mut props {
+            m.insert("Stages".to_owned(), Expr::List(stages));
+        }
+        props
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+    fn l1_any(&self) -> &dyn Any {
+        &self.pipeline
+    }
+    fn l1_any_mut(&mut self) -> &mut dyn Any {
+        &mut self.pipeline
     }
 }

@@ -9,7 +9,7 @@ use crate::iam::{self, PolicyStatement};
 use crate::logs::{LogGroup, LogGroupProps};
 use crate::nag::{self, Tool};
 use crate::stack::Stack;
-use crate::value::{fns, Expr, IntoExpr, Value};
+use crate::value::{fns, Expr, Value};
 
 use cfn::ecs::task_definition as td;
 
@@ -367,22 +367,17 @@ impl FargateTaskDefinition {
             iam::grant(stack, &cpath, &mut exec, s.statement());
         }
 
-        let entry = stack.resource_mut(&self.handle);
-        if let Expr::Map(m) = entry.properties_mut() {
-            if let Some(Expr::List(list)) = m.get_mut("ContainerDefinitions") {
-                list.push(c.into_expr());
-            }
+        if let Some(task) = stack.l1_mut(&self.handle) {
+            task.container_definitions.get_or_insert_with(Vec::new).push(c);
             if !volumes.is_empty() {
-                let vols = m.entry("Volumes".to_owned()).or_insert_with(|| Expr::List(Vec::new()));
-                if let Expr::List(vs) = vols {
-                    for v in volumes {
-                        let mut vm = IndexMap::new();
-                        vm.insert("Name".to_owned(), Expr::Str(v));
-                        vs.push(Expr::Map(vm));
-                    }
-                }
+                let list = task.volumes.get_or_insert_with(Vec::new);
+                list.extend(volumes.into_iter().map(|v| td::Volume {
+                    name: Some(v.into()),
+                    ..Default::default()
+                }));
             }
         }
+        let entry = stack.resource_mut(&self.handle);
         if !matches!(c_memory.expr(), Expr::Int(_)) {
             nag::suppress(
                 entry,

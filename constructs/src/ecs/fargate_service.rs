@@ -7,7 +7,7 @@ use crate::elbv2::{ApplicationTargetGroup, NetworkTargetGroup, TargetType};
 use crate::iam::{self, PolicyStatement};
 use crate::nag::{self, Tool};
 use crate::stack::{Handle, Scope, Stack};
-use crate::value::{fns, Expr, IntoExpr, Value};
+use crate::value::{fns, Expr, Value};
 
 use super::*;
 
@@ -214,10 +214,7 @@ impl FargateService {
         }
         if props.health_check_grace_period_secs.is_some() {
             stack.add_validation(&path, move |s| {
-                let has_lb = matches!(
-                    s.resource(&handle).map(|e| e.properties()),
-                    Some(Expr::Map(m)) if m.contains_key("LoadBalancers")
-                );
+                let has_lb = s.l1(&handle).is_some_and(|svc| svc.load_balancers.is_some());
                 if has_lb {
                     Vec::new()
                 } else {
@@ -313,13 +310,8 @@ impl FargateService {
             target_group_arn: Some(tg_arn),
             ..Default::default()
         };
-        if let Expr::Map(m) = stack.resource_mut(&self.handle).properties_mut() {
-            let list = m
-                .entry("LoadBalancers".to_owned())
-                .or_insert_with(|| Expr::List(Vec::new()));
-            if let Expr::List(l) = list {
-                l.push(lb.into_expr());
-            }
+        if let Some(svc) = stack.l1_mut(&self.handle) {
+            svc.load_balancers.get_or_insert_with(Vec::new).push(lb);
         }
         let td = self.task_definition.handle;
         let td_path = stack.full_path(&self.task_definition.path);

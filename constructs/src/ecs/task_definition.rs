@@ -164,12 +164,8 @@ pub(super) fn validate_task(
     memory: &Value<i64>,
 ) -> Vec<String> {
     let mut out = Vec::new();
-    let Some(entry) = s.resource(h) else { return out };
-    let Expr::Map(m) = entry.properties() else { return out };
-    let containers: &[Expr] = match m.get("ContainerDefinitions") {
-        Some(Expr::List(l)) => l,
-        _ => &[],
-    };
+    let Some(task) = s.l1(h) else { return out };
+    let containers = task.container_definitions.as_deref().unwrap_or_default();
     if containers.is_empty() {
         out.push("a task definition needs at least one container (add_container)".to_owned());
         return out;
@@ -179,21 +175,20 @@ pub(super) fn validate_task(
     let mut cpu_sum = 0i64;
     let mut essential = false;
     for c in containers {
-        let Expr::Map(c) = c else { continue };
-        if let Some(Expr::Str(n)) = c.get("Name") {
-            if names.contains(&n.as_str()) {
+        if let Some(n) = c.name.as_literal() {
+            if names.contains(&n) {
                 out.push(format!("container name {n:?} is used twice"));
             }
             names.push(n);
         }
-        mem_sum = match (mem_sum, c.get("Memory")) {
+        mem_sum = match (mem_sum, c.memory.as_ref().map(Value::expr)) {
             (Some(sum), Some(Expr::Int(v))) => Some(sum + v),
             _ => None,
         };
-        if let Some(Expr::Int(v)) = c.get("Cpu") {
+        if let Some(Expr::Int(v)) = c.cpu.as_ref().map(Value::expr) {
             cpu_sum += v;
         }
-        if c.get("Essential") != Some(&Expr::Bool(false)) {
+        if c.essential.as_ref().map(Value::expr) != Some(&Expr::Bool(false)) {
             essential = true;
         }
     }
@@ -220,26 +215,17 @@ pub(super) fn validate_task(
 /// Container names and literal ports of a task definition in its final state.
 pub(super) fn container_ports(s: &Stack, h: &Handle<cfn::ecs::TaskDefinition>) -> IndexMap<String, Vec<Expr>> {
     let mut out = IndexMap::new();
-    let Some(Expr::Map(m)) = s.resource(h).map(|e| e.properties()) else {
-        return out;
-    };
-    let Some(Expr::List(containers)) = m.get("ContainerDefinitions") else {
-        return out;
-    };
-    for c in containers {
-        let Expr::Map(c) = c else { continue };
-        let Some(Expr::Str(name)) = c.get("Name") else { continue };
-        let mut ports = Vec::new();
-        if let Some(Expr::List(pms)) = c.get("PortMappings") {
-            for pm in pms {
-                if let Expr::Map(pm) = pm {
-                    if let Some(p) = pm.get("ContainerPort") {
-                        ports.push(p.clone());
-                    }
-                }
-            }
-        }
-        out.insert(name.clone(), ports);
+    let Some(task) = s.l1(h) else { return out };
+    for c in task.container_definitions.as_deref().unwrap_or_default() {
+        let Some(name) = c.name.as_literal() else { continue };
+        let ports = c
+            .port_mappings
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|pm| pm.container_port.as_ref().map(|p| p.expr().clone()))
+            .collect();
+        out.insert(name.to_owned(), ports);
     }
     out
 }

@@ -109,15 +109,11 @@ pub(super) fn register_priority_check(stack: &mut Stack, listener: &ApplicationL
     let listener_path = stack.full_path(&listener.path);
     stack.add_validation(&listener.path, move |s: &Stack| {
         let mut counts: IndexMap<i64, usize> = IndexMap::new();
-        for r in s.resources() {
-            if r.type_name() != "AWS::ElasticLoadBalancingV2::ListenerRule" {
+        for rule in s.resources().filter_map(|r| r.l1::<l1::ListenerRule>()) {
+            if rule.listener_arn.as_ref().map(Value::expr) != Some(&Expr::Ref(listener_ref)) {
                 continue;
             }
-            let Expr::Map(m) = r.properties() else { continue };
-            if m.get("ListenerArn") != Some(&Expr::Ref(listener_ref)) {
-                continue;
-            }
-            if let Some(Expr::Int(p)) = m.get("Priority") {
+            if let Expr::Int(p) = rule.priority.expr() {
                 *counts.entry(*p).or_default() += 1;
             }
         }

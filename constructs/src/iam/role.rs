@@ -1,10 +1,8 @@
 //! [`Role`]: an IAM role with a lazily created default policy, or an imported one.
 
-use indexmap::IndexMap;
-
 use crate::cfn;
 use crate::stack::{Handle, Scope, Stack};
-use crate::value::{fns, Expr, Value};
+use crate::value::{fns, Value};
 
 use super::*;
 
@@ -39,6 +37,8 @@ pub(super) struct RoleInner {
     pub(super) stack: Option<crate::value::StackId>,
     pub(super) arn: Value<String>,
     pub(super) name: Value<String>,
+    /// The default policy, created on the first statement added.
+    pub(super) default_policy: std::sync::OnceLock<Handle<cfn::iam::Policy>>,
 }
 
 impl Role {
@@ -90,6 +90,7 @@ impl Role {
             stack,
             arn: h.attr_arn(),
             name: h.r#ref(),
+            default_policy: std::sync::OnceLock::new(),
         }))
     }
 
@@ -108,6 +109,7 @@ impl Role {
             stack: None,
             arn,
             name,
+            default_policy: std::sync::OnceLock::new(),
         }))
     }
 
@@ -124,6 +126,7 @@ impl Role {
             stack: None,
             arn: inner.arn.clone(),
             name: inner.name.clone(),
+            default_policy: std::sync::OnceLock::new(),
         }))
     }
 
@@ -160,7 +163,7 @@ impl Role {
         if self.0.handle.is_none() || self.0.stack != Some(stack.id) {
             return None;
         }
-        stack.find_resource(&format!("{}/DefaultPolicy", self.0.path))
+        self.0.default_policy.get().map(Handle::untyped)
     }
 
     /// Add a statement to the role's `DefaultPolicy` (an `AWS::IAM::Policy` child created on the first
@@ -185,69 +188,29 @@ impl Role {
         for problem in stmt.validate() {
             stack.error(&policy_path, problem);
         }
-        let existing = stack.resources.iter_mut().find(|e| e.path == policy_path);
-        match existing {
-            Some(entry) => {
-                if let Expr::Map(m) = entry.properties_mut() {
-                    if let Some(doc) = m.get_mut("PolicyDocument") {
-                        merge_statement_expr(doc, &stmt);
-                    }
-                }
+        if let Some(h) = self.0.default_policy.get() {
+            if let Some(policy) = stack.body_mut::<PolicyResource<cfn::iam::Policy>, _>(h) {
+                policy.document.add_statement(stmt);
             }
-            None => {
-                let mut doc = PolicyDocument::default();
-                doc.add_statement(stmt);
-                let policy_name = policy_name_for(&policy_path);
-                let mut policy = cfn::iam::Policy::new(doc.to_value(), policy_name);
-                policy.roles = Some(Value::from(vec![self.0.name.clone()]));
-                let role_loop = self.0.handle.and_then(|h| stack.resource(&h)).and_then(|e| e.in_loop);
-                let mut scope = stack.scope_at(&self.0.path);
-                let h = scope.add("DefaultPolicy", policy);
-                // A role repeated in a loop gets its policy repeated with it.
-                stack.resource_mut(&h).in_loop = role_loop;
-            }
+            return true;
         }
+        let mut document = PolicyDocument::default();
+        document.add_statement(stmt);
+        let policy_name = policy_name_for(&policy_path);
+        let mut policy = cfn::iam::Policy::new(document.to_value(), policy_name);
+        policy.roles = Some(Value::from(vec![self.0.name.clone()]));
+        let body = PolicyResource {
+            resource: policy,
+            document,
+            set_document: |p, d| p.policy_document = d,
+        };
+        let role_loop = self.0.handle.and_then(|h| stack.resource(&h)).and_then(|e| e.in_loop);
+        let mut scope = stack.scope_at(&self.0.path);
+        let h = scope.add_body::<cfn::iam::Policy>("DefaultPolicy", Box::new(body));
+        // A role repeated in a loop gets its policy repeated with it.
+        stack.resource_mut(&h).in_loop = role_loop;
+        let _ = self.0.default_policy.set(h);
         true
-    }
-}
-
-/// Append `stmt` to the `Statement` list of a document expression, merging its actions into a statement
-/// with the same effect, resources and conditions (no Sid, no Principal).
-pub(crate) fn merge_statement_expr(doc: &mut Expr, stmt: &PolicyStatement) {
-    let Expr::Map(doc) = doc else { return };
-    let Some(Expr::List(statements)) = doc.get_mut("Statement") else {
-        return;
-    };
-    let new = stmt.to_expr();
-    let Expr::Map(new_map) = &new else { return };
-    let same = |k: &str, a: &IndexMap<String, Expr>| a.get(k) == new_map.get(k);
-    let target = statements.iter_mut().find(|s| match s {
-        Expr::Map(m) => {
-            stmt.sid.is_none()
-                && !m.contains_key("Sid")
-                && same("Effect", m)
-                && same("Resource", m)
-                && same("Condition", m)
-                && same("Principal", m)
-        }
-        _ => false,
-    });
-    match target {
-        Some(Expr::Map(m)) => {
-            let mut actions: Vec<Expr> = match m.get("Action") {
-                Some(Expr::List(l)) => l.clone(),
-                Some(e) => vec![e.clone()],
-                None => Vec::new(),
-            };
-            for a in &stmt.actions {
-                let e = Expr::Str(a.clone());
-                if !actions.contains(&e) {
-                    actions.push(e);
-                }
-            }
-            m.insert("Action".to_owned(), one_or_list(actions));
-        }
-        _ => statements.push(new),
     }
 }
 

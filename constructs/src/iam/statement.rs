@@ -2,7 +2,8 @@
 
 use indexmap::IndexMap;
 
-use crate::value::{fns, Expr, Value};
+use crate::stack::CondHandle;
+use crate::value::{fns, Expr, Json, Value};
 
 /// Actions that have no resource-level permissions, so `Resource: "*"` is the only possible scope.
 pub const WILDCARD_RESOURCE_ACTIONS: &[&str] = &[
@@ -55,6 +56,13 @@ pub enum Principal {
     Arn(Value<String>),
     /// Everyone (`"*"`); only meaningful in resource policies, e.g. a `Deny` for insecure transport.
     Any,
+    /// `Fn::If`: `then` where the condition holds, `otherwise` elsewhere (e.g. the regional ELB account or
+    /// the log delivery service). It must be the statement's only principal.
+    If {
+        condition: CondHandle,
+        then: Box<Principal>,
+        otherwise: Box<Principal>,
+    },
 }
 
 impl Default for Principal {
@@ -85,6 +93,16 @@ impl Principal {
             Principal::Account(id) => obj([("AWS", account_root_arn(id.clone()).into_expr())]),
             Principal::Arn(arn) => obj([("AWS", arn.clone().into_expr())]),
             Principal::Any => Expr::Str("*".to_owned()),
+            Principal::If {
+                condition,
+                then,
+                otherwise,
+            } => fns::if_(
+                condition,
+                Value::<Json>::from_expr(then.to_expr()),
+                Value::<Json>::from_expr(otherwise.to_expr()),
+            )
+            .into_expr(),
         }
     }
 
@@ -207,6 +225,9 @@ impl PolicyStatement {
         if self.actions.is_empty() {
             out.push("policy statement has no actions".to_owned());
         }
+        if self.principals.len() > 1 && self.principals.iter().any(|p| matches!(p, Principal::If { .. })) {
+            out.push("a conditional principal (Principal::If) must be the statement's only principal".to_owned());
+        }
         if self.actions.iter().any(|a| a == "*") {
             out.push("policy statement uses Action \"*\"; list the actions it needs".to_owned());
         }
@@ -260,6 +281,9 @@ pub(super) fn one_or_list(mut items: Vec<Expr>) -> Expr {
 pub(super) fn merge_principals(ps: &[Principal]) -> Expr {
     if ps.iter().any(|p| matches!(p, Principal::Any)) {
         return Expr::Str("*".to_owned());
+    }
+    if let [only] = ps {
+        return only.to_expr();
     }
     let mut by_kind: IndexMap<String, Vec<Expr>> = IndexMap::new();
     for p in ps {

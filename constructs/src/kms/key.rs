@@ -3,9 +3,9 @@
 use serde_json::json;
 
 use crate::cfn;
-use crate::iam::{self, Grantee, PolicyDocument, PolicyStatement, Principal};
+use crate::iam::{self, Grantee, PolicyDocument, PolicyResource, PolicyStatement, Principal};
 use crate::stack::{Handle, RemovalPolicy, Scope, Stack};
-use crate::value::{Expr, StackId, Value};
+use crate::value::{StackId, Value};
 
 use super::*;
 
@@ -95,9 +95,13 @@ impl Key {
         let mut key = cfn::kms::Key::new();
         key.description = props.description.map(Value::from);
         key.enable_key_rotation = Some(Value::from(true));
-        key.key_policy = Some(doc.to_value());
         key.pending_window_in_days = pending.map(Value::from);
-        let h = child.add("Resource", key);
+        let body = PolicyResource {
+            resource: key,
+            document: doc,
+            set_document: |k, d| k.key_policy = Some(d),
+        };
+        let h = child.add_body::<cfn::kms::Key>("Resource", Box::new(body));
         let entry = child.stack().resource_mut(&h);
         entry.set_removal_policy(props.removal_policy);
         if let Some(alias) = props.alias_value {
@@ -172,10 +176,8 @@ impl Key {
         if self.0.stack != Some(stack.id) {
             return false;
         }
-        if let Expr::Map(m) = stack.resource_mut(&h).properties_mut() {
-            if let Some(doc) = m.get_mut("KeyPolicy") {
-                iam::merge_statement_expr(doc, &stmt);
-            }
+        if let Some(key) = stack.body_mut::<PolicyResource<cfn::kms::Key>, _>(&h) {
+            key.document.add_statement(stmt);
         }
         true
     }

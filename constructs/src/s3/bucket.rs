@@ -2,11 +2,11 @@
 
 use crate::cfn;
 use crate::cfn::s3::bucket as b;
-use crate::iam::{self, Grantee, PolicyDocument, PolicyStatement, Principal};
+use crate::iam::{self, Grantee, PolicyDocument, PolicyResource, PolicyStatement, Principal};
 use crate::kms;
 use crate::nag::{self, Tool};
 use crate::stack::{Handle, RemovalPolicy, Scope, Stack};
-use crate::value::{fns, Expr, StackId, Value};
+use crate::value::{fns, StackId, Value};
 
 use super::*;
 
@@ -247,7 +247,12 @@ impl Bucket {
         let policy = if doc.statements.is_empty() {
             None
         } else {
-            Some(child.add("Policy", cfn::s3::BucketPolicy::new(h.r#ref(), doc.to_value())))
+            let body = PolicyResource {
+                resource: cfn::s3::BucketPolicy::new(h.r#ref(), doc.to_value()),
+                document: doc,
+                set_document: |p, d| p.policy_document = d,
+            };
+            Some(child.add_body::<cfn::s3::BucketPolicy>("Policy", Box::new(body)))
         };
         let path = child.path();
         let stack = Some(child.stack_ref().id);
@@ -337,10 +342,8 @@ impl Bucket {
         if self.0.stack != Some(stack.id) {
             return false;
         }
-        if let Expr::Map(m) = stack.resource_mut(&h).properties_mut() {
-            if let Some(doc) = m.get_mut("PolicyDocument") {
-                iam::merge_statement_expr(doc, &stmt);
-            }
+        if let Some(policy) = stack.body_mut::<PolicyResource<cfn::s3::BucketPolicy>, _>(&h) {
+            policy.document.add_statement(stmt);
         }
         true
     }
@@ -418,11 +421,11 @@ impl Bucket {
             "arn:${AWS::Partition}:iam::${ElbAccount}:root",
             [("ElbAccount", account.into_expr())],
         );
-        let principal = fns::if_(
-            &cond,
-            Value::<crate::Json>::object([("AWS", account_root.into_expr())]),
-            Value::<crate::Json>::object([("Service", Expr::Str(ELB_LOG_DELIVERY_SERVICE.to_owned()))]),
-        );
+        let principal = Principal::If {
+            condition: cond,
+            then: Box::new(Principal::Arn(account_root)),
+            otherwise: Box::new(Principal::service(ELB_LOG_DELIVERY_SERVICE)),
+        };
         let key_prefix = match prefix {
             Some(p) if !p.is_empty() => format!("/{p}/AWSLogs/"),
             _ => "/AWSLogs/".to_owned(),
@@ -436,20 +439,9 @@ impl Bucket {
                 Value::from("/*"),
             ],
         );
-        let stmt: indexmap::IndexMap<String, Expr> = [
-            ("Effect".to_owned(), Expr::Str("Allow".to_owned())),
-            ("Principal".to_owned(), principal.into_expr()),
-            ("Action".to_owned(), Expr::Str("s3:PutObject".to_owned())),
-            ("Resource".to_owned(), resource.into_expr()),
-        ]
-        .into_iter()
-        .collect();
-        if let Expr::Map(m) = stack.resource_mut(&policy).properties_mut() {
-            if let Some(Expr::Map(doc)) = m.get_mut("PolicyDocument") {
-                if let Some(Expr::List(statements)) = doc.get_mut("Statement") {
-                    statements.push(Expr::Map(stmt));
-                }
-            }
+        let stmt = PolicyStatement::allow(&["s3:PutObject"], [resource]).with_principal(principal);
+        if let Some(policy) = stack.body_mut::<PolicyResource<cfn::s3::BucketPolicy>, _>(&policy) {
+            policy.document.statements.push(stmt);
         }
         true
     }
