@@ -339,13 +339,14 @@ fn pipeline(svc: &mut ServiceTemplate) {
             ..PipelineProps::default()
         },
     );
-    let entry = root.stack().resource_mut(&pipeline.handle());
     // The pipeline's logical ID from before the L2 (a new one would replace it and lose its history).
-    entry.override_logical_id("Pipeline");
-    // Escape hatch: `PipelineProps` has no execution mode. QUEUED runs every pushed commit's deployments in
-    // order, instead of a newer execution superseding one between its per-instance deploy stages.
-    if let Expr::Map(m) = entry.properties_mut() {
-        m.insert("ExecutionMode".to_owned(), Expr::Str("QUEUED".to_owned()));
+    root.stack()
+        .resource_mut(&pipeline.handle())
+        .override_logical_id("Pipeline");
+    // `PipelineProps` has no execution mode, so set it on the typed L1. QUEUED runs every pushed commit's
+    // deployments in order, instead of a newer execution superseding one between its per-instance deploy stages.
+    if let Some(l1) = root.stack().l1_mut(&pipeline.handle()) {
+        l1.execution_mode = Some(Value::from("QUEUED"));
     }
 
     // Build: runs `build_command` and zips the built folder (`artifact_path`) into the output artifact's

@@ -1,5 +1,7 @@
 //! The contract between generated resource types and the stack, plus schema-driven literal checks.
 
+use std::any::Any;
+
 use crate::value::Expr;
 
 /// A CloudFormation resource type: implemented by every generated L1 struct.
@@ -10,6 +12,73 @@ pub trait CfnResource {
     const PROPS: &'static [PropSpec];
     /// The `Properties` map.
     fn into_properties(self) -> Expr;
+}
+
+/// A resource as the construct tree stores it until synthesis: a generated L1 struct (any [`CfnResource`])
+/// or an [`UntypedResource`]. Constructs edit the typed struct ([`crate::Stack::l1_mut`]); the property map
+/// is produced, and checked against the schema constraints, only when the template is synthesized.
+pub trait AnyResource: Any + Send + Sync + std::fmt::Debug {
+    /// The CloudFormation type name, e.g. `AWS::EC2::VPC`.
+    fn type_name(&self) -> &str;
+    /// Constraints of the top-level properties (empty for untyped resources).
+    fn prop_specs(&self) -> &'static [PropSpec];
+    /// The `Properties` map of the resource in its current state.
+    fn to_properties(&self) -> Expr;
+    /// The body itself (to downcast to its concrete type).
+    fn as_any(&self) -> &dyn Any;
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+    /// The generated L1 struct: the body itself, or the L1 inside a construct's own body (so that
+    /// [`crate::Stack::l1_mut`] reaches the L1 whichever body holds it).
+    fn l1_any(&self) -> &dyn Any {
+        self.as_any()
+    }
+    fn l1_any_mut(&mut self) -> &mut dyn Any {
+        self.as_any_mut()
+    }
+}
+
+impl<R: CfnResource + Clone + Any + Send + Sync + std::fmt::Debug> AnyResource for R {
+    fn type_name(&self) -> &str {
+        R::TYPE_NAME
+    }
+    fn prop_specs(&self) -> &'static [PropSpec] {
+        R::PROPS
+    }
+    fn to_properties(&self) -> Expr {
+        self.clone().into_properties()
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+}
+
+/// A resource of a type without generated bindings (custom resources, new types), or an L1 whose property
+/// map was taken over with [`crate::ResourceEntry::properties_mut`].
+#[derive(Clone, Debug)]
+pub struct UntypedResource {
+    pub type_name: String,
+    pub properties: Expr,
+}
+
+impl AnyResource for UntypedResource {
+    fn type_name(&self) -> &str {
+        &self.type_name
+    }
+    fn prop_specs(&self) -> &'static [PropSpec] {
+        &[]
+    }
+    fn to_properties(&self) -> Expr {
+        self.properties.clone()
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
 }
 
 /// Schema constraints of one property, checked against literal values at synthesis.

@@ -136,3 +136,59 @@ fn schema_violations_fail_synth_naming_the_path() {
         "error: Net/PublicLb/Resource: AWS::ElasticLoadBalancingV2::LoadBalancer: property Scheme: \"public\" is not one of the allowed values: internal, internet-facing"
     );
 }
+
+fn errors(stack: &Stack) -> Vec<String> {
+    match stack.synth(Mode::Plain) {
+        Ok(_) => Vec::new(),
+        Err(d) => d.0.iter().filter(|d| d.is_error()).map(|d| d.to_string()).collect(),
+    }
+}
+
+#[test]
+fn resources_stay_typed_and_the_schema_checks_the_final_values() {
+    let mut stack = Stack::new("Net");
+    let lb = stack.root().add("Lb", elbv2::LoadBalancer::new());
+    assert_eq!(stack.l1(&lb).map(|l| l.scheme.is_none()), Some(true));
+    // A value set after add() is what synthesis emits and checks.
+    stack.l1_mut(&lb).expect("typed").scheme = Some("public".into());
+    let errs = errors(&stack);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(
+        errs[0].starts_with("error: Net/Lb: AWS::ElasticLoadBalancingV2::LoadBalancer: property Scheme"),
+        "{errs:?}"
+    );
+    stack.l1_mut(&lb).expect("typed").scheme = Some(elbv2::LoadBalancerScheme::Internal.into());
+    let out = stack.synth(Mode::Plain).expect("synth");
+    assert_eq!(out.template["Resources"]["Lb"]["Properties"]["Scheme"], "internal");
+}
+
+#[test]
+fn a_handle_of_another_template_adds_nothing_to_this_one() {
+    let mut other = Stack::new("Other");
+    let foreign = other.root().add("Lb", elbv2::LoadBalancer::new());
+    let mut stack = Stack::new("Net");
+    stack.root().add("Vpc", ec2::Vpc::new());
+    stack.resource_mut(&foreign).override_logical_id("Stray");
+    assert!(stack.l1_mut(&foreign).is_none());
+    assert_eq!(stack.resources().count(), 1);
+    let errs = errors(&stack);
+    assert_eq!(errs.len(), 2, "{errs:?}");
+    assert!(errs.iter().all(|e| e.contains("another template")), "{errs:?}");
+}
+
+#[test]
+fn properties_mut_is_an_escape_hatch_that_ends_typed_access() {
+    let mut stack = Stack::new("Net");
+    let vpc = stack.root().add("Vpc", ec2::Vpc::new());
+    if let Expr::Map(m) = stack.resource_mut(&vpc).properties_mut() {
+        m.insert("CidrBlock".to_owned(), Expr::Str("10.0.0.0/16".to_owned()));
+    }
+    let out = stack.synth(Mode::Plain).expect("synth");
+    assert_eq!(
+        out.template["Resources"]["Vpc"]["Properties"]["CidrBlock"],
+        "10.0.0.0/16"
+    );
+    assert!(stack.l1_mut(&vpc).is_none());
+    let errs = errors(&stack);
+    assert!(errs[0].contains("typed access to a AWS::EC2::VPC resource"), "{errs:?}");
+}

@@ -1,0 +1,20 @@
+//! L2 constructs for EC2 networking: [`Vpc`] (subnet CIDRs computed in Rust), [`SecurityGroup`] with
+//! [`Port`] / [`Peer`] rules, and [`Connections`] (ingress on one side, matching egress on the other).
+//!
+//! Security groups restrict egress by default (`allow_all_outbound: false`). Rules are separate
+//! `AWS::EC2::SecurityGroupIngress` / `Egress` resources created in the scope the caller passes, so a consumer
+//! can open a producer's group from its own template. Every rule needs a description (checkov CKV_AWS_23).
+
+mod connections;
+mod peer;
+mod port;
+mod security_group;
+mod vpc;
+mod vpc_props;
+
+pub use connections::*;
+pub use peer::*;
+pub use port::*;
+pub use security_group::*;
+pub use vpc::*;
+pub use vpc_props::*;

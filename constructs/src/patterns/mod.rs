@@ -1,0 +1,34 @@
+//! L3 patterns: whole architectures from a few inputs, built from the L2 constructs.
+//!
+//! [`LoadBalancedFargateService`] covers AWS's Proton `loadbalanced-fargate-svc` sample and CDK's
+//! `ApplicationLoadBalancedFargateService`: an ALB (public or internal) with its security group, an HTTP
+//! listener (or, with a certificate, HTTPS plus an HTTP→HTTPS redirect), an `ip` target group, a Fargate
+//! service with its task definition and one container (default name `web`, port 80, awslogs), the security
+//! group rules ALB → service on the container port only, and optional auto scaling (target tracking and/or the
+//! sample's CPU step scaling with alarms).
+//!
+//! Inputs may come from an AWS Proton environment (cluster name, VPC and subnet ids, execution role ARN as
+//! late-bound `Value`s) or from constructs of the same template.
+//!
+//! ```
+//! use proton_synth_constructs::ec2::{Vpc, VpcProps};
+//! use proton_synth_constructs::ecs::{Cluster, ClusterProps, ContainerImage};
+//! use proton_synth_constructs::patterns::{LoadBalancedFargateService, LoadBalancedFargateServiceProps};
+//! use proton_synth_constructs::{Mode, Stack};
+//!
+//! let mut stack = Stack::new("App");
+//! let vpc = Vpc::new(&mut stack.root(), "Vpc", VpcProps::default());
+//! let cluster = Cluster::new(&mut stack.root(), "Cluster", ClusterProps::default());
+//! let image = ContainerImage::registry("public.ecr.aws/nginx/nginx:1.27");
+//! let web = LoadBalancedFargateService::new(
+//!     &mut stack.root(),
+//!     "Web",
+//!     LoadBalancedFargateServiceProps::new(cluster, vpc.as_ref(), image),
+//! );
+//! let _url = web.service_url(); // http://${Web/LB DNS name}
+//! stack.synth(Mode::Plain).expect("a valid template");
+//! ```
+
+mod load_balanced_fargate_service;
+
+pub use load_balanced_fargate_service::*;
