@@ -163,6 +163,15 @@ enum Command {
     Render(Box<crate::local::RenderArgs>),
     /// Check an AWS Proton template bundle statically.
     Check(crate::local::CheckArgs),
+    /// Deploy an environment or a service of the deploy file through CloudFormation change sets.
+    #[cfg(feature = "deploy")]
+    Deploy(Box<crate::deploy::DeployArgs>),
+    /// Template version, spec hash and status of every stack of the deploy file.
+    #[cfg(feature = "deploy")]
+    Status(crate::deploy::StatusArgs),
+    /// Re-deploy the stacks that run an older template version than the deploy file names.
+    #[cfg(feature = "deploy")]
+    Upgrade(crate::deploy::UpgradeArgs),
 }
 
 impl App {
@@ -393,6 +402,12 @@ impl App {
             Command::List => self.cmd_list(),
             Command::Render(args) => crate::local::run_render(&args),
             Command::Check(args) => crate::local::run_check(&args),
+            #[cfg(feature = "deploy")]
+            Command::Deploy(args) => crate::deploy::run_deploy(&args),
+            #[cfg(feature = "deploy")]
+            Command::Status(args) => crate::deploy::run_status(&args),
+            #[cfg(feature = "deploy")]
+            Command::Upgrade(args) => crate::deploy::run_upgrade(&args),
         }
     }
 

@@ -56,6 +56,7 @@ pub use context::{
     ServiceInfo,
 };
 pub use finding::{has_errors, Finding, Severity};
+pub use node::{parse_yaml, Node, NodeValue};
 pub use render::{render_bundle, render_with_report, RenderReport, RenderedFile};
 pub use schema::{parse_schema, InputType, Property, Schema};
 pub use spec::{is_valid_name, parse_spec, InstanceSpec, Spec};
