@@ -12,14 +12,20 @@ documented behaviour of CloudFormation, nothing proton-synth-specific):
    CloudFormation accepts the execution, records a CREATE_FAILED event with the reason and rolls the stack back
    (ROLLBACK_COMPLETE for a new stack, UPDATE_ROLLBACK_COMPLETE for an update). The shim does the same (it does not
    restore moto's resources of a rolled-back update).
+4. Names moto generates for ECR repositories keep the stack name's capitals, which ECR's own name pattern then
+   rejects: CloudFormation generates them in lower case, and so does the shim.
+5. Resource types moto does not implement (e.g. AWS::CodeBuild::Project) are skipped silently, so a `Ref` or
+   `Fn::GetAtt` of one fails the stack: the shim creates a stand-in for each (its Ref is a generated name, each
+   attribute an ARN-like string), so templates that use such types deploy. Nothing is checked about them.
 What the shim leaves as moto does it (proton-synth copes): `Replacement` is never computed in change sets, few
-stack events are emitted, unsupported resource types are skipped silently, no `Fn::Cidr`.
+stack events are emitted, no `Fn::Cidr`.
 """
 
 import sys
 
 from moto import server
 from moto.cloudformation import models, parsing
+from moto.core.common_models import CloudFormationModel
 
 
 class ResourceFailed(Exception):
@@ -29,6 +35,71 @@ class ResourceFailed(Exception):
         self.resource_type = resource_type
         self.reason = reason
 
+
+class StandIn(CloudFormationModel):
+    """A resource of a type moto does not implement: a name and attributes, nothing behind them."""
+
+    # moto's model metaclass registers models by the service in their module path.
+    __module__ = "moto.cloudformation.standin"
+
+    def __init__(self, resource_type, name, account_id, region_name):
+        self.resource_type = resource_type
+        self.name = name
+        self.account_id = account_id
+        self.region_name = region_name
+
+    @property
+    def physical_resource_id(self):
+        return self.name
+
+    @staticmethod
+    def cloudformation_type():
+        return "?"
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return True
+
+    def get_cfn_attribute(self, attribute_name):
+        service = self.resource_type.split("::")[1].lower()
+        return f"arn:aws:{service}:{self.region_name}:{self.account_id}:{self.name}/{attribute_name}"
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        return cls(kwargs["ResourceType"], resource_name, account_id, region_name)
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
+        return original_resource
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        pass
+
+
+_class_from_type = parsing.resource_class_from_type
+
+
+def resource_class_from_type(resource_type):
+    found = _class_from_type(resource_type)
+    if found is None and resource_type.startswith("AWS::") and resource_type not in parsing.NULL_MODELS:
+        return StandIn
+    return found
+
+
+parsing.resource_class_from_type = resource_class_from_type
+
+_generate_name = parsing.generate_resource_name
+
+
+def generate_resource_name(resource_type, stack_name, logical_id):
+    name = _generate_name(resource_type, stack_name, logical_id)
+    return name.lower() if resource_type == "AWS::ECR::Repository" else name
+
+
+parsing.generate_resource_name = generate_resource_name
 
 _create = parsing.parse_and_create_resource
 

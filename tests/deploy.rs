@@ -44,7 +44,9 @@ fn endpoint() -> Option<String> {
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("deploy-tests").join(name);
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("deploy-tests")
+        .join(name);
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).unwrap();
     dir
@@ -53,7 +55,10 @@ fn scratch(name: &str) -> PathBuf {
 /// Every call the client made, change set names replaced by `CS`.
 fn calls(cfn: &CfnClient) -> Vec<String> {
     let re = regex::Regex::new(r"proton-synth-\d+-\d+").unwrap();
-    cfn.calls().iter().map(|c| re.replace_all(c, "CS").into_owned()).collect()
+    cfn.calls()
+        .iter()
+        .map(|c| re.replace_all(c, "CS").into_owned())
+        .collect()
 }
 
 /// The calls of one stack deploy through a change set that executes (moto finishes at once, so one poll).
@@ -72,7 +77,7 @@ fn executed(stack: &str, kind: &str) -> Vec<String> {
 fn run<T>(
     file: &DeployFile,
     cfn: &CfnClient,
-    approval: Approval<'_>,
+    approval: Approval,
     work: impl FnOnce(&mut Deployer<'_>) -> T,
 ) -> (T, String) {
     let mut out = Vec::new();
@@ -133,8 +138,7 @@ fn new_minor_version(dir: &Path) -> String {
         fs::create_dir_all(to.join(rel).parent().unwrap()).unwrap();
         let mut text = fs::read_to_string(&entry).unwrap();
         if rel.ends_with("cloudformation.yaml") {
-            let marker = "Resources:\n  UpgradeMarker:\n    Type: AWS::SSM::Parameter\n    Properties:\n      \
-                          Type: String\n      Value: \"1.1\"\n";
+            let marker = "Resources:\n  UpgradeMarker:\n    Type: AWS::SQS::Queue\n";
             assert!(text.contains("\nResources:\n"), "{}", entry.display());
             text = text.replacen("\nResources:\n", &format!("\n{marker}"), 1);
         }
@@ -157,7 +161,9 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn row<'a>(rows: &'a [StackStatus], stack: &str) -> &'a StackStatus {
-    rows.iter().find(|r| r.stack_name == stack).unwrap_or_else(|| panic!("no status row for {stack}"))
+    rows.iter()
+        .find(|r| r.stack_name == stack)
+        .unwrap_or_else(|| panic!("no status row for {stack}"))
 }
 
 /// AWS's seed walkthrough: the environment, the service with two instances and its pipeline (outputs passed
@@ -166,7 +172,9 @@ fn row<'a>(rows: &'a [StackStatus], stack: &str) -> &'a StackStatus {
 fn seed_walkthrough_status_and_upgrade() {
     let Some(url) = endpoint() else { return };
     let dir = scratch("seed");
-    lb_fargate_svc::app().write(&dir.join("out"), &SynthOptions::default()).unwrap();
+    lb_fargate_svc::app()
+        .write(&dir.join("out"), &SynthOptions::default())
+        .unwrap();
     fs::write(dir.join("env-spec.yaml"), ENV_SPEC).unwrap();
     fs::write(dir.join("svc-spec.yaml"), service_spec()).unwrap();
     let file = deploy_file(&dir, "out/proton/bundles/lb-fargate-service", "1.0");
@@ -175,12 +183,27 @@ fn seed_walkthrough_status_and_upgrade() {
     // deploy Beta: a CREATE change set, executed; the outputs come back from DescribeStacks.
     let (result, out) = run(&file, &cfn, Approval::Yes, |d| d.deploy("Beta"));
     let done = result.unwrap_or_else(|e| panic!("{e:?}\n{out}"));
-    let Deployed::Changed(beta) = &done[0] else { panic!("Beta was not created: {out}") };
+    let Deployed::Changed(beta) = &done[0] else {
+        panic!("Beta was not created: {out}")
+    };
     assert_eq!(beta.status, "CREATE_COMPLETE");
-    for key in ["ClusterName", "VpcId", "PublicSubnetOneId", "PublicSubnetTwoId"] {
-        assert!(beta.outputs.get(key).is_some_and(|v| !v.is_empty()), "{key} missing: {:?}", beta.outputs);
+    for key in [
+        "ClusterName",
+        "VpcId",
+        "PublicSubnetOne",
+        "PublicSubnetTwo",
+        "ContainerSecurityGroup",
+    ] {
+        assert!(
+            beta.outputs.get(key).is_some_and(|v| !v.is_empty()),
+            "{key} missing: {:?}",
+            beta.outputs
+        );
     }
-    assert!(out.contains("== environment Beta (stack seed-Beta): CREATE change set"), "{out}");
+    assert!(
+        out.contains("== environment Beta (stack seed-Beta): CREATE change set"),
+        "{out}"
+    );
     assert!(out.contains("ADD          AWS::EC2::VPC"), "{out}");
     assert_eq!(calls(&cfn), executed("seed-Beta", "CREATE"));
 
@@ -188,7 +211,10 @@ fn seed_walkthrough_status_and_upgrade() {
     let (result, out) = run(&file, &cfn, Approval::Yes, |d| d.deploy("front-end"));
     let done = result.unwrap_or_else(|e| panic!("{e:?}\n{out}"));
     let names: Vec<&str> = done.iter().map(|d| d.stack().name.as_str()).collect();
-    assert_eq!(names, ["front-end-instance-1", "front-end-instance-2", "front-end-pipeline"]);
+    assert_eq!(
+        names,
+        ["front-end-instance-1", "front-end-instance-2", "front-end-pipeline"]
+    );
     let mut expected = vec!["DescribeStacks seed-Beta".to_owned()];
     for stack in ["front-end-instance-1", "front-end-instance-2", "front-end-pipeline"] {
         expected.extend(executed(stack, "CREATE"));
@@ -196,30 +222,58 @@ fn seed_walkthrough_status_and_upgrade() {
     assert_eq!(calls(&cfn)[7..], expected[..]);
     let cluster = &beta.outputs["ClusterName"];
     let instance_template = cfn.get_template("front-end-instance-1").unwrap();
-    assert!(instance_template.contains(cluster.as_str()), "the instance does not use Beta's cluster {cluster}");
-    let endpoint_1 = done[0].stack().outputs.get("ServiceEndpoint").cloned().unwrap_or_default();
-    assert!(!endpoint_1.is_empty(), "instance-1 has no ServiceEndpoint: {:?}", done[0].stack().outputs);
+    assert!(
+        instance_template.contains(cluster.as_str()),
+        "the instance does not use Beta's cluster {cluster}"
+    );
+    let endpoint_1 = done[0]
+        .stack()
+        .outputs
+        .get("ServiceEndpoint")
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        !endpoint_1.is_empty(),
+        "instance-1 has no ServiceEndpoint: {:?}",
+        done[0].stack().outputs
+    );
     let pipeline_template = cfn.get_template("front-end-pipeline").unwrap();
     assert!(pipeline_template.contains("\"proton-synth\":{\"template\":\"lb-fargate-service\""));
-    assert_eq!(done[2].stack().tags.iter().find(|(k, _)| k == "proton-synth:template-version").unwrap().1, "1.0");
+    assert_eq!(
+        done[2]
+            .stack()
+            .tags
+            .iter()
+            .find(|(k, _)| k == "proton-synth:template-version")
+            .unwrap()
+            .1,
+        "1.0"
+    );
 
     // Everything is at the file's version and spec.
     let rows = status::status(&cfn, &file).unwrap();
     assert_eq!(rows.len(), 4);
-    assert!(rows.iter().all(|r| r.stack_status.is_some() && !r.outdated(true) && !r.drifted()), "{rows:?}");
+    assert!(
+        rows.iter()
+            .all(|r| r.stack_status.is_some() && !r.outdated(true) && !r.drifted()),
+        "{rows:?}"
+    );
 
     // An update that replaces the VPC is shown, replacements first, before anything executes; declined.
     fs::write(dir.join("env-spec.yaml"), ENV_SPEC.replace("10.0.", "10.9.")).unwrap();
     let before = cfn.calls().len();
-    let mut asked = Vec::new();
-    let mut decline = |q: &str| -> Result<bool, String> {
-        asked.push(q.to_owned());
+    let asked = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let questions = asked.clone();
+    let decline = move |q: &str| -> Result<bool, String> {
+        questions.borrow_mut().push(q.to_owned());
         Ok(false)
     };
-    let (result, out) = run(&file, &cfn, Approval::Ask(&mut decline), |d| d.deploy("Beta"));
+    let (result, out) = run(&file, &cfn, Approval::Ask(Box::new(decline)), |d| d.deploy("Beta"));
     let err = result.unwrap_err();
     assert!(err[0].contains("not approved; nothing was executed"), "{err:?}");
+    let asked = asked.borrow();
     assert_eq!(asked.len(), 1);
+    assert!(asked[0].starts_with("Execute change set proton-synth-") && asked[0].ends_with(" on seed-Beta? [y/N] "));
     let lines: Vec<&str> = out.lines().collect();
     assert!(lines[2].starts_with("   REPLACE      AWS::EC2::VPC"), "{out}");
     assert!(lines[2].contains("(create-only CidrBlock changed)"), "{out}");
@@ -253,14 +307,26 @@ fn seed_walkthrough_status_and_upgrade() {
     let done = result.unwrap_or_else(|e| panic!("{e:?}\n{out}"));
     assert_eq!(done.len(), 3, "{out}");
     assert!(done.iter().all(|d| matches!(d, Deployed::Changed(_))), "{out}");
-    assert!(out.contains("ADD          AWS::SSM::Parameter"), "{out}");
+    assert!(out.contains("ADD          AWS::SQS::Queue"), "{out}");
     let upgrade_calls = &calls(&cfn)[before..];
     assert!(upgrade_calls.contains(&"CreateChangeSet front-end-instance-1 UPDATE".to_owned()));
     assert!(upgrade_calls.contains(&"CreateChangeSet front-end-pipeline UPDATE".to_owned()));
     assert!(!upgrade_calls.iter().any(|c| c.starts_with("CreateChangeSet seed-Beta")));
     let rows = status::status(&cfn, &file).unwrap();
-    assert!(rows.iter().all(|r| !r.outdated(true) && !r.drifted()), "{}", status::format_status(&rows));
-    assert_eq!(row(&rows, "front-end-instance-1").deployed.as_ref().unwrap().version.to_string(), "1.1");
+    assert!(
+        rows.iter().all(|r| !r.outdated(true) && !r.drifted()),
+        "{}",
+        status::format_status(&rows)
+    );
+    assert_eq!(
+        row(&rows, "front-end-instance-1")
+            .deployed
+            .as_ref()
+            .unwrap()
+            .version
+            .to_string(),
+        "1.1"
+    );
 }
 
 /// A resource that fails to create: the failed events with their reasons are shown, the stack is left rolled
@@ -302,15 +368,26 @@ fn a_failed_create_shows_its_events_and_stays_rolled_back() {
 
     let (result, out) = run(&file, &cfn, Approval::Yes, |d| d.deploy("Broken"));
     let err = result.unwrap_err();
-    assert!(err[0].starts_with("error: failing-env: deploy failed, the stack is ROLLBACK_COMPLETE"), "{err:?}");
-    assert!(out.contains("CREATE_FAILED AWS::ECS::Service Service: Cluster not found"), "{out}");
+    assert!(
+        err[0].starts_with("error: failing-env: deploy failed, the stack is ROLLBACK_COMPLETE"),
+        "{err:?}"
+    );
+    assert!(
+        out.contains("CREATE_FAILED AWS::ECS::Service Service: Cluster not found"),
+        "{out}"
+    );
     assert!(out.contains("ROLLBACK_COMPLETE"), "{out}");
     assert_eq!(calls(&cfn), executed("failing-env", "CREATE"));
-    assert_eq!(cfn.describe_stack("failing-env").unwrap().unwrap().status, "ROLLBACK_COMPLETE");
+    assert_eq!(
+        cfn.describe_stack("failing-env").unwrap().unwrap().status,
+        "ROLLBACK_COMPLETE"
+    );
 
     let (result, _) = run(&file, &cfn, Approval::Yes, |d| d.deploy("Broken"));
     let err = result.unwrap_err();
-    assert!(err[0].contains("cannot be updated; delete it with `aws cloudformation delete-stack --stack-name failing-env`"));
+    assert!(
+        err[0].contains("cannot be updated; delete it with `aws cloudformation delete-stack --stack-name failing-env`")
+    );
 }
 
 /// The CLI: without a terminal on stdin and without `--yes`, the change set is shown, then refused and deleted.
@@ -318,7 +395,9 @@ fn a_failed_create_shows_its_events_and_stays_rolled_back() {
 fn the_cli_refuses_to_execute_without_yes_when_nobody_can_answer() {
     let Some(url) = endpoint() else { return };
     let dir = scratch("cli");
-    lb_fargate_svc::public_vpc_env::app().write(&dir.join("out"), &SynthOptions::default()).unwrap();
+    lb_fargate_svc::public_vpc_env::app()
+        .write(&dir.join("out"), &SynthOptions::default())
+        .unwrap();
     fs::write(dir.join("env-spec.yaml"), ENV_SPEC).unwrap();
     fs::write(
         dir.join("proton-deploy.yaml"),

@@ -75,7 +75,11 @@ fn sdk_error<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt:
     e: aws_sdk_cloudformation::error::SdkError<E, R>,
 ) -> String {
     let detail = match e.as_service_error() {
-        Some(s) => format!("{}: {}", s.code().unwrap_or("error"), s.message().unwrap_or("no message")),
+        Some(s) => format!(
+            "{}: {}",
+            s.code().unwrap_or("error"),
+            s.message().unwrap_or("no message")
+        ),
         None => DisplayErrorContext(&e).to_string(),
     };
     format!("cloudformation {op}: {detail}")
@@ -121,7 +125,11 @@ impl CfnClient {
         let result = self.rt.block_on(self.client.describe_stacks().stack_name(name).send());
         let out = match result {
             Ok(out) => out,
-            Err(e) if e.as_service_error().and_then(|s| s.message()).is_some_and(|m| m.contains("does not exist")) => {
+            Err(e)
+                if e.as_service_error()
+                    .and_then(|s| s.message())
+                    .is_some_and(|m| m.contains("does not exist")) =>
+            {
                 return Ok(None)
             }
             Err(e) => return Err(sdk_error("DescribeStacks", e)),
@@ -133,7 +141,12 @@ impl CfnClient {
             status: s.stack_status().map(|x| x.as_str().to_owned()).unwrap_or_default(),
             status_reason: s.stack_status_reason().map(str::to_owned),
             outputs: (s.outputs().iter())
-                .filter_map(|o| Some((o.output_key()?.to_owned(), o.output_value().unwrap_or_default().to_owned())))
+                .filter_map(|o| {
+                    Some((
+                        o.output_key()?.to_owned(),
+                        o.output_value().unwrap_or_default().to_owned(),
+                    ))
+                })
                 .collect(),
             tags: (s.tags().iter())
                 .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
@@ -150,7 +163,11 @@ impl CfnClient {
     }
 
     pub fn create_change_set(&self, r: &ChangeSetRequest<'_>) -> Result<(), String> {
-        let kind = if r.create { ChangeSetType::Create } else { ChangeSetType::Update };
+        let kind = if r.create {
+            ChangeSetType::Create
+        } else {
+            ChangeSetType::Update
+        };
         self.log(format!("CreateChangeSet {} {}", r.stack_name, kind.as_str()));
         let mut tags = Vec::new();
         for (k, v) in r.tags {
@@ -161,7 +178,9 @@ impl CfnClient {
             .change_set_name(r.change_set_name)
             .change_set_type(kind)
             .template_body(r.template_body)
-            .set_capabilities(Some(r.capabilities.iter().map(|c| Capability::from(c.as_str())).collect()))
+            .set_capabilities(Some(
+                r.capabilities.iter().map(|c| Capability::from(c.as_str())).collect(),
+            ))
             .set_role_arn(r.role_arn.map(str::to_owned))
             .set_tags(Some(tags));
         (self.rt.block_on(request.send()))
@@ -178,17 +197,25 @@ impl CfnClient {
                 .stack_name(stack)
                 .change_set_name(change_set)
                 .set_next_token(token.take());
-            let out = self.rt.block_on(request.send()).map_err(|e| sdk_error("DescribeChangeSet", e))?;
+            let out = self
+                .rt
+                .block_on(request.send())
+                .map_err(|e| sdk_error("DescribeChangeSet", e))?;
             info.status = out.status().map(|s| s.as_str().to_owned()).unwrap_or_default();
             info.status_reason = out.status_reason().map(str::to_owned);
             info.execution_status = out.execution_status().map(|s| s.as_str().to_owned());
-            info.changes.extend(out.changes().iter().filter_map(|c| c.resource_change()).map(|c| ResourceChange {
-                action: c.action().map(|a| a.as_str().to_owned()).unwrap_or_default(),
-                logical_id: c.logical_resource_id().unwrap_or_default().to_owned(),
-                physical_id: c.physical_resource_id().map(str::to_owned),
-                resource_type: c.resource_type().unwrap_or_default().to_owned(),
-                replacement: c.replacement().map(|r| r.as_str().to_owned()),
-            }));
+            info.changes.extend(
+                out.changes()
+                    .iter()
+                    .filter_map(|c| c.resource_change())
+                    .map(|c| ResourceChange {
+                        action: c.action().map(|a| a.as_str().to_owned()).unwrap_or_default(),
+                        logical_id: c.logical_resource_id().unwrap_or_default().to_owned(),
+                        physical_id: c.physical_resource_id().map(str::to_owned),
+                        resource_type: c.resource_type().unwrap_or_default().to_owned(),
+                        replacement: c.replacement().map(|r| r.as_str().to_owned()),
+                    }),
+            );
             match out.next_token() {
                 Some(t) if !t.is_empty() => token = Some(t.to_owned()),
                 _ => return Ok(info),
@@ -198,7 +225,11 @@ impl CfnClient {
 
     pub fn execute_change_set(&self, stack: &str, change_set: &str) -> Result<(), String> {
         self.log(format!("ExecuteChangeSet {stack} {change_set}"));
-        let request = self.client.execute_change_set().stack_name(stack).change_set_name(change_set);
+        let request = self
+            .client
+            .execute_change_set()
+            .stack_name(stack)
+            .change_set_name(change_set);
         (self.rt.block_on(request.send()))
             .map(|_| ())
             .map_err(|e| sdk_error("ExecuteChangeSet", e))
@@ -206,7 +237,11 @@ impl CfnClient {
 
     pub fn delete_change_set(&self, stack: &str, change_set: &str) -> Result<(), String> {
         self.log(format!("DeleteChangeSet {stack} {change_set}"));
-        let request = self.client.delete_change_set().stack_name(stack).change_set_name(change_set);
+        let request = self
+            .client
+            .delete_change_set()
+            .stack_name(stack)
+            .change_set_name(change_set);
         (self.rt.block_on(request.send()))
             .map(|_| ())
             .map_err(|e| sdk_error("DeleteChangeSet", e))
@@ -215,8 +250,10 @@ impl CfnClient {
     /// The stack's events, newest first (first page: the most recent 100).
     pub fn stack_events(&self, stack: &str) -> Result<Vec<StackEvent>, String> {
         self.log(format!("DescribeStackEvents {stack}"));
-        let out = (self.rt.block_on(self.client.describe_stack_events().stack_name(stack).send()))
-            .map_err(|e| sdk_error("DescribeStackEvents", e))?;
+        let out = (self
+            .rt
+            .block_on(self.client.describe_stack_events().stack_name(stack).send()))
+        .map_err(|e| sdk_error("DescribeStackEvents", e))?;
         Ok((out.stack_events().iter())
             .map(|e| StackEvent {
                 id: e.event_id().unwrap_or_default().to_owned(),

@@ -63,7 +63,10 @@ impl ChangeSetFields {
             ("Modify", Some("True")) => (Impact::Replace, None),
             ("Modify", Some("Conditional")) => (Impact::MayReplace, None),
             ("Modify", Some(_)) => (Impact::Modify, None),
-            ("Modify", None) => (Impact::Modify, Some("CloudFormation did not say whether this replaces".to_owned())),
+            ("Modify", None) => (
+                Impact::Modify,
+                Some("CloudFormation did not say whether this replaces".to_owned()),
+            ),
             (other, _) => (Impact::Other, Some(format!("action {other}"))),
         };
         Classified {
@@ -106,12 +109,17 @@ fn compare(before: &Value, after: &Value) -> (Impact, Option<String>) {
     let type_of = |v: &Value| v.get("Type").and_then(Value::as_str).unwrap_or_default().to_owned();
     let (old_type, new_type) = (type_of(before), type_of(after));
     if old_type != new_type {
-        return (Impact::Replace, Some(format!("type changes from {old_type} to {new_type}")));
+        return (
+            Impact::Replace,
+            Some(format!("type changes from {old_type} to {new_type}")),
+        );
     }
     let Some(paths) = create_only(&new_type) else {
         return (
             Impact::Modify,
-            Some(format!("replacement unknown: no schema for {new_type} (CloudFormation did not say)")),
+            Some(format!(
+                "replacement unknown: no schema for {new_type} (CloudFormation did not say)"
+            )),
         );
     };
     let props = |v: &Value| v.get("Properties").cloned().unwrap_or(Value::Null);
@@ -163,15 +171,19 @@ mod tests {
         let order: Vec<(Impact, &str)> = out.iter().map(|c| (c.impact, c.change.logical_id.as_str())).collect();
         assert_eq!(
             order,
-            [(Impact::Replace, "R"), (Impact::MayReplace, "C"), (Impact::Remove, "D"), (Impact::Modify, "M"), (Impact::Add, "A")]
+            [
+                (Impact::Replace, "R"),
+                (Impact::MayReplace, "C"),
+                (Impact::Remove, "D"),
+                (Impact::Modify, "M"),
+                (Impact::Add, "A")
+            ]
         );
     }
 
     #[test]
     fn the_fallback_finds_create_only_changes_where_cloudformation_said_nothing() {
-        let vpc = |cidr: &str, dns: bool| {
-            json!({"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": cidr, "EnableDnsSupport": dns}})
-        };
+        let vpc = |cidr: &str, dns: bool| json!({"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": cidr, "EnableDnsSupport": dns}});
         let old = json!({"Resources": {"V": vpc("10.0.0.0/16", true), "W": vpc("10.0.0.0/16", true),
                                        "Q": {"Type": "AWS::SQS::Queue"}, "X": {"Type": "Custom::Thing"}}});
         let new = json!({"Resources": {"V": vpc("10.1.0.0/16", true), "W": vpc("10.0.0.0/16", false),
@@ -191,9 +203,17 @@ mod tests {
             summary,
             [
                 (Impact::Replace, "V", "create-only CidrBlock changed"),
-                (Impact::Replace, "Q", "type changes from AWS::SQS::Queue to AWS::SNS::Topic"),
+                (
+                    Impact::Replace,
+                    "Q",
+                    "type changes from AWS::SQS::Queue to AWS::SNS::Topic"
+                ),
                 (Impact::Modify, "W", "no create-only property changes"),
-                (Impact::Modify, "X", "replacement unknown: no schema for Custom::Thing (CloudFormation did not say)"),
+                (
+                    Impact::Modify,
+                    "X",
+                    "replacement unknown: no schema for Custom::Thing (CloudFormation did not say)"
+                ),
             ]
         );
         // CloudFormation's own verdict wins.

@@ -195,10 +195,16 @@ const DEFAULT_CAPABILITIES: [&str; 3] = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM
 /// Read and validate a deploy file. Errors are complete lines (`error: FILE: what; how to fix`), all at once.
 pub fn load(path: &Path) -> Result<DeployFile, Vec<String>> {
     let shown = path.display().to_string();
-    let text = fs::read_to_string(path)
-        .map_err(|e| vec![format!("error: {shown}: cannot read the deploy file: {e}; pass --file PATH")])?;
-    let raw: RawFile = serde_saphyr::from_str(&text)
-        .map_err(|e| vec![format!("error: {shown}: invalid deploy file: {e}; see `proton-synth deploy --help`")])?;
+    let text = fs::read_to_string(path).map_err(|e| {
+        vec![format!(
+            "error: {shown}: cannot read the deploy file: {e}; pass --file PATH"
+        )]
+    })?;
+    let raw: RawFile = serde_saphyr::from_str(&text).map_err(|e| {
+        vec![format!(
+            "error: {shown}: invalid deploy file: {e}; see `proton-synth deploy --help`"
+        )]
+    })?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let resolve = |p: &Path| if p.is_absolute() { p.to_path_buf() } else { base.join(p) };
     let mut errors = Vec::new();
@@ -207,7 +213,14 @@ pub fn load(path: &Path) -> Result<DeployFile, Vec<String>> {
         match Version::parse(&t.version) {
             Some(version) => {
                 let bundle = resolve(&t.bundle);
-                templates.insert(name.clone(), TemplateRef { name: name.clone(), bundle, version });
+                templates.insert(
+                    name.clone(),
+                    TemplateRef {
+                        name: name.clone(),
+                        bundle,
+                        version,
+                    },
+                );
             }
             None => errors.push(format!(
                 "error: {shown}: templates.{name}.version `{}` is not major.minor; write e.g. \"1.0\"",
@@ -281,7 +294,9 @@ mod tests {
     fn the_example_deploy_file_loads() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/proton-deploy.yaml");
         let file = load(&path).unwrap();
-        let Ok(Target::Service(svc)) = file.target("front-end") else { panic!("front-end is a service") };
+        let Ok(Target::Service(svc)) = file.target("front-end") else {
+            panic!("front-end is a service")
+        };
         assert_eq!(svc.template.name, "lb-fargate-service");
         assert_eq!(svc.repository.branch.as_deref(), Some("main"));
         assert_eq!(file.environment("Beta").unwrap().stack_name, "Beta");
@@ -310,15 +325,26 @@ mod tests {
         .unwrap();
         let file = load(&path).unwrap();
         let beta = file.environment("Beta").unwrap();
-        assert_eq!((beta.stack_name.as_str(), beta.template.bundle.clone()), ("Beta", dir.join("b/env")));
+        assert_eq!(
+            (beta.stack_name.as_str(), beta.template.bundle.clone()),
+            ("Beta", dir.join("b/env"))
+        );
         assert_eq!(beta.template.version, Version { major: 1, minor: 2 });
-        let Ok(Target::Service(web)) = file.target("web") else { panic!("web is a service") };
+        let Ok(Target::Service(web)) = file.target("web") else {
+            panic!("web is a service")
+        };
         assert_eq!(web.template.bundle, PathBuf::from("/abs/svc"));
-        assert_eq!((web.stack_name("pipeline"), web.stack_name("i1")), ("web-pipe".into(), "web-i1".into()));
+        assert_eq!(
+            (web.stack_name("pipeline"), web.stack_name("i1")),
+            ("web-pipe".into(), "web-i1".into())
+        );
         assert_eq!(file.capabilities.len(), 3);
         assert!(file.target("nope").unwrap_err().contains("it names: Beta, web"));
-        fs::write(&path, "templates:\n  env: {bundle: b, version: \"1\"}\nenvironments:\n  E: {template: x, spec: s}\n")
-            .unwrap();
+        fs::write(
+            &path,
+            "templates:\n  env: {bundle: b, version: \"1\"}\nenvironments:\n  E: {template: x, spec: s}\n",
+        )
+        .unwrap();
         let errors = load(&path).unwrap_err();
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert!(errors[0].contains("not major.minor") && errors[1].contains("`x` is not under `templates`"));

@@ -65,7 +65,10 @@ impl Deployer<'_> {
         if wanted.is_none_or(|w| !w.is_empty()) {
             for p in plan::instances(svc, &loaded, &envs, wanted)? {
                 let deployed = self.session.deploy_stack(&p).map_err(|e| vec![e])?;
-                let instance = loaded.instances().iter().find(|i| svc.stack_name(&i.name) == p.stack_name);
+                let instance = loaded
+                    .instances()
+                    .iter()
+                    .find(|i| svc.stack_name(&i.name) == p.stack_name);
                 if let Some(i) = instance {
                     instance_stacks.insert(i.name.clone(), deployed.stack().clone());
                 }
@@ -89,7 +92,11 @@ impl Deployer<'_> {
     }
 
     /// The live stacks of the environments the service's instances run in.
-    fn environment_stacks(&self, svc: &ServiceEntry, loaded: &Loaded) -> Result<IndexMap<String, StackInfo>, Vec<String>> {
+    fn environment_stacks(
+        &self,
+        svc: &ServiceEntry,
+        loaded: &Loaded,
+    ) -> Result<IndexMap<String, StackInfo>, Vec<String>> {
         let mut envs = IndexMap::new();
         let mut errors = Vec::new();
         for i in loaded.instances() {

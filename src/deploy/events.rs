@@ -86,7 +86,13 @@ mod tests {
 
     #[test]
     fn only_new_events_are_shown_oldest_first() {
-        let old = [event("1", "S", "AWS::CloudFormation::Stack", "REVIEW_IN_PROGRESS", None)];
+        let old = [event(
+            "1",
+            "S",
+            "AWS::CloudFormation::Stack",
+            "REVIEW_IN_PROGRESS",
+            None,
+        )];
         let mut stream = EventStream::after(&old);
         let newest_first = [
             event("3", "V", "AWS::EC2::VPC", "CREATE_FAILED", Some("boom")),
@@ -98,7 +104,11 @@ mod tests {
         assert!(stream.fresh(&newest_first).is_empty());
         let failed = failures(&newest_first);
         assert_eq!(failed.len(), 1);
-        assert!(format_event(failed[0]).ends_with("V  (boom)"), "{}", format_event(failed[0]));
+        assert!(
+            format_event(failed[0]).ends_with("V  (boom)"),
+            "{}",
+            format_event(failed[0])
+        );
         assert!(format_event(failed[0]).starts_with("  14:00:01  CREATE_FAILED"));
         assert_eq!(resources_done(&newest_first), 1);
     }

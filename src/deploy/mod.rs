@@ -125,22 +125,32 @@ fn ask_stdin(question: &str) -> Result<bool, String> {
     print!("{question}");
     let _ = std::io::stdout().flush();
     let mut line = String::new();
-    stdin.lock().read_line(&mut line).map_err(|e| format!("cannot read the answer: {e}"))?;
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the answer: {e}"))?;
     Ok(matches!(line.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
 }
 
 fn summary(done: &[Deployed]) -> String {
     let changed = done.iter().filter(|d| matches!(d, Deployed::Changed(_))).count();
-    format!("{} stack(s): {changed} changed, {} unchanged", done.len(), done.len() - changed)
+    format!(
+        "{} stack(s): {changed} changed, {} unchanged",
+        done.len(),
+        done.len() - changed
+    )
 }
 
 /// Run `deploy` or `upgrade` (`work`) with a deployer on stdout; returns the exit code.
-fn run_deploying(common: &Common, yes: bool, work: impl FnOnce(&mut Deployer<'_>) -> Result<Vec<Deployed>, Vec<String>>) -> i32 {
+fn run_deploying(
+    common: &Common,
+    yes: bool,
+    work: impl FnOnce(&mut Deployer<'_>) -> Result<Vec<Deployed>, Vec<String>>,
+) -> i32 {
     let (file, cfn) = match prepare(common) {
         Ok(x) => x,
         Err(e) => return print_errors(&e),
     };
-    let mut ask = ask_stdin;
     let mut stdout = std::io::stdout();
     let mut deployer = Deployer {
         file: &file,
@@ -149,7 +159,11 @@ fn run_deploying(common: &Common, yes: bool, work: impl FnOnce(&mut Deployer<'_>
             classifier: &CreateOnlyFallback,
             capabilities: &file.capabilities,
             role_arn: file.role_arn.as_deref(),
-            approval: if yes { Approval::Yes } else { Approval::Ask(&mut ask) },
+            approval: if yes {
+                Approval::Yes
+            } else {
+                Approval::Ask(Box::new(ask_stdin))
+            },
             out: &mut stdout,
             poll_interval: POLL,
             timeout: TIMEOUT,

@@ -25,11 +25,11 @@ pub struct StackPlan {
 }
 
 /// How a change set is approved.
-pub enum Approval<'a> {
+pub enum Approval {
     /// `--yes`: execute without asking.
     Yes,
     /// Ask with this question; `Ok(true)` executes. `Err` when nobody can answer (no terminal on stdin).
-    Ask(&'a mut dyn FnMut(&str) -> Result<bool, String>),
+    Ask(Box<dyn FnMut(&str) -> Result<bool, String>>),
 }
 
 /// What every stack deploy of one command shares.
@@ -38,7 +38,7 @@ pub struct Session<'a> {
     pub classifier: &'a dyn ClassifyChanges,
     pub capabilities: &'a [String],
     pub role_arn: Option<&'a str>,
-    pub approval: Approval<'a>,
+    pub approval: Approval,
     /// Progress, the change set and events are written here as they happen.
     pub out: &'a mut dyn Write,
     pub poll_interval: Duration,
@@ -81,7 +81,10 @@ impl Session<'_> {
                 body.len()
             ));
         }
-        let existing = self.cfn.describe_stack(name).map_err(|e| format!("error: {name}: {e}"))?;
+        let existing = self
+            .cfn
+            .describe_stack(name)
+            .map_err(|e| format!("error: {name}: {e}"))?;
         let create = match &existing {
             None => true,
             Some(s) => check_deployable(s)?,
@@ -114,7 +117,9 @@ impl Session<'_> {
         }
         self.show_changes(old.as_ref(), &plan.template, &info);
         if !self.approved(name, &change_set)? {
-            return Err(format!("error: {name}: change set {change_set} not approved; nothing was executed"));
+            return Err(format!(
+                "error: {name}: change set {change_set} not approved; nothing was executed"
+            ));
         }
         self.execute(name, &change_set, &plan.template)
     }
@@ -170,12 +175,14 @@ impl Session<'_> {
     fn show_changes(&mut self, old: Option<&Value>, new: &Value, info: &ChangeSetInfo) {
         let classified = self.classifier.classify(old, new, &info.changes);
         let replaced = classified.iter().filter(|c| c.impact == Impact::Replace).count();
-        self.say(format!(
-            "   {} change(s), {replaced} replacement(s):",
-            classified.len()
-        ));
+        self.say(format!("   {} change(s), {replaced} replacement(s):", classified.len()));
         for c in &classified {
-            let mut line = format!("   {:<12} {:<44} {}", c.impact.to_string(), c.change.resource_type, c.change.logical_id);
+            let mut line = format!(
+                "   {:<12} {:<44} {}",
+                c.impact.to_string(),
+                c.change.resource_type,
+                c.change.logical_id
+            );
             if let Some(note) = &c.note {
                 line.push_str(&format!("  ({note})"));
             }
@@ -203,7 +210,10 @@ impl Session<'_> {
     fn execute(&mut self, name: &str, change_set: &str, template: &Value) -> Result<Deployed, String> {
         let before = self.cfn.stack_events(name).unwrap_or_default();
         let mut stream = EventStream::after(&before);
-        let total = template.get("Resources").and_then(Value::as_object).map_or(0, |r| r.len());
+        let total = template
+            .get("Resources")
+            .and_then(Value::as_object)
+            .map_or(0, |r| r.len());
         if let Err(e) = self.cfn.execute_change_set(name, change_set) {
             self.say(format!("   {e}"));
             let events = self.cfn.stack_events(name).unwrap_or_default();
@@ -218,12 +228,19 @@ impl Session<'_> {
                 self.say(format_event(&e));
                 seen.push(e);
             }
-            let stack = (self.cfn.describe_stack(name).map_err(|e| format!("error: {name}: {e}"))?)
-                .ok_or_else(|| format!("error: {name}: the stack disappeared while deploying"))?;
+            let stack = (self
+                .cfn
+                .describe_stack(name)
+                .map_err(|e| format!("error: {name}: {e}"))?)
+            .ok_or_else(|| format!("error: {name}: the stack disappeared while deploying"))?;
             if is_final(&stack.status) {
                 return self.finish(name, stack, &seen);
             }
-            self.say(format!("   … {} ({}/{total} resources done)", stack.status, resources_done(&seen)));
+            self.say(format!(
+                "   … {} ({}/{total} resources done)",
+                stack.status,
+                resources_done(&seen)
+            ));
             if start.elapsed() > self.timeout {
                 return Err(format!(
                     "error: {name}: still {} after {:?}; CloudFormation goes on: follow it with `aws cloudformation \
@@ -235,13 +252,22 @@ impl Session<'_> {
         }
     }
 
-    fn finish(&mut self, name: &str, stack: StackInfo, seen: &[super::cfn_client::StackEvent]) -> Result<Deployed, String> {
+    fn finish(
+        &mut self,
+        name: &str,
+        stack: StackInfo,
+        seen: &[super::cfn_client::StackEvent],
+    ) -> Result<Deployed, String> {
         if is_success(&stack.status) {
             self.say(format!("   {name}: {}", stack.status));
             return Ok(Deployed::Changed(stack));
         }
         self.report_failures(seen);
-        let reason = stack.status_reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
+        let reason = stack
+            .status_reason
+            .as_deref()
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default();
         Err(format!(
             "error: {name}: deploy failed, the stack is {}{reason}; fix the cause in the failed events above and deploy again",
             stack.status

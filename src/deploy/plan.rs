@@ -35,7 +35,11 @@ pub enum Part<'a> {
 }
 
 fn lines(findings: Vec<Finding>) -> Vec<String> {
-    findings.into_iter().filter(Finding::is_error).map(|f| f.to_string()).collect()
+    findings
+        .into_iter()
+        .filter(Finding::is_error)
+        .map(|f| f.to_string())
+        .collect()
 }
 
 impl Loaded {
@@ -48,8 +52,11 @@ impl Loaded {
             _ => return Err(lines(findings)),
         };
         let spec_name = spec_path.display().to_string();
-        let spec_text = fs::read_to_string(spec_path)
-            .map_err(|e| vec![format!("error: {spec_name}: cannot read the spec: {e}; fix `spec` in the deploy file")])?;
+        let spec_text = fs::read_to_string(spec_path).map_err(|e| {
+            vec![format!(
+                "error: {spec_name}: cannot read the spec: {e}; fix `spec` in the deploy file"
+            )]
+        })?;
         let spec = parse_spec(&spec_text, &spec_name, &analysis).map_err(lines)?;
         Ok(Loaded {
             template: template.clone(),
@@ -77,9 +84,11 @@ impl Loaded {
         let instance = |i: &InstanceSpec| json!({"name": i.name, "environment": i.environment, "inputs": i.inputs});
         let value = match (&self.spec, part) {
             (Spec::Environment { inputs }, _) => json!({ "inputs": inputs }),
-            (Spec::Service { instances, .. }, Part::Instance(name)) => {
-                instances.iter().find(|i| i.name == name).map(instance).unwrap_or(Value::Null)
-            }
+            (Spec::Service { instances, .. }, Part::Instance(name)) => instances
+                .iter()
+                .find(|i| i.name == name)
+                .map(instance)
+                .unwrap_or(Value::Null),
             (Spec::Service { pipeline, instances }, _) => {
                 json!({"pipeline": pipeline, "instances": instances.iter().map(instance).collect::<Vec<_>>()})
             }
@@ -101,8 +110,18 @@ impl Loaded {
         Ok(report.files.into_iter().map(|f| (f.name, f.text)).collect())
     }
 
-    fn plan(&self, files: &IndexMap<String, String>, stem: &str, part: Part<'_>, stack: String, label: String) -> Result<StackPlan, Vec<String>> {
-        let Some((file, text)) = files.iter().find(|(name, _)| name.rsplit_once('.').is_some_and(|(s, _)| s == stem)) else {
+    fn plan(
+        &self,
+        files: &IndexMap<String, String>,
+        stem: &str,
+        part: Part<'_>,
+        stack: String,
+        label: String,
+    ) -> Result<StackPlan, Vec<String>> {
+        let Some((file, text)) = files
+            .iter()
+            .find(|(name, _)| name.rsplit_once('.').is_some_and(|(s, _)| s == stem))
+        else {
             return Err(vec![format!(
                 "error: {}: rendering gave no {stem} template; is this the right bundle for {label}?",
                 self.template.bundle.display()
@@ -154,7 +173,9 @@ fn service_context(
         ..RenderContext::default()
     };
     ctx.service.name = Some(svc.name.clone());
-    ctx.service.repository_connection_arn.clone_from(&svc.repository.connection_arn);
+    ctx.service
+        .repository_connection_arn
+        .clone_from(&svc.repository.connection_arn);
     ctx.service.repository_id.clone_from(&svc.repository.id);
     ctx.service.branch_name.clone_from(&svc.repository.branch);
     for (name, stack) in envs {

@@ -41,7 +41,9 @@ impl StackStatus {
 
     /// The spec it was deployed from differs from the file's.
     pub fn drifted(&self) -> bool {
-        self.deployed.as_ref().is_some_and(|d| d.spec_hash != self.wanted.spec_hash)
+        self.deployed
+            .as_ref()
+            .is_some_and(|d| d.spec_hash != self.wanted.spec_hash)
     }
 
     fn what(&self) -> String {
@@ -58,13 +60,29 @@ pub fn status(cfn: &CfnClient, file: &DeployFile) -> Result<Vec<StackStatus>, Ve
     let mut out = Vec::new();
     for env in &file.environments {
         let loaded = Loaded::load(&env.template, &env.spec)?;
-        out.push(one(cfn, &loaded, &env.name, None, false, &env.stack_name, Part::Environment)?);
+        out.push(one(
+            cfn,
+            &loaded,
+            &env.name,
+            None,
+            false,
+            &env.stack_name,
+            Part::Environment,
+        )?);
     }
     for svc in &file.services {
         let loaded = Loaded::load(&svc.template, &svc.spec)?;
         for i in loaded.instances() {
             let stack = svc.stack_name(&i.name);
-            out.push(one(cfn, &loaded, &svc.name, Some(&i.name), false, &stack, Part::Instance(&i.name))?);
+            out.push(one(
+                cfn,
+                &loaded,
+                &svc.name,
+                Some(&i.name),
+                false,
+                &stack,
+                Part::Instance(&i.name),
+            )?);
         }
         if svc.pipeline.unwrap_or(loaded.has_pipeline()) {
             let stack = svc.stack_name("pipeline");
@@ -83,7 +101,9 @@ fn one(
     stack_name: &str,
     part: Part<'_>,
 ) -> Result<StackStatus, Vec<String>> {
-    let stack = cfn.describe_stack(stack_name).map_err(|e| vec![format!("error: {stack_name}: {e}")])?;
+    let stack = cfn
+        .describe_stack(stack_name)
+        .map_err(|e| vec![format!("error: {stack_name}: {e}")])?;
     let deployed = match &stack {
         Some(s) if s.status != "REVIEW_IN_PROGRESS" => deployed_record(cfn, s)?,
         _ => None,
@@ -105,7 +125,9 @@ fn one(
 
 /// The record of the template that runs (its Metadata), else of the stack's tags.
 fn deployed_record(cfn: &CfnClient, stack: &StackInfo) -> Result<Option<Record>, Vec<String>> {
-    let text = cfn.get_template(&stack.name).map_err(|e| vec![format!("error: {}: {e}", stack.name)])?;
+    let text = cfn
+        .get_template(&stack.name)
+        .map_err(|e| vec![format!("error: {}: {e}", stack.name)])?;
     let from_metadata = parse_yaml(&text).ok().and_then(|node| {
         let meta = node.to_json().get("Metadata")?.get("proton-synth")?.clone();
         Some(Record {
@@ -144,9 +166,18 @@ pub fn format_status(rows: &[StackStatus]) -> String {
             Some(_) => "latest".to_owned(),
         };
         let status = r.stack_status.as_deref().unwrap_or("-");
-        let _ = writeln!(s, "{:<32} {:<32} {template:<22} {status:<26} {spec:<18} {version}", r.what(), r.stack_name);
+        let _ = writeln!(
+            s,
+            "{:<32} {:<32} {template:<22} {status:<26} {spec:<18} {version}",
+            r.what(),
+            r.stack_name
+        );
     }
-    let outdated: Vec<String> = rows.iter().filter(|r| r.outdated(true)).map(StackStatus::what).collect();
+    let outdated: Vec<String> = rows
+        .iter()
+        .filter(|r| r.outdated(true))
+        .map(StackStatus::what)
+        .collect();
     if outdated.is_empty() {
         s.push_str("every deployed stack runs its template's version in the deploy file\n");
     } else {

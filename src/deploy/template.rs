@@ -126,10 +126,19 @@ mod tests {
         let yaml = "Resources:\n  B:\n    Type: AWS::S3::Bucket\n    Properties:\n      BucketName: !Sub '${AWS::StackName}-b'\n\
                     Outputs:\n  A:\n    Value: !GetAtt B.Arn\n  R:\n    Value: !Ref B\n  Z:\n    Value: !Select [0, !GetAZs '']\n";
         let v = prepare(yaml, &record()).unwrap();
-        assert_eq!(v["Resources"]["B"]["Properties"]["BucketName"], serde_json::json!({"Fn::Sub": "${AWS::StackName}-b"}));
-        assert_eq!(v["Outputs"]["A"]["Value"], serde_json::json!({"Fn::GetAtt": ["B", "Arn"]}));
+        assert_eq!(
+            v["Resources"]["B"]["Properties"]["BucketName"],
+            serde_json::json!({"Fn::Sub": "${AWS::StackName}-b"})
+        );
+        assert_eq!(
+            v["Outputs"]["A"]["Value"],
+            serde_json::json!({"Fn::GetAtt": ["B", "Arn"]})
+        );
         assert_eq!(v["Outputs"]["R"]["Value"], serde_json::json!({"Ref": "B"}));
-        assert_eq!(v["Outputs"]["Z"]["Value"], serde_json::json!({"Fn::Select": [0, {"Fn::GetAZs": ""}]}));
+        assert_eq!(
+            v["Outputs"]["Z"]["Value"],
+            serde_json::json!({"Fn::Select": [0, {"Fn::GetAZs": ""}]})
+        );
         assert_eq!(v["Metadata"]["proton-synth"]["template-version"], "1.2");
     }
 
@@ -138,7 +147,9 @@ mod tests {
         let v = prepare("{\"Metadata\": {\"x\": 1}, \"Resources\": {}}", &record()).unwrap();
         assert_eq!(v["Metadata"]["x"], 1);
         assert_eq!(v["Metadata"]["proton-synth"]["spec-hash"], "00ff");
-        assert!(prepare("Metadata: 3\nResources: {}\n", &record()).unwrap_err().contains("Metadata"));
+        assert!(prepare("Metadata: 3\nResources: {}\n", &record())
+            .unwrap_err()
+            .contains("Metadata"));
         assert!(prepare("[1]", &record()).unwrap_err().contains("not a mapping"));
     }
 
