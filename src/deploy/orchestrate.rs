@@ -24,12 +24,15 @@ pub struct StackPlan {
     pub record: Record,
 }
 
+/// Asks a question on someone's behalf: `Ok(true)` approves; `Err` when nobody can answer.
+pub type Ask = Box<dyn FnMut(&str) -> Result<bool, String>>;
+
 /// How a change set is approved.
 pub enum Approval {
     /// `--yes`: execute without asking.
     Yes,
     /// Ask with this question; `Ok(true)` executes. `Err` when nobody can answer (no terminal on stdin).
-    Ask(Box<dyn FnMut(&str) -> Result<bool, String>>),
+    Ask(Ask),
 }
 
 /// What every stack deploy of one command shares.

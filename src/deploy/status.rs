@@ -144,8 +144,8 @@ pub fn format_status(rows: &[StackStatus]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{:<32} {:<32} {:<22} {:<26} {:<18} {}",
-        "WHAT", "STACK", "TEMPLATE", "STATUS", "SPEC", "VERSION"
+        "{:<32} {:<32} {:<22} {:<26} {:<18} VERSION",
+        "WHAT", "STACK", "TEMPLATE", "STATUS", "SPEC"
     );
     for r in rows {
         let template = match &r.deployed {
