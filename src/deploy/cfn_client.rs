@@ -4,7 +4,7 @@
 
 use std::sync::Mutex;
 
-use aws_sdk_cloudformation::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_cloudformation::error::ProvideErrorMetadata;
 use aws_sdk_cloudformation::types::{Capability, ChangeSetType, Tag};
 use aws_sdk_cloudformation::Client;
 use indexmap::IndexMap;
@@ -74,14 +74,20 @@ fn sdk_error<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt:
     op: &str,
     e: aws_sdk_cloudformation::error::SdkError<E, R>,
 ) -> String {
-    let detail = match e.as_service_error() {
-        Some(s) => format!(
-            "{}: {}",
-            s.code().unwrap_or("error"),
-            s.message().unwrap_or("no message")
-        ),
-        None => DisplayErrorContext(&e).to_string(),
-    };
+    if let Some(s) = e.as_service_error() {
+        let (code, message) = (s.code().unwrap_or("error"), s.message().unwrap_or("no message"));
+        return format!("cloudformation {op}: {code}: {message}");
+    }
+    // Not an answer from CloudFormation (no connection, no credentials, timeout): the chain of causes.
+    let mut detail = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !detail.contains(&text) {
+            detail.push_str(&format!(": {text}"));
+        }
+        source = cause.source();
+    }
     format!("cloudformation {op}: {detail}")
 }
 

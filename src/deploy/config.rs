@@ -142,10 +142,14 @@ impl DeployFile {
         let known: Vec<&str> = (self.environments.iter().map(|e| e.name.as_str()))
             .chain(self.services.iter().map(|s| s.name.as_str()))
             .collect();
+        let known = if known.is_empty() {
+            "it names none; add one under `environments` or `services`".to_owned()
+        } else {
+            format!("it names: {}", known.join(", "))
+        };
         Err(format!(
-            "error: {}: no environment or service named `{name}`; it names: {}",
-            self.path.display(),
-            known.join(", ")
+            "error: {}: no environment or service named `{name}`; {known}",
+            self.path.display()
         ))
     }
 }
