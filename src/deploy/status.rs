@@ -216,3 +216,54 @@ pub fn upgrade(deployer: &mut Deployer<'_>, names: &[String], major: bool) -> Re
     }
     Ok(done)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(stack: &str, status: Option<&str>, deployed: Option<(&str, &str)>) -> StackStatus {
+        let record = |version: &str, hash: &str| Record {
+            template: "svc".into(),
+            version: Version::parse(version).unwrap(),
+            spec_hash: hash.into(),
+        };
+        StackStatus {
+            owner: "web".into(),
+            instance: Some(stack.into()),
+            pipeline: false,
+            stack_name: format!("web-{stack}"),
+            stack_status: status.map(str::to_owned),
+            deployed: deployed.map(|(v, h)| record(v, h)),
+            wanted: record("1.2", "aaaaaaaaaaaaaaaa"),
+        }
+    }
+
+    #[test]
+    fn outdated_drifted_and_not_deployed_stacks_are_told_apart() {
+        let rows = [
+            row("a", Some("UPDATE_COMPLETE"), Some(("1.2", "aaaaaaaaaaaaaaaa"))),
+            row("b", Some("CREATE_COMPLETE"), Some(("1.1", "bbbbbbbbbbbbbbbb"))),
+            row("c", None, None),
+            row("d", Some("CREATE_COMPLETE"), Some(("0.9", "aaaaaaaaaaaaaaaa"))),
+            row("e", Some("UPDATE_COMPLETE"), None),
+        ];
+        assert!(!rows[0].outdated(true) && !rows[0].drifted());
+        assert!(rows[1].outdated(false) && rows[1].drifted());
+        assert!(!rows[2].outdated(true) && !rows[2].drifted());
+        assert!(
+            !rows[3].outdated(false) && rows[3].outdated(true),
+            "a major upgrade needs --major"
+        );
+        let table = format_status(&rows);
+        let lines: Vec<&str> = table.lines().collect();
+        assert!(lines[0].starts_with("WHAT") && lines[0].ends_with("VERSION"));
+        assert!(
+            lines[1].starts_with("web/a") && lines[1].ends_with("aaaaaaaa same      latest"),
+            "{table}"
+        );
+        assert!(lines[2].ends_with("bbbbbbbb drifted   outdated (1.1 → 1.2)"), "{table}");
+        assert!(lines[3].ends_with("not deployed"), "{table}");
+        assert!(lines[5].ends_with("no proton-synth record"), "{table}");
+        assert_eq!(lines[6], "outdated: web/b, web/d (run `proton-synth upgrade`)");
+    }
+}
