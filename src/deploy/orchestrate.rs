@@ -116,7 +116,7 @@ impl Session<'_> {
             .map_err(|e| format!("error: {name}: {e}"))?;
         let info = self.wait_for_change_set(name, &change_set)?;
         if info.status == "FAILED" {
-            return self.no_changes_or_error(name, &change_set, &info, existing);
+            return self.no_changes_or_error(name, &change_set, &info, existing, &plan.record);
         }
         self.show_changes(old.as_ref(), &plan.template, &info);
         if !self.approved(name, &change_set)? {
@@ -158,6 +158,7 @@ impl Session<'_> {
         change_set: &str,
         info: &ChangeSetInfo,
         existing: Option<StackInfo>,
+        record: &Record,
     ) -> Result<Deployed, String> {
         let reason = info.status_reason.clone().unwrap_or_default();
         let empty = reason.contains("didn't contain changes") || reason.contains("No updates");
@@ -167,6 +168,13 @@ impl Session<'_> {
         match existing {
             Some(stack) if empty => {
                 self.say(format!("   no changes: {name} is up to date"));
+                let tags = stack.tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+                if Record::from_tags(tags).as_ref() != Some(record) {
+                    self.say(format!(
+                        "   note: CloudFormation saw no change, so {name} keeps its old proton-synth tags; they \
+                         change with the next template change"
+                    ));
+                }
                 Ok(Deployed::Unchanged(stack))
             }
             _ => Err(format!(
