@@ -170,6 +170,15 @@ enum Command {
     Check(crate::local::CheckArgs),
     /// Compare with a previous output: resources added, removed, changed or replaced, exports, Proton schemas.
     Diff(crate::diff::DiffArgs),
+    /// Deploy an environment or a service of the deploy file through CloudFormation change sets.
+    #[cfg(feature = "deploy")]
+    Deploy(Box<crate::deploy::DeployArgs>),
+    /// Template version, spec hash and status of every stack of the deploy file.
+    #[cfg(feature = "deploy")]
+    Status(crate::deploy::StatusArgs),
+    /// Re-deploy the stacks that run an older template version than the deploy file names.
+    #[cfg(feature = "deploy")]
+    Upgrade(crate::deploy::UpgradeArgs),
 }
 
 impl App {
@@ -417,6 +426,12 @@ impl App {
             Command::Render(args) => crate::local::run_render(&args),
             Command::Check(args) => crate::local::run_check(&args),
             Command::Diff(args) => crate::diff::run_diff(&args, &self),
+            #[cfg(feature = "deploy")]
+            Command::Deploy(args) => crate::deploy::run_deploy(&args),
+            #[cfg(feature = "deploy")]
+            Command::Status(args) => crate::deploy::run_status(&args),
+            #[cfg(feature = "deploy")]
+            Command::Upgrade(args) => crate::deploy::run_upgrade(&args),
         }
     }
 

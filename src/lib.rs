@@ -4,6 +4,8 @@
 
 pub mod app;
 pub mod assembly;
+#[cfg(feature = "deploy")]
+pub mod deploy;
 pub mod diff;
 pub mod local;
 pub mod output;

@@ -1,0 +1,279 @@
+//! The CloudFormation calls `deploy`, `status` and `upgrade` make, through the AWS SDK for Rust on a
+//! current-thread tokio runtime, returned as plain values. Every call is appended to a call log (operation and
+//! its main arguments) so tests can assert the exact sequence.
+
+use std::sync::Mutex;
+
+use aws_sdk_cloudformation::error::ProvideErrorMetadata;
+use aws_sdk_cloudformation::types::{Capability, ChangeSetType, Tag};
+use aws_sdk_cloudformation::Client;
+use indexmap::IndexMap;
+
+/// A stack as `DescribeStacks` returns it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StackInfo {
+    pub name: String,
+    pub id: String,
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub outputs: IndexMap<String, String>,
+    pub tags: Vec<(String, String)>,
+}
+
+/// One resource change of a change set.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ResourceChange {
+    /// `Add`, `Modify`, `Remove`, `Import`, `Dynamic`.
+    pub action: String,
+    pub logical_id: String,
+    pub physical_id: Option<String>,
+    pub resource_type: String,
+    /// `True`, `False`, `Conditional`, or `None` when CloudFormation did not say.
+    pub replacement: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ChangeSetInfo {
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub execution_status: Option<String>,
+    pub changes: Vec<ResourceChange>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StackEvent {
+    pub id: String,
+    pub timestamp: String,
+    pub logical_id: String,
+    pub resource_type: String,
+    pub status: String,
+    pub reason: Option<String>,
+}
+
+/// What `CreateChangeSet` needs.
+#[derive(Clone, Debug)]
+pub struct ChangeSetRequest<'a> {
+    pub stack_name: &'a str,
+    pub change_set_name: &'a str,
+    /// CREATE for a new stack, UPDATE for an existing one.
+    pub create: bool,
+    pub template_body: &'a str,
+    pub capabilities: &'a [String],
+    pub role_arn: Option<&'a str>,
+    pub tags: &'a [(String, String)],
+}
+
+pub struct CfnClient {
+    rt: tokio::runtime::Runtime,
+    client: Client,
+    calls: Mutex<Vec<String>>,
+}
+
+/// `error: cloudformation OPERATION: message` from an SDK error, with the service's code when it sent one.
+fn sdk_error<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
+    op: &str,
+    e: aws_sdk_cloudformation::error::SdkError<E, R>,
+) -> String {
+    if let Some(s) = e.as_service_error() {
+        let (code, message) = (s.code().unwrap_or("error"), s.message().unwrap_or("no message"));
+        return format!("cloudformation {op}: {code}: {message}");
+    }
+    // Not an answer from CloudFormation (no connection, no credentials, timeout): the chain of causes.
+    let mut detail = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !detail.contains(&text) {
+            detail.push_str(&format!(": {text}"));
+        }
+        source = cause.source();
+    }
+    format!("cloudformation {op}: {detail}")
+}
+
+impl CfnClient {
+    /// A client from the standard credential chain and region (`AWS_PROFILE`, `AWS_REGION`, …), talking to
+    /// `endpoint_url` instead of AWS when given.
+    pub fn connect(endpoint_url: Option<&str>) -> Result<CfnClient, String> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if let Some(url) = endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        let config = rt.block_on(loader.load());
+        if config.region().is_none() {
+            return Err("no AWS region configured; set AWS_REGION or a profile's region".to_owned());
+        }
+        Ok(CfnClient {
+            rt,
+            client: Client::new(&config),
+            calls: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Every call made so far, in order: `Operation arg…`.
+    pub fn calls(&self) -> Vec<String> {
+        self.calls.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    fn log(&self, call: String) {
+        if let Ok(mut calls) = self.calls.lock() {
+            calls.push(call);
+        }
+    }
+
+    /// The stack, or `None` when it does not exist.
+    pub fn describe_stack(&self, name: &str) -> Result<Option<StackInfo>, String> {
+        self.log(format!("DescribeStacks {name}"));
+        let result = self.rt.block_on(self.client.describe_stacks().stack_name(name).send());
+        let out = match result {
+            Ok(out) => out,
+            Err(e)
+                if e.as_service_error()
+                    .and_then(|s| s.message())
+                    .is_some_and(|m| m.contains("does not exist")) =>
+            {
+                return Ok(None)
+            }
+            Err(e) => return Err(sdk_error("DescribeStacks", e)),
+        };
+        let Some(s) = out.stacks().first() else { return Ok(None) };
+        Ok(Some(StackInfo {
+            name: s.stack_name().unwrap_or(name).to_owned(),
+            id: s.stack_id().unwrap_or_default().to_owned(),
+            status: s.stack_status().map(|x| x.as_str().to_owned()).unwrap_or_default(),
+            status_reason: s.stack_status_reason().map(str::to_owned),
+            outputs: (s.outputs().iter())
+                .filter_map(|o| {
+                    Some((
+                        o.output_key()?.to_owned(),
+                        o.output_value().unwrap_or_default().to_owned(),
+                    ))
+                })
+                .collect(),
+            tags: (s.tags().iter())
+                .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
+                .collect(),
+        }))
+    }
+
+    /// The template a stack runs now (`GetTemplate`, original form).
+    pub fn get_template(&self, name: &str) -> Result<String, String> {
+        self.log(format!("GetTemplate {name}"));
+        let out = (self.rt.block_on(self.client.get_template().stack_name(name).send()))
+            .map_err(|e| sdk_error("GetTemplate", e))?;
+        Ok(out.template_body().unwrap_or_default().to_owned())
+    }
+
+    pub fn create_change_set(&self, r: &ChangeSetRequest<'_>) -> Result<(), String> {
+        let kind = if r.create {
+            ChangeSetType::Create
+        } else {
+            ChangeSetType::Update
+        };
+        self.log(format!("CreateChangeSet {} {}", r.stack_name, kind.as_str()));
+        let mut tags = Vec::new();
+        for (k, v) in r.tags {
+            tags.push(Tag::builder().key(k).value(v).build());
+        }
+        let request = (self.client.create_change_set())
+            .stack_name(r.stack_name)
+            .change_set_name(r.change_set_name)
+            .change_set_type(kind)
+            .template_body(r.template_body)
+            .set_capabilities(Some(
+                r.capabilities.iter().map(|c| Capability::from(c.as_str())).collect(),
+            ))
+            .set_role_arn(r.role_arn.map(str::to_owned))
+            .set_tags(Some(tags));
+        (self.rt.block_on(request.send()))
+            .map(|_| ())
+            .map_err(|e| sdk_error("CreateChangeSet", e))
+    }
+
+    pub fn describe_change_set(&self, stack: &str, change_set: &str) -> Result<ChangeSetInfo, String> {
+        self.log(format!("DescribeChangeSet {stack} {change_set}"));
+        let mut info = ChangeSetInfo::default();
+        let mut token = None;
+        loop {
+            let request = (self.client.describe_change_set())
+                .stack_name(stack)
+                .change_set_name(change_set)
+                .set_next_token(token.take());
+            let out = self
+                .rt
+                .block_on(request.send())
+                .map_err(|e| sdk_error("DescribeChangeSet", e))?;
+            info.status = out.status().map(|s| s.as_str().to_owned()).unwrap_or_default();
+            info.status_reason = out.status_reason().map(str::to_owned);
+            info.execution_status = out.execution_status().map(|s| s.as_str().to_owned());
+            info.changes.extend(
+                out.changes()
+                    .iter()
+                    .filter_map(|c| c.resource_change())
+                    .map(|c| ResourceChange {
+                        action: c.action().map(|a| a.as_str().to_owned()).unwrap_or_default(),
+                        logical_id: c.logical_resource_id().unwrap_or_default().to_owned(),
+                        physical_id: c.physical_resource_id().map(str::to_owned),
+                        resource_type: c.resource_type().unwrap_or_default().to_owned(),
+                        replacement: c.replacement().map(|r| r.as_str().to_owned()),
+                    }),
+            );
+            match out.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+                _ => return Ok(info),
+            }
+        }
+    }
+
+    pub fn execute_change_set(&self, stack: &str, change_set: &str) -> Result<(), String> {
+        self.log(format!("ExecuteChangeSet {stack} {change_set}"));
+        let request = self
+            .client
+            .execute_change_set()
+            .stack_name(stack)
+            .change_set_name(change_set);
+        (self.rt.block_on(request.send()))
+            .map(|_| ())
+            .map_err(|e| sdk_error("ExecuteChangeSet", e))
+    }
+
+    pub fn delete_change_set(&self, stack: &str, change_set: &str) -> Result<(), String> {
+        self.log(format!("DeleteChangeSet {stack} {change_set}"));
+        let request = self
+            .client
+            .delete_change_set()
+            .stack_name(stack)
+            .change_set_name(change_set);
+        (self.rt.block_on(request.send()))
+            .map(|_| ())
+            .map_err(|e| sdk_error("DeleteChangeSet", e))
+    }
+
+    /// The stack's events, newest first (first page: the most recent 100).
+    pub fn stack_events(&self, stack: &str) -> Result<Vec<StackEvent>, String> {
+        self.log(format!("DescribeStackEvents {stack}"));
+        let out = (self
+            .rt
+            .block_on(self.client.describe_stack_events().stack_name(stack).send()))
+        .map_err(|e| sdk_error("DescribeStackEvents", e))?;
+        Ok((out.stack_events().iter())
+            .map(|e| StackEvent {
+                id: e.event_id().unwrap_or_default().to_owned(),
+                timestamp: e.timestamp().map(|t| t.to_string()).unwrap_or_default(),
+                logical_id: e.logical_resource_id().unwrap_or_default().to_owned(),
+                resource_type: e.resource_type().unwrap_or_default().to_owned(),
+                status: e.resource_status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                reason: e.resource_status_reason().map(str::to_owned),
+            })
+            .collect())
+    }
+
+    /// Sleep between polls (on the client's runtime).
+    pub fn sleep(&self, duration: std::time::Duration) {
+        self.rt.block_on(tokio::time::sleep(duration));
+    }
+}

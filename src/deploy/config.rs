@@ -1,0 +1,357 @@
+//! The deploy file (`proton-deploy.yaml`): what is deployed, from which template bundle and spec, into which
+//! stacks. It is the only local input of `deploy`, `status` and `upgrade`; everything else (what runs, at
+//! which template version, from which spec) is read back from CloudFormation's tags.
+//!
+//! ```yaml
+//! templates:                      # by Proton template name
+//!   public-vpc:
+//!     bundle: out/seed/proton/bundles/public-vpc.tar.gz   # folder or .tar.gz; relative to this file
+//!     version: "1.0"              # major.minor, what Proton registered; `upgrade` moves stacks to it
+//!   lb-fargate-service:
+//!     bundle: out/seed/proton/bundles/lb-fargate-service.tar.gz
+//!     version: "1.0"
+//! environments:
+//!   Beta:
+//!     template: public-vpc
+//!     spec: out/seed/proton/specs/public-vpc.env-spec.yaml
+//!     stack_name: Beta            # optional (default: the environment's name); an existing stack, e.g.
+//!                                 # one Proton created, is adopted: its next deploy is an UPDATE
+//! services:
+//!   front-end:
+//!     template: lb-fargate-service
+//!     spec: out/seed/proton/specs/lb-fargate-service.svc-spec-1.yaml   # its instances name their environment
+//!     pipeline: true              # default: deploy the pipeline when the bundle has one
+//!     repository:                 # the pipeline's source (service.repository_* in the template)
+//!       connection_arn: arn:aws:codestar-connections:us-east-1:111122223333:connection/0123
+//!       id: my-org/front-end
+//!       branch: main
+//!     stack_names:                # optional; defaults: <service>-<instance>, <service>-pipeline
+//!       instance-1: front-end-instance-1
+//!       pipeline: front-end-pipeline
+//! capabilities: [CAPABILITY_IAM, CAPABILITY_NAMED_IAM]   # optional; this is the default
+//! role_arn: arn:aws:iam::111122223333:role/cfn-deployer  # optional CloudFormation service role
+//! ```
+
+use std::fmt;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+
+/// A template version, `major.minor` as Proton numbered them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Version {
+    pub major: u32,
+    pub minor: u32,
+}
+
+impl Version {
+    pub fn parse(text: &str) -> Option<Version> {
+        let (major, minor) = text.trim().split_once('.')?;
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if !digits(major) || !digits(minor) {
+            return None;
+        }
+        Some(Version {
+            major: major.parse().ok()?,
+            minor: minor.parse().ok()?,
+        })
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TemplateRef {
+    pub name: String,
+    pub bundle: PathBuf,
+    pub version: Version,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnvironmentEntry {
+    pub name: String,
+    pub template: TemplateRef,
+    pub spec: PathBuf,
+    pub stack_name: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Repository {
+    pub connection_arn: Option<String>,
+    pub id: Option<String>,
+    pub branch: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceEntry {
+    pub name: String,
+    pub template: TemplateRef,
+    pub spec: PathBuf,
+    /// `None`: deploy the pipeline when the bundle has one.
+    pub pipeline: Option<bool>,
+    pub repository: Repository,
+    stack_names: IndexMap<String, String>,
+}
+
+impl ServiceEntry {
+    /// The stack of one instance (`pipeline` for the pipeline).
+    pub fn stack_name(&self, instance: &str) -> String {
+        self.stack_names
+            .get(instance)
+            .cloned()
+            .unwrap_or_else(|| format!("{}-{instance}", self.name))
+    }
+}
+
+/// A parsed, validated deploy file; paths are resolved against its folder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeployFile {
+    pub path: PathBuf,
+    pub environments: Vec<EnvironmentEntry>,
+    pub services: Vec<ServiceEntry>,
+    pub capabilities: Vec<String>,
+    pub role_arn: Option<String>,
+}
+
+/// What `deploy NAME` names.
+#[derive(Clone, Copy, Debug)]
+pub enum Target<'a> {
+    Environment(&'a EnvironmentEntry),
+    Service(&'a ServiceEntry),
+}
+
+impl DeployFile {
+    pub fn environment(&self, name: &str) -> Option<&EnvironmentEntry> {
+        self.environments.iter().find(|e| e.name == name)
+    }
+
+    pub fn target(&self, name: &str) -> Result<Target<'_>, String> {
+        if let Some(e) = self.environment(name) {
+            return Ok(Target::Environment(e));
+        }
+        if let Some(s) = self.services.iter().find(|s| s.name == name) {
+            return Ok(Target::Service(s));
+        }
+        let known: Vec<&str> = (self.environments.iter().map(|e| e.name.as_str()))
+            .chain(self.services.iter().map(|s| s.name.as_str()))
+            .collect();
+        let known = if known.is_empty() {
+            "it names none; add one under `environments` or `services`".to_owned()
+        } else {
+            format!("it names: {}", known.join(", "))
+        };
+        Err(format!(
+            "error: {}: no environment or service named `{name}`; {known}",
+            self.path.display()
+        ))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    templates: IndexMap<String, RawTemplate>,
+    #[serde(default)]
+    environments: IndexMap<String, RawEnvironment>,
+    #[serde(default)]
+    services: IndexMap<String, RawService>,
+    capabilities: Option<Vec<String>>,
+    role_arn: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTemplate {
+    bundle: PathBuf,
+    version: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEnvironment {
+    template: String,
+    spec: PathBuf,
+    stack_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawService {
+    template: String,
+    spec: PathBuf,
+    pipeline: Option<bool>,
+    #[serde(default)]
+    repository: Repository,
+    #[serde(default)]
+    stack_names: IndexMap<String, String>,
+}
+
+const DEFAULT_CAPABILITIES: [&str; 3] = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"];
+
+/// Read and validate a deploy file. Errors are complete lines (`error: FILE: what; how to fix`), all at once.
+pub fn load(path: &Path) -> Result<DeployFile, Vec<String>> {
+    let shown = path.display().to_string();
+    let text = fs::read_to_string(path).map_err(|e| {
+        vec![format!(
+            "error: {shown}: cannot read the deploy file: {e}; pass --file PATH"
+        )]
+    })?;
+    let raw: RawFile = serde_saphyr::from_str(&text).map_err(|e| {
+        vec![format!(
+            "error: {shown}: invalid deploy file: {e}; see `proton-synth deploy --help`"
+        )]
+    })?;
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let resolve = |p: &Path| if p.is_absolute() { p.to_path_buf() } else { base.join(p) };
+    let mut errors = Vec::new();
+    let mut templates = IndexMap::new();
+    for (name, t) in &raw.templates {
+        match Version::parse(&t.version) {
+            Some(version) => {
+                let bundle = resolve(&t.bundle);
+                templates.insert(
+                    name.clone(),
+                    TemplateRef {
+                        name: name.clone(),
+                        bundle,
+                        version,
+                    },
+                );
+            }
+            None => errors.push(format!(
+                "error: {shown}: templates.{name}.version `{}` is not major.minor; write e.g. \"1.0\"",
+                t.version
+            )),
+        }
+    }
+    let mut template = |owner: &str, name: &str| match templates.get(name) {
+        Some(t) => Some(t.clone()),
+        None => {
+            errors.push(format!(
+                "error: {shown}: {owner}.template `{name}` is not under `templates`; add it with its bundle and version"
+            ));
+            None
+        }
+    };
+    let mut environments = Vec::new();
+    for (name, e) in &raw.environments {
+        if let Some(t) = template(&format!("environments.{name}"), &e.template) {
+            environments.push(EnvironmentEntry {
+                name: name.clone(),
+                template: t,
+                spec: resolve(&e.spec),
+                stack_name: e.stack_name.clone().unwrap_or_else(|| name.clone()),
+            });
+        }
+    }
+    let mut services = Vec::new();
+    for (name, s) in &raw.services {
+        if let Some(t) = template(&format!("services.{name}"), &s.template) {
+            services.push(ServiceEntry {
+                name: name.clone(),
+                template: t,
+                spec: resolve(&s.spec),
+                pipeline: s.pipeline,
+                repository: s.repository.clone(),
+                stack_names: s.stack_names.clone(),
+            });
+        }
+    }
+    check_names(&shown, &environments, &services, &mut errors);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(DeployFile {
+        path: path.to_path_buf(),
+        environments,
+        services,
+        capabilities: (raw.capabilities)
+            .unwrap_or_else(|| DEFAULT_CAPABILITIES.iter().map(|c| (*c).to_owned()).collect()),
+        role_arn: raw.role_arn,
+    })
+}
+
+fn check_names(shown: &str, envs: &[EnvironmentEntry], services: &[ServiceEntry], errors: &mut Vec<String>) {
+    for s in services {
+        if envs.iter().any(|e| e.name == s.name) {
+            errors.push(format!(
+                "error: {shown}: `{}` is both an environment and a service; rename one",
+                s.name
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_deploy_file_loads() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/proton-deploy.yaml");
+        let file = load(&path).unwrap();
+        let Ok(Target::Service(svc)) = file.target("front-end") else {
+            panic!("front-end is a service")
+        };
+        assert_eq!(svc.template.name, "lb-fargate-service");
+        assert_eq!(svc.repository.branch.as_deref(), Some("main"));
+        assert_eq!(file.environment("Beta").unwrap().stack_name, "Beta");
+    }
+
+    #[test]
+    fn versions_parse_as_major_minor() {
+        assert_eq!(Version::parse("1.10"), Some(Version { major: 1, minor: 10 }));
+        assert!(Version::parse("1.2") < Version::parse("1.10"));
+        for bad in ["1", "1.", ".1", "1.2.3", "a.b", "-1.0"] {
+            assert_eq!(Version::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_deploy_file_resolves_paths_and_defaults() {
+        let dir = std::env::temp_dir().join(format!("proton-deploy-config-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("proton-deploy.yaml");
+        fs::write(
+            &path,
+            "templates:\n  env: {bundle: b/env, version: \"1.2\"}\n  svc: {bundle: /abs/svc, version: \"2.0\"}\n\
+             environments:\n  Beta: {template: env, spec: s/env.yaml}\n\
+             services:\n  web: {template: svc, spec: s/svc.yaml, stack_names: {pipeline: web-pipe}}\n",
+        )
+        .unwrap();
+        let file = load(&path).unwrap();
+        let beta = file.environment("Beta").unwrap();
+        assert_eq!(
+            (beta.stack_name.as_str(), beta.template.bundle.clone()),
+            ("Beta", dir.join("b/env"))
+        );
+        assert_eq!(beta.template.version, Version { major: 1, minor: 2 });
+        let Ok(Target::Service(web)) = file.target("web") else {
+            panic!("web is a service")
+        };
+        assert_eq!(web.template.bundle, PathBuf::from("/abs/svc"));
+        assert_eq!(
+            (web.stack_name("pipeline"), web.stack_name("i1")),
+            ("web-pipe".into(), "web-i1".into())
+        );
+        assert_eq!(file.capabilities.len(), 3);
+        assert!(file.target("nope").unwrap_err().contains("it names: Beta, web"));
+        fs::write(
+            &path,
+            "templates:\n  env: {bundle: b, version: \"1\"}\nenvironments:\n  E: {template: x, spec: s}\n",
+        )
+        .unwrap();
+        let errors = load(&path).unwrap_err();
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors[0].contains("not major.minor") && errors[1].contains("`x` is not under `templates`"));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
