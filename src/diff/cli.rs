@@ -134,7 +134,8 @@ fn bundle_render(args: &DiffArgs) -> Result<Option<BundleRender>, Vec<String>> {
     let spec_name = spec_path.display().to_string();
     let spec = std::fs::read_to_string(spec_path).map_err(|e| {
         vec![format!(
-            "{spec_name}: cannot read the spec: {e}; give a spec file (`proton: EnvironmentSpec` or `ServiceSpec`)"
+            "{spec_name}: cannot read the spec: {}; give a spec file (`proton: EnvironmentSpec` or `ServiceSpec`)",
+            crate::local::io_words(&e)
         )]
     })?;
     let mut context = match &args.context {
