@@ -181,7 +181,7 @@ fn an_alias_bomb_is_stopped_by_the_node_bound_in_our_words() {
     let mut spec = String::from("proton: EnvironmentSpec\nspec:\n  lol:\n    a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
     for i in 1..10 {
         let alias = format!("*a{}", i - 1);
-        spec += &format!("    a{i}: &a{i} [{}]\n", vec![alias.as_str(); 10].join(", "));
+        spec += &format!("    a{i}: &a{i} [{}]\n", [alias.as_str(); 10].join(", "));
     }
     let e = render_bundle(&yaml11_bundle(), &spec, &RenderContext::default()).unwrap_err();
     let text = messages(&e).join("\n");

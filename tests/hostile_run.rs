@@ -118,6 +118,8 @@ struct Outcome {
 }
 
 /// Run the binary in `cwd`, reaping it with `wait4` for its own peak resident set; SIGKILL after `GUARD`.
+// The child is reaped by `libc::wait4` (for its rusage), which clippy does not see.
+#[allow(clippy::zombie_processes)]
 fn run(cwd: &Path, args: &[String]) -> Outcome {
     let start = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_proton-synth"))
@@ -361,7 +363,7 @@ fn workspace(ws: &Path) -> Vec<Case> {
     let mut bomb = String::from("proton: EnvironmentSpec\nspec:\n  vpc_cidr: \"10.0.0.0/16\"\n  lol:\n    a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
     for i in 1..10 {
         let p = format!("*a{}", i - 1);
-        bomb += &format!("    a{i}: &a{i} [{}]\n", vec![p.as_str(); 10].join(", "));
+        bomb += &format!("    a{i}: &a{i} [{}]\n", [p.as_str(); 10].join(", "));
     }
     write(&ws.join("alias-bomb.yaml"), &bomb);
     cases.push(case(

@@ -81,7 +81,10 @@ pub fn run_diff(args: &DiffArgs, app: &App) -> i32 {
             let mut stdout = std::io::stdout().lock();
             if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
                 if e.kind() != std::io::ErrorKind::BrokenPipe {
-                    eprintln!("error: stdout: {e}; the diff could not be written");
+                    eprintln!(
+                        "error: stdout: {}; the diff could not be written",
+                        crate::local::io_words(&e)
+                    );
                     return 2;
                 }
             }

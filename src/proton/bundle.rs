@@ -670,7 +670,13 @@ fn finish_bundle(name: &str, files: &BTreeMap<String, Vec<u8>>, diags: &mut Vec<
             t
         }
         Err(e) => {
-            diags.push(Diagnostic::error(name, format!("building the archive: {e}")));
+            diags.push(Diagnostic::error(
+                name,
+                format!(
+                    "cannot build the archive: {}; report this as a bug",
+                    crate::local::io_words(&e)
+                ),
+            ));
             Vec::new()
         }
     }
