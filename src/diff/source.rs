@@ -100,7 +100,12 @@ impl Snapshot {
             if is_bundle_dir(path) {
                 return Snapshot::from_bundle_path(path, render);
             }
-            let files = read_folder(path).map_err(|e| format!("{shown}: cannot read the folder: {e}"))?;
+            let files = read_folder(path).map_err(|e| {
+                format!(
+                    "{shown}: cannot read the folder: {}; check its permissions",
+                    crate::local::io_words(&e)
+                )
+            })?;
             return Snapshot::from_files(&shown, &files);
         }
         let bytes = fs::read(path).map_err(|e| format!("{shown}: cannot read it: {}", crate::local::io_words(&e)))?;
