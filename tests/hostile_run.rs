@@ -3,6 +3,9 @@
 //! is killed otherwise); the child's peak resident set under `PEAK_RSS_BOUND_MB` (from `wait4`, per child);
 //! the workspace outside the case's `--out` unchanged (a failed case may change nothing at all); stderr in our
 //! message style (`error: …`) with no crate internals. Prints a table (case, exit, ms, peak MB).
+//!
+//! Linux records a child's peak from its memory before `exec` too (the spawning process's, ~8 MB here), so the
+//! workspace is built by streaming (no bomb is held in memory) and the measured peak is an upper bound.
 
 mod common;
 
