@@ -62,6 +62,15 @@ struct Case {
     want: i32,
     /// The case's `--out`, relative to the workspace; may change only when the case succeeds.
     out: Option<String>,
+    /// Words the first `error: ` line must hold (why the case failed), when set.
+    says: Option<&'static str>,
+}
+
+impl Case {
+    fn says(mut self, words: &'static str) -> Case {
+        self.says = Some(words);
+        self
+    }
 }
 
 fn case(name: &str, want: i32, args: &[&str]) -> Case {
@@ -72,6 +81,7 @@ fn case(name: &str, want: i32, args: &[&str]) -> Case {
         args,
         want,
         out,
+        says: None,
     }
 }
 
@@ -202,21 +212,36 @@ fn workspace(ws: &Path) -> Vec<Case> {
     let (env, spec) = ("env", "specs/env-spec.yaml");
 
     // `--out` where it must not go; then where it may.
-    for (name, out) in [
-        ("out at the bundle", "env"),
-        ("out at the spec's folder", "specs"),
-        ("out at a user folder", "mine"),
-        ("out at a file", "note.txt"),
-        ("out at .", "."),
-        ("out inside the bundle", "env/infrastructure/x"),
+    for (name, out, says) in [
+        ("out at the bundle", "env", "env: contains the input env"),
+        (
+            "out at the spec's folder",
+            "specs",
+            "specs: contains the input specs/env-spec.yaml",
+        ),
+        (
+            "out at a user folder",
+            "mine",
+            "mine: is a folder proton-synth did not write",
+        ),
+        ("out at a file", "note.txt", "note.txt: is a file, not a folder"),
+        ("out at .", ".", ".: is the current folder"),
+        (
+            "out inside the bundle",
+            "env/infrastructure/x",
+            "lies inside the input env",
+        ),
     ] {
-        cases.push(case(name, 1, &["render", env, "--spec", spec, "--out", out]));
+        cases.push(case(name, 1, &["render", env, "--spec", spec, "--out", out]).says(says));
     }
-    cases.push(case(
-        "out at a bundle, forced",
-        1,
-        &["render", env, "--spec", spec, "--out", "env", "--force"],
-    ));
+    cases.push(
+        case(
+            "out at a bundle, forced",
+            1,
+            &["render", env, "--spec", spec, "--out", "env", "--force"],
+        )
+        .says("env: contains the input env"),
+    );
     cases.push(case(
         "render the sample",
         0,
@@ -234,31 +259,33 @@ fn workspace(ws: &Path) -> Vec<Case> {
     ));
 
     // FIFOs.
-    cases.push(case("FIFO as bundle", 1, &["check", "pipe"]));
-    cases.push(case(
-        "FIFO as spec",
-        1,
-        &["render", env, "--spec", "pipe", "--out", "o"],
-    ));
-    cases.push(case(
-        "FIFO as context",
-        1,
-        &["render", env, "--spec", spec, "--context", "pipe", "--out", "o"],
-    ));
-    cases.push(case(
-        "FIFO as outputs file",
-        1,
-        &[
-            "render",
-            env,
-            "--spec",
-            spec,
-            "--env-outputs",
-            "Beta=pipe",
-            "--out",
-            "o",
-        ],
-    ));
+    cases.push(case("FIFO as bundle", 1, &["check", "pipe"]).says("the bundle is a FIFO"));
+    cases.push(case("FIFO as spec", 1, &["render", env, "--spec", "pipe", "--out", "o"]).says("the spec is a FIFO"));
+    cases.push(
+        case(
+            "FIFO as context",
+            1,
+            &["render", env, "--spec", spec, "--context", "pipe", "--out", "o"],
+        )
+        .says("the context file is a FIFO"),
+    );
+    cases.push(
+        case(
+            "FIFO as outputs file",
+            1,
+            &[
+                "render",
+                env,
+                "--spec",
+                spec,
+                "--env-outputs",
+                "Beta=pipe",
+                "--out",
+                "o",
+            ],
+        )
+        .says("the outputs file is a FIFO"),
+    );
     copy_dir(&samples().join("environment"), &ws.join("fifo-extra"));
     mkfifo(&ws.join("fifo-extra/infrastructure/notes.fifo"));
     cases.push(case(
@@ -269,39 +296,51 @@ fn workspace(ws: &Path) -> Vec<Case> {
     copy_dir(&samples().join("environment"), &ws.join("fifo-template"));
     fs::remove_file(ws.join("fifo-template/infrastructure/cloudformation.yaml")).unwrap();
     mkfifo(&ws.join("fifo-template/infrastructure/cloudformation.yaml"));
-    cases.push(case("FIFO as the template", 1, &["check", "fifo-template"]));
-    cases.push(case(
-        "FIFO as the template, render",
-        1,
-        &["render", "fifo-template", "--spec", spec, "--out", "o"],
-    ));
+    cases.push(case("FIFO as the template", 1, &["check", "fifo-template"]).says("it is a FIFO (named pipe)"));
+    cases.push(
+        case(
+            "FIFO as the template, render",
+            1,
+            &["render", "fifo-template", "--spec", spec, "--out", "o"],
+        )
+        .says("it is a FIFO (named pipe)"),
+    );
 
     // /dev/zero.
-    cases.push(case("/dev/zero as bundle", 1, &["check", "/dev/zero"]));
-    cases.push(case(
-        "/dev/zero as spec",
-        1,
-        &["render", env, "--spec", "/dev/zero", "--out", "o"],
-    ));
-    cases.push(case(
-        "/dev/zero as context",
-        1,
-        &["render", env, "--spec", spec, "--context", "/dev/zero", "--out", "o"],
-    ));
-    cases.push(case(
-        "/dev/zero as outputs file",
-        1,
-        &[
-            "render",
-            env,
-            "--spec",
-            spec,
-            "--env-outputs",
-            "Beta=/dev/zero",
-            "--out",
-            "o",
-        ],
-    ));
+    cases.push(case("/dev/zero as bundle", 1, &["check", "/dev/zero"]).says("the bundle is a device"));
+    cases.push(
+        case(
+            "/dev/zero as spec",
+            1,
+            &["render", env, "--spec", "/dev/zero", "--out", "o"],
+        )
+        .says("the spec is a device"),
+    );
+    cases.push(
+        case(
+            "/dev/zero as context",
+            1,
+            &["render", env, "--spec", spec, "--context", "/dev/zero", "--out", "o"],
+        )
+        .says("the context file is a device"),
+    );
+    cases.push(
+        case(
+            "/dev/zero as outputs file",
+            1,
+            &[
+                "render",
+                env,
+                "--spec",
+                spec,
+                "--env-outputs",
+                "Beta=/dev/zero",
+                "--out",
+                "o",
+            ],
+        )
+        .says("the outputs file is a device"),
+    );
 
     // Sizes and archives.
     copy_dir(&samples().join("environment"), &ws.join("sparse"));
@@ -309,21 +348,30 @@ fn workspace(ws: &Path) -> Vec<Case> {
         .unwrap()
         .set_len(2 << 30)
         .unwrap();
-    cases.push(case("2 GiB sparse file in a bundle", 1, &["check", "sparse"]));
-    cases.push(case(
-        "2 GiB sparse file, render",
-        1,
-        &["render", "sparse", "--spec", spec, "--out", "o"],
-    ));
+    cases.push(
+        case("2 GiB sparse file in a bundle", 1, &["check", "sparse"])
+            .says("more than 64 MiB (this one is 2147483648 bytes)"),
+    );
+    cases.push(
+        case(
+            "2 GiB sparse file, render",
+            1,
+            &["render", "sparse", "--spec", spec, "--out", "o"],
+        )
+        .says("more than 64 MiB (this one is 2147483648 bytes)"),
+    );
     fs::File::create(ws.join("big-spec.yaml"))
         .unwrap()
         .set_len(3 << 30)
         .unwrap();
-    cases.push(case(
-        "3 GiB sparse spec",
-        1,
-        &["render", env, "--spec", "big-spec.yaml", "--out", "o"],
-    ));
+    cases.push(
+        case(
+            "3 GiB sparse spec",
+            1,
+            &["render", env, "--spec", "big-spec.yaml", "--out", "o"],
+        )
+        .says("the spec is 3221225472 bytes"),
+    );
     // A gzip bomb: 256 MiB of zeros in one entry (compresses to ~250 KB), streamed so that this process stays
     // small (a child's recorded peak starts from its parent's at `exec`).
     gz_stream(&ws.join("gzip-bomb.tar.gz"), |w| {
@@ -334,7 +382,7 @@ fn workspace(ws: &Path) -> Vec<Case> {
             w.write_all(&zeros).unwrap();
         }
     });
-    cases.push(case("gzip bomb", 1, &["check", "gzip-bomb.tar.gz"]));
+    cases.push(case("gzip bomb", 1, &["check", "gzip-bomb.tar.gz"]).says("more than 64 MiB"));
     // A tar bomb: 100,000 small entries.
     gz_stream(&ws.join("tar-bomb.tar.gz"), |w| {
         for i in 0..100_000 {
@@ -350,7 +398,8 @@ fn workspace(ws: &Path) -> Vec<Case> {
     let mut blocks = tar_header("schema/schema.yaml", 4 << 30);
     blocks.extend([0u8; 1024]);
     gz(&blocks, &ws.join("lying-4g.tar.gz"));
-    cases.push(case("tar header claiming 4 GiB", 1, &["check", "lying-4g.tar.gz"]));
+    cases
+        .push(case("tar header claiming 4 GiB", 1, &["check", "lying-4g.tar.gz"]).says("this one is 4294967296 bytes"));
     let mut blocks = tar_header("schema/schema.yaml", 100_000);
     blocks.extend(b"schema: {}");
     gz(&blocks, &ws.join("lying-short.tar.gz"));
@@ -369,26 +418,33 @@ fn workspace(ws: &Path) -> Vec<Case> {
         bomb += &format!("    a{i}: &a{i} [{}]\n", [p.as_str(); 10].join(", "));
     }
     write(&ws.join("alias-bomb.yaml"), &bomb);
-    cases.push(case(
-        "alias bomb in a spec",
-        1,
-        &["render", env, "--spec", "alias-bomb.yaml", "--out", "o"],
-    ));
+    cases.push(
+        case(
+            "alias bomb in a spec",
+            1,
+            &["render", env, "--spec", "alias-bomb.yaml", "--out", "o"],
+        )
+        .says("the document has more than 250000 values"),
+    );
     let deep = format!(
         "proton: EnvironmentSpec\nspec:\n  vpc_cidr: {}{}\n",
         "[".repeat(100_000),
         "]".repeat(100_000)
     );
     write(&ws.join("deep-spec.yaml"), deep);
-    cases.push(case(
-        "100,000 nested lists in a spec",
-        1,
-        &["render", env, "--spec", "deep-spec.yaml", "--out", "o"],
-    ));
+    cases.push(
+        case(
+            "100,000 nested lists in a spec",
+            1,
+            &["render", env, "--spec", "deep-spec.yaml", "--out", "o"],
+        )
+        .says("nested more than"),
+    );
 
     // Template bombs: check passes (nothing can be known without running them), render stops them.
     write(&ws.join("jinja-spec.yaml"), "proton: EnvironmentSpec\nspec: {}\n");
-    let mut jinja = |name: &str, body: &str, check: i32| {
+    // `says`: what the render's (and a failing check's) first error holds.
+    let mut jinja = |name: &str, body: &str, check: i32, says: &'static str| {
         let dir = format!("jinja/{}", name.replace(' ', "-"));
         write(&ws.join(&dir).join("schema/schema.yaml"), SCHEMA);
         write(&ws.join(&dir).join("infrastructure/manifest.yaml"), MANIFEST);
@@ -396,48 +452,61 @@ fn workspace(ws: &Path) -> Vec<Case> {
             &ws.join(&dir).join("infrastructure/cloudformation.yaml"),
             format!("{HEAD}{body}\n{RESOURCE}"),
         );
-        cases.push(case(&format!("{name}, check"), check, &["check", &dir]));
+        cases.push(case(&format!("{name}, check"), check, &["check", &dir]).says(says));
         let out = format!("{dir}-out");
-        cases.push(case(
-            name,
-            1,
-            &[
-                "render",
-                &dir,
-                "--spec",
-                "jinja-spec.yaml",
-                "--out",
-                &out,
-                "--environment-name",
-                "Beta",
-            ],
-        ));
+        cases.push(
+            case(
+                name,
+                1,
+                &[
+                    "render",
+                    &dir,
+                    "--spec",
+                    "jinja-spec.yaml",
+                    "--out",
+                    &out,
+                    "--environment-name",
+                    "Beta",
+                ],
+            )
+            .says(says),
+        );
     };
+    const STOPPED: &str = "cloudformation.yaml:2: rendering environment.yaml failed: ";
     jinja(
         "loop 10^5 x 10^5",
         "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
         0,
+        STOPPED,
     );
     jinja(
         "string doubled 40 times",
         "{% set ns = namespace(s='x') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s }}",
         0,
+        STOPPED,
     );
-    jinja("indent(2000000000)", "{{ 'a\\nb' | indent(2000000000) }}", 0);
-    jinja("'x' * 10**12", "{{ 'x' * 10**12 }}", 0);
+    jinja("indent(2000000000)", "{{ 'a\\nb' | indent(2000000000) }}", 0, STOPPED);
+    jinja("'x' * 10**12", "{{ 'x' * 10**12 }}", 0, STOPPED);
     jinja(
         "deep recursion",
         "{% macro r(n) %}{{ r(n + 1) }}{% endmacro %}{{ r(0) }}",
         0,
+        STOPPED,
     );
     // The three ways check and render once disagreed: now both refuse.
     jinja(
         "macro called before definition",
         "{% macro a() %}{{ b() }}{% endmacro %}\n# {{ a() }}\n{% macro b() %}y{% endmacro %}",
         1,
+        "macro `a` calls macro `b`, which is defined only on line 4",
     );
-    jinja("include ignore missing", "{% include 'x.yaml' ignore missing %}", 1);
-    jinja("debug()", "# {{ debug() }}", 1);
+    jinja(
+        "include ignore missing",
+        "{% include 'x.yaml' ignore missing %}",
+        1,
+        "`{% include %}` is not supported",
+    );
+    jinja("debug()", "# {{ debug() }}", 1, "`debug(…)`: unknown function");
 
     // Both injections against AWS's samples.
     let ctx = common::root()
@@ -449,39 +518,45 @@ fn workspace(ws: &Path) -> Vec<Case> {
         serde_json::to_string(CIDR_INJECTION).unwrap()
     );
     write(&ws.join("inject-cidr.yaml"), cidr);
-    cases.push(case(
-        "vpc_cidr injection",
-        1,
-        &[
-            "render",
-            env,
-            "--spec",
-            "inject-cidr.yaml",
-            "--context",
-            &ctx,
-            "--out",
-            "o",
-        ],
-    ));
+    cases.push(
+        case(
+            "vpc_cidr injection",
+            1,
+            &[
+                "render",
+                env,
+                "--spec",
+                "inject-cidr.yaml",
+                "--context",
+                &ctx,
+                "--out",
+                "o",
+            ],
+        )
+        .says("vpc_cidr"),
+    );
     let image = format!(
         "proton: ServiceSpec\npipeline: {{}}\ninstances:\n  - name: frontend-dev\n    environment: Beta\n    spec:\n      image: {}\n",
         serde_json::to_string(IMAGE_INJECTION).unwrap()
     );
     write(&ws.join("inject-image.yaml"), image);
-    cases.push(case(
-        "image injection",
-        1,
-        &[
-            "render",
-            "svc",
-            "--spec",
-            "inject-image.yaml",
-            "--context",
-            &ctx,
-            "--out",
-            "o",
-        ],
-    ));
+    cases.push(
+        case(
+            "image injection",
+            1,
+            &[
+                "render",
+                "svc",
+                "--spec",
+                "inject-image.yaml",
+                "--context",
+                &ctx,
+                "--out",
+                "o",
+            ],
+        )
+        .says("image"),
+    );
     cases
 }
 
@@ -549,8 +624,12 @@ fn the_hostile_input_run_ends_cleanly_bounded_and_touches_nothing_outside_out() 
                 .collect();
             fail(format!("the workspace changed outside --out: {changed:?}"));
         }
-        if c.want == 1 && !o.stderr.lines().any(|l| l.starts_with("error: ")) {
-            fail("no `error: ` line on stderr".into());
+        match o.stderr.lines().find(|l| l.starts_with("error: ")) {
+            None if c.want == 1 => fail("no `error: ` line on stderr".into()),
+            Some(line) if c.says.is_some_and(|w| !line.contains(w)) => {
+                fail(format!("the first error does not say {:?}", c.says.unwrap_or_default()))
+            }
+            _ => {}
         }
         for line in o.stderr.lines().filter(|l| !our_style(l)) {
             fail(format!("a line not in our message style: {line:?}"));
