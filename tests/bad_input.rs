@@ -6,36 +6,16 @@
 mod common;
 
 use std::fs;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::{assert_no_leak, messages, samples, temp_dir};
+use common::{assert_no_leak, copy_dir, gz, messages, mkfifo, samples, tar_header as header, temp_dir};
 use proton_synth::local::{check_bundle, load_bundle};
 
 const DEADLINE: Duration = Duration::from_secs(20);
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
-fn mkfifo(path: &Path) {
-    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
-    // SAFETY: `c` is a valid NUL-terminated path that outlives the call.
-    let rc = unsafe { libc::mkfifo(c.as_ptr(), 0o600) };
-    assert_eq!(rc, 0, "mkfifo {}", path.display());
-}
 
 /// Run `f` on a thread; fail the test if it takes longer than the deadline (a hang).
 fn within<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
@@ -331,24 +311,6 @@ fn an_oversized_spec_or_archive_is_refused_before_reading() {
 
 // ----------------------------------------------------------------------------------------------------------
 // Archives
-
-/// A tar.gz of raw 512-byte blocks.
-fn gz(blocks: &[u8], out: &Path) {
-    let mut enc = flate2::write::GzEncoder::new(fs::File::create(out).unwrap(), flate2::Compression::fast());
-    enc.write_all(blocks).unwrap();
-    enc.finish().unwrap();
-}
-
-/// A ustar header for a regular file that claims `size` bytes.
-fn header(path: &str, size: u64) -> Vec<u8> {
-    let mut h = tar::Header::new_ustar();
-    h.set_path(path).unwrap();
-    h.set_size(size);
-    h.set_mode(0o644);
-    h.set_entry_type(tar::EntryType::Regular);
-    h.set_cksum();
-    h.as_bytes().to_vec()
-}
 
 fn load_error(archive: &Path) -> Vec<String> {
     let archive = archive.to_path_buf();

@@ -173,3 +173,21 @@ fn the_bad_spec_corpus_fails_with_the_expected_messages() {
         );
     }
 }
+
+#[test]
+fn an_alias_bomb_is_stopped_by_the_node_bound_in_our_words() {
+    // A billion laughs: ten levels of ten aliases each. The node budget stops it while an alias is replayed,
+    // where serde-saphyr wraps its error; the message must still be ours.
+    let mut spec = String::from("proton: EnvironmentSpec\nspec:\n  lol:\n    a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..10 {
+        let alias = format!("*a{}", i - 1);
+        spec += &format!("    a{i}: &a{i} [{}]\n", [alias.as_str(); 10].join(", "));
+    }
+    let e = render_bundle(&yaml11_bundle(), &spec, &RenderContext::default()).unwrap_err();
+    let text = messages(&e).join("\n");
+    assert_no_leak(&text);
+    assert!(
+        text.starts_with("error: spec:") && text.contains(": invalid YAML: the document has more than "),
+        "{text}"
+    );
+}

@@ -361,3 +361,44 @@ fn cli_spec_renders_both_bundles_so_their_resources_compare() {
     let (code, _, err) = bin(&["diff", &old, &new, "--environment-name", "Beta"]);
     assert_eq!(code, 2, "--environment-name needs --spec: {err}");
 }
+
+#[test]
+fn unreadable_inputs_are_named_in_words_without_error_numbers() {
+    let dir = temp_dir("diff-missing");
+    let (a, s) = (dir.join("a"), dir.join("s.yaml"));
+    let o = Command::new(env!("CARGO_BIN_EXE_proton-synth"))
+        .arg("diff")
+        .args([&a, &a])
+        .arg("--spec")
+        .arg(&s)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(
+        text.lines().next().unwrap_or(""),
+        format!(
+            "error: {}: cannot read the spec: no such file or folder; give a spec file (`proton: EnvironmentSpec` or \
+             `ServiceSpec`)",
+            s.display()
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("os error"), "{text}");
+    fs::write(&s, "proton: EnvironmentSpec\nspec: {}\n").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_proton-synth"))
+        .arg("diff")
+        .args([&a, &a])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        text.starts_with(&format!(
+            "error: {}: cannot read it: no such file or folder; give a synth or render output folder, a bundle or a \
+             template file\n",
+            a.display()
+        )),
+        "{text}"
+    );
+    fs::remove_dir_all(&dir).unwrap();
+}

@@ -464,3 +464,13 @@ fn check_and_render_of_200_kb_of_macro_calls_end_in_time() {
     assert_eq!(render.code, Some(1));
     fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_value_json_cannot_hold_is_named_in_our_words() {
+    assert_render_error(
+        "tojson-key",
+        "# {{ {[1]: 2} | tojson }}",
+        ":2: rendering environment.yaml failed: tojson: a mapping key is a list or a mapping, which JSON cannot \
+         hold; use strings, numbers or booleans as keys",
+    );
+}

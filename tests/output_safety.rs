@@ -612,3 +612,36 @@ fn runs_killed_at_any_moment_never_leave_a_broken_output_or_leftovers() {
     assert_eq!(names(&ws.root), ["bundle", "out", "specs"]);
     fs::remove_dir_all(&ws.root).unwrap();
 }
+
+#[test]
+fn output_errors_from_the_system_are_in_words_without_error_numbers() {
+    let ws = workspace("io-words");
+    fs::write(ws.root.join("note.txt"), "a file\n").unwrap();
+    // Through the binary: a path below a file.
+    let o = render(&ws, Path::new("note.txt/sub"), &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let text = stderr(&o);
+    let resolved = fs::canonicalize(&ws.root).unwrap().join("note.txt/sub");
+    assert!(
+        text.starts_with(&format!(
+            "error: note.txt/sub: cannot inspect {}: not a directory; check that the folder and its parent are writable\n",
+            resolved.display()
+        )),
+        "{text}"
+    );
+    // Through the library: `Assembly::write_atomic` and `App::write` (what `synth --out` does).
+    let mut assembly = proton_synth::assembly::Assembly::new();
+    assembly.add("a.txt", "a").unwrap();
+    let out = ws.root.join("note.txt/out");
+    let e = assembly.write_atomic(&out).unwrap_err().to_string();
+    assert!(e.contains(": not a directory; "), "{e}");
+    let e = topics(1)
+        .write(&out, &proton_synth::app::SynthOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains(": not a directory; "), "{e}");
+    for text in [&text, &e] {
+        assert!(!text.contains("os error"), "{text}");
+    }
+    fs::remove_dir_all(&ws.root).unwrap();
+}

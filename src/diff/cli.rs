@@ -81,7 +81,10 @@ pub fn run_diff(args: &DiffArgs, app: &App) -> i32 {
             let mut stdout = std::io::stdout().lock();
             if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
                 if e.kind() != std::io::ErrorKind::BrokenPipe {
-                    eprintln!("error: stdout: {e}; the diff could not be written");
+                    eprintln!(
+                        "error: stdout: {}; the diff could not be written",
+                        crate::local::io_words(&e)
+                    );
                     return 2;
                 }
             }
@@ -134,7 +137,8 @@ fn bundle_render(args: &DiffArgs) -> Result<Option<BundleRender>, Vec<String>> {
     let spec_name = spec_path.display().to_string();
     let spec = std::fs::read_to_string(spec_path).map_err(|e| {
         vec![format!(
-            "{spec_name}: cannot read the spec: {e}; give a spec file (`proton: EnvironmentSpec` or `ServiceSpec`)"
+            "{spec_name}: cannot read the spec: {}; give a spec file (`proton: EnvironmentSpec` or `ServiceSpec`)",
+            crate::local::io_words(&e)
         )]
     })?;
     let mut context = match &args.context {

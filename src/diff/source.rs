@@ -91,16 +91,24 @@ impl Snapshot {
     pub fn load_with(path: &Path, render: Option<&BundleRender>) -> Result<Snapshot, String> {
         let shown = path.display().to_string();
         let meta = fs::metadata(path).map_err(|e| {
-            format!("{shown}: cannot read it: {e}; give a synth or render output folder, a bundle or a template file")
+            format!(
+                "{shown}: cannot read it: {}; give a synth or render output folder, a bundle or a template file",
+                crate::local::io_words(&e)
+            )
         })?;
         if meta.is_dir() {
             if is_bundle_dir(path) {
                 return Snapshot::from_bundle_path(path, render);
             }
-            let files = read_folder(path).map_err(|e| format!("{shown}: cannot read the folder: {e}"))?;
+            let files = read_folder(path).map_err(|e| {
+                format!(
+                    "{shown}: cannot read the folder: {}; check its permissions",
+                    crate::local::io_words(&e)
+                )
+            })?;
             return Snapshot::from_files(&shown, &files);
         }
-        let bytes = fs::read(path).map_err(|e| format!("{shown}: cannot read it: {e}"))?;
+        let bytes = fs::read(path).map_err(|e| format!("{shown}: cannot read it: {}", crate::local::io_words(&e)))?;
         if bytes.starts_with(&[0x1f, 0x8b]) {
             return Snapshot::from_bundle_path(path, render);
         }

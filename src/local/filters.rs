@@ -276,7 +276,16 @@ fn tojson(state: &State, value: &Value, indent: Option<Value>, kwargs: Kwargs) -
         },
     };
     engine::ensure_serializable(state, value)?;
-    let json = serde_json::to_value(value).map_err(|e| fail(format!("cannot serialize to JSON: {e}")))?;
+    let json = serde_json::to_value(value).map_err(|e| {
+        // serde_json's words name its own types; say what in the value JSON cannot hold.
+        let what = if e.to_string().contains("key must be") {
+            "a mapping key is a list or a mapping, which JSON cannot hold; use strings, numbers or booleans as keys"
+        } else {
+            "the value holds something JSON cannot (an undefined value, a macro or a function); pass only \
+             lists, mappings, strings, numbers and booleans"
+        };
+        fail(format!("tojson: {what}"))
+    })?;
     engine::ensure_bytes(
         state,
         pyfmt::tojson_len_bound(&json, indent.as_deref().map_or(0, str::len), 0),

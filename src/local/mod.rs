@@ -69,6 +69,7 @@ pub use context::{
 pub use engine::{FILTERS, FUNCTIONS, TESTS};
 pub use finding::{has_errors, Finding, Severity};
 pub use load::load_bundle;
+pub(crate) use read::io_words;
 pub use render::{render_bundle, render_with_report, RenderReport, RenderedFile};
 pub use schema::{parse_schema, InputType, Property, Schema};
 // For `diff`: schema property types, and templates parsed with their short-form tags.

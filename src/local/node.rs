@@ -84,8 +84,12 @@ static LOCATION: LazyLock<Regex> = LazyLock::new(|| {
 
 /// serde-saphyr's error in our words: no type names, option names or API hints, no location (the
 /// finding carries the line).
-fn error_words(e: &serde_saphyr::Error) -> String {
+fn error_words(mut e: &serde_saphyr::Error) -> String {
     use serde_saphyr::Error as E;
+    // An error met while replaying an alias (e.g. the node budget of an alias bomb) comes wrapped.
+    while let E::AliasError { error, .. } | E::WithSnippet { error, .. } = e {
+        e = error;
+    }
     match e {
         E::Budget { breach, .. } => match breach {
             BudgetBreach::Nodes { .. } => format!(

@@ -80,10 +80,18 @@ pub fn io_words(e: &io::Error) -> String {
         io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
         io::ErrorKind::InvalidData => "not valid UTF-8 text".to_owned(),
         _ => {
+            // The system's words without the error number, lower-cased like ours ("not a directory").
             let text = e.to_string();
-            match text.find(" (os error") {
-                Some(i) => text[..i].to_owned(),
-                None => text,
+            let text = match text.find(" (os error") {
+                Some(i) => &text[..i],
+                None => &text,
+            };
+            let mut chars = text.chars();
+            match chars.next() {
+                Some(c) if chars.clone().next().is_some_and(char::is_lowercase) => {
+                    c.to_lowercase().chain(chars).collect()
+                }
+                _ => text.to_owned(),
             }
         }
     }

@@ -109,7 +109,9 @@ impl Pattern {
             })
             .map_err(|e| {
                 let text = e.to_string();
-                text.lines().last().unwrap_or("invalid pattern").trim().to_owned()
+                // The regex crate's last line is its reason, after a drawing of the pattern.
+                let last = text.lines().last().unwrap_or("invalid pattern").trim();
+                last.strip_prefix("error: ").unwrap_or(last).to_owned()
             })
     }
 

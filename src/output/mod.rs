@@ -85,7 +85,7 @@ impl OutputError {
     pub(crate) fn io(path: &std::path::Path, action: &str, e: &std::io::Error) -> Self {
         Self::new(
             path,
-            format!("cannot {action}: {e}"),
+            format!("cannot {action}: {}", crate::local::io_words(e)),
             "check that the folder and its parent are writable",
         )
     }

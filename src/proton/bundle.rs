@@ -126,10 +126,15 @@ pub fn validate_input_value(spec: &InputSpec, v: &J) -> Result<(), String> {
                 ));
             }
             if let Some(p) = &spec.pattern {
-                match regex::Regex::new(p) {
+                // Proton's patterns are ECMA-262, compiled as `check` and `render` compile them.
+                match crate::local::Pattern::new(p) {
                     Ok(re) if re.is_match(s) => {}
                     Ok(_) => return Err(format!("{name}: {s:?} does not match the pattern {p:?}")),
-                    Err(e) => return Err(format!("{name}: the pattern {p:?} is not a valid regex: {e}")),
+                    Err(why) => {
+                        return Err(format!(
+                            "{name}: the pattern {p:?} is not a valid regular expression ({why}); fix the pattern given to .pattern(…)"
+                        ))
+                    }
                 }
             }
             Ok(())
@@ -143,7 +148,17 @@ pub fn validate_input_value(spec: &InputSpec, v: &J) -> Result<(), String> {
         }
         (InputType::Boolean, J::Bool(_)) => Ok(()),
         (InputType::StringList, J::Array(items)) if items.iter().all(J::is_string) => Ok(()),
-        _ => Err(format!("{name}: {v} is not a {:?}", spec.ty)),
+        _ => {
+            let ty = match spec.ty {
+                InputType::String => "a string",
+                InputType::Number => "a number",
+                InputType::Boolean => "a boolean",
+                InputType::StringList => "a list of strings",
+            };
+            Err(format!(
+                "{name}: {v} is not {ty}, the input's type; give a value of that type"
+            ))
+        }
     }
 }
 
@@ -655,7 +670,13 @@ fn finish_bundle(name: &str, files: &BTreeMap<String, Vec<u8>>, diags: &mut Vec<
             t
         }
         Err(e) => {
-            diags.push(Diagnostic::error(name, format!("building the archive: {e}")));
+            diags.push(Diagnostic::error(
+                name,
+                format!(
+                    "cannot build the archive: {}; report this as a bug",
+                    crate::local::io_words(&e)
+                ),
+            ));
             Vec::new()
         }
     }
@@ -993,4 +1014,42 @@ impl ServiceTemplate {
 /// Raw Jinja placeholder text of a bundle-mode JSON value, re-exported for tests and tools.
 pub fn is_jinja(v: &J) -> bool {
     v.as_object().is_some_and(|o| o.len() == 1 && o.contains_key(JINJA_KEY))
+}
+
+#[cfg(test)]
+mod message_tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::proton::InputDef;
+
+    #[test]
+    fn a_bad_pattern_is_one_line_in_our_words() {
+        let spec = InputDef::string("cidr").pattern("([0-9]").spec;
+        let e = validate_input_value(&spec, &json!("10.0.0.0/16")).unwrap_err();
+        assert!(!e.contains('\n'), "{e}");
+        assert!(
+            e == "cidr: the pattern \"([0-9]\" is not a valid regular expression (unclosed group); fix the pattern \
+                  given to .pattern(…)",
+            "{e}"
+        );
+        assert!(!e.contains("regex parse error"), "{e}");
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_names_the_type_in_words() {
+        let mut spec = InputDef::string("subnets").spec;
+        spec.ty = InputType::StringList;
+        let e = validate_input_value(&spec, &json!("a")).unwrap_err();
+        assert_eq!(
+            e,
+            "subnets: \"a\" is not a list of strings, the input's type; give a value of that type"
+        );
+        spec.ty = InputType::Number;
+        let e = validate_input_value(&spec, &json!(true)).unwrap_err();
+        assert_eq!(
+            e,
+            "subnets: true is not a number, the input's type; give a value of that type"
+        );
+    }
 }

@@ -46,3 +46,44 @@ pub fn assert_no_leak(text: &str) {
         assert!(!text.contains(leak), "{leak:?} leaked into: {text}");
     }
 }
+
+/// Copy a folder tree of regular files.
+pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Make a FIFO (named pipe) at `path`.
+pub fn mkfifo(path: &std::path::Path) {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: `c` is a valid NUL-terminated path that outlives the call.
+    let rc = unsafe { libc::mkfifo(c.as_ptr(), 0o600) };
+    assert_eq!(rc, 0, "mkfifo {}", path.display());
+}
+
+/// A tar.gz of raw 512-byte blocks.
+pub fn gz(blocks: &[u8], out: &std::path::Path) {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(fs::File::create(out).unwrap(), flate2::Compression::fast());
+    enc.write_all(blocks).unwrap();
+    enc.finish().unwrap();
+}
+
+/// A ustar header for a regular file that claims `size` bytes.
+pub fn tar_header(path: &str, size: u64) -> Vec<u8> {
+    let mut h = tar::Header::new_ustar();
+    h.set_path(path).unwrap();
+    h.set_size(size);
+    h.set_mode(0o644);
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_cksum();
+    h.as_bytes().to_vec()
+}

@@ -438,7 +438,7 @@ fn break_inputs(env: &mut EnvironmentTemplate, how: u8, noise: &str) -> &'static
         }
         _ => {
             use_string(env, InputDef::string("broken").default("a").pattern("(unclosed"));
-            "is not a valid regex"
+            "is not a valid regular expression (unclosed group)"
         }
     }
 }
