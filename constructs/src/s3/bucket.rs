@@ -279,25 +279,8 @@ impl Bucket {
             n += 1;
             suffix = n.to_string();
         }
-        let table: crate::stack::MappingTable = ELB_ACCOUNT_IDS
-            .iter()
-            .map(|(region, id)| {
-                let mut inner = indexmap::IndexMap::new();
-                inner.insert("AccountId".to_owned(), serde_json::json!(id));
-                ((*region).to_owned(), inner)
-            })
-            .collect();
-        let groups: Vec<crate::stack::CondExpr> = ELB_ACCOUNT_IDS
-            .chunks(10)
-            .map(|chunk| {
-                crate::stack::CondExpr::Or(
-                    chunk
-                        .iter()
-                        .map(|(r, _)| crate::stack::CondExpr::equals(Value::region(), Value::from(*r)))
-                        .collect(),
-                )
-            })
-            .collect();
+        let table = elb_account_table();
+        let groups = elb_region_conditions();
         let mut scope = stack.scope(self.0.node);
         let mapping = scope.add_mapping(&format!("ElbAccountIds{suffix}"), table);
         let cond = scope.add_condition(&format!("ElbAccountRegion{suffix}"), crate::stack::CondExpr::Or(groups));
@@ -519,4 +502,31 @@ fn add_bucket_policy(
         };
         Some(child.add_body::<cfn::s3::BucketPolicy>("Policy", Box::new(body)))
     }
+}
+
+/// The regional ELB account ids as a mapping table (region -> `AccountId`).
+fn elb_account_table() -> crate::stack::MappingTable {
+    ELB_ACCOUNT_IDS
+        .iter()
+        .map(|(region, id)| {
+            let mut inner = indexmap::IndexMap::new();
+            inner.insert("AccountId".to_owned(), serde_json::json!(id));
+            ((*region).to_owned(), inner)
+        })
+        .collect()
+}
+
+/// "The region is one of the regions with an ELB account", as `Fn::Or`s of at most 10 `Fn::Equals`.
+fn elb_region_conditions() -> Vec<crate::stack::CondExpr> {
+    ELB_ACCOUNT_IDS
+        .chunks(10)
+        .map(|chunk| {
+            crate::stack::CondExpr::Or(
+                chunk
+                    .iter()
+                    .map(|(r, _)| crate::stack::CondExpr::equals(Value::region(), Value::from(*r)))
+                    .collect(),
+            )
+        })
+        .collect()
 }
