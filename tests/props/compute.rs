@@ -15,7 +15,7 @@ use proton_synth::constructs::elbv2::{
     TargetGroupProps,
 };
 use proton_synth::constructs::patterns::{
-    AutoScalingOptions, LoadBalancedFargateService, LoadBalancedFargateServiceProps,
+    AutoScalingOptions, LoadBalancedFargateService, LoadBalancedFargateServiceProps, TaskSource,
 };
 use proton_synth::constructs::{Stack, Value};
 
@@ -353,7 +353,7 @@ fn build_pattern(c: &PatternCfg) -> Stack {
     p.cpu = Value::from(c.size.0);
     p.memory_mib = Value::from(c.size.1);
     p.desired_count = Value::from(c.desired);
-    if let Some(image) = p.task_image.as_mut() {
+    if let TaskSource::Image(image) = &mut p.task {
         image.container_port = Value::from(c.container_port);
     }
     if c.https {
