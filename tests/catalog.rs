@@ -1,0 +1,237 @@
+//! The catalog's Fargate family (issue #12): `examples/fargate_env.rs`, `examples/backend_fargate_svc.rs`
+//! and `examples/load_balanced_fargate_svc.rs` against AWS's CloudFormation catalog samples vendored in
+//! `tests/fixtures/aws-samples/aws-catalog/`, through the parity harness of `catalog_harness/`: schema parity
+//! (with the declared deviations), pattern meaning in plain CloudFormation, the environment outputs the
+//! samples' services read, renders with 1 and 20 instances and the samples' own specs (written to
+//! `target/examples-rendered/` for cfn-lint and the security gate), snapshots and determinism.
+
+mod catalog_harness;
+
+use std::collections::BTreeSet;
+
+use catalog_harness::*;
+use proton_synth::app::App;
+use serde_json::Value as J;
+
+#[path = "../examples/load_balanced_fargate_svc.rs"]
+mod load_balanced_fargate_svc;
+
+use load_balanced_fargate_svc::backend_fargate_svc;
+use load_balanced_fargate_svc::backend_fargate_svc::fargate_env;
+
+/// One example program against the samples it ports: (our template name, sample folder, deviations).
+struct Pair {
+    example: &'static str,
+    app: fn() -> App,
+    templates: &'static [(&'static str, &'static str, &'static [Deviation])],
+}
+
+const ENV: (&str, &str, &[Deviation]) = ("fargate-env", "environment-templates/fargate-env", &[]);
+
+const LB_DEVIATIONS: &[Deviation] = &[Deviation {
+    input_type: "service_input_type",
+    property: "loadbalancer_type",
+    reason: "application load balancers only: the sample's network variant opened the tasks' security group to \
+             the internet (no security group on its network load balancer), and the L3 pattern builds ALBs",
+}];
+
+fn pairs() -> [Pair; 3] {
+    [
+        Pair {
+            example: "fargate_env",
+            app: fargate_env::app,
+            templates: &[ENV],
+        },
+        Pair {
+            example: "backend_fargate_svc",
+            app: backend_fargate_svc::app,
+            templates: &[
+                ENV,
+                ("backend-fargate-svc", "service-templates/backend-fargate-svc", &[]),
+            ],
+        },
+        Pair {
+            example: "load_balanced_fargate_svc",
+            app: load_balanced_fargate_svc::app,
+            templates: &[
+                ENV,
+                (
+                    "load-balanced-fargate-svc",
+                    "service-templates/load-balanced-fargate-svc",
+                    LB_DEVIATIONS,
+                ),
+            ],
+        },
+    ]
+}
+
+#[test]
+fn schemas_are_at_parity_with_the_samples() {
+    for pair in pairs() {
+        let s = synth(pair.example, &(pair.app)());
+        for (template, sample, deviations) in pair.templates {
+            let ours = text(&s, &format!("proton/bundles/{template}/schema/schema.yaml"));
+            assert_schema_parity(sample, &ours, deviations);
+        }
+    }
+}
+
+#[test]
+fn patterns_keep_their_meaning_in_plain_cloudformation() {
+    let s = synth("fargate_env", &fargate_env::app());
+    let schema = text(&s, "proton/bundles/fargate-env/schema/schema.yaml");
+    let checked = assert_patterns_keep_meaning(&schema, &plain(&s, "fargate-env.template.json"));
+    // The five CIDR inputs.
+    assert_eq!(checked, 5);
+}
+
+/// Every environment output the samples' services read is declared by our environment, and our services
+/// declare compatibility with the environment the samples name.
+#[test]
+fn the_environment_provides_what_the_sample_services_read() {
+    let declared: BTreeSet<String> = fargate_env::environment().interface().outputs.into_iter().collect();
+    for sample in [
+        "service-templates/backend-fargate-svc",
+        "service-templates/load-balanced-fargate-svc",
+    ] {
+        assert_eq!(
+            sample_compatible_envs(sample),
+            vec!["fargate-env:1".to_owned()],
+            "{sample}"
+        );
+        let read = sample_env_outputs_read(sample);
+        assert!(read.len() >= 8, "{sample}: {read:?}");
+        let missing: Vec<&String> = read.difference(&declared).collect();
+        assert!(
+            missing.is_empty(),
+            "{sample} reads outputs fargate-env does not declare: {missing:?}"
+        );
+    }
+    // Every output of the sample environment, not only those read.
+    let text = std::fs::read_to_string(catalog(
+        "environment-templates/fargate-env/v1/infrastructure/cloudformation.yaml",
+    ))
+    .unwrap();
+    let outputs = text.split("\nOutputs:\n").nth(1).unwrap();
+    for line in outputs.lines().filter(|l| l.starts_with("  ") && !l.starts_with("   ")) {
+        let name = line.trim().trim_end_matches(':');
+        assert!(
+            declared.contains(name),
+            "the sample environment's output {name} is not declared"
+        );
+    }
+    let env = fargate_env::environment().interface();
+    for svc in [
+        backend_fargate_svc::service(&env),
+        load_balanced_fargate_svc::service(&env),
+    ] {
+        let compatible: Vec<String> = svc.compatible_environments().iter().map(|e| e.reference()).collect();
+        assert_eq!(compatible, vec!["fargate-env:1".to_owned()], "{}", svc.name());
+    }
+}
+
+#[test]
+fn snapshots_and_determinism() {
+    for pair in pairs() {
+        snapshot(pair.example, pair.app);
+    }
+}
+
+fn service_resource<'a>(t: &'a J, type_name: &str) -> &'a J {
+    let found = resources_of(t, type_name);
+    assert_eq!(found.len(), 1, "one {type_name}");
+    found[0].1
+}
+
+#[test]
+fn render_with_1_and_20_instances_and_the_sample_specs() {
+    for pair in pairs() {
+        let s = synth(pair.example, &(pair.app)());
+        let samples: Vec<(&str, &str)> = pair.templates.iter().map(|(t, f, _)| (*t, *f)).collect();
+        let rendered = render_example(pair.example, &s, &samples);
+        let names: BTreeSet<&str> = rendered.iter().map(|(p, _)| p.as_str()).collect();
+        assert!(
+            names.contains("fargate-env/fargate-env.env-spec/environment.yaml"),
+            "{names:#?}"
+        );
+        assert!(
+            names.contains("fargate-env/aws-sample-spec/environment.yaml"),
+            "{names:#?}"
+        );
+        for (template, sample, _) in pair.templates.iter().skip(1) {
+            let prod = format!("{}-prod", sample.rsplit('/').next().unwrap());
+            for f in [
+                format!("{template}/{template}.svc-spec-1/instance-instance-1.yaml"),
+                format!("{template}/{template}.svc-spec-1/pipeline.yaml"),
+                format!("{template}/{template}.svc-spec-20/instance-instance-20.yaml"),
+                format!("{template}/{template}.svc-spec-20/pipeline.yaml"),
+                format!("{template}/aws-sample-spec/instance-{prod}.yaml"),
+            ] {
+                assert!(names.contains(f.as_str()), "{f} was not rendered: {names:#?}");
+            }
+            // One deploy stage per instance after Source and Build.
+            for (spec, n) in [("svc-spec-1", 1), ("svc-spec-20", 20)] {
+                let (_, pipeline) = rendered
+                    .iter()
+                    .find(|(p, _)| *p == format!("{template}/{template}.{spec}/pipeline.yaml"))
+                    .unwrap();
+                let p = service_resource(pipeline, "AWS::CodePipeline::Pipeline");
+                assert_eq!(
+                    p["Properties"]["Stages"].as_array().unwrap().len(),
+                    2 + n,
+                    "{template} {spec}"
+                );
+            }
+        }
+        for (path, t) in &rendered {
+            if !path.contains("/instance-") {
+                continue;
+            }
+            // The subnet choice: the sample's default `public` → public subnets with public IPs.
+            let svc = service_resource(t, "AWS::ECS::Service");
+            let awsvpc = &svc["Properties"]["NetworkConfiguration"]["AwsvpcConfiguration"];
+            assert_eq!(awsvpc["AssignPublicIp"]["Fn::If"][0], "PrivateSubnets", "{path}");
+            assert_eq!(t["Conditions"]["PrivateSubnets"]["Fn::Equals"][1], "private", "{path}");
+            assert_eq!(
+                svc["Properties"]["ServiceRegistries"].as_array().map(Vec::len),
+                Some(1),
+                "{path}: registered in Cloud Map"
+            );
+            let family = &service_resource(t, "AWS::ECS::TaskDefinition")["Properties"]["Family"];
+            assert!(
+                family.is_object() || family.as_str().is_some_and(|f| f.contains('_')),
+                "{path}: {family}"
+            );
+            assert_eq!(
+                resources_of(t, "AWS::ApplicationAutoScaling::ScalingPolicy").len(),
+                2,
+                "{path}"
+            );
+        }
+    }
+}
+
+/// The AWS sample spec (subnet_type default, medium or default task size) renders to a service in the public
+/// subnets; a spec asking for `private` puts the tasks in the private subnets without public IPs.
+#[test]
+fn subnet_type_selects_the_subnets() {
+    let s = synth("backend_fargate_svc", &backend_fargate_svc::app());
+    let out = root().join("target/catalog-scratch/subnet-type");
+    let rendered = render_example_to("backend_fargate_svc-subnet-type", &s, &[], &out);
+    let (_, t) = rendered
+        .iter()
+        .find(|(p, _)| p.ends_with("svc-spec-1/instance-instance-1.yaml"))
+        .unwrap();
+    let svc = service_resource(t, "AWS::ECS::Service");
+    let subnets = svc["Properties"]["NetworkConfiguration"]["AwsvpcConfiguration"]["Subnets"]
+        .as_array()
+        .unwrap();
+    assert_eq!(subnets.len(), 2);
+    for s in subnets {
+        let branches = s["Fn::If"].as_array().unwrap();
+        assert_eq!(branches[0], "PrivateSubnets");
+        assert!(branches[1].as_str().unwrap().starts_with("subnet-"));
+    }
+    // The condition compares the rendered input.
+    assert_eq!(t["Conditions"]["PrivateSubnets"]["Fn::Equals"][0], "public");
+}
