@@ -71,7 +71,7 @@ fn schemas_are_at_parity_with_the_samples() {
         let s = synth(pair.example, &(pair.app)());
         for (template, sample, deviations) in pair.templates {
             let ours = text(&s, &format!("proton/bundles/{template}/schema/schema.yaml"));
-            assert_schema_parity(sample, &ours, deviations);
+            assert_schema_parity(&catalog(sample).join("v1/schema/schema.yaml"), &ours, deviations);
         }
     }
 }

@@ -1,5 +1,7 @@
 //! The catalog parity harness: an example program against the AWS sample it ports (a folder with
 //! `v1/schema/schema.yaml`, its CloudFormation and `spec/spec.yaml`, as in `tests/fixtures/aws-samples/`).
+//! Used by `tests/catalog.rs` (the catalog's Fargate family) and `tests/example_seed.rs` (the seed pair's
+//! schema parity).
 //!
 //! - [`assert_schema_parity`]: the same input types (keys, names, descriptions), the same properties in the
 //!   same order, each property identical (type, title, description, default, enum, minimum/maximum,
@@ -86,10 +88,12 @@ fn input_types(schema: &J) -> Vec<(String, String, J)> {
         .collect()
 }
 
-/// Our `schema.yaml` against the sample's (`<sample>/v1/schema/schema.yaml`).
-pub fn assert_schema_parity(sample: &str, ours_text: &str, deviations: &[Deviation]) {
-    let sample_file = catalog(sample).join("v1/schema/schema.yaml");
-    let sample_text = fs::read_to_string(&sample_file).unwrap();
+/// Our `schema.yaml` against a sample's `schema.yaml` (`<catalog sample>/v1/schema/schema.yaml`, or the seed
+/// sample's `environment/schema/schema.yaml`, …).
+pub fn assert_schema_parity(sample_schema: &std::path::Path, ours_text: &str, deviations: &[Deviation]) {
+    let sample = sample_schema.display().to_string();
+    let sample = sample.as_str();
+    let sample_text = fs::read_to_string(sample_schema).unwrap_or_else(|e| panic!("{sample}: {e}"));
     let theirs_schema = yaml(&sample_text, sample);
     let ours_schema = yaml(ours_text, "our schema");
     let theirs = input_types(&theirs_schema);
