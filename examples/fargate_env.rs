@@ -35,7 +35,7 @@ use proton_synth::constructs::ec2::{ExplicitSubnet, NatGateways, SubnetTier, Vpc
 use proton_synth::constructs::ecs::{Cluster, ClusterProps, ContainerInsights};
 use proton_synth::constructs::iam::{PolicyDocument, PolicyStatement, Principal, Role, RoleProps};
 use proton_synth::constructs::servicediscovery::{PrivateDnsNamespace, PrivateDnsNamespaceProps};
-use proton_synth::constructs::{cfn, fns, Expr, Scope, Value};
+use proton_synth::constructs::{cfn, fns, Expr, Handle, Scope, Value};
 use proton_synth::proton::{EnvironmentTemplate, Input, InputDef};
 
 /// The Proton template name (the catalog services declare compatibility with `fargate-env:1`).
@@ -65,7 +65,7 @@ pub mod outputs {
 }
 
 /// One of the sample's CIDR inputs.
-fn cidr_input(
+pub fn cidr_input(
     env: &mut EnvironmentTemplate,
     name: &str,
     description: &str,
@@ -88,62 +88,11 @@ pub fn environment() -> EnvironmentTemplate {
         )
         .input_type_name("FargateEnvironmentInput")
         .input_type_description("Input properties for my environment");
-    let vpc_cidr = cidr_input(&mut env, "vpc_cidr", "The CIDR range for your VPC", "10.0.0.0/16");
-    let subnets = [
-        (
-            "public_subnet_one_cidr",
-            "public subnet one",
-            "10.0.0.0/18",
-            "PublicSubnet1",
-            SubnetTier::Public,
-            0,
-        ),
-        (
-            "public_subnet_two_cidr",
-            "public subnet two",
-            "10.0.64.0/18",
-            "PublicSubnet2",
-            SubnetTier::Public,
-            1,
-        ),
-        (
-            "private_subnet_one_cidr",
-            "private subnet one",
-            "10.0.128.0/18",
-            "PrivateSubnet1",
-            SubnetTier::PrivateWithEgress,
-            0,
-        ),
-        (
-            "private_subnet_two_cidr",
-            "private subnet two",
-            "10.0.192.0/18",
-            "PrivateSubnet2",
-            SubnetTier::PrivateWithEgress,
-            1,
-        ),
-    ]
-    .map(|(input, what, default, name, tier, az_index)| ExplicitSubnet {
-        name: name.to_owned(),
-        tier,
-        cidr: cidr_input(&mut env, input, &format!("The CIDR range for {what}"), default).value(),
-        az_index,
-    });
+    let network = network(&mut env);
+    let vpc = &network.vpc;
     let env_name = env.environment_name();
 
     let mut root = env.root();
-    let vpc = Vpc::new(
-        &mut root,
-        "VPC",
-        VpcProps {
-            cidr_block_value: Some(vpc_cidr.value()),
-            explicit_subnets: subnets.to_vec(),
-            max_azs: 2,
-            // Like the sample: a NAT gateway in each public subnet, used by the private subnet of its zone.
-            nat_gateways: NatGateways::PerAz,
-            ..VpcProps::default()
-        },
-    );
     let cluster = Cluster::new(
         &mut root,
         "Cluster",
@@ -164,76 +113,127 @@ pub fn environment() -> EnvironmentTemplate {
     let exec_role = execution_role(&mut root, env_name);
     let topic = ping_topic(&mut root);
 
-    let public = vpc.public_subnet_ids();
-    let private = vpc.private_subnet_ids();
-    let out = |env: &mut EnvironmentTemplate, name: &str, value: Value<String>, description: &str| {
+    let mut out = |name: &str, value: Value<String>, description: &str| {
         env.output_with_description(name, value, Some(description));
     };
-    out(
-        &mut env,
-        outputs::CLUSTER,
-        cluster.name(),
-        "The name of the ECS cluster",
+    out(outputs::CLUSTER, cluster.name(), "The name of the ECS cluster");
+    out(outputs::CLUSTER_ARN, cluster.arn(), "The ARN of the ECS cluster");
+    out(outputs::EXECUTION_ROLE_ARN, exec_role.arn(), "The ARN of the ECS role");
+    network_and_topic_outputs(&mut env, &network, &topic);
+    env.output_with_description(outputs::NAMESPACE_ID, namespace.id(), Some("CloudMap namespace Id"));
+    env.output_with_description(
+        outputs::VPC_CIDR,
+        network.cidr.clone(),
+        Some("The CIDR range of the VPC"),
     );
-    out(
-        &mut env,
-        outputs::CLUSTER_ARN,
-        cluster.arn(),
-        "The ARN of the ECS cluster",
+    env
+}
+
+/// The VPC of the catalog's environments and its CIDR input.
+pub struct Network {
+    pub vpc: Vpc,
+    /// The `vpc_cidr` input.
+    pub cidr: Value<String>,
+}
+
+/// The sample's five CIDR inputs (in its order) and the VPC built from them: two public subnets with a NAT
+/// gateway each, two private subnets routed to the NAT gateway of their zone, flow logs (one year).
+pub fn network(env: &mut EnvironmentTemplate) -> Network {
+    let vpc_cidr = cidr_input(env, "vpc_cidr", "The CIDR range for your VPC", "10.0.0.0/16");
+    let public = SubnetTier::Public;
+    let private = SubnetTier::PrivateWithEgress;
+    let subnets = [
+        (
+            "public_subnet_one_cidr",
+            "public subnet one",
+            "10.0.0.0/18",
+            "PublicSubnet1",
+            public,
+            0,
+        ),
+        (
+            "public_subnet_two_cidr",
+            "public subnet two",
+            "10.0.64.0/18",
+            "PublicSubnet2",
+            public,
+            1,
+        ),
+        (
+            "private_subnet_one_cidr",
+            "private subnet one",
+            "10.0.128.0/18",
+            "PrivateSubnet1",
+            private,
+            0,
+        ),
+        (
+            "private_subnet_two_cidr",
+            "private subnet two",
+            "10.0.192.0/18",
+            "PrivateSubnet2",
+            private,
+            1,
+        ),
+    ]
+    .map(|(input, what, default, name, tier, az_index)| ExplicitSubnet {
+        name: name.to_owned(),
+        tier,
+        cidr: cidr_input(env, input, &format!("The CIDR range for {what}"), default).value(),
+        az_index,
+    });
+    let vpc = Vpc::new(
+        &mut env.root(),
+        "VPC",
+        VpcProps {
+            cidr_block_value: Some(vpc_cidr.value()),
+            explicit_subnets: subnets.to_vec(),
+            max_azs: 2,
+            // Like the sample: a NAT gateway in each public subnet, used by the private subnet of its zone.
+            nat_gateways: NatGateways::PerAz,
+            ..VpcProps::default()
+        },
     );
-    out(
-        &mut env,
-        outputs::EXECUTION_ROLE_ARN,
-        exec_role.arn(),
-        "The ARN of the ECS role",
-    );
-    out(
-        &mut env,
-        outputs::SNS_TOPIC_ARN,
-        topic.r#ref(),
-        "The name of the SNS Topic",
-    );
+    Network {
+        vpc,
+        cidr: vpc_cidr.value(),
+    }
+}
+
+/// The outputs of the network and the topic, as the sample names them.
+pub fn network_and_topic_outputs(env: &mut EnvironmentTemplate, network: &Network, topic: &Handle<cfn::sns::Topic>) {
+    let mut out = |name: &str, value: Value<String>, description: &str| {
+        env.output_with_description(name, value, Some(description));
+    };
+    out(outputs::SNS_TOPIC_ARN, topic.r#ref(), "The name of the SNS Topic");
     // The topic's name is the last part of its ARN (`arn:<partition>:sns:<region>:<account>:<name>`).
     out(
-        &mut env,
         outputs::SNS_TOPIC_NAME,
         fns::select(5, fns::split(":", topic.r#ref())),
         "TopicName of the SNS Topic",
     );
+    out(outputs::SNS_REGION, Value::region(), "Region of the SNS Topic");
     out(
-        &mut env,
-        outputs::SNS_REGION,
-        Value::region(),
-        "Region of the SNS Topic",
-    );
-    out(
-        &mut env,
         outputs::VPC,
-        vpc.vpc_id(),
+        network.vpc.vpc_id(),
         "The ID of the VPC that this stack is deployed in",
     );
+    let public = network.vpc.public_subnet_ids();
+    let private = network.vpc.private_subnet_ids();
     for ((name, id), what) in outputs::PUBLIC_SUBNETS
         .iter()
         .zip(public)
         .zip(["Public subnet one", "Public subnet two"])
     {
-        out(&mut env, name, id, what);
+        out(name, id, what);
     }
     for ((name, id), what) in outputs::PRIVATE_SUBNETS
         .iter()
         .zip(private)
         .zip(["Private subnet one", "Private subnet two"])
     {
-        out(&mut env, name, id, what);
+        out(name, id, what);
     }
-    out(&mut env, outputs::NAMESPACE_ID, namespace.id(), "CloudMap namespace Id");
-    out(
-        &mut env,
-        outputs::VPC_CIDR,
-        vpc_cidr.value(),
-        "The CIDR range of the VPC",
-    );
-    env
 }
 
 /// The task execution role of every service of the environment: least privilege instead of the managed
@@ -289,7 +289,7 @@ fn execution_role(root: &mut Scope, env_name: Value<String>) -> Role {
 
 /// The sample's `ping` topic (AWS managed key `alias/aws/sns`, generated name) and its policy: TLS only, and
 /// this account may subscribe SQS queues (the sample's statement).
-fn ping_topic(root: &mut Scope) -> proton_synth::constructs::Handle<cfn::sns::Topic> {
+pub fn ping_topic(root: &mut Scope) -> proton_synth::constructs::Handle<cfn::sns::Topic> {
     let topic = root.add(
         "pingSNSTopic",
         cfn::sns::Topic {

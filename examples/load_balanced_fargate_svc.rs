@@ -13,8 +13,10 @@
 //! - `loadbalancer_type` accepts `application` only (the sample: also `network`). The sample's network variant
 //!   opened the tasks' security group on port 80 to the whole internet (its network load balancer had no
 //!   security group), so with `subnet_type: public` every task was reachable directly, bypassing the load
-//!   balancer; the pattern builds application load balancers. A spec asking for `network` fails validation
-//!   instead of deploying something else.
+//!   balancer. The L3 pattern builds application load balancers only (switching kinds on the input would put
+//!   every load-balancer resource of the pattern under a CloudFormation condition); a secure network variant
+//!   (tasks admitting the VPC's range only) is left for a pattern that supports NLBs.
+//!   A spec asking for `network` fails validation instead of deploying something else.
 //! - The tasks' security group admits the load balancer on the container port only (the sample: port 80,
 //!   whatever the `port` input) and lets out HTTPS plus TCP inside the VPC (calls to `backendurl`); the load
 //!   balancer drops invalid headers and writes access logs to its own bucket; the task role may only publish

@@ -248,6 +248,29 @@ pub fn sample_env_outputs_read(sample: &str) -> BTreeSet<String> {
     read
 }
 
+/// The output names of a sample environment's CloudFormation (`v1/infrastructure/cloudformation.yaml`).
+pub fn sample_env_outputs_declared(sample: &str) -> Vec<String> {
+    let text = fs::read_to_string(catalog(sample).join("v1/infrastructure/cloudformation.yaml")).unwrap();
+    let outputs = text.split("\nOutputs:\n").nth(1).expect("the sample declares outputs");
+    outputs
+        .lines()
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   ") && l.trim_end().ends_with(':'))
+        .map(|l| l.trim().trim_end_matches(':').to_owned())
+        .collect()
+}
+
+/// The catalog's service samples (`service-templates/<name>`) compatible with `env` (`name:major`), sorted.
+pub fn catalog_services_compatible_with(env: &str) -> Vec<String> {
+    let mut out: Vec<String> = fs::read_dir(catalog("service-templates"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| format!("service-templates/{}", e.file_name().to_string_lossy()))
+        .filter(|s| sample_compatible_envs(s).iter().any(|e| e == env))
+        .collect();
+    out.sort();
+    out
+}
+
 /// The environments a sample service is compatible with (`v1/.compatible-envs`, `name:major` per line).
 pub fn sample_compatible_envs(sample: &str) -> Vec<String> {
     fs::read_to_string(catalog(sample).join("v1/.compatible-envs"))
