@@ -317,13 +317,13 @@ pub const ROOT_USER_REASON: &str = "the container runs as its image's user: the 
      sample's nginx) must start as root to bind port 80; images built by the pipeline should declare a non-root USER";
 
 /// The catalog's pipeline inputs (`service_dir` with the sample's default for this service, `dockerfile`,
-/// `unit_test_command`) and the pipeline of `lb_fargate_svc.rs` building in `service_dir`.
-pub fn pipeline(svc: &mut ServiceTemplate, default_service_dir: &str) {
+/// `unit_test_command`) and the pipeline of `lb_fargate_svc.rs` building in `service_dir`; `kind` names the
+/// service in the pipeline's description.
+pub fn pipeline(svc: &mut ServiceTemplate, kind: &str, default_service_dir: &str) {
     let pipe = svc.pipeline();
     pipe.description(&format!(
-        "Continuous delivery of a {} service: source (CodeStar connection), build in the service directory \
-         and push to ECR, one ECS deploy stage per service instance",
-        svc_kind(default_service_dir)
+        "Continuous delivery of a {kind} service: source (CodeStar connection), build in the service directory \
+         and push to ECR, one ECS deploy stage per service instance"
     ))
     .input_type_name("PipelineInputs")
     .input_type_description("Pipeline input properties");
@@ -361,14 +361,6 @@ pub fn pipeline(svc: &mut ServiceTemplate, default_service_dir: &str) {
             execution_role_output: outputs::EXECUTION_ROLE_ARN,
         },
     );
-}
-
-fn svc_kind(default_service_dir: &str) -> &'static str {
-    if default_service_dir == "ecs-backend" {
-        "backend Fargate"
-    } else {
-        "load-balanced Fargate"
-    }
 }
 
 /// The service template, compatible with the given environment template (`fargate-env:1`).
@@ -466,7 +458,7 @@ pub fn service(env_interface: &EnvironmentInterface) -> ServiceTemplate {
     svc.instance_output_with_description("BackendURL", url, Some("Type A DNS record for Service Discovery"));
     svc.instance_output("ServiceName", service.name());
     svc.instance_output("TaskRoleArn", service.task_definition().task_role().arn());
-    pipeline(&mut svc, "ecs-backend");
+    pipeline(&mut svc, "backend Fargate", "ecs-backend");
     svc
 }
 

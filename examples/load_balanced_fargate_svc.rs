@@ -173,7 +173,7 @@ pub fn service(env_interface: &EnvironmentInterface) -> ServiceTemplate {
     svc.instance_output("ServiceURL", web.service_url());
     svc.instance_output("ServiceName", web.service().name());
     svc.instance_output("TaskRoleArn", web.task_definition().task_role().arn());
-    pipeline(&mut svc, "ecs-static-website");
+    pipeline(&mut svc, "load-balanced Fargate", "ecs-static-website");
     svc
 }
 
