@@ -76,6 +76,51 @@ fn pairs() -> [Pair; 4] {
     ]
 }
 
+/// Resource types of a sample that our port deliberately does not use, with the reason.
+const REPLACED: &[(&str, &str, &str)] = &[(
+    "service-templates/load-balanced-fargate-svc",
+    "AWS::IAM::ManagedPolicy",
+    "the sample attached cloudwatch:PutMetricData and logs:PutLogEvents on * and a permissions boundary allowing \
+     S3 reads and writes on *; the task role here may only publish to the environment's topic",
+)];
+
+/// Every resource type of each sample has a counterpart in our rendered templates, except the listed
+/// replacements (which must then be absent).
+#[test]
+fn inventory_covers_the_samples() {
+    for pair in pairs() {
+        let s = synth(pair.example, &(pair.app)());
+        let out = root().join("target/catalog-scratch/inventory").join(pair.example);
+        let rendered = render_example_to(pair.example, &s, &[], &out);
+        for (template, sample, _) in pair.templates {
+            let ours = rendered_resource_types(
+                rendered
+                    .iter()
+                    .filter(|(p, _)| p.starts_with(&format!("{template}/")))
+                    .map(|(_, t)| t),
+            );
+            let theirs = sample_resource_types(sample);
+            assert!(theirs.len() >= 5, "{sample}: {theirs:?}");
+            let replaced: BTreeSet<&str> = REPLACED
+                .iter()
+                .filter(|(s, _, _)| s == sample)
+                .map(|(_, t, _)| *t)
+                .collect();
+            let missing: Vec<&String> = theirs
+                .iter()
+                .filter(|t| !ours.contains(*t) && !replaced.contains(t.as_str()))
+                .collect();
+            assert!(
+                missing.is_empty(),
+                "{sample}: resource types we do not cover: {missing:?}"
+            );
+            for t in replaced {
+                assert!(!ours.contains(t), "{sample}: {t} is listed as replaced but is used");
+            }
+        }
+    }
+}
+
 #[test]
 fn schemas_are_at_parity_with_the_samples() {
     for pair in pairs() {

@@ -11,6 +11,8 @@
 //!   value, means the same as the `AllowedPattern` of our plain CloudFormation parameter, which CloudFormation
 //!   matches against the whole value.
 //! - [`sample_env_outputs_read`]: the `environment.outputs.X` a sample service reads.
+//! - [`sample_resource_types`] / [`rendered_resource_types`]: the resource inventory of a sample and of our
+//!   rendered templates.
 //! - [`render_example`]: every bundle of an example, loaded back from its `.tar.gz`, rendered with the
 //!   generated specs (services: 1 and 20 instances) and the sample's own spec, written below
 //!   `target/examples-rendered/<example>/` where `scripts/test` runs cfn-lint and the security gate.
@@ -248,6 +250,32 @@ pub fn sample_env_outputs_read(sample: &str) -> BTreeSet<String> {
     read
 }
 
+/// `Type: AWS::…` of every resource of a sample's CloudFormation files (read as text: Jinja and short-form
+/// tags included).
+pub fn sample_resource_types(sample: &str) -> BTreeSet<String> {
+    let re = regex::Regex::new(r#"(?m)^\s+Type:\s*['"]?(AWS::[A-Za-z0-9]+::[A-Za-z0-9]+)"#).unwrap();
+    let mut out = BTreeSet::new();
+    for f in [
+        "v1/infrastructure/cloudformation.yaml",
+        "v1/instance_infrastructure/cloudformation.yaml",
+        "v1/pipeline_infrastructure/cloudformation.yaml",
+    ] {
+        if let Ok(text) = fs::read_to_string(catalog(sample).join(f)) {
+            out.extend(re.captures_iter(&text).map(|c| c[1].to_owned()));
+        }
+    }
+    out
+}
+
+/// Resource types of rendered templates.
+pub fn rendered_resource_types<'a>(rendered: impl IntoIterator<Item = &'a J>) -> BTreeSet<String> {
+    rendered
+        .into_iter()
+        .flat_map(|t| t["Resources"].as_object().into_iter().flatten())
+        .filter_map(|(_, r)| r["Type"].as_str().map(str::to_owned))
+        .collect()
+}
+
 /// The output names of a sample environment's CloudFormation (`v1/infrastructure/cloudformation.yaml`).
 pub fn sample_env_outputs_declared(sample: &str) -> Vec<String> {
     let text = fs::read_to_string(catalog(sample).join("v1/infrastructure/cloudformation.yaml")).unwrap();
@@ -423,7 +451,13 @@ pub fn render_example_to(
     samples: &[(&str, &str)],
     out: &std::path::Path,
 ) -> Vec<(String, J)> {
-    let scratch = root().join("target/catalog-scratch").join(example);
+    // The archives go next to nothing that is linted, one folder per output folder (tests run in parallel).
+    let label: String = out
+        .to_string_lossy()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let scratch = root().join("target/catalog-scratch/archives").join(label);
     let _ = fs::remove_dir_all(out);
     let _ = fs::remove_dir_all(&scratch);
     fs::create_dir_all(&scratch).unwrap();
