@@ -47,7 +47,7 @@ use proton_synth::constructs::ecs::TaskSizeMapping;
 use proton_synth::constructs::elbv2::{AccessLogs, HealthCheck};
 use proton_synth::constructs::nag::{self, Tool};
 use proton_synth::constructs::patterns::{
-    AutoScalingOptions, LoadBalancedFargateService, LoadBalancedFargateServiceProps, TaskImageOptions,
+    AutoScalingOptions, LoadBalancedFargateService, LoadBalancedFargateServiceProps, TaskImageOptions, TaskSource,
 };
 use proton_synth::constructs::s3;
 use proton_synth::proton::{EnvironmentInterface, InputDef, ServiceTemplate};
@@ -116,7 +116,7 @@ pub fn service(env_interface: &EnvironmentInterface) -> ServiceTemplate {
         isolated_subnet_ids: Vec::new(),
     };
     let mut props = LoadBalancedFargateServiceProps::new(env.cluster.clone(), vpc, task.image.clone());
-    props.task_image = Some(task);
+    props.task = TaskSource::Image(task);
     props.service_subnets = Some(placement.subnets.clone());
     props.cpu = sizes.cpu(task_size.value());
     props.memory_mib = sizes.memory(task_size.value());
