@@ -53,7 +53,7 @@ use proton_synth::constructs::logs::{LogGroup, LogGroupProps, RetentionDays};
 use proton_synth::constructs::nag::{self, Tool};
 use proton_synth::constructs::s3::{self, BucketEncryption, BucketProps};
 use proton_synth::constructs::{fns, Output, RemovalPolicy, Value};
-use proton_synth::proton::{EnvironmentInterface, InputDef, ServiceTemplate};
+use proton_synth::proton::{EnvironmentInterface, InputDef, PipelineTemplate, ServiceTemplate};
 
 /// The Proton template name.
 pub const TEMPLATE_NAME: &str = "lb-fargate-service";
@@ -291,13 +291,7 @@ fn instance(svc: &mut ServiceTemplate) {
     svc.instance_output("TaskRoleArn", task_role_arn);
 }
 
-/// The pipeline (`pipeline_infrastructure/`): source (CodeStar connection) → build (unit tests, docker build,
-/// push to ECR, `imagedefinitions.json`) → one ECS deploy stage per service instance.
-///
-/// Built with `codepipeline::Pipeline`: the per-instance deploy stages come from
-/// `Pipeline::add_stage_per_item`, whose actions each run as their own action role (repeated per instance,
-/// trusting the pipeline role only), so nothing on the pipeline role grows with the number of instances (IAM
-/// allows 10 managed policies per role by default and 10,240 characters of inline policies).
+/// The pipeline (`pipeline_infrastructure/`): the sample's inputs, then [`docker_ecs_pipeline`].
 fn pipeline(svc: &mut ServiceTemplate) {
     let pipe = svc.pipeline();
     pipe.description(
@@ -321,6 +315,40 @@ fn pipeline(svc: &mut ServiceTemplate) {
             .min_length(1)
             .max_length(200),
     );
+    docker_ecs_pipeline(
+        pipe,
+        DockerPipeline {
+            dockerfile: dockerfile.value(),
+            unit_test_command: unit_test_command.value(),
+            source_dir: None,
+            cluster_output: "ClusterName",
+            execution_role_output: "ECSTaskExecutionRole",
+        },
+    );
+}
+
+/// What [`docker_ecs_pipeline`] builds and where it deploys.
+pub struct DockerPipeline {
+    /// The Dockerfile's path (relative to `source_dir`).
+    pub dockerfile: Value<String>,
+    pub unit_test_command: Value<String>,
+    /// The folder of the repository to build in (default its root).
+    pub source_dir: Option<Value<String>>,
+    /// The environment outputs holding the ECS cluster's name and the task execution role's ARN.
+    pub cluster_output: &'static str,
+    pub execution_role_output: &'static str,
+}
+
+/// A service pipeline: source (CodeStar connection) → build (unit tests, docker build, push to ECR,
+/// `imagedefinitions.json`) → one ECS deploy stage per service instance. Each instance template must output
+/// `ServiceName` (its ECS service) and `TaskRoleArn`, and name its container [`CONTAINER_NAME`] and its task
+/// definition family `<service>_<instance>`.
+///
+/// Built with `codepipeline::Pipeline`: the per-instance deploy stages come from
+/// `Pipeline::add_stage_per_item`, whose actions each run as their own action role (repeated per instance,
+/// trusting the pipeline role only), so nothing on the pipeline role grows with the number of instances (IAM
+/// allows 10 managed policies per role by default and 10,240 characters of inline policies).
+pub fn docker_ecs_pipeline(pipe: &mut PipelineTemplate, build: DockerPipeline) {
     let service_name = pipe.service_name();
     let connection_arn = pipe.repository_connection_arn();
     let repository_id = pipe.repository_id();
@@ -378,10 +406,11 @@ fn pipeline(svc: &mut ServiceTemplate) {
     // CloudFormation, never as buildspec text (the sample pasted them into a JSON buildspec, where a quote
     // broke it): the test command runs as `bash -c "$UNIT_TEST_COMMAND"`, the build uses `-f "$DOCKERFILE"`.
     let spec = codebuild::docker_build_spec(DockerBuild {
-        dockerfile: dockerfile.value(),
-        unit_test_command: unit_test_command.value(),
+        dockerfile: build.dockerfile,
+        unit_test_command: build.unit_test_command,
         repository: &repository,
         image_tag: None,
+        source_dir: build.source_dir,
         container_name: Value::from(CONTAINER_NAME),
     });
     let project = codebuild::Project::new(
@@ -444,10 +473,10 @@ fn pipeline(svc: &mut ServiceTemplate) {
             fns::join("", [Value::from("Deploy-"), each.name()]),
             vec![Action::ecs_deploy(
                 "Deploy",
-                each.env_output("ClusterName"),
+                each.env_output(build.cluster_output),
                 each.output("ServiceName"),
                 &build_output,
-                vec![each.env_output("ECSTaskExecutionRole"), each.output("TaskRoleArn")],
+                vec![each.env_output(build.execution_role_output), each.output("TaskRoleArn")],
             )
             .with_task_family(fns::join("_", [service_name, each.name()]))],
         )

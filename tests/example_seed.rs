@@ -2,7 +2,8 @@
 //! `examples/lb_fargate_svc.rs`.
 //!
 //! - snapshots of every text file each example writes, and determinism;
-//! - schema parity with the sample's `schema.yaml` files (every property of every input type);
+//! - schema parity with the sample's `schema.yaml` files (every property of every input type), with the
+//!   comparison of the catalog parity harness (`catalog_harness/`);
 //! - resource inventory: our rendered templates cover the sample's resource types;
 //! - render: our bundles rendered by the local renderer with the generated sample specs and AWS's own sample
 //!   specs, written to `target/examples-rendered/<example>/…` for cfn-lint and the security gate
@@ -16,6 +17,10 @@ use proton_synth::app::{App, SynthOptions, Synthesis};
 use proton_synth::local::{load_bundle, render_bundle, EnvironmentInfo, InstanceInfo, Outputs, RenderContext};
 use serde_json::Value as J;
 
+mod catalog_harness;
+
+use catalog_harness::{assert_schema_parity, normalize, root, text, yaml};
+
 #[path = "../examples/lb_fargate_svc.rs"]
 mod lb_fargate_svc;
 
@@ -25,10 +30,6 @@ use lb_fargate_svc::public_vpc_env;
 // ----------------------------------------------------------------------------------------------------------
 // Helpers
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 /// AWS's sample bundles, vendored under `tests/fixtures/aws-samples/` (MIT-0; see its README).
 fn samples() -> PathBuf {
     root().join("tests/fixtures/aws-samples/loadbalanced-fargate-svc")
@@ -37,31 +38,6 @@ fn samples() -> PathBuf {
 fn synth(example: &str, app: &App) -> Synthesis {
     app.synth(&SynthOptions::default())
         .unwrap_or_else(|e| panic!("{example} failed to synthesize:\n{e}"))
-}
-
-fn text(s: &Synthesis, path: &str) -> String {
-    let bytes = s
-        .assembly
-        .files()
-        .iter()
-        .find(|(p, _)| p.as_str() == path)
-        .map(|(_, c)| c.clone())
-        .unwrap_or_else(|| panic!("{path} was not synthesized"));
-    String::from_utf8(bytes).expect("text output")
-}
-
-fn yaml(text: &str, what: &str) -> J {
-    serde_saphyr::from_str::<J>(text).unwrap_or_else(|e| panic!("{what}: invalid YAML: {e}\n{text}"))
-}
-
-/// Numbers compared as numbers (`80` and `80.0` are equal), everything else as is.
-fn normalize(v: &J) -> J {
-    match v {
-        J::Number(n) => serde_json::json!(n.as_f64().unwrap_or(f64::NAN)),
-        J::Array(a) => J::Array(a.iter().map(normalize).collect()),
-        J::Object(o) => J::Object(o.iter().map(|(k, v)| (k.clone(), normalize(v))).collect()),
-        other => other.clone(),
-    }
 }
 
 // ----------------------------------------------------------------------------------------------------------
@@ -125,80 +101,19 @@ fn lb_fargate_svc_snapshots() {
 // ----------------------------------------------------------------------------------------------------------
 // Schema parity
 
-/// `(input type key, type name, type)` of every input type of a schema file (`environment_input_type`, …).
-fn input_types(schema: &J) -> Vec<(String, String, J)> {
-    let s = &schema["schema"];
-    ["environment_input_type", "service_input_type", "pipeline_input_type"]
-        .into_iter()
-        .filter_map(|key| {
-            let name = s.get(key)?.as_str()?;
-            Some((key.to_owned(), name.to_owned(), s["types"][name].clone()))
-        })
-        .collect()
-}
-
-fn assert_schema_parity(sample_file: &str, ours_text: &str) {
-    let sample_text = fs::read_to_string(samples().join(sample_file)).unwrap();
-    let sample = input_types(&yaml(&sample_text, sample_file));
-    let ours = input_types(&yaml(ours_text, "our schema"));
-    // The same input type keys, with the same type names.
-    let keys = |t: &[(String, String, J)]| t.iter().map(|(k, n, _)| (k.clone(), n.clone())).collect::<Vec<_>>();
-    assert_eq!(keys(&ours), keys(&sample), "{sample_file}: the same input types");
-    let type_names = |s: &J| {
-        s["schema"]["types"]
-            .as_object()
-            .map(|t| t.keys().cloned().collect::<Vec<_>>())
-    };
-    assert_eq!(
-        type_names(&yaml(ours_text, "our schema")),
-        type_names(&yaml(&sample_text, sample_file)),
-        "{sample_file}: the type names (and order) of `types`"
-    );
-    for ((key, _, theirs), (_, _, mine)) in sample.iter().zip(&ours) {
-        let theirs_props = theirs["properties"].as_object().expect("properties");
-        let mine_props = mine["properties"].as_object().expect("properties");
-        let names = |m: &serde_json::Map<String, J>| m.keys().cloned().collect::<Vec<_>>();
-        assert_eq!(
-            names(mine_props),
-            names(theirs_props),
-            "{sample_file} {key}: property names (and order)"
-        );
-        for (name, p) in theirs_props {
-            // Names, types, defaults, enums, patterns, min/max, lengths and descriptions: the whole property.
-            assert_eq!(
-                normalize(&mine_props[name]),
-                normalize(p),
-                "{sample_file} {key}: property {name}"
-            );
-        }
-        assert_eq!(
-            mine.get("required"),
-            theirs.get("required"),
-            "{sample_file} {key}: required"
-        );
-        // The type descriptions (the pipeline's included) and the type's `type`.
-        assert!(
-            theirs["description"].is_string(),
-            "{sample_file} {key}: the sample describes the type"
-        );
-        assert_eq!(
-            mine["description"], theirs["description"],
-            "{sample_file} {key}: description"
-        );
-        assert_eq!(mine["type"], theirs["type"], "{sample_file} {key}: type");
-    }
-}
-
 #[test]
 fn schema_parity_with_the_sample() {
     let s = synth("lb_fargate_svc", &lb_fargate_svc::app());
+    // The catalog harness's comparison: every property of every input type, no deviation.
     assert_schema_parity(
-        "environment/schema/schema.yaml",
+        &samples().join("environment/schema/schema.yaml"),
         &text(&s, "proton/bundles/public-vpc/schema/schema.yaml"),
+        &[],
     );
     assert_schema_parity(
-        "service/schema/schema.yaml",
+        &samples().join("service/schema/schema.yaml"),
         &text(&s, "proton/bundles/lb-fargate-service/schema/schema.yaml"),
+        &[],
     );
     // The standalone environment program writes the same schema.
     let env = synth("public_vpc_env", &public_vpc_env::app());

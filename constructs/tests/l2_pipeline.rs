@@ -301,6 +301,38 @@ fn user_supplied_values_in_buildspec_text_are_an_error_and_go_through_project_en
 }
 
 #[test]
+fn docker_build_spec_builds_in_a_source_dir_and_writes_artifacts_at_the_root() {
+    let mut stack = Stack::new("S");
+    let repo = Repository::new(&mut stack.root(), "Repo", RepositoryProps::default());
+    let spec = docker_build_spec(DockerBuild {
+        dockerfile: Value::from("Dockerfile"),
+        unit_test_command: Value::from("make test"),
+        repository: &repo,
+        image_tag: None,
+        source_dir: Some(Value::from("ecs-backend")),
+        container_name: Value::from("app"),
+    });
+    // The folder reaches the build as a project variable, never as buildspec text.
+    assert!(spec.validate().is_empty(), "{:?}", spec.validate());
+    let (name, value) = spec.project_env.last().unwrap();
+    assert_eq!((name.as_str(), value), ("SOURCE_DIR", &Value::from("ecs-backend")));
+    assert_eq!(spec.pre_build[0], Value::from("cd \"$CODEBUILD_SRC_DIR/$SOURCE_DIR\""));
+    let text = spec.render();
+    let text = text.as_literal().expect("a literal buildspec");
+    assert!(!text.contains("ecs-backend"), "{text}");
+    // `artifacts.files` is relative to the source's root: the files are written there.
+    assert!(
+        text.contains("> \"$CODEBUILD_SRC_DIR\"/imagedefinitions.json"),
+        "{text}"
+    );
+    assert!(text.contains("> \"$CODEBUILD_SRC_DIR\"/image-uri.txt"), "{text}");
+    assert!(
+        text.contains("files:\n    - |-\n      imagedefinitions.json\n"),
+        "{text}"
+    );
+}
+
+#[test]
 fn docker_build_spec_logs_in_tests_builds_pushes_and_writes_image_definitions() {
     let mut stack = Stack::new("S");
     let repo = Repository::new(&mut stack.root(), "Repo", RepositoryProps::default());
@@ -309,6 +341,7 @@ fn docker_build_spec_logs_in_tests_builds_pushes_and_writes_image_definitions() 
         unit_test_command: Value::from("echo 'add your unit test command here'"),
         repository: &repo,
         image_tag: None,
+        source_dir: None,
         container_name: Value::from("app"),
     });
     let p = Project::new(
@@ -595,6 +628,7 @@ fn composed() -> Composed {
         unit_test_command: unit_test,
         repository: &repo,
         image_tag: None,
+        source_dir: None,
         container_name: Value::from("app"),
     });
     let build = Project::new(

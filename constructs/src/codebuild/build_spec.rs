@@ -195,6 +195,10 @@ pub struct DockerBuild<'a> {
     /// The container name written to `imagedefinitions.json` (the ECS deploy action replaces this
     /// container's image).
     pub container_name: Value<String>,
+    /// The folder of the source to build in (the Docker context, where the Dockerfile path and the unit test
+    /// command are relative to), e.g. the placeholder `pipeline.inputs.service_dir` (reaches the build as the
+    /// project variable `SOURCE_DIR`); default the source's root.
+    pub source_dir: Option<Value<String>>,
 }
 
 /// The file the ECS deploy action reads.
@@ -211,17 +215,26 @@ pub fn docker_build_spec(d: DockerBuild<'_>) -> BuildSpec {
     });
     // Every setting reaches the commands as a project environment variable: the buildspec text is fixed,
     // whatever a Proton spec supplies for the Dockerfile or the test command.
+    let mut project_env = vec![
+        ("REPOSITORY_URI".to_owned(), d.repository.repository_uri()),
+        ("DOCKERFILE".to_owned(), d.dockerfile),
+        ("UNIT_TEST_COMMAND".to_owned(), d.unit_test_command),
+        ("CONTAINER_NAME".to_owned(), d.container_name),
+    ];
+    // The artifacts are written where `artifacts.files` looks for them: the source's root.
+    let (cd, out) = match d.source_dir {
+        Some(dir) => {
+            project_env.push(("SOURCE_DIR".to_owned(), dir));
+            ("cd \"$CODEBUILD_SRC_DIR/$SOURCE_DIR\"", "\"$CODEBUILD_SRC_DIR\"/")
+        }
+        None => ("cd $CODEBUILD_SRC_DIR", ""),
+    };
     BuildSpec {
         env: Vec::new(),
-        project_env: vec![
-            ("REPOSITORY_URI".to_owned(), d.repository.repository_uri()),
-            ("DOCKERFILE".to_owned(), d.dockerfile),
-            ("UNIT_TEST_COMMAND".to_owned(), d.unit_test_command),
-            ("CONTAINER_NAME".to_owned(), d.container_name),
-        ],
+        project_env,
         install: Vec::new(),
         pre_build: vec![
-            Value::from("cd $CODEBUILD_SRC_DIR"),
+            Value::from(cd),
             Value::from(
                 "aws ecr get-login-password --region $AWS_DEFAULT_REGION | docker login --username AWS --password-stdin $(echo $REPOSITORY_URI | cut -d/ -f1)",
             ),
@@ -233,10 +246,10 @@ pub fn docker_build_spec(d: DockerBuild<'_>) -> BuildSpec {
             Value::from("docker build -t $REPOSITORY_URI:$IMAGE_TAG -f \"$DOCKERFILE\" ."),
             // Pushed in the build phase: post_build also runs after a failed build.
             Value::from("docker push $REPOSITORY_URI:$IMAGE_TAG"),
-            Value::from(
-                "printf '[{\"name\":\"%s\",\"imageUri\":\"%s\"}]' \"$CONTAINER_NAME\" \"$REPOSITORY_URI:$IMAGE_TAG\" > imagedefinitions.json",
-            ),
-            Value::from("printf '%s' \"$REPOSITORY_URI:$IMAGE_TAG\" > image-uri.txt"),
+            Value::from(format!(
+                "printf '[{{\"name\":\"%s\",\"imageUri\":\"%s\"}}]' \"$CONTAINER_NAME\" \"$REPOSITORY_URI:$IMAGE_TAG\" > {out}imagedefinitions.json"
+            )),
+            Value::from(format!("printf '%s' \"$REPOSITORY_URI:$IMAGE_TAG\" > {out}image-uri.txt")),
         ],
         post_build: Vec::new(),
         artifact_files: vec![Value::from(IMAGE_DEFINITIONS_FILE), Value::from(IMAGE_URI_FILE)],

@@ -135,6 +135,8 @@ pub struct LoadBalancedFargateServiceProps {
     /// Default 60 s.
     pub health_check_grace_period_secs: Option<u32>,
     pub enable_execute_command: bool,
+    /// Cloud Map services the tasks register in (see [`FargateServiceProps::service_registry_arns`]).
+    pub service_registry_arns: Vec<Value<String>>,
     pub auto_scaling: Option<AutoScalingOptions>,
     /// Add the `LoadBalancerDNS` and `ServiceURL` outputs (default true).
     pub outputs: bool,
@@ -173,6 +175,7 @@ impl LoadBalancedFargateServiceProps {
             max_percent: 200,
             health_check_grace_period_secs: Some(60),
             enable_execute_command: false,
+            service_registry_arns: Vec::new(),
             auto_scaling: None,
             outputs: true,
         }
@@ -437,6 +440,7 @@ fn add_service(
     sp.service_name = props.service_name.clone();
     sp.enable_execute_command = props.enable_execute_command;
     sp.health_check_grace_period_secs = props.health_check_grace_period_secs;
+    sp.service_registry_arns = props.service_registry_arns.clone();
     let service = FargateService::new(&mut stack.scope(node), "Service", sp);
     service.attach_to_target_group(stack, target_group, container_name, container_port.clone());
     service.connections().allow_from(
