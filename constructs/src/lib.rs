@@ -73,6 +73,10 @@ pub mod resource;
 pub mod s3;
 #[cfg(feature = "l2")]
 pub mod servicediscovery;
+#[cfg(feature = "l2")]
+pub mod sns;
+#[cfg(feature = "l2")]
+pub mod sqs;
 pub mod stack;
 pub mod synth;
 pub mod value;
