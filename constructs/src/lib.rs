@@ -56,11 +56,15 @@ pub mod ecs;
 #[cfg(feature = "l2")]
 pub mod elbv2;
 #[cfg(feature = "l2")]
+pub mod events;
+#[cfg(feature = "l2")]
 pub mod iam;
 #[cfg(feature = "l2")]
 pub mod kms;
 #[cfg(feature = "l2")]
 pub mod lambda;
+#[cfg(feature = "l2")]
+pub mod lambda_event_sources;
 pub mod logical_id;
 #[cfg(feature = "l2")]
 pub mod logs;
