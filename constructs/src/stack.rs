@@ -320,6 +320,8 @@ pub struct Stack {
     pub(crate) resource_limit: usize,
     pub(crate) loops: Vec<LoopSpec>,
     paths: HashSet<String>,
+    /// Construct-tree nodes handed out by [`Scope::node_id`] (path and loop), found again by index.
+    nodes: Vec<NodeData>,
     /// What [`Stack::resource_mut`] hands out for a handle of another template (after recording the error),
     /// so the caller's edits go nowhere; never emitted.
     scratch: Box<ResourceEntry>,
@@ -357,6 +359,7 @@ impl Stack {
             loops: Vec::new(),
             paths: HashSet::new(),
             scratch: Box::new(detached_entry()),
+            nodes: Vec::new(),
         };
         if let Err(msg) = check_construct_id(name) {
             stack.diagnostics.push(Diagnostic::error(name, msg));
@@ -442,6 +445,7 @@ impl Stack {
             stack: self,
             path: Vec::new(),
             in_loop: Some(lp.index),
+            node: None,
         }
     }
 
@@ -451,6 +455,45 @@ impl Stack {
             stack: self,
             path: Vec::new(),
             in_loop: None,
+            node: None,
+        }
+    }
+
+    /// The scope of a construct node (see [`Scope::node_id`]): how a construct adds resources to itself
+    /// after creation (a role's default policy on its first grant). The scope keeps the node's loop. A node of
+    /// another template records an error and gives the root scope.
+    pub fn scope(&mut self, node: impl Into<Option<NodeId>>) -> Scope<'_> {
+        let Some(node) = node.into() else {
+            let name = self.name.clone();
+            self.diagnostics.push(Diagnostic::error(
+                name,
+                "scope: an imported construct has no scope in this template",
+            ));
+            return self.root();
+        };
+        match self.nodes.get(node.index as usize).filter(|_| node.stack == self.id) {
+            Some(n) => Scope {
+                path: n.path.clone(),
+                in_loop: n.in_loop,
+                node: Some(node.index),
+                stack: self,
+            },
+            None => {
+                let name = self.name.clone();
+                self.diagnostics.push(Diagnostic::error(
+                    name,
+                    "scope: the construct node belongs to another template",
+                ));
+                self.root()
+            }
+        }
+    }
+
+    /// The construct path of a node below the stack (`Vpc/PublicSubnet1`); empty for a foreign node.
+    pub fn node_path(&self, node: NodeId) -> String {
+        match self.nodes.get(node.index as usize).filter(|_| node.stack == self.id) {
+            Some(n) => n.path.join("/"),
+            None => String::new(),
         }
     }
 
@@ -471,6 +514,7 @@ impl Stack {
             stack: self,
             path: components,
             in_loop,
+            node: None,
         }
     }
 
@@ -646,11 +690,40 @@ fn check_construct_id(id: &str) -> Result<(), String> {
     }
 }
 
+/// A node of a stack's construct tree, as a construct keeps it to find its scope again
+/// ([`Stack::scope`]) without looking its path up. `Copy`; only meaningful in the stack that made it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct NodeId {
+    stack: StackId,
+    index: u32,
+}
+
+#[derive(Debug)]
+struct NodeData {
+    path: Vec<String>,
+    in_loop: Option<u32>,
+}
+
+/// What every L2 construct is: a node of the construct tree (none for a construct imported by ARN, name or
+/// input) with a path below its stack (empty when imported).
+pub trait Construct {
+    /// The construct's node, to add to it after creation ([`Stack::scope`]); `None` when imported.
+    fn node_id(&self) -> Option<NodeId>;
+    /// The construct path below the stack (`Service/TaskRole`); empty when imported.
+    fn path(&self) -> &str;
+    /// True for a construct defined elsewhere (imported by ARN, name or input).
+    fn is_imported(&self) -> bool {
+        self.node_id().is_none()
+    }
+}
+
 /// A position in the construct tree of a stack: constructs take `&mut Scope` and create children in it.
 pub struct Scope<'s> {
     stack: &'s mut Stack,
     path: Vec<String>,
     in_loop: Option<u32>,
+    /// This scope's node, once [`Scope::node_id`] registered it.
+    node: Option<u32>,
 }
 
 impl Scope<'_> {
@@ -666,6 +739,44 @@ impl Scope<'_> {
             stack: &mut *self.stack,
             path,
             in_loop: self.in_loop,
+            node: None,
+        }
+    }
+
+    /// The node of child `id` of this scope, for a construct whose resource is added right here as `id`
+    /// (a listener below its load balancer).
+    pub fn child_node_id(&mut self, id: &str) -> NodeId {
+        let mut path = self.path.clone();
+        path.push(id.to_owned());
+        let index = self.stack.nodes.len() as u32;
+        self.stack.nodes.push(NodeData {
+            path,
+            in_loop: self.in_loop,
+        });
+        NodeId {
+            stack: self.stack.id,
+            index,
+        }
+    }
+
+    /// This scope's node in the construct tree, registered on first use: what a construct keeps to find its
+    /// scope again with [`Stack::scope`].
+    pub fn node_id(&mut self) -> NodeId {
+        let index = match self.node {
+            Some(i) => i,
+            None => {
+                let i = self.stack.nodes.len() as u32;
+                self.stack.nodes.push(NodeData {
+                    path: self.path.clone(),
+                    in_loop: self.in_loop,
+                });
+                self.node = Some(i);
+                i
+            }
+        };
+        NodeId {
+            stack: self.stack.id,
+            index,
         }
     }
 
@@ -713,6 +824,7 @@ impl Scope<'_> {
             stack: &mut *self.stack,
             path,
             in_loop: Some(lp.index),
+            node: None,
         }
     }
 

@@ -329,3 +329,32 @@ fn find_resource_by_construct_path() {
     assert_eq!(found.element(), topic.element());
     assert!(stack.find_resource("Alerts").is_none());
 }
+
+#[test]
+fn a_node_id_finds_its_scope_and_loop_again() {
+    let mut stack = Stack::new("Pipe");
+    let lp = stack.add_loop("service_instance", "service_instances");
+    let role = {
+        let mut root = stack.root();
+        let mut looped = root.in_loop(&lp);
+        let mut role = looped.child("Role");
+        role.add_untyped("Resource", "AWS::IAM::Role", props(&[]));
+        role.node_id()
+    };
+    assert_eq!(stack.node_path(role), "Role");
+    let policy = stack
+        .scope(role)
+        .add_untyped("DefaultPolicy", "AWS::IAM::Policy", props(&[]));
+    assert_eq!(stack.resource(&policy).unwrap().path(), "Role/DefaultPolicy");
+    assert!(stack.resource(&policy).unwrap().loop_handle(&stack).is_some());
+
+    let mut other = Stack::new("Other");
+    let foreign = other.root().child("X").node_id();
+    stack.scope(foreign).add_untyped("Stray", "AWS::SNS::Topic", props(&[]));
+    let errs = errors_of(&stack);
+    assert!(
+        errs.iter()
+            .any(|e| e.contains("the construct node belongs to another template")),
+        "{errs:?}"
+    );
+}

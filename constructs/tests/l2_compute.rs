@@ -25,7 +25,7 @@ use proton_synth_constructs::patterns::{
     AutoScalingOptions, LoadBalancedFargateService, LoadBalancedFargateServiceProps, TaskImageOptions,
 };
 use proton_synth_constructs::synth::{to_json_string, Mode};
-use proton_synth_constructs::{Expr, Placeholder, PlaceholderKind, Stack, Value};
+use proton_synth_constructs::{Construct, Expr, Placeholder, PlaceholderKind, Stack, Value};
 use serde_json::{json, Value as J};
 
 // ---------------------------------------------------------------------------------------------------------------

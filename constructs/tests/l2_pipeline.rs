@@ -12,7 +12,7 @@ use proton_synth_constructs::codepipeline::{Action, Artifact, Pipeline, Pipeline
 use proton_synth_constructs::ecr::{Repository, RepositoryProps};
 use proton_synth_constructs::stack::Parameter;
 use proton_synth_constructs::synth::{to_json_string, Mode};
-use proton_synth_constructs::{fns, nag, Output, Placeholder, PlaceholderKind, Stack, Value};
+use proton_synth_constructs::{fns, nag, Construct, Output, Placeholder, PlaceholderKind, Stack, Value};
 use serde_json::{json, Value as J};
 
 fn errors_of(stack: &Stack) -> Vec<String> {

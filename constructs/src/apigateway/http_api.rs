@@ -8,7 +8,7 @@ use crate::iam::{self, Grantee, PolicyStatement};
 use crate::lambda::Function;
 use crate::logs::{LogGroup, LogGroupProps};
 use crate::nag::{self, Tool};
-use crate::stack::{Handle, Scope, Stack};
+use crate::stack::{Construct, Handle, NodeId, Scope, Stack};
 use crate::value::{fns, Expr, Value};
 
 use super::*;
@@ -58,6 +58,8 @@ pub(super) struct HttpApiInner {
     pub(super) handle: Handle<cfn::apigatewayv2::Api>,
     pub(super) stage: Handle<cfn::apigatewayv2::Stage>,
     pub(super) path: String,
+    /// The construct's node (`None` when imported).
+    pub(super) node: Option<NodeId>,
     pub(super) id: String,
     pub(super) authorization: Authorization,
     pub(super) routes: Mutex<Vec<String>>,
@@ -147,6 +149,7 @@ impl HttpApi {
         HttpApi(Arc::new(HttpApiInner {
             handle: h,
             stage: stage_h,
+            node: Some(child.node_id()),
             path: child.path(),
             id: id.to_owned(),
             authorization: props.default_authorization,
@@ -236,7 +239,7 @@ impl HttpApi {
                 } else {
                     format!("Integration{n}")
                 };
-                let h = stack.scope_at(&self.0.path).add(&id, integ);
+                let h = stack.scope(self.0.node).add(&id, integ);
                 if let Ok(mut ints) = self.0.integrations.lock() {
                     ints.push((fn_arn, h));
                 }
@@ -250,7 +253,7 @@ impl HttpApi {
             Authorization::Iam => "AWS_IAM",
             Authorization::None { .. } => "NONE",
         }));
-        let h = stack.scope_at(&self.0.path).add(&format!("Route{rid}"), route);
+        let h = stack.scope(self.0.node).add(&format!("Route{rid}"), route);
         if let Authorization::None { reason } = &self.0.authorization {
             let entry = stack.resource_mut(&h);
             nag::suppress(entry, Tool::Guard, "CT.APIGATEWAY.PR.5", reason);
@@ -286,8 +289,13 @@ impl HttpApi {
     pub fn stage_handle(&self) -> Handle<cfn::apigatewayv2::Stage> {
         self.0.stage
     }
+}
 
-    pub fn path(&self) -> &str {
+impl Construct for HttpApi {
+    fn node_id(&self) -> Option<NodeId> {
+        self.0.node
+    }
+    fn path(&self) -> &str {
         &self.0.path
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::cfn::applicationautoscaling as l1;
 use crate::cfn::cloudwatch;
-use crate::stack::{Handle, Scope, Stack};
+use crate::stack::{Construct, Handle, NodeId, Scope, Stack};
 use crate::value::Value;
 
 /// Properties of [`ScalableTarget`].
@@ -23,6 +23,8 @@ pub struct ScalableTargetProps {
 pub struct ScalableTarget {
     pub(super) handle: Handle<l1::ScalableTarget>,
     pub(super) path: String,
+    /// The construct's node (`None` when imported).
+    pub(super) node: Option<NodeId>,
     pub(super) min_capacity: u32,
     pub(super) max_capacity: u32,
 }
@@ -140,6 +142,7 @@ impl ScalableTarget {
         let handle = child.add("Resource", target);
         ScalableTarget {
             handle,
+            node: Some(child.node_id()),
             path: child.path(),
             min_capacity: props.min_capacity,
             max_capacity: props.max_capacity,
@@ -148,10 +151,6 @@ impl ScalableTarget {
 
     pub fn handle(&self) -> Handle<l1::ScalableTarget> {
         self.handle
-    }
-
-    pub fn path(&self) -> &str {
-        &self.path
     }
 
     pub fn min_capacity(&self) -> u32 {
@@ -195,7 +194,7 @@ impl ScalableTarget {
         let mut policy = l1::ScalingPolicy::new(policy_name(stack, &path), "TargetTrackingScaling");
         policy.scaling_target_id = Some(self.handle.r#ref());
         policy.target_tracking_scaling_policy_configuration = Some(config);
-        stack.scope_at(&self.path).add(id, policy)
+        stack.scope(self.node).add(id, policy)
     }
 
     /// Step scaling on `props.metric`: a scale-out policy with an alarm at the lowest lower bound of the
@@ -274,7 +273,8 @@ impl ScalableTarget {
         let mut policy = l1::ScalingPolicy::new(policy_name(stack, &policy_path), "StepScaling");
         policy.scaling_target_id = Some(self.handle.r#ref());
         policy.step_scaling_policy_configuration = Some(config);
-        let mut scope = stack.scope_at(&format!("{}/{id}", self.path));
+        let mut parent = stack.scope(self.node);
+        let mut scope = parent.child(id);
         let policy = scope.add(kind, policy);
 
         let m = &props.metric;
@@ -438,4 +438,13 @@ pub fn validate_steps(steps: &[ScalingStep]) -> Vec<String> {
         ));
     }
     out
+}
+
+impl Construct for ScalableTarget {
+    fn node_id(&self) -> Option<NodeId> {
+        self.node
+    }
+    fn path(&self) -> &str {
+        &self.path
+    }
 }

@@ -9,7 +9,7 @@ use crate::iam::{self, Grantee, PolicyStatement, Principal, Role, RoleProps};
 use crate::kms;
 use crate::logs::{LogGroup, LogGroupProps};
 use crate::nag::{self, Tool};
-use crate::stack::{Handle, Scope, Stack};
+use crate::stack::{Construct, Handle, NodeId, Scope, Stack};
 use crate::value::{fns, Value};
 
 use super::*;
@@ -95,6 +95,8 @@ pub struct Project(pub(super) Arc<ProjectInner>);
 pub(super) struct ProjectInner {
     pub(super) handle: Handle<cfn::codebuild::Project>,
     pub(super) path: String,
+    /// The construct's node (`None` when imported).
+    pub(super) node: Option<NodeId>,
     pub(super) role: Role,
     pub(super) key: kms::Key,
     pub(super) logs: LogGroup,
@@ -203,6 +205,7 @@ impl Project {
             let entry = child.stack().resource_mut(&h);
             nag::suppress(entry, Tool::Guard, "CT.CODEBUILD.PR.4", PRIVILEGED_REASON);
         }
+        let node = child.node_id();
         let path = child.path();
         let stack = child.stack();
         if created_role {
@@ -223,6 +226,7 @@ impl Project {
         Project(Arc::new(ProjectInner {
             handle: h,
             path,
+            node: Some(node),
             role,
             key,
             logs,
@@ -255,10 +259,6 @@ impl Project {
         self.0.handle
     }
 
-    pub fn path(&self) -> &str {
-        &self.0.path
-    }
-
     /// Add a statement to the service role's policy.
     pub fn add_to_role_policy(&self, stack: &mut Stack, stmt: PolicyStatement) -> bool {
         let mut r = self.0.role.clone();
@@ -279,5 +279,14 @@ impl Project {
             grantee,
             PolicyStatement::allow(START_BUILD_ACTIONS, [self.arn()]),
         )
+    }
+}
+
+impl Construct for Project {
+    fn node_id(&self) -> Option<NodeId> {
+        self.0.node
+    }
+    fn path(&self) -> &str {
+        &self.0.path
     }
 }

@@ -223,7 +223,7 @@ impl Pipeline {
     /// policy. The pipeline role therefore gets no grant here (a grant would need one statement per item on the
     /// pipeline role, which is what this scheme avoids, or a wildcard over role ARNs, which is wider).
     pub(super) fn action_role(&self, stack: &mut Stack, lp: &LoopHandle, n: u32, id: &str, action_name: &str) -> Role {
-        let mut base = stack.scope_at(&self.0.path);
+        let mut base = stack.scope(self.0.node);
         let mut looped = base.in_loop(lp);
         let mut stage_scope = looped.child(&format!("ItemStage{n}"));
         let mut action_scope = stage_scope.child(id);
@@ -425,7 +425,7 @@ impl Pipeline {
         } else {
             format!("StagePolicy{n}")
         };
-        let mut scope = stack.scope_at(&self.0.path);
+        let mut scope = stack.scope(self.0.node);
         let h = scope.add(&id, policy);
         if star {
             nag::suppress(

@@ -7,7 +7,7 @@ use crate::cfn::codepipeline::pipeline as cp;
 use crate::iam::{Principal, Role, RoleProps};
 use crate::kms;
 use crate::s3::{Bucket, BucketEncryption, BucketProps};
-use crate::stack::{Handle, LoopHandle, Scope, Stack};
+use crate::stack::{Construct, Handle, LoopHandle, NodeId, Scope, Stack};
 use crate::value::{fns, ElementKind, ElementRef, Value};
 
 use super::*;
@@ -64,6 +64,8 @@ pub struct Pipeline(pub(super) Arc<PipelineInner>);
 pub(super) struct PipelineInner {
     pub(super) handle: Handle<cfn::codepipeline::Pipeline>,
     pub(super) path: String,
+    /// The construct's node (`None` when imported).
+    pub(super) node: Option<NodeId>,
     pub(super) role: Role,
     pub(super) bucket: Bucket,
     pub(super) key: Option<kms::Key>,
@@ -208,6 +210,7 @@ impl Pipeline {
             stages: Vec::new(),
         };
         let h = child.add_body::<cfn::codepipeline::Pipeline>("Resource", Box::new(body));
+        let node = child.node_id();
         let path = child.path();
         let stack = child.stack();
         {
@@ -233,6 +236,7 @@ impl Pipeline {
         Pipeline(Arc::new(PipelineInner {
             handle: h,
             path,
+            node: Some(node),
             role,
             bucket,
             key,
@@ -379,8 +383,13 @@ impl Pipeline {
     pub fn handle(&self) -> Handle<cfn::codepipeline::Pipeline> {
         self.0.handle
     }
+}
 
-    pub fn path(&self) -> &str {
+impl Construct for Pipeline {
+    fn node_id(&self) -> Option<NodeId> {
+        self.0.node
+    }
+    fn path(&self) -> &str {
         &self.0.path
     }
 }

@@ -7,7 +7,7 @@ use crate::cfn::dynamodb::table as t;
 use crate::iam::{self, Grantee, PolicyStatement};
 use crate::kms;
 use crate::nag::{self, Tool};
-use crate::stack::{Handle, RemovalPolicy, Scope, Stack};
+use crate::stack::{Construct, Handle, NodeId, RemovalPolicy, Scope, Stack};
 use crate::value::{fns, Value};
 
 use super::*;
@@ -93,6 +93,8 @@ pub struct Table(pub(super) Arc<TableInner>);
 pub(super) struct TableInner {
     pub(super) handle: Handle<cfn::dynamodb::Table>,
     pub(super) path: String,
+    /// The construct's node (`None` when imported).
+    pub(super) node: Option<NodeId>,
     pub(super) key: Option<kms::Key>,
 }
 
@@ -182,6 +184,7 @@ impl Table {
         };
         Table(Arc::new(TableInner {
             handle: h,
+            node: Some(child.node_id()),
             path: child.path(),
             key,
         }))
@@ -198,10 +201,6 @@ impl Table {
 
     pub fn handle(&self) -> Handle<cfn::dynamodb::Table> {
         self.0.handle
-    }
-
-    pub fn path(&self) -> &str {
-        &self.0.path
     }
 
     pub(super) fn resources(&self) -> [Value<String>; 2] {
@@ -242,5 +241,14 @@ impl Table {
         let a = self.grant_read_data(stack, grantee);
         let b = self.grant_write_data(stack, grantee);
         a && b
+    }
+}
+
+impl Construct for Table {
+    fn node_id(&self) -> Option<NodeId> {
+        self.0.node
+    }
+    fn path(&self) -> &str {
+        &self.0.path
     }
 }

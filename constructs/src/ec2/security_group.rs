@@ -1,7 +1,7 @@
 //! [`SecurityGroup`]: a security group (restricted egress by default) or an imported one.
 
 use crate::cfn;
-use crate::stack::{Handle, Scope};
+use crate::stack::{Construct, Handle, NodeId, Scope};
 use crate::value::Value;
 
 use super::*;
@@ -42,6 +42,8 @@ pub(super) struct SecurityGroupInner {
     /// as open.
     pub(super) egress_restricted: bool,
     pub(super) path: String,
+    /// The construct's node (`None` when imported).
+    pub(super) node: Option<NodeId>,
     /// An id-safe name used in rule construct ids.
     pub(super) name: String,
 }
@@ -81,6 +83,7 @@ impl SecurityGroup {
         };
         sg.security_group_egress = Some(vec![egress]);
         let h = child.add("Resource", sg);
+        let node = child.node_id();
         let path = child.path();
         SecurityGroup(std::sync::Arc::new(SecurityGroupInner {
             handle: Some(h),
@@ -88,6 +91,7 @@ impl SecurityGroup {
             egress_restricted: !props.allow_all_outbound,
             name: path.chars().filter(char::is_ascii_alphanumeric).collect(),
             path,
+            node: Some(node),
         }))
     }
 
@@ -100,6 +104,7 @@ impl SecurityGroup {
             id,
             egress_restricted: false,
             path: String::new(),
+            node: None,
             name,
         }))
     }
@@ -111,10 +116,6 @@ impl SecurityGroup {
 
     pub fn handle(&self) -> Option<Handle<cfn::ec2::SecurityGroup>> {
         self.0.handle
-    }
-
-    pub fn path(&self) -> &str {
-        &self.0.path
     }
 
     /// Whether the group is known to restrict egress (created here without `allow_all_outbound`).
@@ -212,4 +213,13 @@ pub(super) fn check_rule(scope: &mut Scope, rule_id: &str, peer: &Peer, port: &P
         scope.stack().error(&full, p);
     }
     true
+}
+
+impl Construct for SecurityGroup {
+    fn node_id(&self) -> Option<NodeId> {
+        self.0.node
+    }
+    fn path(&self) -> &str {
+        &self.0.path
+    }
 }

@@ -7,7 +7,7 @@ use ipnet::Ipv4Net;
 use crate::cfn;
 use crate::logs::{LogGroup, LogGroupProps};
 use crate::nag::{self, Tool};
-use crate::stack::{Handle, Scope};
+use crate::stack::{Construct, Handle, Scope};
 use crate::value::{fns, Expr, Value};
 
 use super::*;

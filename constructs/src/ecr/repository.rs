@@ -4,7 +4,7 @@ use crate::cfn;
 use crate::cfn::ecr::repository as r;
 use crate::iam::{self, Grantee, PolicyStatement};
 use crate::kms;
-use crate::stack::{Handle, RemovalPolicy, Scope, Stack};
+use crate::stack::{Construct, Handle, NodeId, RemovalPolicy, Scope, Stack};
 use crate::value::{fns, Expr, Value};
 
 use super::*;
@@ -68,6 +68,8 @@ pub struct Repository(pub(super) std::sync::Arc<RepositoryInner>);
 pub(super) struct RepositoryInner {
     pub(super) handle: Option<Handle<cfn::ecr::Repository>>,
     pub(super) path: String,
+    /// The construct's node (`None` when imported).
+    pub(super) node: Option<NodeId>,
     pub(super) arn: Value<String>,
     pub(super) name: Value<String>,
     pub(super) key: Option<kms::Key>,
@@ -141,10 +143,12 @@ impl Repository {
                 "AES-256 encryption chosen explicitly (RepositoryEncryption::Aes256)",
             );
         }
+        let node = child.node_id();
         let path = child.path();
         Repository(std::sync::Arc::new(RepositoryInner {
             handle: Some(h),
             path,
+            node: Some(node),
             arn: h.attr_arn(),
             name: h.r#ref(),
             key: match props.encryption {
@@ -163,6 +167,7 @@ impl Repository {
         Repository(std::sync::Arc::new(RepositoryInner {
             handle: None,
             path: String::new(),
+            node: None,
             arn,
             name,
             key: None,
@@ -196,10 +201,6 @@ impl Repository {
 
     pub fn handle(&self) -> Option<Handle<cfn::ecr::Repository>> {
         self.0.handle
-    }
-
-    pub fn path(&self) -> &str {
-        &self.0.path
     }
 
     /// Pull images: the pull actions on this repository plus `ecr:GetAuthorizationToken` on `*`
@@ -236,5 +237,14 @@ impl Repository {
             k.grant_encrypt_decrypt(stack, grantee);
         }
         ok
+    }
+}
+
+impl Construct for Repository {
+    fn node_id(&self) -> Option<NodeId> {
+        self.0.node
+    }
+    fn path(&self) -> &str {
+        &self.0.path
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::cfn;
 use crate::nag::{self, Tool};
-use crate::stack::{Handle, Scope};
+use crate::stack::{Construct, Handle, NodeId, Scope};
 use crate::value::{fns, Value};
 
 // Cluster
@@ -41,6 +41,8 @@ pub struct ClusterProps {
 pub struct Cluster {
     pub(super) handle: Option<Handle<cfn::ecs::Cluster>>,
     pub(super) path: String,
+    /// The construct's node (`None` when imported).
+    pub(super) node: Option<NodeId>,
     pub(super) name: Value<String>,
     pub(super) arn: Value<String>,
 }
@@ -71,6 +73,7 @@ impl Cluster {
         }
         Cluster {
             handle: Some(h),
+            node: Some(child.node_id()),
             path: child.path(),
             name: h.r#ref(),
             arn: h.attr_arn(),
@@ -86,6 +89,7 @@ impl Cluster {
         Cluster {
             handle: None,
             path: String::new(),
+            node: None,
             name,
             arn,
         }
@@ -103,8 +107,13 @@ impl Cluster {
     pub fn handle(&self) -> Option<Handle<cfn::ecs::Cluster>> {
         self.handle
     }
+}
 
-    pub fn path(&self) -> &str {
+impl Construct for Cluster {
+    fn node_id(&self) -> Option<NodeId> {
+        self.node
+    }
+    fn path(&self) -> &str {
         &self.path
     }
 }

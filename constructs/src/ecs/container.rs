@@ -337,7 +337,7 @@ impl FargateTaskDefinition {
                 let group = match log_group {
                     Some(g) => g.clone(),
                     None => LogGroup::new(
-                        &mut stack.scope_at(&self.path),
+                        &mut stack.scope(self.node),
                         &format!("{name}LogGroup"),
                         LogGroupProps::default(),
                     ),

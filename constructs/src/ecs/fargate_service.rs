@@ -6,7 +6,7 @@ use crate::ec2::{Connectable, Connections, Peer, Port, SecurityGroup, SecurityGr
 use crate::elbv2::{ApplicationTargetGroup, NetworkTargetGroup, TargetType};
 use crate::iam::{self, PolicyStatement};
 use crate::nag::{self, Tool};
-use crate::stack::{Handle, Scope, Stack};
+use crate::stack::{Construct, Handle, NodeId, Scope, Stack};
 use crate::value::{fns, Expr, Value};
 
 use super::*;
@@ -72,6 +72,8 @@ impl FargateServiceProps {
 pub struct FargateService {
     pub(super) handle: Handle<cfn::ecs::Service>,
     pub(super) path: String,
+    /// The construct's node (`None` when imported).
+    pub(super) node: Option<NodeId>,
     pub(super) cluster: Cluster,
     pub(super) task_definition: FargateTaskDefinition,
     pub(super) security_groups: Vec<SecurityGroup>,
@@ -185,6 +187,7 @@ impl FargateService {
             );
         }
         let handle = child.add("Resource", svc);
+        let node = child.node_id();
         let path = child.path();
         let stack = child.stack();
         if props.assign_public_ip {
@@ -225,6 +228,7 @@ impl FargateService {
         FargateService {
             handle,
             path,
+            node: Some(node),
             cluster: props.cluster,
             task_definition: props.task_definition,
             security_groups,
@@ -244,10 +248,6 @@ impl FargateService {
 
     pub fn handle(&self) -> Handle<cfn::ecs::Service> {
         self.handle
-    }
-
-    pub fn path(&self) -> &str {
-        &self.path
     }
 
     pub fn cluster(&self) -> &Cluster {
@@ -347,7 +347,7 @@ impl FargateService {
             ],
         );
         let target = ScalableTarget::new(
-            &mut stack.scope_at(&self.path),
+            &mut stack.scope(self.node),
             "TaskCount",
             ScalableTargetProps {
                 service_namespace: "ecs".to_owned(),
@@ -376,5 +376,14 @@ impl FargateService {
 impl Connectable for FargateService {
     fn connections(&self) -> Connections {
         Connections::new(self.security_groups.clone())
+    }
+}
+
+impl Construct for FargateService {
+    fn node_id(&self) -> Option<NodeId> {
+        self.node
+    }
+    fn path(&self) -> &str {
+        &self.path
     }
 }

@@ -5,7 +5,7 @@ use crate::autoscaling::{
 };
 use crate::cfn::applicationautoscaling as aas;
 use crate::elbv2::ApplicationTargetGroup;
-use crate::stack::{Handle, Stack};
+use crate::stack::{Construct, Handle, Stack};
 use crate::value::Value;
 
 /// The auto-scaled task count of a [`FargateService`].

@@ -4,7 +4,7 @@ use indexmap::IndexMap;
 
 use crate::cfn;
 use crate::iam::{Principal, Role, RoleProps};
-use crate::stack::{Handle, Scope, Stack};
+use crate::stack::{Construct, Handle, NodeId, Scope, Stack};
 use crate::value::{Expr, Value};
 
 use cfn::ecs::task_definition as td;
@@ -48,6 +48,8 @@ impl Default for FargateTaskDefinitionProps {
 pub struct FargateTaskDefinition {
     pub(super) handle: Handle<cfn::ecs::TaskDefinition>,
     pub(super) path: String,
+    /// The construct's node (`None` when imported).
+    pub(super) node: Option<NodeId>,
     pub(super) cpu: Value<i64>,
     pub(super) memory_mib: Value<i64>,
     pub(super) execution_role: Role,
@@ -111,6 +113,7 @@ impl FargateTaskDefinition {
         });
         task.container_definitions = Some(Vec::new());
         let handle = child.add("Resource", task);
+        let node = child.node_id();
         let path = child.path();
         let memory = props.memory_mib.clone();
         let cpu = props.cpu.clone();
@@ -120,6 +123,7 @@ impl FargateTaskDefinition {
         FargateTaskDefinition {
             handle,
             path,
+            node: Some(node),
             cpu: props.cpu,
             memory_mib: props.memory_mib,
             execution_role,
@@ -134,10 +138,6 @@ impl FargateTaskDefinition {
 
     pub fn handle(&self) -> Handle<cfn::ecs::TaskDefinition> {
         self.handle
-    }
-
-    pub fn path(&self) -> &str {
-        &self.path
     }
 
     pub fn cpu(&self) -> &Value<i64> {
@@ -228,4 +228,13 @@ pub(super) fn container_ports(s: &Stack, h: &Handle<cfn::ecs::TaskDefinition>) -
         out.insert(name.to_owned(), ports);
     }
     out
+}
+
+impl Construct for FargateTaskDefinition {
+    fn node_id(&self) -> Option<NodeId> {
+        self.node
+    }
+    fn path(&self) -> &str {
+        &self.path
+    }
 }

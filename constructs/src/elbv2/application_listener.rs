@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::cfn::elasticloadbalancingv2 as l1;
 use crate::ec2::{Connectable, Port};
 use crate::nag::Tool;
-use crate::stack::{Handle, Stack};
+use crate::stack::{Construct, Handle, NodeId, Stack};
 use crate::value::Value;
 
 use super::listener_action::build_action;
@@ -56,6 +56,8 @@ impl ListenerProps {
 pub struct ApplicationListener {
     pub(super) handle: Handle<l1::Listener>,
     pub(super) path: String,
+    /// The construct's node (`None` when imported).
+    pub(super) node: Option<NodeId>,
     pub(super) port: u16,
     pub(super) protocol: ApplicationProtocol,
     pub(super) load_balancer_full_name: Value<String>,
@@ -109,7 +111,8 @@ impl ApplicationListener {
                     .collect(),
             );
         }
-        let mut scope = stack.scope_at(&lb.path);
+        let mut scope = stack.scope(lb.node);
+        let node = scope.child_node_id(id);
         let handle = scope.add(id, listener);
         let path = child_path(&scope.path(), id);
         for p in problems {
@@ -147,11 +150,12 @@ impl ApplicationListener {
                 format!("listener on port {}", props.port)
             };
             lb.connections()
-                .allow_from_any_ipv4(&mut stack.scope_at(&lb.path), Port::tcp(props.port), &description);
+                .allow_from_any_ipv4(&mut stack.scope(lb.node), Port::tcp(props.port), &description);
         }
         ApplicationListener {
             handle,
             path,
+            node: Some(node),
             port: props.port,
             protocol: props.protocol,
             load_balancer_full_name: lb.full_name(),
@@ -166,10 +170,6 @@ impl ApplicationListener {
 
     pub fn handle(&self) -> Handle<l1::Listener> {
         self.handle
-    }
-
-    pub fn path(&self) -> &str {
-        &self.path
     }
 
     pub fn port(&self) -> u16 {
@@ -189,7 +189,7 @@ impl ApplicationListener {
         conditions: Vec<Condition>,
         action: ListenerAction,
     ) -> ApplicationListenerRule {
-        let mut scope = stack.scope_at(&self.path);
+        let mut scope = stack.scope(self.node);
         ApplicationListenerRule::new(
             &mut scope,
             id,
@@ -200,5 +200,14 @@ impl ApplicationListener {
                 action,
             },
         )
+    }
+}
+
+impl Construct for ApplicationListener {
+    fn node_id(&self) -> Option<NodeId> {
+        self.node
+    }
+    fn path(&self) -> &str {
+        &self.path
     }
 }

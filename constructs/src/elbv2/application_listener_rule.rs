@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 use indexmap::IndexMap;
 
 use crate::cfn::elasticloadbalancingv2 as l1;
-use crate::stack::{Handle, Scope, Stack};
+use crate::stack::{Construct, Handle, NodeId, Scope, Stack};
 use crate::value::{Expr, Value};
 
 use super::listener_action::build_action;
@@ -27,6 +27,8 @@ pub struct RuleProps {
 pub struct ApplicationListenerRule {
     pub(super) handle: Handle<l1::ListenerRule>,
     pub(super) path: String,
+    /// The construct's node (`None` when imported).
+    pub(super) node: Option<NodeId>,
     pub(super) priority: u32,
 }
 
@@ -66,6 +68,7 @@ impl ApplicationListenerRule {
             i64::from(props.priority.clamp(1, 50000)),
         );
         rule.listener_arn = Some(props.listener.arn());
+        let node = scope.child_node_id(id);
         let handle = scope.add(id, rule);
         let path = child_path(&scope.path(), id);
         let stack = scope.stack();
@@ -79,6 +82,7 @@ impl ApplicationListenerRule {
         ApplicationListenerRule {
             handle,
             path,
+            node: Some(node),
             priority: props.priority,
         }
     }
@@ -89,10 +93,6 @@ impl ApplicationListenerRule {
 
     pub fn handle(&self) -> Handle<l1::ListenerRule> {
         self.handle
-    }
-
-    pub fn path(&self) -> &str {
-        &self.path
     }
 
     pub fn priority(&self) -> u32 {
@@ -130,4 +130,13 @@ pub(super) fn register_priority_check(stack: &mut Stack, listener: &ApplicationL
             })
             .collect()
     });
+}
+
+impl Construct for ApplicationListenerRule {
+    fn node_id(&self) -> Option<NodeId> {
+        self.node
+    }
+    fn path(&self) -> &str {
+        &self.path
+    }
 }

@@ -4,7 +4,7 @@ use crate::cfn::elasticloadbalancingv2 as l1;
 use crate::ec2::{Connectable, Connections, SecurityGroup, SecurityGroupProps};
 use crate::nag::Tool;
 use crate::s3::Bucket;
-use crate::stack::{Handle, Scope, Stack};
+use crate::stack::{Construct, Handle, NodeId, Scope, Stack};
 use crate::value::Value;
 
 use super::*;
@@ -151,6 +151,8 @@ impl AlbProps {
 pub struct ApplicationLoadBalancer {
     pub(super) handle: Handle<l1::LoadBalancer>,
     pub(super) path: String,
+    /// The construct's node (`None` when imported).
+    pub(super) node: Option<NodeId>,
     pub(super) internet_facing: bool,
     pub(super) security_group: SecurityGroup,
     pub(super) vpc_id: Value<String>,
@@ -208,6 +210,7 @@ impl ApplicationLoadBalancer {
         lb.name = props.name.as_deref().map(Value::from);
         lb.load_balancer_attributes = Some(attrs);
         let handle = child.add("Resource", lb);
+        let node = child.node_id();
         let path = child.path();
         let stack = child.stack();
         lb_common_findings(
@@ -231,6 +234,7 @@ impl ApplicationLoadBalancer {
         ApplicationLoadBalancer {
             handle,
             path,
+            node: Some(node),
             internet_facing: props.internet_facing,
             security_group,
             vpc_id: props.vpc_id,
@@ -257,10 +261,6 @@ impl ApplicationLoadBalancer {
 
     pub fn handle(&self) -> Handle<l1::LoadBalancer> {
         self.handle
-    }
-
-    pub fn path(&self) -> &str {
-        &self.path
     }
 
     pub fn is_internet_facing(&self) -> bool {
@@ -294,5 +294,14 @@ impl ApplicationLoadBalancer {
 impl Connectable for ApplicationLoadBalancer {
     fn connections(&self) -> Connections {
         self.security_group.connections()
+    }
+}
+
+impl Construct for ApplicationLoadBalancer {
+    fn node_id(&self) -> Option<NodeId> {
+        self.node
+    }
+    fn path(&self) -> &str {
+        &self.path
     }
 }

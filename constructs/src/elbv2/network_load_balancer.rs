@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::cfn::elasticloadbalancingv2 as l1;
 use crate::nag::Tool;
-use crate::stack::{Handle, Scope, Stack};
+use crate::stack::{Construct, Handle, NodeId, Scope, Stack};
 use crate::value::Value;
 
 use super::*;
@@ -41,6 +41,8 @@ impl NlbProps {
 pub struct NetworkLoadBalancer {
     pub(super) handle: Handle<l1::LoadBalancer>,
     pub(super) path: String,
+    /// The construct's node (`None` when imported).
+    pub(super) node: Option<NodeId>,
 }
 
 impl NetworkLoadBalancer {
@@ -66,6 +68,7 @@ impl NetworkLoadBalancer {
         lb.name = props.name.as_deref().map(Value::from);
         lb.load_balancer_attributes = Some(attrs);
         let handle = child.add("Resource", lb);
+        let node = child.node_id();
         let path = child.path();
         let stack = child.stack();
         lb_common_findings(
@@ -83,7 +86,11 @@ impl NetworkLoadBalancer {
                 "cross-zone load balancing turned off on purpose (NlbProps.cross_zone = false)",
             );
         }
-        NetworkLoadBalancer { handle, path }
+        NetworkLoadBalancer {
+            handle,
+            path,
+            node: Some(node),
+        }
     }
 
     pub fn arn(&self) -> Value<String> {
@@ -96,10 +103,6 @@ impl NetworkLoadBalancer {
 
     pub fn handle(&self) -> Handle<l1::LoadBalancer> {
         self.handle
-    }
-
-    pub fn path(&self) -> &str {
-        &self.path
     }
 
     /// Add a TCP listener forwarding to `target_group` (construct id `id` below the load balancer).
@@ -115,7 +118,8 @@ impl NetworkLoadBalancer {
         let mut listener = l1::Listener::new(vec![action], self.arn());
         listener.port = (port != 0).then(|| i64::from(port).into());
         listener.protocol = Some("TCP".into());
-        let mut scope = stack.scope_at(&self.path);
+        let mut scope = stack.scope(self.node);
+        let node = scope.child_node_id(id);
         let handle = scope.add(id, listener);
         let path = child_path(&scope.path(), id);
         if port == 0 {
@@ -127,7 +131,12 @@ impl NetworkLoadBalancer {
             }
             links.forwarders.push(handle.untyped());
         }
-        NetworkListener { handle, path, port }
+        NetworkListener {
+            handle,
+            path,
+            node: Some(node),
+            port,
+        }
     }
 }
 
@@ -136,6 +145,8 @@ impl NetworkLoadBalancer {
 pub struct NetworkListener {
     pub(super) handle: Handle<l1::Listener>,
     pub(super) path: String,
+    /// The construct's node (`None` when imported).
+    pub(super) node: Option<NodeId>,
     pub(super) port: u16,
 }
 
@@ -145,9 +156,6 @@ impl NetworkListener {
     }
     pub fn handle(&self) -> Handle<l1::Listener> {
         self.handle
-    }
-    pub fn path(&self) -> &str {
-        &self.path
     }
     pub fn port(&self) -> u16 {
         self.port
@@ -182,6 +190,8 @@ impl NetworkTargetGroupProps {
 pub struct NetworkTargetGroup {
     pub(super) handle: Handle<l1::TargetGroup>,
     pub(super) path: String,
+    /// The construct's node (`None` when imported).
+    pub(super) node: Option<NodeId>,
     pub(super) port: Value<i64>,
     pub(super) links: Arc<Mutex<TargetGroupLinks>>,
 }
@@ -214,6 +224,7 @@ impl NetworkTargetGroup {
         let handle = child.add("Resource", tg);
         NetworkTargetGroup {
             handle,
+            node: Some(child.node_id()),
             path: child.path(),
             port: props.port,
             links: Arc::default(),
@@ -226,9 +237,6 @@ impl NetworkTargetGroup {
     pub fn handle(&self) -> Handle<l1::TargetGroup> {
         self.handle
     }
-    pub fn path(&self) -> &str {
-        &self.path
-    }
     pub fn port(&self) -> &Value<i64> {
         &self.port
     }
@@ -240,5 +248,32 @@ impl NetworkTargetGroup {
             stack.add_dependency(dependent, f);
         }
         links.dependents.push(dependent.untyped());
+    }
+}
+
+impl Construct for NetworkLoadBalancer {
+    fn node_id(&self) -> Option<NodeId> {
+        self.node
+    }
+    fn path(&self) -> &str {
+        &self.path
+    }
+}
+
+impl Construct for NetworkListener {
+    fn node_id(&self) -> Option<NodeId> {
+        self.node
+    }
+    fn path(&self) -> &str {
+        &self.path
+    }
+}
+
+impl Construct for NetworkTargetGroup {
+    fn node_id(&self) -> Option<NodeId> {
+        self.node
+    }
+    fn path(&self) -> &str {
+        &self.path
     }
 }

@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex};
 
 use crate::cfn::elasticloadbalancingv2 as l1;
-use crate::stack::{Handle, Scope, Stack, Untyped};
+use crate::stack::{Construct, Handle, NodeId, Scope, Stack, Untyped};
 use crate::value::{fns, Value};
 
 use super::*;
@@ -137,6 +137,8 @@ pub(super) struct TargetGroupLinks {
 pub struct ApplicationTargetGroup {
     pub(super) handle: Handle<l1::TargetGroup>,
     pub(super) path: String,
+    /// The construct's node (`None` when imported).
+    pub(super) node: Option<NodeId>,
     pub(super) port: Value<i64>,
     pub(super) protocol: ApplicationProtocol,
     pub(super) target_type: TargetType,
@@ -194,6 +196,7 @@ impl ApplicationTargetGroup {
         let handle = child.add("Resource", tg);
         ApplicationTargetGroup {
             handle,
+            node: Some(child.node_id()),
             path: child.path(),
             port: props.port,
             protocol: props.protocol,
@@ -214,11 +217,6 @@ impl ApplicationTargetGroup {
 
     pub fn handle(&self) -> Handle<l1::TargetGroup> {
         self.handle
-    }
-
-    /// Construct path below the stack.
-    pub fn path(&self) -> &str {
-        &self.path
     }
 
     pub fn port(&self) -> &Value<i64> {
@@ -265,5 +263,14 @@ impl ApplicationTargetGroup {
         if !links.load_balancer_full_names.contains(&lb_full_name) {
             links.load_balancer_full_names.push(lb_full_name);
         }
+    }
+}
+
+impl Construct for ApplicationTargetGroup {
+    fn node_id(&self) -> Option<NodeId> {
+        self.node
+    }
+    fn path(&self) -> &str {
+        &self.path
     }
 }

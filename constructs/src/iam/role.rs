@@ -1,7 +1,7 @@
 //! [`Role`]: an IAM role with a lazily created default policy, or an imported one.
 
 use crate::cfn;
-use crate::stack::{Handle, Scope, Stack};
+use crate::stack::{Construct, Handle, NodeId, Scope, Stack};
 use crate::value::{fns, Value};
 
 use super::*;
@@ -34,6 +34,8 @@ pub(super) struct RoleInner {
     pub(super) handle: Option<Handle<cfn::iam::Role>>,
     /// Construct path of the role below its stack (empty for imported roles).
     pub(super) path: String,
+    /// The construct's node (`None` when imported).
+    pub(super) node: Option<NodeId>,
     pub(super) stack: Option<crate::value::StackId>,
     pub(super) arn: Value<String>,
     pub(super) name: Value<String>,
@@ -81,12 +83,14 @@ impl Role {
         role.permissions_boundary = props.permissions_boundary;
         role.max_session_duration = max_session.map(Value::from);
         let h = child.add("Resource", role);
+        let node = child.node_id();
         let path = child.path();
         let stack = Some(child.stack_ref().id);
         Role(std::sync::Arc::new(RoleInner {
             granted_elsewhere: None,
             handle: Some(h),
             path,
+            node: Some(node),
             stack,
             arn: h.attr_arn(),
             name: h.r#ref(),
@@ -106,6 +110,7 @@ impl Role {
             granted_elsewhere: None,
             handle: None,
             path: String::new(),
+            node: None,
             stack: None,
             arn,
             name,
@@ -123,6 +128,7 @@ impl Role {
             granted_elsewhere: Some(reason.to_owned()),
             handle: None,
             path: String::new(),
+            node: None,
             stack: None,
             arn: inner.arn.clone(),
             name: inner.name.clone(),
@@ -146,15 +152,6 @@ impl Role {
 
     pub fn handle(&self) -> Option<Handle<cfn::iam::Role>> {
         self.0.handle
-    }
-
-    /// Construct path below the stack (empty when imported).
-    pub fn path(&self) -> &str {
-        &self.0.path
-    }
-
-    pub fn is_imported(&self) -> bool {
-        self.0.handle.is_none()
     }
 
     /// The role's `DefaultPolicy`, once a statement was added: resources that need the permissions in place
@@ -205,7 +202,7 @@ impl Role {
             set_document: |p, d| p.policy_document = d,
         };
         let role_loop = self.0.handle.and_then(|h| stack.resource(&h)).and_then(|e| e.in_loop);
-        let mut scope = stack.scope_at(&self.0.path);
+        let mut scope = stack.scope(self.0.node);
         let h = scope.add_body::<cfn::iam::Policy>("DefaultPolicy", Box::new(body));
         // A role repeated in a loop gets its policy repeated with it.
         stack.resource_mut(&h).in_loop = role_loop;
@@ -257,5 +254,14 @@ impl Grantee for Role {
         } else {
             format!("role {}", self.0.path)
         }
+    }
+}
+
+impl Construct for Role {
+    fn node_id(&self) -> Option<NodeId> {
+        self.0.node
+    }
+    fn path(&self) -> &str {
+        &self.0.path
     }
 }

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use crate::cfn;
 use crate::iam::{self, Grantee, PolicyDocument, PolicyResource, PolicyStatement, Principal};
-use crate::stack::{Handle, RemovalPolicy, Scope, Stack};
+use crate::stack::{Construct, Handle, NodeId, RemovalPolicy, Scope, Stack};
 use crate::value::{StackId, Value};
 
 use super::*;
@@ -48,6 +48,8 @@ pub struct Key(pub(super) std::sync::Arc<KeyInner>);
 pub(super) struct KeyInner {
     pub(super) handle: Option<Handle<cfn::kms::Key>>,
     pub(super) path: String,
+    /// The construct's node (`None` when imported).
+    pub(super) node: Option<NodeId>,
     pub(super) stack: Option<StackId>,
     pub(super) arn: Value<String>,
     pub(super) key_id: Value<String>,
@@ -124,11 +126,13 @@ impl Key {
             }
             child.add("Alias", cfn::kms::Alias::new(name, h.r#ref()));
         }
+        let node = child.node_id();
         let path = child.path();
         let stack = Some(child.stack_ref().id);
         Key(std::sync::Arc::new(KeyInner {
             handle: Some(h),
             path,
+            node: Some(node),
             stack,
             arn: h.attr_arn(),
             key_id: h.r#ref(),
@@ -144,6 +148,7 @@ impl Key {
         Key(std::sync::Arc::new(KeyInner {
             handle: None,
             path: String::new(),
+            node: None,
             stack: None,
             arn,
             key_id,
@@ -160,14 +165,6 @@ impl Key {
 
     pub fn handle(&self) -> Option<Handle<cfn::kms::Key>> {
         self.0.handle
-    }
-
-    pub fn path(&self) -> &str {
-        &self.0.path
-    }
-
-    pub fn is_imported(&self) -> bool {
-        self.0.handle.is_none()
     }
 
     /// Add a statement to the key policy (keys created in this template only; returns false otherwise).
@@ -222,5 +219,14 @@ impl Key {
             [self.arn()],
         );
         iam::grant(stack, &self.0.path, grantee, stmt)
+    }
+}
+
+impl Construct for Key {
+    fn node_id(&self) -> Option<NodeId> {
+        self.0.node
+    }
+    fn path(&self) -> &str {
+        &self.0.path
     }
 }

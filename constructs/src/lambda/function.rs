@@ -10,7 +10,7 @@ use crate::iam::{self, Grantee, PolicyStatement, Principal, Role, RoleProps};
 use crate::kms;
 use crate::logs::{LogGroup, LogGroupProps, RetentionDays};
 use crate::nag::{self, Tool};
-use crate::stack::{Handle, Scope, Stack};
+use crate::stack::{Construct, Handle, NodeId, Scope, Stack};
 use crate::value::{fns, Expr, Json, Value};
 
 use super::*;
@@ -102,6 +102,8 @@ pub struct Function(pub(super) Arc<FunctionInner>);
 pub(super) struct FunctionInner {
     pub(super) handle: Handle<cfn::lambda::Function>,
     pub(super) path: String,
+    /// The construct's node (`None` when imported).
+    pub(super) node: Option<NodeId>,
     pub(super) role: Role,
     pub(super) logs: LogGroup,
 }
@@ -282,6 +284,7 @@ impl Function {
                 nag::suppress(entry, Tool::Checkov, "CKV_AWS_173", NO_ENV_KEY_REASON);
             }
         }
+        let node = child.node_id();
         let path = child.path();
         let stack = child.stack();
         if created_role {
@@ -364,6 +367,7 @@ impl Function {
         Function(Arc::new(FunctionInner {
             handle: h,
             path,
+            node: Some(node),
             role,
             logs,
         }))
@@ -391,10 +395,6 @@ impl Function {
         self.0.handle
     }
 
-    pub fn path(&self) -> &str {
-        &self.0.path
-    }
-
     /// Let an AWS service (e.g. `apigateway.amazonaws.com`) invoke the function on behalf of `source_arn`
     /// only, from this account: an `AWS::Lambda::Permission` (child `id` of the function).
     pub fn grant_invoke(
@@ -414,7 +414,7 @@ impl Function {
         let mut perm = cfn::lambda::Permission::new("lambda:InvokeFunction", self.arn(), service);
         perm.source_arn = Some(source_arn);
         perm.source_account = Some(Value::account_id());
-        let h = stack.scope_at(&self.0.path).add(id, perm);
+        let h = stack.scope(self.0.node).add(id, perm);
         if !literal_arn {
             nag::suppress(
                 stack.resource_mut(&h),
@@ -440,5 +440,14 @@ impl Function {
     pub fn add_to_role_policy(&self, stack: &mut Stack, stmt: PolicyStatement) -> bool {
         let mut r = self.0.role.clone();
         iam::grant(stack, &self.0.path, &mut r, stmt)
+    }
+}
+
+impl Construct for Function {
+    fn node_id(&self) -> Option<NodeId> {
+        self.0.node
+    }
+    fn path(&self) -> &str {
+        &self.0.path
     }
 }

@@ -4,7 +4,7 @@ use crate::cfn;
 use crate::iam::{self, Grantee, PolicyStatement};
 use crate::kms;
 use crate::nag::{self, Tool};
-use crate::stack::{Handle, RemovalPolicy, Scope, Stack};
+use crate::stack::{Construct, Handle, NodeId, RemovalPolicy, Scope, Stack};
 use crate::value::{fns, Expr, Value};
 
 use super::*;
@@ -131,6 +131,8 @@ pub struct LogGroup(pub(super) std::sync::Arc<LogGroupInner>);
 pub(super) struct LogGroupInner {
     pub(super) handle: Option<Handle<cfn::logs::LogGroup>>,
     pub(super) path: String,
+    /// The construct's node (`None` when imported).
+    pub(super) node: Option<NodeId>,
     pub(super) name: Value<String>,
     pub(super) arn: Value<String>,
 }
@@ -185,10 +187,12 @@ impl LogGroup {
                 }
             }
         }
+        let node = child.node_id();
         let path = child.path();
         LogGroup(std::sync::Arc::new(LogGroupInner {
             handle: Some(h),
             path,
+            node: Some(node),
             name: h.r#ref(),
             arn: h.attr_arn(),
         }))
@@ -203,6 +207,7 @@ impl LogGroup {
         LogGroup(std::sync::Arc::new(LogGroupInner {
             handle: None,
             path: String::new(),
+            node: None,
             name,
             arn,
         }))
@@ -222,13 +227,18 @@ impl LogGroup {
         self.0.handle
     }
 
-    pub fn path(&self) -> &str {
-        &self.0.path
-    }
-
     /// Grant `logs:CreateLogStream` and `logs:PutLogEvents` on this group.
     pub fn grant_write(&self, stack: &mut Stack, grantee: &mut dyn Grantee) -> bool {
         let stmt = PolicyStatement::allow(&["logs:CreateLogStream", "logs:PutLogEvents"], [self.arn()]);
         iam::grant(stack, &self.0.path, grantee, stmt)
+    }
+}
+
+impl Construct for LogGroup {
+    fn node_id(&self) -> Option<NodeId> {
+        self.0.node
+    }
+    fn path(&self) -> &str {
+        &self.0.path
     }
 }

@@ -15,7 +15,7 @@ use crate::elbv2::{
 };
 use crate::iam::Role;
 use crate::logs::LogGroup;
-use crate::stack::{Handle, Output, Scope};
+use crate::stack::{Construct, Handle, NodeId, Output, Scope};
 use crate::value::{fns, Value};
 
 /// The container of a [`LoadBalancedFargateService`] built by the pattern (CDK's `taskImageOptions`).
@@ -186,11 +186,14 @@ pub struct LoadBalancedFargateService {
     pub(super) step_scaling: Option<StepScalingPolicy>,
     pub(super) url: Value<String>,
     pub(super) path: String,
+    /// The construct's node (`None` when imported).
+    pub(super) node: Option<NodeId>,
 }
 
 impl LoadBalancedFargateService {
     pub fn new(scope: &mut Scope, id: &str, props: LoadBalancedFargateServiceProps) -> Self {
         let mut child = scope.child(id);
+        let node = child.node_id();
         let path = child.path();
         let https = !props.certificate_arns.is_empty();
 
@@ -333,10 +336,10 @@ impl LoadBalancedFargateService {
         sp.service_name = props.service_name.clone();
         sp.enable_execute_command = props.enable_execute_command;
         sp.health_check_grace_period_secs = props.health_check_grace_period_secs;
-        let service = FargateService::new(&mut stack.scope_at(&path), "Service", sp);
+        let service = FargateService::new(&mut stack.scope(node), "Service", sp);
         service.attach_to_target_group(stack, &target_group, &container_name, container_port.clone());
         service.connections().allow_from(
-            &mut stack.scope_at(&path),
+            &mut stack.scope(node),
             &alb,
             Port::tcp_value(container_port),
             "Load balancer to the service's container port",
@@ -379,7 +382,7 @@ impl LoadBalancedFargateService {
             None => fns::sub(&format!("{scheme}://${{Dns}}"), [("Dns", alb.dns_name().into_expr())]),
         };
         if props.outputs {
-            let mut out_scope = stack.scope_at(&path);
+            let mut out_scope = stack.scope(node);
             out_scope.add_output(
                 "LoadBalancerDNS",
                 Output::new(alb.dns_name()).description("DNS name of the load balancer"),
@@ -401,6 +404,7 @@ impl LoadBalancedFargateService {
             step_scaling,
             url,
             path,
+            node: Some(node),
         }
     }
 
@@ -446,8 +450,13 @@ impl LoadBalancedFargateService {
     pub fn step_scaling(&self) -> Option<&StepScalingPolicy> {
         self.step_scaling.as_ref()
     }
+}
 
-    pub fn path(&self) -> &str {
+impl Construct for LoadBalancedFargateService {
+    fn node_id(&self) -> Option<NodeId> {
+        self.node
+    }
+    fn path(&self) -> &str {
         &self.path
     }
 }

@@ -5,7 +5,7 @@ use crate::cfn::s3::bucket as b;
 use crate::iam::{self, Grantee, PolicyDocument, PolicyResource, PolicyStatement, Principal};
 use crate::kms;
 use crate::nag::{self, Tool};
-use crate::stack::{Handle, RemovalPolicy, Scope, Stack};
+use crate::stack::{Construct, Handle, NodeId, RemovalPolicy, Scope, Stack};
 use crate::value::{fns, StackId, Value};
 
 use super::*;
@@ -106,6 +106,8 @@ pub(super) struct BucketInner {
     pub(super) handle: Option<Handle<cfn::s3::Bucket>>,
     pub(super) policy: Option<Handle<cfn::s3::BucketPolicy>>,
     pub(super) path: String,
+    /// The construct's node (`None` when imported).
+    pub(super) node: Option<NodeId>,
     pub(super) stack: Option<StackId>,
     pub(super) arn: Value<String>,
     pub(super) name: Value<String>,
@@ -254,6 +256,7 @@ impl Bucket {
             };
             Some(child.add_body::<cfn::s3::BucketPolicy>("Policy", Box::new(body)))
         };
+        let node = child.node_id();
         let path = child.path();
         let stack = Some(child.stack_ref().id);
         let key = match props.encryption {
@@ -264,6 +267,7 @@ impl Bucket {
             handle: Some(h),
             policy,
             path,
+            node: Some(node),
             stack,
             arn,
             name: h.r#ref(),
@@ -294,6 +298,7 @@ impl Bucket {
             handle: None,
             policy: None,
             path: String::new(),
+            node: None,
             stack: None,
             arn,
             name,
@@ -321,14 +326,6 @@ impl Bucket {
 
     pub fn policy_handle(&self) -> Option<Handle<cfn::s3::BucketPolicy>> {
         self.0.policy
-    }
-
-    pub fn path(&self) -> &str {
-        &self.0.path
-    }
-
-    pub fn is_imported(&self) -> bool {
-        self.0.handle.is_none()
     }
 
     /// The customer managed key, when the bucket uses one.
@@ -413,7 +410,7 @@ impl Bucket {
                 )
             })
             .collect();
-        let mut scope = stack.scope_at(&self.0.path);
+        let mut scope = stack.scope(self.0.node);
         let mapping = scope.add_mapping(&format!("ElbAccountIds{suffix}"), table);
         let cond = scope.add_condition(&format!("ElbAccountRegion{suffix}"), crate::stack::CondExpr::Or(groups));
         let account: Value<String> = fns::find_in_map(&mapping, Value::region(), Value::from("AccountId"));
@@ -485,5 +482,14 @@ impl Bucket {
         let a = self.grant_read(stack, grantee);
         let b = self.grant_write(stack, grantee);
         a && b
+    }
+}
+
+impl Construct for Bucket {
+    fn node_id(&self) -> Option<NodeId> {
+        self.0.node
+    }
+    fn path(&self) -> &str {
+        &self.0.path
     }
 }

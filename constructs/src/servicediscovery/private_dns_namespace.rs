@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::cfn;
-use crate::stack::{Handle, Scope};
+use crate::stack::{Construct, Handle, NodeId, Scope};
 use crate::value::Value;
 
 /// Properties of [`PrivateDnsNamespace`].
@@ -23,6 +23,8 @@ pub struct PrivateDnsNamespace(pub(super) Arc<NamespaceInner>);
 pub(super) struct NamespaceInner {
     pub(super) handle: Handle<cfn::servicediscovery::PrivateDnsNamespace>,
     pub(super) path: String,
+    /// The construct's node (`None` when imported).
+    pub(super) node: Option<NodeId>,
     pub(super) name: Value<String>,
 }
 
@@ -51,6 +53,7 @@ impl PrivateDnsNamespace {
         let h = child.add("Resource", ns);
         PrivateDnsNamespace(Arc::new(NamespaceInner {
             handle: h,
+            node: Some(child.node_id()),
             path: child.path(),
             name: props.name,
         }))
@@ -77,8 +80,13 @@ impl PrivateDnsNamespace {
     pub fn handle(&self) -> Handle<cfn::servicediscovery::PrivateDnsNamespace> {
         self.0.handle
     }
+}
 
-    pub fn path(&self) -> &str {
+impl Construct for PrivateDnsNamespace {
+    fn node_id(&self) -> Option<NodeId> {
+        self.0.node
+    }
+    fn path(&self) -> &str {
         &self.0.path
     }
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::cfn;
 use crate::cfn::servicediscovery::service as s;
-use crate::stack::{Handle, Scope};
+use crate::stack::{Construct, Handle, NodeId, Scope};
 use crate::value::Value;
 
 use super::*;
@@ -52,6 +52,8 @@ pub struct Service(pub(super) Arc<ServiceInner>);
 pub(super) struct ServiceInner {
     pub(super) handle: Handle<cfn::servicediscovery::Service>,
     pub(super) path: String,
+    /// The construct's node (`None` when imported).
+    pub(super) node: Option<NodeId>,
     pub(super) name: String,
     pub(super) namespace: PrivateDnsNamespace,
     pub(super) record_type: DnsRecordType,
@@ -81,6 +83,7 @@ impl Service {
         let h = child.add("Resource", svc);
         Service(Arc::new(ServiceInner {
             handle: h,
+            node: Some(child.node_id()),
             path: child.path(),
             name: props.name,
             namespace: props.namespace,
@@ -112,8 +115,13 @@ impl Service {
     pub fn handle(&self) -> Handle<cfn::servicediscovery::Service> {
         self.0.handle
     }
+}
 
-    pub fn path(&self) -> &str {
+impl Construct for Service {
+    fn node_id(&self) -> Option<NodeId> {
+        self.0.node
+    }
+    fn path(&self) -> &str {
         &self.0.path
     }
 }
