@@ -1,7 +1,7 @@
 //! [`Rule`]: an EventBridge rule on a schedule or an event pattern.
 
 use crate::cfn;
-use crate::stack::{Handle, Scope, Stack};
+use crate::stack::{Construct, Handle, NodeId, Scope, Stack};
 use crate::value::{Json, Value};
 
 use super::*;
@@ -41,6 +41,7 @@ impl RuleProps {
 #[derive(Clone, Debug)]
 pub struct Rule {
     pub(super) handle: Handle<cfn::events::Rule>,
+    pub(super) node: NodeId,
     pub(super) path: String,
 }
 
@@ -69,6 +70,7 @@ impl Rule {
         let handle = child.add("Resource", rule);
         Rule {
             handle,
+            node: child.node_id(),
             path: child.path(),
         }
     }
@@ -79,10 +81,6 @@ impl Rule {
 
     pub fn handle(&self) -> Handle<cfn::events::Rule> {
         self.handle
-    }
-
-    pub fn path(&self) -> &str {
-        &self.path
     }
 
     /// Add a target (ids `Target0`, `Target1`, … in order) with what it needs to be invoked; returns the
@@ -101,5 +99,14 @@ impl Rule {
             rule.targets.get_or_insert_with(Vec::new).push(cfn_target);
         }
         id
+    }
+}
+
+impl Construct for Rule {
+    fn node_id(&self) -> Option<NodeId> {
+        Some(self.node)
+    }
+    fn path(&self) -> &str {
+        &self.path
     }
 }

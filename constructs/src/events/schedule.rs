@@ -75,7 +75,10 @@ fn cron_problem(fields: &str) -> Option<String> {
     };
     let extras = ["", "", "?LW", "", "?L#", ""];
     if let Some((i, p)) = parts.iter().enumerate().find(|(i, p)| !allowed(p, extras[*i])) {
-        return Some(format!("cron field {} ({p:?}) has characters EventBridge does not accept", i + 1));
+        return Some(format!(
+            "cron field {} ({p:?}) has characters EventBridge does not accept",
+            i + 1
+        ));
     }
     if (parts[2] == "?") == (parts[4] == "?") {
         return Some(format!(

@@ -9,8 +9,8 @@ use crate::iam::{PolicyStatement, Principal, Role, RoleProps};
 use crate::kms;
 use crate::lambda::Function;
 use crate::sqs::{service_send_statement, Queue, QueueEncryption};
-use crate::stack::Stack;
-use crate::value::Value;
+use crate::stack::{Construct, Stack};
+use crate::value::{fns, Expr, Value};
 
 use super::*;
 
@@ -127,14 +127,20 @@ fn bind_ecs(t: EcsTaskTarget, stack: &mut Stack, rule: &Rule, id: &str) -> r::Ta
         stack.error(&path, format!("target {id}: a Fargate task takes 1–16 subnets"));
     }
     if t.security_groups.is_empty() {
-        stack.error(&path, format!("target {id}: give the task a security group (the VPC's default group would apply)"));
+        stack.error(
+            &path,
+            format!("target {id}: give the task a security group (the VPC's default group would apply)"),
+        );
     }
     if !(1..=10).contains(&t.task_count) {
-        stack.error(&path, format!("target {id}: task_count {} is outside 1–10", t.task_count));
+        stack.error(
+            &path,
+            format!("target {id}: task_count {} is outside 1–10", t.task_count),
+        );
     }
     let td = &t.task_definition;
     let role = Role::new(
-        &mut stack.scope_at(&path),
+        &mut stack.scope(rule.node_id()),
         &format!("{id}Role"),
         RoleProps {
             assumed_by: Principal::service(EVENTS_SERVICE),
@@ -153,7 +159,9 @@ fn bind_ecs(t: EcsTaskTarget, stack: &mut Stack, rule: &Rule, id: &str) -> r::Ta
     role.add_to_policy(stack, pass);
     let mut vpc = r::AwsVpcConfiguration::new(t.subnets);
     vpc.assign_public_ip = Some(Value::from(if t.assign_public_ip { "ENABLED" } else { "DISABLED" }));
-    vpc.security_groups = Some(Value::from(t.security_groups.iter().map(SecurityGroup::id).collect::<Vec<_>>()));
+    vpc.security_groups = Some(Value::from(
+        t.security_groups.iter().map(SecurityGroup::id).collect::<Vec<_>>(),
+    ));
     let mut net = r::NetworkConfiguration::new();
     net.aws_vpc_configuration = Some(vpc);
     let mut ecs = r::EcsParameters::new(td.arn());
@@ -180,11 +188,15 @@ fn bind_sqs(t: SqsTarget, stack: &mut Stack, rule: &Rule, id: &str) -> r::Target
             format!("target {id}: EventBridge cannot send to a queue encrypted with the AWS managed key alias/aws/sqs; use QueueEncryption::SqsManaged or a customer managed key"),
         ),
         QueueEncryption::Kms(key) => {
-            let stmt = kms::service_use_statement(EVENTS_SERVICE).with_condition(
-                "ArnEquals",
-                "aws:SourceArn",
-                rule.arn().into_expr(),
+            // Any rule of this account and Region: the rule's own ARN would make the key depend on the rule,
+            // which depends on the queue, which depends on the key.
+            let rules = fns::sub(
+                "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/*",
+                Vec::<(String, Expr)>::new(),
             );
+            let stmt = kms::service_use_statement(EVENTS_SERVICE)
+                .with_condition("ArnLike", "aws:SourceArn", rules.into_expr())
+                .with_condition("StringEquals", "aws:SourceAccount", Value::account_id().into_expr());
             if !key.add_to_resource_policy(stack, stmt) {
                 stack.warning(&path, format!("target {id}: the queue's key is not defined in this template; let {EVENTS_SERVICE} use it for this rule in its key policy"));
             }
@@ -205,4 +217,3 @@ fn bind_sqs(t: SqsTarget, stack: &mut Stack, rule: &Rule, id: &str) -> r::Target
 fn alnum(path: &str) -> String {
     path.chars().filter(char::is_ascii_alphanumeric).collect()
 }
-

@@ -4,7 +4,7 @@ use crate::cfn;
 use crate::iam::Grant;
 use crate::lambda::Function;
 use crate::sqs::Queue;
-use crate::stack::{Handle, Stack};
+use crate::stack::{Construct, Handle, Stack};
 use crate::value::Value;
 
 /// An SQS queue as the event source of a function. [`SqsEventSource::add_to`] adds the event source mapping
@@ -55,7 +55,7 @@ impl SqsEventSource {
             m.scaling_config = Some(s);
         }
         m.enabled = Some(Value::from(self.enabled));
-        let h = stack.scope_at(function.path()).add(id, m);
+        let h = stack.scope(function.node_id()).add(id, m);
         let mut role = function.role().clone();
         let grant: Grant = self.queue.grant_consume(stack, &mut role);
         if grant.success() {
@@ -70,7 +70,13 @@ impl SqsEventSource {
     fn validate(&self, stack: &mut Stack, path: &str) {
         let max_batch = if self.queue.is_fifo() { 10 } else { 10_000 };
         if !(1..=max_batch).contains(&self.batch_size) {
-            stack.error(path, format!("SQS event source: batch_size {} is outside 1–{max_batch}", self.batch_size));
+            stack.error(
+                path,
+                format!(
+                    "SQS event source: batch_size {} is outside 1–{max_batch}",
+                    self.batch_size
+                ),
+            );
         }
         if self.max_batching_window_seconds > 300 {
             stack.error(
@@ -82,7 +88,10 @@ impl SqsEventSource {
             );
         }
         if self.batch_size > 10 && self.max_batching_window_seconds == 0 {
-            stack.error(path, "SQS event source: a batch_size above 10 needs max_batching_window_seconds ≥ 1");
+            stack.error(
+                path,
+                "SQS event source: a batch_size above 10 needs max_batching_window_seconds ≥ 1",
+            );
         }
         if let Some(c) = self.max_concurrency {
             if !(2..=1000).contains(&c) {

@@ -4,8 +4,8 @@ use crate::cfn;
 use crate::kms;
 use crate::lambda::Function;
 use crate::sqs::{service_send_statement, Queue, QueueEncryption};
-use crate::stack::{Handle, Stack};
-use crate::value::{Json, Value};
+use crate::stack::{Construct, Handle, NodeId, Stack};
+use crate::value::{fns, Expr, Json, Value};
 
 use super::*;
 
@@ -84,24 +84,25 @@ impl Topic {
         }
     }
 
-    fn subscription_path(&self, stack: &Stack, subscriber: &str) -> String {
+    /// Where the subscription goes: below the topic when it is defined in `stack`, else below the subscriber.
+    fn subscription_node(&self, stack: &Stack, subscriber: &dyn Construct) -> (Option<NodeId>, String) {
         if self.defined_in(stack) {
-            self.path().to_owned()
+            (self.node_id(), self.path().to_owned())
         } else {
-            subscriber.to_owned()
+            (subscriber.node_id(), subscriber.path().to_owned())
         }
     }
 
     fn subscribe_queue(&self, stack: &mut Stack, id: &str, s: SqsSubscription) -> Handle<cfn::sns::Subscription> {
         let queue = &s.queue;
-        let path = self.subscription_path(stack, queue.path());
+        let (node, path) = self.subscription_node(stack, queue);
         let mut sub = cfn::sns::Subscription::new("sqs", self.arn());
         sub.endpoint = Some(queue.arn());
         if s.raw_message_delivery {
             sub.raw_message_delivery = Some(Value::from(true));
         }
         sub.filter_policy = s.filter_policy.map(Value::<Json>::from);
-        let h = stack.scope_at(&path).add(id, sub);
+        let h = stack.scope(node).add(id, sub);
         let stmt = service_send_statement(SNS_SERVICE, queue.arn(), self.arn());
         if queue.add_to_resource_policy(stack, stmt) {
             if let Some(policy) = queue.policy_handle() {
@@ -126,11 +127,18 @@ impl Topic {
     }
 
     fn allow_sns_on_key(&self, stack: &mut Stack, path: &str, id: &str, key: &kms::Key) {
-        let stmt = kms::service_use_statement(SNS_SERVICE).with_condition(
-            "ArnEquals",
-            "aws:SourceArn",
-            self.arn().into_expr(),
-        );
+        // This topic only, unless the topic is encrypted with the same key: its ARN in the key policy would
+        // then be a dependency cycle, and any topic of this account and Region is allowed instead.
+        let same_key = self.encryption_key().is_some_and(|k| k.arn() == key.arn());
+        let source = if same_key {
+            let topics = "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:*";
+            fns::sub(topics, Vec::<(String, Expr)>::new())
+        } else {
+            self.arn()
+        };
+        let stmt = kms::service_use_statement(SNS_SERVICE)
+            .with_condition("ArnLike", "aws:SourceArn", source.into_expr())
+            .with_condition("StringEquals", "aws:SourceAccount", Value::account_id().into_expr());
         if !key.add_to_resource_policy(stack, stmt) {
             stack.warning(
                 path,
@@ -141,12 +149,12 @@ impl Topic {
 
     fn subscribe_function(&self, stack: &mut Stack, id: &str, s: LambdaSubscription) -> Handle<cfn::sns::Subscription> {
         let f = &s.function;
-        let path = self.subscription_path(stack, f.path());
+        let (node, _) = self.subscription_node(stack, f);
         let permission = f.grant_invoke(stack, &format!("{id}Invoke"), SNS_SERVICE, self.arn());
         let mut sub = cfn::sns::Subscription::new("lambda", self.arn());
         sub.endpoint = Some(f.arn());
         sub.filter_policy = s.filter_policy.map(Value::<Json>::from);
-        let h = stack.scope_at(&path).add(id, sub);
+        let h = stack.scope(node).add(id, sub);
         stack.add_dependency(&h, &permission);
         h
     }

@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::cfn;
 use crate::iam::{Grant, Grantee, PolicyDocument, PolicyResource, PolicyStatement, Principal};
 use crate::kms;
-use crate::stack::{Handle, Scope, Stack};
+use crate::stack::{Construct, Handle, NodeId, Scope, Stack};
 use crate::value::{StackId, Value};
 
 use super::*;
@@ -62,6 +62,8 @@ pub(super) struct TopicInner {
     pub(super) handle: Option<Handle<cfn::sns::Topic>>,
     pub(super) policy: Option<Handle<cfn::sns::TopicPolicy>>,
     pub(super) path: String,
+    /// The construct's node (`None` when imported).
+    pub(super) node: Option<NodeId>,
     pub(super) stack: Option<StackId>,
     pub(super) arn: Value<String>,
     pub(super) key: Option<kms::Key>,
@@ -106,6 +108,7 @@ impl Topic {
         Topic(Arc::new(TopicInner {
             handle: Some(h),
             policy,
+            node: Some(child.node_id()),
             path: child.path(),
             stack: Some(child.stack_ref().id),
             arn,
@@ -128,6 +131,7 @@ impl Topic {
         Topic(Arc::new(TopicInner {
             handle: None,
             policy: None,
+            node: None,
             path: String::new(),
             stack: None,
             arn,
@@ -157,14 +161,6 @@ impl Topic {
 
     pub fn policy_handle(&self) -> Option<Handle<cfn::sns::TopicPolicy>> {
         self.0.policy
-    }
-
-    pub fn path(&self) -> &str {
-        &self.0.path
-    }
-
-    pub fn is_imported(&self) -> bool {
-        self.0.handle.is_none()
     }
 
     /// True when the topic was created in `stack`.
@@ -211,6 +207,15 @@ impl Topic {
             )),
             None => grant,
         }
+    }
+}
+
+impl Construct for Topic {
+    fn node_id(&self) -> Option<NodeId> {
+        self.0.node
+    }
+    fn path(&self) -> &str {
+        &self.0.path
     }
 }
 

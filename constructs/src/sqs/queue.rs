@@ -6,7 +6,7 @@ use crate::cfn;
 use crate::iam::{Grant, Grantee, PolicyResource, PolicyStatement};
 use crate::kms;
 use crate::nag;
-use crate::stack::{Handle, RemovalPolicy, Scope, Stack};
+use crate::stack::{Construct, Handle, NodeId, RemovalPolicy, Scope, Stack};
 use crate::value::{fns, Expr, StackId, Value};
 
 use super::*;
@@ -103,6 +103,8 @@ pub(super) struct QueueInner {
     pub(super) handle: Option<Handle<cfn::sqs::Queue>>,
     pub(super) policy: Option<Handle<cfn::sqs::QueuePolicy>>,
     pub(super) path: String,
+    /// The construct's node (`None` when imported).
+    pub(super) node: Option<NodeId>,
     pub(super) stack: Option<StackId>,
     pub(super) arn: Value<String>,
     pub(super) url: Value<String>,
@@ -215,6 +217,7 @@ impl Queue {
         QueueInner {
             handle: Some(h),
             policy,
+            node: Some(child.node_id()),
             path: child.path(),
             stack: Some(child.stack_ref().id),
             arn,
@@ -265,6 +268,7 @@ impl Queue {
         Queue(Arc::new(QueueInner {
             handle: None,
             policy: None,
+            node: None,
             path: String::new(),
             stack: None,
             arn,
@@ -296,14 +300,6 @@ impl Queue {
     /// The queue policy, when the queue was created here with `enforce_ssl`.
     pub fn policy_handle(&self) -> Option<Handle<cfn::sqs::QueuePolicy>> {
         self.0.policy
-    }
-
-    pub fn path(&self) -> &str {
-        &self.0.path
-    }
-
-    pub fn is_imported(&self) -> bool {
-        self.0.handle.is_none()
     }
 
     pub fn is_fifo(&self) -> bool {
@@ -373,6 +369,15 @@ impl Queue {
             }
             None => grant,
         }
+    }
+}
+
+impl Construct for Queue {
+    fn node_id(&self) -> Option<NodeId> {
+        self.0.node
+    }
+    fn path(&self) -> &str {
+        &self.0.path
     }
 }
 
