@@ -58,7 +58,7 @@ impl Rule {
                 rule.schedule_expression = Some(Value::from(s.expression()));
             }
             RuleTrigger::EventPattern(p) => {
-                if !p.as_object().is_some_and(|o| !o.is_empty()) {
+                if p.as_object().is_none_or(|o| o.is_empty()) {
                     child.error("the event pattern must be a non-empty JSON object");
                 }
                 rule.event_pattern = Some(Value::<Json>::from(p));

@@ -85,14 +85,14 @@ impl SqsTarget {
 /// What a rule can invoke.
 #[derive(Clone, Debug)]
 pub enum RuleTarget {
-    EcsTask(EcsTaskTarget),
+    EcsTask(Box<EcsTaskTarget>),
     Lambda(LambdaTarget),
     Sqs(SqsTarget),
 }
 
 impl From<EcsTaskTarget> for RuleTarget {
     fn from(t: EcsTaskTarget) -> Self {
-        RuleTarget::EcsTask(t)
+        RuleTarget::EcsTask(Box::new(t))
     }
 }
 impl From<LambdaTarget> for RuleTarget {
@@ -110,7 +110,7 @@ impl RuleTarget {
     /// The L1 target `id` of `rule`, after adding the role, permission or policy statements it needs.
     pub(super) fn bind(self, stack: &mut Stack, rule: &Rule, id: &str) -> r::Target {
         match self {
-            RuleTarget::EcsTask(t) => bind_ecs(t, stack, rule, id),
+            RuleTarget::EcsTask(t) => bind_ecs(*t, stack, rule, id),
             RuleTarget::Lambda(t) => {
                 let perm_id = format!("{}{id}Invoke", alnum(rule.path()));
                 t.function.grant_invoke(stack, &perm_id, EVENTS_SERVICE, rule.arn());
