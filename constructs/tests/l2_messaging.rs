@@ -599,3 +599,51 @@ fn composed_messaging_for_checkers() {
         }
     }
 }
+
+#[test]
+fn vpc_subnets_from_a_cidr_value_use_fn_cidr() {
+    use proton_synth_constructs::ec2::{Vpc, VpcProps};
+    use proton_synth_constructs::stack::Parameter;
+    let mut stack = Stack::new("Net");
+    let cidr = stack
+        .root()
+        .add_parameter::<String>("VpcCidr", Parameter::string().default_value("10.40.0.0/16"));
+    let vpc = Vpc::new(
+        &mut stack.root(),
+        "Vpc",
+        VpcProps {
+            cidr_block_value: Some(cidr.r#ref()),
+            ..VpcProps::default()
+        },
+    );
+    assert_eq!(vpc.as_ref().private_subnet_ids.len(), 2);
+    let synth = stack
+        .synth(Mode::Plain)
+        .unwrap_or_else(|e| panic!("synthesis failed:\n{e}"));
+    let resources = synth.template["Resources"].as_object().unwrap();
+    let mut cidrs: Vec<(String, J)> = resources
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::EC2::Subnet")
+        .map(|(id, r)| (id.clone(), r["Properties"]["CidrBlock"].clone()))
+        .collect();
+    cidrs.sort_by(|a, b| a.0.cmp(&b.0));
+    let blocks = json!({"Fn::Cidr": [{"Ref": "VpcCidr"}, 4, 8]});
+    // CDK's order: public subnets first (0, 1), then private (2, 3).
+    let expected = [
+        ("VpcPrivateSubnet1", 2),
+        ("VpcPrivateSubnet2", 3),
+        ("VpcPublicSubnet1", 0),
+        ("VpcPublicSubnet2", 1),
+    ];
+    for ((id, cidr), (prefix, index)) in cidrs.iter().zip(expected) {
+        assert!(id.starts_with(prefix), "{id}");
+        assert_eq!(cidr, &json!({"Fn::Select": [index, blocks]}), "{id}");
+    }
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/l2-templates");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("messaging-vpc-cidr-input.json"),
+        to_json_string(&synth.template),
+    )
+    .unwrap();
+}

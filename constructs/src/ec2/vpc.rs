@@ -179,10 +179,9 @@ impl Vpc {
                 });
             }
         } else if props.cidr_block_value.is_some() && vpc_net.is_none() {
-            errors.push(
-                "a VPC CIDR given as a value needs explicit_subnets (subnet CIDRs cannot be computed from it)"
-                    .to_owned(),
-            );
+            if (1..=6).contains(&az_count) {
+                planned = plan_from_cidr_value(&cidr_value, &props.subnet_configuration, az_count, &mut errors);
+            }
         } else if let Some(vpc) = vpc_net {
             let mut names = std::collections::HashSet::new();
             for t in &props.subnet_configuration {
