@@ -207,52 +207,30 @@ impl FargateTaskDefinition {
     /// writes, its secrets); a log group is created at `<task definition>/<name>LogGroup` unless given.
     pub fn add_container(&self, stack: &mut Stack, name: &str, props: ContainerProps) {
         let cpath = format!("{}/{name}", self.path);
-        let mut problems = Vec::new();
-        if name.is_empty()
-            || name.len() > 255
-            || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            problems.push(format!(
-                "container name {name:?} must be 1-255 letters, digits, hyphens and underscores"
-            ));
-        }
-        for p in &props.port_mappings {
-            problems.extend(check_port("container", p));
-        }
-        for k in props.environment.keys() {
-            if FORBIDDEN_ENV.contains(&k.as_str()) {
-                problems.push(format!(
-                    "environment variable {k} must not be set in plain text; use an IAM role or a secret"
-                ));
-            }
-        }
-        for k in props.secrets.keys() {
-            if props.environment.contains_key(k) {
-                problems.push(format!("{k} is both an environment variable and a secret"));
-            }
-        }
-        if let Some(hc) = &props.health_check {
-            validate_health_check(hc, &mut problems);
-        }
-        if let Some(m) = props.memory_limit_mib.as_ref().and_then(literal_int) {
-            if m < 6 {
-                problems.push(format!("container memory limit {m} MiB is below the minimum of 6 MiB"));
-            }
-            if let Some(r) = props.memory_reservation_mib {
-                if i64::from(r) > m {
-                    problems.push(format!("memory reservation {r} MiB is above the hard limit {m} MiB"));
-                }
-            }
-        }
-        for w in &props.writable_paths {
-            if !w.starts_with('/') {
-                problems.push(format!("writable path {w:?} must be absolute"));
-            }
-        }
-        for p in problems {
+        for p in container_problems(name, &props) {
             stack.error(&cpath, p);
         }
+        let (mut c, c_memory, volumes) = self.container_definition(name, &props);
+        self.grant_execution(stack, name, &cpath, &props, &mut c);
+        if let Some(task) = stack.l1_mut(&self.handle) {
+            task.container_definitions.get_or_insert_with(Vec::new).push(c);
+            if !volumes.is_empty() {
+                let list = task.volumes.get_or_insert_with(Vec::new);
+                list.extend(volumes.into_iter().map(|v| td::Volume {
+                    name: Some(v.into()),
+                    ..Default::default()
+                }));
+            }
+        }
+        container_findings(stack.resource_mut(&self.handle), name, &props, &c_memory);
+    }
 
+    /// The container definition, the memory limit it got and the names of its writable volumes.
+    fn container_definition(
+        &self,
+        name: &str,
+        props: &ContainerProps,
+    ) -> (td::ContainerDefinition, Value<i64>, Vec<String>) {
         let mut c = td::ContainerDefinition::new(props.image.uri(), name);
         c.essential = Some(props.essential.into());
         let c_memory = props
@@ -323,7 +301,18 @@ impl FargateTaskDefinition {
             }
             c.mount_points = Some(mounts);
         }
+        (c, c_memory, volumes)
+    }
 
+    /// The execution role's grants (image pull, logs, secrets) and the container's log configuration.
+    fn grant_execution(
+        &self,
+        stack: &mut Stack,
+        name: &str,
+        cpath: &str,
+        props: &ContainerProps,
+        c: &mut td::ContainerDefinition,
+    ) {
         // Execution role: image pull, logs, secrets.
         let mut exec = self.execution_role.clone();
         if let ContainerImage::Ecr { repository, .. } = &props.image {
@@ -358,60 +347,101 @@ impl FargateTaskDefinition {
             }
             Logging::None => {
                 stack.warning(
-                    &cpath,
+                    cpath,
                     "container without logging: the output of failing tasks is lost (CT.ECS.PR.5)",
                 );
             }
         }
         for s in props.secrets.values() {
-            iam::grant(stack, &cpath, &mut exec, s.statement());
+            iam::grant(stack, cpath, &mut exec, s.statement());
         }
+    }
+}
 
-        if let Some(task) = stack.l1_mut(&self.handle) {
-            task.container_definitions.get_or_insert_with(Vec::new).push(c);
-            if !volumes.is_empty() {
-                let list = task.volumes.get_or_insert_with(Vec::new);
-                list.extend(volumes.into_iter().map(|v| td::Volume {
-                    name: Some(v.into()),
-                    ..Default::default()
-                }));
+/// Problems of a container's props (names, ports, plain-text credentials, limits, paths).
+fn container_problems(name: &str, props: &ContainerProps) -> Vec<String> {
+    let mut problems = Vec::new();
+    if name.is_empty() || name.len() > 255 || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        problems.push(format!(
+            "container name {name:?} must be 1-255 letters, digits, hyphens and underscores"
+        ));
+    }
+    for p in &props.port_mappings {
+        problems.extend(check_port("container", p));
+    }
+    for k in props.environment.keys() {
+        if FORBIDDEN_ENV.contains(&k.as_str()) {
+            problems.push(format!(
+                "environment variable {k} must not be set in plain text; use an IAM role or a secret"
+            ));
+        }
+    }
+    for k in props.secrets.keys() {
+        if props.environment.contains_key(k) {
+            problems.push(format!("{k} is both an environment variable and a secret"));
+        }
+    }
+    if let Some(hc) = &props.health_check {
+        validate_health_check(hc, &mut problems);
+    }
+    if let Some(m) = props.memory_limit_mib.as_ref().and_then(literal_int) {
+        if m < 6 {
+            problems.push(format!("container memory limit {m} MiB is below the minimum of 6 MiB"));
+        }
+        if let Some(r) = props.memory_reservation_mib {
+            if i64::from(r) > m {
+                problems.push(format!("memory reservation {r} MiB is above the hard limit {m} MiB"));
             }
         }
-        let entry = stack.resource_mut(&self.handle);
-        if !matches!(c_memory.expr(), Expr::Int(_)) {
-            nag::suppress(
-                entry,
-                Tool::Guard,
-                "CT.ECS.PR.7",
-                &format!(
-                    "container {name} has a hard memory limit, but a late-bound one (e.g. Fn::FindInMap of the task size) that the rule cannot evaluate"
-                ),
-            );
+    }
+    for w in &props.writable_paths {
+        if !w.starts_with('/') {
+            problems.push(format!("writable path {w:?} must be absolute"));
         }
-        if !props.readonly_root_filesystem {
-            // (checkov's CKV_AWS_336 exists for Terraform only.)
-            nag::suppress(
-                entry,
-                Tool::Guard,
-                "CT.ECS.PR.6",
-                &format!("container {name} needs a writable root filesystem (readonly_root_filesystem = false)"),
-            );
-        }
-        match props.user.as_deref() {
-            None => nag::suppress(
-                entry,
-                Tool::Guard,
-                "CT.ECS.PR.3",
-                &format!("container {name} runs as its image's user (ContainerProps.user = None)"),
+    }
+    problems
+}
+
+/// Suppressions for the findings a container's settings answer on purpose.
+fn container_findings(
+    entry: &mut crate::stack::ResourceEntry,
+    name: &str,
+    props: &ContainerProps,
+    c_memory: &Value<i64>,
+) {
+    if !matches!(c_memory.expr(), Expr::Int(_)) {
+        nag::suppress(
+            entry,
+            Tool::Guard,
+            "CT.ECS.PR.7",
+            &format!(
+                "container {name} has a hard memory limit, but a late-bound one (e.g. Fn::FindInMap of the task size) that the rule cannot evaluate"
             ),
-            Some(u) if u == "0" || u == "root" || u.starts_with("0:") || u.starts_with("root:") => nag::suppress(
-                entry,
-                Tool::Guard,
-                "CT.ECS.PR.3",
-                &format!("container {name} runs as root on purpose (ContainerProps.user = {u:?})"),
-            ),
-            _ => {}
-        }
+        );
+    }
+    if !props.readonly_root_filesystem {
+        // (checkov's CKV_AWS_336 exists for Terraform only.)
+        nag::suppress(
+            entry,
+            Tool::Guard,
+            "CT.ECS.PR.6",
+            &format!("container {name} needs a writable root filesystem (readonly_root_filesystem = false)"),
+        );
+    }
+    match props.user.as_deref() {
+        None => nag::suppress(
+            entry,
+            Tool::Guard,
+            "CT.ECS.PR.3",
+            &format!("container {name} runs as its image's user (ContainerProps.user = None)"),
+        ),
+        Some(u) if u == "0" || u == "root" || u.starts_with("0:") || u.starts_with("root:") => nag::suppress(
+            entry,
+            Tool::Guard,
+            "CT.ECS.PR.3",
+            &format!("container {name} runs as root on purpose (ContainerProps.user = {u:?})"),
+        ),
+        _ => {}
     }
 }
 

@@ -111,76 +111,7 @@ pub(super) struct FunctionInner {
 impl Function {
     pub fn new(scope: &mut Scope, id: &str, props: FunctionProps) -> Function {
         let mut child = scope.child(id);
-        // Only literal values are checked; late-bound ones (AWS Proton inputs, intrinsic functions) are not
-        // known here.
-        let memory_ok = match literal_int(&props.memory_size) {
-            Some(m) if !(128..=10240).contains(&m) => {
-                child.error(format!("memory_size {m} MB is outside 128–10240"));
-                false
-            }
-            _ => true,
-        };
-        let timeout_ok = match literal_int(&props.timeout_seconds) {
-            Some(t) if !(1..=900).contains(&t) => {
-                child.error(format!("timeout {t} s is outside 1–900"));
-                false
-            }
-            _ => true,
-        };
-        let concurrency_ok = match props.reserved_concurrency.as_ref().and_then(literal_int) {
-            Some(0) => {
-                child.warning("reserved_concurrency 0 stops every invocation of the function");
-                true
-            }
-            Some(n) if n < 0 => {
-                child.error(format!("reserved_concurrency {n} is negative"));
-                false
-            }
-            _ => true,
-        };
-        let log_level_ok = match props.application_log_level.as_ref().and_then(Value::as_literal) {
-            Some(level) if !APPLICATION_LOG_LEVELS.contains(&level) => {
-                child.error(format!(
-                    "application_log_level {level:?} is not one of {}",
-                    APPLICATION_LOG_LEVELS.join(", ")
-                ));
-                false
-            }
-            _ => true,
-        };
-        for name in props.environment.keys() {
-            let mut c = name.chars();
-            let ok =
-                c.next().is_some_and(|x| x.is_ascii_alphabetic()) && c.all(|x| x.is_ascii_alphanumeric() || x == '_');
-            if !ok {
-                child.error(format!(
-                    "environment variable {name:?} is not a valid name (a letter, then letters, digits and _)"
-                ));
-            } else if RESERVED_ENV.contains(&name.as_str()) {
-                child.error(format!("environment variable {name:?} is reserved by Lambda"));
-            }
-        }
-        if let Code::Inline(src) = &props.code {
-            if src.trim().is_empty() {
-                child.error("inline code is empty");
-            }
-            if let Some(rt) = props.runtime.as_literal() {
-                if !runtime_supports_inline(rt) {
-                    child.error(format!("inline code needs a Python or Node.js runtime, not {rt}"));
-                }
-            }
-            let n = src.chars().count();
-            if n > 4096 {
-                child.error(format!(
-                    "inline code is {n} characters; CloudFormation accepts at most 4096 (use Code::S3)"
-                ));
-            }
-        }
-        if let Some(v) = &props.vpc {
-            if v.subnet_ids.is_empty() || v.security_group_ids.is_empty() {
-                child.error("vpc needs at least one subnet and one security group");
-            }
-        }
+        let checked = check_props(&mut child, &props);
         let logs = LogGroup::new(
             &mut child,
             "Logs",
@@ -189,7 +120,7 @@ impl Function {
                 ..LogGroupProps::default()
             },
         );
-        let (role, created_role) = match props.role {
+        let (role, created_role) = match props.role.clone() {
             Some(r) => (r, false),
             None => (
                 Role::new(
@@ -204,165 +135,13 @@ impl Function {
                 true,
             ),
         };
-        let mut code = f::Code::new();
-        let mut package_image = false;
-        match &props.code {
-            Code::S3 { bucket, key } => {
-                code.s3_bucket = Some(bucket.clone());
-                code.s3_key = Some(key.clone());
-            }
-            Code::Inline(src) => code.zip_file = Some(Value::from(src.as_str())),
-            Code::ImageUri(uri) => {
-                code.image_uri = Some(uri.clone());
-                package_image = true;
-            }
-        }
-        let mut func = cfn::lambda::Function::new(code, role.arn());
-        func.description = props.description.clone().map(Value::from);
-        if package_image {
-            func.package_type = Some(Value::from("Image"));
-        } else {
-            func.runtime = Some(props.runtime.clone());
-            func.handler = Some(Value::from(props.handler.as_str()));
-        }
-        func.architectures = Some(Value::from(vec![props.architecture.as_str()]));
-        // Out-of-range values are reported above; they are left out rather than reported twice.
-        func.memory_size = memory_ok.then(|| props.memory_size.clone());
-        func.timeout = timeout_ok.then(|| props.timeout_seconds.clone());
-        if !props.environment.is_empty() {
-            let vars: Vec<(String, Expr)> = props
-                .environment
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone().into_expr()))
-                .collect();
-            let mut env = f::Environment::new();
-            env.variables = Some(Value::<Json>::object(vars));
-            func.environment = Some(env);
-        }
-        func.kms_key_arn = props.environment_key.as_ref().map(kms::Key::arn);
-        func.reserved_concurrent_executions = props.reserved_concurrency.clone().filter(|_| concurrency_ok);
-        func.dead_letter_config = props.dead_letter.as_ref().map(|d| {
-            let mut c = f::DeadLetterConfig::new();
-            c.target_arn = Some(match d {
-                DeadLetter::Sqs(a) | DeadLetter::Sns(a) => a.clone(),
-            });
-            c
-        });
-        if props.tracing {
-            let mut t = f::TracingConfig::new();
-            t.mode = Some(Value::from("Active"));
-            func.tracing_config = Some(t);
-        }
-        if let Some(v) = &props.vpc {
-            let mut c = f::VpcConfig::new();
-            c.subnet_ids = Some(Value::from(v.subnet_ids.clone()));
-            c.security_group_ids = Some(Value::from(v.security_group_ids.clone()));
-            func.vpc_config = Some(c);
-        }
-        let mut lc = f::LoggingConfig::new();
-        lc.log_group = Some(logs.name());
-        if let Some(level) = &props.application_log_level {
-            // Lambda accepts an application log level only with the JSON log format.
-            lc.log_format = Some(Value::from("JSON"));
-            lc.application_log_level = log_level_ok.then(|| level.clone());
-        }
-        func.logging_config = Some(lc);
+        let func = function_l1(&props, &checked, role.arn(), &logs);
         let h = child.add("Resource", func);
-        {
-            let entry = child.stack().resource_mut(&h);
-            if props.reserved_concurrency.is_none() {
-                nag::suppress(entry, Tool::Checkov, "CKV_AWS_115", NO_CONCURRENCY_REASON);
-            }
-            if props.dead_letter.is_none() {
-                nag::suppress(entry, Tool::Checkov, "CKV_AWS_116", NO_DLQ_REASON);
-            }
-            if props.vpc.is_none() {
-                nag::suppress(entry, Tool::Checkov, "CKV_AWS_117", NO_VPC_REASON);
-                nag::suppress(entry, Tool::Guard, "CT.LAMBDA.PR.3", NO_VPC_REASON);
-            }
-            if props.environment_key.is_none() && !props.environment.is_empty() {
-                nag::suppress(entry, Tool::Checkov, "CKV_AWS_173", NO_ENV_KEY_REASON);
-            }
-        }
+        function_findings(child.stack().resource_mut(&h), &props);
         let node = child.node_id();
         let path = child.path();
-        let stack = child.stack();
         if created_role {
-            let mut r = role.clone();
-            logs.grant_write(stack, &mut r);
-            if props.tracing {
-                iam::grant(
-                    stack,
-                    &path,
-                    &mut r,
-                    PolicyStatement::allow(
-                        &["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
-                        [Value::from("*")],
-                    ),
-                );
-            }
-            if let Some(v) = &props.vpc {
-                let eni = fns::sub(
-                    "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:network-interface/*",
-                    Vec::<(String, Expr)>::new(),
-                );
-                let arn_of = |kind: &str, id: &Value<String>| {
-                    fns::sub(
-                        &format!("arn:${{AWS::Partition}}:ec2:${{AWS::Region}}:${{AWS::AccountId}}:{kind}/${{Id}}"),
-                        [("Id", id.clone().into_expr())],
-                    )
-                };
-                let mut create = vec![eni.clone()];
-                create.extend(v.subnet_ids.iter().map(|s| arn_of("subnet", s)));
-                create.extend(v.security_group_ids.iter().map(|s| arn_of("security-group", s)));
-                iam::grant(
-                    stack,
-                    &path,
-                    &mut r,
-                    PolicyStatement::allow(&["ec2:CreateNetworkInterface"], create),
-                );
-                iam::grant(
-                    stack,
-                    &path,
-                    &mut r,
-                    PolicyStatement::allow(
-                        &[
-                            "ec2:DeleteNetworkInterface",
-                            "ec2:AssignPrivateIpAddresses",
-                            "ec2:UnassignPrivateIpAddresses",
-                        ],
-                        [eni],
-                    ),
-                );
-                iam::grant(
-                    stack,
-                    &path,
-                    &mut r,
-                    PolicyStatement::allow(&["ec2:DescribeNetworkInterfaces"], [Value::from("*")]),
-                );
-            }
-            match &props.dead_letter {
-                Some(DeadLetter::Sqs(a)) => {
-                    iam::grant(
-                        stack,
-                        &path,
-                        &mut r,
-                        PolicyStatement::allow(&["sqs:SendMessage"], [a.clone()]),
-                    );
-                }
-                Some(DeadLetter::Sns(a)) => {
-                    iam::grant(
-                        stack,
-                        &path,
-                        &mut r,
-                        PolicyStatement::allow(&["sns:Publish"], [a.clone()]),
-                    );
-                }
-                None => {}
-            }
-            if let Some(k) = &props.environment_key {
-                k.grant_decrypt(stack, &mut r);
-            }
+            grant_execution_role(child.stack(), &path, &role, &logs, &props);
         }
         Function(Arc::new(FunctionInner {
             handle: h,
@@ -450,4 +229,277 @@ impl Construct for Function {
     fn path(&self) -> &str {
         &self.0.path
     }
+}
+
+// Steps of `Function::new`.
+
+/// Which literal values passed their checks (those that did not are left out rather than reported twice).
+struct Checked {
+    memory_ok: bool,
+    timeout_ok: bool,
+    concurrency_ok: bool,
+    log_level_ok: bool,
+}
+
+/// Only literal values are checked; late-bound ones (AWS Proton inputs, intrinsic functions) are not known
+/// here.
+fn check_props(child: &mut Scope, props: &FunctionProps) -> Checked {
+    let memory_ok = match literal_int(&props.memory_size) {
+        Some(m) if !(128..=10240).contains(&m) => {
+            child.error(format!("memory_size {m} MB is outside 128–10240"));
+            false
+        }
+        _ => true,
+    };
+    let timeout_ok = match literal_int(&props.timeout_seconds) {
+        Some(t) if !(1..=900).contains(&t) => {
+            child.error(format!("timeout {t} s is outside 1–900"));
+            false
+        }
+        _ => true,
+    };
+    let concurrency_ok = match props.reserved_concurrency.as_ref().and_then(literal_int) {
+        Some(0) => {
+            child.warning("reserved_concurrency 0 stops every invocation of the function");
+            true
+        }
+        Some(n) if n < 0 => {
+            child.error(format!("reserved_concurrency {n} is negative"));
+            false
+        }
+        _ => true,
+    };
+    let log_level_ok = match props.application_log_level.as_ref().and_then(Value::as_literal) {
+        Some(level) if !APPLICATION_LOG_LEVELS.contains(&level) => {
+            child.error(format!(
+                "application_log_level {level:?} is not one of {}",
+                APPLICATION_LOG_LEVELS.join(", ")
+            ));
+            false
+        }
+        _ => true,
+    };
+    check_environment_and_code(child, props);
+    Checked {
+        memory_ok,
+        timeout_ok,
+        concurrency_ok,
+        log_level_ok,
+    }
+}
+
+fn check_environment_and_code(child: &mut Scope, props: &FunctionProps) {
+    for name in props.environment.keys() {
+        let mut c = name.chars();
+        let ok = c.next().is_some_and(|x| x.is_ascii_alphabetic()) && c.all(|x| x.is_ascii_alphanumeric() || x == '_');
+        if !ok {
+            child.error(format!(
+                "environment variable {name:?} is not a valid name (a letter, then letters, digits and _)"
+            ));
+        } else if RESERVED_ENV.contains(&name.as_str()) {
+            child.error(format!("environment variable {name:?} is reserved by Lambda"));
+        }
+    }
+    if let Code::Inline(src) = &props.code {
+        if src.trim().is_empty() {
+            child.error("inline code is empty");
+        }
+        if let Some(rt) = props.runtime.as_literal() {
+            if !runtime_supports_inline(rt) {
+                child.error(format!("inline code needs a Python or Node.js runtime, not {rt}"));
+            }
+        }
+        let n = src.chars().count();
+        if n > 4096 {
+            child.error(format!(
+                "inline code is {n} characters; CloudFormation accepts at most 4096 (use Code::S3)"
+            ));
+        }
+    }
+    if let Some(v) = &props.vpc {
+        if v.subnet_ids.is_empty() || v.security_group_ids.is_empty() {
+            child.error("vpc needs at least one subnet and one security group");
+        }
+    }
+}
+
+/// The L1 function (code, runtime, sizes, environment, tracing, VPC and logging configuration).
+fn function_l1(
+    props: &FunctionProps,
+    checked: &Checked,
+    role_arn: Value<String>,
+    logs: &LogGroup,
+) -> cfn::lambda::Function {
+    let (memory_ok, timeout_ok, concurrency_ok, log_level_ok) = (
+        checked.memory_ok,
+        checked.timeout_ok,
+        checked.concurrency_ok,
+        checked.log_level_ok,
+    );
+    let mut code = f::Code::new();
+    let mut package_image = false;
+    match &props.code {
+        Code::S3 { bucket, key } => {
+            code.s3_bucket = Some(bucket.clone());
+            code.s3_key = Some(key.clone());
+        }
+        Code::Inline(src) => code.zip_file = Some(Value::from(src.as_str())),
+        Code::ImageUri(uri) => {
+            code.image_uri = Some(uri.clone());
+            package_image = true;
+        }
+    }
+    let mut func = cfn::lambda::Function::new(code, role_arn);
+    func.description = props.description.clone().map(Value::from);
+    if package_image {
+        func.package_type = Some(Value::from("Image"));
+    } else {
+        func.runtime = Some(props.runtime.clone());
+        func.handler = Some(Value::from(props.handler.as_str()));
+    }
+    func.architectures = Some(Value::from(vec![props.architecture.as_str()]));
+    // Out-of-range values are reported above; they are left out rather than reported twice.
+    func.memory_size = memory_ok.then(|| props.memory_size.clone());
+    func.timeout = timeout_ok.then(|| props.timeout_seconds.clone());
+    if !props.environment.is_empty() {
+        let vars: Vec<(String, Expr)> = props
+            .environment
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone().into_expr()))
+            .collect();
+        let mut env = f::Environment::new();
+        env.variables = Some(Value::<Json>::object(vars));
+        func.environment = Some(env);
+    }
+    func.kms_key_arn = props.environment_key.as_ref().map(kms::Key::arn);
+    func.reserved_concurrent_executions = props.reserved_concurrency.clone().filter(|_| concurrency_ok);
+    func.dead_letter_config = props.dead_letter.as_ref().map(|d| {
+        let mut c = f::DeadLetterConfig::new();
+        c.target_arn = Some(match d {
+            DeadLetter::Sqs(a) | DeadLetter::Sns(a) => a.clone(),
+        });
+        c
+    });
+    if props.tracing {
+        let mut t = f::TracingConfig::new();
+        t.mode = Some(Value::from("Active"));
+        func.tracing_config = Some(t);
+    }
+    if let Some(v) = &props.vpc {
+        let mut c = f::VpcConfig::new();
+        c.subnet_ids = Some(Value::from(v.subnet_ids.clone()));
+        c.security_group_ids = Some(Value::from(v.security_group_ids.clone()));
+        func.vpc_config = Some(c);
+    }
+    let mut lc = f::LoggingConfig::new();
+    lc.log_group = Some(logs.name());
+    if let Some(level) = &props.application_log_level {
+        // Lambda accepts an application log level only with the JSON log format.
+        lc.log_format = Some(Value::from("JSON"));
+        lc.application_log_level = log_level_ok.then(|| level.clone());
+    }
+    func.logging_config = Some(lc);
+    func
+}
+
+/// Suppressions for the findings the props answer on purpose (with the reasons in the module docs).
+fn function_findings(entry: &mut crate::stack::ResourceEntry, props: &FunctionProps) {
+    if props.reserved_concurrency.is_none() {
+        nag::suppress(entry, Tool::Checkov, "CKV_AWS_115", NO_CONCURRENCY_REASON);
+    }
+    if props.dead_letter.is_none() {
+        nag::suppress(entry, Tool::Checkov, "CKV_AWS_116", NO_DLQ_REASON);
+    }
+    if props.vpc.is_none() {
+        nag::suppress(entry, Tool::Checkov, "CKV_AWS_117", NO_VPC_REASON);
+        nag::suppress(entry, Tool::Guard, "CT.LAMBDA.PR.3", NO_VPC_REASON);
+    }
+    if props.environment_key.is_none() && !props.environment.is_empty() {
+        nag::suppress(entry, Tool::Checkov, "CKV_AWS_173", NO_ENV_KEY_REASON);
+    }
+}
+
+/// What a role created for the function needs: log writes, tracing, VPC networking, its dead-letter
+/// target and the environment key.
+fn grant_execution_role(stack: &mut Stack, path: &str, role: &Role, logs: &LogGroup, props: &FunctionProps) {
+    let mut r = role.clone();
+    logs.grant_write(stack, &mut r);
+    if props.tracing {
+        iam::grant(
+            stack,
+            path,
+            &mut r,
+            PolicyStatement::allow(
+                &["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+                [Value::from("*")],
+            ),
+        );
+    }
+    if let Some(v) = &props.vpc {
+        grant_vpc_access(stack, path, &mut r, v);
+    }
+    match &props.dead_letter {
+        Some(DeadLetter::Sqs(a)) => {
+            iam::grant(
+                stack,
+                path,
+                &mut r,
+                PolicyStatement::allow(&["sqs:SendMessage"], [a.clone()]),
+            );
+        }
+        Some(DeadLetter::Sns(a)) => {
+            iam::grant(
+                stack,
+                path,
+                &mut r,
+                PolicyStatement::allow(&["sns:Publish"], [a.clone()]),
+            );
+        }
+        None => {}
+    }
+    if let Some(k) = &props.environment_key {
+        k.grant_decrypt(stack, &mut r);
+    }
+}
+
+/// ENI management in the function's subnets and security groups.
+fn grant_vpc_access(stack: &mut Stack, path: &str, r: &mut Role, v: &VpcPlacement) {
+    let eni = fns::sub(
+        "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:network-interface/*",
+        Vec::<(String, Expr)>::new(),
+    );
+    let arn_of = |kind: &str, id: &Value<String>| {
+        fns::sub(
+            &format!("arn:${{AWS::Partition}}:ec2:${{AWS::Region}}:${{AWS::AccountId}}:{kind}/${{Id}}"),
+            [("Id", id.clone().into_expr())],
+        )
+    };
+    let mut create = vec![eni.clone()];
+    create.extend(v.subnet_ids.iter().map(|s| arn_of("subnet", s)));
+    create.extend(v.security_group_ids.iter().map(|s| arn_of("security-group", s)));
+    iam::grant(
+        stack,
+        path,
+        r,
+        PolicyStatement::allow(&["ec2:CreateNetworkInterface"], create),
+    );
+    iam::grant(
+        stack,
+        path,
+        r,
+        PolicyStatement::allow(
+            &[
+                "ec2:DeleteNetworkInterface",
+                "ec2:AssignPrivateIpAddresses",
+                "ec2:UnassignPrivateIpAddresses",
+            ],
+            [eni],
+        ),
+    );
+    iam::grant(
+        stack,
+        path,
+        r,
+        PolicyStatement::allow(&["ec2:DescribeNetworkInterfaces"], [Value::from("*")]),
+    );
 }
