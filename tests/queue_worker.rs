@@ -238,5 +238,21 @@ fn queue_worker_renders_secure_and_least_privilege() {
             consume[0]["Resource"],
             serde_json::json!({"Fn::GetAtt": [main_id, "Arn"]})
         );
+
+        // The key: SNS may use it for this topic only; the task role may decrypt with it.
+        let (key_id, key) = resources_of_type(t, "AWS::KMS::Key").pop().expect("a key");
+        let key_statements = key["Properties"]["KeyPolicy"]["Statement"].as_array().unwrap();
+        let sns = key_statements
+            .iter()
+            .find(|s| s["Principal"] == serde_json::json!({"Service": "sns.amazonaws.com"}))
+            .expect("a key-policy statement for SNS");
+        assert_eq!(sns["Condition"]["ArnLike"]["aws:SourceArn"], topic_arn);
+        let decrypt = resources_of_type(t, "AWS::IAM::Policy")
+            .into_iter()
+            .flat_map(|(_, p)| p["Properties"]["PolicyDocument"]["Statement"].as_array().unwrap())
+            .any(|s| {
+                s["Action"] == "kms:Decrypt" && s["Resource"] == serde_json::json!({"Fn::GetAtt": [key_id, "Arn"]})
+            });
+        assert!(decrypt, "{what}: kms:Decrypt on the queue key for the task role");
     }
 }
