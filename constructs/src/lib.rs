@@ -76,6 +76,8 @@ pub mod resource;
 #[cfg(feature = "l2")]
 pub mod s3;
 #[cfg(feature = "l2")]
+pub mod scheduler;
+#[cfg(feature = "l2")]
 pub mod servicediscovery;
 #[cfg(feature = "l2")]
 pub mod sns;

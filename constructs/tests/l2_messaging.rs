@@ -407,7 +407,7 @@ fn rule_runs_a_fargate_task_with_a_least_privilege_role() {
         &mut stack.root(),
         "JobSg",
         SecurityGroupProps {
-            vpc_id: Value::from("vpc-1"),
+            vpc_id: Value::from("vpc-0123456789abcdef0"),
             description: "job tasks".to_owned(),
             ..SecurityGroupProps::default()
         },
@@ -417,7 +417,7 @@ fn rule_runs_a_fargate_task_with_a_least_privilege_role() {
         "Nightly",
         RuleProps::new(RuleTrigger::Schedule(Schedule::cron("0 3 * * ? *"))),
     );
-    let target = EcsTaskTarget::new(cluster, td, vec![Value::from("subnet-1")], vec![sg]);
+    let target = EcsTaskTarget::new(cluster, td, vec![Value::from("subnet-0123456789abcdef1")], vec![sg]);
     assert_eq!(rule.add_target(&mut stack, target), "Target0");
     let t = template(&stack);
     let r = &props_of(&t, "AWS::Events::Rule")[0];
@@ -646,4 +646,86 @@ fn vpc_subnets_from_a_cidr_value_use_fn_cidr() {
         to_json_string(&synth.template),
     )
     .unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// EventBridge Scheduler
+
+#[test]
+fn scheduler_runs_a_fargate_task_and_a_function_with_least_privilege() {
+    use proton_synth_constructs::scheduler::{Schedule as Sched, ScheduleExpression, ScheduleProps, ScheduleTarget};
+    let mut stack = Stack::new("Scheduled");
+    let (cluster, td) = fargate_task(&mut stack);
+    let sg = SecurityGroup::new(
+        &mut stack.root(),
+        "JobSg",
+        SecurityGroupProps {
+            vpc_id: Value::from("vpc-0123456789abcdef0"),
+            description: "job tasks".to_owned(),
+            ..SecurityGroupProps::default()
+        },
+    );
+    let dlq = Queue::new(&mut stack.root(), "Failed", QueueProps::default());
+    let task = EcsTaskTarget::new(cluster, td, vec![Value::from("subnet-0123456789abcdef1")], vec![sg]);
+    let props = ScheduleProps {
+        dead_letter_queue: Some(dlq),
+        retry_attempts: 3,
+        flexible_window_minutes: Some(15),
+        ..ScheduleProps::new(
+            ScheduleExpression::cron("0 2 * * ? *"),
+            ScheduleTarget::EcsTask(Box::new(task)),
+        )
+    };
+    let nightly = Sched::new(&mut stack.root(), "Nightly", props);
+    let f = inline_function(&mut stack, "Report");
+    let lambda = ScheduleProps::new(ScheduleExpression::rate(1, TimeUnit::Hours), ScheduleTarget::Lambda(f));
+    Sched::new(&mut stack.root(), "Hourly", lambda);
+    let t = template(&stack);
+    let schedules = props_of(&t, "AWS::Scheduler::Schedule");
+    assert_eq!(schedules.len(), 2);
+    let n = schedules
+        .iter()
+        .find(|s| s["ScheduleExpression"] == "cron(0 2 * * ? *)")
+        .unwrap();
+    assert_eq!(
+        n["FlexibleTimeWindow"],
+        json!({"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 15})
+    );
+    assert_eq!(n["Target"]["RetryPolicy"]["MaximumRetryAttempts"], 3);
+    assert!(n["Target"]["DeadLetterConfig"]["Arn"]["Fn::GetAtt"].is_array());
+    assert_eq!(n["Target"]["EcsParameters"]["LaunchType"], "FARGATE");
+    let stmts = statements(&t);
+    for action in ["ecs:RunTask", "iam:PassRole", "lambda:InvokeFunction"] {
+        assert!(stmts.iter().any(|s| s["Action"] == action), "{action}");
+    }
+    assert!(stmts.iter().any(|s| s["Action"]
+        .as_array()
+        .is_some_and(|a| a.contains(&json!("sqs:SendMessage")))));
+    assert!(nightly.role().arn().expr() != Value::<String>::from("").expr());
+    let synth = stack.synth(Mode::Plain).unwrap();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/l2-templates");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("messaging-scheduled.json"), to_json_string(&synth.template)).unwrap();
+
+    let mut bad = Stack::new("S");
+    let q = Queue::new(&mut bad.root(), "Q", QueueProps::default());
+    let props = ScheduleProps {
+        flexible_window_minutes: Some(0),
+        ..ScheduleProps::new(
+            ScheduleExpression::rate(0, TimeUnit::Minutes),
+            ScheduleTarget::Sqs {
+                queue: q,
+                message_group_id: Some("g".to_owned()),
+            },
+        )
+    };
+    Sched::new(&mut bad.root(), "Bad", props);
+    let errors = errors_of(&bad).join("\n");
+    for expected in [
+        "S/Bad: schedule rate(0 minutes): a rate must be at least 1",
+        "S/Bad: flexible_window_minutes 0 is outside 1–1440",
+        "S/Bad: an SQS target needs a message_group_id exactly when the queue is FIFO",
+    ] {
+        assert!(errors.contains(expected), "missing {expected:?} in:\n{errors}");
+    }
 }

@@ -121,24 +121,51 @@ impl RuleTarget {
     }
 }
 
+impl EcsTaskTarget {
+    /// Report what ECS would refuse (at `path`, for target `id`).
+    pub(crate) fn validate(&self, stack: &mut Stack, path: &str, id: &str) {
+        if self.subnets.is_empty() || self.subnets.len() > 16 {
+            stack.error(path, format!("target {id}: a Fargate task takes 1–16 subnets"));
+        }
+        if self.security_groups.is_empty() {
+            let msg = format!("target {id}: give the task a security group (the VPC's default group would apply)");
+            stack.error(path, msg);
+        }
+        if !(1..=10).contains(&self.task_count) {
+            stack.error(
+                path,
+                format!("target {id}: task_count {} is outside 1–10", self.task_count),
+            );
+        }
+    }
+
+    /// What the invoking role needs: `ecs:RunTask` on this task definition in this cluster, `iam:PassRole` on
+    /// its execution and task roles to ECS tasks only.
+    pub(crate) fn run_task_statements(&self) -> [PolicyStatement; 2] {
+        let td = &self.task_definition;
+        let run = PolicyStatement::allow(&["ecs:RunTask"], [td.arn()]).with_condition(
+            "ArnEquals",
+            "ecs:cluster",
+            self.cluster.arn().into_expr(),
+        );
+        let pass = PolicyStatement::allow(&["iam:PassRole"], [td.execution_role().arn(), td.task_role().arn()])
+            .with_condition("StringEquals", "iam:PassedToService", json!("ecs-tasks.amazonaws.com"));
+        [run, pass]
+    }
+
+    /// `ENABLED`/`DISABLED` for the task's public IP.
+    pub(crate) fn assign_public_ip_value(&self) -> Value<String> {
+        Value::from(if self.assign_public_ip { "ENABLED" } else { "DISABLED" })
+    }
+
+    /// The security group ids.
+    pub(crate) fn security_group_ids(&self) -> Value<Vec<String>> {
+        Value::from(self.security_groups.iter().map(SecurityGroup::id).collect::<Vec<_>>())
+    }
+}
+
 fn bind_ecs(t: EcsTaskTarget, stack: &mut Stack, rule: &Rule, id: &str) -> r::Target {
-    let path = rule.path().to_owned();
-    if t.subnets.is_empty() || t.subnets.len() > 16 {
-        stack.error(&path, format!("target {id}: a Fargate task takes 1–16 subnets"));
-    }
-    if t.security_groups.is_empty() {
-        stack.error(
-            &path,
-            format!("target {id}: give the task a security group (the VPC's default group would apply)"),
-        );
-    }
-    if !(1..=10).contains(&t.task_count) {
-        stack.error(
-            &path,
-            format!("target {id}: task_count {} is outside 1–10", t.task_count),
-        );
-    }
-    let td = &t.task_definition;
+    t.validate(stack, rule.path(), id);
     let role = Role::new(
         &mut stack.scope(rule.node_id()),
         &format!("{id}Role"),
@@ -148,23 +175,15 @@ fn bind_ecs(t: EcsTaskTarget, stack: &mut Stack, rule: &Rule, id: &str) -> r::Ta
             ..RoleProps::default()
         },
     );
-    let run = PolicyStatement::allow(&["ecs:RunTask"], [td.arn()]).with_condition(
-        "ArnEquals",
-        "ecs:cluster",
-        t.cluster.arn().into_expr(),
-    );
-    let pass = PolicyStatement::allow(&["iam:PassRole"], [td.execution_role().arn(), td.task_role().arn()])
-        .with_condition("StringEquals", "iam:PassedToService", json!("ecs-tasks.amazonaws.com"));
-    role.add_to_policy(stack, run);
-    role.add_to_policy(stack, pass);
-    let mut vpc = r::AwsVpcConfiguration::new(t.subnets);
-    vpc.assign_public_ip = Some(Value::from(if t.assign_public_ip { "ENABLED" } else { "DISABLED" }));
-    vpc.security_groups = Some(Value::from(
-        t.security_groups.iter().map(SecurityGroup::id).collect::<Vec<_>>(),
-    ));
+    for stmt in t.run_task_statements() {
+        role.add_to_policy(stack, stmt);
+    }
+    let mut vpc = r::AwsVpcConfiguration::new(t.subnets.clone());
+    vpc.assign_public_ip = Some(t.assign_public_ip_value());
+    vpc.security_groups = Some(t.security_group_ids());
     let mut net = r::NetworkConfiguration::new();
     net.aws_vpc_configuration = Some(vpc);
-    let mut ecs = r::EcsParameters::new(td.arn());
+    let mut ecs = r::EcsParameters::new(t.task_definition.arn());
     ecs.launch_type = Some(Value::from("FARGATE"));
     ecs.network_configuration = Some(net);
     ecs.platform_version = Some(Value::from(t.platform_version.as_str()));
