@@ -16,7 +16,7 @@ use proton_synth_constructs::kms::{Key, KeyProps};
 use proton_synth_constructs::lambda::{Code, Function, FunctionProps};
 use proton_synth_constructs::lambda_event_sources::SqsEventSource;
 use proton_synth_constructs::sns::{LambdaSubscription, SqsSubscription, Topic, TopicEncryption, TopicProps};
-use proton_synth_constructs::sqs::{DeadLetterQueue, Queue, QueueEncryption, QueueProps};
+use proton_synth_constructs::sqs::{DeadLetterQueue, Queue, QueueAlarmProps, QueueEncryption, QueueMetric, QueueProps};
 use proton_synth_constructs::synth::{to_json_string, Mode};
 use proton_synth_constructs::{fns, Stack, Value};
 use serde_json::{json, Value as J};
@@ -580,7 +580,10 @@ fn composed_messaging_for_checkers() {
         "Hourly",
         RuleProps::new(RuleTrigger::Schedule(Schedule::rate(1, TimeUnit::Hours))),
     );
-    rule.add_target(&mut stack, SqsTarget::new(queue));
+    rule.add_target(&mut stack, SqsTarget::new(queue.clone()));
+    let dlq = queue.dead_letter_queue().unwrap();
+    let alarm = QueueAlarmProps::new(QueueMetric::MessagesVisible, 1.0, vec![topic.arn()]);
+    dlq.add_alarm(&mut stack, "NotEmpty", alarm);
     let synth = stack
         .synth(Mode::Plain)
         .unwrap_or_else(|e| panic!("synthesis failed:\n{e}"));
@@ -728,4 +731,24 @@ fn scheduler_runs_a_fargate_task_and_a_function_with_least_privilege() {
     ] {
         assert!(errors.contains(expected), "missing {expected:?} in:\n{errors}");
     }
+}
+
+#[test]
+fn queue_alarm_needs_an_action_and_a_whole_minute_period() {
+    let mut stack = Stack::new("S");
+    let q = Queue::new(&mut stack.root(), "Jobs", QueueProps::default());
+    let props = QueueAlarmProps {
+        period_seconds: 90,
+        ..QueueAlarmProps::new(QueueMetric::AgeOfOldestMessage, 600.0, Vec::new())
+    };
+    q.add_alarm(&mut stack, "Old", props);
+    let errors = errors_of(&stack).join("\n");
+    assert!(
+        errors.contains("S/Jobs: alarm Old: give it at least one alarm action"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("S/Jobs: alarm Old: period_seconds 90 is not a multiple of 60"),
+        "{errors}"
+    );
 }

@@ -1,7 +1,7 @@
 //! L2 construct for SQS: a [`Queue`] secure by default — encrypted at rest (SQS-managed SSE, or a KMS key),
 //! a dead-letter queue created with it ([`DeadLetterQueue`]), a TLS-only queue policy (CDK's `enforceSSL`),
 //! and least-privilege grants ([`Queue::grant_consume`], [`Queue::grant_send`], [`Queue::grant_purge`]) that
-//! return an [`iam::Grant`](crate::iam::Grant).
+//! return an [`iam::Grant`](crate::iam::Grant); optional CloudWatch alarms on its metrics ([`Queue::add_alarm`]).
 //!
 //! ```
 //! use proton_synth_constructs::assertions::Template;
@@ -20,9 +20,11 @@
 //! with a KMS key has no suppression. [`DeadLetterQueue::None`] is the one explicit way out of the
 //! dead-letter queue; it takes the reason, which suppresses the finding it causes ([`NO_DLQ_FINDINGS`]).
 
+mod alarm;
 mod queue;
 mod queue_policy;
 
+pub use alarm::*;
 pub use queue::*;
 pub use queue_policy::*;
 
