@@ -105,39 +105,7 @@ pub(super) struct ProjectInner {
 impl Project {
     pub fn new(scope: &mut Scope, id: &str, props: ProjectProps) -> Project {
         let mut child = scope.child(id);
-        for problem in props.build_spec.validate() {
-            child.error(problem);
-        }
-        let mut env_vars = props.environment.env.clone();
-        for (name, value) in &props.build_spec.project_env {
-            if env_vars.iter().any(|(n, _)| n == name) {
-                child.error(format!(
-                    "environment variable {name:?} is set both by the build spec's project_env and by the build environment; rename one"
-                ));
-            } else {
-                env_vars.push((name.clone(), value.clone()));
-            }
-        }
-        for (name, _) in &env_vars {
-            if !valid_env_name(name) {
-                child.error(format!(
-                    "environment variable {name:?} is not a valid name (letters, digits and _, not starting with a digit)"
-                ));
-            } else if name.starts_with("CODEBUILD_") {
-                child.error(format!(
-                    "environment variable {name:?} uses the reserved prefix CODEBUILD_"
-                ));
-            } else if ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"].contains(&name.as_str()) {
-                child.error(format!(
-                    "environment variable {name:?} would hold credentials in plain text (CT.CODEBUILD.PR.2); the service role provides credentials"
-                ));
-            }
-        }
-        if let Some(t) = props.timeout_minutes {
-            if !(5..=2160).contains(&t) {
-                child.error(format!("timeout_minutes {t} is outside 5–2160"));
-            }
-        }
+        let env_vars = checked_env_vars(&mut child, &props);
         let key = match props.encryption_key {
             Some(k) => k,
             None => kms::Key::new(
@@ -168,24 +136,7 @@ impl Project {
                 true,
             ),
         };
-        let mut env = p::Environment::new(
-            props.environment.compute_type.as_str(),
-            props.environment.image.clone(),
-            "LINUX_CONTAINER",
-        );
-        env.privileged_mode = Some(Value::from(props.environment.privileged));
-        if !env_vars.is_empty() {
-            env.environment_variables = Some(
-                env_vars
-                    .iter()
-                    .map(|(n, v)| {
-                        let mut ev = p::EnvironmentVariable::new(n.as_str(), v.clone());
-                        ev.r#type = Some(Value::from("PLAINTEXT"));
-                        ev
-                    })
-                    .collect(),
-            );
-        }
+        let env = build_environment(&props.environment, &env_vars);
         let (artifacts, mut source) = match props.source {
             ProjectSource::CodePipeline => (p::Artifacts::new("CODEPIPELINE"), p::Source::new("CODEPIPELINE")),
         };
@@ -207,21 +158,8 @@ impl Project {
         }
         let node = child.node_id();
         let path = child.path();
-        let stack = child.stack();
         if created_role {
-            let mut r = role.clone();
-            logs.grant_write(stack, &mut r);
-            let report_groups = fns::sub(
-                "arn:${AWS::Partition}:codebuild:${AWS::Region}:${AWS::AccountId}:report-group/${Project}-*",
-                [("Project", h.r#ref().into_expr())],
-            );
-            iam::grant(
-                stack,
-                &path,
-                &mut r,
-                PolicyStatement::allow(REPORT_ACTIONS, [report_groups]),
-            );
-            key.grant_encrypt_decrypt(stack, &mut r);
+            grant_service_role(child.stack(), &path, &role, &logs, &key, h);
         }
         Project(Arc::new(ProjectInner {
             handle: h,
@@ -289,4 +227,91 @@ impl Construct for Project {
     fn path(&self) -> &str {
         &self.0.path
     }
+}
+
+// Steps of `Project::new`.
+
+/// The project's environment variables (the build environment's, then the build spec's `project_env`),
+/// checked: names, reserved prefixes, plain-text credentials; and the build spec and timeout.
+fn checked_env_vars(child: &mut Scope, props: &ProjectProps) -> Vec<(String, Value<String>)> {
+    for problem in props.build_spec.validate() {
+        child.error(problem);
+    }
+    let mut env_vars = props.environment.env.clone();
+    for (name, value) in &props.build_spec.project_env {
+        if env_vars.iter().any(|(n, _)| n == name) {
+            child.error(format!(
+                "environment variable {name:?} is set both by the build spec's project_env and by the build environment; rename one"
+            ));
+        } else {
+            env_vars.push((name.clone(), value.clone()));
+        }
+    }
+    for (name, _) in &env_vars {
+        if !valid_env_name(name) {
+            child.error(format!(
+                "environment variable {name:?} is not a valid name (letters, digits and _, not starting with a digit)"
+            ));
+        } else if name.starts_with("CODEBUILD_") {
+            child.error(format!(
+                "environment variable {name:?} uses the reserved prefix CODEBUILD_"
+            ));
+        } else if ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"].contains(&name.as_str()) {
+            child.error(format!(
+                "environment variable {name:?} would hold credentials in plain text (CT.CODEBUILD.PR.2); the service role provides credentials"
+            ));
+        }
+    }
+    if let Some(t) = props.timeout_minutes {
+        if !(5..=2160).contains(&t) {
+            child.error(format!("timeout_minutes {t} is outside 5–2160"));
+        }
+    }
+    env_vars
+}
+
+fn build_environment(environment: &BuildEnvironment, env_vars: &[(String, Value<String>)]) -> p::Environment {
+    let mut env = p::Environment::new(
+        environment.compute_type.as_str(),
+        environment.image.clone(),
+        "LINUX_CONTAINER",
+    );
+    env.privileged_mode = Some(Value::from(environment.privileged));
+    if !env_vars.is_empty() {
+        env.environment_variables = Some(
+            env_vars
+                .iter()
+                .map(|(n, v)| {
+                    let mut ev = p::EnvironmentVariable::new(n.as_str(), v.clone());
+                    ev.r#type = Some(Value::from("PLAINTEXT"));
+                    ev
+                })
+                .collect(),
+        );
+    }
+    env
+}
+
+/// What a role created for the project needs: log writes, its report groups, the artifact key.
+fn grant_service_role(
+    stack: &mut Stack,
+    path: &str,
+    role: &Role,
+    logs: &LogGroup,
+    key: &kms::Key,
+    h: Handle<cfn::codebuild::Project>,
+) {
+    let mut r = role.clone();
+    logs.grant_write(stack, &mut r);
+    let report_groups = fns::sub(
+        "arn:${AWS::Partition}:codebuild:${AWS::Region}:${AWS::AccountId}:report-group/${Project}-*",
+        [("Project", h.r#ref().into_expr())],
+    );
+    iam::grant(
+        stack,
+        path,
+        &mut r,
+        PolicyStatement::allow(REPORT_ACTIONS, [report_groups]),
+    );
+    key.grant_encrypt_decrypt(stack, &mut r);
 }

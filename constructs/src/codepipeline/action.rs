@@ -9,7 +9,7 @@ use crate::iam::{self, PolicyDocument, PolicyStatement, Principal, Role, RolePro
 use crate::kms;
 use crate::nag::{self, Tool};
 use crate::stack::{LoopHandle, Stack};
-use crate::value::{fns, Expr, Value};
+use crate::value::{fns, Expr, Json, Value};
 
 use super::*;
 
@@ -263,16 +263,6 @@ impl Pipeline {
         // are validated when added to the role (no wildcard actions, `*` only for actions without
         // resource-level permissions).
         let mut role = action_role.unwrap_or(&self.0.role).clone();
-        let path = self.0.path.clone();
-        let mut grant_role = |stack: &mut Stack, stmt: PolicyStatement| {
-            iam::grant(stack, &path, &mut role, stmt);
-        };
-        let art = |names: Vec<String>| -> Option<Vec<cp::InputArtifact>> {
-            (!names.is_empty()).then(|| names.iter().map(|n| cp::InputArtifact::new(n.as_str())).collect())
-        };
-        let outs = |names: Vec<String>| -> Option<Vec<cp::OutputArtifact>> {
-            (!names.is_empty()).then(|| names.iter().map(|n| cp::OutputArtifact::new(n.as_str())).collect())
-        };
         let (type_id, config) = match action {
             Action::CodeStarSource {
                 connection_arn,
@@ -280,8 +270,10 @@ impl Pipeline {
                 branch,
                 ..
             } => {
-                grant_role(
+                iam::grant(
                     stack,
+                    &self.0.path,
+                    &mut role,
                     PolicyStatement::allow(
                         &["codestar-connections:UseConnection", "codeconnections:UseConnection"],
                         [connection_arn.clone()],
@@ -298,34 +290,7 @@ impl Pipeline {
                     ]),
                 )
             }
-            Action::CodeBuild { project, outputs, .. } => {
-                grant_role(
-                    stack,
-                    PolicyStatement::allow(codebuild::START_BUILD_ACTIONS, [project.arn()]),
-                );
-                let mut project_role = project.role().clone();
-                if outputs.is_empty() {
-                    self.0.bucket.grant_read(stack, &mut project_role);
-                } else {
-                    self.0.bucket.grant_read_write(stack, &mut project_role);
-                }
-                // Outputs are encrypted with the project's key: the pipeline and later actions must read them.
-                let same_key = self
-                    .0
-                    .key
-                    .as_ref()
-                    .is_some_and(|k| k.arn() == project.encryption_key().arn());
-                if !same_key && !outputs.is_empty() {
-                    grant_role(
-                        stack,
-                        PolicyStatement::allow(kms::ENCRYPT_DECRYPT_ACTIONS, [project.encryption_key().arn()]),
-                    );
-                }
-                (
-                    cp::ActionTypeId::new("Build", "AWS", "CodeBuild", "1"),
-                    Value::object([("ProjectName", project.name().into_expr())]),
-                )
-            }
+            Action::CodeBuild { project, outputs, .. } => self.codebuild_config(stack, &mut role, project, outputs),
             Action::EcsDeploy {
                 cluster_name,
                 service_name,
@@ -336,62 +301,23 @@ impl Pipeline {
                 name,
                 ..
             } => {
-                if pass_roles.is_empty() {
-                    stack.error(
-                        &self.0.path,
-                        format!("ECS deploy action {name:?} needs the service's task and execution role ARNs in pass_roles (the new task definition revision passes them to ECS)"),
-                    );
-                }
-                if let Some(t) = timeout_minutes {
-                    if !(1..=60).contains(t) {
-                        stack.error(
-                            &self.0.path,
-                            format!("ECS deploy action {name:?}: timeout_minutes {t} is outside 1–60"),
-                        );
-                    }
-                }
-                let statements = ecs_deploy_statements(cluster_name, service_name, pass_roles, task_family.as_ref());
-                match action_role {
-                    None => stage_statements.extend(statements),
-                    Some(r) => {
-                        let star = statements
-                            .iter()
-                            .any(|st| st.resources.iter().any(|res| res.as_literal() == Some("*")));
-                        let mut r = r.clone();
-                        for st in statements {
-                            iam::grant(stack, &self.0.path, &mut r, st);
-                        }
-                        // CodePipeline reads the input artifact (imagedefinitions.json) with the action role.
-                        self.0.bucket.grant_read(stack, &mut r);
-                        if star {
-                            if let Some(h) = r.default_policy(stack) {
-                                nag::suppress(
-                                    stack.resource_mut(&h),
-                                    Tool::Checkov,
-                                    "CKV_AWS_111",
-                                    TASK_DEFINITION_REASON,
-                                );
-                            }
-                        }
-                    }
-                }
-                let mut cfg = vec![
-                    ("ClusterName", cluster_name.clone().into_expr()),
-                    ("ServiceName", service_name.clone().into_expr()),
-                    (
-                        "FileName",
-                        Expr::Str(
-                            image_file
-                                .clone()
-                                .unwrap_or_else(|| codebuild::IMAGE_DEFINITIONS_FILE.to_owned()),
-                        ),
-                    ),
-                ];
-                if let Some(t) = timeout_minutes {
-                    cfg.push(("DeploymentTimeout", Expr::Str(t.to_string())));
-                }
-                (cp::ActionTypeId::new("Deploy", "AWS", "ECS", "1"), Value::object(cfg))
+                let deploy = EcsDeploy {
+                    name,
+                    cluster_name,
+                    service_name,
+                    pass_roles,
+                    image_file: image_file.as_deref(),
+                    timeout_minutes: *timeout_minutes,
+                    task_family: task_family.as_ref(),
+                };
+                self.ecs_deploy_config(stack, &deploy, action_role, stage_statements)
             }
+        };
+        let art = |names: Vec<String>| -> Option<Vec<cp::InputArtifact>> {
+            (!names.is_empty()).then(|| names.iter().map(|n| cp::InputArtifact::new(n.as_str())).collect())
+        };
+        let outs = |names: Vec<String>| -> Option<Vec<cp::OutputArtifact>> {
+            (!names.is_empty()).then(|| names.iter().map(|n| cp::OutputArtifact::new(n.as_str())).collect())
         };
         let mut decl = cp::ActionDeclaration::new(type_id, action.name());
         decl.configuration = Some(config);
@@ -400,6 +326,118 @@ impl Pipeline {
         decl.run_order = Some(Value::from(1));
         decl.role_arn = action_role.map(Role::arn);
         decl
+    }
+
+    /// A CodeBuild action: `StartBuild` for the action's role, artifact access (and the project's key) for
+    /// the project's role.
+    fn codebuild_config(
+        &self,
+        stack: &mut Stack,
+        role: &mut Role,
+        project: &codebuild::Project,
+        outputs: &[Artifact],
+    ) -> (cp::ActionTypeId, Value<Json>) {
+        iam::grant(
+            stack,
+            &self.0.path,
+            role,
+            PolicyStatement::allow(codebuild::START_BUILD_ACTIONS, [project.arn()]),
+        );
+        let mut project_role = project.role().clone();
+        if outputs.is_empty() {
+            self.0.bucket.grant_read(stack, &mut project_role);
+        } else {
+            self.0.bucket.grant_read_write(stack, &mut project_role);
+        }
+        // Outputs are encrypted with the project's key: the pipeline and later actions must read them.
+        let same_key = self
+            .0
+            .key
+            .as_ref()
+            .is_some_and(|k| k.arn() == project.encryption_key().arn());
+        if !same_key && !outputs.is_empty() {
+            iam::grant(
+                stack,
+                &self.0.path,
+                role,
+                PolicyStatement::allow(kms::ENCRYPT_DECRYPT_ACTIONS, [project.encryption_key().arn()]),
+            );
+        }
+        (
+            cp::ActionTypeId::new("Build", "AWS", "CodeBuild", "1"),
+            Value::object([("ProjectName", project.name().into_expr())]),
+        )
+    }
+
+    /// An ECS deploy action: its statements go to the stage policy (static stages) or to its action role
+    /// (per-item stages), with read access to the artifact bucket.
+    fn ecs_deploy_config(
+        &self,
+        stack: &mut Stack,
+        d: &EcsDeploy<'_>,
+        action_role: Option<&Role>,
+        stage_statements: &mut Vec<PolicyStatement>,
+    ) -> (cp::ActionTypeId, Value<Json>) {
+        let EcsDeploy {
+            name,
+            cluster_name,
+            service_name,
+            pass_roles,
+            image_file,
+            timeout_minutes,
+            task_family,
+        } = *d;
+        if pass_roles.is_empty() {
+            stack.error(
+                &self.0.path,
+                format!("ECS deploy action {name:?} needs the service's task and execution role ARNs in pass_roles (the new task definition revision passes them to ECS)"),
+            );
+        }
+        if let Some(t) = timeout_minutes {
+            if !(1..=60).contains(&t) {
+                stack.error(
+                    &self.0.path,
+                    format!("ECS deploy action {name:?}: timeout_minutes {t} is outside 1–60"),
+                );
+            }
+        }
+        let statements = ecs_deploy_statements(cluster_name, service_name, pass_roles, task_family);
+        match action_role {
+            None => stage_statements.extend(statements),
+            Some(r) => {
+                let star = statements
+                    .iter()
+                    .any(|st| st.resources.iter().any(|res| res.as_literal() == Some("*")));
+                let mut r = r.clone();
+                for st in statements {
+                    iam::grant(stack, &self.0.path, &mut r, st);
+                }
+                // CodePipeline reads the input artifact (imagedefinitions.json) with the action role.
+                self.0.bucket.grant_read(stack, &mut r);
+                if star {
+                    if let Some(h) = r.default_policy(stack) {
+                        nag::suppress(
+                            stack.resource_mut(&h),
+                            Tool::Checkov,
+                            "CKV_AWS_111",
+                            TASK_DEFINITION_REASON,
+                        );
+                    }
+                }
+            }
+        }
+        let mut cfg = vec![
+            ("ClusterName", cluster_name.clone().into_expr()),
+            ("ServiceName", service_name.clone().into_expr()),
+            (
+                "FileName",
+                Expr::Str(image_file.unwrap_or(codebuild::IMAGE_DEFINITIONS_FILE).to_owned()),
+            ),
+        ];
+        if let Some(t) = timeout_minutes {
+            cfg.push(("DeploymentTimeout", Expr::Str(t.to_string())));
+        }
+        (cp::ActionTypeId::new("Deploy", "AWS", "ECS", "1"), Value::object(cfg))
     }
 
     /// A static stage's own managed policy for the pipeline role; the pipeline waits for it. (Per-item stages
@@ -437,4 +475,16 @@ impl Pipeline {
         }
         stack.add_dependency(&self.0.handle, &h);
     }
+}
+
+/// The fields of an [`Action::EcsDeploy`], borrowed.
+#[derive(Clone, Copy)]
+pub(super) struct EcsDeploy<'a> {
+    name: &'a str,
+    cluster_name: &'a Value<String>,
+    service_name: &'a Value<String>,
+    pass_roles: &'a [Value<String>],
+    image_file: Option<&'a str>,
+    timeout_minutes: Option<u32>,
+    task_family: Option<&'a Value<String>>,
 }

@@ -83,148 +83,15 @@ pub struct FargateService {
 impl FargateService {
     pub fn new(scope: &mut Scope, id: &str, props: FargateServiceProps) -> Self {
         let mut child = scope.child(id);
-        let mut problems = Vec::new();
-        if props.subnets.is_empty() {
-            problems.push("a Fargate service needs at least one subnet".to_owned());
-        }
-        if props.subnets.len() > 16 {
-            problems.push(format!(
-                "a Fargate service allows at most 16 subnets; {} given",
-                props.subnets.len()
-            ));
-        }
-        if props.min_healthy_percent > 100 {
-            problems.push(format!(
-                "min_healthy_percent {} is above 100",
-                props.min_healthy_percent
-            ));
-        }
-        if props.max_percent <= props.min_healthy_percent || props.max_percent < 100 {
-            problems.push(format!(
-                "max_percent {} must be at least 100 and above min_healthy_percent {}",
-                props.max_percent, props.min_healthy_percent
-            ));
-        }
-        if let Some(n) = literal_int(&props.desired_count) {
-            if n < 0 {
-                problems.push(format!("desired count {n} must not be negative"));
-            }
-        }
-        if let Some(n) = props.service_name.as_ref().and_then(Value::as_literal) {
-            if n.is_empty() || n.len() > 255 || !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-                problems.push(format!(
-                    "service name {n:?} must be 1-255 letters, digits, hyphens and underscores"
-                ));
-            }
-        }
-        if props.security_groups.is_empty() && props.vpc_id.is_none() {
-            problems
-                .push("a Fargate service needs security_groups or a vpc_id to create its security group in".to_owned());
-        }
-        for p in problems {
+        for p in service_problems(&props) {
             child.error(p);
         }
-        let description = format!("Fargate service {}", child.full_path());
-        let security_groups = if props.security_groups.is_empty() {
-            let sg = SecurityGroup::new(
-                &mut child,
-                "SecurityGroup",
-                SecurityGroupProps {
-                    vpc_id: props.vpc_id.clone().unwrap_or_else(|| Value::from("")),
-                    description,
-                    allow_all_outbound: false,
-                    group_name: None,
-                },
-            );
-            // Tasks reach ECR, CloudWatch Logs and Secrets Manager/SSM over HTTPS (through a NAT gateway,
-            // an internet gateway or interface endpoints); nothing else leaves by default.
-            sg.add_egress_rule(
-                &mut child,
-                Peer::any_ipv4(),
-                Port::tcp(443),
-                "HTTPS to AWS APIs and container registries (image pulls, logs, secrets)",
-            );
-            vec![sg]
-        } else {
-            props.security_groups.clone()
-        };
-        let mut awsvpc = cfn::ecs::service::AwsVpcConfiguration::new();
-        awsvpc.assign_public_ip = Some(if props.assign_public_ip { "ENABLED" } else { "DISABLED" }.into());
-        awsvpc.subnets = Some(Value::from(props.subnets.clone()));
-        awsvpc.security_groups = Some(Value::from(
-            security_groups.iter().map(SecurityGroup::id).collect::<Vec<_>>(),
-        ));
-        let mut deployment = cfn::ecs::service::DeploymentConfiguration::new();
-        deployment.minimum_healthy_percent = Some(props.min_healthy_percent.into());
-        deployment.maximum_percent = Some(props.max_percent.into());
-        deployment.deployment_circuit_breaker = props
-            .circuit_breaker_rollback
-            .map(|rollback| cfn::ecs::service::DeploymentCircuitBreaker::new(true, rollback));
-        let mut svc = cfn::ecs::Service::new();
-        svc.cluster = Some(props.cluster.name());
-        svc.launch_type = Some("FARGATE".into());
-        svc.platform_version = Some(props.platform_version.as_str().into());
-        svc.task_definition = Some(props.task_definition.arn());
-        svc.desired_count = Some(props.desired_count.clone());
-        svc.deployment_configuration = Some(deployment);
-        svc.network_configuration = Some(cfn::ecs::service::NetworkConfiguration {
-            awsvpc_configuration: Some(awsvpc),
-        });
-        svc.service_name = props.service_name.clone();
-        svc.enable_execute_command = Some(props.enable_execute_command.into());
-        svc.health_check_grace_period_seconds = props.health_check_grace_period_secs.map(Value::from);
-        svc.propagate_tags = Some("SERVICE".into());
-        if !props.service_registry_arns.is_empty() {
-            svc.service_registries = Some(
-                props
-                    .service_registry_arns
-                    .iter()
-                    .map(|arn| cfn::ecs::service::ServiceRegistry {
-                        registry_arn: Some(arn.clone()),
-                        ..cfn::ecs::service::ServiceRegistry::new()
-                    })
-                    .collect(),
-            );
-        }
+        let security_groups = service_security_groups(&mut child, &props);
+        let svc = service_l1(&props, &security_groups);
         let handle = child.add("Resource", svc);
         let node = child.node_id();
         let path = child.path();
-        let stack = child.stack();
-        if props.assign_public_ip {
-            nag::suppress(
-                stack.resource_mut(&handle),
-                Tool::Guard,
-                "CT.ECS.PR.9",
-                "tasks get public IPs on purpose (FargateServiceProps.assign_public_ip = true)",
-            );
-        }
-        if props.enable_execute_command {
-            let mut role = props.task_definition.task_role.clone();
-            iam::grant(
-                stack,
-                &path,
-                &mut role,
-                PolicyStatement::allow(
-                    &[
-                        "ssmmessages:CreateControlChannel",
-                        "ssmmessages:CreateDataChannel",
-                        "ssmmessages:OpenControlChannel",
-                        "ssmmessages:OpenDataChannel",
-                    ],
-                    [Value::from("*")],
-                ),
-            );
-        }
-        if props.health_check_grace_period_secs.is_some() {
-            stack.add_validation(&path, move |s| {
-                let has_lb = s.l1(&handle).is_some_and(|svc| svc.load_balancers.is_some());
-                if has_lb {
-                    Vec::new()
-                } else {
-                    vec!["health_check_grace_period_secs only applies to a service behind a load balancer".to_owned()]
-                }
-            });
-        }
+        service_extras(child.stack(), &path, handle, &props);
         FargateService {
             handle,
             path,
@@ -385,5 +252,159 @@ impl Construct for FargateService {
     }
     fn path(&self) -> &str {
         &self.path
+    }
+}
+
+// Steps of `FargateService::new`.
+
+/// Problems of the props (subnets, deployment percentages, desired count, name, where the group goes).
+fn service_problems(props: &FargateServiceProps) -> Vec<String> {
+    let mut problems = Vec::new();
+    if props.subnets.is_empty() {
+        problems.push("a Fargate service needs at least one subnet".to_owned());
+    }
+    if props.subnets.len() > 16 {
+        problems.push(format!(
+            "a Fargate service allows at most 16 subnets; {} given",
+            props.subnets.len()
+        ));
+    }
+    if props.min_healthy_percent > 100 {
+        problems.push(format!(
+            "min_healthy_percent {} is above 100",
+            props.min_healthy_percent
+        ));
+    }
+    if props.max_percent <= props.min_healthy_percent || props.max_percent < 100 {
+        problems.push(format!(
+            "max_percent {} must be at least 100 and above min_healthy_percent {}",
+            props.max_percent, props.min_healthy_percent
+        ));
+    }
+    if let Some(n) = literal_int(&props.desired_count) {
+        if n < 0 {
+            problems.push(format!("desired count {n} must not be negative"));
+        }
+    }
+    if let Some(n) = props.service_name.as_ref().and_then(Value::as_literal) {
+        if n.is_empty() || n.len() > 255 || !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            problems.push(format!(
+                "service name {n:?} must be 1-255 letters, digits, hyphens and underscores"
+            ));
+        }
+    }
+    if props.security_groups.is_empty() && props.vpc_id.is_none() {
+        problems.push("a Fargate service needs security_groups or a vpc_id to create its security group in".to_owned());
+    }
+    problems
+}
+
+/// The given security groups, or a new one whose only egress is HTTPS.
+fn service_security_groups(child: &mut Scope, props: &FargateServiceProps) -> Vec<SecurityGroup> {
+    let description = format!("Fargate service {}", child.full_path());
+    if props.security_groups.is_empty() {
+        let sg = SecurityGroup::new(
+            child,
+            "SecurityGroup",
+            SecurityGroupProps {
+                vpc_id: props.vpc_id.clone().unwrap_or_else(|| Value::from("")),
+                description,
+                allow_all_outbound: false,
+                group_name: None,
+            },
+        );
+        // Tasks reach ECR, CloudWatch Logs and Secrets Manager/SSM over HTTPS (through a NAT gateway,
+        // an internet gateway or interface endpoints); nothing else leaves by default.
+        sg.add_egress_rule(
+            child,
+            Peer::any_ipv4(),
+            Port::tcp(443),
+            "HTTPS to AWS APIs and container registries (image pulls, logs, secrets)",
+        );
+        vec![sg]
+    } else {
+        props.security_groups.clone()
+    }
+}
+
+/// The L1 service: Fargate on the given platform, private networking, circuit breaker, propagated tags.
+fn service_l1(props: &FargateServiceProps, security_groups: &[SecurityGroup]) -> cfn::ecs::Service {
+    let mut awsvpc = cfn::ecs::service::AwsVpcConfiguration::new();
+    awsvpc.assign_public_ip = Some(if props.assign_public_ip { "ENABLED" } else { "DISABLED" }.into());
+    awsvpc.subnets = Some(Value::from(props.subnets.clone()));
+    awsvpc.security_groups = Some(Value::from(
+        security_groups.iter().map(SecurityGroup::id).collect::<Vec<_>>(),
+    ));
+    let mut deployment = cfn::ecs::service::DeploymentConfiguration::new();
+    deployment.minimum_healthy_percent = Some(props.min_healthy_percent.into());
+    deployment.maximum_percent = Some(props.max_percent.into());
+    deployment.deployment_circuit_breaker = props
+        .circuit_breaker_rollback
+        .map(|rollback| cfn::ecs::service::DeploymentCircuitBreaker::new(true, rollback));
+    let mut svc = cfn::ecs::Service::new();
+    svc.cluster = Some(props.cluster.name());
+    svc.launch_type = Some("FARGATE".into());
+    svc.platform_version = Some(props.platform_version.as_str().into());
+    svc.task_definition = Some(props.task_definition.arn());
+    svc.desired_count = Some(props.desired_count.clone());
+    svc.deployment_configuration = Some(deployment);
+    svc.network_configuration = Some(cfn::ecs::service::NetworkConfiguration {
+        awsvpc_configuration: Some(awsvpc),
+    });
+    svc.service_name = props.service_name.clone();
+    svc.enable_execute_command = Some(props.enable_execute_command.into());
+    svc.health_check_grace_period_seconds = props.health_check_grace_period_secs.map(Value::from);
+    svc.propagate_tags = Some("SERVICE".into());
+    if !props.service_registry_arns.is_empty() {
+        svc.service_registries = Some(
+            props
+                .service_registry_arns
+                .iter()
+                .map(|arn| cfn::ecs::service::ServiceRegistry {
+                    registry_arn: Some(arn.clone()),
+                    ..cfn::ecs::service::ServiceRegistry::new()
+                })
+                .collect(),
+        );
+    }
+    svc
+}
+
+/// Suppressions, ECS Exec permissions and the grace-period validation.
+fn service_extras(stack: &mut Stack, path: &str, handle: Handle<cfn::ecs::Service>, props: &FargateServiceProps) {
+    if props.assign_public_ip {
+        nag::suppress(
+            stack.resource_mut(&handle),
+            Tool::Guard,
+            "CT.ECS.PR.9",
+            "tasks get public IPs on purpose (FargateServiceProps.assign_public_ip = true)",
+        );
+    }
+    if props.enable_execute_command {
+        let mut role = props.task_definition.task_role.clone();
+        iam::grant(
+            stack,
+            path,
+            &mut role,
+            PolicyStatement::allow(
+                &[
+                    "ssmmessages:CreateControlChannel",
+                    "ssmmessages:CreateDataChannel",
+                    "ssmmessages:OpenControlChannel",
+                    "ssmmessages:OpenDataChannel",
+                ],
+                [Value::from("*")],
+            ),
+        );
+    }
+    if props.health_check_grace_period_secs.is_some() {
+        stack.add_validation(path, move |s| {
+            let has_lb = s.l1(&handle).is_some_and(|svc| svc.load_balancers.is_some());
+            if has_lb {
+                Vec::new()
+            } else {
+                vec!["health_check_grace_period_secs only applies to a service behind a load balancer".to_owned()]
+            }
+        });
     }
 }

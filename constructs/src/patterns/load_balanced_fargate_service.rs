@@ -15,7 +15,7 @@ use crate::elbv2::{
 };
 use crate::iam::Role;
 use crate::logs::LogGroup;
-use crate::stack::{Construct, Handle, NodeId, Output, Scope};
+use crate::stack::{Construct, Handle, NodeId, Output, Scope, Stack};
 use crate::value::{fns, Value};
 
 /// The container of a [`LoadBalancedFargateService`] built by the pattern (CDK's `taskImageOptions`).
@@ -197,18 +197,7 @@ impl LoadBalancedFargateService {
         let path = child.path();
         let https = !props.certificate_arns.is_empty();
 
-        // Pattern-level checks; the constructs below record their own.
-        match (&props.task_image, &props.task_definition) {
-            (Some(_), Some(_)) => child.error("give either task_image or task_definition, not both"),
-            (None, None) => child.error("give task_image or task_definition"),
-            (None, Some(_)) if props.target_container.is_none() => {
-                child.error("a caller-built task_definition needs target_container (container name and port)")
-            }
-            _ => {}
-        }
-        if https && props.listener_port == Some(80) {
-            child.error("with a certificate the listener is HTTPS; port 80 is taken by the HTTP->HTTPS redirect");
-        }
+        check_props(&mut child, &props, https);
         let lb_subnets = props.load_balancer_subnets.clone().unwrap_or_else(|| {
             if props.public_load_balancer {
                 props.vpc.public_subnet_ids.clone()
@@ -225,49 +214,7 @@ impl LoadBalancedFargateService {
         }
 
         // Task definition and container.
-        let (task_definition, container_name, container_port) = match (&props.task_image, &props.task_definition) {
-            (Some(opts), _) => {
-                let td = FargateTaskDefinition::new(
-                    &mut child,
-                    "TaskDef",
-                    FargateTaskDefinitionProps {
-                        cpu: props.cpu.clone(),
-                        memory_mib: props.memory_mib.clone(),
-                        family: props.family.clone(),
-                        execution_role: props.execution_role.clone(),
-                        task_role: props.task_role.clone(),
-                        ephemeral_storage_gib: None,
-                    },
-                );
-                let mut c = ContainerProps::new(opts.image.clone());
-                c.port_mappings = vec![opts.container_port.clone()];
-                c.environment = opts.environment.clone();
-                c.secrets = opts.secrets.clone();
-                c.logging = Logging::AwsLogs {
-                    log_group: opts.log_group.clone(),
-                    stream_prefix: opts.stream_prefix.clone(),
-                };
-                c.user = opts.user.clone();
-                c.readonly_root_filesystem = opts.readonly_root_filesystem;
-                c.writable_paths = opts.writable_paths.clone();
-                c.health_check = opts.health_check.clone();
-                c.command = opts.command.clone();
-                td.add_container(child.stack(), &opts.container_name, c);
-                (td, opts.container_name.clone(), opts.container_port.clone())
-            }
-            (None, Some(td)) => {
-                let (n, p) = props
-                    .target_container
-                    .clone()
-                    .unwrap_or_else(|| ("web".to_owned(), Value::from(80)));
-                (td.clone(), n, p)
-            }
-            (None, None) => {
-                // Reported above; build a placeholder so the rest of the pattern still reports its problems.
-                let td = FargateTaskDefinition::new(&mut child, "TaskDef", FargateTaskDefinitionProps::default());
-                (td, "web".to_owned(), Value::from(80))
-            }
-        };
+        let (task_definition, container_name, container_port) = task_definition(&mut child, &props);
 
         // Load balancer, target group, listeners.
         let alb = ApplicationLoadBalancer::new(
@@ -299,82 +246,20 @@ impl LoadBalancedFargateService {
             },
         );
         let stack = child.stack();
-        let (listener, redirect_listener) = if https {
-            let port = props.listener_port.unwrap_or(443);
-            let mut lp = ListenerProps::https(
-                port,
-                props.certificate_arns.clone(),
-                ListenerAction::forward(&target_group),
-            );
-            lp.ssl_policy = props.ssl_policy.clone();
-            lp.open = props.public_load_balancer;
-            let l = alb.add_listener(stack, "HttpsListener", lp);
-            let mut redirect = ListenerProps::http(80, ListenerAction::redirect_to_https(port));
-            redirect.open = props.public_load_balancer;
-            let r = alb.add_listener(stack, "RedirectHttp", redirect);
-            (l, Some(r))
-        } else {
-            let mut lp = ListenerProps::http(
-                props.listener_port.unwrap_or(80),
-                ListenerAction::forward(&target_group),
-            );
-            lp.open = props.public_load_balancer;
-            if props.ssl_policy.is_some() {
-                stack.error(&path, "ssl_policy needs certificate_arns (an HTTPS listener)");
-            }
-            (alb.add_listener(stack, "Listener", lp), None)
-        };
+        let (listener, redirect_listener) = add_listeners(stack, &path, &props, &alb, &target_group, https);
 
         // Service.
-        let mut sp = FargateServiceProps::new(props.cluster.clone(), task_definition.clone(), service_subnets);
-        sp.vpc_id = Some(props.vpc.vpc_id.clone());
-        sp.desired_count = props.desired_count.clone();
-        sp.assign_public_ip = props.assign_public_ip;
-        sp.security_groups = props.service_security_groups.clone();
-        sp.min_healthy_percent = props.min_healthy_percent;
-        sp.max_percent = props.max_percent;
-        sp.service_name = props.service_name.clone();
-        sp.enable_execute_command = props.enable_execute_command;
-        sp.health_check_grace_period_secs = props.health_check_grace_period_secs;
-        let service = FargateService::new(&mut stack.scope(node), "Service", sp);
-        service.attach_to_target_group(stack, &target_group, &container_name, container_port.clone());
-        service.connections().allow_from(
-            &mut stack.scope(node),
-            &alb,
-            Port::tcp_value(container_port),
-            "Load balancer to the service's container port",
+        let service = add_service(
+            stack,
+            node,
+            &props,
+            (&task_definition, &container_name, &container_port),
+            service_subnets,
+            (&alb, &target_group),
         );
 
         // Auto scaling.
-        let mut scaling = None;
-        let mut scaling_policies = Vec::new();
-        let mut step_scaling = None;
-        if let Some(a) = &props.auto_scaling {
-            let count = service.auto_scale_task_count(stack, a.min_capacity, a.max_capacity);
-            if let Some(t) = a.cpu_target_percent {
-                scaling_policies.push(count.scale_on_cpu_utilization(stack, t));
-            }
-            if let Some(t) = a.memory_target_percent {
-                scaling_policies.push(count.scale_on_memory_utilization(stack, t));
-            }
-            if let Some(r) = a.requests_per_target {
-                scaling_policies.push(count.scale_on_request_count(stack, r, &target_group));
-            }
-            if let Some(steps) = &a.cpu_steps {
-                step_scaling = Some(count.scale_on_cpu_steps(stack, steps.clone()));
-            }
-            if a.cpu_target_percent.is_none()
-                && a.memory_target_percent.is_none()
-                && a.requests_per_target.is_none()
-                && a.cpu_steps.is_none()
-            {
-                stack.warning(
-                    &path,
-                    "auto_scaling has no policy: the task count only stays within its range",
-                );
-            }
-            scaling = Some(count);
-        }
+        let (scaling, scaling_policies, step_scaling) = add_auto_scaling(stack, &path, &props, &service, &target_group);
 
         let scheme = if https { "https" } else { "http" };
         let url = match &props.domain_name {
@@ -382,15 +267,7 @@ impl LoadBalancedFargateService {
             None => fns::sub(&format!("{scheme}://${{Dns}}"), [("Dns", alb.dns_name().into_expr())]),
         };
         if props.outputs {
-            let mut out_scope = stack.scope(node);
-            out_scope.add_output(
-                "LoadBalancerDNS",
-                Output::new(alb.dns_name()).description("DNS name of the load balancer"),
-            );
-            out_scope.add_output(
-                "ServiceURL",
-                Output::new(url.clone()).description("The URL to access the service"),
-            );
+            add_outputs(stack, node, &alb, &url);
         }
         LoadBalancedFargateService {
             load_balancer: alb,
@@ -459,4 +336,193 @@ impl Construct for LoadBalancedFargateService {
     fn path(&self) -> &str {
         &self.path
     }
+}
+
+// Steps of `LoadBalancedFargateService::new`.
+
+/// Pattern-level checks; the constructs below record their own.
+fn check_props(child: &mut Scope, props: &LoadBalancedFargateServiceProps, https: bool) {
+    // Pattern-level checks; the constructs below record their own.
+    match (&props.task_image, &props.task_definition) {
+        (Some(_), Some(_)) => child.error("give either task_image or task_definition, not both"),
+        (None, None) => child.error("give task_image or task_definition"),
+        (None, Some(_)) if props.target_container.is_none() => {
+            child.error("a caller-built task_definition needs target_container (container name and port)")
+        }
+        _ => {}
+    }
+    if https && props.listener_port == Some(80) {
+        child.error("with a certificate the listener is HTTPS; port 80 is taken by the HTTP->HTTPS redirect");
+    }
+}
+
+/// The task definition with its container (or the caller's), and the target container's name and port.
+fn task_definition(
+    child: &mut Scope,
+    props: &LoadBalancedFargateServiceProps,
+) -> (FargateTaskDefinition, String, Value<i64>) {
+    match (&props.task_image, &props.task_definition) {
+        (Some(opts), _) => {
+            let td = FargateTaskDefinition::new(
+                child,
+                "TaskDef",
+                FargateTaskDefinitionProps {
+                    cpu: props.cpu.clone(),
+                    memory_mib: props.memory_mib.clone(),
+                    family: props.family.clone(),
+                    execution_role: props.execution_role.clone(),
+                    task_role: props.task_role.clone(),
+                    ephemeral_storage_gib: None,
+                },
+            );
+            let mut c = ContainerProps::new(opts.image.clone());
+            c.port_mappings = vec![opts.container_port.clone()];
+            c.environment = opts.environment.clone();
+            c.secrets = opts.secrets.clone();
+            c.logging = Logging::AwsLogs {
+                log_group: opts.log_group.clone(),
+                stream_prefix: opts.stream_prefix.clone(),
+            };
+            c.user = opts.user.clone();
+            c.readonly_root_filesystem = opts.readonly_root_filesystem;
+            c.writable_paths = opts.writable_paths.clone();
+            c.health_check = opts.health_check.clone();
+            c.command = opts.command.clone();
+            td.add_container(child.stack(), &opts.container_name, c);
+            (td, opts.container_name.clone(), opts.container_port.clone())
+        }
+        (None, Some(td)) => {
+            let (n, p) = props
+                .target_container
+                .clone()
+                .unwrap_or_else(|| ("web".to_owned(), Value::from(80)));
+            (td.clone(), n, p)
+        }
+        (None, None) => {
+            // Reported above; build a placeholder so the rest of the pattern still reports its problems.
+            let td = FargateTaskDefinition::new(child, "TaskDef", FargateTaskDefinitionProps::default());
+            (td, "web".to_owned(), Value::from(80))
+        }
+    }
+}
+
+/// The HTTPS listener and the HTTP redirect (with certificates), or one HTTP listener.
+fn add_listeners(
+    stack: &mut Stack,
+    path: &str,
+    props: &LoadBalancedFargateServiceProps,
+    alb: &ApplicationLoadBalancer,
+    target_group: &ApplicationTargetGroup,
+    https: bool,
+) -> (ApplicationListener, Option<ApplicationListener>) {
+    if https {
+        let port = props.listener_port.unwrap_or(443);
+        let mut lp = ListenerProps::https(
+            port,
+            props.certificate_arns.clone(),
+            ListenerAction::forward(target_group),
+        );
+        lp.ssl_policy = props.ssl_policy.clone();
+        lp.open = props.public_load_balancer;
+        let l = alb.add_listener(stack, "HttpsListener", lp);
+        let mut redirect = ListenerProps::http(80, ListenerAction::redirect_to_https(port));
+        redirect.open = props.public_load_balancer;
+        let r = alb.add_listener(stack, "RedirectHttp", redirect);
+        (l, Some(r))
+    } else {
+        let mut lp = ListenerProps::http(props.listener_port.unwrap_or(80), ListenerAction::forward(target_group));
+        lp.open = props.public_load_balancer;
+        if props.ssl_policy.is_some() {
+            stack.error(path, "ssl_policy needs certificate_arns (an HTTPS listener)");
+        }
+        (alb.add_listener(stack, "Listener", lp), None)
+    }
+}
+
+/// The service, registered in the target group and reachable from the load balancer.
+fn add_service(
+    stack: &mut Stack,
+    node: NodeId,
+    props: &LoadBalancedFargateServiceProps,
+    (task_definition, container_name, container_port): (&FargateTaskDefinition, &str, &Value<i64>),
+    service_subnets: Vec<Value<String>>,
+    (alb, target_group): (&ApplicationLoadBalancer, &ApplicationTargetGroup),
+) -> FargateService {
+    let mut sp = FargateServiceProps::new(props.cluster.clone(), task_definition.clone(), service_subnets);
+    sp.vpc_id = Some(props.vpc.vpc_id.clone());
+    sp.desired_count = props.desired_count.clone();
+    sp.assign_public_ip = props.assign_public_ip;
+    sp.security_groups = props.service_security_groups.clone();
+    sp.min_healthy_percent = props.min_healthy_percent;
+    sp.max_percent = props.max_percent;
+    sp.service_name = props.service_name.clone();
+    sp.enable_execute_command = props.enable_execute_command;
+    sp.health_check_grace_period_secs = props.health_check_grace_period_secs;
+    let service = FargateService::new(&mut stack.scope(node), "Service", sp);
+    service.attach_to_target_group(stack, target_group, container_name, container_port.clone());
+    service.connections().allow_from(
+        &mut stack.scope(node),
+        alb,
+        Port::tcp_value(container_port.clone()),
+        "Load balancer to the service's container port",
+    );
+    service
+}
+
+type Scaling = (
+    Option<ScalableTaskCount>,
+    Vec<Handle<aas::ScalingPolicy>>,
+    Option<StepScalingPolicy>,
+);
+
+/// The auto-scaled task count and its policies, when `auto_scaling` is set.
+fn add_auto_scaling(
+    stack: &mut Stack,
+    path: &str,
+    props: &LoadBalancedFargateServiceProps,
+    service: &FargateService,
+    target_group: &ApplicationTargetGroup,
+) -> Scaling {
+    let mut scaling = None;
+    let mut scaling_policies = Vec::new();
+    let mut step_scaling = None;
+    if let Some(a) = &props.auto_scaling {
+        let count = service.auto_scale_task_count(stack, a.min_capacity, a.max_capacity);
+        if let Some(t) = a.cpu_target_percent {
+            scaling_policies.push(count.scale_on_cpu_utilization(stack, t));
+        }
+        if let Some(t) = a.memory_target_percent {
+            scaling_policies.push(count.scale_on_memory_utilization(stack, t));
+        }
+        if let Some(r) = a.requests_per_target {
+            scaling_policies.push(count.scale_on_request_count(stack, r, target_group));
+        }
+        if let Some(steps) = &a.cpu_steps {
+            step_scaling = Some(count.scale_on_cpu_steps(stack, steps.clone()));
+        }
+        if a.cpu_target_percent.is_none()
+            && a.memory_target_percent.is_none()
+            && a.requests_per_target.is_none()
+            && a.cpu_steps.is_none()
+        {
+            stack.warning(
+                path,
+                "auto_scaling has no policy: the task count only stays within its range",
+            );
+        }
+        scaling = Some(count);
+    }
+    (scaling, scaling_policies, step_scaling)
+}
+
+fn add_outputs(stack: &mut Stack, node: NodeId, alb: &ApplicationLoadBalancer, url: &Value<String>) {
+    let mut out_scope = stack.scope(node);
+    out_scope.add_output(
+        "LoadBalancerDNS",
+        Output::new(alb.dns_name()).description("DNS name of the load balancer"),
+    );
+    out_scope.add_output(
+        "ServiceURL",
+        Output::new(url.clone()).description("The URL to access the service"),
+    );
 }

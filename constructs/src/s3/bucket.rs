@@ -137,125 +137,13 @@ impl Bucket {
 
     pub(super) fn build(scope: &mut Scope, id: &str, props: BucketProps, log_bucket: bool) -> Bucket {
         let mut child = scope.child(id);
-        if let Some(n) = props.bucket_name.as_ref().and_then(Value::as_literal) {
-            let chars_ok = n
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-');
-            let ends_ok =
-                n.starts_with(|c: char| c.is_ascii_alphanumeric()) && n.ends_with(|c: char| c.is_ascii_alphanumeric());
-            if !(3..=63).contains(&n.len()) || !chars_ok || !ends_ok || n.contains("..") {
-                child.error(format!(
-                    "bucket name {n:?} must be 3–63 characters of lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit"
-                ));
-            }
-        }
-        for r in &props.lifecycle_rules {
-            if r.expiration_days.is_none()
-                && r.noncurrent_version_expiration_days.is_none()
-                && r.abort_incomplete_multipart_upload_days.is_none()
-            {
-                child.error(format!(
-                    "lifecycle rule {:?} has no action (expiration, noncurrent version expiration or multipart abort)",
-                    r.id.as_deref().unwrap_or("")
-                ));
-            }
-        }
-        let mut bucket = cfn::s3::Bucket::new();
-        bucket.bucket_name = props.bucket_name.clone();
-        let mut rule = b::ServerSideEncryptionRule::new();
-        rule.server_side_encryption_by_default = Some(match &props.encryption {
-            BucketEncryption::S3Managed => b::ServerSideEncryptionByDefault::new("AES256"),
-            BucketEncryption::KmsManaged => b::ServerSideEncryptionByDefault::new("aws:kms"),
-            BucketEncryption::Kms(key) => {
-                let mut d = b::ServerSideEncryptionByDefault::new("aws:kms");
-                d.kms_master_key_id = Some(key.arn());
-                d
-            }
-        });
-        if !matches!(props.encryption, BucketEncryption::S3Managed) {
-            rule.bucket_key_enabled = Some(Value::from(true));
-        }
-        bucket.bucket_encryption = Some(b::BucketEncryption::new(vec![rule]));
-        let mut pab = b::PublicAccessBlockConfiguration::new();
-        pab.block_public_acls = Some(Value::from(true));
-        pab.block_public_policy = Some(Value::from(true));
-        pab.ignore_public_acls = Some(Value::from(true));
-        pab.restrict_public_buckets = Some(Value::from(true));
-        bucket.public_access_block_configuration = Some(pab);
-        let mut own = b::OwnershipControlsRule::new();
-        own.object_ownership = Some(Value::from("BucketOwnerEnforced"));
-        bucket.ownership_controls = Some(b::OwnershipControls::new(vec![own]));
-        if props.versioned {
-            bucket.versioning_configuration = Some(b::VersioningConfiguration::new("Enabled"));
-        }
-        if !props.lifecycle_rules.is_empty() {
-            bucket.lifecycle_configuration = Some(b::LifecycleConfiguration::new(
-                props.lifecycle_rules.iter().map(LifecycleRule::to_cfn).collect(),
-            ));
-        }
-        if let Some((target, prefix)) = &props.server_access_logs {
-            let mut l = b::LoggingConfiguration::new();
-            l.destination_bucket_name = Some(target.name());
-            l.log_file_prefix = Some(Value::from(prefix.as_str()));
-            bucket.logging_configuration = Some(l);
-        }
-        let h = child.add("Resource", bucket);
-        {
-            let entry = child.stack().resource_mut(&h);
-            entry.set_removal_policy(props.removal_policy);
-            nag::suppress(entry, Tool::Guard, "CT.S3.PR.4", NO_NOTIFICATIONS_REASON);
-            nag::suppress(entry, Tool::Guard, "CT.S3.PR.9", NO_OBJECT_LOCK_REASON);
-            if matches!(props.encryption, BucketEncryption::S3Managed) {
-                let reason = if log_bucket {
-                    "S3 server access log delivery supports SSE-S3 destination buckets only"
-                } else {
-                    SSE_S3_REASON
-                };
-                nag::suppress(entry, Tool::Guard, "CT.S3.PR.10", reason);
-            }
-            if log_bucket {
-                let reason = "this is the access-log bucket: logging it to itself would loop";
-                nag::suppress(entry, Tool::Guard, "CT.S3.PR.2", reason);
-                nag::suppress(entry, Tool::Checkov, "CKV_AWS_18", reason);
-            } else if props.server_access_logs.is_none() {
-                if let Some(reason) = &props.no_access_logs_reason {
-                    nag::suppress(entry, Tool::Guard, "CT.S3.PR.2", reason);
-                    nag::suppress(entry, Tool::Checkov, "CKV_AWS_18", reason);
-                }
-            }
-            if !props.versioned {
-                let reason = "versioning turned off explicitly (versioned: false)";
-                nag::suppress(entry, Tool::Guard, "CT.S3.PR.11", reason);
-                nag::suppress(entry, Tool::Checkov, "CKV_AWS_21", reason);
-            }
-        }
+        check_props(&mut child, &props);
+        let h = child.add("Resource", bucket_l1(&props));
+        let entry = child.stack().resource_mut(&h);
+        entry.set_removal_policy(props.removal_policy);
+        bucket_findings(entry, &props, log_bucket);
         let arn = h.attr_arn();
-        let objects = fns::join("", [arn.clone(), Value::from("/*")]);
-        let mut doc = PolicyDocument::default();
-        if props.enforce_ssl {
-            doc.statements.push(
-                PolicyStatement::deny(&["s3:*"], [arn.clone(), objects.clone()])
-                    .with_principal(Principal::Arn(Value::from("*")))
-                    .with_condition("Bool", "aws:SecureTransport", serde_json::json!("false")),
-            );
-        }
-        if log_bucket {
-            doc.statements.push(
-                PolicyStatement::allow(&["s3:PutObject"], [objects.clone()])
-                    .with_principal(Principal::service("logging.s3.amazonaws.com"))
-                    .with_condition("StringEquals", "aws:SourceAccount", Value::account_id().into_expr()),
-            );
-        }
-        let policy = if doc.statements.is_empty() {
-            None
-        } else {
-            let body = PolicyResource {
-                resource: cfn::s3::BucketPolicy::new(h.r#ref(), doc.to_value()),
-                document: doc,
-                set_document: |p, d| p.policy_document = d,
-            };
-            Some(child.add_body::<cfn::s3::BucketPolicy>("Policy", Box::new(body)))
-        };
+        let policy = add_bucket_policy(&mut child, &props, log_bucket, h);
         let node = child.node_id();
         let path = child.path();
         let stack = Some(child.stack_ref().id);
@@ -491,5 +379,144 @@ impl Construct for Bucket {
     }
     fn path(&self) -> &str {
         &self.0.path
+    }
+}
+
+// Steps of `Bucket::build`.
+
+/// Literal bucket names and lifecycle rules without an action.
+fn check_props(child: &mut Scope, props: &BucketProps) {
+    if let Some(n) = props.bucket_name.as_ref().and_then(Value::as_literal) {
+        let chars_ok = n
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-');
+        let ends_ok =
+            n.starts_with(|c: char| c.is_ascii_alphanumeric()) && n.ends_with(|c: char| c.is_ascii_alphanumeric());
+        if !(3..=63).contains(&n.len()) || !chars_ok || !ends_ok || n.contains("..") {
+            child.error(format!(
+                "bucket name {n:?} must be 3–63 characters of lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit"
+            ));
+        }
+    }
+    for r in &props.lifecycle_rules {
+        if r.expiration_days.is_none()
+            && r.noncurrent_version_expiration_days.is_none()
+            && r.abort_incomplete_multipart_upload_days.is_none()
+        {
+            child.error(format!(
+                "lifecycle rule {:?} has no action (expiration, noncurrent version expiration or multipart abort)",
+                r.id.as_deref().unwrap_or("")
+            ));
+        }
+    }
+}
+
+/// The L1 bucket: encryption, public access block, owner-enforced ownership, versioning, lifecycle, logs.
+fn bucket_l1(props: &BucketProps) -> cfn::s3::Bucket {
+    let mut bucket = cfn::s3::Bucket::new();
+    bucket.bucket_name = props.bucket_name.clone();
+    let mut rule = b::ServerSideEncryptionRule::new();
+    rule.server_side_encryption_by_default = Some(match &props.encryption {
+        BucketEncryption::S3Managed => b::ServerSideEncryptionByDefault::new("AES256"),
+        BucketEncryption::KmsManaged => b::ServerSideEncryptionByDefault::new("aws:kms"),
+        BucketEncryption::Kms(key) => {
+            let mut d = b::ServerSideEncryptionByDefault::new("aws:kms");
+            d.kms_master_key_id = Some(key.arn());
+            d
+        }
+    });
+    if !matches!(props.encryption, BucketEncryption::S3Managed) {
+        rule.bucket_key_enabled = Some(Value::from(true));
+    }
+    bucket.bucket_encryption = Some(b::BucketEncryption::new(vec![rule]));
+    let mut pab = b::PublicAccessBlockConfiguration::new();
+    pab.block_public_acls = Some(Value::from(true));
+    pab.block_public_policy = Some(Value::from(true));
+    pab.ignore_public_acls = Some(Value::from(true));
+    pab.restrict_public_buckets = Some(Value::from(true));
+    bucket.public_access_block_configuration = Some(pab);
+    let mut own = b::OwnershipControlsRule::new();
+    own.object_ownership = Some(Value::from("BucketOwnerEnforced"));
+    bucket.ownership_controls = Some(b::OwnershipControls::new(vec![own]));
+    if props.versioned {
+        bucket.versioning_configuration = Some(b::VersioningConfiguration::new("Enabled"));
+    }
+    if !props.lifecycle_rules.is_empty() {
+        bucket.lifecycle_configuration = Some(b::LifecycleConfiguration::new(
+            props.lifecycle_rules.iter().map(LifecycleRule::to_cfn).collect(),
+        ));
+    }
+    if let Some((target, prefix)) = &props.server_access_logs {
+        let mut l = b::LoggingConfiguration::new();
+        l.destination_bucket_name = Some(target.name());
+        l.log_file_prefix = Some(Value::from(prefix.as_str()));
+        bucket.logging_configuration = Some(l);
+    }
+    bucket
+}
+
+/// Suppressions for the findings the props answer on purpose.
+fn bucket_findings(entry: &mut crate::stack::ResourceEntry, props: &BucketProps, log_bucket: bool) {
+    entry.set_removal_policy(props.removal_policy);
+    nag::suppress(entry, Tool::Guard, "CT.S3.PR.4", NO_NOTIFICATIONS_REASON);
+    nag::suppress(entry, Tool::Guard, "CT.S3.PR.9", NO_OBJECT_LOCK_REASON);
+    if matches!(props.encryption, BucketEncryption::S3Managed) {
+        let reason = if log_bucket {
+            "S3 server access log delivery supports SSE-S3 destination buckets only"
+        } else {
+            SSE_S3_REASON
+        };
+        nag::suppress(entry, Tool::Guard, "CT.S3.PR.10", reason);
+    }
+    if log_bucket {
+        let reason = "this is the access-log bucket: logging it to itself would loop";
+        nag::suppress(entry, Tool::Guard, "CT.S3.PR.2", reason);
+        nag::suppress(entry, Tool::Checkov, "CKV_AWS_18", reason);
+    } else if props.server_access_logs.is_none() {
+        if let Some(reason) = &props.no_access_logs_reason {
+            nag::suppress(entry, Tool::Guard, "CT.S3.PR.2", reason);
+            nag::suppress(entry, Tool::Checkov, "CKV_AWS_18", reason);
+        }
+    }
+    if !props.versioned {
+        let reason = "versioning turned off explicitly (versioned: false)";
+        nag::suppress(entry, Tool::Guard, "CT.S3.PR.11", reason);
+        nag::suppress(entry, Tool::Checkov, "CKV_AWS_21", reason);
+    }
+}
+
+/// The bucket policy (TLS only; log delivery for an access-log bucket), when it has a statement.
+fn add_bucket_policy(
+    child: &mut Scope,
+    props: &BucketProps,
+    log_bucket: bool,
+    h: Handle<cfn::s3::Bucket>,
+) -> Option<Handle<cfn::s3::BucketPolicy>> {
+    let arn = h.attr_arn();
+    let objects = fns::join("", [arn.clone(), Value::from("/*")]);
+    let mut doc = PolicyDocument::default();
+    if props.enforce_ssl {
+        doc.statements.push(
+            PolicyStatement::deny(&["s3:*"], [arn.clone(), objects.clone()])
+                .with_principal(Principal::Arn(Value::from("*")))
+                .with_condition("Bool", "aws:SecureTransport", serde_json::json!("false")),
+        );
+    }
+    if log_bucket {
+        doc.statements.push(
+            PolicyStatement::allow(&["s3:PutObject"], [objects.clone()])
+                .with_principal(Principal::service("logging.s3.amazonaws.com"))
+                .with_condition("StringEquals", "aws:SourceAccount", Value::account_id().into_expr()),
+        );
+    }
+    if doc.statements.is_empty() {
+        None
+    } else {
+        let body = PolicyResource {
+            resource: cfn::s3::BucketPolicy::new(h.r#ref(), doc.to_value()),
+            document: doc,
+            set_document: |p, d| p.policy_document = d,
+        };
+        Some(child.add_body::<cfn::s3::BucketPolicy>("Policy", Box::new(body)))
     }
 }

@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value as J};
 
 use crate::diag::Diagnostic;
 use crate::resource::check_props;
-use crate::stack::Stack;
+use crate::stack::{ResourceEntry, Stack};
 use crate::value::{ElementKind, ElementRef, Expr};
 
 use super::*;
@@ -69,52 +69,22 @@ impl Resolver<'_> {
             }
             t.insert("Conditions".into(), J::Object(conds));
         }
+        let resources = self.emit_resources();
+        t.insert("Resources".into(), J::Object(resources));
+        if !s.outputs.is_empty() {
+            let outputs = self.emit_outputs();
+            t.insert("Outputs".into(), J::Object(outputs));
+        }
+        J::Object(t)
+    }
+
+    /// Every resource, in insertion order; in bundle mode a looped resource goes into its loop's group.
+    fn emit_resources(&mut self) -> Map<String, J> {
+        let s = self.stack;
         let mut resources = Map::new();
         for (i, (r, id)) in s.resources.iter().zip(&self.ids.resources).enumerate() {
-            self.path = r.path.clone();
             self.current = Some(i);
-            self.cur_loop = r.in_loop;
-            let mut o = Map::new();
-            o.insert("Type".into(), json!(r.body.type_name()));
-            let raw = r.body.to_properties();
-            let mut problems = Vec::new();
-            check_props(&raw, r.body.prop_specs(), "", &mut problems);
-            for p in problems {
-                self.error(format!("{}: {p}", r.body.type_name()));
-            }
-            let props = self.resolve(&raw);
-            if props.as_object().is_some_and(|m| !m.is_empty()) {
-                o.insert("Properties".into(), props);
-            }
-            let mut deps: Vec<J> = Vec::new();
-            for d in &r.depends_on {
-                if let Some(dep) = self.resource_ref(*d, "DependsOn") {
-                    if !deps.contains(&dep) {
-                        deps.push(dep);
-                    }
-                }
-            }
-            if !deps.is_empty() {
-                o.insert("DependsOn".into(), J::Array(deps));
-            }
-            if let Some(c) = r.condition {
-                if let Some(cid) = self.element_id(c, ElementKind::Condition, "Condition") {
-                    o.insert("Condition".into(), json!(cid));
-                }
-            }
-            if !r.metadata.is_empty() {
-                o.insert("Metadata".into(), J::Object(r.metadata.clone().into_iter().collect()));
-            }
-            if let Some(p) = r.deletion_policy {
-                o.insert("DeletionPolicy".into(), json!(p.as_str()));
-            }
-            if let Some(p) = r.update_replace_policy {
-                o.insert("UpdateReplacePolicy".into(), json!(p.as_str()));
-            }
-            let mut resource = J::Object(o);
-            for (path, value) in &r.overrides {
-                apply_override(&mut resource, path, value.clone());
-            }
+            let resource = self.emit_resource(r);
             match (r.in_loop, self.mode) {
                 (Some(l), Mode::Bundle) => {
                     let spec = &s.loops[l as usize];
@@ -132,29 +102,79 @@ impl Resolver<'_> {
         }
         self.current = None;
         self.cur_loop = None;
-        t.insert("Resources".into(), J::Object(resources));
-        if !s.outputs.is_empty() {
-            let mut outs = Map::new();
-            for (o, id) in s.outputs.iter().zip(&self.ids.outputs) {
-                self.path = o.path.clone();
-                let mut m = Map::new();
-                if let Some(d) = &o.value.description {
-                    m.insert("Description".into(), json!(d));
-                }
-                m.insert("Value".into(), self.resolve(o.value.value.expr()));
-                if let Some(e) = &o.value.export_name {
-                    m.insert("Export".into(), json!({ "Name": self.resolve(e.expr()) }));
-                }
-                if let Some(c) = &o.value.condition {
-                    if let Some(cid) = self.element_id(c.element(), ElementKind::Condition, "Condition") {
-                        m.insert("Condition".into(), json!(cid));
-                    }
-                }
-                outs.insert(id.clone(), J::Object(m));
-            }
-            t.insert("Outputs".into(), J::Object(outs));
+        resources
+    }
+
+    /// One resource: its typed body as a property map (checked against the schema constraints, then
+    /// resolved) and its attributes, with the overrides applied.
+    fn emit_resource(&mut self, r: &ResourceEntry) -> J {
+        self.path = r.path.clone();
+        self.cur_loop = r.in_loop;
+        let mut o = Map::new();
+        o.insert("Type".into(), json!(r.body.type_name()));
+        let raw = r.body.to_properties();
+        let mut problems = Vec::new();
+        check_props(&raw, r.body.prop_specs(), "", &mut problems);
+        for p in problems {
+            self.error(format!("{}: {p}", r.body.type_name()));
         }
-        J::Object(t)
+        let props = self.resolve(&raw);
+        if props.as_object().is_some_and(|m| !m.is_empty()) {
+            o.insert("Properties".into(), props);
+        }
+        let mut deps: Vec<J> = Vec::new();
+        for d in &r.depends_on {
+            if let Some(dep) = self.resource_ref(*d, "DependsOn") {
+                if !deps.contains(&dep) {
+                    deps.push(dep);
+                }
+            }
+        }
+        if !deps.is_empty() {
+            o.insert("DependsOn".into(), J::Array(deps));
+        }
+        if let Some(c) = r.condition {
+            if let Some(cid) = self.element_id(c, ElementKind::Condition, "Condition") {
+                o.insert("Condition".into(), json!(cid));
+            }
+        }
+        if !r.metadata.is_empty() {
+            o.insert("Metadata".into(), J::Object(r.metadata.clone().into_iter().collect()));
+        }
+        if let Some(p) = r.deletion_policy {
+            o.insert("DeletionPolicy".into(), json!(p.as_str()));
+        }
+        if let Some(p) = r.update_replace_policy {
+            o.insert("UpdateReplacePolicy".into(), json!(p.as_str()));
+        }
+        let mut resource = J::Object(o);
+        for (path, value) in &r.overrides {
+            apply_override(&mut resource, path, value.clone());
+        }
+        resource
+    }
+
+    fn emit_outputs(&mut self) -> Map<String, J> {
+        let s = self.stack;
+        let mut outs = Map::new();
+        for (o, id) in s.outputs.iter().zip(&self.ids.outputs) {
+            self.path = o.path.clone();
+            let mut m = Map::new();
+            if let Some(d) = &o.value.description {
+                m.insert("Description".into(), json!(d));
+            }
+            m.insert("Value".into(), self.resolve(o.value.value.expr()));
+            if let Some(e) = &o.value.export_name {
+                m.insert("Export".into(), json!({ "Name": self.resolve(e.expr()) }));
+            }
+            if let Some(c) = &o.value.condition {
+                if let Some(cid) = self.element_id(c.element(), ElementKind::Condition, "Condition") {
+                    m.insert("Condition".into(), json!(cid));
+                }
+            }
+            outs.insert(id.clone(), J::Object(m));
+        }
+        outs
     }
 
     /// The logical ID of an element, checking it belongs to this stack and is of the expected kind.
