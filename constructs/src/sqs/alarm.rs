@@ -67,7 +67,7 @@ impl Queue {
         if props.alarm_actions.is_empty() {
             stack.error(&path, format!("alarm {id}: give it at least one alarm action"));
         }
-        if props.period_seconds == 0 || props.period_seconds % 60 != 0 {
+        if props.period_seconds == 0 || !props.period_seconds.is_multiple_of(60) {
             stack.error(
                 &path,
                 format!(
