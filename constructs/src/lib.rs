@@ -90,8 +90,8 @@ pub mod value;
 pub use diag::{Diagnostic, Diagnostics, Severity};
 pub use resource::{AnyResource, CfnResource, PropSpec, UntypedResource};
 pub use stack::{
-    CondExpr, CondHandle, Construct, Handle, MappingHandle, MappingTable, NodeId, Output, ParamHandle, Parameter,
-    RemovalPolicy, ResourceEntry, Scope, Stack, Untyped,
+    CondExpr, CondHandle, Construct, Handle, MappingHandle, MappingTable, NodeId, Origin, Output, ParamHandle,
+    Parameter, RemovalPolicy, ResourceEntry, Scope, Stack, Untyped,
 };
 pub use synth::{Mode, Synthesized, TemplateStats};
 pub use value::{fns, Expr, IntoExpr, Json, Placeholder, PlaceholderKind, PropMap, Pseudo, Value};

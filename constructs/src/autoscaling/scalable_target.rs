@@ -355,62 +355,11 @@ pub fn validate_steps(steps: &[ScalingStep]) -> Vec<String> {
         return out;
     }
     for (i, s) in steps.iter().enumerate() {
-        let n = i + 1;
-        if s.change == 0 {
-            out.push(format!("scaling step #{n} has a change of 0"));
-        }
-        match (s.lower, s.upper) {
-            (None, None) => out.push(format!("scaling step #{n} has neither a lower nor an upper bound")),
-            (Some(l), Some(u)) if l >= u => out.push(format!(
-                "scaling step #{n}: lower bound {} is not below the upper bound {}",
-                fmt_bound(l),
-                fmt_bound(u)
-            )),
-            _ => {}
-        }
-        if s.lower.is_none() && s.upper.is_none() {
-            continue;
-        }
-        if s.change > 0 && s.lower.is_none() {
-            out.push(format!(
-                "scaling step #{n} scales out (change +{}) but has no lower bound",
-                s.change
-            ));
-        }
-        if s.change < 0 && s.upper.is_none() {
-            out.push(format!(
-                "scaling step #{n} scales in (change {}) but has no upper bound",
-                s.change
-            ));
-        }
+        check_step(i + 1, s, &mut out);
     }
     if !out.is_empty() {
         return out;
     }
-    // Within a direction, steps must be contiguous.
-    let check_contiguous = |mut group: Vec<(usize, ScalingStep)>, by_lower: bool, out: &mut Vec<String>| {
-        group.sort_by(|a, b| {
-            let (ka, kb) = if by_lower {
-                (a.1.lower, b.1.lower)
-            } else {
-                (a.1.upper, b.1.upper)
-            };
-            ka.partial_cmp(&kb).unwrap_or(std::cmp::Ordering::Equal)
-        });
-        for w in group.windows(2) {
-            let ((ia, a), (ib, b)) = (w[0], w[1]);
-            match (a.upper, b.lower) {
-                (Some(u), Some(l)) if u == l => {}
-                (u, l) => out.push(format!(
-                    "scaling steps #{} and #{} must meet: the upper bound of one ({}) must be the lower bound of the next ({})",
-                    ia + 1,
-                    ib + 1,
-                    u.map(fmt_bound).unwrap_or_else(|| "none".to_owned()),
-                    l.map(fmt_bound).unwrap_or_else(|| "none".to_owned()),
-                )),
-            }
-        }
-    };
     let ups: Vec<(usize, ScalingStep)> = steps
         .iter()
         .copied()
@@ -428,6 +377,7 @@ pub fn validate_steps(steps: &[ScalingStep]) -> Vec<String> {
         .iter()
         .filter_map(|(_, s)| s.upper)
         .fold(f64::NEG_INFINITY, f64::max);
+    // Within a direction, steps must be contiguous.
     check_contiguous(ups, true, &mut out);
     check_contiguous(downs, false, &mut out);
     if in_threshold > out_threshold {
@@ -446,5 +396,61 @@ impl Construct for ScalableTarget {
     }
     fn path(&self) -> &str {
         &self.path
+    }
+}
+
+/// Checks of one step (`n` is its 1-based number): a change, a bound, and the bound its direction needs.
+fn check_step(n: usize, s: &ScalingStep, out: &mut Vec<String>) {
+    if s.change == 0 {
+        out.push(format!("scaling step #{n} has a change of 0"));
+    }
+    match (s.lower, s.upper) {
+        (None, None) => out.push(format!("scaling step #{n} has neither a lower nor an upper bound")),
+        (Some(l), Some(u)) if l >= u => out.push(format!(
+            "scaling step #{n}: lower bound {} is not below the upper bound {}",
+            fmt_bound(l),
+            fmt_bound(u)
+        )),
+        _ => {}
+    }
+    if s.lower.is_none() && s.upper.is_none() {
+        return;
+    }
+    if s.change > 0 && s.lower.is_none() {
+        out.push(format!(
+            "scaling step #{n} scales out (change +{}) but has no lower bound",
+            s.change
+        ));
+    }
+    if s.change < 0 && s.upper.is_none() {
+        out.push(format!(
+            "scaling step #{n} scales in (change {}) but has no upper bound",
+            s.change
+        ));
+    }
+}
+
+/// Steps of one direction, sorted by the bound they start from, must meet (upper of one = lower of next).
+fn check_contiguous(mut group: Vec<(usize, ScalingStep)>, by_lower: bool, out: &mut Vec<String>) {
+    group.sort_by(|a, b| {
+        let (ka, kb) = if by_lower {
+            (a.1.lower, b.1.lower)
+        } else {
+            (a.1.upper, b.1.upper)
+        };
+        ka.partial_cmp(&kb).unwrap_or(std::cmp::Ordering::Equal)
+    });
+    for w in group.windows(2) {
+        let ((ia, a), (ib, b)) = (w[0], w[1]);
+        match (a.upper, b.lower) {
+            (Some(u), Some(l)) if u == l => {}
+            (u, l) => out.push(format!(
+                "scaling steps #{} and #{} must meet: the upper bound of one ({}) must be the lower bound of the next ({})",
+                ia + 1,
+                ib + 1,
+                u.map(fmt_bound).unwrap_or_else(|| "none".to_owned()),
+                l.map(fmt_bound).unwrap_or_else(|| "none".to_owned()),
+            )),
+        }
     }
 }

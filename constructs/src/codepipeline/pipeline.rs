@@ -8,7 +8,7 @@ use crate::iam::{Principal, Role, RoleProps};
 use crate::kms;
 use crate::s3::{Bucket, BucketEncryption, BucketProps};
 use crate::stack::{Construct, Handle, LoopHandle, NodeId, Scope, Stack};
-use crate::value::{fns, ElementKind, ElementRef, Value};
+use crate::value::{fns, Value};
 
 use super::*;
 
@@ -156,34 +156,7 @@ impl Pipeline {
                 ));
             }
         }
-        let (bucket, key) = match props.artifact_bucket {
-            Some(b) => {
-                let k = b.encryption_key().cloned();
-                (b, k)
-            }
-            None => {
-                let key = kms::Key::new(
-                    &mut child,
-                    "ArtifactsKey",
-                    kms::KeyProps {
-                        description: Some("Pipeline artifacts".to_owned()),
-                        ..kms::KeyProps::default()
-                    },
-                );
-                let no_logs = props.access_logs.is_none().then(|| NO_ACCESS_LOGS_REASON.to_owned());
-                let bucket = Bucket::new(
-                    &mut child,
-                    "ArtifactsBucket",
-                    BucketProps {
-                        encryption: BucketEncryption::Kms(key.clone()),
-                        server_access_logs: props.access_logs,
-                        no_access_logs_reason: no_logs,
-                        ..BucketProps::default()
-                    },
-                );
-                (bucket, Some(key))
-            }
-        };
+        let (bucket, key) = artifact_store(&mut child, &props);
         let role = Role::new(
             &mut child,
             "Role",
@@ -218,14 +191,8 @@ impl Pipeline {
             bucket.grant_read_write(stack, &mut r);
         }
         // The pipeline waits for its role's policy, so the first execution has its permissions.
-        let policy_path = format!("{}/DefaultPolicy", role.path());
-        if let Some(i) = stack.resources.iter().position(|e| e.path == policy_path) {
-            let dep = ElementRef {
-                stack: stack.id,
-                kind: ElementKind::Resource,
-                index: i as u32,
-            };
-            stack.resource_mut(&h).depends_on.push(dep);
+        if let Some(policy) = role.default_policy(stack) {
+            stack.add_dependency(&h, &policy);
         }
         let stages: Arc<Mutex<Vec<StageInfo>>> = Arc::new(Mutex::new(Vec::new()));
         let shared = Arc::clone(&stages);
@@ -391,5 +358,37 @@ impl Construct for Pipeline {
     }
     fn path(&self) -> &str {
         &self.0.path
+    }
+}
+
+/// The artifact bucket and its key: the given bucket, or a new KMS-encrypted one with its own key.
+fn artifact_store(child: &mut Scope, props: &PipelineProps) -> (Bucket, Option<kms::Key>) {
+    match props.artifact_bucket.clone() {
+        Some(b) => {
+            let k = b.encryption_key().cloned();
+            (b, k)
+        }
+        None => {
+            let key = kms::Key::new(
+                child,
+                "ArtifactsKey",
+                kms::KeyProps {
+                    description: Some("Pipeline artifacts".to_owned()),
+                    ..kms::KeyProps::default()
+                },
+            );
+            let no_logs = props.access_logs.is_none().then(|| NO_ACCESS_LOGS_REASON.to_owned());
+            let bucket = Bucket::new(
+                child,
+                "ArtifactsBucket",
+                BucketProps {
+                    encryption: BucketEncryption::Kms(key.clone()),
+                    server_access_logs: props.access_logs.clone(),
+                    no_access_logs_reason: no_logs,
+                    ..BucketProps::default()
+                },
+            );
+            (bucket, Some(key))
+        }
     }
 }

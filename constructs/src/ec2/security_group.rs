@@ -1,7 +1,7 @@
 //! [`SecurityGroup`]: a security group (restricted egress by default) or an imported one.
 
 use crate::cfn;
-use crate::stack::{Construct, Handle, NodeId, Scope};
+use crate::stack::{Construct, Handle, NodeId, Origin, Scope};
 use crate::value::Value;
 
 use super::*;
@@ -36,14 +36,12 @@ pub struct SecurityGroup(pub(super) std::sync::Arc<SecurityGroupInner>);
 
 #[derive(Debug)]
 pub(super) struct SecurityGroupInner {
-    pub(super) handle: Option<Handle<cfn::ec2::SecurityGroup>>,
+    pub(super) origin: Origin<cfn::ec2::SecurityGroup>,
     pub(super) id: Value<String>,
     /// Known to restrict egress (created here with `allow_all_outbound: false`); imported groups are taken
     /// as open.
     pub(super) egress_restricted: bool,
     pub(super) path: String,
-    /// The construct's node (`None` when imported).
-    pub(super) node: Option<NodeId>,
     /// An id-safe name used in rule construct ids.
     pub(super) name: String,
 }
@@ -86,12 +84,11 @@ impl SecurityGroup {
         let node = child.node_id();
         let path = child.path();
         SecurityGroup(std::sync::Arc::new(SecurityGroupInner {
-            handle: Some(h),
+            origin: Origin::Created { node, resource: h },
             id: h.attr_group_id(),
             egress_restricted: !props.allow_all_outbound,
             name: path.chars().filter(char::is_ascii_alphanumeric).collect(),
             path,
-            node: Some(node),
         }))
     }
 
@@ -100,11 +97,10 @@ impl SecurityGroup {
     pub fn from_id(id: Value<String>) -> SecurityGroup {
         let name = format!("Imported{}", expr_label(id.expr()).replace(['.', '-', '_'], ""));
         SecurityGroup(std::sync::Arc::new(SecurityGroupInner {
-            handle: None,
+            origin: Origin::Imported,
             id,
             egress_restricted: false,
             path: String::new(),
-            node: None,
             name,
         }))
     }
@@ -115,7 +111,7 @@ impl SecurityGroup {
     }
 
     pub fn handle(&self) -> Option<Handle<cfn::ec2::SecurityGroup>> {
-        self.0.handle
+        self.0.origin.resource()
     }
 
     /// Whether the group is known to restrict egress (created here without `allow_all_outbound`).
@@ -217,7 +213,7 @@ pub(super) fn check_rule(scope: &mut Scope, rule_id: &str, peer: &Peer, port: &P
 
 impl Construct for SecurityGroup {
     fn node_id(&self) -> Option<NodeId> {
-        self.0.node
+        self.0.origin.node()
     }
     fn path(&self) -> &str {
         &self.0.path

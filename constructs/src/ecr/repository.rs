@@ -4,7 +4,7 @@ use crate::cfn;
 use crate::cfn::ecr::repository as r;
 use crate::iam::{self, Grantee, PolicyStatement};
 use crate::kms;
-use crate::stack::{Construct, Handle, NodeId, RemovalPolicy, Scope, Stack};
+use crate::stack::{Construct, Handle, NodeId, Origin, RemovalPolicy, Scope, Stack};
 use crate::value::{fns, Expr, Value};
 
 use super::*;
@@ -66,10 +66,8 @@ pub struct Repository(pub(super) std::sync::Arc<RepositoryInner>);
 
 #[derive(Debug)]
 pub(super) struct RepositoryInner {
-    pub(super) handle: Option<Handle<cfn::ecr::Repository>>,
+    pub(super) origin: Origin<cfn::ecr::Repository>,
     pub(super) path: String,
-    /// The construct's node (`None` when imported).
-    pub(super) node: Option<NodeId>,
     pub(super) arn: Value<String>,
     pub(super) name: Value<String>,
     pub(super) key: Option<kms::Key>,
@@ -146,9 +144,8 @@ impl Repository {
         let node = child.node_id();
         let path = child.path();
         Repository(std::sync::Arc::new(RepositoryInner {
-            handle: Some(h),
+            origin: Origin::Created { node, resource: h },
             path,
-            node: Some(node),
             arn: h.attr_arn(),
             name: h.r#ref(),
             key: match props.encryption {
@@ -165,9 +162,8 @@ impl Repository {
             [("Name", name.clone().into_expr())],
         );
         Repository(std::sync::Arc::new(RepositoryInner {
-            handle: None,
+            origin: Origin::Imported,
             path: String::new(),
-            node: None,
             arn,
             name,
             key: None,
@@ -200,7 +196,7 @@ impl Repository {
     }
 
     pub fn handle(&self) -> Option<Handle<cfn::ecr::Repository>> {
-        self.0.handle
+        self.0.origin.resource()
     }
 
     /// Pull images: the pull actions on this repository plus `ecr:GetAuthorizationToken` on `*`
@@ -242,7 +238,7 @@ impl Repository {
 
 impl Construct for Repository {
     fn node_id(&self) -> Option<NodeId> {
-        self.0.node
+        self.0.origin.node()
     }
     fn path(&self) -> &str {
         &self.0.path

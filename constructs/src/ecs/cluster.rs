@@ -2,7 +2,7 @@
 
 use crate::cfn;
 use crate::nag::{self, Tool};
-use crate::stack::{Construct, Handle, NodeId, Scope};
+use crate::stack::{Construct, Handle, NodeId, Origin, Scope};
 use crate::value::{fns, Value};
 
 // Cluster
@@ -39,10 +39,8 @@ pub struct ClusterProps {
 /// An ECS cluster, created here or imported by name (e.g. an AWS Proton environment output).
 #[derive(Clone, Debug)]
 pub struct Cluster {
-    pub(super) handle: Option<Handle<cfn::ecs::Cluster>>,
+    pub(super) origin: Origin<cfn::ecs::Cluster>,
     pub(super) path: String,
-    /// The construct's node (`None` when imported).
-    pub(super) node: Option<NodeId>,
     pub(super) name: Value<String>,
     pub(super) arn: Value<String>,
 }
@@ -72,8 +70,10 @@ impl Cluster {
             );
         }
         Cluster {
-            handle: Some(h),
-            node: Some(child.node_id()),
+            origin: Origin::Created {
+                node: child.node_id(),
+                resource: h,
+            },
             path: child.path(),
             name: h.r#ref(),
             arn: h.attr_arn(),
@@ -87,9 +87,8 @@ impl Cluster {
             [("Name", name.clone().into_expr())],
         );
         Cluster {
-            handle: None,
+            origin: Origin::Imported,
             path: String::new(),
-            node: None,
             name,
             arn,
         }
@@ -105,13 +104,13 @@ impl Cluster {
     }
 
     pub fn handle(&self) -> Option<Handle<cfn::ecs::Cluster>> {
-        self.handle
+        self.origin.resource()
     }
 }
 
 impl Construct for Cluster {
     fn node_id(&self) -> Option<NodeId> {
-        self.node
+        self.origin.node()
     }
     fn path(&self) -> &str {
         &self.path

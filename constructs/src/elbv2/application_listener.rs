@@ -67,33 +67,7 @@ pub struct ApplicationListener {
 
 impl ApplicationListener {
     pub(super) fn new(stack: &mut Stack, lb: &ApplicationLoadBalancer, id: &str, props: ListenerProps) -> Self {
-        let mut problems = Vec::new();
-        if props.port == 0 {
-            problems.push("listener port 0 is not in the range 1-65535".to_owned());
-        }
-        match props.protocol {
-            ApplicationProtocol::Https if props.certificate_arns.is_empty() => problems.push(format!(
-                "HTTPS listener on port {} needs at least one certificate ARN",
-                props.port
-            )),
-            ApplicationProtocol::Http if !props.certificate_arns.is_empty() => problems.push(format!(
-                "HTTP listener on port {} cannot use certificates; use ApplicationProtocol::Https",
-                props.port
-            )),
-            ApplicationProtocol::Http if props.ssl_policy.is_some() => problems.push(format!(
-                "HTTP listener on port {} cannot have an SSL policy",
-                props.port
-            )),
-            _ => {}
-        }
-        props.default_action.validate(&mut problems);
-        if let Some(policy) = props.ssl_policy.as_deref() {
-            if LEGACY_SSL_POLICIES.contains(&policy) {
-                problems.push(format!(
-                    "SSL policy {policy} allows TLS versions below 1.2; use {DEFAULT_SSL_POLICY} or another TLS 1.2+ policy"
-                ));
-            }
-        }
+        let problems = listener_problems(&props);
 
         let mut listener = l1::Listener::new(vec![build_action!(listener, &props.default_action)], lb.arn());
         // Port 0 is reported above, once (not again by the schema check).
@@ -210,4 +184,36 @@ impl Construct for ApplicationListener {
     fn path(&self) -> &str {
         &self.path
     }
+}
+
+/// Problems of a listener's props (port, protocol and certificates, action, TLS policy).
+fn listener_problems(props: &ListenerProps) -> Vec<String> {
+    let mut problems = Vec::new();
+    if props.port == 0 {
+        problems.push("listener port 0 is not in the range 1-65535".to_owned());
+    }
+    match props.protocol {
+        ApplicationProtocol::Https if props.certificate_arns.is_empty() => problems.push(format!(
+            "HTTPS listener on port {} needs at least one certificate ARN",
+            props.port
+        )),
+        ApplicationProtocol::Http if !props.certificate_arns.is_empty() => problems.push(format!(
+            "HTTP listener on port {} cannot use certificates; use ApplicationProtocol::Https",
+            props.port
+        )),
+        ApplicationProtocol::Http if props.ssl_policy.is_some() => problems.push(format!(
+            "HTTP listener on port {} cannot have an SSL policy",
+            props.port
+        )),
+        _ => {}
+    }
+    props.default_action.validate(&mut problems);
+    if let Some(policy) = props.ssl_policy.as_deref() {
+        if LEGACY_SSL_POLICIES.contains(&policy) {
+            problems.push(format!(
+                "SSL policy {policy} allows TLS versions below 1.2; use {DEFAULT_SSL_POLICY} or another TLS 1.2+ policy"
+            ));
+        }
+    }
+    problems
 }

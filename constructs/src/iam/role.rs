@@ -1,7 +1,7 @@
 //! [`Role`]: an IAM role with a lazily created default policy, or an imported one.
 
 use crate::cfn;
-use crate::stack::{Construct, Handle, NodeId, Scope, Stack};
+use crate::stack::{Construct, Handle, NodeId, Origin, Scope, Stack};
 use crate::value::{fns, Value};
 
 use super::*;
@@ -31,12 +31,9 @@ pub struct Role(pub(super) std::sync::Arc<RoleInner>);
 pub(super) struct RoleInner {
     /// For an imported role: why its permissions are granted where it is defined (no warnings here).
     pub(super) granted_elsewhere: Option<String>,
-    pub(super) handle: Option<Handle<cfn::iam::Role>>,
+    pub(super) origin: Origin<cfn::iam::Role>,
     /// Construct path of the role below its stack (empty for imported roles).
     pub(super) path: String,
-    /// The construct's node (`None` when imported).
-    pub(super) node: Option<NodeId>,
-    pub(super) stack: Option<crate::value::StackId>,
     pub(super) arn: Value<String>,
     pub(super) name: Value<String>,
     /// The default policy, created on the first statement added.
@@ -85,13 +82,10 @@ impl Role {
         let h = child.add("Resource", role);
         let node = child.node_id();
         let path = child.path();
-        let stack = Some(child.stack_ref().id);
         Role(std::sync::Arc::new(RoleInner {
             granted_elsewhere: None,
-            handle: Some(h),
+            origin: Origin::Created { node, resource: h },
             path,
-            node: Some(node),
-            stack,
             arn: h.attr_arn(),
             name: h.r#ref(),
             default_policy: std::sync::OnceLock::new(),
@@ -108,10 +102,8 @@ impl Role {
         };
         Role(std::sync::Arc::new(RoleInner {
             granted_elsewhere: None,
-            handle: None,
+            origin: Origin::Imported,
             path: String::new(),
-            node: None,
-            stack: None,
             arn,
             name,
             default_policy: std::sync::OnceLock::new(),
@@ -126,10 +118,8 @@ impl Role {
         let inner = &imported.0;
         Role(std::sync::Arc::new(RoleInner {
             granted_elsewhere: Some(reason.to_owned()),
-            handle: None,
+            origin: Origin::Imported,
             path: String::new(),
-            node: None,
-            stack: None,
             arn: inner.arn.clone(),
             name: inner.name.clone(),
             default_policy: std::sync::OnceLock::new(),
@@ -151,13 +141,13 @@ impl Role {
     }
 
     pub fn handle(&self) -> Option<Handle<cfn::iam::Role>> {
-        self.0.handle
+        self.0.origin.resource()
     }
 
     /// The role's `DefaultPolicy`, once a statement was added: resources that need the permissions in place
     /// before they are created (a pipeline, a service) depend on it with [`Stack::add_dependency`].
     pub fn default_policy(&self, stack: &Stack) -> Option<Handle<crate::stack::Untyped>> {
-        if self.0.handle.is_none() || self.0.stack != Some(stack.id) {
+        if self.0.origin.resource().is_none() || !self.0.origin.is_in(stack) {
             return None;
         }
         self.0.default_policy.get().map(Handle::untyped)
@@ -167,10 +157,10 @@ impl Role {
     /// statement). Returns false for an imported role or a role of another template (an error is recorded
     /// for the latter). Statement problems (wildcards) are recorded as errors at the policy's path.
     pub fn add_to_policy(&self, stack: &mut Stack, stmt: PolicyStatement) -> bool {
-        if self.0.handle.is_none() {
+        if self.0.origin.resource().is_none() {
             return false;
         }
-        if self.0.stack != Some(stack.id) {
+        if !self.0.origin.is_in(stack) {
             let name = stack.name().to_owned();
             stack.error(
                 "",
@@ -201,8 +191,13 @@ impl Role {
             document,
             set_document: |p, d| p.policy_document = d,
         };
-        let role_loop = self.0.handle.and_then(|h| stack.resource(&h)).and_then(|e| e.in_loop);
-        let mut scope = stack.scope(self.0.node);
+        let role_loop = self
+            .0
+            .origin
+            .resource()
+            .and_then(|h| stack.resource(&h))
+            .and_then(|e| e.in_loop);
+        let mut scope = stack.scope(self.0.origin.node());
         let h = scope.add_body::<cfn::iam::Policy>("DefaultPolicy", Box::new(body));
         // A role repeated in a loop gets its policy repeated with it.
         stack.resource_mut(&h).in_loop = role_loop;
@@ -259,7 +254,7 @@ impl Grantee for Role {
 
 impl Construct for Role {
     fn node_id(&self) -> Option<NodeId> {
-        self.0.node
+        self.0.origin.node()
     }
     fn path(&self) -> &str {
         &self.0.path

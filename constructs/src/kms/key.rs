@@ -4,8 +4,8 @@ use serde_json::json;
 
 use crate::cfn;
 use crate::iam::{self, Grantee, PolicyDocument, PolicyResource, PolicyStatement, Principal};
-use crate::stack::{Construct, Handle, NodeId, RemovalPolicy, Scope, Stack};
-use crate::value::{StackId, Value};
+use crate::stack::{Construct, Handle, NodeId, Origin, RemovalPolicy, Scope, Stack};
+use crate::value::Value;
 
 use super::*;
 
@@ -46,11 +46,8 @@ pub struct Key(pub(super) std::sync::Arc<KeyInner>);
 
 #[derive(Debug)]
 pub(super) struct KeyInner {
-    pub(super) handle: Option<Handle<cfn::kms::Key>>,
+    pub(super) origin: Origin<cfn::kms::Key>,
     pub(super) path: String,
-    /// The construct's node (`None` when imported).
-    pub(super) node: Option<NodeId>,
-    pub(super) stack: Option<StackId>,
     pub(super) arn: Value<String>,
     pub(super) key_id: Value<String>,
 }
@@ -128,12 +125,9 @@ impl Key {
         }
         let node = child.node_id();
         let path = child.path();
-        let stack = Some(child.stack_ref().id);
         Key(std::sync::Arc::new(KeyInner {
-            handle: Some(h),
+            origin: Origin::Created { node, resource: h },
             path,
-            node: Some(node),
-            stack,
             arn: h.attr_arn(),
             key_id: h.r#ref(),
         }))
@@ -146,10 +140,8 @@ impl Key {
             None => crate::value::fns::select(1, crate::value::fns::split("/", arn.clone())),
         };
         Key(std::sync::Arc::new(KeyInner {
-            handle: None,
+            origin: Origin::Imported,
             path: String::new(),
-            node: None,
-            stack: None,
             arn,
             key_id,
         }))
@@ -164,13 +156,15 @@ impl Key {
     }
 
     pub fn handle(&self) -> Option<Handle<cfn::kms::Key>> {
-        self.0.handle
+        self.0.origin.resource()
     }
 
     /// Add a statement to the key policy (keys created in this template only; returns false otherwise).
     pub fn add_to_resource_policy(&self, stack: &mut Stack, stmt: PolicyStatement) -> bool {
-        let Some(h) = self.0.handle else { return false };
-        if self.0.stack != Some(stack.id) {
+        let Some(h) = self.0.origin.resource() else {
+            return false;
+        };
+        if !self.0.origin.is_in(stack) {
             return false;
         }
         if let Some(key) = stack.body_mut::<PolicyResource<cfn::kms::Key>, _>(&h) {
@@ -224,7 +218,7 @@ impl Key {
 
 impl Construct for Key {
     fn node_id(&self) -> Option<NodeId> {
-        self.0.node
+        self.0.origin.node()
     }
     fn path(&self) -> &str {
         &self.0.path

@@ -4,7 +4,7 @@ use crate::cfn;
 use crate::iam::{self, Grantee, PolicyStatement};
 use crate::kms;
 use crate::nag::{self, Tool};
-use crate::stack::{Construct, Handle, NodeId, RemovalPolicy, Scope, Stack};
+use crate::stack::{Construct, Handle, NodeId, Origin, RemovalPolicy, Scope, Stack};
 use crate::value::{fns, Expr, Value};
 
 use super::*;
@@ -129,10 +129,8 @@ pub struct LogGroup(pub(super) std::sync::Arc<LogGroupInner>);
 
 #[derive(Debug)]
 pub(super) struct LogGroupInner {
-    pub(super) handle: Option<Handle<cfn::logs::LogGroup>>,
+    pub(super) origin: Origin<cfn::logs::LogGroup>,
     pub(super) path: String,
-    /// The construct's node (`None` when imported).
-    pub(super) node: Option<NodeId>,
     pub(super) name: Value<String>,
     pub(super) arn: Value<String>,
 }
@@ -190,9 +188,8 @@ impl LogGroup {
         let node = child.node_id();
         let path = child.path();
         LogGroup(std::sync::Arc::new(LogGroupInner {
-            handle: Some(h),
+            origin: Origin::Created { node, resource: h },
             path,
-            node: Some(node),
             name: h.r#ref(),
             arn: h.attr_arn(),
         }))
@@ -205,9 +202,8 @@ impl LogGroup {
             [("Name", name.clone().into_expr())],
         );
         LogGroup(std::sync::Arc::new(LogGroupInner {
-            handle: None,
+            origin: Origin::Imported,
             path: String::new(),
-            node: None,
             name,
             arn,
         }))
@@ -224,7 +220,7 @@ impl LogGroup {
     }
 
     pub fn handle(&self) -> Option<Handle<cfn::logs::LogGroup>> {
-        self.0.handle
+        self.0.origin.resource()
     }
 
     /// Grant `logs:CreateLogStream` and `logs:PutLogEvents` on this group.
@@ -236,7 +232,7 @@ impl LogGroup {
 
 impl Construct for LogGroup {
     fn node_id(&self) -> Option<NodeId> {
-        self.0.node
+        self.0.origin.node()
     }
     fn path(&self) -> &str {
         &self.0.path

@@ -198,20 +198,7 @@ impl LoadBalancedFargateService {
         let https = !props.certificate_arns.is_empty();
 
         check_props(&mut child, &props, https);
-        let lb_subnets = props.load_balancer_subnets.clone().unwrap_or_else(|| {
-            if props.public_load_balancer {
-                props.vpc.public_subnet_ids.clone()
-            } else {
-                props.vpc.private_subnet_ids.clone()
-            }
-        });
-        let service_subnets = props
-            .service_subnets
-            .clone()
-            .unwrap_or_else(|| props.vpc.private_subnet_ids.clone());
-        if props.service_subnets.is_none() && service_subnets.is_empty() {
-            child.error("the VPC has no private subnets for the tasks; set service_subnets");
-        }
+        let (lb_subnets, service_subnets) = subnets(&mut child, &props);
 
         // Task definition and container.
         let (task_definition, container_name, container_port) = task_definition(&mut child, &props);
@@ -525,4 +512,23 @@ fn add_outputs(stack: &mut Stack, node: NodeId, alb: &ApplicationLoadBalancer, u
         "ServiceURL",
         Output::new(url.clone()).description("The URL to access the service"),
     );
+}
+
+/// The load balancer's subnets (public or private by `public_load_balancer`) and the tasks' subnets.
+fn subnets(child: &mut Scope, props: &LoadBalancedFargateServiceProps) -> (Vec<Value<String>>, Vec<Value<String>>) {
+    let lb_subnets = props.load_balancer_subnets.clone().unwrap_or_else(|| {
+        if props.public_load_balancer {
+            props.vpc.public_subnet_ids.clone()
+        } else {
+            props.vpc.private_subnet_ids.clone()
+        }
+    });
+    let service_subnets = props
+        .service_subnets
+        .clone()
+        .unwrap_or_else(|| props.vpc.private_subnet_ids.clone());
+    if props.service_subnets.is_none() && service_subnets.is_empty() {
+        child.error("the VPC has no private subnets for the tasks; set service_subnets");
+    }
+    (lb_subnets, service_subnets)
 }

@@ -5,8 +5,8 @@ use crate::cfn::s3::bucket as b;
 use crate::iam::{self, Grantee, PolicyDocument, PolicyResource, PolicyStatement, Principal};
 use crate::kms;
 use crate::nag::{self, Tool};
-use crate::stack::{Construct, Handle, NodeId, RemovalPolicy, Scope, Stack};
-use crate::value::{fns, StackId, Value};
+use crate::stack::{Construct, Handle, NodeId, Origin, RemovalPolicy, Scope, Stack};
+use crate::value::{fns, Value};
 
 use super::*;
 
@@ -103,12 +103,9 @@ pub struct Bucket(pub(super) std::sync::Arc<BucketInner>);
 
 #[derive(Debug)]
 pub(super) struct BucketInner {
-    pub(super) handle: Option<Handle<cfn::s3::Bucket>>,
+    pub(super) origin: Origin<cfn::s3::Bucket>,
     pub(super) policy: Option<Handle<cfn::s3::BucketPolicy>>,
     pub(super) path: String,
-    /// The construct's node (`None` when imported).
-    pub(super) node: Option<NodeId>,
-    pub(super) stack: Option<StackId>,
     pub(super) arn: Value<String>,
     pub(super) name: Value<String>,
     pub(super) key: Option<kms::Key>,
@@ -146,17 +143,14 @@ impl Bucket {
         let policy = add_bucket_policy(&mut child, &props, log_bucket, h);
         let node = child.node_id();
         let path = child.path();
-        let stack = Some(child.stack_ref().id);
         let key = match props.encryption {
             BucketEncryption::Kms(k) => Some(k),
             _ => None,
         };
         Bucket(std::sync::Arc::new(BucketInner {
-            handle: Some(h),
+            origin: Origin::Created { node, resource: h },
             policy,
             path,
-            node: Some(node),
-            stack,
             arn,
             name: h.r#ref(),
             key,
@@ -183,11 +177,9 @@ impl Bucket {
 
     pub(super) fn imported(arn: Value<String>, name: Value<String>) -> Bucket {
         Bucket(std::sync::Arc::new(BucketInner {
-            handle: None,
+            origin: Origin::Imported,
             policy: None,
             path: String::new(),
-            node: None,
-            stack: None,
             arn,
             name,
             key: None,
@@ -209,7 +201,7 @@ impl Bucket {
     }
 
     pub fn handle(&self) -> Option<Handle<cfn::s3::Bucket>> {
-        self.0.handle
+        self.0.origin.resource()
     }
 
     pub fn policy_handle(&self) -> Option<Handle<cfn::s3::BucketPolicy>> {
@@ -224,7 +216,7 @@ impl Bucket {
     /// Add a statement to the bucket policy (buckets created in this template with a policy only).
     pub fn add_to_resource_policy(&self, stack: &mut Stack, stmt: PolicyStatement) -> bool {
         let Some(h) = self.0.policy else { return false };
-        if self.0.stack != Some(stack.id) {
+        if !self.0.origin.is_in(stack) {
             return false;
         }
         if let Some(policy) = stack.body_mut::<PolicyResource<cfn::s3::BucketPolicy>, _>(&h) {
@@ -246,7 +238,7 @@ impl Bucket {
             stack.error(&self.0.path, msg);
             return false;
         };
-        if self.0.stack != Some(stack.id) {
+        if !self.0.origin.is_in(stack) {
             stack.error(
                 &self.0.path,
                 "allow_elb_access_logs: the bucket belongs to another template; call it with the bucket's template",
@@ -279,26 +271,9 @@ impl Bucket {
             n += 1;
             suffix = n.to_string();
         }
-        let table: crate::stack::MappingTable = ELB_ACCOUNT_IDS
-            .iter()
-            .map(|(region, id)| {
-                let mut inner = indexmap::IndexMap::new();
-                inner.insert("AccountId".to_owned(), serde_json::json!(id));
-                ((*region).to_owned(), inner)
-            })
-            .collect();
-        let groups: Vec<crate::stack::CondExpr> = ELB_ACCOUNT_IDS
-            .chunks(10)
-            .map(|chunk| {
-                crate::stack::CondExpr::Or(
-                    chunk
-                        .iter()
-                        .map(|(r, _)| crate::stack::CondExpr::equals(Value::region(), Value::from(*r)))
-                        .collect(),
-                )
-            })
-            .collect();
-        let mut scope = stack.scope(self.0.node);
+        let table = elb_account_table();
+        let groups = elb_region_conditions();
+        let mut scope = stack.scope(self.0.origin.node());
         let mapping = scope.add_mapping(&format!("ElbAccountIds{suffix}"), table);
         let cond = scope.add_condition(&format!("ElbAccountRegion{suffix}"), crate::stack::CondExpr::Or(groups));
         let account: Value<String> = fns::find_in_map(&mapping, Value::region(), Value::from("AccountId"));
@@ -375,7 +350,7 @@ impl Bucket {
 
 impl Construct for Bucket {
     fn node_id(&self) -> Option<NodeId> {
-        self.0.node
+        self.0.origin.node()
     }
     fn path(&self) -> &str {
         &self.0.path
@@ -519,4 +494,31 @@ fn add_bucket_policy(
         };
         Some(child.add_body::<cfn::s3::BucketPolicy>("Policy", Box::new(body)))
     }
+}
+
+/// The regional ELB account ids as a mapping table (region -> `AccountId`).
+fn elb_account_table() -> crate::stack::MappingTable {
+    ELB_ACCOUNT_IDS
+        .iter()
+        .map(|(region, id)| {
+            let mut inner = indexmap::IndexMap::new();
+            inner.insert("AccountId".to_owned(), serde_json::json!(id));
+            ((*region).to_owned(), inner)
+        })
+        .collect()
+}
+
+/// "The region is one of the regions with an ELB account", as `Fn::Or`s of at most 10 `Fn::Equals`.
+fn elb_region_conditions() -> Vec<crate::stack::CondExpr> {
+    ELB_ACCOUNT_IDS
+        .chunks(10)
+        .map(|chunk| {
+            crate::stack::CondExpr::Or(
+                chunk
+                    .iter()
+                    .map(|(r, _)| crate::stack::CondExpr::equals(Value::region(), Value::from(*r)))
+                    .collect(),
+            )
+        })
+        .collect()
 }

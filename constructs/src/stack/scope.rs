@@ -260,3 +260,40 @@ impl Scope<'_> {
         });
     }
 }
+
+/// Where an L2 construct comes from: created in a template (its node and main resource), or imported by
+/// ARN, name or input. Imported is a variant, not a fake resource: nothing is added to any template, and
+/// what needs a created resource (a resource policy, a default policy) reports or declines instead.
+#[derive(Debug)]
+pub enum Origin<R> {
+    Created { node: NodeId, resource: Handle<R> },
+    Imported,
+}
+
+impl<R> Clone for Origin<R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<R> Copy for Origin<R> {}
+
+impl<R> Origin<R> {
+    /// The construct's node (`None` when imported).
+    pub fn node(&self) -> Option<NodeId> {
+        match self {
+            Origin::Created { node, .. } => Some(*node),
+            Origin::Imported => None,
+        }
+    }
+    /// The construct's main resource (`None` when imported).
+    pub fn resource(&self) -> Option<Handle<R>> {
+        match self {
+            Origin::Created { resource, .. } => Some(*resource),
+            Origin::Imported => None,
+        }
+    }
+    /// True when the construct was created in `stack`.
+    pub fn is_in(&self, stack: &Stack) -> bool {
+        matches!(self, Origin::Created { node, .. } if node.stack == stack.id)
+    }
+}
