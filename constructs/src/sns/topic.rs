@@ -7,8 +7,8 @@ use serde_json::json;
 use crate::cfn;
 use crate::iam::{Grant, Grantee, PolicyDocument, PolicyResource, PolicyStatement, Principal};
 use crate::kms;
-use crate::stack::{Construct, Handle, NodeId, Scope, Stack};
-use crate::value::{StackId, Value};
+use crate::stack::{Construct, Handle, NodeId, Origin, Scope, Stack};
+use crate::value::Value;
 
 use super::*;
 
@@ -59,12 +59,9 @@ pub struct Topic(pub(super) Arc<TopicInner>);
 
 #[derive(Debug)]
 pub(super) struct TopicInner {
-    pub(super) handle: Option<Handle<cfn::sns::Topic>>,
+    pub(super) origin: Origin<cfn::sns::Topic>,
     pub(super) policy: Option<Handle<cfn::sns::TopicPolicy>>,
     pub(super) path: String,
-    /// The construct's node (`None` when imported).
-    pub(super) node: Option<NodeId>,
-    pub(super) stack: Option<StackId>,
     pub(super) arn: Value<String>,
     pub(super) key: Option<kms::Key>,
 }
@@ -106,11 +103,12 @@ impl Topic {
             TopicEncryption::AwsManaged => None,
         };
         Topic(Arc::new(TopicInner {
-            handle: Some(h),
+            origin: Origin::Created {
+                node: child.node_id(),
+                resource: h,
+            },
             policy,
-            node: Some(child.node_id()),
             path: child.path(),
-            stack: Some(child.stack_ref().id),
             arn,
             key,
         }))
@@ -129,11 +127,9 @@ impl Topic {
 
     fn imported(arn: Value<String>, key: Option<kms::Key>) -> Topic {
         Topic(Arc::new(TopicInner {
-            handle: None,
+            origin: Origin::Imported,
             policy: None,
-            node: None,
             path: String::new(),
-            stack: None,
             arn,
             key,
         }))
@@ -146,7 +142,7 @@ impl Topic {
 
     /// The topic name (`Fn::GetAtt TopicName`; imported topics: the last part of the ARN).
     pub fn name(&self) -> Value<String> {
-        match self.0.handle {
+        match self.0.origin.resource() {
             Some(h) => h.get_att_unchecked("TopicName"),
             None => match self.0.arn.as_literal() {
                 Some(a) => Value::from(a.rsplit(':').next().unwrap_or(a)),
@@ -156,7 +152,7 @@ impl Topic {
     }
 
     pub fn handle(&self) -> Option<Handle<cfn::sns::Topic>> {
-        self.0.handle
+        self.0.origin.resource()
     }
 
     pub fn policy_handle(&self) -> Option<Handle<cfn::sns::TopicPolicy>> {
@@ -165,7 +161,7 @@ impl Topic {
 
     /// True when the topic was created in `stack`.
     pub(super) fn defined_in(&self, stack: &Stack) -> bool {
-        self.0.stack == Some(stack.id)
+        self.0.origin.is_in(stack)
     }
 
     /// The customer managed key, when the topic uses one.
@@ -212,7 +208,7 @@ impl Topic {
 
 impl Construct for Topic {
     fn node_id(&self) -> Option<NodeId> {
-        self.0.node
+        self.0.origin.node()
     }
     fn path(&self) -> &str {
         &self.0.path

@@ -6,8 +6,8 @@ use crate::cfn;
 use crate::iam::{Grant, Grantee, PolicyResource, PolicyStatement};
 use crate::kms;
 use crate::nag;
-use crate::stack::{Construct, Handle, NodeId, RemovalPolicy, Scope, Stack};
-use crate::value::{fns, Expr, StackId, Value};
+use crate::stack::{Construct, Handle, NodeId, Origin, RemovalPolicy, Scope, Stack};
+use crate::value::{fns, Expr, Value};
 
 use super::*;
 
@@ -100,12 +100,9 @@ pub struct Queue(pub(super) Arc<QueueInner>);
 
 #[derive(Debug)]
 pub(super) struct QueueInner {
-    pub(super) handle: Option<Handle<cfn::sqs::Queue>>,
+    pub(super) origin: Origin<cfn::sqs::Queue>,
     pub(super) policy: Option<Handle<cfn::sqs::QueuePolicy>>,
     pub(super) path: String,
-    /// The construct's node (`None` when imported).
-    pub(super) node: Option<NodeId>,
-    pub(super) stack: Option<StackId>,
     pub(super) arn: Value<String>,
     pub(super) url: Value<String>,
     pub(super) name: Value<String>,
@@ -215,11 +212,12 @@ impl Queue {
             .enforce_ssl
             .then(|| add_queue_policy(child, "Policy", url.clone(), vec![tls_only_statement(arn.clone())]));
         QueueInner {
-            handle: Some(h),
+            origin: Origin::Created {
+                node: child.node_id(),
+                resource: h,
+            },
             policy,
-            node: Some(child.node_id()),
             path: child.path(),
-            stack: Some(child.stack_ref().id),
             arn,
             url,
             name: h.get_att_unchecked("QueueName"),
@@ -266,11 +264,9 @@ impl Queue {
             ],
         );
         Queue(Arc::new(QueueInner {
-            handle: None,
+            origin: Origin::Imported,
             policy: None,
-            node: None,
             path: String::new(),
-            stack: None,
             arn,
             url,
             name,
@@ -294,7 +290,7 @@ impl Queue {
     }
 
     pub fn handle(&self) -> Option<Handle<cfn::sqs::Queue>> {
-        self.0.handle
+        self.0.origin.resource()
     }
 
     /// The queue policy, when the queue was created here with `enforce_ssl`.
@@ -327,7 +323,7 @@ impl Queue {
     /// or created with `enforce_ssl: false` (no policy).
     pub fn add_to_resource_policy(&self, stack: &mut Stack, stmt: PolicyStatement) -> bool {
         let Some(h) = self.0.policy else { return false };
-        if self.0.stack != Some(stack.id) {
+        if !self.0.origin.is_in(stack) {
             return false;
         }
         match stack.body_mut::<PolicyResource<cfn::sqs::QueuePolicy>, _>(&h) {
@@ -374,7 +370,7 @@ impl Queue {
 
 impl Construct for Queue {
     fn node_id(&self) -> Option<NodeId> {
-        self.0.node
+        self.0.origin.node()
     }
     fn path(&self) -> &str {
         &self.0.path
