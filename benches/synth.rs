@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use proton_synth::app::{App, SynthOptions};
 use proton_synth::assembly::Sink;
 use proton_synth::constructs::ecs::{Cluster, ContainerImage, TaskSizeMapping};
-use proton_synth::constructs::patterns::{LoadBalancedFargateService, LoadBalancedFargateServiceProps};
+use proton_synth::constructs::patterns::{LoadBalancedFargateService, LoadBalancedFargateServiceProps, TaskSource};
 use proton_synth::constructs::{ec2::VpcRef, Expr, Mode, Stack};
 use proton_synth::proton::{EnvironmentInterface, InputDef, ServiceTemplate};
 
@@ -125,7 +125,7 @@ fn service_template(name: &str, env: &EnvironmentInterface) -> ServiceTemplate {
     props.cpu = sizes.cpu(size.value());
     props.memory_mib = sizes.memory(size.value());
     props.desired_count = desired.as_integer();
-    if let Some(task) = props.task_image.as_mut() {
+    if let TaskSource::Image(task) = &mut props.task {
         task.container_port = port.as_integer();
     }
     LoadBalancedFargateService::new(&mut root, "Web", props);

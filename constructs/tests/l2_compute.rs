@@ -22,7 +22,7 @@ use proton_synth_constructs::elbv2::{
 };
 use proton_synth_constructs::iam::Role;
 use proton_synth_constructs::patterns::{
-    AutoScalingOptions, LoadBalancedFargateService, LoadBalancedFargateServiceProps, TaskImageOptions,
+    AutoScalingOptions, LoadBalancedFargateService, LoadBalancedFargateServiceProps, TaskImageOptions, TaskSource,
 };
 use proton_synth_constructs::synth::{to_json_string, Mode};
 use proton_synth_constructs::{Construct, Expr, Placeholder, PlaceholderKind, Stack, Value};
@@ -1477,9 +1477,7 @@ fn fnsub(template: &str, dns: Value<String>) -> Value<String> {
 #[test]
 fn pattern_validation_reports_everything_at_once() {
     let mut stack = Stack::new("App");
-    let td = web_task(&mut stack);
     let mut p = LoadBalancedFargateServiceProps::new(Cluster::from_name("apps".into()), env_vpc(), nginx());
-    p.task_definition = Some(td);
     p.certificate_arns = vec!["arn:aws:acm:eu-west-1:111122223333:certificate/x".into()];
     p.listener_port = Some(80);
     p.cpu = 256.into();
@@ -1495,7 +1493,6 @@ fn pattern_validation_reports_everything_at_once() {
     assert_eq!(
         errors_of(&stack),
         [
-            "error: App/Web: give either task_image or task_definition, not both",
             "error: App/Web: with a certificate the listener is HTTPS; port 80 is taken by the HTTP->HTTPS redirect",
             "error: App/Web/TaskDef: Fargate does not support cpu 256 with memory 4096 MiB; allowed for 256: 512, 1024, 2048",
             "error: App/Web/LB: load balancer name \"internal-web\" must not begin with \"internal-\"",
@@ -1507,18 +1504,16 @@ fn pattern_validation_reports_everything_at_once() {
 }
 
 #[test]
-fn pattern_needs_a_task_and_private_subnets() {
+fn pattern_needs_private_subnets() {
     let mut stack = Stack::new("App");
     let mut vpc = env_vpc();
     vpc.private_subnet_ids.clear();
-    let mut p = LoadBalancedFargateServiceProps::new(Cluster::from_name("apps".into()), vpc, nginx());
-    p.task_image = None;
+    let p = LoadBalancedFargateServiceProps::new(Cluster::from_name("apps".into()), vpc, nginx());
     LoadBalancedFargateService::new(&mut stack.root(), "Web", p);
     let errors = errors_of(&stack);
     assert_eq!(
-        &errors[..3],
+        &errors[..2],
         [
-            "error: App/Web: give task_image or task_definition",
             "error: App/Web: the VPC has no private subnets for the tasks; set service_subnets",
             "error: App/Web/Service: a Fargate service needs at least one subnet",
         ]
@@ -1621,7 +1616,7 @@ fn composed_templates_for_checkers() {
         .secrets
         .insert("DB_PASSWORD".into(), Secret::ssm_parameter_name("/web/db-password"));
     image.environment.insert("PORT".into(), "8080".into());
-    p.task_image = Some(image);
+    p.task = TaskSource::Image(image);
     p.auto_scaling = Some(AutoScalingOptions {
         min_capacity: 2,
         max_capacity: 6,
@@ -1680,7 +1675,7 @@ fn composed_templates_for_checkers() {
     )));
     image.container_name = "app".into();
     image.container_port = proton_number("service_instance.inputs.port", 80);
-    p.task_image = Some(image);
+    p.task = TaskSource::Image(image);
     p.auto_scaling = Some(AutoScalingOptions {
         min_capacity: 1,
         max_capacity: 10,
@@ -1850,4 +1845,31 @@ fn composed_templates_for_checkers() {
     let text = bundle.to_string();
     assert!(text.contains("{{ environment.outputs.VpcId | tojson }}"), "{text}");
     let _ = IndexMap::<String, String>::new();
+}
+
+#[test]
+fn pattern_targets_the_container_of_a_caller_built_task_definition() {
+    let mut stack = Stack::new("App");
+    let td = web_task(&mut stack);
+    let mut p = LoadBalancedFargateServiceProps::new(Cluster::from_name("apps".into()), env_vpc(), nginx());
+    p.task = TaskSource::Definition {
+        task_definition: td,
+        container: "web".into(),
+        port: 80.into(),
+    };
+    LoadBalancedFargateService::new(&mut stack.root(), "Web", p);
+    assert_eq!(errors_of(&stack), Vec::<String>::new());
+    assert!(stack.find_resource("Web/TaskDef/Resource").is_none());
+
+    let mut stack = Stack::new("App");
+    let td = web_task(&mut stack);
+    let mut p = LoadBalancedFargateServiceProps::new(Cluster::from_name("apps".into()), env_vpc(), nginx());
+    p.task = TaskSource::Definition {
+        task_definition: td,
+        container: "api".into(),
+        port: 80.into(),
+    };
+    LoadBalancedFargateService::new(&mut stack.root(), "Web", p);
+    let errors = errors_of(&stack);
+    assert!(errors.iter().any(|e| e.contains("api")), "{errors:?}");
 }

@@ -4,8 +4,6 @@ use md5::{Digest, Md5};
 
 use crate::value::{Expr, Value};
 
-// Ports and peers
-
 /// A protocol and port range of a security-group rule.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Port {

@@ -5,8 +5,6 @@ use crate::nag::{self, Tool};
 use crate::stack::{Construct, Handle, NodeId, Origin, Scope};
 use crate::value::{fns, Value};
 
-// Cluster
-
 /// Container Insights setting of a cluster.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum ContainerInsights {

@@ -11,8 +11,6 @@ use crate::value::{fns, Expr, Value};
 
 use super::*;
 
-// Fargate service
-
 /// Properties of [`FargateService`].
 #[derive(Clone, Debug)]
 pub struct FargateServiceProps {

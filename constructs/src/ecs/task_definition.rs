@@ -11,8 +11,6 @@ use cfn::ecs::task_definition as td;
 
 use super::*;
 
-// Task definitions and containers
-
 /// Properties of [`FargateTaskDefinition`].
 #[derive(Clone, Debug)]
 pub struct FargateTaskDefinitionProps {

@@ -5,8 +5,6 @@ use indexmap::IndexMap;
 use crate::stack::{MappingHandle, MappingTable, Scope};
 use crate::value::{fns, Expr, Value};
 
-// Fargate task sizes
-
 /// Fargate's CPU units and the memory sizes (MiB) allowed with each: (cpu, min, max, step).
 pub const FARGATE_SIZES: [(i64, i64, i64, i64); 7] = [
     (256, 512, 2048, 512),

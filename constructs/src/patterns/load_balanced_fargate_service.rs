@@ -74,6 +74,19 @@ pub struct AutoScalingOptions {
     pub cpu_steps: Option<Vec<ScalingStep>>,
 }
 
+/// Where the pattern's task comes from: one of the two, so "both" or "neither" cannot be written.
+#[derive(Clone, Debug)]
+pub enum TaskSource {
+    /// A task definition with one container built from these options.
+    Image(TaskImageOptions),
+    /// A task definition built by the caller, and its target container (name and port).
+    Definition {
+        task_definition: FargateTaskDefinition,
+        container: String,
+        port: Value<i64>,
+    },
+}
+
 /// Properties of [`LoadBalancedFargateService`].
 #[derive(Clone, Debug)]
 pub struct LoadBalancedFargateServiceProps {
@@ -85,12 +98,8 @@ pub struct LoadBalancedFargateServiceProps {
     pub service_subnets: Option<Vec<Value<String>>>,
     /// Internet-facing ALB (default true).
     pub public_load_balancer: bool,
-    /// The container to build (exactly one of `task_image` and `task_definition`).
-    pub task_image: Option<TaskImageOptions>,
-    /// A task definition built by the caller, with `container_name` / `container_port` naming its target.
-    pub task_definition: Option<FargateTaskDefinition>,
-    /// The target container of a caller-built `task_definition`.
-    pub target_container: Option<(String, Value<i64>)>,
+    /// The task: one container built from options (what `new` sets), or a caller-built task definition.
+    pub task: TaskSource,
     /// Task CPU units (default 256; may be a late-bound value such as [`crate::ecs::TaskSizeMapping::cpu`]).
     pub cpu: Value<i64>,
     /// Task memory in MiB (default 512).
@@ -140,9 +149,7 @@ impl LoadBalancedFargateServiceProps {
             load_balancer_subnets: None,
             service_subnets: None,
             public_load_balancer: true,
-            task_image: Some(TaskImageOptions::new(image)),
-            task_definition: None,
-            target_container: None,
+            task: TaskSource::Image(TaskImageOptions::new(image)),
             cpu: Value::from(256),
             memory_mib: Value::from(512),
             family: None,
@@ -330,14 +337,6 @@ impl Construct for LoadBalancedFargateService {
 /// Pattern-level checks; the constructs below record their own.
 fn check_props(child: &mut Scope, props: &LoadBalancedFargateServiceProps, https: bool) {
     // Pattern-level checks; the constructs below record their own.
-    match (&props.task_image, &props.task_definition) {
-        (Some(_), Some(_)) => child.error("give either task_image or task_definition, not both"),
-        (None, None) => child.error("give task_image or task_definition"),
-        (None, Some(_)) if props.target_container.is_none() => {
-            child.error("a caller-built task_definition needs target_container (container name and port)")
-        }
-        _ => {}
-    }
     if https && props.listener_port == Some(80) {
         child.error("with a certificate the listener is HTTPS; port 80 is taken by the HTTP->HTTPS redirect");
     }
@@ -348,8 +347,8 @@ fn task_definition(
     child: &mut Scope,
     props: &LoadBalancedFargateServiceProps,
 ) -> (FargateTaskDefinition, String, Value<i64>) {
-    match (&props.task_image, &props.task_definition) {
-        (Some(opts), _) => {
+    match &props.task {
+        TaskSource::Image(opts) => {
             let td = FargateTaskDefinition::new(
                 child,
                 "TaskDef",
@@ -378,18 +377,11 @@ fn task_definition(
             td.add_container(child.stack(), &opts.container_name, c);
             (td, opts.container_name.clone(), opts.container_port.clone())
         }
-        (None, Some(td)) => {
-            let (n, p) = props
-                .target_container
-                .clone()
-                .unwrap_or_else(|| ("web".to_owned(), Value::from(80)));
-            (td.clone(), n, p)
-        }
-        (None, None) => {
-            // Reported above; build a placeholder so the rest of the pattern still reports its problems.
-            let td = FargateTaskDefinition::new(child, "TaskDef", FargateTaskDefinitionProps::default());
-            (td, "web".to_owned(), Value::from(80))
-        }
+        TaskSource::Definition {
+            task_definition,
+            container,
+            port,
+        } => (task_definition.clone(), container.clone(), port.clone()),
     }
 }
 
