@@ -442,6 +442,36 @@ pub mod fns {
     pub fn base64(v: Value<String>) -> Value<String> {
         Value::from_expr(Expr::Base64(Box::new(v.into_expr())))
     }
+
+    /// `Fn::Cidr`: `count` CIDR blocks carved from `ip_block`, each with `cidr_bits` host bits (a /24 from an
+    /// IPv4 block is 8 bits, a /64 from an IPv6 block is 64). CloudFormation accepts 1–256 blocks and
+    /// `cidr_bits` up to the block's host bits; literal blocks are best computed in Rust (`ec2::Vpc` does),
+    /// this is for blocks known only at deploy time (a parameter, a Proton input, an attribute).
+    ///
+    /// ```
+    /// use proton_synth_constructs::value::{fns, Value};
+    /// # use proton_synth_constructs::{assertions::Template, cfn::ec2::Subnet, Stack};
+    /// let mut stack = Stack::new("Net");
+    /// let input: Value<String> = Value::from("10.20.0.0/16"); // e.g. a parameter or Proton input
+    /// let second: Value<String> = fns::select(1, fns::cidr(input, 4, 8));
+    /// let subnet = Subnet { cidr_block: Some(second), ..Subnet::new("vpc-1") };
+    /// stack.root().add("Subnet", subnet);
+    /// let t = Template::from_stack(&stack).unwrap();
+    /// let props = &t.find_resources("AWS::EC2::Subnet")[0].1["Properties"];
+    /// assert_eq!(props["CidrBlock"], serde_json::json!({"Fn::Select": [1, {"Fn::Cidr": ["10.20.0.0/16", 4, 8]}]}));
+    /// ```
+    pub fn cidr(
+        ip_block: Value<String>,
+        count: impl Into<Value<i64>>,
+        cidr_bits: impl Into<Value<i64>>,
+    ) -> Value<Vec<String>> {
+        let args = Expr::List(vec![
+            ip_block.into_expr(),
+            count.into().into_expr(),
+            cidr_bits.into().into_expr(),
+        ]);
+        Value::from_expr(Expr::Map(IndexMap::from([("Fn::Cidr".to_owned(), args)])))
+    }
 }
 
 /// Conversion of property values into expressions; implemented by `Value`, the generated property

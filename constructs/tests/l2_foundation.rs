@@ -278,9 +278,13 @@ fn vpc_validation_messages() {
         (
             VpcProps {
                 cidr_block_value: Some(input("vpc_cidr")),
+                subnet_configuration: vec![
+                    SubnetConfig::new("Public", SubnetTier::Public, 24),
+                    SubnetConfig::new("Private", SubnetTier::PrivateWithEgress, 20),
+                ],
                 ..VpcProps::default()
             },
-            "error: S/Vpc: a VPC CIDR given as a value needs explicit_subnets (subnet CIDRs cannot be computed from it)",
+            "error: S/Vpc: subnets computed from a VPC CIDR value need the same cidr_mask in every tier (Fn::Cidr carves equal blocks); use explicit_subnets otherwise",
         ),
     ];
     for (props, expected) in cases {

@@ -4,6 +4,711 @@
 #![allow(clippy::too_many_arguments, clippy::new_without_default, clippy::large_enum_variant)]
 #![allow(clippy::enum_variant_names, clippy::upper_case_acronyms, clippy::module_inception)]
 use crate::{PropSpec, Value};
+/// `AWS::Lambda::EventSourceMapping`: The ``AWS::Lambda::EventSourceMapping`` resource creates a mapping between an event source and an LAMlong function. LAM reads items from the event source and triggers the function.
+#[derive(Clone, Debug)]
+pub struct EventSourceMapping {
+    /// Specific configuration settings for an Amazon Managed Streaming for Apache Kafka (Amazon MSK) event source.
+    pub amazon_managed_kafka_event_source_config: Option<event_source_mapping::AmazonManagedKafkaEventSourceConfig>,
+    /// The maximum number of records in each batch that Lambda pulls from your stream or queue and sends to your function.
+    pub batch_size: Option<Value<i64>>,
+    /// (Kinesis and DynamoDB Streams only) If the function returns an error, split the batch in two and retry. The default value is false.
+    pub bisect_batch_on_function_error: Option<Value<bool>>,
+    /// (Kinesis, DynamoDB Streams, Amazon MSK, and self-managed Apache Kafka) A configuration object that specifies the destination of an event after Lambda processes it.
+    pub destination_config: Option<event_source_mapping::DestinationConfig>,
+    /// Specific configuration settings for a DocumentDB event source.
+    pub document_db_event_source_config: Option<event_source_mapping::DocumentDbEventSourceConfig>,
+    /// When true, the event source mapping is active. When false, Lambda pauses polling and invocation.
+    pub enabled: Option<Value<bool>>,
+    /// The Amazon Resource Name (ARN) of the event source.
+    pub event_source_arn: Option<Value<String>>,
+    /// An object that defines the filter criteria that determine whether Lambda should process an event. For more information, see [Lambda event filtering](https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventfiltering.html).
+    pub filter_criteria: Option<event_source_mapping::FilterCriteria>,
+    /// The name or ARN of the Lambda function.
+    pub function_name: Value<String>,
+    /// (Kinesis, DynamoDB Streams, and SQS) A list of current response type enums applied to the event source mapping.
+    ///
+    /// Allowed values: [`EventSourceMappingFunctionResponseTypes`].
+    pub function_response_types: Option<Value<Vec<String>>>,
+    /// The ARN of the KMSlong (KMS) customer managed key that Lambda uses to encrypt your function's [filter criteria](https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventfiltering.html#filtering-basics).
+    pub kms_key_arn: Option<Value<String>>,
+    /// (Amazon MSK, and self-managed Apache Kafka only) The logging configuration for your event source. For more information, see [Event source mapping logging](https://docs.aws.amazon.com/lambda/latest/dg/esm-logging.html).
+    pub logging_config: Option<event_source_mapping::LoggingConfig>,
+    /// The maximum amount of time, in seconds, that Lambda spends gathering records before invoking the function.
+    pub maximum_batching_window_in_seconds: Option<Value<i64>>,
+    /// (Kinesis, DynamoDB Streams, Amazon MSK, and self-managed Apache Kafka) Discard records older than the specified age. The default value is -1, which sets the maximum age to infinite.
+    pub maximum_record_age_in_seconds: Option<Value<i64>>,
+    /// (Kinesis, DynamoDB Streams, Amazon MSK, and self-managed Apache Kafka) Discard records after the specified number of retries.
+    pub maximum_retry_attempts: Option<Value<i64>>,
+    /// The metrics configuration for your event source. For more information, see [Event source mapping metrics](https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html#event-source-mapping-metrics).
+    pub metrics_config: Option<event_source_mapping::MetricsConfig>,
+    /// (Kinesis and DynamoDB Streams only) The number of batches to process concurrently from each shard. The default value is 1.
+    pub parallelization_factor: Option<Value<i64>>,
+    /// (Amazon SQS, Amazon MSK, and self-managed Apache Kafka only) The provisioned mode configuration for the event source. For more information, see [provisioned mode](https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventsourcemapping.html#invocation-eventsourcemapping-provisioned-mode).
+    pub provisioned_poller_config: Option<event_source_mapping::ProvisionedPollerConfig>,
+    /// (Amazon MQ) The name of the Amazon MQ broker destination queue to consume.
+    pub queues: Option<Value<Vec<String>>>,
+    /// This property is for Amazon SQS event sources only. You cannot use ``ProvisionedPollerConfig`` while using ``ScalingConfig``. These options are mutually exclusive.
+    pub scaling_config: Option<event_source_mapping::ScalingConfig>,
+    /// The self-managed Apache Kafka cluster for your event source.
+    pub self_managed_event_source: Option<event_source_mapping::SelfManagedEventSource>,
+    /// Specific configuration settings for a self-managed Apache Kafka event source.
+    pub self_managed_kafka_event_source_config: Option<event_source_mapping::SelfManagedKafkaEventSourceConfig>,
+    /// An array of the authentication protocol, VPC components, or virtual host to secure and define your event source.
+    pub source_access_configurations: Option<Vec<event_source_mapping::SourceAccessConfiguration>>,
+    /// The position in a stream from which to start reading. Required for Amazon Kinesis and Amazon DynamoDB.
+    pub starting_position: Option<Value<String>>,
+    /// With ``StartingPosition`` set to ``AT_TIMESTAMP``, the time from which to start reading, in Unix time seconds. ``StartingPositionTimestamp`` cannot be in the future.
+    pub starting_position_timestamp: Option<Value<f64>>,
+    /// A list of tags to add to the event source mapping.
+    pub tags: Option<Vec<event_source_mapping::Tag>>,
+    /// The name of the Kafka topic.
+    pub topics: Option<Value<Vec<String>>>,
+    /// (Kinesis and DynamoDB Streams only) The duration in seconds of a processing window for DynamoDB and Kinesis Streams event sources. A value of 0 seconds indicates no tumbling window.
+    pub tumbling_window_in_seconds: Option<Value<i64>>,
+}
+impl EventSourceMapping {
+    pub fn new(function_name: impl Into<Value<String>>) -> Self {
+        Self {
+            amazon_managed_kafka_event_source_config: None,
+            batch_size: None,
+            bisect_batch_on_function_error: None,
+            destination_config: None,
+            document_db_event_source_config: None,
+            enabled: None,
+            event_source_arn: None,
+            filter_criteria: None,
+            function_name: function_name.into(),
+            function_response_types: None,
+            kms_key_arn: None,
+            logging_config: None,
+            maximum_batching_window_in_seconds: None,
+            maximum_record_age_in_seconds: None,
+            maximum_retry_attempts: None,
+            metrics_config: None,
+            parallelization_factor: None,
+            provisioned_poller_config: None,
+            queues: None,
+            scaling_config: None,
+            self_managed_event_source: None,
+            self_managed_kafka_event_source_config: None,
+            source_access_configurations: None,
+            starting_position: None,
+            starting_position_timestamp: None,
+            tags: None,
+            topics: None,
+            tumbling_window_in_seconds: None,
+        }
+    }
+}
+impl crate::CfnResource for EventSourceMapping {
+    const TYPE_NAME: &'static str = "AWS::Lambda::EventSourceMapping";
+    const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "AmazonManagedKafkaEventSourceConfig", nested: Some(event_source_mapping::AmazonManagedKafkaEventSourceConfig::PROPS), ..PropSpec::NONE },
+        PropSpec { name: "BatchSize", minimum: Some(1.0), maximum: Some(10000.0), ..PropSpec::NONE },
+        PropSpec { name: "DestinationConfig", nested: Some(event_source_mapping::DestinationConfig::PROPS), ..PropSpec::NONE },
+        PropSpec { name: "DocumentDBEventSourceConfig", nested: Some(event_source_mapping::DocumentDbEventSourceConfig::PROPS), ..PropSpec::NONE },
+        PropSpec { name: "EventSourceArn", min_len: Some(12), max_len: Some(1024), ..PropSpec::NONE },
+        PropSpec { name: "FilterCriteria", nested: Some(event_source_mapping::FilterCriteria::PROPS), ..PropSpec::NONE },
+        PropSpec { name: "FunctionName", min_len: Some(1), max_len: Some(140), ..PropSpec::NONE },
+        PropSpec { name: "FunctionResponseTypes", allowed: &["ReportBatchItemFailures"], ..PropSpec::NONE },
+        PropSpec { name: "KmsKeyArn", min_len: Some(12), max_len: Some(2048), ..PropSpec::NONE },
+        PropSpec { name: "LoggingConfig", nested: Some(event_source_mapping::LoggingConfig::PROPS), ..PropSpec::NONE },
+        PropSpec { name: "MaximumBatchingWindowInSeconds", minimum: Some(0.0), maximum: Some(300.0), ..PropSpec::NONE },
+        PropSpec { name: "MaximumRecordAgeInSeconds", minimum: Some(-1.0), maximum: Some(604800.0), ..PropSpec::NONE },
+        PropSpec { name: "MaximumRetryAttempts", minimum: Some(-1.0), maximum: Some(10000.0), ..PropSpec::NONE },
+        PropSpec { name: "MetricsConfig", nested: Some(event_source_mapping::MetricsConfig::PROPS), ..PropSpec::NONE },
+        PropSpec { name: "ParallelizationFactor", minimum: Some(1.0), maximum: Some(10.0), ..PropSpec::NONE },
+        PropSpec { name: "ProvisionedPollerConfig", nested: Some(event_source_mapping::ProvisionedPollerConfig::PROPS), ..PropSpec::NONE },
+        PropSpec { name: "Queues", min_len: Some(1), max_len: Some(1000), ..PropSpec::NONE },
+        PropSpec { name: "ScalingConfig", nested: Some(event_source_mapping::ScalingConfig::PROPS), ..PropSpec::NONE },
+        PropSpec { name: "SelfManagedEventSource", nested: Some(event_source_mapping::SelfManagedEventSource::PROPS), ..PropSpec::NONE },
+        PropSpec { name: "SelfManagedKafkaEventSourceConfig", nested: Some(event_source_mapping::SelfManagedKafkaEventSourceConfig::PROPS), ..PropSpec::NONE },
+        PropSpec { name: "SourceAccessConfigurations", nested: Some(event_source_mapping::SourceAccessConfiguration::PROPS), ..PropSpec::NONE },
+        PropSpec { name: "StartingPosition", min_len: Some(6), max_len: Some(12), ..PropSpec::NONE },
+        PropSpec { name: "Tags", nested: Some(event_source_mapping::Tag::PROPS), ..PropSpec::NONE },
+        PropSpec { name: "Topics", min_len: Some(1), max_len: Some(249), ..PropSpec::NONE },
+        PropSpec { name: "TumblingWindowInSeconds", minimum: Some(0.0), maximum: Some(900.0), ..PropSpec::NONE },
+    ];
+    fn into_properties(self) -> crate::Expr {
+        let mut m = crate::PropMap::new();
+        m.opt("AmazonManagedKafkaEventSourceConfig", self.amazon_managed_kafka_event_source_config);
+        m.opt("BatchSize", self.batch_size);
+        m.opt("BisectBatchOnFunctionError", self.bisect_batch_on_function_error);
+        m.opt("DestinationConfig", self.destination_config);
+        m.opt("DocumentDBEventSourceConfig", self.document_db_event_source_config);
+        m.opt("Enabled", self.enabled);
+        m.opt("EventSourceArn", self.event_source_arn);
+        m.opt("FilterCriteria", self.filter_criteria);
+        m.set("FunctionName", self.function_name);
+        m.opt("FunctionResponseTypes", self.function_response_types);
+        m.opt("KmsKeyArn", self.kms_key_arn);
+        m.opt("LoggingConfig", self.logging_config);
+        m.opt("MaximumBatchingWindowInSeconds", self.maximum_batching_window_in_seconds);
+        m.opt("MaximumRecordAgeInSeconds", self.maximum_record_age_in_seconds);
+        m.opt("MaximumRetryAttempts", self.maximum_retry_attempts);
+        m.opt("MetricsConfig", self.metrics_config);
+        m.opt("ParallelizationFactor", self.parallelization_factor);
+        m.opt("ProvisionedPollerConfig", self.provisioned_poller_config);
+        m.opt("Queues", self.queues);
+        m.opt("ScalingConfig", self.scaling_config);
+        m.opt("SelfManagedEventSource", self.self_managed_event_source);
+        m.opt("SelfManagedKafkaEventSourceConfig", self.self_managed_kafka_event_source_config);
+        m.opt("SourceAccessConfigurations", self.source_access_configurations);
+        m.opt("StartingPosition", self.starting_position);
+        m.opt("StartingPositionTimestamp", self.starting_position_timestamp);
+        m.opt("Tags", self.tags);
+        m.opt("Topics", self.topics);
+        m.opt("TumblingWindowInSeconds", self.tumbling_window_in_seconds);
+        m.finish()
+    }
+}
+impl crate::Handle<EventSourceMapping> {
+    /// `Fn::GetAtt` `Id`
+    pub fn attr_id(&self) -> Value<String> { self.get_att_unchecked("Id") }
+    /// `Fn::GetAtt` `EventSourceMappingArn`
+    pub fn attr_event_source_mapping_arn(&self) -> Value<String> { self.get_att_unchecked("EventSourceMappingArn") }
+}
+/// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EventSourceMappingFunctionResponseTypes { ReportBatchItemFailures }
+impl EventSourceMappingFunctionResponseTypes {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::ReportBatchItemFailures => "ReportBatchItemFailures",
+        }
+    }
+}
+impl From<EventSourceMappingFunctionResponseTypes> for Value<String> { fn from(v: EventSourceMappingFunctionResponseTypes) -> Self { Value::from(v.as_str()) } }
+/// Property types of [`EventSourceMapping`].
+pub mod event_source_mapping {
+    use crate::{PropSpec, Value};
+    /// Specific configuration settings for an Amazon Managed Streaming for Apache Kafka (Amazon MSK) event source.
+    #[derive(Clone, Debug, Default)]
+    pub struct AmazonManagedKafkaEventSourceConfig {
+        /// The identifier for the Kafka consumer group to join. The consumer group ID must be unique among all your Kafka event sources.
+        pub consumer_group_id: Option<Value<String>>,
+        /// Specific configuration settings for a Kafka schema registry.
+        pub schema_registry_config: Option<SchemaRegistryConfig>,
+    }
+    impl AmazonManagedKafkaEventSourceConfig {
+        pub fn new() -> Self { Self::default() }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "ConsumerGroupId", min_len: Some(1), max_len: Some(200), ..PropSpec::NONE },
+        PropSpec { name: "SchemaRegistryConfig", nested: Some(SchemaRegistryConfig::PROPS), ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for AmazonManagedKafkaEventSourceConfig {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("ConsumerGroupId", self.consumer_group_id);
+            m.opt("SchemaRegistryConfig", self.schema_registry_config);
+            m.finish()
+        }
+    }
+    /// Specific configuration settings for a Kafka schema registry.
+    #[derive(Clone, Debug, Default)]
+    pub struct SchemaRegistryConfig {
+        /// An array of access configuration objects that tell Lambda how to authenticate with your schema registry.
+        pub access_configs: Option<Vec<SchemaRegistryAccessConfig>>,
+        /// The record format that Lambda delivers to your function after schema validation.
+        ///
+        /// Allowed values: [`SchemaRegistryConfigEventRecordFormat`].
+        pub event_record_format: Option<Value<String>>,
+        /// The URI for your schema registry. The correct URI format depends on the type of schema registry you're using.
+        pub schema_registry_uri: Option<Value<String>>,
+        /// An array of schema validation configuration objects, which tell Lambda the message attributes you want to validate and filter using your schema registry.
+        pub schema_validation_configs: Option<Vec<SchemaValidationConfig>>,
+    }
+    impl SchemaRegistryConfig {
+        pub fn new() -> Self { Self::default() }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "AccessConfigs", nested: Some(SchemaRegistryAccessConfig::PROPS), ..PropSpec::NONE },
+        PropSpec { name: "EventRecordFormat", allowed: &["JSON", "SOURCE"], ..PropSpec::NONE },
+        PropSpec { name: "SchemaRegistryURI", min_len: Some(1), max_len: Some(10000), ..PropSpec::NONE },
+        PropSpec { name: "SchemaValidationConfigs", nested: Some(SchemaValidationConfig::PROPS), ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for SchemaRegistryConfig {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("AccessConfigs", self.access_configs);
+            m.opt("EventRecordFormat", self.event_record_format);
+            m.opt("SchemaRegistryURI", self.schema_registry_uri);
+            m.opt("SchemaValidationConfigs", self.schema_validation_configs);
+            m.finish()
+        }
+    }
+    /// Specific access configuration settings that tell Lambda how to authenticate with your schema registry.
+    #[derive(Clone, Debug, Default)]
+    pub struct SchemaRegistryAccessConfig {
+        /// The type of authentication Lambda uses to access your schema registry.
+        ///
+        /// Allowed values: [`SchemaRegistryAccessConfigType`].
+        pub r#type: Option<Value<String>>,
+        /// The URI of the secret (Secrets Manager secret ARN) to authenticate with your schema registry.
+        pub uri: Option<Value<String>>,
+    }
+    impl SchemaRegistryAccessConfig {
+        pub fn new() -> Self { Self::default() }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "Type", allowed: &["BASIC_AUTH", "CLIENT_CERTIFICATE_TLS_AUTH", "SERVER_ROOT_CA_CERTIFICATE", "OAUTHBEARER_AUTH"], ..PropSpec::NONE },
+        PropSpec { name: "URI", min_len: Some(1), max_len: Some(10000), ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for SchemaRegistryAccessConfig {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("Type", self.r#type);
+            m.opt("URI", self.uri);
+            m.finish()
+        }
+    }
+    /// Specific schema validation configuration settings that tell Lambda the message attributes you want to validate and filter using your schema registry.
+    #[derive(Clone, Debug, Default)]
+    pub struct SchemaValidationConfig {
+        /// The attributes you want your schema registry to validate and filter for. If you selected ``JSON`` as the ``EventRecordFormat``, Lambda also deserializes the selected message attributes.
+        ///
+        /// Allowed values: [`SchemaValidationConfigAttribute`].
+        pub attribute: Option<Value<String>>,
+    }
+    impl SchemaValidationConfig {
+        pub fn new() -> Self { Self::default() }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "Attribute", allowed: &["KEY", "VALUE"], ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for SchemaValidationConfig {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("Attribute", self.attribute);
+            m.finish()
+        }
+    }
+    /// A configuration object that specifies the destination of an event after Lambda processes it. For more information, see [Adding a destination](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html#invocation-async-destinations).
+    #[derive(Clone, Debug, Default)]
+    pub struct DestinationConfig {
+        /// The destination configuration for failed invocations.
+        pub on_failure: Option<OnFailure>,
+    }
+    impl DestinationConfig {
+        pub fn new() -> Self { Self::default() }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "OnFailure", nested: Some(OnFailure::PROPS), ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for DestinationConfig {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("OnFailure", self.on_failure);
+            m.finish()
+        }
+    }
+    /// A destination for events that failed processing. For more information, see [Adding a destination](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html#invocation-async-destinations).
+    #[derive(Clone, Debug, Default)]
+    pub struct OnFailure {
+        /// The Amazon Resource Name (ARN) of the destination resource.
+        pub destination: Option<Value<String>>,
+    }
+    impl OnFailure {
+        pub fn new() -> Self { Self::default() }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "Destination", min_len: Some(12), max_len: Some(1024), ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for OnFailure {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("Destination", self.destination);
+            m.finish()
+        }
+    }
+    /// Specific configuration settings for a DocumentDB event source.
+    #[derive(Clone, Debug, Default)]
+    pub struct DocumentDbEventSourceConfig {
+        /// The name of the collection to consume within the database. If you do not specify a collection, Lambda consumes all collections.
+        pub collection_name: Option<Value<String>>,
+        /// The name of the database to consume within the DocumentDB cluster.
+        pub database_name: Option<Value<String>>,
+        /// Determines what DocumentDB sends to your event stream during document update operations.
+        ///
+        /// Allowed values: [`DocumentDbEventSourceConfigFullDocument`].
+        pub full_document: Option<Value<String>>,
+    }
+    impl DocumentDbEventSourceConfig {
+        pub fn new() -> Self { Self::default() }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "CollectionName", min_len: Some(1), max_len: Some(57), ..PropSpec::NONE },
+        PropSpec { name: "DatabaseName", min_len: Some(1), max_len: Some(63), ..PropSpec::NONE },
+        PropSpec { name: "FullDocument", allowed: &["UpdateLookup", "Default"], ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for DocumentDbEventSourceConfig {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("CollectionName", self.collection_name);
+            m.opt("DatabaseName", self.database_name);
+            m.opt("FullDocument", self.full_document);
+            m.finish()
+        }
+    }
+    /// An object that contains the filters for an event source.
+    #[derive(Clone, Debug, Default)]
+    pub struct FilterCriteria {
+        /// A list of filters.
+        pub filters: Option<Vec<Filter>>,
+    }
+    impl FilterCriteria {
+        pub fn new() -> Self { Self::default() }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "Filters", nested: Some(Filter::PROPS), ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for FilterCriteria {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("Filters", self.filters);
+            m.finish()
+        }
+    }
+    /// A structure within a ``FilterCriteria`` object that defines an event filtering pattern.
+    #[derive(Clone, Debug, Default)]
+    pub struct Filter {
+        /// A filter pattern. For more information on the syntax of a filter pattern, see [Filter rule syntax](https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventfiltering.html#filtering-syntax).
+        pub pattern: Option<Value<String>>,
+    }
+    impl Filter {
+        pub fn new() -> Self { Self::default() }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "Pattern", min_len: Some(0), max_len: Some(4096), ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for Filter {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("Pattern", self.pattern);
+            m.finish()
+        }
+    }
+    /// The function's Amazon CloudWatch Logs configuration settings.
+    #[derive(Clone, Debug, Default)]
+    pub struct LoggingConfig {
+        /// Set this property to filter the system logs for your function that Lambda sends to CloudWatch.
+        ///
+        /// Allowed values: [`LoggingConfigSystemLogLevel`].
+        pub system_log_level: Option<Value<String>>,
+    }
+    impl LoggingConfig {
+        pub fn new() -> Self { Self::default() }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "SystemLogLevel", allowed: &["DEBUG", "INFO", "WARN"], ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for LoggingConfig {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("SystemLogLevel", self.system_log_level);
+            m.finish()
+        }
+    }
+    /// The metrics configuration for your event source. Use this configuration object to define which metrics you want your event source mapping to produce.
+    #[derive(Clone, Debug, Default)]
+    pub struct MetricsConfig {
+        /// The metrics you want your event source mapping to produce, including ``EventCount``, ``ErrorCount``, ``KafkaMetrics``.
+        ///
+        /// Allowed values: [`MetricsConfigMetrics`].
+        pub metrics: Option<Value<Vec<String>>>,
+    }
+    impl MetricsConfig {
+        pub fn new() -> Self { Self::default() }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "Metrics", allowed: &["EventCount", "ErrorCount", "KafkaMetrics"], ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for MetricsConfig {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("Metrics", self.metrics);
+            m.finish()
+        }
+    }
+    /// The [provisioned mode](https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventsourcemapping.html#invocation-eventsourcemapping-provisioned-mode) configuration for the event source. Use Provisioned Mode to customize the minimum and maximum number of event pollers for your event source.
+    #[derive(Clone, Debug, Default)]
+    pub struct ProvisionedPollerConfig {
+        /// The maximum number of event pollers this event source can scale up to. For Amazon SQS event source mappings, the accepted range is between 2 and 10,000, with a default of 200.
+        pub maximum_pollers: Option<Value<i64>>,
+        /// The minimum number of event pollers this event source can scale down to. For Amazon SQS events source mappings, default is 2, and minimum 2 required.
+        pub minimum_pollers: Option<Value<i64>>,
+        /// (Amazon MSK and self-managed Apache Kafka) The name of the provisioned poller group. Use this option to group multiple ESMs within the event source's VPC to share Event Poller Unit (EPU) capacity.
+        pub poller_group_name: Option<Value<String>>,
+    }
+    impl ProvisionedPollerConfig {
+        pub fn new() -> Self { Self::default() }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "MaximumPollers", minimum: Some(1.0), maximum: Some(10000.0), ..PropSpec::NONE },
+        PropSpec { name: "MinimumPollers", minimum: Some(1.0), maximum: Some(200.0), ..PropSpec::NONE },
+        PropSpec { name: "PollerGroupName", min_len: Some(0), max_len: Some(128), ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for ProvisionedPollerConfig {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("MaximumPollers", self.maximum_pollers);
+            m.opt("MinimumPollers", self.minimum_pollers);
+            m.opt("PollerGroupName", self.poller_group_name);
+            m.finish()
+        }
+    }
+    /// (Amazon SQS only) The scaling configuration for the event source. To remove the configuration, pass an empty value.
+    #[derive(Clone, Debug, Default)]
+    pub struct ScalingConfig {
+        /// Limits the number of concurrent instances that the SQS event source can invoke.
+        pub maximum_concurrency: Option<Value<i64>>,
+    }
+    impl ScalingConfig {
+        pub fn new() -> Self { Self::default() }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "MaximumConcurrency", minimum: Some(2.0), maximum: Some(1000.0), ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for ScalingConfig {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("MaximumConcurrency", self.maximum_concurrency);
+            m.finish()
+        }
+    }
+    /// The self-managed Apache Kafka cluster for your event source.
+    #[derive(Clone, Debug, Default)]
+    pub struct SelfManagedEventSource {
+        /// The list of bootstrap servers for your Kafka brokers in the following format: ``"KafkaBootstrapServers": ["abc.xyz.com:xxxx","abc2.xyz.com:xxxx"]``.
+        pub endpoints: Option<Endpoints>,
+    }
+    impl SelfManagedEventSource {
+        pub fn new() -> Self { Self::default() }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "Endpoints", nested: Some(Endpoints::PROPS), ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for SelfManagedEventSource {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("Endpoints", self.endpoints);
+            m.finish()
+        }
+    }
+    /// The list of bootstrap servers for your Kafka brokers in the following format: ``"KafkaBootstrapServers": ["abc.xyz.com:xxxx","abc2.xyz.com:xxxx"]``.
+    #[derive(Clone, Debug, Default)]
+    pub struct Endpoints {
+        /// The list of bootstrap servers for your Kafka brokers in the following format: ``"KafkaBootstrapServers": ["abc.xyz.com:xxxx","abc2.xyz.com:xxxx"]``.
+        pub kafka_bootstrap_servers: Option<Value<Vec<String>>>,
+    }
+    impl Endpoints {
+        pub fn new() -> Self { Self::default() }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "KafkaBootstrapServers", min_len: Some(1), max_len: Some(300), ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for Endpoints {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("KafkaBootstrapServers", self.kafka_bootstrap_servers);
+            m.finish()
+        }
+    }
+    /// Specific configuration settings for a self-managed Apache Kafka event source.
+    #[derive(Clone, Debug, Default)]
+    pub struct SelfManagedKafkaEventSourceConfig {
+        /// The identifier for the Kafka consumer group to join. The consumer group ID must be unique among all your Kafka event sources.
+        pub consumer_group_id: Option<Value<String>>,
+        /// Allowed values: [`ConsumptionMode`].
+        pub consumption_mode: Option<Value<String>>,
+        /// Specific configuration settings for a Kafka schema registry.
+        pub schema_registry_config: Option<SchemaRegistryConfig>,
+    }
+    impl SelfManagedKafkaEventSourceConfig {
+        pub fn new() -> Self { Self::default() }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "ConsumerGroupId", min_len: Some(1), max_len: Some(200), ..PropSpec::NONE },
+        PropSpec { name: "ConsumptionMode", allowed: &["Stream", "Queue"], ..PropSpec::NONE },
+        PropSpec { name: "SchemaRegistryConfig", nested: Some(SchemaRegistryConfig::PROPS), ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for SelfManagedKafkaEventSourceConfig {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("ConsumerGroupId", self.consumer_group_id);
+            m.opt("ConsumptionMode", self.consumption_mode);
+            m.opt("SchemaRegistryConfig", self.schema_registry_config);
+            m.finish()
+        }
+    }
+    /// An array of the authentication protocol, VPC components, or virtual host to secure and define your event source.
+    #[derive(Clone, Debug, Default)]
+    pub struct SourceAccessConfiguration {
+        /// The type of authentication protocol, VPC components, or virtual host for your event source. For example: ``"Type":"SASL_SCRAM_512_AUTH"``.
+        ///
+        /// Allowed values: [`SourceAccessConfigurationType`].
+        pub r#type: Option<Value<String>>,
+        /// The value for your chosen configuration in ``Type``. For example: ``"URI": "arn:aws:secretsmanager:us-east-1:01234567890:secret:MyBrokerSecretName"``.
+        pub uri: Option<Value<String>>,
+    }
+    impl SourceAccessConfiguration {
+        pub fn new() -> Self { Self::default() }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "Type", allowed: &["BASIC_AUTH", "VPC_SUBNET", "VPC_SECURITY_GROUP", "SASL_SCRAM_512_AUTH", "SASL_SCRAM_256_AUTH", "VIRTUAL_HOST", "CLIENT_CERTIFICATE_TLS_AUTH", "SERVER_ROOT_CA_CERTIFICATE", "OAUTHBEARER_AUTH", "OAUTHBEARER_SCOPE", "OAUTHBEARER_AUDIENCE", "OAUTHBEARER_LOGICAL_CLUSTER", "OAUTHBEARER_IDENTITY_POOL", "IAM_AUTH", "IAM_OAUTHBEARER_AUTH"], ..PropSpec::NONE },
+        PropSpec { name: "URI", min_len: Some(1), max_len: Some(200), ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for SourceAccessConfiguration {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("Type", self.r#type);
+            m.opt("URI", self.uri);
+            m.finish()
+        }
+    }
+    /// A [tag](https://docs.aws.amazon.com/lambda/latest/dg/tagging.html) to apply to the event source mapping.
+    #[derive(Clone, Debug)]
+    pub struct Tag {
+        /// The key for this tag.
+        pub key: Value<String>,
+        /// The value for this tag.
+        pub value: Option<Value<String>>,
+    }
+    impl Tag {
+        pub fn new(key: impl Into<Value<String>>) -> Self {
+            Self {
+                key: key.into(),
+                value: None,
+            }
+        }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "Key", min_len: Some(1), max_len: Some(128), ..PropSpec::NONE },
+        PropSpec { name: "Value", min_len: Some(0), max_len: Some(256), ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for Tag {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.set("Key", self.key);
+            m.opt("Value", self.value);
+            m.finish()
+        }
+    }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum SchemaRegistryAccessConfigType { BasicAuth, ClientCertificateTlsAuth, ServerRootCaCertificate, OauthbearerAuth }
+    impl SchemaRegistryAccessConfigType {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::BasicAuth => "BASIC_AUTH",
+                Self::ClientCertificateTlsAuth => "CLIENT_CERTIFICATE_TLS_AUTH",
+                Self::ServerRootCaCertificate => "SERVER_ROOT_CA_CERTIFICATE",
+                Self::OauthbearerAuth => "OAUTHBEARER_AUTH",
+            }
+        }
+    }
+    impl From<SchemaRegistryAccessConfigType> for Value<String> { fn from(v: SchemaRegistryAccessConfigType) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum SchemaRegistryConfigEventRecordFormat { Json, Source }
+    impl SchemaRegistryConfigEventRecordFormat {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::Json => "JSON",
+                Self::Source => "SOURCE",
+            }
+        }
+    }
+    impl From<SchemaRegistryConfigEventRecordFormat> for Value<String> { fn from(v: SchemaRegistryConfigEventRecordFormat) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum SchemaValidationConfigAttribute { Key, Value }
+    impl SchemaValidationConfigAttribute {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::Key => "KEY",
+                Self::Value => "VALUE",
+            }
+        }
+    }
+    impl From<SchemaValidationConfigAttribute> for Value<String> { fn from(v: SchemaValidationConfigAttribute) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum DocumentDbEventSourceConfigFullDocument { UpdateLookup, Default }
+    impl DocumentDbEventSourceConfigFullDocument {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::UpdateLookup => "UpdateLookup",
+                Self::Default => "Default",
+            }
+        }
+    }
+    impl From<DocumentDbEventSourceConfigFullDocument> for Value<String> { fn from(v: DocumentDbEventSourceConfigFullDocument) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum LoggingConfigSystemLogLevel { Debug, Info, Warn }
+    impl LoggingConfigSystemLogLevel {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::Debug => "DEBUG",
+                Self::Info => "INFO",
+                Self::Warn => "WARN",
+            }
+        }
+    }
+    impl From<LoggingConfigSystemLogLevel> for Value<String> { fn from(v: LoggingConfigSystemLogLevel) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum MetricsConfigMetrics { EventCount, ErrorCount, KafkaMetrics }
+    impl MetricsConfigMetrics {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::EventCount => "EventCount",
+                Self::ErrorCount => "ErrorCount",
+                Self::KafkaMetrics => "KafkaMetrics",
+            }
+        }
+    }
+    impl From<MetricsConfigMetrics> for Value<String> { fn from(v: MetricsConfigMetrics) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum ConsumptionMode { Stream, Queue }
+    impl ConsumptionMode {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::Stream => "Stream",
+                Self::Queue => "Queue",
+            }
+        }
+    }
+    impl From<ConsumptionMode> for Value<String> { fn from(v: ConsumptionMode) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum SourceAccessConfigurationType { BasicAuth, VpcSubnet, VpcSecurityGroup, SaslScram512Auth, SaslScram256Auth, VirtualHost, ClientCertificateTlsAuth, ServerRootCaCertificate, OauthbearerAuth, OauthbearerScope, OauthbearerAudience, OauthbearerLogicalCluster, OauthbearerIdentityPool, IamAuth, IamOauthbearerAuth }
+    impl SourceAccessConfigurationType {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::BasicAuth => "BASIC_AUTH",
+                Self::VpcSubnet => "VPC_SUBNET",
+                Self::VpcSecurityGroup => "VPC_SECURITY_GROUP",
+                Self::SaslScram512Auth => "SASL_SCRAM_512_AUTH",
+                Self::SaslScram256Auth => "SASL_SCRAM_256_AUTH",
+                Self::VirtualHost => "VIRTUAL_HOST",
+                Self::ClientCertificateTlsAuth => "CLIENT_CERTIFICATE_TLS_AUTH",
+                Self::ServerRootCaCertificate => "SERVER_ROOT_CA_CERTIFICATE",
+                Self::OauthbearerAuth => "OAUTHBEARER_AUTH",
+                Self::OauthbearerScope => "OAUTHBEARER_SCOPE",
+                Self::OauthbearerAudience => "OAUTHBEARER_AUDIENCE",
+                Self::OauthbearerLogicalCluster => "OAUTHBEARER_LOGICAL_CLUSTER",
+                Self::OauthbearerIdentityPool => "OAUTHBEARER_IDENTITY_POOL",
+                Self::IamAuth => "IAM_AUTH",
+                Self::IamOauthbearerAuth => "IAM_OAUTHBEARER_AUTH",
+            }
+        }
+    }
+    impl From<SourceAccessConfigurationType> for Value<String> { fn from(v: SourceAccessConfigurationType) -> Self { Value::from(v.as_str()) } }
+}
 /// `AWS::Lambda::Function`: The ``AWS::Lambda::Function`` resource creates a Lambda function. To create a function, you need a [deployment package](https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-package.html) and an [execution role](https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html).
 #[derive(Clone, Debug)]
 pub struct Function {

@@ -47,6 +47,10 @@ pub mod ecs;
 #[rustfmt::skip]
 pub mod elasticloadbalancingv2;
 
+#[cfg(feature = "events")]
+#[rustfmt::skip]
+pub mod events;
+
 #[cfg(feature = "iam")]
 #[rustfmt::skip]
 pub mod iam;
@@ -66,6 +70,10 @@ pub mod logs;
 #[cfg(feature = "s3")]
 #[rustfmt::skip]
 pub mod s3;
+
+#[cfg(feature = "scheduler")]
+#[rustfmt::skip]
+pub mod scheduler;
 
 #[cfg(feature = "secretsmanager")]
 #[rustfmt::skip]

@@ -4,6 +4,72 @@
 #![allow(clippy::too_many_arguments, clippy::new_without_default, clippy::large_enum_variant)]
 #![allow(clippy::enum_variant_names, clippy::upper_case_acronyms, clippy::module_inception)]
 use crate::{Json, PropSpec, Value};
+/// `AWS::SNS::Subscription`: Resource Type definition for AWS::SNS::Subscription
+#[derive(Clone, Debug)]
+pub struct Subscription {
+    /// The delivery policy JSON assigned to the subscription. Enables the subscriber to define the message delivery retry strategy in the case of an HTTP/S endpoint subscribed to the topic.
+    pub delivery_policy: Option<Value<Json>>,
+    /// The subscription's endpoint. The endpoint value depends on the protocol that you specify.
+    pub endpoint: Option<Value<String>>,
+    /// The filter policy JSON assigned to the subscription. Enables the subscriber to filter out unwanted messages.
+    pub filter_policy: Option<Value<Json>>,
+    /// This attribute lets you choose the filtering scope by using one of the following string value types: MessageAttributes (default) and MessageBody.
+    pub filter_policy_scope: Option<Value<String>>,
+    /// The subscription's protocol.
+    pub protocol: Value<String>,
+    /// When set to true, enables raw message delivery. Raw messages don't contain any JSON formatting and can be sent to Amazon SQS and HTTP/S endpoints.
+    pub raw_message_delivery: Option<Value<bool>>,
+    /// When specified, sends undeliverable messages to the specified Amazon SQS dead-letter queue.
+    pub redrive_policy: Option<Value<Json>>,
+    /// For cross-region subscriptions, the region in which the topic resides.If no region is specified, AWS CloudFormation uses the region of the caller as the default.
+    pub region: Option<Value<String>>,
+    /// Specifies whether Amazon SNS resends the notification to the subscription when a message's attribute changes.
+    pub replay_policy: Option<Value<Json>>,
+    /// This property applies only to Amazon Data Firehose delivery stream subscriptions.
+    pub subscription_role_arn: Option<Value<String>>,
+    /// The ARN of the topic to subscribe to.
+    pub topic_arn: Value<String>,
+}
+impl Subscription {
+    pub fn new(protocol: impl Into<Value<String>>, topic_arn: impl Into<Value<String>>) -> Self {
+        Self {
+            delivery_policy: None,
+            endpoint: None,
+            filter_policy: None,
+            filter_policy_scope: None,
+            protocol: protocol.into(),
+            raw_message_delivery: None,
+            redrive_policy: None,
+            region: None,
+            replay_policy: None,
+            subscription_role_arn: None,
+            topic_arn: topic_arn.into(),
+        }
+    }
+}
+impl crate::CfnResource for Subscription {
+    const TYPE_NAME: &'static str = "AWS::SNS::Subscription";
+    const PROPS: &'static [crate::PropSpec] = &[];
+    fn into_properties(self) -> crate::Expr {
+        let mut m = crate::PropMap::new();
+        m.opt("DeliveryPolicy", self.delivery_policy);
+        m.opt("Endpoint", self.endpoint);
+        m.opt("FilterPolicy", self.filter_policy);
+        m.opt("FilterPolicyScope", self.filter_policy_scope);
+        m.set("Protocol", self.protocol);
+        m.opt("RawMessageDelivery", self.raw_message_delivery);
+        m.opt("RedrivePolicy", self.redrive_policy);
+        m.opt("Region", self.region);
+        m.opt("ReplayPolicy", self.replay_policy);
+        m.opt("SubscriptionRoleArn", self.subscription_role_arn);
+        m.set("TopicArn", self.topic_arn);
+        m.finish()
+    }
+}
+impl crate::Handle<Subscription> {
+    /// `Fn::GetAtt` `Arn`: Arn of the subscription
+    pub fn attr_arn(&self) -> Value<String> { self.get_att_unchecked("Arn") }
+}
 /// `AWS::SNS::Topic`: The ``AWS::SNS::Topic`` resource creates a topic to which notifications can be published.
 #[derive(Clone, Debug, Default)]
 pub struct Topic {
@@ -174,4 +240,34 @@ pub mod topic {
         }
     }
     impl From<LoggingConfigProtocol> for Value<String> { fn from(v: LoggingConfigProtocol) -> Self { Value::from(v.as_str()) } }
+}
+/// `AWS::SNS::TopicPolicy`: The ``AWS::SNS::TopicPolicy`` resource associates SNS topics with a policy. For an example snippet, see [Declaring an policy](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/quickref-iam.html#scenario-sns-policy) in the *User Guide*.
+#[derive(Clone, Debug)]
+pub struct TopicPolicy {
+    /// A policy document that contains permissions to add to the specified SNS topics.
+    pub policy_document: Value<Json>,
+    /// The Amazon Resource Names (ARN) of the topics to which you want to add the policy. You can use the ``Ref`` function to specify an ``AWS::SNS::Topic`` resource.
+    pub topics: Value<Vec<String>>,
+}
+impl TopicPolicy {
+    pub fn new(policy_document: impl Into<Value<Json>>, topics: impl Into<Value<Vec<String>>>) -> Self {
+        Self {
+            policy_document: policy_document.into(),
+            topics: topics.into(),
+        }
+    }
+}
+impl crate::CfnResource for TopicPolicy {
+    const TYPE_NAME: &'static str = "AWS::SNS::TopicPolicy";
+    const PROPS: &'static [crate::PropSpec] = &[];
+    fn into_properties(self) -> crate::Expr {
+        let mut m = crate::PropMap::new();
+        m.set("PolicyDocument", self.policy_document);
+        m.set("Topics", self.topics);
+        m.finish()
+    }
+}
+impl crate::Handle<TopicPolicy> {
+    /// `Fn::GetAtt` `Id`
+    pub fn attr_id(&self) -> Value<String> { self.get_att_unchecked("Id") }
 }

@@ -110,3 +110,33 @@ pub mod queue {
         }
     }
 }
+/// `AWS::SQS::QueuePolicy`: The ``AWS::SQS::QueuePolicy`` type applies a policy to SQS queues. For an example snippet, see [Declaring an policy](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/quickref-iam.html#scenario-sqs-policy) in the *User Guide*.
+#[derive(Clone, Debug)]
+pub struct QueuePolicy {
+    /// A policy document that contains the permissions for the specified SQS queues.
+    pub policy_document: Value<Json>,
+    /// The URLs of the queues to which you want to add the policy. You can use the ``Ref`` function to specify an ``AWS::SQS::Queue`` resource.
+    pub queues: Value<Vec<String>>,
+}
+impl QueuePolicy {
+    pub fn new(policy_document: impl Into<Value<Json>>, queues: impl Into<Value<Vec<String>>>) -> Self {
+        Self {
+            policy_document: policy_document.into(),
+            queues: queues.into(),
+        }
+    }
+}
+impl crate::CfnResource for QueuePolicy {
+    const TYPE_NAME: &'static str = "AWS::SQS::QueuePolicy";
+    const PROPS: &'static [crate::PropSpec] = &[];
+    fn into_properties(self) -> crate::Expr {
+        let mut m = crate::PropMap::new();
+        m.set("PolicyDocument", self.policy_document);
+        m.set("Queues", self.queues);
+        m.finish()
+    }
+}
+impl crate::Handle<QueuePolicy> {
+    /// `Fn::GetAtt` `Id`
+    pub fn attr_id(&self) -> Value<String> { self.get_att_unchecked("Id") }
+}

@@ -10,6 +10,7 @@ mod peer;
 mod port;
 mod security_group;
 mod vpc;
+mod vpc_cidr_value;
 mod vpc_props;
 
 pub use connections::*;
@@ -17,4 +18,5 @@ pub use peer::*;
 pub use port::*;
 pub use security_group::*;
 pub use vpc::*;
+use vpc_cidr_value::plan_from_cidr_value;
 pub use vpc_props::*;

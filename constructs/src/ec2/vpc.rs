@@ -318,11 +318,11 @@ fn plan_subnets(props: &VpcProps, az_count: u32, vpc_net: Option<Ipv4Net>, error
     if !props.explicit_subnets.is_empty() {
         return plan_explicit_subnets(props, az_count, vpc_net, errors);
     }
-    if props.cidr_block_value.is_some() && vpc_net.is_none() {
-        errors.push(
-            "a VPC CIDR given as a value needs explicit_subnets (subnet CIDRs cannot be computed from it)".to_owned(),
-        );
-        return Vec::new();
+    if let (Some(cidr), None) = (&props.cidr_block_value, vpc_net) {
+        if !(1..=6).contains(&az_count) {
+            return Vec::new();
+        }
+        return plan_from_cidr_value(cidr, &props.subnet_configuration, az_count, errors);
     }
     let Some(vpc) = vpc_net else { return Vec::new() };
     let mut names = std::collections::HashSet::new();

@@ -99,7 +99,9 @@ impl Default for FlowLogs {
 pub struct VpcProps {
     /// The VPC range (default `10.0.0.0/16`). Ignored when `cidr_block_value` is set.
     pub cidr: String,
-    /// The VPC range as a value (e.g. an AWS Proton input); subnets must then be `explicit_subnets`.
+    /// The VPC range as a value (e.g. an AWS Proton input). Without `explicit_subnets`, the subnets of
+    /// `subnet_configuration` are carved from it at deployment with `Fn::Select` + `Fn::Cidr` (every tier
+    /// must then use the same `cidr_mask`).
     pub cidr_block_value: Option<Value<String>>,
     /// Number of AZs (1–6) taken with `Fn::GetAZs`; ignored when `availability_zones` is given.
     pub max_azs: u32,

@@ -6,11 +6,13 @@
 //! passes for actions without resource-level permissions ([`WILDCARD_RESOURCE_ACTIONS`]).
 
 mod grant;
+mod grant_outcome;
 mod policy_document;
 mod role;
 mod statement;
 
 pub use grant::*;
+pub use grant_outcome::*;
 pub use policy_document::*;
 pub use role::*;
 pub use statement::*;

@@ -1,0 +1,89 @@
+//! [`Schedule`]: a schedule expression, `rate(..)` or `cron(..)`, checked before it reaches a template.
+
+/// The unit of a [`Schedule::rate`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeUnit {
+    Minutes,
+    Hours,
+    Days,
+}
+
+/// A schedule expression of EventBridge rules and EventBridge Scheduler. Constructors never fail; a mistake is
+/// kept and reported (with the construct path) by the construct that uses the schedule.
+///
+/// ```
+/// use proton_synth_constructs::events::{Schedule, TimeUnit};
+/// assert_eq!(Schedule::rate(1, TimeUnit::Hours).expression(), "rate(1 hour)");
+/// assert_eq!(Schedule::cron("0 3 * * ? *").expression(), "cron(0 3 * * ? *)");
+/// assert!(Schedule::cron("0 3 * * *").problem().is_some()); // five fields: EventBridge needs six
+/// assert!(Schedule::rate(0, TimeUnit::Minutes).problem().is_some());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Schedule {
+    expression: String,
+    problem: Option<String>,
+}
+
+impl Schedule {
+    /// Every `amount` minutes, hours or days (`amount` ≥ 1).
+    pub fn rate(amount: u32, unit: TimeUnit) -> Schedule {
+        let word = match (unit, amount == 1) {
+            (TimeUnit::Minutes, true) => "minute",
+            (TimeUnit::Minutes, false) => "minutes",
+            (TimeUnit::Hours, true) => "hour",
+            (TimeUnit::Hours, false) => "hours",
+            (TimeUnit::Days, true) => "day",
+            (TimeUnit::Days, false) => "days",
+        };
+        Schedule {
+            expression: format!("rate({amount} {word})"),
+            problem: (amount == 0).then(|| "a rate must be at least 1".to_owned()),
+        }
+    }
+
+    /// A cron expression of six fields, in UTC: minutes, hours, day of month, month, day of week, year; one
+    /// of day of month and day of week must be `?` (e.g. `"0 3 * * ? *"`: every day at 03:00).
+    pub fn cron(fields: &str) -> Schedule {
+        Schedule {
+            expression: format!("cron({})", fields.trim()),
+            problem: cron_problem(fields),
+        }
+    }
+
+    /// The expression as CloudFormation takes it.
+    pub fn expression(&self) -> &str {
+        &self.expression
+    }
+
+    /// What is wrong with it, if anything.
+    pub fn problem(&self) -> Option<&str> {
+        self.problem.as_deref()
+    }
+}
+
+fn cron_problem(fields: &str) -> Option<String> {
+    let parts: Vec<&str> = fields.split_whitespace().collect();
+    if parts.len() != 6 {
+        return Some(format!(
+            "cron expression {fields:?} has {} fields; EventBridge needs 6 (minutes hours day-of-month month day-of-week year)",
+            parts.len()
+        ));
+    }
+    let allowed = |s: &str, extra: &str| {
+        s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || ",-*/".contains(c) || extra.contains(c))
+    };
+    let extras = ["", "", "?LW", "", "?L#", ""];
+    if let Some((i, p)) = parts.iter().enumerate().find(|(i, p)| !allowed(p, extras[*i])) {
+        return Some(format!(
+            "cron field {} ({p:?}) has characters EventBridge does not accept",
+            i + 1
+        ));
+    }
+    if (parts[2] == "?") == (parts[4] == "?") {
+        return Some(format!(
+            "cron expression {fields:?}: exactly one of day-of-month and day-of-week must be '?'"
+        ));
+    }
+    None
+}
