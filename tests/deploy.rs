@@ -6,9 +6,9 @@
 //!   resource from ExecuteChangeSet itself: the shim makes it do what CloudFormation does (outputs from the
 //!   executed template, the change set's tags, CREATE_FAILED event + rollback), so proton-synth runs its real
 //!   code paths (outputs read by DescribeStacks, failures read from stack events).
-//! - moto never computes `Replacement`: proton-synth's classifier falls back to comparing the current template
-//!   (GetTemplate) with the new one, using the registry schemas' create-only properties; the replacement test
-//!   asserts that fallback's verdict (it would be CloudFormation's `Replacement: True` on AWS).
+//! - moto never computes `Replacement`: proton-synth's classifier then compares the current template
+//!   (GetTemplate) with the new one through `diff::diff_templates` and the vendored registry schemas; the
+//!   replacement test asserts that verdict (it would be CloudFormation's `Replacement: True` on AWS).
 //! - moto emits only stack-level events (and the shim's CREATE_FAILED): the event stream shows what there is.
 //! - moto ignores a change set whose resources are unchanged even when its tags differ, so the "new minor
 //!   version" below changes the instance and pipeline templates (as a real new version does).
@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use proton_synth::app::SynthOptions;
 use proton_synth::deploy::cfn_client::CfnClient;
-use proton_synth::deploy::classify::CreateOnlyFallback;
+use proton_synth::deploy::classify::TemplateDiffClassifier;
 use proton_synth::deploy::config::{self, DeployFile};
 use proton_synth::deploy::deployer::Deployer;
 use proton_synth::deploy::orchestrate::{Approval, Deployed, Session};
@@ -86,7 +86,7 @@ fn run<T>(
             file,
             session: Session {
                 cfn,
-                classifier: &CreateOnlyFallback,
+                classifier: &TemplateDiffClassifier::vendored(),
                 capabilities: &file.capabilities,
                 role_arn: None,
                 approval,
@@ -204,7 +204,7 @@ fn seed_walkthrough_status_and_upgrade() {
         out.contains("== environment Beta (stack seed-Beta): CREATE change set"),
         "{out}"
     );
-    assert!(out.contains("ADD          AWS::EC2::VPC"), "{out}");
+    assert!(out.contains("add          AWS::EC2::VPC"), "{out}");
     assert_eq!(calls(&cfn), executed("seed-Beta", "CREATE"));
 
     // deploy front-end: both instances with Beta's live outputs, then the pipeline with theirs.
@@ -275,9 +275,14 @@ fn seed_walkthrough_status_and_upgrade() {
     assert_eq!(asked.len(), 1);
     assert!(asked[0].starts_with("Execute change set proton-synth-") && asked[0].ends_with(" on seed-Beta? [y/N] "));
     let lines: Vec<&str> = out.lines().collect();
-    assert!(lines[2].starts_with("   REPLACE      AWS::EC2::VPC"), "{out}");
-    assert!(lines[2].contains("(create-only CidrBlock changed)"), "{out}");
-    assert!(out.contains("REPLACE      AWS::EC2::Subnet"), "{out}");
+    assert!(lines[2].starts_with("   replace      AWS::EC2::"), "{out}");
+    assert!(
+        out.contains("AWS::EC2::VPC") && out.contains("(Properties.CidrBlock: replace)"),
+        "{out}"
+    );
+    let vpc = lines.iter().position(|l| l.contains("AWS::EC2::VPC")).unwrap();
+    assert!(lines[vpc].starts_with("   replace      AWS::EC2::VPC"), "{out}");
+    assert!(out.contains("replace      AWS::EC2::Subnet"), "{out}");
     let new_calls: Vec<String> = calls(&cfn)[before..].to_vec();
     assert_eq!(
         new_calls,
@@ -307,7 +312,7 @@ fn seed_walkthrough_status_and_upgrade() {
     let done = result.unwrap_or_else(|e| panic!("{e:?}\n{out}"));
     assert_eq!(done.len(), 3, "{out}");
     assert!(done.iter().all(|d| matches!(d, Deployed::Changed(_))), "{out}");
-    assert!(out.contains("ADD          AWS::SQS::Queue"), "{out}");
+    assert!(out.contains("add          AWS::SQS::Queue"), "{out}");
     let upgrade_calls = &calls(&cfn)[before..];
     assert!(upgrade_calls.contains(&"CreateChangeSet front-end-instance-1 UPDATE".to_owned()));
     assert!(upgrade_calls.contains(&"CreateChangeSet front-end-pipeline UPDATE".to_owned()));
@@ -414,7 +419,7 @@ fn the_cli_refuses_to_execute_without_yes_when_nobody_can_answer() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
-    assert!(stdout.contains("ADD          AWS::EC2::VPC"), "{stdout}");
+    assert!(stdout.contains("add          AWS::EC2::VPC"), "{stdout}");
     assert!(stderr.contains("error: cli-Gamma: stdin is not a terminal"), "{stderr}");
     assert!(stderr.contains("pass --yes"), "{stderr}");
     let cfn = CfnClient::connect(Some(&url)).unwrap();

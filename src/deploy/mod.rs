@@ -12,7 +12,6 @@
 pub mod cfn_client;
 pub mod classify;
 pub mod config;
-mod create_only;
 pub mod deployer;
 pub mod events;
 pub mod orchestrate;
@@ -25,7 +24,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use cfn_client::CfnClient;
-use classify::CreateOnlyFallback;
+use classify::TemplateDiffClassifier;
 use deployer::Deployer;
 use orchestrate::{Approval, Deployed, Session};
 
@@ -152,11 +151,12 @@ fn run_deploying(
         Err(e) => return print_errors(&e),
     };
     let mut stdout = std::io::stdout();
+    let classifier = TemplateDiffClassifier::vendored();
     let mut deployer = Deployer {
         file: &file,
         session: Session {
             cfn: &cfn,
-            classifier: &CreateOnlyFallback,
+            classifier: &classifier,
             capabilities: &file.capabilities,
             role_arn: file.role_arn.as_deref(),
             approval: if yes {

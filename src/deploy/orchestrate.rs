@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 
 use super::cfn_client::{CfnClient, ChangeSetInfo, ChangeSetRequest, StackInfo};
-use super::classify::{ClassifyChanges, Impact};
+use super::classify::ClassifyChanges;
 use super::events::{failures, format_event, is_final, is_success, resources_done, EventStream};
 use super::template::{long_form, Record, MAX_TEMPLATE_BODY};
 use crate::local::parse_yaml;
@@ -185,7 +185,7 @@ impl Session<'_> {
 
     fn show_changes(&mut self, old: Option<&Value>, new: &Value, info: &ChangeSetInfo) {
         let classified = self.classifier.classify(old, new, &info.changes);
-        let replaced = classified.iter().filter(|c| c.impact == Impact::Replace).count();
+        let replaced = classified.iter().filter(|c| c.impact.replaces()).count();
         self.say(format!("   {} change(s), {replaced} replacement(s):", classified.len()));
         for c in &classified {
             let mut line = format!(

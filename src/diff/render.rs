@@ -64,15 +64,6 @@ const GREEN: &str = "32";
 const YELLOW: &str = "33";
 const BOLD: &str = "1";
 
-fn replacement_label(r: Replacement) -> &'static str {
-    match r {
-        Replacement::Always => "replace",
-        Replacement::Conditional => "may replace",
-        Replacement::Unknown => "may replace (no schema for this type)",
-        Replacement::Never => "update",
-    }
-}
-
 /// The diff as text. `color`: ANSI colours (the CLI turns them on for terminals without `NO_COLOR`).
 pub fn render_text(diff: &Diff, color: bool) -> String {
     let p = Painter(color);
@@ -181,7 +172,7 @@ fn change_text(out: &mut String, p: &Painter, c: &Change) {
             } else {
                 RED
             };
-            ("~", color, replacement_label(*replacement).into(), props)
+            ("~", color, replacement.label().into(), props)
         }
     };
     let head = format!("  [{mark}] {} {} {label}", c.resource_type, c.logical_id);
@@ -189,7 +180,7 @@ fn change_text(out: &mut String, p: &Painter, c: &Change) {
     for x in props {
         let tag = match x.replacement {
             Replacement::Never => String::new(),
-            r => format!(" ({})", replacement_label(r)),
+            r => format!(" ({})", r.label()),
         };
         let value = if x.cause.is_some() {
             short(x.new.as_ref(), VALUE_WIDTH)

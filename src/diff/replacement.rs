@@ -30,6 +30,16 @@ impl Replacement {
             Replacement::Always => "always",
         }
     }
+
+    /// The word used for a modification in text output (`diff`, and `deploy`'s change list).
+    pub fn label(self) -> &'static str {
+        match self {
+            Replacement::Always => "replace",
+            Replacement::Conditional => "may replace",
+            Replacement::Unknown => "may replace (no schema for this type)",
+            Replacement::Never => "update",
+        }
+    }
 }
 
 /// The update behaviour of resource types. [`ResourceSchemas::vendored`] knows the types vendored in
