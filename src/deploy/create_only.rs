@@ -235,6 +235,7 @@ pub const CREATE_ONLY: &[(&str, &[&str])] = &[
             "/properties/IpAddressType",
         ],
     ),
+    ("AWS::Events::Rule", &["/properties/Name"]),
     (
         "AWS::IAM::ManagedPolicy",
         &[
@@ -247,6 +248,15 @@ pub const CREATE_ONLY: &[(&str, &[&str])] = &[
     ("AWS::IAM::Role", &["/properties/Path", "/properties/RoleName"]),
     ("AWS::KMS::Alias", &["/properties/AliasName"]),
     ("AWS::KMS::Key", &[]),
+    (
+        "AWS::Lambda::EventSourceMapping",
+        &[
+            "/properties/EventSourceArn",
+            "/properties/StartingPosition",
+            "/properties/StartingPositionTimestamp",
+            "/properties/SelfManagedEventSource",
+        ],
+    ),
     (
         "AWS::Lambda::Function",
         &[
@@ -279,9 +289,16 @@ pub const CREATE_ONLY: &[(&str, &[&str])] = &[
         ],
     ),
     ("AWS::S3::BucketPolicy", &["/properties/Bucket"]),
+    (
+        "AWS::SNS::Subscription",
+        &["/properties/Endpoint", "/properties/Protocol", "/properties/TopicArn"],
+    ),
     ("AWS::SNS::Topic", &["/properties/TopicName", "/properties/FifoTopic"]),
+    ("AWS::SNS::TopicPolicy", &[]),
     ("AWS::SQS::Queue", &["/properties/FifoQueue", "/properties/QueueName"]),
+    ("AWS::SQS::QueuePolicy", &[]),
     ("AWS::SSM::Parameter", &["/properties/Name"]),
+    ("AWS::Scheduler::Schedule", &["/properties/Name"]),
     ("AWS::SecretsManager::Secret", &["/properties/Name"]),
     (
         "AWS::ServiceDiscovery::PrivateDnsNamespace",
