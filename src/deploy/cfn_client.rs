@@ -272,8 +272,9 @@ impl CfnClient {
             .collect())
     }
 
-    /// Sleep between polls (on the client's runtime).
+    /// Sleep between polls (on the client's runtime). The timer is created inside `block_on`: tokio's
+    /// `sleep()` registers with the runtime's time driver when it is called, not when first polled.
     pub fn sleep(&self, duration: std::time::Duration) {
-        self.rt.block_on(tokio::time::sleep(duration));
+        self.rt.block_on(async { tokio::time::sleep(duration).await });
     }
 }
