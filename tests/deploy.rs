@@ -43,6 +43,13 @@ fn endpoint() -> Option<String> {
     url
 }
 
+/// One test at a time against the server: moto's development server handles requests on threads over shared,
+/// unlocked state, and the call-sequence assertions expect each stack to settle before the next request.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static MOTO: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    MOTO.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn scratch(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join("deploy-tests")
@@ -171,6 +178,7 @@ fn row<'a>(rows: &'a [StackStatus], stack: &str) -> &'a StackStatus {
 #[test]
 fn seed_walkthrough_status_and_upgrade() {
     let Some(url) = endpoint() else { return };
+    let _serial = serial();
     let dir = scratch("seed");
     lb_fargate_svc::app()
         .write(&dir.join("out"), &SynthOptions::default())
@@ -339,6 +347,7 @@ fn seed_walkthrough_status_and_upgrade() {
 #[test]
 fn a_failed_create_shows_its_events_and_stays_rolled_back() {
     let Some(url) = endpoint() else { return };
+    let _serial = serial();
     let dir = scratch("failed");
     let bundle = dir.join("broken-env");
     fs::create_dir_all(bundle.join("schema")).unwrap();
@@ -399,6 +408,7 @@ fn a_failed_create_shows_its_events_and_stays_rolled_back() {
 #[test]
 fn the_cli_refuses_to_execute_without_yes_when_nobody_can_answer() {
     let Some(url) = endpoint() else { return };
+    let _serial = serial();
     let dir = scratch("cli");
     lb_fargate_svc::public_vpc_env::app()
         .write(&dir.join("out"), &SynthOptions::default())
