@@ -169,6 +169,15 @@ impl PolicyStatement {
         }
     }
 
+    /// `DenyInsecureTransport`: deny `actions` on `resources` to anyone over plain HTTP (`aws:SecureTransport`
+    /// false), the TLS-only statement of resource policies (CDK's `enforceSSL`).
+    pub fn deny_insecure_transport(actions: &[&str], resources: impl IntoIterator<Item = Value<String>>) -> Self {
+        PolicyStatement::deny(actions, resources)
+            .with_principal(Principal::Any)
+            .with_condition("Bool", "aws:SecureTransport", Expr::from(serde_json::json!("false")))
+            .with_sid("DenyInsecureTransport")
+    }
+
     /// Add a condition, e.g. `.with_condition("Bool", "aws:SecureTransport", json!("false"))`.
     pub fn with_condition(mut self, op: &str, key: &str, value: impl Into<Expr>) -> Self {
         self.conditions.push(Condition {

@@ -2,10 +2,8 @@
 
 use std::sync::Arc;
 
-use serde_json::json;
-
 use crate::cfn;
-use crate::iam::{Grant, Grantee, PolicyDocument, PolicyResource, PolicyStatement, Principal};
+use crate::iam::{Grant, Grantee, PolicyDocument, PolicyResource, PolicyStatement};
 use crate::kms;
 use crate::stack::{Construct, Handle, NodeId, Origin, Scope, Stack};
 use crate::value::Value;
@@ -87,10 +85,10 @@ impl Topic {
         let h = child.add("Resource", t);
         let arn = h.r#ref();
         let policy = props.enforce_ssl.then(|| {
-            let doc = PolicyDocument::new(vec![PolicyStatement::deny(&["sns:Publish"], [arn.clone()])
-                .with_principal(Principal::Any)
-                .with_condition("Bool", "aws:SecureTransport", json!("false"))
-                .with_sid("DenyInsecureTransport")]);
+            let doc = PolicyDocument::new(vec![PolicyStatement::deny_insecure_transport(
+                &["sns:Publish"],
+                [arn.clone()],
+            )]);
             let body = PolicyResource {
                 resource: cfn::sns::TopicPolicy::new(doc.to_value(), vec![arn.clone()]),
                 document: doc,

@@ -1,8 +1,6 @@
 //! The queue policy of a [`Queue`]: TLS only, plus the statements other constructs add (an SNS topic's or an
 //! EventBridge rule's `sqs:SendMessage`, scoped with `aws:SourceArn`).
 
-use serde_json::json;
-
 use crate::cfn;
 use crate::iam::{PolicyDocument, PolicyResource, PolicyStatement, Principal};
 use crate::stack::{Handle, Scope};
@@ -10,10 +8,7 @@ use crate::value::Value;
 
 /// The statement denying every SQS action on `queue_arn` over plain HTTP (`aws:SecureTransport` false).
 pub fn tls_only_statement(queue_arn: Value<String>) -> PolicyStatement {
-    PolicyStatement::deny(&["sqs:*"], [queue_arn])
-        .with_principal(Principal::Any)
-        .with_condition("Bool", "aws:SecureTransport", json!("false"))
-        .with_sid("DenyInsecureTransport")
+    PolicyStatement::deny_insecure_transport(&["sqs:*"], [queue_arn])
 }
 
 /// The statement letting AWS service `service` (e.g. `sns.amazonaws.com`) send to `queue_arn` on behalf of
