@@ -11,7 +11,7 @@ use proton_synth::app::{App, SynthOptions};
 use proton_synth::assembly::Sink;
 use proton_synth::constructs::ecs::{Cluster, ContainerImage, TaskSizeMapping};
 use proton_synth::constructs::patterns::{LoadBalancedFargateService, LoadBalancedFargateServiceProps, TaskSource};
-use proton_synth::constructs::{ec2::VpcRef, Expr, Mode, Stack};
+use proton_synth::constructs::{ec2::VpcRef, Expr, Stack};
 use proton_synth::proton::{EnvironmentInterface, InputDef, ServiceTemplate};
 
 #[path = "../examples/l1_vpc.rs"]
@@ -144,7 +144,7 @@ fn main() {
 
     let stack = big_stack(500);
     let t = median(50, || {
-        black_box(stack.synth(Mode::Plain).expect("synth"));
+        black_box(stack.synth().expect("synth"));
     });
     report.check("500-resource template: synth", t, Duration::from_millis(25));
 

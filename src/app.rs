@@ -38,7 +38,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use proton_synth_constructs::synth::{to_json_string, Mode};
+use proton_synth_constructs::synth::to_json_string;
 use proton_synth_constructs::{Diagnostic, Diagnostics, Stack, TemplateStats};
 
 use crate::assembly::{Assembly, MemorySink, Sink, StagingDir};
@@ -332,11 +332,11 @@ impl App {
                 ));
                 continue;
             }
-            match stack.synth(Mode::Plain) {
+            match stack.synth() {
                 Ok(s) => {
                     let file = format!("{}.template.{}", stack.name(), opts.format.extension());
                     let body = match opts.format {
-                        Format::Json => to_json_string(&s.template),
+                        Format::Json => s.to_json_string(),
                         Format::Yaml => yaml::to_yaml(&s.template),
                     };
                     report.files.insert(file.clone(), body.len());
@@ -629,10 +629,7 @@ fn emit_proton(mut o: TemplateOutput, sink: &dyn Sink, keep: bool) -> Emitted {
         put(format!("proton/specs/{file}"), body.into_bytes());
     }
     for (file, template) in std::mem::take(&mut o.plain) {
-        put(
-            format!("proton/cloudformation/{file}"),
-            to_json_string(&template).into_bytes(),
-        );
+        put(format!("proton/cloudformation/{file}"), template.into_bytes());
     }
     let files = written.iter().map(|(path, _)| path.clone()).collect();
     (ProtonSummary { output: o, files }, written, errors)

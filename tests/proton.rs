@@ -742,6 +742,7 @@ fn plain_cloudformation_has_parameters_exports_and_imports() {
     let (e, s) = synth_all();
     let (name, env) = &e.plain[0];
     assert_eq!(name, "vpc-env.template.json");
+    let env: &J = &serde_json::from_str(env).unwrap();
     let p = &env["Parameters"];
     assert_eq!(
         p["VpcCidr"],
@@ -760,6 +761,7 @@ fn plain_cloudformation_has_parameters_exports_and_imports() {
     );
     let (name, inst) = &s.plain[0];
     assert_eq!(name, "api-svc.instance.template.json");
+    let inst: &J = &serde_json::from_str(inst).unwrap();
     let p = &inst["Parameters"];
     assert_eq!(
         p["Port"],
@@ -775,7 +777,7 @@ fn plain_cloudformation_has_parameters_exports_and_imports() {
         json!({"Fn::ImportValue": {"Fn::Sub": ["${EnvironmentName}-VpcId", {"EnvironmentName": {"Ref": "EnvironmentName"}}]}})
     );
     let text = serde_json::to_string(inst).unwrap();
-    assert!(!text.contains("::jinja") && !text.contains("{{"), "{text}");
+    assert!(!text.contains("{{"), "{text}");
     write_rendered("vpc-env.plain.json", &serde_json::to_string_pretty(env).unwrap());
     write_rendered(
         "api-svc.instance.plain.json",
@@ -962,8 +964,8 @@ fn app_writes_everything_with_a_manifest_and_lists_templates() {
 
 #[test]
 fn loop_synthesis_in_the_core_engine() {
-    use proton_synth::constructs::synth::{LOOP_INDEX_SUFFIX, LOOP_KEY};
-    use proton_synth::constructs::{Mode, Stack};
+    use proton_synth::constructs::Stack;
+    use proton_synth::proton::writer::to_bundle_yaml;
     let mut st = Stack::new("S");
     let lp = st.add_loop("item", "items");
     let a = st.root().add_untyped("A", "T::A", Expr::Map(Default::default()));
@@ -972,6 +974,7 @@ fn loop_synthesis_in_the_core_engine() {
         "T::B",
         Expr::Map([("X".to_owned(), a.r#ref().into_expr())].into_iter().collect()),
     );
+    st.root().add_untyped("E", "T::E", Expr::Map(Default::default()));
     let c = st.root_in_loop(&lp).add_untyped(
         "C",
         "T::C",
@@ -994,23 +997,44 @@ fn loop_synthesis_in_the_core_engine() {
             .collect(),
         ),
     );
-    let bundle = st.synth(Mode::Bundle).unwrap().template;
-    let group = &bundle["Resources"][format!("{LOOP_KEY}:0")];
-    assert_eq!(group["::for"], "item in items");
-    let body = &group["::body"];
+    // One resolve, two spellings: the bundle groups the looped resources into one `{% for %}` block where
+    // the first is, with `{{ loop.index }}` IDs; plain CloudFormation runs the loop once.
+    let synthesized = st.synth().unwrap();
     assert_eq!(
-        body[format!("B{LOOP_INDEX_SUFFIX}")]["Properties"]["X"],
-        json!({"Ref": "A"})
+        to_bundle_yaml(&synthesized.template),
+        r#"AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  A:
+    Type: "T::A"
+{% for item in items %}
+  B{{ loop.index }}:
+    Type: "T::B"
+    Properties:
+      X:
+        Ref: "A"
+  C{{ loop.index }}:
+    Type: "T::C"
+    Properties:
+      "Y":
+        Fn::GetAtt:
+          - B{{ loop.index }}
+          - "Arn"
+    DependsOn:
+      - B{{ loop.index }}
+{% endfor %}
+  E:
+    Type: "T::E"
+  D:
+    Type: "T::D"
+    Properties:
+      L:
+        - "first"
+{% for item in items %}
+        - Ref: C{{ loop.index }}
+{% endfor %}
+"#
     );
-    assert_eq!(
-        body[format!("C{LOOP_INDEX_SUFFIX}")]["Properties"]["Y"],
-        json!({"Fn::GetAtt": [{"::jinja": "B{{ loop.index }}"}, "Arn"]})
-    );
-    assert_eq!(
-        bundle["Resources"]["D"]["Properties"]["L"],
-        json!(["first", {"::for": "item in items", "::items": [{"Ref": {"::jinja": "C{{ loop.index }}"}}]}])
-    );
-    let plain = st.synth(Mode::Plain).unwrap().template;
+    let plain = synthesized.to_json();
     assert_eq!(
         plain["Resources"]["D"]["Properties"]["L"],
         json!(["first", {"Ref": "C"}])
@@ -1019,6 +1043,38 @@ fn loop_synthesis_in_the_core_engine() {
         plain["Resources"]["C"]["Properties"]["Y"],
         json!({"Fn::GetAtt": ["B", "Arn"]})
     );
+}
+
+/// No map key is reserved: user values shaped like the old loop and Jinja markers (`::for`, `::items`,
+/// `::jinja`, …) in resource properties, resource metadata and template metadata come back verbatim in the
+/// plain JSON, and the bundle YAML escapes their `{{`/`{%`/`{#` so that rendering gives the same values.
+#[test]
+fn user_values_shaped_like_markers_come_back_verbatim_in_both_spellings() {
+    use proton_synth::constructs::Stack;
+    use proton_synth::proton::writer::to_bundle_yaml;
+    let looks_like_loop = json!({"::for": "x in y", "::items": [1], "::body": {"::stack": 0}});
+    let looks_like_jinja = json!({"::jinja": "{{ x }}", "text": "{% if a %}{# c #}{{resolve:ssm:p}}"});
+    let mut st = Stack::new("S");
+    st.add_template_metadata("Loop", looks_like_loop.clone());
+    let props =
+        json!({"Loop": looks_like_loop, "List": [looks_like_loop, looks_like_jinja], "Jinja": looks_like_jinja});
+    let r = st
+        .root()
+        .add_untyped("R", "AWS::SSM::Parameter", Expr::from(props.clone()));
+    st.resource_mut(&r).add_metadata("Jinja", looks_like_jinja.clone());
+    let synthesized = st.synth().unwrap();
+    let plain = synthesized.to_json();
+    assert_eq!(plain["Metadata"]["Loop"], looks_like_loop);
+    assert_eq!(plain["Resources"]["R"]["Properties"], props);
+    assert_eq!(plain["Resources"]["R"]["Metadata"]["Jinja"], looks_like_jinja);
+    let yaml = to_bundle_yaml(&synthesized.template);
+    assert!(yaml.contains(r#""::for": "x in y""#), "{yaml}");
+    assert!(yaml.contains(r#""::jinja": "{{ "{" }}{ x }}""#), "{yaml}");
+    assert!(!yaml.contains("{% for") && !yaml.contains("{{ x }}"), "{yaml}");
+    // Rendered (no inputs needed: nothing in it is a placeholder), the bundle is the plain template.
+    let rendered = minijinja::Environment::new().render_str(&yaml, ()).unwrap();
+    let back: J = serde_saphyr::from_str(&rendered).unwrap();
+    assert_eq!(back, plain);
 }
 
 /// Independent of the synthesizer's own check: scan the written IaC text for every `{{ … }}` expression and
@@ -1240,8 +1296,8 @@ fn small_svc(
     svc
 }
 
-fn plain_template(o: &TemplateOutput) -> &J {
-    &o.plain[0].1
+fn plain_template(o: &TemplateOutput) -> J {
+    serde_json::from_str(&o.plain[0].1).unwrap()
 }
 
 #[test]

@@ -17,7 +17,6 @@ use serde_json::{Map, Value as J};
 
 use crate::diag::Diagnostics;
 use crate::stack::Stack;
-use crate::synth::Mode;
 
 /// A synthesized template to query.
 #[derive(Clone, Debug)]
@@ -148,7 +147,7 @@ impl Template {
     /// Synthesize a stack (plain mode) for assertions; synthesis errors are returned.
     pub fn from_stack(stack: &Stack) -> Result<Self, Diagnostics> {
         Ok(Template {
-            json: stack.synth(Mode::Plain)?.template,
+            json: stack.synth()?.to_json(),
         })
     }
 

@@ -93,5 +93,5 @@ pub use stack::{
     CondExpr, CondHandle, Construct, Handle, MappingHandle, MappingTable, NodeId, Origin, Output, ParamHandle,
     Parameter, RemovalPolicy, ResourceEntry, Scope, Stack, Untyped,
 };
-pub use synth::{Mode, Synthesized, TemplateStats};
+pub use synth::{Node, Synthesized, TemplateStats};
 pub use value::{fns, Expr, IntoExpr, Json, Placeholder, PlaceholderKind, PropMap, Pseudo, Value};

@@ -35,6 +35,13 @@ pub struct ElementRef {
     pub(crate) index: u32,
 }
 
+/// A loop of one stack ([`crate::LoopHandle`]), as [`Expr::Loop`] names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LoopRef {
+    pub(crate) stack: StackId,
+    pub(crate) index: u32,
+}
+
 /// CloudFormation pseudo parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Pseudo {
@@ -117,6 +124,9 @@ pub enum Expr {
     FindInMap(ElementRef, Box<Expr>, Box<Expr>),
     Base64(Box<Expr>),
     Placeholder(Arc<Placeholder>),
+    /// List items repeated once per item of a loop ([`crate::LoopHandle::items`]); only valid as an item of
+    /// an [`Expr::List`]. `{% for %}` … `{% endfor %}` in a Proton bundle, the items once in plain output.
+    Loop(LoopRef, Vec<Expr>),
 }
 
 impl Expr {
@@ -152,7 +162,7 @@ impl Expr {
     pub fn walk<'a>(&'a self, f: &mut dyn FnMut(&'a Expr)) {
         f(self);
         match self {
-            Expr::List(items) => items.iter().for_each(|e| e.walk(f)),
+            Expr::List(items) | Expr::Loop(_, items) => items.iter().for_each(|e| e.walk(f)),
             Expr::Map(m) => m.values().for_each(|e| e.walk(f)),
             Expr::Sub(_, vars) => vars.values().for_each(|e| e.walk(f)),
             Expr::Join(_, e)

@@ -2,7 +2,6 @@
 //! tests do not depend on the generated types.
 
 use indexmap::IndexMap;
-use proton_synth_constructs::synth::Mode;
 use proton_synth_constructs::{fns, CondExpr, Expr, Output, Parameter, Placeholder, PlaceholderKind, Stack, Value};
 use serde_json::json;
 
@@ -11,7 +10,7 @@ fn props(members: &[(&str, Expr)]) -> Expr {
 }
 
 fn errors_of(stack: &Stack) -> Vec<String> {
-    match stack.synth(Mode::Plain) {
+    match stack.synth() {
         Ok(_) => Vec::new(),
         Err(d) => d.0.iter().filter(|d| d.is_error()).map(|d| d.to_string()).collect(),
     }
@@ -38,9 +37,9 @@ fn references_resolve_to_path_based_logical_ids() {
         "VpcCidr",
         Output::new(vpc.get_att_unchecked::<String>("CidrBlock")).description("cidr"),
     );
-    let out = stack.synth(Mode::Plain).expect("synth");
+    let out = stack.synth().expect("synth");
     assert_eq!(
-        out.template,
+        out.to_json(),
         json!({
             "AWSTemplateFormatVersion": "2010-09-09",
             "Resources": {
@@ -68,7 +67,7 @@ fn synthesis_is_deterministic() {
         for i in 0..20 {
             root.add_untyped(&format!("Topic{i}"), "AWS::SNS::Topic", props(&[]));
         }
-        proton_synth_constructs::synth::to_json_string(&stack.synth(Mode::Plain).unwrap().template)
+        stack.synth().unwrap().to_json_string()
     };
     assert_eq!(build(), build());
 }
@@ -109,13 +108,7 @@ fn overrides_and_renames() {
     stack.resource_mut(&a).override_logical_id("LegacyQueue");
     let computed = proton_synth_constructs::logical_id::make_unique_id(&["Deep", "Topic"]).unwrap();
     stack.rename_logical_id(&computed, "LegacyTopic");
-    let ids: Vec<String> = stack
-        .synth(Mode::Plain)
-        .unwrap()
-        .logical_ids
-        .values()
-        .cloned()
-        .collect();
+    let ids: Vec<String> = stack.synth().unwrap().logical_ids.values().cloned().collect();
     assert_eq!(ids[0], "LegacyQueue");
     assert_eq!(ids[1], "LegacyTopic");
 
@@ -209,7 +202,7 @@ fn large_template_warns_about_inline_size() {
             props(&[("DisplayName", Expr::Str("x".repeat(80)))]),
         );
     }
-    let out = stack.synth(Mode::Plain).unwrap();
+    let out = stack.synth().unwrap();
     let w: Vec<String> = out.warnings.iter().map(ToString::to_string).collect();
     assert!(
         w.iter()
@@ -250,7 +243,7 @@ fn parameters_conditions_mappings_and_placeholders() {
             ("QueueName", fns::if_(&is_prod, name, Value::no_value()).into_expr()),
         ]),
     );
-    let plain = stack.synth(Mode::Plain).unwrap().template;
+    let plain = stack.synth().unwrap().to_json();
     assert_eq!(
         plain["Conditions"],
         json!({"IsProd": {"Fn::Equals": [{"Ref": "EnvType"}, "prod"]}})
@@ -263,11 +256,9 @@ fn parameters_conditions_mappings_and_placeholders() {
             "QueueName": {"Fn::If": ["IsProd", {"Ref": "EnvType"}, {"Ref": "AWS::NoValue"}]}
         })
     );
-    let bundle = stack.synth(Mode::Bundle).unwrap().template;
-    assert_eq!(
-        bundle["Resources"]["Queue"]["Properties"]["QueueName"]["Fn::If"][1],
-        json!({"::jinja": "{{ service.name | tojson }}"})
-    );
+    let bundle = stack.synth().unwrap().template;
+    let name = bundle["Resources"]["Queue"]["Properties"]["QueueName"]["Fn::If"][1].placeholder();
+    assert_eq!(name.map(|p| p.jinja.as_str()), Some("service.name"));
 }
 
 #[test]

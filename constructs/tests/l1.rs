@@ -3,7 +3,7 @@
 
 use proton_synth_constructs::cfn::{ec2, elasticloadbalancingv2 as elbv2};
 use proton_synth_constructs::resource::check_props;
-use proton_synth_constructs::{CfnResource, Expr, Mode, Stack, Value};
+use proton_synth_constructs::{CfnResource, Expr, Stack, Value};
 
 fn keys(e: &Expr) -> Vec<&str> {
     match e {
@@ -113,8 +113,9 @@ fn typed_get_att() {
             ..ec2::Subnet::new(vpc.r#ref())
         },
     );
-    let out = stack.synth(Mode::Plain).expect("synth");
-    let resources = out.template["Resources"].as_object().unwrap();
+    let out = stack.synth().expect("synth");
+    let json = out.to_json();
+    let resources = json["Resources"].as_object().unwrap();
     assert_eq!(resources.len(), 3);
 }
 
@@ -130,7 +131,7 @@ fn schema_violations_fail_synth_naming_the_path() {
             ..elbv2::LoadBalancer::new()
         },
     );
-    let errors = stack.synth(Mode::Plain).unwrap_err().to_string();
+    let errors = stack.synth().unwrap_err().to_string();
     assert_eq!(
         errors,
         "error: Net/PublicLb/Resource: AWS::ElasticLoadBalancingV2::LoadBalancer: property Scheme: \"public\" is not one of the allowed values: internal, internet-facing"
@@ -138,7 +139,7 @@ fn schema_violations_fail_synth_naming_the_path() {
 }
 
 fn errors(stack: &Stack) -> Vec<String> {
-    match stack.synth(Mode::Plain) {
+    match stack.synth() {
         Ok(_) => Vec::new(),
         Err(d) => d.0.iter().filter(|d| d.is_error()).map(|d| d.to_string()).collect(),
     }
@@ -158,8 +159,8 @@ fn resources_stay_typed_and_the_schema_checks_the_final_values() {
         "{errs:?}"
     );
     stack.l1_mut(&lb).expect("typed").scheme = Some(elbv2::LoadBalancerScheme::Internal.into());
-    let out = stack.synth(Mode::Plain).expect("synth");
-    assert_eq!(out.template["Resources"]["Lb"]["Properties"]["Scheme"], "internal");
+    let out = stack.synth().expect("synth");
+    assert_eq!(out.to_json()["Resources"]["Lb"]["Properties"]["Scheme"], "internal");
 }
 
 #[test]
@@ -183,9 +184,9 @@ fn properties_mut_is_an_escape_hatch_that_ends_typed_access() {
     if let Expr::Map(m) = stack.resource_mut(&vpc).properties_mut() {
         m.insert("CidrBlock".to_owned(), Expr::Str("10.0.0.0/16".to_owned()));
     }
-    let out = stack.synth(Mode::Plain).expect("synth");
+    let out = stack.synth().expect("synth");
     assert_eq!(
-        out.template["Resources"]["Vpc"]["Properties"]["CidrBlock"],
+        out.to_json()["Resources"]["Vpc"]["Properties"]["CidrBlock"],
         "10.0.0.0/16"
     );
     assert!(stack.l1_mut(&vpc).is_none());

@@ -24,7 +24,6 @@ use proton_synth_constructs::iam::Role;
 use proton_synth_constructs::patterns::{
     AutoScalingOptions, LoadBalancedFargateService, LoadBalancedFargateServiceProps, TaskImageOptions, TaskSource,
 };
-use proton_synth_constructs::synth::{to_json_string, Mode};
 use proton_synth_constructs::{Construct, Expr, Placeholder, PlaceholderKind, Stack, Value};
 use serde_json::{json, Value as J};
 
@@ -32,14 +31,14 @@ use serde_json::{json, Value as J};
 // Helpers
 
 fn errors_of(stack: &Stack) -> Vec<String> {
-    match stack.synth(Mode::Plain) {
+    match stack.synth() {
         Ok(_) => Vec::new(),
         Err(d) => d.0.iter().filter(|d| d.is_error()).map(|d| d.to_string()).collect(),
     }
 }
 
 fn warnings_of(stack: &Stack) -> Vec<String> {
-    match stack.synth(Mode::Plain) {
+    match stack.synth() {
         Ok(s) => s.warnings.iter().map(|d| d.to_string()).collect(),
         Err(d) => d.0.iter().filter(|d| !d.is_error()).map(|d| d.to_string()).collect(),
     }
@@ -130,17 +129,11 @@ fn props_of<'a>(t: &'a Template, type_name: &str) -> Vec<&'a J> {
 }
 
 fn write_template(name: &str, stack: &Stack) -> J {
-    let synth = stack
-        .synth(Mode::Plain)
-        .unwrap_or_else(|e| panic!("synthesis failed:\n{e}"));
+    let synth = stack.synth().unwrap_or_else(|e| panic!("synthesis failed:\n{e}"));
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/l2-templates");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join(format!("compute-{name}.json")),
-        to_json_string(&synth.template),
-    )
-    .unwrap();
-    synth.template
+    std::fs::write(dir.join(format!("compute-{name}.json")), synth.to_json_string()).unwrap();
+    synth.to_json()
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -703,15 +696,15 @@ fn service_depends_on_the_listener_forwarding_to_its_target_group_whatever_the_o
         "Http",
         ListenerProps::http(80, ListenerAction::forward(&tg)),
     );
-    let synth = stack.synth(Mode::Plain).unwrap();
+    let synth = stack.synth().unwrap();
     let listener_id = &synth.logical_ids[listener.path()];
     let service_id = &synth.logical_ids[&format!("{}/Resource", svc.path())];
     assert_eq!(
-        synth.template["Resources"][service_id]["DependsOn"],
+        synth.to_json()["Resources"][service_id]["DependsOn"],
         json!([listener_id])
     );
     // … and the service's LoadBalancers entry names the container and target group.
-    let t = Template::from_json(synth.template.clone());
+    let t = Template::from_json(synth.to_json());
     t.has_resource_properties(
         "AWS::ECS::Service",
         like(json!({"LoadBalancers": [{"ContainerName": "web", "ContainerPort": 80}]})),
@@ -769,14 +762,14 @@ fn task_count_scaling_policies() {
         )
         .unwrap();
     }
-    let synth = stack.synth(Mode::Plain).unwrap();
+    let synth = stack.synth().unwrap();
     let req_id = synth
         .logical_ids
         .values()
         .find(|id| id.starts_with("TaskTaskCountRequestCountScaling") || id.contains("RequestCountScaling"))
         .unwrap()
         .clone();
-    let req_json = &synth.template["Resources"][&req_id];
+    let req_json = &synth.to_json()["Resources"][&req_id];
     let label = &req_json["Properties"]["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"]
         ["ResourceLabel"];
     assert!(
@@ -1050,8 +1043,8 @@ fn alb_logging_to_a_bucket_construct_waits_for_its_policy() {
     let mut p = AlbProps::new("vpc-1", subnets(2), true);
     p.access_logs = Some(AccessLogs::bucket(&bucket, Some("alb")));
     let lb = ApplicationLoadBalancer::new(&mut stack.root(), "Alb", p);
-    let synth = stack.synth(Mode::Plain).unwrap_or_else(|e| panic!("{e}"));
-    let lb_json = &synth.template["Resources"][&synth.logical_ids[&format!("{}/Resource", lb.path())]];
+    let synth = stack.synth().unwrap_or_else(|e| panic!("{e}"));
+    let lb_json = &synth.to_json()["Resources"][&synth.logical_ids[&format!("{}/Resource", lb.path())]];
     let policy = bucket.policy_handle().map(|_| "policy").unwrap_or("none");
     assert_eq!(policy, "policy");
     assert_eq!(lb_json["DependsOn"].as_array().map(Vec::len), Some(1), "{lb_json}");
@@ -1383,9 +1376,9 @@ fn network_load_balancer_with_tcp_listener_and_target_group() {
     let td = web_task(&mut stack);
     let svc = service(&mut stack, &td);
     svc.attach_to_network_target_group(&mut stack, &tg, "web", 80);
-    let synth = stack.synth(Mode::Plain);
+    let synth = stack.synth();
     // Port 80 of the container is what the service registers; the group's port is the default only.
-    let t = Template::from_json(synth.unwrap().template);
+    let t = Template::from_json(synth.unwrap().to_json());
     t.has_resource_properties(
         "AWS::ElasticLoadBalancingV2::LoadBalancer",
         like(
@@ -1602,7 +1595,7 @@ fn ecr_repository_construct_grants_pull_on_its_arn() {
         ContainerProps::new(ContainerImage::from_repository(&repo, "1.0")),
     );
     let t = template(&stack);
-    let synth = stack.synth(Mode::Plain).unwrap();
+    let synth = stack.synth().unwrap();
     let repo_id = &synth.logical_ids["Repo/Resource"];
     t.has_resource_properties(
         "AWS::IAM::Policy",
@@ -1871,9 +1864,10 @@ fn composed_templates_for_checkers() {
     write_template("optouts", &stack);
 
     // Bundle mode renders the same template with Jinja placeholders.
-    let bundle = stack.synth(Mode::Bundle).unwrap().template;
-    let text = bundle.to_string();
-    assert!(text.contains("{{ environment.outputs.VpcId | tojson }}"), "{text}");
+    let bundle = stack.synth().unwrap().template;
+    let mut jinja = Vec::new();
+    bundle.walk(&mut |n| jinja.extend(n.placeholder().map(|p| p.jinja.clone())));
+    assert!(jinja.iter().any(|j| j == "environment.outputs.VpcId"), "{jinja:?}");
     let _ = IndexMap::<String, String>::new();
 }
 

@@ -15,12 +15,11 @@ use proton_synth_constructs::kms::{Key, KeyProps};
 use proton_synth_constructs::lambda::{Code, Function, FunctionProps};
 use proton_synth_constructs::lambda_event_sources::SqsEventSource;
 use proton_synth_constructs::sqs::{Queue, QueueEncryption, QueueProps};
-use proton_synth_constructs::synth::{to_json_string, Mode};
 use proton_synth_constructs::{Stack, Value};
 use serde_json::{json, Value as J};
 
 fn errors_of(stack: &Stack) -> Vec<String> {
-    match stack.synth(Mode::Plain) {
+    match stack.synth() {
         Ok(_) => Vec::new(),
         Err(d) => d.0.iter().filter(|d| d.is_error()).map(|d| d.to_string()).collect(),
     }
@@ -280,10 +279,10 @@ fn scheduler_runs_a_fargate_task_and_a_function_with_least_privilege() {
         .as_array()
         .is_some_and(|a| a.contains(&json!("sqs:SendMessage")))));
     assert!(nightly.role().arn().expr() != Value::<String>::from("").expr());
-    let synth = stack.synth(Mode::Plain).unwrap();
+    let synth = stack.synth().unwrap();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/l2-templates");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("messaging-scheduled.json"), to_json_string(&synth.template)).unwrap();
+    std::fs::write(dir.join("messaging-scheduled.json"), synth.to_json_string()).unwrap();
 
     let mut bad = Stack::new("S");
     let q = Queue::new(&mut bad.root(), "Q", QueueProps::default());

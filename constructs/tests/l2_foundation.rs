@@ -11,19 +11,18 @@ use proton_synth_constructs::ec2::{
 use proton_synth_constructs::iam::{PolicyStatement, Principal, Role, RoleProps};
 use proton_synth_constructs::logs::{LogGroup, LogGroupProps, RetentionDays};
 use proton_synth_constructs::s3::{Bucket, BucketEncryption, BucketProps};
-use proton_synth_constructs::synth::Mode;
-use proton_synth_constructs::{ecr, kms, nag, Expr, Placeholder, PlaceholderKind, Stack, Value};
+use proton_synth_constructs::{ecr, kms, nag, Expr, Node, Placeholder, PlaceholderKind, Stack, Value};
 use serde_json::json;
 
 fn errors_of(stack: &Stack) -> Vec<String> {
-    match stack.synth(Mode::Plain) {
+    match stack.synth() {
         Ok(_) => Vec::new(),
         Err(d) => d.0.iter().filter(|d| d.is_error()).map(|d| d.to_string()).collect(),
     }
 }
 
 fn warnings_of(stack: &Stack) -> Vec<String> {
-    match stack.synth(Mode::Plain) {
+    match stack.synth() {
         Ok(s) => s.warnings.iter().map(|d| d.to_string()).collect(),
         Err(d) => d.0.iter().filter(|d| !d.is_error()).map(|d| d.to_string()).collect(),
     }
@@ -336,10 +335,11 @@ fn explicit_subnets_validate_literals_and_accept_placeholders() {
         Match::object_like(json!({"CidrBlock": "input-vpc_cidr"})),
     )
     .unwrap();
-    let bundle = stack.synth(Mode::Bundle).unwrap().template;
+    let bundle = stack.synth().unwrap().template;
+    let cidr = bundle["Resources"]["VpcSubnetOneSubnet061416D3"]["Properties"]["CidrBlock"].placeholder();
     assert_eq!(
-        bundle["Resources"]["VpcSubnetOneSubnet061416D3"]["Properties"]["CidrBlock"],
-        json!({"::jinja": "{{ environment.inputs.subnet_one_cidr | tojson }}"})
+        cidr.map(|p| p.jinja.as_str()),
+        Some("environment.inputs.subnet_one_cidr")
     );
 
     // Literal CIDRs are checked: overlap and fit.
@@ -577,7 +577,7 @@ fn imported_groups_get_no_egress_rules() {
         Match::object_like(json!({"GroupId": "input-lb_security_group", "FromPort": 5432})),
     )
     .unwrap();
-    let ids = stack.synth(Mode::Plain).unwrap().logical_ids;
+    let ids = stack.synth().unwrap().logical_ids;
     assert!(
         ids.contains_key("ServiceSgFromImportedlbsecuritygroup:tcp80"),
         "{ids:#?}"
@@ -693,7 +693,7 @@ fn role_default_policy_is_created_once_and_statements_merge() {
         })),
     )
     .unwrap();
-    let ids = stack.synth(Mode::Plain).unwrap().logical_ids;
+    let ids = stack.synth().unwrap().logical_ids;
     assert_eq!(ids["TaskRole/DefaultPolicy"], "TaskRoleDefaultPolicy6AA76696");
 }
 
@@ -1169,12 +1169,8 @@ fn nag_suppressions_merge() {
 fn write_template(name: &str, stack: &Stack) {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/l2-templates");
     std::fs::create_dir_all(&dir).unwrap();
-    let out = stack.synth(Mode::Plain).unwrap_or_else(|e| panic!("{name}: {e}"));
-    std::fs::write(
-        dir.join(format!("{name}.json")),
-        proton_synth_constructs::synth::to_json_string(&out.template),
-    )
-    .unwrap();
+    let out = stack.synth().unwrap_or_else(|e| panic!("{name}: {e}"));
+    std::fs::write(dir.join(format!("{name}.json")), out.to_json_string()).unwrap();
 }
 
 /// Writes `target/l2-templates/*.json`: run `/tmp/cfnlint-venv/bin/cfn-lint target/l2-templates/*.json` and
@@ -1408,13 +1404,16 @@ fn a_looped_role_gets_its_default_policy_in_the_loop() {
         &mut stack,
         PolicyStatement::allow(&["s3:GetObject"], [Value::from("arn:aws:s3:::b/*")]),
     );
-    let t = stack.synth(Mode::Bundle).unwrap().template;
-    let resources = t["Resources"].as_object().unwrap();
-    assert_eq!(resources.len(), 1, "{resources:#?}");
-    let (key, group) = resources.iter().next().unwrap();
-    assert!(key.starts_with("::for"));
-    let body = group["::body"].as_object().unwrap();
-    assert_eq!(body.len(), 2, "{body:#?}");
+    let t = stack.synth().unwrap().template;
+    let resources = t["Resources"].as_map().unwrap();
+    // The role and its default policy: both repeated per instance, in the one loop.
+    assert_eq!(resources.len(), 2, "{resources:#?}");
+    assert!(
+        resources
+            .iter()
+            .all(|(_, r)| matches!(r, Node::Repeat(h, _) if h.index == 0)),
+        "{resources:#?}"
+    );
 }
 
 #[test]
@@ -1452,7 +1451,7 @@ fn internal_and_outbound_rules_and_port_shapes() {
     conns.allow_to_any_ipv4(&mut root, Port::tcp(443), "HTTPS out");
     conns.allow_from(&mut root, &a, Port::udp(53), "dns");
     a.add_ingress_rule(&mut root, Peer::ipv4("10.0.0.0/16"), Port::all_tcp(), "vpc");
-    let ids = stack.synth(Mode::Plain).unwrap().logical_ids;
+    let ids = stack.synth().unwrap().logical_ids;
     let mut rule_ids: Vec<&String> = ids.keys().filter(|k| k.contains(':')).collect();
     rule_ids.sort();
     assert_eq!(
@@ -1746,7 +1745,7 @@ fn rule_ids_for_parameter_peers_do_not_depend_on_stack_creation_order() {
         let imported = SecurityGroup::from_id(p.r#ref());
         let svc = sg(&mut root, "Svc", input("vpc_id"));
         svc.connections().allow_from(&mut root, &imported, Port::tcp(80), "lb");
-        let out = stack.synth(Mode::Plain).unwrap();
+        let out = stack.synth().unwrap();
         out.logical_ids.keys().cloned().collect::<Vec<_>>()
     };
     let first = ids();

@@ -12,12 +12,11 @@ use proton_synth_constructs::lambda::{Code, Function, FunctionProps};
 use proton_synth_constructs::lambda_event_sources::SqsEventSource;
 use proton_synth_constructs::sns::{LambdaSubscription, SqsSubscription, Topic, TopicEncryption, TopicProps};
 use proton_synth_constructs::sqs::{DeadLetterQueue, Queue, QueueAlarmProps, QueueEncryption, QueueMetric, QueueProps};
-use proton_synth_constructs::synth::{to_json_string, Mode};
 use proton_synth_constructs::{fns, Stack, Value};
 use serde_json::{json, Value as J};
 
 fn errors_of(stack: &Stack) -> Vec<String> {
-    match stack.synth(Mode::Plain) {
+    match stack.synth() {
         Ok(_) => Vec::new(),
         Err(d) => d.0.iter().filter(|d| d.is_error()).map(|d| d.to_string()).collect(),
     }
@@ -235,7 +234,7 @@ fn imported_queue_url_from_arn_and_warning_on_imported_grantee() {
     let mut imported = Role::from_arn(Value::from("arn:aws:iam::111122223333:role/worker"));
     let grant = q.grant_consume(&mut stack, &mut imported);
     assert!(!grant.success());
-    let warnings = match stack.synth(Mode::Plain) {
+    let warnings = match stack.synth() {
         Ok(s) => s.warnings.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n"),
         Err(d) => d.to_string(),
     };
@@ -414,15 +413,13 @@ fn composed_messaging_for_checkers() {
     let dlq = queue.dead_letter_queue().unwrap();
     let alarm = QueueAlarmProps::new(QueueMetric::MessagesVisible, 1.0, vec![topic.arn()]);
     dlq.add_alarm(&mut stack, "NotEmpty", alarm);
-    let synth = stack
-        .synth(Mode::Plain)
-        .unwrap_or_else(|e| panic!("synthesis failed:\n{e}"));
+    let synth = stack.synth().unwrap_or_else(|e| panic!("synthesis failed:\n{e}"));
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/l2-templates");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("messaging-composed.json"), to_json_string(&synth.template)).unwrap();
+    std::fs::write(dir.join("messaging-composed.json"), synth.to_json_string()).unwrap();
     // The messaging resources carry no suppression (only the function and its log group have their
     // documented ones).
-    for (id, r) in synth.template["Resources"].as_object().unwrap() {
+    for (id, r) in synth.to_json()["Resources"].as_object().unwrap() {
         let ty = r["Type"].as_str().unwrap();
         if ty.starts_with("AWS::SQS") || ty.starts_with("AWS::SNS") || ty.starts_with("AWS::Events") {
             assert!(
@@ -450,10 +447,9 @@ fn vpc_subnets_from_a_cidr_value_use_fn_cidr() {
         },
     );
     assert_eq!(vpc.as_ref().private_subnet_ids.len(), 2);
-    let synth = stack
-        .synth(Mode::Plain)
-        .unwrap_or_else(|e| panic!("synthesis failed:\n{e}"));
-    let resources = synth.template["Resources"].as_object().unwrap();
+    let synth = stack.synth().unwrap_or_else(|e| panic!("synthesis failed:\n{e}"));
+    let json = synth.to_json();
+    let resources = json["Resources"].as_object().unwrap();
     let mut cidrs: Vec<(String, J)> = resources
         .iter()
         .filter(|(_, r)| r["Type"] == "AWS::EC2::Subnet")
@@ -474,11 +470,7 @@ fn vpc_subnets_from_a_cidr_value_use_fn_cidr() {
     }
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/l2-templates");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("messaging-vpc-cidr-input.json"),
-        to_json_string(&synth.template),
-    )
-    .unwrap();
+    std::fs::write(dir.join("messaging-vpc-cidr-input.json"), synth.to_json_string()).unwrap();
 }
 
 #[test]

@@ -11,12 +11,11 @@ use proton_synth_constructs::codebuild::{
 use proton_synth_constructs::codepipeline::{Action, Artifact, Pipeline, PipelineProps, Stage};
 use proton_synth_constructs::ecr::{Repository, RepositoryProps};
 use proton_synth_constructs::stack::Parameter;
-use proton_synth_constructs::synth::{to_json_string, Mode};
-use proton_synth_constructs::{fns, nag, Construct, Output, Placeholder, PlaceholderKind, Stack, Value};
+use proton_synth_constructs::{fns, nag, Construct, Node, Output, Placeholder, PlaceholderKind, Stack, Value};
 use serde_json::{json, Value as J};
 
 fn errors_of(stack: &Stack) -> Vec<String> {
-    match stack.synth(Mode::Plain) {
+    match stack.synth() {
         Ok(_) => Vec::new(),
         Err(d) => d.0.iter().filter(|d| d.is_error()).map(|d| d.to_string()).collect(),
     }
@@ -27,17 +26,11 @@ fn template(stack: &Stack) -> Template {
 }
 
 fn write_template(name: &str, stack: &Stack) -> J {
-    let synth = stack
-        .synth(Mode::Plain)
-        .unwrap_or_else(|e| panic!("synthesis failed:\n{e}"));
+    let synth = stack.synth().unwrap_or_else(|e| panic!("synthesis failed:\n{e}"));
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/l2-templates");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join(format!("pipeline-{name}.json")),
-        to_json_string(&synth.template),
-    )
-    .unwrap();
-    synth.template
+    std::fs::write(dir.join(format!("pipeline-{name}.json")), synth.to_json_string()).unwrap();
+    synth.to_json()
 }
 
 /// A Proton placeholder whose plain form is a `Ref` to a parameter declared here.
@@ -210,10 +203,10 @@ fn buildspec_splices_resource_references_and_keeps_literal_text() {
         "version: 0.2\nenv:\n  variables:\n    A: |-\n      x\nphases:\n  install:\n    commands:\n      - |-\n        echo ${#ARR[@]} {{x}} {%y%}\n  build:\n    commands:\n      - |-\n        docker push <URI>\n      - |-\n        echo two\n        lines\nartifacts:\n  files:\n    - |-\n      out.json\n"
     );
     // Bundle: literal Jinja delimiters stay literal text (the bundle writer escapes them when it prints).
-    let bundle = stack.synth(Mode::Bundle).unwrap().template;
-    let text = bundle.to_string();
-    assert!(text.contains("echo ${#ARR[@]} {{x}} {%y%}"));
-    assert!(!text.contains("::jinja"));
+    let bundle = stack.synth().unwrap().template;
+    let mut literal = false;
+    bundle.walk(&mut |n| literal |= n.as_str().is_some_and(|s| s.contains("echo ${#ARR[@]} {{x}} {%y%}")));
+    assert!(literal, "{bundle:#?}");
 }
 
 #[test]
@@ -915,83 +908,81 @@ fn composed_pipeline_for_checkers() {
 #[test]
 fn composed_pipeline_bundle_repeats_deploy_stage_and_policy_per_instance() {
     let c = composed();
-    let bundle = c.stack.synth(Mode::Bundle).unwrap().template;
-    let resources = bundle["Resources"].as_object().unwrap();
+    let bundle = c.stack.synth().unwrap().template;
+    let resources = bundle["Resources"].as_map().unwrap();
     // The deploy action's role and its policy are the only looped resources; nothing is attached to the
     // pipeline role per instance (no managed policy anywhere).
-    let groups: Vec<(&String, &J)> = resources.iter().filter(|(k, _)| k.starts_with("::for")).collect();
-    assert_eq!(groups.len(), 1);
-    assert_eq!(groups[0].1["::for"], "service_instance in service_instances");
-    let body = groups[0].1["::body"].as_object().unwrap();
+    let body = looped_resources(&bundle);
     assert_eq!(body.len(), 2);
-    assert!(!bundle.to_string().contains("AWS::IAM::ManagedPolicy"));
-    let (role_key, role) = body.iter().find(|(_, r)| r["Type"] == "AWS::IAM::Role").unwrap();
-    let (id, policy) = body.iter().find(|(_, r)| r["Type"] == "AWS::IAM::Policy").unwrap();
-    assert!(
-        role_key.starts_with("PipelineItemStage1DeployRole") && role_key.ends_with("{{ loop.index }}"),
-        "{role_key}"
-    );
-    assert!(
-        id.starts_with("PipelineItemStage1DeployRoleDefaultPolicy") && id.ends_with("{{ loop.index }}"),
-        "{id}"
-    );
-    let text = policy.to_string();
-    assert!(text.contains("{{ service_instance.environment.outputs.ClusterName | tojson }}"));
-    assert!(text.contains("{{ service_instance.outputs.TaskRoleArn | tojson }}"));
-    // Inside the loop, references to the looped role use its suffixed ID: the policy attaches to this
+    assert!(!bundle.to_json().to_string().contains("AWS::IAM::ManagedPolicy"));
+    let (role_key, role) = *body.iter().find(|(_, r)| r["Type"] == "AWS::IAM::Role").unwrap();
+    let (id, policy) = *body.iter().find(|(_, r)| r["Type"] == "AWS::IAM::Policy").unwrap();
+    assert!(role_key.starts_with("PipelineItemStage1DeployRole"), "{role_key}");
+    assert!(id.starts_with("PipelineItemStage1DeployRoleDefaultPolicy"), "{id}");
+    let jinja = placeholders(policy);
+    assert!(jinja.contains(&"service_instance.environment.outputs.ClusterName".to_owned()));
+    assert!(jinja.contains(&"service_instance.outputs.TaskRoleArn".to_owned()));
+    // Inside the loop, references to the looped role use its looped ID: the policy attaches to this
     // instance's role. The role trusts the (static) pipeline role.
-    assert_eq!(policy["Properties"]["Roles"], json!([{"Ref": {"::jinja": role_key}}]));
-    let pipeline_role = resources
+    let looped_role = Node::LoopId(role_key.to_owned().into());
+    assert_eq!(
+        policy["Properties"]["Roles"],
+        Node::List(vec![Node::func("Ref", looped_role.clone())])
+    );
+    let pipeline_role = &resources
         .iter()
         .find(|(k, r)| k.starts_with("PipelineRole") && r["Type"] == "AWS::IAM::Role")
         .unwrap()
         .0;
     assert_eq!(
-        role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"],
+        role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"].to_json(),
         json!({"AWS": {"Fn::GetAtt": [pipeline_role, "Arn"]}})
     );
     // Stages: Source, Build, then the per-instance deploy stage in a loop.
-    let pipeline = resources
-        .values()
-        .find(|r| r["Type"] == "AWS::CodePipeline::Pipeline")
-        .unwrap();
-    let stages = pipeline["Properties"]["Stages"].as_array().unwrap();
+    let pipeline = &resources
+        .iter()
+        .find(|(_, r)| r["Type"] == "AWS::CodePipeline::Pipeline")
+        .unwrap()
+        .1;
+    let stages = pipeline["Properties"]["Stages"].as_list().unwrap();
     assert_eq!(stages.len(), 3);
     assert_eq!(stages[0]["Name"], "Source");
     assert_eq!(stages[1]["Name"], "Build");
-    assert_eq!(stages[2]["::for"], "service_instance in service_instances");
-    let items = stages[2]["::items"].as_array().unwrap();
+    let Node::Loop(header, items) = &stages[2] else {
+        panic!("{:#?}", stages[2])
+    };
+    assert_eq!(header.for_text(), "service_instance in service_instances");
     assert_eq!(items.len(), 1);
+    let join = &items[0]["Name"]["Fn::Join"];
+    assert_eq!((&join[0], &join[1][0]), (&Node::str("-"), &Node::str("Deploy")));
+    assert_eq!(placeholders(&join[1][1]), ["service_instance.name"]);
     assert_eq!(
-        items[0]["Name"],
-        json!({"Fn::Join": ["-", ["Deploy", {"::jinja": "{{ service_instance.name | tojson }}"}]]})
+        placeholders(&items[0]["Actions"][0]["Configuration"]["ServiceName"]),
+        ["service_instance.outputs.ServiceName"]
     );
-    assert_eq!(
-        items[0]["Actions"][0]["Configuration"]["ServiceName"],
-        json!({"::jinja": "{{ service_instance.outputs.ServiceName | tojson }}"})
-    );
-    // The looped action runs as the looped role of the same item: its RoleArn resolves to the suffixed ID,
-    // the same key the role is declared under in the resources' loop body.
+    // The looped action runs as the looped role of the same item: its RoleArn resolves to the looped ID,
+    // the same key the role is declared under.
     assert_eq!(
         items[0]["Actions"][0]["RoleArn"],
-        json!({"Fn::GetAtt": [{"::jinja": role_key}, "Arn"]})
+        Node::func("Fn::GetAtt", Node::List(vec![looped_role, Node::str("Arn")]))
     );
     assert!(stages[1]["Actions"][0].get("RoleArn").is_none());
     // The pipeline role's policy names no per-instance value.
-    let pipeline_policy = resources
+    let pipeline_policy = &resources
         .iter()
         .find(|(k, _)| k.starts_with("PipelineRoleDefaultPolicy"))
         .unwrap()
-        .1
-        .to_string();
-    assert!(!pipeline_policy.contains("service_instance"), "{pipeline_policy}");
+        .1;
+    let jinja = placeholders(pipeline_policy);
+    assert!(!jinja.iter().any(|j| j.contains("service_instance")), "{jinja:?}");
     assert_eq!(
-        stages[0]["Actions"][0]["Configuration"]["FullRepositoryId"],
-        json!({"::jinja": "{{ service.repository_id | tojson }}"})
+        placeholders(&stages[0]["Actions"][0]["Configuration"]["FullRepositoryId"]),
+        ["service.repository_id"]
     );
     // Nothing of the pipeline refers to AWS Proton's API.
-    assert!(!bundle.to_string().contains("proton:"));
-    assert!(!bundle.to_string().contains("aws proton"));
+    let text = format!("{}{:?}", bundle.to_json(), placeholders(&bundle));
+    assert!(!text.contains("proton:"));
+    assert!(!text.contains("aws proton"));
 }
 
 #[test]
@@ -1051,12 +1042,10 @@ fn static_ecs_stage_policy_is_waited_for_and_per_item_codebuild_deploys_are_repe
     assert_eq!(deps.len(), 2, "{deps:?}");
     assert!(deps[0].starts_with("PipelineRoleDefaultPolicy"));
     assert!(deps[1].starts_with("PipelineStagePolicy"));
-    let bundle = stack.synth(Mode::Bundle).unwrap().template;
-    let resources = bundle["Resources"].as_object().unwrap();
-    let group = resources.iter().find(|(k, _)| k.starts_with("::for")).unwrap().1["::body"]
-        .as_object()
-        .unwrap();
-    let mut types: Vec<&str> = group.values().map(|r| r["Type"].as_str().unwrap()).collect();
+    let bundle = stack.synth().unwrap().template;
+    let resources = bundle["Resources"].as_map().unwrap();
+    let group = looped_resources(&bundle);
+    let mut types: Vec<&str> = group.iter().map(|(_, r)| r["Type"].as_str().unwrap()).collect();
     types.sort_unstable();
     // The per-item project (with its role, policy and logs) and the deploy action's role and policy.
     assert_eq!(
@@ -1070,112 +1059,137 @@ fn static_ecs_stage_policy_is_waited_for_and_per_item_codebuild_deploys_are_repe
             "AWS::Logs::LogGroup"
         ]
     );
-    let (role_key, _) = group
+    let (role_key, _) = *group
         .iter()
         .find(|(k, r)| k.starts_with("PipelineItemStage1DeployRole") && r["Type"] == "AWS::IAM::Role")
         .unwrap();
-    assert!(role_key.ends_with("{{ loop.index }}"), "{role_key}");
+    let looped_role = Node::LoopId(role_key.to_owned().into());
     // The per-item action role's policy lets the action start only that item's project, and nothing else (a
     // CodeBuild action reads no artifact itself: the project's role does).
-    let action_policy = group
-        .values()
-        .find(|r| {
-            r["Type"] == "AWS::IAM::Policy" && r["Properties"]["Roles"] == json!([{"Ref": {"::jinja": role_key}}])
+    let (_, action_policy) = *group
+        .iter()
+        .find(|(_, r)| {
+            r["Type"] == "AWS::IAM::Policy"
+                && r["Properties"]["Roles"] == Node::List(vec![Node::func("Ref", looped_role.clone())])
         })
         .unwrap();
     let action_stmts = action_policy["Properties"]["PolicyDocument"]["Statement"]
-        .as_array()
+        .as_list()
         .unwrap();
     assert_eq!(action_stmts.len(), 1, "{action_stmts:#?}");
     let stmt = &action_stmts[0];
     assert_eq!(
-        stmt["Action"],
+        stmt["Action"].to_json(),
         json!(["codebuild:StartBuild", "codebuild:BatchGetBuilds"])
     );
-    let target = stmt["Resource"]["Fn::GetAtt"][0]["::jinja"].as_str().unwrap();
-    assert!(
-        target.starts_with("DeployProject") && target.ends_with("{{ loop.index }}"),
-        "{target}"
-    );
+    let Node::LoopId(target) = &stmt["Resource"]["Fn::GetAtt"][0] else {
+        panic!("{stmt:#?}")
+    };
+    assert!(target.starts_with("DeployProject"), "{target}");
     // No "*" statement on this role, so no suppression either.
     assert!(action_policy.get("Metadata").is_none());
-    // The looped action runs as that role and starts the project of the same item (suffixed IDs).
-    let pipeline_b = resources
-        .values()
-        .find(|r| r["Type"] == "AWS::CodePipeline::Pipeline")
-        .unwrap();
-    let stages_b = pipeline_b["Properties"]["Stages"].as_array().unwrap();
+    // The looped action runs as that role and starts the project of the same item (looped IDs).
+    let pipeline_b = &resources
+        .iter()
+        .find(|(_, r)| r["Type"] == "AWS::CodePipeline::Pipeline")
+        .unwrap()
+        .1;
+    let stages_b = pipeline_b["Properties"]["Stages"].as_list().unwrap();
     assert_eq!(stages_b.len(), 4);
     assert!(stages_b[2]["Actions"][0].get("RoleArn").is_none());
-    let item = &stages_b[3]["::items"][0]["Actions"][0];
-    assert_eq!(item["RoleArn"], json!({"Fn::GetAtt": [{"::jinja": role_key}, "Arn"]}));
+    let Node::Loop(_, looped_stages) = &stages_b[3] else {
+        panic!("{:#?}", stages_b[3])
+    };
+    let item = &looped_stages[0]["Actions"][0];
+    assert_eq!(
+        item["RoleArn"],
+        Node::func("Fn::GetAtt", Node::List(vec![looped_role, Node::str("Arn")]))
+    );
     assert_eq!(
         item["Configuration"]["ProjectName"],
-        json!({"Ref": {"::jinja": target}})
+        Node::func("Ref", Node::LoopId(target.clone()))
     );
     // The pipeline role's own policy only names static resources.
-    let pipeline_policy = resources
+    let pipeline_policy = &resources
         .iter()
         .find(|(k, _)| k.starts_with("PipelineRoleDefaultPolicy"))
         .unwrap()
-        .1
-        .to_string();
-    assert!(!pipeline_policy.contains("loop.index"), "{pipeline_policy}");
+        .1;
+    let mut looped_ids = 0;
+    pipeline_policy.walk(&mut |n| looped_ids += usize::from(matches!(n, Node::LoopId(_))));
+    assert_eq!(looped_ids, 0, "{pipeline_policy:#?}");
     // The static ECS stage's policy is not repeated and carries the suppression for its "*" statement.
-    let ecs_policy = resources
-        .values()
-        .find(|r| r["Type"] == "AWS::IAM::ManagedPolicy")
-        .unwrap();
+    let ecs_policy = &resources
+        .iter()
+        .find(|(_, r)| r["Type"] == "AWS::IAM::ManagedPolicy")
+        .unwrap()
+        .1;
     assert_eq!(ecs_policy["Metadata"]["checkov"]["skip"][0]["id"], "CKV_AWS_111");
 }
 
-/// A stand-in for rendering a bundle for `n` service instances: `::for` groups of `Resources` and of lists are
-/// repeated `n` times, `{{ loop.index }}` becomes the item number and every other Jinja expression a string
-/// naming its expression and item (`service_instance.name#3`).
-fn expand_loops(t: &J, n: usize) -> J {
-    fn subst(v: &J, i: usize, n: usize) -> J {
-        match v {
-            J::Object(m) if m.len() == 1 && m.contains_key("::jinja") => {
-                let text = m["::jinja"]
-                    .as_str()
-                    .unwrap()
-                    .replace("{{ loop.index }}", &i.to_string());
-                match (text.find("{{ "), text.find(" | tojson }}")) {
-                    (Some(a), Some(b)) => J::String(format!("{}#{i}", &text[a + 3..b])),
-                    _ => J::String(text),
-                }
+/// The resources repeated per loop item (the bundle's `{% for %}` block of `Resources`), by logical ID.
+fn looped_resources(bundle: &Node) -> Vec<(&str, &Node)> {
+    let resources = bundle["Resources"].as_map().unwrap();
+    let looped: Vec<(&str, &Node)> = resources
+        .iter()
+        .filter_map(|(k, r)| match r {
+            Node::Repeat(h, inner) => {
+                assert_eq!(h.for_text(), "service_instance in service_instances");
+                Some((k.as_ref(), inner.as_ref()))
             }
-            J::Object(m) => J::Object(m.iter().map(|(k, v)| (k.clone(), subst(v, i, n))).collect()),
-            J::Array(items) => {
+            _ => None,
+        })
+        .collect();
+    looped
+}
+
+/// The Jinja expressions of the placeholders under `n`.
+fn placeholders(n: &Node) -> Vec<String> {
+    let mut out = Vec::new();
+    n.walk(&mut |n| out.extend(n.placeholder().map(|p| p.jinja.clone())));
+    out
+}
+
+/// A stand-in for rendering a bundle for `n` service instances: looped resources and list items are
+/// repeated `n` times, a looped ID gets the item number and every placeholder becomes a string naming its
+/// expression and item (`service_instance.name#3`).
+fn expand_loops(t: &Node, n: usize) -> J {
+    fn subst(v: &Node, i: usize, n: usize) -> J {
+        match v {
+            Node::Placeholder(p, _) if p.kind == PlaceholderKind::Number => {
+                J::String(format!("{{{{ {} }}}}", p.jinja).replace("{{ loop.index }}", &i.to_string()))
+            }
+            Node::Placeholder(p, _) => J::String(format!("{}#{i}", p.jinja)),
+            Node::LoopId(id) => J::String(format!("{id}{i}")),
+            Node::Map(m) => J::Object(m.iter().map(|(k, v)| (k.to_string(), subst(v, i, n))).collect()),
+            Node::List(items) => {
                 let mut out = Vec::new();
                 for item in items {
-                    match item.get("::items").and_then(J::as_array) {
-                        Some(body) => {
+                    match item {
+                        Node::Loop(_, body) => {
                             for k in 1..=n {
                                 out.extend(body.iter().map(|b| subst(b, k, n)));
                             }
                         }
-                        None => out.push(subst(item, i, n)),
+                        other => out.push(subst(other, i, n)),
                     }
                 }
                 J::Array(out)
             }
-            other => other.clone(),
+            other => other.to_json(),
         }
     }
-    let mut out = t.clone();
+    let mut out = t.to_json();
     let mut resources = serde_json::Map::new();
-    for (k, r) in t["Resources"].as_object().unwrap() {
-        match r.get("::body").and_then(J::as_object) {
-            Some(body) => {
+    for (k, r) in t["Resources"].as_map().unwrap() {
+        match r {
+            Node::Repeat(_, body) => {
                 for i in 1..=n {
-                    for (bk, br) in body {
-                        resources.insert(bk.replace("{{ loop.index }}", &i.to_string()), subst(br, i, n));
-                    }
+                    resources.insert(format!("{k}{i}"), subst(body, i, n));
                 }
             }
-            None => {
-                resources.insert(k.clone(), subst(r, 0, n));
+            other => {
+                resources.insert(k.to_string(), subst(other, 0, n));
             }
         }
     }
@@ -1276,7 +1290,7 @@ fn per_item_actions_run_as_repeated_action_roles_and_scale_past_the_managed_poli
     }
 
     // Rendered for 20 instances (AWS Proton's maximum per service).
-    let bundle = stack.synth(Mode::Bundle).unwrap().template;
+    let bundle = stack.synth().unwrap().template;
     let one = expand_loops(&bundle, 1);
     let twenty = expand_loops(&bundle, 20);
     let resources = twenty["Resources"].as_object().unwrap();

@@ -12,12 +12,11 @@ use proton_synth_constructs::servicediscovery::{
     DnsRecordType, PrivateDnsNamespace, PrivateDnsNamespaceProps, Service, ServiceProps,
 };
 use proton_synth_constructs::stack::Parameter;
-use proton_synth_constructs::synth::{to_json_string, Mode};
-use proton_synth_constructs::{kms, nag, Expr, Output, Placeholder, PlaceholderKind, Stack, Value};
+use proton_synth_constructs::{kms, nag, Expr, Node, Output, Placeholder, PlaceholderKind, Stack, Value};
 use serde_json::{json, Value as J};
 
 fn errors_of(stack: &Stack) -> Vec<String> {
-    match stack.synth(Mode::Plain) {
+    match stack.synth() {
         Ok(_) => Vec::new(),
         Err(d) => d.0.iter().filter(|d| d.is_error()).map(|d| d.to_string()).collect(),
     }
@@ -28,17 +27,11 @@ fn template(stack: &Stack) -> Template {
 }
 
 fn write_template(name: &str, stack: &Stack) -> J {
-    let synth = stack
-        .synth(Mode::Plain)
-        .unwrap_or_else(|e| panic!("synthesis failed:\n{e}"));
+    let synth = stack.synth().unwrap_or_else(|e| panic!("synthesis failed:\n{e}"));
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/l2-templates");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join(format!("serverless-{name}.json")),
-        to_json_string(&synth.template),
-    )
-    .unwrap();
-    synth.template
+    std::fs::write(dir.join(format!("serverless-{name}.json")), synth.to_json_string()).unwrap();
+    synth.to_json()
 }
 
 const HANDLER: &str = "def handler(event, context):\n    return {'statusCode': 200, 'body': 'ok'}\n";
@@ -300,30 +293,23 @@ fn function_with_placeholder_runtime_memory_timeout_concurrency_and_log_level() 
     )
     .unwrap();
     // In a bundle, numbers are written bare and strings as JSON strings.
-    let bundle = stack.synth(Mode::Bundle).unwrap().template;
+    let bundle = stack.synth().unwrap().template;
     let (_, func) = bundle["Resources"]
-        .as_object()
+        .as_map()
         .unwrap()
         .iter()
-        .find(|(_, r)| r["Type"] == "AWS::Lambda::Function")
+        .find(|(_, r)| r["Type"].as_str() == Some("AWS::Lambda::Function"))
         .unwrap();
     let p = &func["Properties"];
+    let jinja = |n: &Node| n.placeholder().map(|p| (p.jinja.clone(), p.kind));
+    let input = |name: &str, kind| Some((format!("service_instance.inputs.{name}"), kind));
+    assert_eq!(jinja(&p["MemorySize"]), input("memory_size", PlaceholderKind::Number));
+    assert_eq!(jinja(&p["Timeout"]), input("timeout", PlaceholderKind::Number));
     assert_eq!(
-        p["MemorySize"],
-        json!({"::jinja": "{{ service_instance.inputs.memory_size }}"})
+        jinja(&p["ReservedConcurrentExecutions"]),
+        input("reserved_concurrency", PlaceholderKind::Number)
     );
-    assert_eq!(
-        p["Timeout"],
-        json!({"::jinja": "{{ service_instance.inputs.timeout }}"})
-    );
-    assert_eq!(
-        p["ReservedConcurrentExecutions"],
-        json!({"::jinja": "{{ service_instance.inputs.reserved_concurrency }}"})
-    );
-    assert_eq!(
-        p["Runtime"],
-        json!({"::jinja": "{{ service_instance.inputs.runtime | tojson }}"})
-    );
+    assert_eq!(jinja(&p["Runtime"]), input("runtime", PlaceholderKind::String));
 }
 
 #[test]
@@ -394,13 +380,13 @@ fn placeholder_values_skip_range_checks_and_literals_keep_them() {
             ..inline()
         },
     );
-    let synth = stack.synth(Mode::Plain).unwrap();
+    let synth = stack.synth().unwrap();
     let warnings: Vec<String> = synth.warnings.iter().map(|d| d.to_string()).collect();
     assert_eq!(
         warnings,
         ["warning: S/Fn: reserved_concurrency 0 stops every invocation of the function"]
     );
-    Template::from_json(synth.template)
+    Template::from_json(synth.to_json())
         .has_resource_properties(
             "AWS::Lambda::Function",
             Match::object_like(json!({

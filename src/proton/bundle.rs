@@ -5,13 +5,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
-use proton_synth_constructs::synth::JINJA_KEY;
-use proton_synth_constructs::{Diagnostic, Diagnostics, Mode};
+use proton_synth_constructs::synth::Node;
+use proton_synth_constructs::{Diagnostic, Diagnostics};
 use serde_json::{json, Map, Value as J};
 
 use super::input::{InputSpec, InputType, Kind};
 use super::template::{EnvironmentInterface, EnvironmentTemplate, Part, ServiceTemplate, INSTANCES_LIST, INSTANCE_VAR};
-use super::writer::{jinja_text, loop_body, loop_items, to_bundle_yaml, to_plain_yaml};
+use super::writer::{placeholder_text, to_bundle_yaml, to_plain_yaml, LOOP_INDEX_SUFFIX};
 
 /// The manifest of every CloudFormation IaC folder, byte-identical to AWS's samples.
 pub const MANIFEST_YAML: &str = "infrastructure:\n  templates:\n    - file: \"cloudformation.yaml\"\n      rendering_engine: jinja\n      template_language: cloudformation\n";
@@ -77,8 +77,8 @@ pub struct TemplateOutput {
     pub registration: Option<String>,
     /// Sample spec files: (file name, content).
     pub specs: Vec<(String, String)>,
-    /// Plain CloudFormation templates: (file name, template).
-    pub plain: Vec<(String, J)>,
+    /// Plain CloudFormation templates: (file name, JSON text).
+    pub plain: Vec<(String, String)>,
     /// Input summaries: (kind, name, type).
     pub inputs: Vec<(Kind, String, InputType)>,
     /// Declared outputs (environment outputs, or instance outputs of a service).
@@ -195,30 +195,38 @@ impl FileCheck<'_> {
         )
     }
 
-    /// Check every Jinja variable of the tree and record usage.
-    fn check_tree(&self, v: &J, loop_var: Option<&str>, usage: &mut Usage, diags: &mut Vec<Diagnostic>) {
-        if let Some(text) = jinja_text(v) {
-            self.check_text(text, loop_var, usage, diags);
-            return;
-        }
-        if let Some((header, body)) = loop_body(v) {
-            let var = self.loop_header(header, loop_var, diags);
-            for (k, item) in body {
-                self.check_text(k, var.as_deref(), usage, diags);
-                self.check_tree(item, var.as_deref(), usage, diags);
-            }
-            return;
-        }
-        if let Some((header, items)) = loop_items(v) {
-            let var = self.loop_header(header, loop_var, diags);
-            for item in items {
-                self.check_tree(item, var.as_deref(), usage, diags);
-            }
-            return;
-        }
+    /// Check every Jinja variable of the tree (its bundle spelling) and record usage.
+    fn check_tree(&self, v: &Node, loop_var: Option<&str>, usage: &mut Usage, diags: &mut Vec<Diagnostic>) {
         match v {
-            J::Array(items) => items.iter().for_each(|i| self.check_tree(i, loop_var, usage, diags)),
-            J::Object(o) => o.values().for_each(|i| self.check_tree(i, loop_var, usage, diags)),
+            Node::Placeholder(p, _) => self.check_text(&placeholder_text(p), loop_var, usage, diags),
+            Node::LoopId(id) => self.check_text(&format!("{id}{LOOP_INDEX_SUFFIX}"), loop_var, usage, diags),
+            Node::Loop(header, items) => {
+                let var = self.loop_header(&header.for_text(), loop_var, diags);
+                for item in items {
+                    self.check_tree(item, var.as_deref(), usage, diags);
+                }
+            }
+            Node::List(items) => items.iter().for_each(|i| self.check_tree(i, loop_var, usage, diags)),
+            Node::Map(members) => {
+                // The repeated members of one loop are one `{% for %}` block: its header is checked once.
+                let mut loops: Vec<(u32, Option<String>)> = Vec::new();
+                for (k, item) in members {
+                    let Node::Repeat(header, inner) = item else {
+                        self.check_tree(item, loop_var, usage, diags);
+                        continue;
+                    };
+                    let var = match loops.iter().find(|(i, _)| *i == header.index) {
+                        Some((_, var)) => var.clone(),
+                        None => {
+                            let var = self.loop_header(&header.for_text(), loop_var, diags);
+                            loops.push((header.index, var.clone()));
+                            var
+                        }
+                    };
+                    self.check_text(&format!("{k}{LOOP_INDEX_SUFFIX}"), var.as_deref(), usage, diags);
+                    self.check_tree(inner, var.as_deref(), usage, diags);
+                }
+            }
             _ => {}
         }
     }
@@ -370,58 +378,63 @@ pub fn jinja_paths(text: &str) -> Vec<Vec<String>> {
     out
 }
 
+/// Every `Ref: <name>` of the tree, in the bundle spelling (`plain: false`: placeholders as Jinja, which
+/// refers to nothing) or the plain one.
+fn refs<'a>(v: &'a Node, plain: bool, out: &mut Vec<&'a str>) {
+    match v {
+        Node::Map(m) => {
+            for (k, x) in m {
+                if let (true, Node::Str(r) | Node::LoopId(r)) = (k == "Ref", x) {
+                    out.push(r);
+                }
+                refs(x, plain, out);
+            }
+        }
+        Node::List(a) | Node::Loop(_, a) => a.iter().for_each(|x| refs(x, plain, out)),
+        Node::Repeat(_, x) => refs(x, plain, out),
+        Node::Placeholder(_, x) if plain => refs(x, plain, out),
+        _ => {}
+    }
+}
+
 /// Remove what exists only in plain CloudFormation: parameters standing for Proton inputs or resource
 /// parameters, and output exports (Proton passes outputs itself).
-fn strip_plain_only(tree: &mut J, managed: &BTreeSet<String>) -> Vec<String> {
-    fn refs(v: &J, managed: &BTreeSet<String>, out: &mut Vec<String>) {
-        match v {
-            J::Object(o) => {
-                if let Some(J::String(r)) = o.get("Ref") {
-                    if managed.contains(r) && !out.contains(r) {
-                        out.push(r.clone());
-                    }
-                }
-                o.values().for_each(|x| refs(x, managed, out));
-            }
-            J::Array(a) => a.iter().for_each(|x| refs(x, managed, out)),
-            _ => {}
-        }
-    }
+fn strip_plain_only(tree: &mut Node, managed: &BTreeSet<String>) -> Vec<String> {
     // A `Ref` to an input's plain parameter would dangle in the bundle: inputs are read through `value()`.
-    let mut dangling = Vec::new();
-    let Some(t) = tree.as_object_mut() else {
-        return dangling;
-    };
-    if let Some(J::Object(params)) = t.get_mut("Parameters") {
-        params.retain(|k, _| !managed.contains(k));
+    if let Some(params) = tree.get_mut("Parameters").and_then(Node::as_map_mut) {
+        params.retain(|(k, _)| !managed.contains(k.as_ref()));
         if params.is_empty() {
-            t.shift_remove("Parameters");
+            tree.remove("Parameters");
         }
     }
-    if let Some(J::Object(outputs)) = t.get_mut("Outputs") {
-        for o in outputs.values_mut() {
-            if let Some(o) = o.as_object_mut() {
-                o.shift_remove("Export");
-            }
+    if let Some(outputs) = tree.get_mut("Outputs").and_then(Node::as_map_mut) {
+        for (_, o) in outputs {
+            o.remove("Export");
         }
     }
-    refs(tree, managed, &mut dangling);
+    let mut all = Vec::new();
+    refs(tree, false, &mut all);
+    let mut dangling: Vec<String> = Vec::new();
+    for r in all {
+        if managed.contains(r) && !dangling.iter().any(|d| d == r) {
+            dangling.push(r.to_owned());
+        }
+    }
     dangling
 }
 
 /// Looped logical IDs get the loop index appended (`Deploy` → `Deploy1` … `Deploy20`); reject IDs that
 /// can collide after rendering (`Deploy1` next to a looped `Deploy`, or looped `A` and `A1`).
-fn check_loop_ids(tree: &J, check: &FileCheck<'_>, diags: &mut Vec<Diagnostic>) {
-    use proton_synth_constructs::synth::LOOP_INDEX_SUFFIX;
-    let Some(resources) = tree.get("Resources").and_then(J::as_object) else {
+fn check_loop_ids(tree: &Node, check: &FileCheck<'_>, diags: &mut Vec<Diagnostic>) {
+    let Some(resources) = tree.get("Resources").and_then(Node::as_map) else {
         return;
     };
     let mut fixed = Vec::new();
     let mut looped = Vec::new();
     for (k, v) in resources {
-        match loop_body(v) {
-            Some((_, body)) => looped.extend(body.keys().map(|b| b.trim_end_matches(LOOP_INDEX_SUFFIX).to_owned())),
-            None => fixed.push(k.clone()),
+        match v {
+            Node::Repeat(..) => looped.push(k.to_string()),
+            _ => fixed.push(k.to_string()),
         }
     }
     let digits_after = |id: &str, base: &str| {
@@ -438,76 +451,60 @@ fn check_loop_ids(tree: &J, check: &FileCheck<'_>, diags: &mut Vec<Diagnostic>) 
     }
 }
 
-/// Synthesize one IaC file: bundle YAML text, with its Jinja variables checked.
-fn synth_iac(part: &Part, check: &FileCheck<'_>, usage: &mut Usage, diags: &mut Vec<Diagnostic>) -> Option<String> {
-    match part.stack.synth(Mode::Bundle) {
-        Ok(s) => {
-            diags.extend(s.warnings);
-            let mut tree = s.template;
-            for r in strip_plain_only(&mut tree, &part.managed_params) {
-                diags.push(check.error(format!(
-                    "`Ref: {r}` points to the plain-CloudFormation parameter of an input or Proton parameter, which bundles do not have; use the input's value() instead"
-                )));
-            }
-            if let Some(params) = tree.get("Parameters").and_then(J::as_object) {
-                for (id, p) in params {
-                    if p.get("Default").is_none() {
-                        diags.push(check.error(format!(
-                            "CloudFormation parameter {id:?} has no Default; AWS Proton passes no parameters to its stacks: give it a default or declare an input instead"
-                        )));
-                    }
-                }
-            }
-            check.check_tree(&tree, None, usage, diags);
-            check_loop_ids(&tree, check, diags);
-            Some(to_bundle_yaml(&tree))
-        }
+/// Synthesize one IaC file, resolving its stack once: the bundle YAML text, with its Jinja variables checked,
+/// and (with `plain`) the plain CloudFormation JSON text.
+fn synth_iac(
+    part: &Part,
+    check: &FileCheck<'_>,
+    usage: &mut Usage,
+    diags: &mut Vec<Diagnostic>,
+    plain: bool,
+) -> (Option<String>, Option<String>) {
+    let s = match part.stack.synth_late_bound() {
+        Ok(s) => s,
         Err(Diagnostics(d)) => {
             diags.extend(d);
-            None
+            return (None, None);
+        }
+    };
+    diags.extend(s.warnings);
+    let mut tree = s.template;
+    // The plain template first: the bundle drops more parameters than it does.
+    // A pipeline has no plain template: the plain spelling of its placeholders is never written.
+    let plain_errors = if plain { s.plain_errors } else { Vec::new() };
+    let plain = (plain && plain_errors.is_empty()).then(|| {
+        strip_unreferenced(&mut tree, &part.managed_params);
+        tree.to_json_string()
+    });
+    for r in strip_plain_only(&mut tree, &part.managed_params) {
+        diags.push(check.error(format!(
+            "`Ref: {r}` points to the plain-CloudFormation parameter of an input or Proton parameter, which bundles do not have; use the input's value() instead"
+        )));
+    }
+    if let Some(params) = tree.get("Parameters").and_then(Node::as_map) {
+        for (id, p) in params {
+            if p.get("Default").is_none() {
+                diags.push(check.error(format!(
+                    "CloudFormation parameter {id:?} has no Default; AWS Proton passes no parameters to its stacks: give it a default or declare an input instead"
+                )));
+            }
         }
     }
+    check.check_tree(&tree, None, usage, diags);
+    check_loop_ids(&tree, check, diags);
+    diags.extend(plain_errors);
+    (Some(to_bundle_yaml(&tree)), plain)
 }
 
 /// Drop parameters of unused inputs from a plain template (cfn-lint W2001), keeping user parameters.
-fn strip_unreferenced(tree: &mut J, managed: &BTreeSet<String>) {
-    fn refs(v: &J, out: &mut BTreeSet<String>) {
-        match v {
-            J::Object(o) => {
-                if let Some(J::String(r)) = o.get("Ref") {
-                    out.insert(r.clone());
-                }
-                o.values().for_each(|x| refs(x, out));
-            }
-            J::Array(a) => a.iter().for_each(|x| refs(x, out)),
-            _ => {}
-        }
-    }
-    let mut used = BTreeSet::new();
-    refs(tree, &mut used);
-    let Some(t) = tree.as_object_mut() else {
-        return;
-    };
-    if let Some(J::Object(params)) = t.get_mut("Parameters") {
-        params.retain(|k, _| !managed.contains(k) || used.contains(k));
+fn strip_unreferenced(tree: &mut Node, managed: &BTreeSet<String>) {
+    let mut all = Vec::new();
+    refs(tree, true, &mut all);
+    let used: BTreeSet<String> = all.into_iter().map(str::to_owned).collect();
+    if let Some(params) = tree.get_mut("Parameters").and_then(Node::as_map_mut) {
+        params.retain(|(k, _)| !managed.contains(k.as_ref()) || used.contains(k.as_ref()));
         if params.is_empty() {
-            t.shift_remove("Parameters");
-        }
-    }
-}
-
-fn synth_plain(part: &Part, diags: &mut Vec<Diagnostic>) -> Option<J> {
-    match part.stack.synth(Mode::Plain) {
-        Ok(s) => {
-            let mut t = s.template;
-            strip_unreferenced(&mut t, &part.managed_params);
-            Some(t)
-        }
-        Err(Diagnostics(d)) => {
-            // Errors were already reported by the bundle synthesis; report only new ones.
-            let new: Vec<Diagnostic> = d.into_iter().filter(|x| !diags.contains(x)).collect();
-            diags.extend(new);
-            None
+            tree.remove("Parameters");
         }
     }
 }
@@ -766,8 +763,7 @@ impl EnvironmentTemplate {
             inputs: [(Kind::Environment, self.part.inputs.as_slice())].into_iter().collect(),
         };
         let mut usage = Usage::default();
-        let iac = synth_iac(&self.part, &check, &mut usage, &mut diags);
-        let plain = synth_plain(&self.part, &mut diags);
+        let (iac, plain) = synth_iac(&self.part, &check, &mut usage, &mut diags, true);
         // A template that failed to synthesize has an incomplete usage record: its unused-input findings
         // would only echo the error already reported.
         if iac.is_some() {
@@ -861,8 +857,7 @@ impl ServiceTemplate {
             kind: Kind::ServiceInstance,
             inputs: inputs.clone(),
         };
-        let iac = synth_iac(&self.instance, &instance_check, &mut usage, &mut diags);
-        let plain = synth_plain(&self.instance, &mut diags);
+        let (iac, plain) = synth_iac(&self.instance, &instance_check, &mut usage, &mut diags, true);
         let pipeline_iac = self.pipeline.as_ref().map(|p| {
             let check = FileCheck {
                 template_kind: TemplateKind::Service,
@@ -870,7 +865,7 @@ impl ServiceTemplate {
                 kind: Kind::Pipeline,
                 inputs: inputs.clone(),
             };
-            synth_iac(&p.part, &check, &mut usage, &mut diags)
+            synth_iac(&p.part, &check, &mut usage, &mut diags, false).0
         });
         for (path, out) in &usage.env_outputs {
             for env in compatible {
@@ -1009,11 +1004,6 @@ impl ServiceTemplate {
             warnings,
         })
     }
-}
-
-/// Raw Jinja placeholder text of a bundle-mode JSON value, re-exported for tests and tools.
-pub fn is_jinja(v: &J) -> bool {
-    v.as_object().is_some_and(|o| o.len() == 1 && o.contains_key(JINJA_KEY))
 }
 
 #[cfg(test)]

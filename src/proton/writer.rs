@@ -1,4 +1,4 @@
-//! The bundle's CloudFormation writer: block-style YAML from the [`Mode::Bundle`] JSON tree.
+//! The bundle's CloudFormation writer: block-style YAML straight from the resolved template tree ([`Node`]).
 //!
 //! Why YAML block style rather than JSON: a loop splices a variable number of entries into a mapping
 //! (`Resources`) or a list (`Stages`). In JSON every entry needs a separating comma whose presence depends on
@@ -8,31 +8,44 @@
 //! quotes with JSON escapes (a valid YAML double-quoted scalar), numbers and booleans bare; so no value is
 //! ever re-typed by a YAML reader (`"on"`, `"0777"`, `"1e3"` stay strings).
 //!
-//! Jinja: `{"::jinja": text}` ([`JINJA_KEY`]) is printed raw; every literal `{{`, `{%` or `{#` in string
-//! content is written as `{{ "{" }}` followed by the rest, so it renders back to the original text (CFN
-//! dynamic references `{{resolve:…}}` survive rendering). Loop groups ([`LOOP_KEY`]) become `{% for %}` …
-//! `{% endfor %}` at column 0; keys of a loop body are printed raw (they carry `{{ loop.index }}`).
-//!
-//! [`Mode::Bundle`]: proton_synth_constructs::Mode::Bundle
+//! Jinja: this writer is the only place that spells the tree's late-bound nodes as Jinja. A
+//! [`Node::Placeholder`] is printed as `{{ x | tojson }}` (numbers `{{ x }}`), a [`Node::LoopId`] as
+//! `Id{{ loop.index }}`; every literal `{{`, `{%` or `{#` in a string (any string: a user's value cannot pass
+//! for Jinja) is written as `{{ "{" }}` followed by the rest, so it renders back to the original text (CFN
+//! dynamic references `{{resolve:…}}` survive rendering). [`Node::Loop`] items and the [`Node::Repeat`]
+//! members of one loop become one `{% for %}` … `{% endfor %}` block at column 0, where the first of them is;
+//! repeated members' keys get `{{ loop.index }}`.
 
-use proton_synth_constructs::synth::{JINJA_KEY, LOOP_BODY_KEY, LOOP_ITEMS_KEY, LOOP_KEY};
+use proton_synth_constructs::synth::{LoopHeader, Node};
+use proton_synth_constructs::value::{Placeholder, PlaceholderKind};
 use serde_json::Value as J;
 
-/// Write a bundle-mode JSON tree as block YAML with raw Jinja (see the module docs).
-pub fn to_bundle_yaml(v: &J) -> String {
+/// Appended to the logical ID of a looped resource in a bundle.
+pub const LOOP_INDEX_SUFFIX: &str = "{{ loop.index }}";
+
+/// The Jinja text of a placeholder: `{{ x | tojson }}`, or `{{ x }}` for a number.
+pub fn placeholder_text(p: &Placeholder) -> String {
+    match p.kind {
+        PlaceholderKind::Number => format!("{{{{ {} }}}}", p.jinja),
+        _ => format!("{{{{ {} | tojson }}}}", p.jinja),
+    }
+}
+
+/// Write a resolved template as block YAML with Jinja (see the module docs).
+pub fn to_bundle_yaml(v: &Node) -> String {
     write(v, true)
 }
 
 /// The same block YAML for files that are not Jinja templates (schema, specs, registration): no Jinja
-/// escaping, no raw Jinja objects.
+/// escaping.
 pub fn to_plain_yaml(v: &J) -> String {
-    write(v, false)
+    write(&Node::from(v), false)
 }
 
-fn write(v: &J, jinja: bool) -> String {
+fn write(v: &Node, jinja: bool) -> String {
     let mut w = Writer {
         jinja,
-        out: String::with_capacity(4096),
+        out: String::with_capacity(8192),
         pending_dashes: Vec::new(),
     };
     match w.scalar(v) {
@@ -42,26 +55,9 @@ fn write(v: &J, jinja: bool) -> String {
     w.out
 }
 
-/// The raw Jinja text of a `{"::jinja": text}` object.
-pub fn jinja_text(v: &J) -> Option<&str> {
-    let o = v.as_object()?;
-    if o.len() == 1 {
-        o.get(JINJA_KEY)?.as_str()
-    } else {
-        None
-    }
-}
-
-/// `(header, body)` of a loop group of a mapping: `{"::for": "x in xs", "::body": {...}}`.
-pub fn loop_body(v: &J) -> Option<(&str, &serde_json::Map<String, J>)> {
-    let o = v.as_object()?;
-    Some((o.get(LOOP_KEY)?.as_str()?, o.get(LOOP_BODY_KEY)?.as_object()?))
-}
-
-/// `(header, items)` of a loop group of a list: `{"::for": "x in xs", "::items": [...]}`.
-pub fn loop_items(v: &J) -> Option<(&str, &Vec<J>)> {
-    let o = v.as_object()?;
-    Some((o.get(LOOP_KEY)?.as_str()?, o.get(LOOP_ITEMS_KEY)?.as_array()?))
+/// The number as serde_json prints it (so YAML and JSON output agree).
+fn float_text(f: f64) -> String {
+    serde_json::Number::from_f64(f).map_or_else(|| "null".to_owned(), |n| n.to_string())
 }
 
 /// Writes lines straight into `out`. A list item whose value is a block puts its `- ` on the block's first
@@ -74,17 +70,21 @@ struct Writer {
 }
 
 impl Writer {
-    fn scalar(&self, v: &J) -> Option<String> {
+    fn scalar(&self, v: &Node) -> Option<String> {
         match v {
-            J::Null => Some("null".into()),
-            J::Bool(b) => Some(b.to_string()),
-            J::Number(n) => Some(n.to_string()),
-            J::String(s) => Some(self.quote(s)),
-            J::Array(a) if a.is_empty() => Some("[]".into()),
-            J::Object(o) if o.is_empty() => Some("{}".into()),
-            J::Object(_) if self.jinja => jinja_text(v).map(str::to_owned),
-            J::Object(_) => None,
-            J::Array(_) => None,
+            Node::Null => Some("null".into()),
+            Node::Bool(b) => Some(b.to_string()),
+            Node::Int(i) => Some(i.to_string()),
+            Node::UInt(u) => Some(u.to_string()),
+            Node::Float(f) => Some(float_text(*f)),
+            Node::Str(s) => Some(self.quote(s)),
+            Node::List(a) if a.is_empty() => Some("[]".into()),
+            Node::Map(o) if o.is_empty() => Some("{}".into()),
+            Node::LoopId(id) if self.jinja => Some(format!("{id}{LOOP_INDEX_SUFFIX}")),
+            Node::LoopId(id) => Some(self.quote(id)),
+            Node::Placeholder(p, _) if self.jinja => Some(placeholder_text(p)),
+            Node::Placeholder(_, plain) | Node::Repeat(_, plain) => self.scalar(plain),
+            Node::Map(_) | Node::List(_) | Node::Loop(..) => None,
         }
     }
 
@@ -130,35 +130,22 @@ impl Writer {
         }
     }
 
-    fn block(&mut self, v: &J, indent: usize) {
+    fn block(&mut self, v: &Node, indent: usize) {
         match v {
-            J::Object(o) => {
-                for (k, val) in o {
-                    if let Some((header, body)) = loop_body(val).filter(|_| self.jinja) {
-                        self.control(&["{% for ", header, " %}"]);
-                        for (raw_key, item) in body {
-                            self.entry(raw_key, item, indent);
-                        }
-                        self.control(&["{% endfor %}"]);
-                    } else {
-                        let key = self.key(k);
-                        self.entry(&key, val, indent);
-                    }
-                }
-            }
-            J::Array(items) => {
+            Node::Map(o) => self.members(o, indent),
+            Node::List(items) => {
                 for item in items {
-                    if let Some((header, body)) = loop_items(item).filter(|_| self.jinja) {
-                        self.control(&["{% for ", header, " %}"]);
-                        for i in body {
-                            self.list_item(i, indent);
+                    match item {
+                        Node::Loop(header, looped) => {
+                            self.open_loop(header);
+                            looped.iter().for_each(|i| self.list_item(i, indent));
+                            self.close_loop();
                         }
-                        self.control(&["{% endfor %}"]);
-                    } else {
-                        self.list_item(item, indent);
+                        other => self.list_item(other, indent),
                     }
                 }
             }
+            Node::Placeholder(_, plain) | Node::Repeat(_, plain) => self.block(plain, indent),
             other => {
                 let s = self.scalar(other).unwrap_or_default();
                 self.line(indent, &[&s]);
@@ -166,7 +153,47 @@ impl Writer {
         }
     }
 
-    fn entry(&mut self, key_text: &str, val: &J, indent: usize) {
+    /// The members of a map; the repeated members of one loop as one `{% for %}` block, where the first is.
+    fn members(&mut self, members: &[(proton_synth_constructs::synth::tree::Text, Node)], indent: usize) {
+        let mut done_loops: Vec<u32> = Vec::new();
+        for (i, (k, val)) in members.iter().enumerate() {
+            match val {
+                Node::Repeat(header, _) if self.jinja => {
+                    if done_loops.contains(&header.index) {
+                        continue;
+                    }
+                    done_loops.push(header.index);
+                    self.open_loop(header);
+                    for (k, val) in &members[i..] {
+                        if let Node::Repeat(h, inner) = val {
+                            if h.index == header.index {
+                                self.entry(&format!("{k}{LOOP_INDEX_SUFFIX}"), inner, indent);
+                            }
+                        }
+                    }
+                    self.close_loop();
+                }
+                _ => {
+                    let key = self.key(k);
+                    self.entry(&key, val, indent);
+                }
+            }
+        }
+    }
+
+    fn open_loop(&mut self, header: &LoopHeader) {
+        if self.jinja {
+            self.control(&["{% for ", &header.spec.var, " in ", &header.spec.iterable, " %}"]);
+        }
+    }
+
+    fn close_loop(&mut self) {
+        if self.jinja {
+            self.control(&["{% endfor %}"]);
+        }
+    }
+
+    fn entry(&mut self, key_text: &str, val: &Node, indent: usize) {
         match self.scalar(val) {
             Some(s) => self.line(indent, &[key_text, ": ", &s]),
             None => {
@@ -176,7 +203,7 @@ impl Writer {
         }
     }
 
-    fn list_item(&mut self, item: &J, indent: usize) {
+    fn list_item(&mut self, item: &Node, indent: usize) {
         if let Some(s) = self.scalar(item) {
             self.line(indent, &["- ", &s]);
             return;
@@ -275,16 +302,67 @@ mod tests {
 
     #[test]
     fn writes_block_yaml_with_loops() {
-        let v = json!({
-            "Resources": {
-                "A": {"Type": "T", "Properties": {"L": [1, {"::jinja": "{{ x }}"}], "E": []}},
-                "::for:0": {"::for": "i in is", "::body": {"B{{ loop.index }}": {"Type": "T"}}}
-            },
-            "S": [{"Name": "a"}, {"::for": "i in is", "::items": [{"Name": {"::jinja": "{{ i.name | tojson }}"}}]}],
-            "yes": "no"
-        });
+        use proton_synth_constructs::stack::LoopSpec;
+        use proton_synth_constructs::synth::LoopHeader;
+        use std::sync::Arc;
+        let header = LoopHeader {
+            index: 0,
+            spec: Arc::new(LoopSpec {
+                var: "i".into(),
+                iterable: "is".into(),
+            }),
+        };
+        let x = Placeholder {
+            jinja: "x".into(),
+            kind: PlaceholderKind::Number,
+            plain: proton_synth_constructs::Expr::Int(1),
+        };
+        let name = Placeholder {
+            jinja: "i.name".into(),
+            kind: PlaceholderKind::String,
+            plain: proton_synth_constructs::Expr::Str("n".into()),
+        };
+        let ph = |p: &Placeholder, plain: Node| Node::Placeholder(Arc::new(p.clone()), Box::new(plain));
+        let typed = |t: &'static str| Node::map([("Type", Node::str(t))]);
+        let v = Node::map([
+            (
+                "Resources",
+                Node::map([
+                    (
+                        "A",
+                        Node::map([
+                            ("Type", Node::str("T")),
+                            (
+                                "Properties",
+                                Node::map([
+                                    ("L", Node::List(vec![Node::Int(1), ph(&x, Node::Int(1))])),
+                                    ("E", Node::List(vec![])),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                    ("B", Node::Repeat(header.clone(), Box::new(typed("T")))),
+                    ("C", typed("U")),
+                    ("D", Node::Repeat(header.clone(), Box::new(typed("V")))),
+                ]),
+            ),
+            (
+                "S",
+                Node::List(vec![
+                    Node::map([("Name", Node::str("a"))]),
+                    Node::Loop(header, vec![Node::map([("Name", ph(&name, Node::str("n")))])]),
+                ]),
+            ),
+            ("yes", Node::str("no")),
+        ]);
         let y = to_bundle_yaml(&v);
-        let expected = "Resources:\n  A:\n    Type: \"T\"\n    Properties:\n      L:\n        - 1\n        - {{ x }}\n      E: []\n{% for i in is %}\n  B{{ loop.index }}:\n    Type: \"T\"\n{% endfor %}\nS:\n  - Name: \"a\"\n{% for i in is %}\n  - Name: {{ i.name | tojson }}\n{% endfor %}\n\"yes\": \"no\"\n";
+        let expected = "Resources:\n  A:\n    Type: \"T\"\n    Properties:\n      L:\n        - 1\n        - {{ x }}\n      E: []\n{% for i in is %}\n  B{{ loop.index }}:\n    Type: \"T\"\n  D{{ loop.index }}:\n    Type: \"V\"\n{% endfor %}\n  C:\n    Type: \"U\"\nS:\n  - Name: \"a\"\n{% for i in is %}\n  - Name: {{ i.name | tojson }}\n{% endfor %}\n\"yes\": \"no\"\n";
         assert_eq!(y, expected);
+        // The plain spelling of the same tree: no Jinja, loops once, placeholders as their plain value.
+        assert_eq!(
+            v.to_json(),
+            json!({"Resources": {"A": {"Type": "T", "Properties": {"L": [1, 1], "E": []}}, "B": {"Type": "T"},
+                   "C": {"Type": "U"}, "D": {"Type": "V"}}, "S": [{"Name": "a"}, {"Name": "n"}], "yes": "no"})
+        );
     }
 }

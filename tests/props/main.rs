@@ -32,26 +32,22 @@ pub fn config(cases: u32) -> Config {
 }
 
 use proptest::test_runner::TestCaseError;
-use proton_synth::constructs::synth::{to_json_string, Mode};
 use proton_synth::constructs::Stack;
 use serde_json::Value as J;
 
-/// Build the stack twice and synthesize each build in both modes: it must succeed, the two builds must give
+/// Build the stack twice and synthesize each build, written in both spellings (plain JSON, bundle YAML): it must succeed, the two builds must give
 /// byte-identical text, and every reference of the plain template must resolve. Returns the plain template.
 pub fn assert_synthesizes(build: impl Fn() -> Stack) -> Result<J, TestCaseError> {
     let mut texts = Vec::new();
     let mut plain = J::Null;
     for _ in 0..2 {
         let stack = build();
-        for mode in [Mode::Plain, Mode::Bundle] {
-            let s = stack
-                .synth(mode)
-                .map_err(|d| TestCaseError::fail(format!("a valid configuration failed to synthesize:\n{d}")))?;
-            texts.push(to_json_string(&s.template));
-            if mode == Mode::Plain {
-                plain = s.template;
-            }
-        }
+        let s = stack
+            .synth()
+            .map_err(|d| TestCaseError::fail(format!("a valid configuration failed to synthesize:\n{d}")))?;
+        texts.push(s.to_json_string());
+        texts.push(proton_synth::proton::writer::to_bundle_yaml(&s.template));
+        plain = s.to_json();
     }
     proptest::prop_assert_eq!(&texts[0], &texts[2], "plain output differs between two builds");
     proptest::prop_assert_eq!(&texts[1], &texts[3], "bundle output differs between two builds");
@@ -63,7 +59,7 @@ pub fn assert_synthesizes(build: impl Fn() -> Stack) -> Result<J, TestCaseError>
 /// Synthesis must fail with error diagnostics, one of which contains `expected`; every error has a message
 /// and a path in the stack.
 pub fn assert_rejected(stack: &Stack, expected: &str) -> Result<(), TestCaseError> {
-    let errors = match stack.synth(Mode::Plain) {
+    let errors = match stack.synth() {
         Ok(_) => {
             return Err(TestCaseError::fail(format!(
                 "an invalid configuration synthesized (expected {expected:?})"
@@ -87,8 +83,8 @@ pub fn assert_rejected(stack: &Stack, expected: &str) -> Result<(), TestCaseErro
 /// Synthesis of arbitrary (possibly invalid) input: errors or success, never a panic; a success resolves
 /// every reference.
 pub fn assert_no_panic(stack: &Stack) -> Result<(), TestCaseError> {
-    if let Ok(s) = stack.synth(Mode::Plain) {
-        let dangling = refs::dangling_references(&s.template);
+    if let Ok(s) = stack.synth() {
+        let dangling = refs::dangling_references(&s.to_json());
         proptest::prop_assert!(dangling.is_empty(), "dangling references: {dangling:#?}");
     }
     Ok(())

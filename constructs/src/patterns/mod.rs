@@ -14,7 +14,7 @@
 //! use proton_synth_constructs::ec2::{Vpc, VpcProps};
 //! use proton_synth_constructs::ecs::{Cluster, ClusterProps, ContainerImage};
 //! use proton_synth_constructs::patterns::{LoadBalancedFargateService, LoadBalancedFargateServiceProps};
-//! use proton_synth_constructs::{Mode, Stack};
+//! use proton_synth_constructs::Stack;
 //!
 //! let mut stack = Stack::new("App");
 //! let vpc = Vpc::new(&mut stack.root(), "Vpc", VpcProps::default());
@@ -26,7 +26,7 @@
 //!     LoadBalancedFargateServiceProps::new(cluster, vpc.as_ref(), image),
 //! );
 //! let _url = web.service_url(); // http://${Web/LB DNS name}
-//! stack.synth(Mode::Plain).expect("a valid template");
+//! stack.synth().expect("a valid template");
 //! ```
 
 mod load_balanced_fargate_service;

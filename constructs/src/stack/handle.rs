@@ -24,17 +24,11 @@ impl LoopHandle {
     /// List entries repeated once per loop item, to splice into a list property (e.g. one pipeline stage
     /// per service instance). Put the result as an item of an [`Expr::List`]; it may only appear there.
     pub fn items(&self, items: impl IntoIterator<Item = Expr>) -> Expr {
-        let mut m = indexmap::IndexMap::new();
-        m.insert(crate::synth::LOOP_KEY.to_owned(), Expr::Int(i64::from(self.index)));
-        m.insert(
-            crate::synth::LOOP_STACK_KEY.to_owned(),
-            Expr::Int(i64::from(self.stack.0)),
-        );
-        m.insert(
-            crate::synth::LOOP_ITEMS_KEY.to_owned(),
-            Expr::List(items.into_iter().collect()),
-        );
-        Expr::Map(m)
+        let lp = crate::value::LoopRef {
+            stack: self.stack,
+            index: self.index,
+        };
+        Expr::Loop(lp, items.into_iter().collect())
     }
 
     /// `loop.index` (1-based) inside the loop; `1` in plain templates.

@@ -120,8 +120,8 @@ impl Stack {
 
     /// Declare a loop over a late-bound list, e.g. an AWS Proton pipeline's
     /// `{% for service_instance in service_instances %}`. Resources added through [`Scope::in_loop`] are
-    /// emitted once per item in [`crate::Mode::Bundle`] (their logical IDs get a `{{ loop.index }}` suffix);
-    /// lists may splice per-item entries with [`LoopHandle::items`]. In [`crate::Mode::Plain`] the loop is
+    /// emitted once per item in an AWS Proton bundle (their logical IDs get a `{{ loop.index }}` suffix);
+    /// lists may splice per-item entries with [`LoopHandle::items`]. In plain CloudFormation the loop is
     /// emitted once, without suffix.
     pub fn add_loop(&mut self, var: &str, iterable: &str) -> LoopHandle {
         let ident = |s: &str| {

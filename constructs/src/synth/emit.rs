@@ -1,21 +1,21 @@
-//! The template emitter: [`Resolver`] walks the typed elements and writes JSON (per [`Mode`]).
+//! The template emitter: [`Resolver`] walks the typed elements once and builds the resolved [`Node`] tree,
+//! which holds both spellings of what is late-bound (the writers pick one).
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
-
-use indexmap::IndexMap;
-use serde_json::{json, Map, Value as J};
+use std::sync::Arc;
 
 use crate::diag::Diagnostic;
 use crate::resource::check_props;
 use crate::stack::{ResourceEntry, Stack};
-use crate::value::{ElementKind, ElementRef, Expr};
+use crate::value::{ElementKind, ElementRef};
 
+use super::tree::{LoopHeader, Node};
 use super::*;
 
 pub(super) struct Resolver<'a> {
     pub(super) stack: &'a Stack,
     pub(super) ids: &'a Ids,
-    pub(super) mode: Mode,
     pub(super) diags: Vec<Diagnostic>,
     /// Construct path of the element being resolved (for messages).
     pub(super) path: String,
@@ -24,105 +24,140 @@ pub(super) struct Resolver<'a> {
     pub(super) current: Option<usize>,
     /// The loop whose body is being resolved.
     pub(super) cur_loop: Option<u32>,
+    /// The header of every loop of the stack, shared by the nodes that repeat.
+    pub(super) loops: Vec<LoopHeader>,
+    /// Whether problems of the plain spelling of placeholders go with the others (or to `plain_diags`).
+    pub(super) merge_plain: bool,
+    /// Problems found only in the plain spelling of placeholders (when not merged).
+    pub(super) plain_diags: Vec<Diagnostic>,
+    /// Resolving the plain spelling of a placeholder.
+    pub(super) in_plain: bool,
+}
+
+/// A string node.
+pub(super) fn s(v: impl Into<Cow<'static, str>>) -> Node {
+    Node::Str(v.into())
 }
 
 impl Resolver<'_> {
-    pub(super) fn error(&mut self, message: String) {
-        let path = self.stack.full_path(&self.path);
-        self.diags.push(Diagnostic::error(path, message));
+    pub(super) fn new<'a>(stack: &'a Stack, ids: &'a Ids, merge_plain: bool) -> Resolver<'a> {
+        let loops = (0..)
+            .zip(&stack.loops)
+            .map(|(index, spec)| LoopHeader {
+                index,
+                spec: Arc::new(spec.clone()),
+            })
+            .collect();
+        Resolver {
+            stack,
+            ids,
+            diags: Vec::new(),
+            path: String::new(),
+            edges: vec![BTreeSet::new(); stack.resources.len()],
+            current: None,
+            cur_loop: None,
+            loops,
+            merge_plain,
+            plain_diags: Vec::new(),
+            in_plain: false,
+        }
     }
 
-    pub(super) fn emit_template(&mut self) -> J {
+    /// Whether what is being resolved is in both spellings (not only in the plain one, kept apart).
+    fn shared(&self) -> bool {
+        self.merge_plain || !self.in_plain
+    }
+
+    pub(super) fn error(&mut self, message: String) {
+        let path = self.stack.full_path(&self.path);
+        let d = Diagnostic::error(path, message);
+        if self.shared() {
+            self.diags.push(d);
+        } else {
+            self.plain_diags.push(d);
+        }
+    }
+
+    pub(super) fn emit_template(&mut self) -> Node {
         let s = self.stack;
-        let mut t = Map::new();
-        t.insert("AWSTemplateFormatVersion".into(), json!("2010-09-09"));
+        let mut t = Vec::with_capacity(7);
+        t.push(("AWSTemplateFormatVersion".into(), self::s("2010-09-09")));
         if let Some(d) = &s.description {
-            t.insert("Description".into(), json!(d));
+            t.push(("Description".into(), self::s(d.clone())));
         }
         if !s.metadata.is_empty() {
-            t.insert("Metadata".into(), J::Object(s.metadata.clone().into_iter().collect()));
+            t.push(("Metadata".into(), json_members(&s.metadata)));
         }
         if !s.parameters.is_empty() {
-            let params = s
-                .parameters
-                .iter()
-                .zip(&self.ids.parameters)
-                .map(|(p, id)| (id.clone(), emit_parameter(&p.value)))
-                .collect();
-            t.insert("Parameters".into(), J::Object(params));
+            let params = s.parameters.iter().zip(&self.ids.parameters);
+            let params = params.map(|(p, id)| (id.clone().into(), emit_parameter(&p.value)));
+            t.push(("Parameters".into(), Node::Map(params.collect())));
         }
         if !s.mappings.is_empty() {
-            let maps = s
-                .mappings
-                .iter()
-                .zip(&self.ids.mappings)
-                .map(|(m, id)| (id.clone(), serde_json::to_value(&m.value).unwrap_or(J::Null)))
-                .collect();
-            t.insert("Mappings".into(), J::Object(maps));
+            let maps = s.mappings.iter().zip(&self.ids.mappings);
+            let maps = maps.map(|(m, id)| {
+                let top = m
+                    .value
+                    .iter()
+                    .map(|(k, second)| (k.clone().into(), json_members(second)));
+                (id.clone().into(), Node::Map(top.collect()))
+            });
+            t.push(("Mappings".into(), Node::Map(maps.collect())));
         }
         if !s.conditions.is_empty() {
-            let mut conds = Map::new();
+            let mut conds = Vec::with_capacity(s.conditions.len());
             for (c, id) in s.conditions.iter().zip(&self.ids.conditions) {
                 self.path = c.path.clone();
                 let v = self.condition(&c.value);
-                conds.insert(id.clone(), v);
+                conds.push((id.clone().into(), v));
             }
-            t.insert("Conditions".into(), J::Object(conds));
+            t.push(("Conditions".into(), Node::Map(conds)));
         }
         let resources = self.emit_resources();
-        t.insert("Resources".into(), J::Object(resources));
+        t.push(("Resources".into(), resources));
         if !s.outputs.is_empty() {
             let outputs = self.emit_outputs();
-            t.insert("Outputs".into(), J::Object(outputs));
+            t.push(("Outputs".into(), outputs));
         }
-        J::Object(t)
+        Node::Map(t)
     }
 
-    /// Every resource, in insertion order; in bundle mode a looped resource goes into its loop's group.
-    fn emit_resources(&mut self) -> Map<String, J> {
+    /// Every resource, in insertion order; a looped resource is a [`Node::Repeat`] of its loop.
+    fn emit_resources(&mut self) -> Node {
         let s = self.stack;
-        let mut resources = Map::new();
+        let mut resources = Vec::with_capacity(s.resources.len());
         for (i, (r, id)) in s.resources.iter().zip(&self.ids.resources).enumerate() {
             self.current = Some(i);
             let resource = self.emit_resource(r);
-            match (r.in_loop, self.mode) {
-                (Some(l), Mode::Bundle) => {
-                    let spec = &s.loops[l as usize];
-                    let group = resources.entry(format!("{LOOP_KEY}:{l}")).or_insert_with(
-                        || json!({ LOOP_KEY: format!("{} in {}", spec.var, spec.iterable), LOOP_BODY_KEY: {} }),
-                    );
-                    if let Some(body) = group.get_mut(LOOP_BODY_KEY).and_then(J::as_object_mut) {
-                        body.insert(format!("{id}{LOOP_INDEX_SUFFIX}"), resource);
-                    }
-                }
-                _ => {
-                    resources.insert(id.clone(), resource);
-                }
-            }
+            let resource = match r.in_loop {
+                Some(l) => Node::Repeat(self.loops[l as usize].clone(), Box::new(resource)),
+                None => resource,
+            };
+            resources.push((id.clone().into(), resource));
         }
         self.current = None;
         self.cur_loop = None;
-        resources
+        Node::Map(resources)
     }
 
     /// One resource: its typed body as a property map (checked against the schema constraints, then
     /// resolved) and its attributes, with the overrides applied.
-    fn emit_resource(&mut self, r: &ResourceEntry) -> J {
-        self.path = r.path.clone();
+    fn emit_resource(&mut self, r: &ResourceEntry) -> Node {
+        self.path.clone_from(&r.path);
         self.cur_loop = r.in_loop;
-        let mut o = Map::new();
-        o.insert("Type".into(), json!(r.body.type_name()));
+        let mut o = Vec::with_capacity(4);
+        o.push(("Type".into(), s(r.body.type_name().to_owned())));
         let raw = r.body.to_properties();
         let mut problems = Vec::new();
         check_props(&raw, r.body.prop_specs(), "", &mut problems);
         for p in problems {
             self.error(format!("{}: {p}", r.body.type_name()));
         }
-        let props = self.resolve(&raw);
-        if props.as_object().is_some_and(|m| !m.is_empty()) {
-            o.insert("Properties".into(), props);
+        let props = self.resolve(raw);
+        if props.as_map().is_some_and(|m| !m.is_empty()) {
+            o.push(("Properties".into(), props));
         }
-        let mut deps: Vec<J> = Vec::new();
+        let mut deps: Vec<Node> = Vec::new();
         for d in &r.depends_on {
             if let Some(dep) = self.resource_ref(*d, "DependsOn") {
                 if !deps.contains(&dep) {
@@ -131,50 +166,51 @@ impl Resolver<'_> {
             }
         }
         if !deps.is_empty() {
-            o.insert("DependsOn".into(), J::Array(deps));
+            o.push(("DependsOn".into(), Node::List(deps)));
         }
         if let Some(c) = r.condition {
             if let Some(cid) = self.element_id(c, ElementKind::Condition, "Condition") {
-                o.insert("Condition".into(), json!(cid));
+                o.push(("Condition".into(), s(cid)));
             }
         }
         if !r.metadata.is_empty() {
-            o.insert("Metadata".into(), J::Object(r.metadata.clone().into_iter().collect()));
+            o.push(("Metadata".into(), json_members(&r.metadata)));
         }
         if let Some(p) = r.deletion_policy {
-            o.insert("DeletionPolicy".into(), json!(p.as_str()));
+            o.push(("DeletionPolicy".into(), s(p.as_str())));
         }
         if let Some(p) = r.update_replace_policy {
-            o.insert("UpdateReplacePolicy".into(), json!(p.as_str()));
+            o.push(("UpdateReplacePolicy".into(), s(p.as_str())));
         }
-        let mut resource = J::Object(o);
+        let mut resource = Node::Map(o);
         for (path, value) in &r.overrides {
-            apply_override(&mut resource, path, value.clone());
+            apply_override(&mut resource, path, Node::from(value));
         }
         resource
     }
 
-    fn emit_outputs(&mut self) -> Map<String, J> {
+    fn emit_outputs(&mut self) -> Node {
         let s = self.stack;
-        let mut outs = Map::new();
+        let mut outs = Vec::with_capacity(s.outputs.len());
         for (o, id) in s.outputs.iter().zip(&self.ids.outputs) {
-            self.path = o.path.clone();
-            let mut m = Map::new();
+            self.path.clone_from(&o.path);
+            let mut m = Vec::with_capacity(4);
             if let Some(d) = &o.value.description {
-                m.insert("Description".into(), json!(d));
+                m.push(("Description".into(), self::s(d.clone())));
             }
-            m.insert("Value".into(), self.resolve(o.value.value.expr()));
+            m.push(("Value".into(), self.resolve(o.value.value.expr().clone())));
             if let Some(e) = &o.value.export_name {
-                m.insert("Export".into(), json!({ "Name": self.resolve(e.expr()) }));
+                let name = self.resolve(e.expr().clone());
+                m.push(("Export".into(), Node::func("Name", name)));
             }
             if let Some(c) = &o.value.condition {
                 if let Some(cid) = self.element_id(c.element(), ElementKind::Condition, "Condition") {
-                    m.insert("Condition".into(), json!(cid));
+                    m.push(("Condition".into(), self::s(cid)));
                 }
             }
-            outs.insert(id.clone(), J::Object(m));
+            outs.push((id.clone().into(), Node::Map(m)));
         }
-        outs
+        Node::Map(outs)
     }
 
     /// The logical ID of an element, checking it belongs to this stack and is of the expected kind.
@@ -200,20 +236,19 @@ impl Resolver<'_> {
 
     pub(super) fn resource_id(&mut self, e: ElementRef, what: &str) -> Option<String> {
         let id = self.element_id(e, ElementKind::Resource, what)?;
-        if let Some(cur) = self.current {
+        if let Some(cur) = self.current.filter(|_| self.shared()) {
             self.edges[cur].insert(e.index as usize);
         }
         Some(id)
     }
 
     /// A reference to a resource as emitted (`Ref`, `Fn::GetAtt`, `DependsOn`): its logical ID, or for a
-    /// looped resource in bundle output the raw Jinja ID with the loop index. A looped resource can only be
-    /// referenced from inside the same loop.
-    pub(super) fn resource_ref(&mut self, e: ElementRef, what: &str) -> Option<J> {
+    /// looped resource a [`Node::LoopId`]. A looped resource can only be referenced from inside the same loop.
+    pub(super) fn resource_ref(&mut self, e: ElementRef, what: &str) -> Option<Node> {
         let id = self.resource_id(e, what)?;
         let target_loop = self.stack.resources.get(e.index as usize).and_then(|r| r.in_loop);
         match target_loop {
-            None => Some(json!(id)),
+            None => Some(s(id)),
             Some(l) => {
                 if self.cur_loop != Some(l) {
                     let spec = &self.stack.loops[l as usize];
@@ -222,118 +257,80 @@ impl Resolver<'_> {
                         spec.var, spec.iterable
                     ));
                 }
-                match self.mode {
-                    Mode::Plain => Some(json!(id)),
-                    Mode::Bundle => Some(json!({ JINJA_KEY: format!("{id}{LOOP_INDEX_SUFFIX}") })),
-                }
+                Some(Node::LoopId(id.into()))
             }
         }
-    }
-
-    /// The loop of a build-phase loop-items map ([`crate::LoopHandle::items`]), if `m` is one.
-    pub(super) fn loop_items_of<'e>(&mut self, m: &'e IndexMap<String, Expr>) -> Option<(u32, &'e [Expr])> {
-        let Expr::Int(l) = m.get(LOOP_KEY)? else { return None };
-        let stack = match m.get(LOOP_STACK_KEY) {
-            Some(Expr::Int(s)) => *s,
-            _ => -1,
-        };
-        let items = match m.get(LOOP_ITEMS_KEY) {
-            Some(Expr::List(items)) => items.as_slice(),
-            _ => &[],
-        };
-        if stack != i64::from(self.stack.id.0) || *l < 0 || *l as usize >= self.stack.loops.len() {
-            self.error("loop items of another template's loop".to_owned());
-            return None;
-        }
-        Some((*l as u32, items))
-    }
-
-    pub(super) fn resolve_list(&mut self, items: &[Expr]) -> J {
-        let mut out = Vec::new();
-        for item in items {
-            if let Expr::Map(m) = item {
-                if m.contains_key(LOOP_KEY) {
-                    let Some((l, body)) = self.loop_items_of(m) else {
-                        continue;
-                    };
-                    if self.cur_loop.is_some() {
-                        self.error("loop items inside a loop: loops do not nest".to_owned());
-                    }
-                    let saved = self.cur_loop.replace(l);
-                    let resolved: Vec<J> = body.iter().map(|i| self.resolve(i)).collect();
-                    self.cur_loop = saved;
-                    match self.mode {
-                        Mode::Plain => out.extend(resolved),
-                        Mode::Bundle => {
-                            let spec = &self.stack.loops[l as usize];
-                            out.push(json!({
-                                LOOP_KEY: format!("{} in {}", spec.var, spec.iterable),
-                                LOOP_ITEMS_KEY: resolved,
-                            }));
-                        }
-                    }
-                    continue;
-                }
-            }
-            out.push(self.resolve(item));
-        }
-        J::Array(out)
     }
 }
-pub(super) fn emit_parameter(p: &crate::stack::ParameterSpec) -> J {
-    let mut o = Map::new();
-    o.insert("Type".into(), json!(p.type_name));
+
+/// A map of user-supplied JSON values (metadata, mapping entries), verbatim.
+fn json_members<'a>(m: impl IntoIterator<Item = (&'a String, &'a serde_json::Value)>) -> Node {
+    Node::Map(m.into_iter().map(|(k, v)| (k.clone().into(), Node::from(v))).collect())
+}
+
+pub(super) fn emit_parameter(p: &crate::stack::ParameterSpec) -> Node {
+    let mut o: Vec<(tree::Text, Node)> = Vec::with_capacity(4);
+    o.push(("Type".into(), s(p.type_name.clone())));
     if let Some(d) = &p.description {
-        o.insert("Description".into(), json!(d));
+        o.push(("Description".into(), s(d.clone())));
     }
     if let Some(d) = &p.default {
-        o.insert("Default".into(), d.clone());
+        o.push(("Default".into(), Node::from(d)));
     }
     if !p.allowed_values.is_empty() {
-        o.insert("AllowedValues".into(), J::Array(p.allowed_values.clone()));
+        o.push((
+            "AllowedValues".into(),
+            Node::List(p.allowed_values.iter().map(Node::from).collect()),
+        ));
     }
     if let Some(v) = &p.allowed_pattern {
-        o.insert("AllowedPattern".into(), json!(v));
+        o.push(("AllowedPattern".into(), s(v.clone())));
     }
     if let Some(v) = p.min_length {
-        o.insert("MinLength".into(), json!(v));
+        o.push(("MinLength".into(), Node::UInt(v)));
     }
     if let Some(v) = p.max_length {
-        o.insert("MaxLength".into(), json!(v));
+        o.push(("MaxLength".into(), Node::UInt(v)));
     }
     if let Some(v) = p.min_value {
-        o.insert("MinValue".into(), number(v));
+        o.push(("MinValue".into(), number(v)));
     }
     if let Some(v) = p.max_value {
-        o.insert("MaxValue".into(), number(v));
+        o.push(("MaxValue".into(), number(v)));
     }
     if let Some(v) = &p.constraint_description {
-        o.insert("ConstraintDescription".into(), json!(v));
+        o.push(("ConstraintDescription".into(), s(v.clone())));
     }
     if p.no_echo {
-        o.insert("NoEcho".into(), json!(true));
+        o.push(("NoEcho".into(), Node::Bool(true)));
     }
-    J::Object(o)
+    Node::Map(o)
 }
 
-/// A number printed as an integer when it is one.
-pub(crate) fn number(v: f64) -> J {
+/// A finite number, printed as an integer when it is one.
+pub(crate) fn number(v: f64) -> Node {
     if v.fract() == 0.0 && v.abs() < 9.0e15 {
-        json!(v as i64)
+        Node::Int(v as i64)
     } else {
-        json!(v)
+        Node::Float(v)
     }
 }
 
-pub(super) fn apply_override(target: &mut J, path: &str, value: J) {
+pub(super) fn apply_override(target: &mut Node, path: &str, value: Node) {
     let mut cur = target;
-    let parts: Vec<&str> = path.split('.').collect();
-    for (i, part) in parts.iter().enumerate() {
-        let Some(obj) = cur.as_object_mut() else { return };
-        if i == parts.len() - 1 {
-            obj.insert((*part).to_owned(), value);
+    let mut parts = path.split('.').peekable();
+    while let Some(part) = parts.next() {
+        if !matches!(cur, Node::Map(_)) {
             return;
         }
-        cur = obj.entry(*part).or_insert_with(|| J::Object(Map::new()));
+        if parts.peek().is_none() {
+            cur.insert(part.to_owned(), value);
+            return;
+        }
+        if cur.get(part).is_none() {
+            cur.insert(part.to_owned(), Node::Map(Vec::new()));
+        }
+        let Some(next) = cur.get_mut(part) else { return };
+        cur = next;
     }
 }

@@ -1,49 +1,23 @@
 //! Synthesis: resolve → validate → emit. The build phase ([`crate::stack`]) produced an arena of elements;
 //! here logical IDs are assigned, references resolved (and checked to stay inside the template), dependency
-//! cycles and CloudFormation's limits checked, and the template emitted as JSON. Every problem is collected;
-//! nothing is emitted when any is an error.
+//! cycles and CloudFormation's limits checked, and the template resolved ONCE into a [`Node`] tree that
+//! carries both spellings of what is late-bound: plain CloudFormation ([`Synthesized::to_json_string`]) and
+//! the AWS Proton bundle (the root crate's writer). Every problem is collected; nothing is emitted when any
+//! is an error.
 
 mod checks;
 mod emit;
 mod resolve;
+pub mod tree;
 
 use emit::*;
-
-use std::collections::BTreeSet;
+pub use tree::{LoopHeader, Node, Plain};
 
 use indexmap::IndexMap;
 use serde_json::Value as J;
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::stack::Stack;
-/// Key of the single-member object that stands for raw Jinja text in [`Mode::Bundle`] output.
-/// Bundle writers print its value verbatim instead of the object.
-pub const JINJA_KEY: &str = "::jinja";
-
-/// Loops ([`crate::Stack::add_loop`]) in [`Mode::Bundle`] output. A list item
-/// `{"::for": "<var> in <iterable>", "::items": [...]}` stands for its items repeated once per loop item;
-/// a member of the `Resources` object whose key starts with `::for` has the value
-/// `{"::for": "<var> in <iterable>", "::body": {<raw key>: resource, ...}}`, whose keys are printed raw
-/// (they carry the [`LOOP_INDEX_SUFFIX`]). Bundle writers wrap both in `{% for %}` … `{% endfor %}`.
-pub const LOOP_KEY: &str = "::for";
-/// Key of the repeated list items of a loop (see [`LOOP_KEY`]).
-pub const LOOP_ITEMS_KEY: &str = "::items";
-/// Key of the repeated `Resources` members of a loop (see [`LOOP_KEY`]).
-pub const LOOP_BODY_KEY: &str = "::body";
-/// Identifies the stack of a loop in the build-phase [`Expr`] form of loop items.
-pub const LOOP_STACK_KEY: &str = "::stack";
-/// Appended to the logical ID of a looped resource in [`Mode::Bundle`] output.
-pub const LOOP_INDEX_SUFFIX: &str = "{{ loop.index }}";
-
-/// Which spelling late-bound placeholders take.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum Mode {
-    /// Plain CloudFormation: placeholders become their plain expression (parameter `Ref`s, imports).
-    #[default]
-    Plain,
-    /// AWS Proton bundle: placeholders become Jinja text (see [`JINJA_KEY`]).
-    Bundle,
-}
 
 /// CloudFormation template limits (per template).
 pub mod limits {
@@ -71,33 +45,32 @@ pub struct TemplateStats {
 /// A synthesized template.
 #[derive(Clone, Debug)]
 pub struct Synthesized {
-    pub template: J,
+    /// The resolved template, with both spellings of placeholders and loops (see [`tree`]).
+    pub template: Node,
     pub stats: TemplateStats,
     pub warnings: Vec<Diagnostic>,
     /// Logical ID of every resource, by construct path (for snapshotting ID stability).
     pub logical_ids: IndexMap<String, String>,
+    /// Errors of the plain spelling only ([`Stack::synth_late_bound`]; always empty from [`Stack::synth`]):
+    /// the template may be written late-bound, but not as plain CloudFormation.
+    pub plain_errors: Vec<Diagnostic>,
 }
 
-/// The length of [`to_json_string`]'s output, without building it.
-fn json_len(template: &J) -> usize {
-    struct Count(usize);
-    impl std::io::Write for Count {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0 += buf.len();
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
+impl Synthesized {
+    /// The plain CloudFormation template as pretty JSON with a trailing newline.
+    pub fn to_json_string(&self) -> String {
+        self.template.to_json_string()
     }
-    let mut count = Count(0);
-    let _ = serde_json::to_writer_pretty(&mut count, template);
-    count.0 + 1
+
+    /// The plain CloudFormation template as a `serde_json::Value` (for tests and assertions).
+    pub fn to_json(&self) -> J {
+        self.template.to_json()
+    }
 }
 
-/// Deterministic pretty JSON with a trailing newline.
-pub fn to_json_string(template: &J) -> String {
-    let mut s = serde_json::to_string_pretty(template).unwrap_or_default();
+/// Deterministic pretty JSON with a trailing newline (for JSON documents other than templates).
+pub fn to_json_string(value: &J) -> String {
+    let mut s = serde_json::to_string_pretty(value).unwrap_or_default();
     s.push('\n');
     s
 }
@@ -112,19 +85,21 @@ struct Ids {
 
 impl Stack {
     /// Synthesize the template. Returns every error at once; warnings ride along with a success.
-    pub fn synth(&self, mode: Mode) -> Result<Synthesized, Diagnostics> {
+    pub fn synth(&self) -> Result<Synthesized, Diagnostics> {
+        self.synth_checking(true)
+    }
+
+    /// Synthesize a template whose placeholders are written late-bound (an AWS Proton bundle): problems
+    /// found only in the plain spelling of its placeholders (e.g. a `Ref` to a parameter the plain template
+    /// lacks) are not errors here but [`Synthesized::plain_errors`], to check before writing it plain.
+    pub fn synth_late_bound(&self) -> Result<Synthesized, Diagnostics> {
+        self.synth_checking(false)
+    }
+
+    fn synth_checking(&self, merge_plain: bool) -> Result<Synthesized, Diagnostics> {
         let mut diags: Vec<Diagnostic> = self.diagnostics.clone();
         let ids = self.assign_logical_ids(&mut diags);
-        let mut r = Resolver {
-            stack: self,
-            ids: &ids,
-            mode,
-            diags: Vec::new(),
-            path: String::new(),
-            edges: vec![BTreeSet::new(); self.resources.len()],
-            current: None,
-            cur_loop: None,
-        };
+        let mut r = Resolver::new(self, &ids, merge_plain);
         let template = r.emit_template();
         let edges = std::mem::take(&mut r.edges);
         diags.append(&mut r.diags);
@@ -132,14 +107,13 @@ impl Stack {
         for (path, validation) in &self.validations {
             diags.extend(validation(self).into_iter().map(|m| Diagnostic::error(path.clone(), m)));
         }
-        let body_len = json_len(&template);
         let stats = TemplateStats {
             resources: self.resources.len(),
             parameters: self.parameters.len(),
             outputs: self.outputs.len(),
             mappings: self.mappings.len(),
             conditions: self.conditions.len(),
-            bytes: body_len,
+            bytes: template.json_len(),
         };
         self.check_limits(&stats, &mut diags);
         let (errors, warnings): (Vec<_>, Vec<_>) = diags.into_iter().partition(Diagnostic::is_error);
@@ -159,6 +133,7 @@ impl Stack {
             stats,
             warnings,
             logical_ids,
+            plain_errors: r.plain_diags,
         })
     }
 }

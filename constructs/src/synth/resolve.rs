@@ -1,17 +1,21 @@
 //! Reference resolution: `Ref`/`Fn::GetAtt` to logical IDs (same template only), intrinsics, loops and `Fn::Sub` checks.
 
 use indexmap::IndexMap;
-use serde_json::{json, Map, Value as J};
 
 use crate::stack::CondExpr;
-use crate::value::{ElementKind, Expr, PlaceholderKind, Pseudo};
+use crate::value::{ElementKind, Expr, LoopRef, Pseudo};
 
+use super::emit::s;
+use super::tree::Node;
 use super::*;
 
 impl Resolver<'_> {
-    pub(super) fn condition(&mut self, c: &CondExpr) -> J {
+    pub(super) fn condition(&mut self, c: &CondExpr) -> Node {
         match c {
-            CondExpr::Equals(a, b) => json!({ "Fn::Equals": [self.resolve(a), self.resolve(b)] }),
+            CondExpr::Equals(a, b) => {
+                let pair = vec![self.resolve(a.clone()), self.resolve(b.clone())];
+                Node::func("Fn::Equals", Node::List(pair))
+            }
             CondExpr::And(items) | CondExpr::Or(items) => {
                 let name = if matches!(c, CondExpr::And(_)) {
                     "Fn::And"
@@ -21,105 +25,150 @@ impl Resolver<'_> {
                 if !(2..=10).contains(&items.len()) {
                     self.error(format!("{name} takes 2 to 10 conditions, got {}", items.len()));
                 }
-                let items: Vec<J> = items.iter().map(|i| self.condition(i)).collect();
-                json!({ name: items })
+                let items: Vec<Node> = items.iter().map(|i| self.condition(i)).collect();
+                Node::func(name, Node::List(items))
             }
-            CondExpr::Not(inner) => json!({ "Fn::Not": [self.condition(inner)] }),
+            CondExpr::Not(inner) => {
+                let inner = self.condition(inner);
+                Node::func("Fn::Not", Node::List(vec![inner]))
+            }
             CondExpr::Condition(e) => match self.element_id(*e, ElementKind::Condition, "Condition") {
-                Some(id) => json!({ "Condition": id }),
-                None => J::Null,
+                Some(id) => Node::func("Condition", s(id)),
+                None => Node::Null,
             },
         }
     }
 
-    pub(super) fn resolve(&mut self, e: &Expr) -> J {
+    /// Resolve an expression (taken by value: its strings move into the tree).
+    pub(super) fn resolve(&mut self, e: Expr) -> Node {
         match e {
-            Expr::Null => J::Null,
-            Expr::Bool(b) => json!(b),
-            Expr::Int(i) => json!(i),
+            Expr::Null => Node::Null,
+            Expr::Bool(b) => Node::Bool(b),
+            Expr::Int(i) => Node::Int(i),
             // Whole numbers print without a fraction (`10`, not `10.0`): schema `integer` properties take
             // `Value<f64>`-typed values too (e.g. a Proton number input), and `10.0` fails their type check.
-            Expr::Float(f) if f.is_finite() => number(*f),
-            Expr::Float(f) => match serde_json::Number::from_f64(*f) {
-                Some(n) => J::Number(n),
-                None => {
-                    self.error(format!("{f} is not a number CloudFormation accepts"));
-                    J::Null
-                }
-            },
-            Expr::Str(s) => json!(s),
-            Expr::List(items) => self.resolve_list(items),
-            Expr::Map(m) if m.contains_key(LOOP_KEY) => {
-                self.error("loop items (LoopHandle::items) can only be placed as an item of a list".to_owned());
-                J::Null
+            Expr::Float(f) if f.is_finite() => number(f),
+            Expr::Float(f) => {
+                self.error(format!("{f} is not a number CloudFormation accepts"));
+                Node::Null
             }
-            Expr::Map(m) => J::Object(m.iter().map(|(k, v)| (k.clone(), self.resolve(v))).collect()),
+            Expr::Str(v) => s(v),
+            Expr::List(items) => self.resolve_list(items),
+            Expr::Loop(..) => {
+                self.error("loop items (LoopHandle::items) can only be placed as an item of a list".to_owned());
+                Node::Null
+            }
+            Expr::Map(m) => Node::Map(m.into_iter().map(|(k, v)| (k.into(), self.resolve(v))).collect()),
             Expr::Ref(el) => {
                 let id = match el.kind {
-                    ElementKind::Resource => self.resource_ref(*el, "Ref"),
-                    ElementKind::Parameter => self.element_id(*el, ElementKind::Parameter, "Ref").map(J::String),
+                    ElementKind::Resource => self.resource_ref(el, "Ref"),
+                    ElementKind::Parameter => self.element_id(el, ElementKind::Parameter, "Ref").map(s),
                     kind => {
                         self.error(format!("Ref cannot point to a {kind:?}"));
                         None
                     }
                 };
-                json!({ "Ref": id.unwrap_or_else(|| json!("")) })
+                Node::func("Ref", id.unwrap_or_else(|| s("")))
             }
             Expr::RefName(name) => {
-                let known = self.ids.parameters.contains(name) || self.ids.resources.contains(name);
+                let known = self.ids.parameters.contains(&name) || self.ids.resources.contains(&name);
                 if !known {
                     self.error(format!(
                         "Ref to {name:?}, which is neither a parameter nor a resource of this template"
                     ));
                 }
-                json!({ "Ref": name })
+                Node::func("Ref", s(name))
             }
-            Expr::Pseudo(p) => json!({ "Ref": p.name() }),
+            Expr::Pseudo(p) => Node::func("Ref", s(p.name())),
             Expr::GetAtt(el, attr) => {
-                let id = self.resource_ref(*el, "Fn::GetAtt").unwrap_or_else(|| json!(""));
-                json!({ "Fn::GetAtt": [id, attr] })
+                let id = self.resource_ref(el, "Fn::GetAtt").unwrap_or_else(|| s(""));
+                Node::func("Fn::GetAtt", Node::List(vec![id, s(attr)]))
             }
             Expr::Sub(template, vars) => {
-                self.check_sub(template, vars);
+                self.check_sub(&template, &vars);
                 if vars.is_empty() {
-                    json!({ "Fn::Sub": template })
+                    Node::func("Fn::Sub", s(template))
                 } else {
-                    let vars: Map<String, J> = vars.iter().map(|(k, v)| (k.clone(), self.resolve(v))).collect();
-                    json!({ "Fn::Sub": [template, vars] })
+                    let vars = vars.into_iter().map(|(k, v)| (k.into(), self.resolve(v))).collect();
+                    Node::func("Fn::Sub", Node::List(vec![s(template), Node::Map(vars)]))
                 }
             }
-            Expr::Join(d, list) => json!({ "Fn::Join": [d, self.resolve(list)] }),
-            Expr::Select(i, list) => json!({ "Fn::Select": [i, self.resolve(list)] }),
-            Expr::Split(d, s) => json!({ "Fn::Split": [d, self.resolve(s)] }),
-            Expr::GetAzs(region) => match region.as_ref() {
-                Expr::Pseudo(Pseudo::Region) => json!({ "Fn::GetAZs": "" }),
-                other => json!({ "Fn::GetAZs": self.resolve(other) }),
+            Expr::Join(d, list) => {
+                let list = self.resolve(*list);
+                Node::func("Fn::Join", Node::List(vec![s(d), list]))
+            }
+            Expr::Select(i, list) => {
+                let list = self.resolve(*list);
+                Node::func("Fn::Select", Node::List(vec![Node::Int(i64::from(i)), list]))
+            }
+            Expr::Split(d, v) => {
+                let v = self.resolve(*v);
+                Node::func("Fn::Split", Node::List(vec![s(d), v]))
+            }
+            Expr::GetAzs(region) => match *region {
+                Expr::Pseudo(Pseudo::Region) => Node::func("Fn::GetAZs", s("")),
+                other => {
+                    let region = self.resolve(other);
+                    Node::func("Fn::GetAZs", region)
+                }
             },
             Expr::If(c, a, b) => {
-                let cid = self
-                    .element_id(*c, ElementKind::Condition, "Fn::If")
-                    .unwrap_or_default();
-                json!({ "Fn::If": [cid, self.resolve(a), self.resolve(b)] })
+                let cid = self.element_id(c, ElementKind::Condition, "Fn::If").unwrap_or_default();
+                let (a, b) = (self.resolve(*a), self.resolve(*b));
+                Node::func("Fn::If", Node::List(vec![s(cid), a, b]))
             }
-            Expr::ImportValue(name) => json!({ "Fn::ImportValue": self.resolve(name) }),
+            Expr::ImportValue(name) => {
+                let name = self.resolve(*name);
+                Node::func("Fn::ImportValue", name)
+            }
             Expr::FindInMap(m, a, b) => {
                 let mid = self
-                    .element_id(*m, ElementKind::Mapping, "Fn::FindInMap")
+                    .element_id(m, ElementKind::Mapping, "Fn::FindInMap")
                     .unwrap_or_default();
-                json!({ "Fn::FindInMap": [mid, self.resolve(a), self.resolve(b)] })
+                let (a, b) = (self.resolve(*a), self.resolve(*b));
+                Node::func("Fn::FindInMap", Node::List(vec![s(mid), a, b]))
             }
-            Expr::Base64(v) => json!({ "Fn::Base64": self.resolve(v) }),
-            Expr::Placeholder(p) => match self.mode {
-                Mode::Plain => self.resolve(&p.plain),
-                Mode::Bundle => {
-                    let text = match p.kind {
-                        PlaceholderKind::Number => format!("{{{{ {} }}}}", p.jinja),
-                        _ => format!("{{{{ {} | tojson }}}}", p.jinja),
-                    };
-                    json!({ JINJA_KEY: text })
-                }
-            },
+            Expr::Base64(v) => {
+                let v = self.resolve(*v);
+                Node::func("Fn::Base64", v)
+            }
+            Expr::Placeholder(p) => {
+                let outer = std::mem::replace(&mut self.in_plain, true);
+                let plain = self.resolve(p.plain.clone());
+                self.in_plain = outer;
+                Node::Placeholder(p, Box::new(plain))
+            }
         }
+    }
+
+    fn resolve_list(&mut self, items: Vec<Expr>) -> Node {
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            match item {
+                Expr::Loop(lp, body) => {
+                    if let Some(node) = self.resolve_loop(lp, body) {
+                        out.push(node);
+                    }
+                }
+                other => out.push(self.resolve(other)),
+            }
+        }
+        Node::List(out)
+    }
+
+    /// Loop items ([`crate::LoopHandle::items`]) as an item of a list.
+    fn resolve_loop(&mut self, lp: LoopRef, body: Vec<Expr>) -> Option<Node> {
+        if lp.stack != self.stack.id || lp.index as usize >= self.stack.loops.len() {
+            self.error("loop items of another template's loop".to_owned());
+            return None;
+        }
+        if self.cur_loop.is_some() {
+            self.error("loop items inside a loop: loops do not nest".to_owned());
+        }
+        let saved = self.cur_loop.replace(lp.index);
+        let items: Vec<Node> = body.into_iter().map(|i| self.resolve(i)).collect();
+        self.cur_loop = saved;
+        Some(Node::Loop(self.loops[lp.index as usize].clone(), items))
     }
 
     /// Every `${Name}` in a `Fn::Sub` string must be a declared variable or a pseudo parameter.
