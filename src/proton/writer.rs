@@ -45,12 +45,13 @@ pub fn to_plain_yaml(v: &J) -> String {
 fn write(v: &Node, jinja: bool) -> String {
     let mut w = Writer {
         jinja,
-        out: String::with_capacity(8192),
+        // Block YAML of a template is about two thirds of its pretty JSON.
+        out: String::with_capacity(v.json_len()),
         pending_dashes: Vec::new(),
+        scratch: String::new(),
     };
-    match w.scalar(v) {
-        Some(s) => w.line(0, &[&s]),
-        None => w.block(v, 0),
+    if !w.scalar_or_block(0, &[], v) {
+        w.block(v, 0);
     }
     w.out
 }
@@ -67,25 +68,52 @@ struct Writer {
     jinja: bool,
     out: String,
     pending_dashes: Vec<usize>,
+    /// The scalar being written (reused: no allocation per scalar).
+    scratch: String,
 }
 
 impl Writer {
-    fn scalar(&self, v: &Node) -> Option<String> {
+    /// Write `v` as a scalar into `buf`; false (nothing written) when it is a block.
+    fn scalar(&self, v: &Node, buf: &mut String) -> bool {
+        use std::fmt::Write as _;
         match v {
-            Node::Null => Some("null".into()),
-            Node::Bool(b) => Some(b.to_string()),
-            Node::Int(i) => Some(i.to_string()),
-            Node::UInt(u) => Some(u.to_string()),
-            Node::Float(f) => Some(float_text(*f)),
-            Node::Str(s) => Some(self.quote(s)),
-            Node::List(a) if a.is_empty() => Some("[]".into()),
-            Node::Map(o) if o.is_empty() => Some("{}".into()),
-            Node::LoopId(id) if self.jinja => Some(format!("{id}{LOOP_INDEX_SUFFIX}")),
-            Node::LoopId(id) => Some(self.quote(id)),
-            Node::Placeholder(p, _) if self.jinja => Some(placeholder_text(p)),
-            Node::Placeholder(_, plain) | Node::Repeat(_, plain) => self.scalar(plain),
-            Node::Map(_) | Node::List(_) | Node::Loop(..) => None,
+            Node::Null => buf.push_str("null"),
+            Node::Bool(b) => buf.push_str(if *b { "true" } else { "false" }),
+            Node::Int(i) => {
+                let _ = write!(buf, "{i}");
+            }
+            Node::UInt(u) => {
+                let _ = write!(buf, "{u}");
+            }
+            Node::Float(f) => buf.push_str(&float_text(*f)),
+            Node::Str(s) => escape_into(s, self.jinja, buf),
+            Node::List(a) if a.is_empty() => buf.push_str("[]"),
+            Node::Map(o) if o.is_empty() => buf.push_str("{}"),
+            Node::LoopId(id) if self.jinja => {
+                buf.push_str(id);
+                buf.push_str(LOOP_INDEX_SUFFIX);
+            }
+            Node::LoopId(id) => escape_into(id, false, buf),
+            Node::Placeholder(p, _) if self.jinja => buf.push_str(&placeholder_text(p)),
+            Node::Placeholder(_, plain) | Node::Repeat(_, plain) => return self.scalar(plain, buf),
+            Node::Map(_) | Node::List(_) | Node::Loop(..) => return false,
         }
+        true
+    }
+
+    /// A line `prefix` + the scalar `v`, or `prefix_block` then `v` as a block at `indent + 2`.
+    fn scalar_or_block(&mut self, indent: usize, prefix: &[&str], v: &Node) -> bool {
+        let mut buf = std::mem::take(&mut self.scratch);
+        buf.clear();
+        let scalar = self.scalar(v, &mut buf);
+        if scalar {
+            let mut parts: [&str; 4] = [""; 4];
+            parts[..prefix.len()].copy_from_slice(prefix);
+            parts[prefix.len()] = &buf;
+            self.line(indent, &parts[..=prefix.len()]);
+        }
+        self.scratch = buf;
+        scalar
     }
 
     fn indent(&mut self, n: usize) {
@@ -94,7 +122,7 @@ impl Writer {
 
     /// A content line at `indent`, made of `parts`.
     fn line(&mut self, indent: usize, parts: &[&str]) {
-        let dashes = std::mem::take(&mut self.pending_dashes);
+        let mut dashes = std::mem::take(&mut self.pending_dashes);
         let chained = dashes.iter().enumerate().all(|(i, d)| *d == dashes[0] + 2 * i)
             && dashes.last().is_some_and(|d| indent == d + 2);
         if chained {
@@ -110,12 +138,16 @@ impl Writer {
             self.out.push_str(p);
         }
         self.out.push('\n');
+        dashes.clear();
+        self.pending_dashes = dashes;
     }
 
     /// A Jinja control line (`{% for %}`), at column 0.
     fn control(&mut self, parts: &[&str]) {
-        let dashes = std::mem::take(&mut self.pending_dashes);
+        let mut dashes = std::mem::take(&mut self.pending_dashes);
         self.flush_dashes(&dashes);
+        dashes.clear();
+        self.pending_dashes = dashes;
         for p in parts {
             self.out.push_str(p);
         }
@@ -147,8 +179,7 @@ impl Writer {
             }
             Node::Placeholder(_, plain) | Node::Repeat(_, plain) => self.block(plain, indent),
             other => {
-                let s = self.scalar(other).unwrap_or_default();
-                self.line(indent, &[&s]);
+                self.scalar_or_block(indent, &[], other);
             }
         }
     }
@@ -194,18 +225,14 @@ impl Writer {
     }
 
     fn entry(&mut self, key_text: &str, val: &Node, indent: usize) {
-        match self.scalar(val) {
-            Some(s) => self.line(indent, &[key_text, ": ", &s]),
-            None => {
-                self.line(indent, &[key_text, ":"]);
-                self.block(val, indent + 2);
-            }
+        if !self.scalar_or_block(indent, &[key_text, ": "], val) {
+            self.line(indent, &[key_text, ":"]);
+            self.block(val, indent + 2);
         }
     }
 
     fn list_item(&mut self, item: &Node, indent: usize) {
-        if let Some(s) = self.scalar(item) {
-            self.line(indent, &["- ", &s]);
+        if self.scalar_or_block(indent, &["- "], item) {
             return;
         }
         self.pending_dashes.push(indent);
@@ -224,22 +251,15 @@ impl Writer {
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
             && !k.ends_with(':')
             && !k.contains(": ")
-            && !matches!(
-                k.to_ascii_lowercase().as_str(),
-                "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null"
-            );
+            && !["y", "n", "yes", "no", "on", "off", "true", "false", "null"]
+                .iter()
+                .any(|w| k.eq_ignore_ascii_case(w));
         if plain {
             std::borrow::Cow::Borrowed(k)
         } else {
-            std::borrow::Cow::Owned(self.quote(k))
-        }
-    }
-
-    fn quote(&self, s: &str) -> String {
-        if self.jinja {
-            quote(s)
-        } else {
-            quote_yaml(s)
+            let mut q = String::with_capacity(k.len() + 2);
+            escape_into(k, self.jinja, &mut q);
+            std::borrow::Cow::Owned(q)
         }
     }
 }
@@ -247,45 +267,54 @@ impl Writer {
 /// A JSON-escaped double-quoted scalar, with characters YAML does not allow unescaped written as `\u`
 /// escapes and Jinja openers neutralized.
 pub fn quote(s: &str) -> String {
-    escape(s, true)
+    let mut out = String::with_capacity(s.len() + 2);
+    escape_into(s, true, &mut out);
+    out
 }
 
 /// A JSON-escaped double-quoted YAML scalar (no Jinja escaping).
 pub fn quote_yaml(s: &str) -> String {
-    escape(s, false)
+    let mut out = String::with_capacity(s.len() + 2);
+    escape_into(s, false, &mut out);
+    out
 }
 
-fn escape(s: &str, jinja: bool) -> String {
+/// Append `s` double-quoted: JSON escapes (as serde_json writes them), `\u` escapes for what YAML does not
+/// allow unescaped (C1 controls, BOM, non-characters, line/paragraph separators) and, with `jinja`, every
+/// `{` that opens `{{`, `{%` or `{#` written as `{{ "{" }}`.
+fn escape_into(s: &str, jinja: bool, out: &mut String) {
+    use std::fmt::Write as _;
+    out.push('"');
     // Most strings need no escaping at all: printable ASCII without quotes, backslashes or braces.
     if s.bytes()
         .all(|b| (0x20..0x7f).contains(&b) && !matches!(b, b'"' | b'\\' | b'{'))
     {
-        let mut out = String::with_capacity(s.len() + 2);
-        out.push('"');
         out.push_str(s);
         out.push('"');
-        return out;
+        return;
     }
-    let json = serde_json::to_string(s).unwrap_or_default();
-    let mut out = String::with_capacity(json.len());
-    let chars: Vec<char> = json.chars().collect();
-    for (i, &c) in chars.iter().enumerate() {
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
         let code = c as u32;
-        if jinja && c == '{' && matches!(chars.get(i + 1), Some('{' | '%' | '#')) {
-            out.push_str("{{ \"{\" }}");
-        } else if (0x7f..=0x9f).contains(&code)
-            || c == '\u{feff}'
-            || c == '\u{fffe}'
-            || c == '\u{ffff}'
-            || c == '\u{2028}'
-            || c == '\u{2029}'
-        {
-            out.push_str(&format!("\\u{code:04x}"));
-        } else {
-            out.push(c);
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '{' if jinja && matches!(chars.peek(), Some('{' | '%' | '#')) => out.push_str("{{ \"{\" }}"),
+            _ if code < 0x20
+                || (0x7f..=0x9f).contains(&code)
+                || matches!(c, '\u{feff}' | '\u{fffe}' | '\u{ffff}' | '\u{2028}' | '\u{2029}') =>
+            {
+                let _ = write!(out, "\\u{code:04x}");
+            }
+            _ => out.push(c),
         }
     }
-    out
+    out.push('"');
 }
 
 #[cfg(test)]
@@ -298,6 +327,50 @@ mod tests {
         assert_eq!(quote("a{{resolve:ssm:x}}"), r#""a{{ "{" }}{resolve:ssm:x}}""#);
         assert_eq!(quote("{%x{#"), r#""{{ "{" }}%x{{ "{" }}#""#);
         assert_eq!(quote("plain {x}"), r#""plain {x}""#);
+    }
+
+    /// The former two-pass escaping (serde_json, then YAML and Jinja fix-ups), as the reference.
+    fn reference_escape(s: &str, jinja: bool) -> String {
+        let json = serde_json::to_string(s).unwrap();
+        let chars: Vec<char> = json.chars().collect();
+        let mut out = String::new();
+        for (i, &c) in chars.iter().enumerate() {
+            let code = c as u32;
+            if jinja && c == '{' && matches!(chars.get(i + 1), Some('{' | '%' | '#')) {
+                out.push_str("{{ \"{\" }}");
+            } else if (0x7f..=0x9f).contains(&code)
+                || matches!(c, '\u{feff}' | '\u{fffe}' | '\u{ffff}' | '\u{2028}' | '\u{2029}')
+            {
+                out.push_str(&format!("\\u{code:04x}"));
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn one_pass_escaping_matches_the_reference() {
+        for s in [
+            "",
+            "plain",
+            "q\"b\\s",
+            "\n\r\t\u{8}\u{c}\u{1}\u{1f}",
+            "\u{7f}\u{85}\u{9f}\u{a0}",
+            "\u{feff}\u{2028}\u{2029}\u{fffe}",
+            "é€😀",
+            "${AWS::Region}",
+            "{{",
+            "{%x{#y{z{",
+            "a{{resolve:ssm:x}}",
+            "{\"{",
+        ] {
+            for jinja in [true, false] {
+                let mut out = String::new();
+                escape_into(s, jinja, &mut out);
+                assert_eq!(out, reference_escape(s, jinja), "{s:?}");
+            }
+        }
     }
 
     #[test]

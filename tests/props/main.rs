@@ -46,6 +46,7 @@ pub fn assert_synthesizes(build: impl Fn() -> Stack) -> Result<J, TestCaseError>
             .synth()
             .map_err(|d| TestCaseError::fail(format!("a valid configuration failed to synthesize:\n{d}")))?;
         texts.push(s.to_json_string());
+        proptest::prop_assert_eq!(s.stats.bytes, texts.last().map_or(0, String::len), "json_len is exact");
         texts.push(proton_synth::proton::writer::to_bundle_yaml(&s.template));
         plain = s.to_json();
     }
