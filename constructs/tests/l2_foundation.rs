@@ -750,7 +750,9 @@ fn grants_to_an_imported_role_warn_at_the_grant() {
     );
     let mut imported = Role::from_arn(Value::from("arn:aws:iam::123456789012:role/service-role/app"));
     assert_eq!(imported.name().as_literal(), Some("app"));
-    assert!(!bucket.grant_read(&mut stack, &mut imported));
+    let grant = bucket.grant_read(&mut stack, &mut imported);
+    assert!(!grant.success());
+    assert_eq!(grant.actions(), ["s3:GetObject*", "s3:GetBucket*", "s3:List*"]);
     assert_eq!(
         warnings_of(&stack),
         ["warning: S/Data: could not add a policy for s3:GetObject*, s3:GetBucket*, s3:List* to role arn:aws:iam::123456789012:role/service-role/app (imported); grant these permissions outside this template"]
@@ -773,7 +775,7 @@ fn grants_to_a_role_granted_elsewhere_are_skipped_silently() {
         Value::from("arn:aws:iam::123456789012:role/exec"),
         "the environment's execution role reads every bucket of the environment",
     );
-    assert!(!bucket.grant_read(&mut stack, &mut role));
+    assert!(!bucket.grant_read(&mut stack, &mut role).success());
     assert!(warnings_of(&stack).is_empty(), "{:?}", warnings_of(&stack));
     assert_eq!(
         role.granted_elsewhere_reason(),
@@ -806,7 +808,7 @@ fn log_group_defaults_to_a_year_and_suppresses_kms_with_reason() {
     let mut stack = Stack::new("S");
     let lg = LogGroup::new(&mut stack.root(), "Logs", LogGroupProps::default());
     let mut role = task_role(&mut stack.root());
-    lg.grant_write(&mut stack, &mut role);
+    assert!(lg.grant_write(&mut stack, &mut role).success());
     let t = template(&stack);
     t.has_resource(
         "AWS::Logs::LogGroup",
@@ -922,8 +924,8 @@ fn kms_validation_and_grants() {
     let mut stack = Stack::new("S");
     let key2 = kms::Key::new(&mut stack.root(), "Key", kms::KeyProps::default());
     let mut role = task_role(&mut stack.root());
-    key2.grant_decrypt(&mut stack, &mut role);
-    key2.grant_encrypt_decrypt(&mut stack, &mut role);
+    assert!(key2.grant_decrypt(&mut stack, &mut role).success());
+    assert!(key2.grant_encrypt_decrypt(&mut stack, &mut role).success());
     let t = template(&stack);
     t.has_resource_properties(
         "AWS::IAM::Policy",
@@ -1026,7 +1028,7 @@ fn bucket_grants_include_the_key() {
         },
     );
     let mut role = task_role(&mut stack.root());
-    bucket.grant_read_write(&mut stack, &mut role);
+    assert!(bucket.grant_read_write(&mut stack, &mut role).success());
     let t = template(&stack);
     t.resource_count_is("AWS::IAM::Policy", 1).unwrap();
     let policies = t.find_resources("AWS::IAM::Policy");
@@ -1091,7 +1093,7 @@ fn repository_defaults_and_pull_grant() {
     let mut stack = Stack::new("S");
     let repo = ecr::Repository::new(&mut stack.root(), "Repo", ecr::RepositoryProps::default());
     let mut role = task_role(&mut stack.root());
-    repo.grant_pull(&mut stack, &mut role);
+    assert!(repo.grant_pull(&mut stack, &mut role).success());
     let t = template(&stack);
     t.has_resource(
         "AWS::ECR::Repository",
@@ -1295,11 +1297,11 @@ fn synthesized_templates_for_checkers() {
     );
     let plain_lg = LogGroup::new(&mut root, "PlainLogs", LogGroupProps::default());
     let mut role = task_role(&mut root);
-    bucket.grant_read_write(&mut data, &mut role);
-    plain.grant_read(&mut data, &mut role);
-    repo.grant_pull(&mut data, &mut role);
-    lg.grant_write(&mut data, &mut role);
-    plain_lg.grant_write(&mut data, &mut role);
+    assert!(bucket.grant_read_write(&mut data, &mut role).success());
+    assert!(plain.grant_read(&mut data, &mut role).success());
+    assert!(repo.grant_pull(&mut data, &mut role).success());
+    assert!(lg.grant_write(&mut data, &mut role).success());
+    assert!(plain_lg.grant_write(&mut data, &mut role).success());
     lb_logs.allow_elb_access_logs(&mut data, Some("alb"));
     write_template("foundation-data", &data);
 }
@@ -1349,7 +1351,7 @@ fn pass_role_and_cross_role_grants() {
             ..RoleProps::default()
         },
     );
-    task.grant_pass_role(&mut stack, &mut pipeline);
+    assert!(task.grant_pass_role(&mut stack, &mut pipeline).success());
     template(&stack)
         .has_resource_properties(
             "AWS::IAM::Policy",

@@ -316,7 +316,7 @@ impl FargateTaskDefinition {
         // Execution role: image pull, logs, secrets.
         let mut exec = self.execution_role.clone();
         if let ContainerImage::Ecr { repository, .. } = &props.image {
-            repository.grant_pull(stack, &mut exec);
+            let _ = repository.grant_pull(stack, &mut exec);
         }
         match &props.logging {
             Logging::AwsLogs {
@@ -343,7 +343,7 @@ impl FargateTaskDefinition {
                     options: Some(options),
                     secret_options: None,
                 });
-                group.grant_write(stack, &mut exec);
+                let _ = group.grant_write(stack, &mut exec);
             }
             Logging::None => {
                 stack.warning(
