@@ -272,7 +272,7 @@ fn instance(svc: &mut ServiceTemplate) {
     );
     service.attach_to_target_group(stack, &target_group, CONTAINER_NAME, port.as_integer());
     service.connections().allow_from(
-        &mut stack.root(),
+        stack,
         &alb,
         Port::tcp_value(port.as_integer()),
         "From this service's load balancer to its container port",

@@ -1785,7 +1785,7 @@ fn composed_templates_for_checkers() {
     );
     svc.attach_to_target_group(&mut stack, &tg, "api", 8080);
     svc.connections().allow_from(
-        &mut stack.root(),
+        &mut stack,
         &lb,
         proton_synth_constructs::ec2::Port::tcp(8080),
         "Internal load balancer to the API",
@@ -1852,7 +1852,7 @@ fn composed_templates_for_checkers() {
     );
     svc.attach_to_target_group(&mut stack, &tg, "web", 80);
     svc.connections().allow_from(
-        &mut stack.root(),
+        &mut stack,
         &lb,
         proton_synth_constructs::ec2::Port::tcp(80),
         "Load balancer to the service",
