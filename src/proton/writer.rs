@@ -45,8 +45,8 @@ pub fn to_plain_yaml(v: &J) -> String {
 fn write(v: &Node, jinja: bool) -> String {
     let mut w = Writer {
         jinja,
-        // Block YAML of a template is about two thirds of its pretty JSON.
-        out: String::with_capacity(v.json_len()),
+        // A service's IaC file is ~20–40 KB; schemas and specs are small.
+        out: String::with_capacity(if jinja { 32 * 1024 } else { 2 * 1024 }),
         pending_dashes: Vec::new(),
         scratch: String::new(),
     };

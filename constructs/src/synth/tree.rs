@@ -176,61 +176,29 @@ impl Node {
 
     /// The plain-CloudFormation spelling as pretty JSON with a trailing newline (the `.template.json` files).
     pub fn to_json_string(&self) -> String {
-        let mut out = Vec::with_capacity(self.json_len());
+        let mut out = Vec::with_capacity(32 * 1024);
         // Serializing a `Node` cannot fail: keys are strings and numbers are finite.
         let _ = serde_json::to_writer_pretty(&mut out, &Plain(self));
         out.push(b'\n');
         String::from_utf8(out).unwrap_or_default()
     }
 
-    /// The length of [`Node::to_json_string`]'s output, computed without writing it (serde_json's pretty
-    /// format: two-space indents, `": "`, escapes for `"`, `\\` and control characters).
+    /// The length of [`Node::to_json_string`]'s output, without building it (serialized into a counter: as
+    /// fast as a walk of the tree that mirrors serde_json's format, and exact by construction).
     pub fn json_len(&self) -> usize {
-        self.plain_len(0) + 1
-    }
-
-    /// Length of this node's plain spelling printed at nesting `depth`.
-    fn plain_len(&self, depth: usize) -> usize {
-        match self {
-            Node::Null => 4,
-            Node::Bool(b) => 4 + usize::from(!b),
-            Node::Int(i) => digits(i.unsigned_abs()) + usize::from(*i < 0),
-            Node::UInt(u) => digits(*u),
-            Node::Float(f) => serde_json::Number::from_f64(*f).map_or(4, |n| n.to_string().len()),
-            Node::Str(t) | Node::LoopId(t) => str_len(t),
-            Node::Placeholder(_, plain) | Node::Repeat(_, plain) => plain.plain_len(depth),
-            Node::Loop(..) => 4,
-            Node::List(items) => {
-                let mut n = 0;
-                let mut len = 0;
-                for item in items {
-                    match item {
-                        Node::Loop(_, looped) => {
-                            for i in looped {
-                                n += 1;
-                                len += i.plain_len(depth + 1);
-                            }
-                        }
-                        other => {
-                            n += 1;
-                            len += other.plain_len(depth + 1);
-                        }
-                    }
-                }
-                // `[`, then per item a newline and indent (and a comma but after the last), `\n`, indent, `]`.
-                if n == 0 {
-                    2
-                } else {
-                    2 + len + n * (1 + 2 * (depth + 1)) + (n - 1) + 1 + 2 * depth
-                }
+        struct Count(usize);
+        impl std::io::Write for Count {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0 += buf.len();
+                Ok(buf.len())
             }
-            Node::Map(m) if m.is_empty() => 2,
-            Node::Map(m) => {
-                let n = m.len();
-                let members: usize = m.iter().map(|(k, v)| str_len(k) + 2 + v.plain_len(depth + 1)).sum();
-                2 + members + n * (1 + 2 * (depth + 1)) + (n - 1) + 1 + 2 * depth
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
             }
         }
+        let mut count = Count(0);
+        let _ = serde_json::to_writer_pretty(&mut count, &Plain(self));
+        count.0 + 1
     }
 }
 
@@ -273,23 +241,6 @@ impl std::ops::Index<usize> for Node {
     fn index(&self, i: usize) -> &Node {
         self.as_list().and_then(|l| l.get(i)).unwrap_or(&NULL)
     }
-}
-
-/// Decimal digits of `n`.
-fn digits(n: u64) -> usize {
-    n.checked_ilog10().map_or(1, |d| d as usize + 1)
-}
-
-/// Length of a JSON string literal as serde_json writes it.
-fn str_len(s: &str) -> usize {
-    2 + s.len()
-        + s.bytes()
-            .map(|b| match b {
-                b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 1,
-                0..=0x1f => 5,
-                _ => 0,
-            })
-            .sum::<usize>()
 }
 
 /// A [`Node`] serialized in its plain-CloudFormation spelling: placeholders as their plain expression, looped
