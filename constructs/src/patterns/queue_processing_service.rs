@@ -1,6 +1,8 @@
 //! [`QueueProcessingService`]: an ECS service that works off an SQS queue (CDK's
 //! `QueueProcessingFargateService`, AWS's Proton `worker-fargate-svc` sample).
 
+use indexmap::IndexMap;
+
 use crate::autoscaling::{Metric, ScalingStep, StepScalingPolicy, StepScalingProps};
 use crate::cfn::applicationautoscaling as aas;
 use crate::ec2::SecurityGroup;
@@ -168,13 +170,13 @@ impl QueueProcessingService {
             task_role: props.task_role.clone(),
         };
         let task_definition = compute::task_definition(&mut child, &props.compute, roles);
+        // The queue's variables first, then the caller's.
         let mut container = props.container.clone();
-        container
-            .environment
-            .insert(props.queue_name_variable.clone(), queue.name());
-        container
-            .environment
-            .insert(props.queue_url_variable.clone(), queue.url());
+        let mut environment = IndexMap::new();
+        environment.insert(props.queue_name_variable.clone(), queue.name());
+        environment.insert(props.queue_url_variable.clone(), queue.url());
+        environment.extend(std::mem::take(&mut container.environment));
+        container.environment = environment;
         task_definition.add_container(child.stack(), &props.container_name, container);
         let _ = queue.grant_consume(child.stack(), &mut task_definition.task_role().clone());
 
