@@ -15,6 +15,11 @@ use serde_json::Value as J;
 
 #[path = "../examples/worker_fargate_svc.rs"]
 mod worker_fargate_svc;
+// Each example includes its own copy of backend_fargate_svc (each is a standalone program); the copies are
+// separate modules here, which is harmless.
+#[allow(clippy::duplicate_mod)]
+#[path = "../examples/scheduled_fargate_svc.rs"]
+mod scheduled_fargate_svc;
 
 use worker_fargate_svc::backend_fargate_svc::fargate_env;
 
@@ -28,11 +33,21 @@ struct Pair {
 const ENV: (&str, &str, &[Deviation]) = ("fargate-env", "environment-templates/fargate-env", &[]);
 
 fn pairs() -> Vec<Pair> {
-    vec![Pair {
-        example: "worker_fargate_svc",
-        app: worker_fargate_svc::app,
-        templates: &[ENV, ("worker-fargate-svc", "service-templates/worker-fargate-svc", &[])],
-    }]
+    vec![
+        Pair {
+            example: "worker_fargate_svc",
+            app: worker_fargate_svc::app,
+            templates: &[ENV, ("worker-fargate-svc", "service-templates/worker-fargate-svc", &[])],
+        },
+        Pair {
+            example: "scheduled_fargate_svc",
+            app: scheduled_fargate_svc::app,
+            templates: &[
+                ENV,
+                ("scheduled-fargate-svc", "service-templates/scheduled-fargate-svc", &[]),
+            ],
+        },
+    ]
 }
 
 /// Every resource type of each sample has a counterpart in our rendered templates.
@@ -78,10 +93,16 @@ fn schemas_are_at_parity_with_the_samples() {
 #[test]
 fn compatible_with_fargate_env_and_the_sample_outputs() {
     let env = fargate_env::environment().interface();
-    for (svc, sample) in [(
-        worker_fargate_svc::service(&env),
-        "service-templates/worker-fargate-svc",
-    )] {
+    for (svc, sample) in [
+        (
+            worker_fargate_svc::service(&env),
+            "service-templates/worker-fargate-svc",
+        ),
+        (
+            scheduled_fargate_svc::service(&env),
+            "service-templates/scheduled-fargate-svc",
+        ),
+    ] {
         let compatible: Vec<String> = svc.compatible_environments().iter().map(|e| e.reference()).collect();
         assert_eq!(compatible, sample_compatible_envs(sample), "{}", svc.name());
         let ours: BTreeSet<&String> = svc.instance_outputs().iter().collect();
@@ -121,7 +142,8 @@ fn one<'a>(t: &'a J, type_name: &str, path: &str) -> &'a J {
     found[0].1
 }
 
-/// Renders with 1 and 20 instances and the sample's spec; each pipeline deploys every instance.
+/// Renders with 1 and 20 instances and the sample's spec; the worker's pipeline deploys every instance after
+/// its source and build stages, the scheduled task's builds only (instances take the image as an input).
 #[test]
 fn render_with_1_and_20_instances_and_the_sample_specs() {
     for pair in pairs() {
@@ -139,6 +161,17 @@ fn render_with_1_and_20_instances_and_the_sample_specs() {
                 format!("{template}/aws-sample-spec/pipeline.yaml"),
             ] {
                 assert!(names.contains(f.as_str()), "{f} was not rendered: {names:#?}");
+            }
+            for (spec, n) in [("svc-spec-1", 1), ("svc-spec-20", 20)] {
+                let path = format!("{template}/{template}.{spec}/pipeline.yaml");
+                let (_, pipeline) = rendered.iter().find(|(p, _)| *p == path).unwrap();
+                let p = one(pipeline, "AWS::CodePipeline::Pipeline", &path);
+                let deploy_stages = if *template == "scheduled-fargate-svc" { 0 } else { n };
+                assert_eq!(
+                    p["Properties"]["Stages"].as_array().unwrap().len(),
+                    2 + deploy_stages,
+                    "{path}"
+                );
             }
         }
     }
@@ -214,5 +247,51 @@ fn the_worker_consumes_its_queue_and_scales_on_the_backlog() {
     assert_eq!(
         svc["Properties"]["NetworkConfiguration"]["AwsvpcConfiguration"]["AssignPublicIp"]["Fn::If"][0],
         "PrivateSubnets"
+    );
+}
+
+/// The scheduled task: an EventBridge rule on the `schedule_expression` input starting `desired_count` tasks
+/// of the instance's task definition, through a role that may run that task definition in the environment's
+/// cluster and pass its two roles to ECS tasks only; no ECS service.
+#[test]
+fn the_scheduled_task_runs_on_the_schedule_input_with_a_least_privilege_role() {
+    let s = synth("scheduled_fargate_svc", &scheduled_fargate_svc::app());
+    let out = root().join("target/catalog-scratch/scheduled-meaning");
+    let rendered = render_example_to("scheduled_fargate_svc-meaning", &s, &[], &out);
+    let (path, t) = rendered
+        .iter()
+        .find(|(p, _)| p.ends_with("svc-spec-1/instance-instance-1.yaml"))
+        .unwrap();
+    assert!(resources_of(t, "AWS::ECS::Service").is_empty(), "{path}");
+    let (td_id, _) = resources_of(t, "AWS::ECS::TaskDefinition")[0];
+    let rule = one(t, "AWS::Events::Rule", path);
+    assert_eq!(rule["Properties"]["ScheduleExpression"], "rate(5 minutes)", "{path}");
+    let targets = rule["Properties"]["Targets"].as_array().unwrap();
+    assert_eq!(targets.len(), 1);
+    let ecs = &targets[0]["EcsParameters"];
+    assert_eq!(ecs["TaskCount"], 1);
+    assert_eq!(ecs["LaunchType"], "FARGATE");
+    assert_eq!(ecs["TaskDefinitionArn"]["Ref"], td_id.as_str());
+    assert_eq!(
+        ecs["NetworkConfiguration"]["AwsVpcConfiguration"]["AssignPublicIp"]["Fn::If"][0],
+        "PrivateSubnets"
+    );
+    let role_id = targets[0]["RoleArn"]["Fn::GetAtt"][0].as_str().unwrap();
+    let role_policy = resources_of(t, "AWS::IAM::Policy")
+        .into_iter()
+        .find(|(_, p)| p["Properties"]["Roles"][0]["Ref"] == role_id)
+        .unwrap()
+        .1;
+    let statements = role_policy["Properties"]["PolicyDocument"]["Statement"]
+        .as_array()
+        .unwrap();
+    assert_eq!(statements.len(), 2, "{path}");
+    assert_eq!(statements[0]["Action"], "ecs:RunTask");
+    assert_eq!(statements[0]["Resource"]["Ref"], td_id.as_str());
+    assert!(statements[0]["Condition"]["ArnEquals"]["ecs:cluster"].is_object());
+    assert_eq!(statements[1]["Action"], "iam:PassRole");
+    assert_eq!(
+        statements[1]["Condition"]["StringEquals"]["iam:PassedToService"],
+        "ecs-tasks.amazonaws.com"
     );
 }
