@@ -314,14 +314,14 @@ pub fn private_service(env_interface: &EnvironmentInterface) -> ServiceTemplate 
         "Private service tasks: the environment tasks on the container port",
     );
     own_sg.add_ingress_rule(
-        &mut root,
+        root.stack(),
         Peer::security_group(&env.container_sg),
         port.clone(),
         "The environment's tasks to the container port (Cloud Map)",
     );
     // The container group restricts egress: open it towards this service's port only.
     env.container_sg.add_egress_rule(
-        &mut root,
+        root.stack(),
         Peer::security_group(&own_sg),
         port,
         "The environment's tasks to the private service",
