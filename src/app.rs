@@ -536,11 +536,11 @@ pub fn proton_listing(o: &TemplateOutput) -> String {
     s
 }
 
-fn kind_ns(k: crate::proton::Kind) -> &'static str {
+fn kind_ns(k: crate::proton::InfraKind) -> &'static str {
     match k {
-        crate::proton::Kind::Environment => "environment",
-        crate::proton::Kind::ServiceInstance => "service_instance",
-        crate::proton::Kind::Pipeline => "pipeline",
+        crate::proton::InfraKind::Environment => "environment",
+        crate::proton::InfraKind::ServiceInstance => "service_instance",
+        crate::proton::InfraKind::Pipeline => "pipeline",
     }
 }
 

@@ -681,7 +681,7 @@ fn a_template_using_no_input_fails_and_limits_are_enforced() {
     }
     let err = env.synth(&SpecSettings::default()).unwrap_err().to_string();
     assert!(
-        err.contains("infrastructure/cloudformation.yaml is") && err.contains("at most 204800"),
+        err.contains("infrastructure/cloudformation.yaml is") && err.contains("at most 200000"),
         "{err}"
     );
 

@@ -10,8 +10,8 @@ use super::guard;
 use super::jinja;
 use super::jinja::FUNCTIONS;
 use super::namespace::{check_path, InputUse};
-use super::scan::{scan, ScanResult, Target};
 use super::schema::PropType;
+use crate::proton::format::scan::{scan, ScanResult, Target};
 
 /// Check a bundle; returns every finding (an empty list means the bundle is clean).
 pub fn check_bundle(bundle: &Bundle) -> Vec<Finding> {

@@ -44,7 +44,6 @@ mod guard;
 mod jinja;
 pub mod limits;
 mod load;
-mod macros;
 mod manifest;
 mod missing;
 mod namespace;
@@ -53,14 +52,13 @@ mod pycompat;
 mod pyfmt;
 mod read;
 mod render;
-mod scan;
 mod schema;
 mod spec;
 mod yaml11;
 
 use std::path::{Path, PathBuf};
 
-pub use bundle::{analyze, Analysis, Bundle, BundleKind, IacTemplate, TemplateKind};
+pub use bundle::{analyze, Analysis, Bundle, BundleKind, IacTemplate, InfraKind};
 pub use check::check_bundle;
 pub use context::{
     load_context_file, parse_outputs, ComponentInfo, EnvironmentInfo, InstanceInfo, Only, Outputs, RenderContext,

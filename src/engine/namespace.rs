@@ -15,9 +15,9 @@
 
 use std::collections::BTreeSet;
 
-use super::bundle::TemplateKind;
-use super::scan::Segment;
+use super::bundle::InfraKind;
 use super::schema::{InputType, PropType, Schema};
+use crate::proton::format::scan::Segment;
 
 /// The shape of a value in a template's context.
 #[derive(Clone, Debug)]
@@ -40,7 +40,7 @@ pub enum Shape {
 pub type InputUse = BTreeSet<(&'static str, Option<String>)>;
 
 /// The global names of a template kind and their shapes.
-pub fn globals(kind: TemplateKind, schema: &Schema) -> Vec<(&'static str, Shape)> {
+pub fn globals(kind: InfraKind, schema: &Schema) -> Vec<(&'static str, Shape)> {
     let ty = |name: &Option<String>| name.as_ref().and_then(|n| schema.types.get(n)).cloned();
     let env_inputs = Shape::Inputs {
         role: "environment_input_type",
@@ -62,13 +62,13 @@ pub fn globals(kind: TemplateKind, schema: &Schema) -> Vec<(&'static str, Shape)
         ])
     };
     match kind {
-        TemplateKind::Environment => {
+        InfraKind::Environment => {
             vec![(
                 "environment",
                 Shape::Object(vec![("name", Shape::Leaf), ("inputs", env_inputs)]),
             )]
         }
-        TemplateKind::ServiceInstance => vec![
+        InfraKind::ServiceInstance => vec![
             ("environment", env_of_instance()),
             ("service", Shape::Object(vec![("name", Shape::Leaf)])),
             (
@@ -86,7 +86,7 @@ pub fn globals(kind: TemplateKind, schema: &Schema) -> Vec<(&'static str, Shape)
                 ]),
             ),
         ],
-        TemplateKind::Pipeline => vec![
+        InfraKind::Pipeline => vec![
             (
                 "service",
                 Shape::Object(vec![
@@ -113,7 +113,7 @@ pub fn globals(kind: TemplateKind, schema: &Schema) -> Vec<(&'static str, Shape)
 /// Check a path (first segment = a global name) against the kind's namespace. Records input uses in
 /// `used`; returns a message when the path cannot exist in that kind of template.
 pub fn check_path(
-    kind: TemplateKind,
+    kind: InfraKind,
     schema: &Schema,
     path: &[Segment],
     text: &str,
@@ -130,7 +130,7 @@ pub fn check_path(
 
 /// The check itself; an error says whether a namespace (rather than an input) is missing.
 fn walk(
-    kind: TemplateKind,
+    kind: InfraKind,
     schema: &Schema,
     path: &[Segment],
     text: &str,
@@ -230,15 +230,15 @@ fn scalar_attribute(ty: &PropType, rest: &[Segment], text: &str, walked: &str) -
 }
 
 /// `; it is available in pipeline templates` when another kind has the path.
-fn elsewhere(kind: TemplateKind, schema: &Schema, path: &[Segment]) -> String {
-    let others: Vec<&str> = TemplateKind::ALL
+fn elsewhere(kind: InfraKind, schema: &Schema, path: &[Segment]) -> String {
+    let others: Vec<&str> = InfraKind::ALL
         .into_iter()
         .filter(|k| *k != kind)
         .filter(|k| walk(*k, schema, path, "", &mut InputUse::new()).is_ok())
-        .map(TemplateKind::describe)
+        .map(InfraKind::describe)
         .collect();
     let root_is_item = matches!(path.first(), Some(Segment::Attr(r)) if r == "service_instance" || r == "environment");
-    if kind == TemplateKind::Pipeline && root_is_item {
+    if kind == InfraKind::Pipeline && root_is_item {
         return "; a pipeline reaches instances and their environments only through its loop, \
                 `{% for service_instance in service_instances %}`"
             .to_owned();
@@ -275,23 +275,23 @@ mod tests {
         );
         let mut used = InputUse::new();
         let ok = |k, p: &str, used: &mut InputUse| check_path(k, &schema, &attr_path(p), p, used);
-        assert!(ok(TemplateKind::ServiceInstance, "service_instance.inputs.port", &mut used).is_ok());
-        assert!(ok(TemplateKind::Pipeline, "service_instances.*.inputs.port", &mut used).is_ok());
-        assert!(ok(TemplateKind::Pipeline, "pipeline.inputs.df", &mut used).is_ok());
-        let e = ok(TemplateKind::ServiceInstance, "pipeline.inputs.df", &mut used).unwrap_err();
+        assert!(ok(InfraKind::ServiceInstance, "service_instance.inputs.port", &mut used).is_ok());
+        assert!(ok(InfraKind::Pipeline, "service_instances.*.inputs.port", &mut used).is_ok());
+        assert!(ok(InfraKind::Pipeline, "pipeline.inputs.df", &mut used).is_ok());
+        let e = ok(InfraKind::ServiceInstance, "pipeline.inputs.df", &mut used).unwrap_err();
         assert_eq!(e, "`pipeline.inputs.df`: `pipeline` is not available in service instance templates; it is available in pipeline templates only");
-        let e = ok(TemplateKind::ServiceInstance, "service_instance.inputs.prt", &mut used).unwrap_err();
+        let e = ok(InfraKind::ServiceInstance, "service_instance.inputs.prt", &mut used).unwrap_err();
         assert_eq!(
             e,
             "`service_instance.inputs.prt`: `prt` is not an input of S (service_input_type); it declares port"
         );
         assert!(used.contains(&("service_input_type", Some("port".to_owned()))));
-        let e = ok(TemplateKind::Pipeline, "pipeline.inputs.df.x", &mut used).unwrap_err();
+        let e = ok(InfraKind::Pipeline, "pipeline.inputs.df.x", &mut used).unwrap_err();
         assert_eq!(
             e,
             "`pipeline.inputs.df.x`: `pipeline.inputs.df` is a string; it has no `x`"
         );
-        let e = ok(TemplateKind::ServiceInstance, "service.name.first", &mut used).unwrap_err();
+        let e = ok(InfraKind::ServiceInstance, "service.name.first", &mut used).unwrap_err();
         assert_eq!(e, "`service.name.first`: `service.name` is a string; it has no `first`");
     }
 }

@@ -9,7 +9,10 @@ use proton_synth_constructs::synth::JINJA_KEY;
 use proton_synth_constructs::{Diagnostic, Diagnostics, Mode};
 use serde_json::{json, Map, Value as J};
 
-use super::input::{InputSpec, InputType, Kind};
+use super::format::limits;
+use super::format::InfraKind;
+pub use super::format::{check_name, is_identifier, TemplateKind};
+use super::input::{InputSpec, InputType};
 use super::template::{EnvironmentInterface, EnvironmentTemplate, Part, ServiceTemplate, INSTANCES_LIST, INSTANCE_VAR};
 use super::writer::{jinja_text, loop_body, loop_items, to_bundle_yaml, to_plain_yaml};
 
@@ -17,17 +20,6 @@ use super::writer::{jinja_text, loop_body, loop_items, to_bundle_yaml, to_plain_
 pub const MANIFEST_YAML: &str = "infrastructure:\n  templates:\n    - file: \"cloudformation.yaml\"\n      rendering_engine: jinja\n      template_language: cloudformation\n";
 /// File name of the IaC file in each infrastructure folder.
 pub const IAC_FILE: &str = "cloudformation.yaml";
-
-/// Proton's limits (format notes, section 9).
-pub mod limits {
-    pub const MAX_BUNDLE_BYTES: usize = 5 * 1024 * 1024;
-    pub const MAX_FILES: usize = 10;
-    pub const MAX_MANIFEST_OR_SCHEMA_BYTES: usize = 50 * 1024;
-    pub const MAX_OTHER_FILE_BYTES: usize = 200 * 1024;
-    pub const MAX_NAME_LEN: usize = 100;
-    pub const MAX_INSTANCES: usize = 20;
-    pub const MAX_COMPATIBLE_ENVIRONMENTS: usize = 10;
-}
 
 /// Settings of sample spec generation.
 #[derive(Clone, Debug)]
@@ -43,22 +35,6 @@ impl Default for SpecSettings {
         SpecSettings {
             environment: "Beta".into(),
             instance_counts: vec![1, 20],
-        }
-    }
-}
-
-/// Environment or service template.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TemplateKind {
-    Environment,
-    Service,
-}
-
-impl TemplateKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TemplateKind::Environment => "environment",
-            TemplateKind::Service => "service",
         }
     }
 }
@@ -80,7 +56,7 @@ pub struct TemplateOutput {
     /// Plain CloudFormation templates: (file name, template).
     pub plain: Vec<(String, J)>,
     /// Input summaries: (kind, name, type).
-    pub inputs: Vec<(Kind, String, InputType)>,
+    pub inputs: Vec<(InfraKind, String, InputType)>,
     /// Declared outputs (environment outputs, or instance outputs of a service).
     pub outputs: Vec<String>,
     /// Compatible environments (`name:major`) of a service.
@@ -91,24 +67,6 @@ pub struct TemplateOutput {
 /// True for `[A-Za-z0-9]{1,255}`.
 pub fn is_logical_id(s: &str) -> bool {
     proton_synth_constructs::logical_id::is_valid_logical_id(s)
-}
-
-/// Proton names: 1–100 characters, `[0-9A-Za-z]+[0-9A-Za-z_-]*`.
-pub fn check_name(what: &str, name: &str) -> Result<(), String> {
-    let mut chars = name.chars();
-    let ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if !ok {
-        Err(format!("{what} {name:?} must match [0-9A-Za-z]+[0-9A-Za-z_-]*"))
-    } else if name.len() > limits::MAX_NAME_LEN {
-        Err(format!(
-            "{what} {name:?} is {} characters; AWS Proton allows at most {}",
-            name.len(),
-            limits::MAX_NAME_LEN
-        ))
-    } else {
-        Ok(())
-    }
 }
 
 /// Validate a value against an input's schema constraints (type, enum, unanchored pattern, lengths, range).
@@ -165,7 +123,7 @@ pub fn validate_input_value(spec: &InputSpec, v: &J) -> Result<(), String> {
 /// What the IaC files of a bundle read.
 #[derive(Default, Debug)]
 struct Usage {
-    inputs: BTreeSet<(Kind, String)>,
+    inputs: BTreeSet<(InfraKind, String)>,
     env_outputs: BTreeSet<(String, String)>,
     instance_outputs: BTreeSet<(String, String)>,
 }
@@ -174,8 +132,8 @@ struct Usage {
 struct FileCheck<'a> {
     template_kind: TemplateKind,
     template: &'a str,
-    kind: Kind,
-    inputs: BTreeMap<Kind, &'a [InputSpec]>,
+    kind: InfraKind,
+    inputs: BTreeMap<InfraKind, &'a [InputSpec]>,
 }
 
 impl FileCheck<'_> {
@@ -225,7 +183,7 @@ impl FileCheck<'_> {
 
     fn loop_header(&self, header: &str, outer: Option<&str>, diags: &mut Vec<Diagnostic>) -> Option<String> {
         let expected = format!("{INSTANCE_VAR} in {INSTANCES_LIST}");
-        if self.kind != Kind::Pipeline || header != expected {
+        if self.kind != InfraKind::Pipeline || header != expected {
             diags.push(self.error(format!(
                 "loop `{{% for {header} %}}` is not allowed here; only a pipeline may loop, over `{expected}`"
             )));
@@ -244,12 +202,12 @@ impl FileCheck<'_> {
         }
     }
 
-    fn input(&self, kind: Kind, name: &str, usage: &mut Usage) -> Result<(), String> {
+    fn input(&self, kind: InfraKind, name: &str, usage: &mut Usage) -> Result<(), String> {
         let declared = self.inputs.get(&kind).copied().unwrap_or(&[]);
         let Some(spec) = declared.iter().find(|i| i.name == name) else {
             return Err(format!(
                 "{} input {name:?} is not declared by {} template {:?} (declared: {})",
-                kind.describe(),
+                kind.noun(),
                 self.template_kind.as_str(),
                 self.template,
                 list(declared.iter().map(|i| i.name.as_str()))
@@ -270,7 +228,7 @@ impl FileCheck<'_> {
             Err(format!(
                 "{what} is not available in {} ({} templates)",
                 self.file(),
-                self.kind.describe()
+                self.kind.noun()
             ))
         };
         if let (Some(var), Some(first)) = (loop_var, p.first()) {
@@ -280,7 +238,7 @@ impl FileCheck<'_> {
             if *first == var {
                 return match &p[1..] {
                     ["name"] => Ok(()),
-                    ["inputs", n] => self.input(Kind::ServiceInstance, n, usage),
+                    ["inputs", n] => self.input(InfraKind::ServiceInstance, n, usage),
                     ["outputs", n] => {
                         usage.instance_outputs.insert((path.join("."), (*n).to_owned()));
                         Ok(())
@@ -295,23 +253,23 @@ impl FileCheck<'_> {
             }
         }
         match (self.kind, p.as_slice()) {
-            (_, ["loop", ..]) | (_, [INSTANCE_VAR, ..]) if self.kind == Kind::Pipeline => Err(format!(
+            (_, ["loop", ..]) | (_, [INSTANCE_VAR, ..]) if self.kind == InfraKind::Pipeline => Err(format!(
                 "only available inside the loop over {INSTANCES_LIST} (use PipelineTemplate::per_instance / InstanceLoop::items)"
             )),
-            (Kind::Environment, ["environment", "name"]) => Ok(()),
-            (Kind::Environment, ["environment", "inputs", n]) => self.input(Kind::Environment, n, usage),
-            (Kind::ServiceInstance, ["environment", "name" | "account_id"]) => Ok(()),
-            (Kind::ServiceInstance, ["environment", "outputs", n]) => {
+            (InfraKind::Environment, ["environment", "name"]) => Ok(()),
+            (InfraKind::Environment, ["environment", "inputs", n]) => self.input(InfraKind::Environment, n, usage),
+            (InfraKind::ServiceInstance, ["environment", "name" | "account_id"]) => Ok(()),
+            (InfraKind::ServiceInstance, ["environment", "outputs", n]) => {
                 usage.env_outputs.insert((path.join("."), (*n).to_owned()));
                 Ok(())
             }
-            (Kind::ServiceInstance, ["service", "name"]) => Ok(()),
-            (Kind::ServiceInstance, ["service_instance", "name"]) => Ok(()),
-            (Kind::ServiceInstance, ["service_instance", "inputs", n]) => self.input(Kind::ServiceInstance, n, usage),
-            (Kind::Pipeline, ["service", "name" | "branch_name" | "repository_id" | "repository_connection_arn"]) => {
+            (InfraKind::ServiceInstance, ["service", "name"]) => Ok(()),
+            (InfraKind::ServiceInstance, ["service_instance", "name"]) => Ok(()),
+            (InfraKind::ServiceInstance, ["service_instance", "inputs", n]) => self.input(InfraKind::ServiceInstance, n, usage),
+            (InfraKind::Pipeline, ["service", "name" | "branch_name" | "repository_id" | "repository_connection_arn"]) => {
                 Ok(())
             }
-            (Kind::Pipeline, ["pipeline", "inputs", n]) => self.input(Kind::Pipeline, n, usage),
+            (InfraKind::Pipeline, ["pipeline", "inputs", n]) => self.input(InfraKind::Pipeline, n, usage),
             (_, [_, "inputs", _]) => not_here(&format!("the {} input namespace `{}.{}`", p[0], p[0], p[1])),
             _ => not_here("this variable"),
         }
@@ -528,10 +486,10 @@ fn input_type(description: Option<&str>, inputs: &[InputSpec]) -> J {
 }
 
 /// Check the declarations of a set of inputs: names, default/example validity, sample derivation.
-fn check_inputs(template: &str, kind: Kind, inputs: &[InputSpec], diags: &mut Vec<Diagnostic>) -> Map<String, J> {
+fn check_inputs(template: &str, kind: InfraKind, inputs: &[InputSpec], diags: &mut Vec<Diagnostic>) -> Map<String, J> {
     let mut sample = Map::new();
     for i in inputs {
-        if let Err(e) = check_name(&format!("{} input", kind.describe()), &i.name) {
+        if let Err(e) = check_name(&format!("{} input", kind.noun()), &i.name) {
             diags.push(Diagnostic::error(template, e));
         }
         for (what, v) in [("default", &i.default), ("example", &i.example)] {
@@ -558,7 +516,7 @@ fn check_inputs(template: &str, kind: Kind, inputs: &[InputSpec], diags: &mut Ve
 }
 
 /// Warn about unused inputs; error when the bundle's IaC reads no schema property at all.
-fn check_usage(template: &str, declared: &[(Kind, &[InputSpec])], usage: &Usage, diags: &mut Vec<Diagnostic>) {
+fn check_usage(template: &str, declared: &[(InfraKind, &[InputSpec])], usage: &Usage, diags: &mut Vec<Diagnostic>) {
     let mut any = false;
     for (kind, inputs) in declared {
         for i in inputs.iter() {
@@ -569,7 +527,7 @@ fn check_usage(template: &str, declared: &[(Kind, &[InputSpec])], usage: &Usage,
                     template,
                     format!(
                         "{} input {:?} is declared but no template file uses it",
-                        kind.describe(),
+                        kind.noun(),
                         i.name
                     ),
                 ));
@@ -585,7 +543,7 @@ fn check_usage(template: &str, declared: &[(Kind, &[InputSpec])], usage: &Usage,
 }
 
 fn check_sizes(template: &str, files: &BTreeMap<String, Vec<u8>>, tar_gz: &[u8], diags: &mut Vec<Diagnostic>) {
-    use limits::*;
+    use limits::{max_file_bytes, MAX_ARCHIVE_BYTES, MAX_FILES};
     if files.len() > MAX_FILES {
         diags.push(Diagnostic::error(
             template,
@@ -596,11 +554,7 @@ fn check_sizes(template: &str, files: &BTreeMap<String, Vec<u8>>, tar_gz: &[u8],
         ));
     }
     for (path, body) in files {
-        let max = if path.ends_with("manifest.yaml") || path.ends_with("schema.yaml") {
-            MAX_MANIFEST_OR_SCHEMA_BYTES
-        } else {
-            MAX_OTHER_FILE_BYTES
-        };
+        let max = max_file_bytes(path);
         if body.len() > max {
             diags.push(Diagnostic::error(
                 template,
@@ -608,11 +562,11 @@ fn check_sizes(template: &str, files: &BTreeMap<String, Vec<u8>>, tar_gz: &[u8],
             ));
         }
     }
-    if tar_gz.len() > MAX_BUNDLE_BYTES {
+    if tar_gz.len() as u64 > MAX_ARCHIVE_BYTES {
         diags.push(Diagnostic::error(
             template,
             format!(
-                "the bundle archive is {} bytes; AWS Proton allows at most {MAX_BUNDLE_BYTES}",
+                "the bundle archive is {} bytes; AWS Proton allows at most {MAX_ARCHIVE_BYTES}",
                 tar_gz.len()
             ),
         ));
@@ -712,13 +666,6 @@ fn schema_yaml(main: SchemaType<'_>, extra: Option<SchemaType<'_>>) -> String {
     to_plain_yaml(&json!({ "schema": schema }))
 }
 
-/// True for identifiers: `[A-Za-z_][A-Za-z0-9_]*`.
-pub fn is_identifier(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
 /// Check the names of a schema's input types: identifiers, and distinct.
 fn check_type_names(kind: TemplateKind, template: &str, types: &[&SchemaType<'_>], diags: &mut Vec<Diagnostic>) {
     for (i, t) in types.iter().enumerate() {
@@ -748,7 +695,7 @@ fn check_type_names(kind: TemplateKind, template: &str, types: &[&SchemaType<'_>
     }
 }
 
-fn summaries(kind: Kind, inputs: &[InputSpec]) -> impl Iterator<Item = (Kind, String, InputType)> + '_ {
+fn summaries(kind: InfraKind, inputs: &[InputSpec]) -> impl Iterator<Item = (InfraKind, String, InputType)> + '_ {
     inputs.iter().map(move |i| (kind, i.name.clone(), i.ty))
 }
 
@@ -762,8 +709,10 @@ impl EnvironmentTemplate {
         let check = FileCheck {
             template_kind: TemplateKind::Environment,
             template: &self.name,
-            kind: Kind::Environment,
-            inputs: [(Kind::Environment, self.part.inputs.as_slice())].into_iter().collect(),
+            kind: InfraKind::Environment,
+            inputs: [(InfraKind::Environment, self.part.inputs.as_slice())]
+                .into_iter()
+                .collect(),
         };
         let mut usage = Usage::default();
         let iac = synth_iac(&self.part, &check, &mut usage, &mut diags);
@@ -773,12 +722,12 @@ impl EnvironmentTemplate {
         if iac.is_some() {
             check_usage(
                 &self.name,
-                &[(Kind::Environment, &self.part.inputs)],
+                &[(InfraKind::Environment, &self.part.inputs)],
                 &usage,
                 &mut diags,
             );
         }
-        let sample = check_inputs(&self.name, Kind::Environment, &self.part.inputs, &mut diags);
+        let sample = check_inputs(&self.name, InfraKind::Environment, &self.part.inputs, &mut diags);
         let (type_name, type_description) = self.schema_input_type();
         let env_type = SchemaType {
             key: "environment_input_type",
@@ -815,7 +764,7 @@ impl EnvironmentTemplate {
                 .map(|p| (format!("{}.template.json", self.name), p))
                 .into_iter()
                 .collect(),
-            inputs: summaries(Kind::Environment, &self.part.inputs).collect(),
+            inputs: summaries(InfraKind::Environment, &self.part.inputs).collect(),
             outputs: self.outputs.clone(),
             compatible: Vec::new(),
             warnings,
@@ -848,9 +797,9 @@ impl ServiceTemplate {
             ));
         }
         let pipeline_inputs: &[InputSpec] = self.pipeline.as_ref().map(|p| p.part.inputs.as_slice()).unwrap_or(&[]);
-        let inputs: BTreeMap<Kind, &[InputSpec]> = [
-            (Kind::ServiceInstance, self.instance.inputs.as_slice()),
-            (Kind::Pipeline, pipeline_inputs),
+        let inputs: BTreeMap<InfraKind, &[InputSpec]> = [
+            (InfraKind::ServiceInstance, self.instance.inputs.as_slice()),
+            (InfraKind::Pipeline, pipeline_inputs),
         ]
         .into_iter()
         .collect();
@@ -858,7 +807,7 @@ impl ServiceTemplate {
         let instance_check = FileCheck {
             template_kind: TemplateKind::Service,
             template: &self.name,
-            kind: Kind::ServiceInstance,
+            kind: InfraKind::ServiceInstance,
             inputs: inputs.clone(),
         };
         let iac = synth_iac(&self.instance, &instance_check, &mut usage, &mut diags);
@@ -867,7 +816,7 @@ impl ServiceTemplate {
             let check = FileCheck {
                 template_kind: TemplateKind::Service,
                 template: &self.name,
-                kind: Kind::Pipeline,
+                kind: InfraKind::Pipeline,
                 inputs: inputs.clone(),
             };
             synth_iac(&p.part, &check, &mut usage, &mut diags)
@@ -899,15 +848,20 @@ impl ServiceTemplate {
                 ));
             }
         }
-        let mut declared: Vec<(Kind, &[InputSpec])> = vec![(Kind::ServiceInstance, &self.instance.inputs)];
+        let mut declared: Vec<(InfraKind, &[InputSpec])> = vec![(InfraKind::ServiceInstance, &self.instance.inputs)];
         if self.pipeline.is_some() {
-            declared.push((Kind::Pipeline, pipeline_inputs));
+            declared.push((InfraKind::Pipeline, pipeline_inputs));
         }
         if iac.is_some() && pipeline_iac.as_ref().is_none_or(Option::is_some) {
             check_usage(&self.name, &declared, &usage, &mut diags);
         }
-        let instance_sample = check_inputs(&self.name, Kind::ServiceInstance, &self.instance.inputs, &mut diags);
-        let pipeline_sample = check_inputs(&self.name, Kind::Pipeline, pipeline_inputs, &mut diags);
+        let instance_sample = check_inputs(
+            &self.name,
+            InfraKind::ServiceInstance,
+            &self.instance.inputs,
+            &mut diags,
+        );
+        let pipeline_sample = check_inputs(&self.name, InfraKind::Pipeline, pipeline_inputs, &mut diags);
 
         let mut files = BTreeMap::new();
         let (type_name, type_description) = self.schema_input_type();
@@ -989,8 +943,8 @@ impl ServiceTemplate {
             ));
         }
         let warnings = split(diags)?;
-        let mut inputs_summary: Vec<_> = summaries(Kind::ServiceInstance, &self.instance.inputs).collect();
-        inputs_summary.extend(summaries(Kind::Pipeline, pipeline_inputs));
+        let mut inputs_summary: Vec<_> = summaries(InfraKind::ServiceInstance, &self.instance.inputs).collect();
+        inputs_summary.extend(summaries(InfraKind::Pipeline, pipeline_inputs));
         Ok(TemplateOutput {
             name: self.name.clone(),
             kind: TemplateKind::Service,

@@ -8,8 +8,8 @@ use proton_synth_constructs::stack::LoopHandle;
 use proton_synth_constructs::{Expr, Output, Parameter, Placeholder, PlaceholderKind, Scope, Stack, Value};
 
 use super::input::{
-    jinja_attr, parameter_name, placeholder_kind, Env, Input, InputDef, InputSpec, InputValue, Instance, Kind,
-    KindMarker, Pipeline,
+    jinja_attr, parameter_name, placeholder_kind, Env, Input, InputDef, InputSpec, InputValue, Instance, KindMarker,
+    Pipeline,
 };
 
 /// The loop variable of a pipeline's loop over `service_instances`.
@@ -101,7 +101,7 @@ impl Part {
                 "",
                 format!(
                     "{} input {name:?} is declared twice in template {:?}",
-                    K::KIND.describe(),
+                    K::KIND.noun(),
                     self.template
                 ),
             );
@@ -650,16 +650,5 @@ impl InstanceLoop {
             format!("environment.outputs{}", jinja_attr(name)),
             PlaceholderKind::String,
         )
-    }
-}
-
-impl Kind {
-    /// Folder of the IaC file of this kind in a bundle.
-    pub fn folder(self) -> &'static str {
-        match self {
-            Kind::Environment => "infrastructure",
-            Kind::ServiceInstance => "instance_infrastructure",
-            Kind::Pipeline => "pipeline_infrastructure",
-        }
     }
 }
