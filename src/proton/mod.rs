@@ -59,9 +59,13 @@
 //! [`Stack`]: proton_synth_constructs::Stack
 //! [`Value`]: proton_synth_constructs::Value
 
+mod archive;
 pub mod bundle;
+mod check;
 pub mod format;
 pub mod input;
+mod schema;
+mod synth;
 pub mod template;
 pub mod writer;
 

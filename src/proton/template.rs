@@ -12,10 +12,7 @@ use super::input::{
     Pipeline,
 };
 
-/// The loop variable of a pipeline's loop over `service_instances`.
-pub const INSTANCE_VAR: &str = "service_instance";
-/// The list a pipeline loops over.
-pub const INSTANCES_LIST: &str = "service_instances";
+pub use super::format::namespace::{INSTANCES_LIST, INSTANCE_VAR};
 /// Default name of an environment template's schema input type.
 pub const DEFAULT_ENVIRONMENT_INPUT_TYPE: &str = "EnvironmentInput";
 /// Default name of a service template's schema input type (service instance inputs).

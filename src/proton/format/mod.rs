@@ -5,6 +5,7 @@
 //!   with their folders, Jinja namespaces and schema input type keys;
 //! - [`limits`]: Proton's limits (5 MB, 10 files, 50 KB / 200 KB, 100-character names, 20 instances, …);
 //! - [`names`]: the name rule of templates, environments, services, instances and inputs;
+//! - [`namespace`]: the Jinja variables each kind of infrastructure file may use (the table of section 4.1);
 //! - [`scan`]: the Jinja scanner, which lists every variable reference of a template source with its path;
 //! - [`Severity`]: how bad a diagnostic or finding is (one type, from the constructs crate).
 //!
@@ -13,6 +14,7 @@
 pub mod kind;
 pub mod limits;
 pub mod names;
+pub mod namespace;
 pub mod scan;
 
 pub use kind::{BundleKind, InfraKind, TemplateKind};
