@@ -46,7 +46,7 @@ impl EnvironmentTemplate {
         let sample = check_inputs(&self.name, InfraKind::Environment, &self.part.inputs, &mut diags);
         let (type_name, type_description) = self.schema_input_type();
         let env_type = SchemaType {
-            key: "environment_input_type",
+            key: InfraKind::Environment.input_type_key(),
             name: type_name,
             description: type_description,
             inputs: &self.part.inputs,
@@ -57,14 +57,7 @@ impl EnvironmentTemplate {
             "schema/schema.yaml".to_owned(),
             schema_yaml(env_type, None).into_bytes(),
         );
-        files.insert(
-            "infrastructure/manifest.yaml".to_owned(),
-            MANIFEST_YAML.as_bytes().to_vec(),
-        );
-        files.insert(
-            format!("infrastructure/{IAC_FILE}"),
-            iac.unwrap_or_default().into_bytes(),
-        );
+        insert_iac(&mut files, InfraKind::Environment, iac);
         let tar_gz = finish_bundle(&self.name, &files, &mut diags);
         let spec = to_plain_yaml(&json!({ "proton": "EnvironmentSpec", "spec": sample }));
         let warnings = split(diags)?;
@@ -112,31 +105,86 @@ impl ServiceTemplate {
                 ),
             ));
         }
-        let pipeline_inputs: &[InputSpec] = self.pipeline.as_ref().map(|p| p.part.inputs.as_slice()).unwrap_or(&[]);
+        let pipeline_inputs = self.pipeline_inputs();
+        let mut usage = Usage::default();
+        let iac = synth_iac(
+            &self.instance,
+            &self.file_check(InfraKind::ServiceInstance),
+            &mut usage,
+            &mut diags,
+        );
+        let plain = synth_plain(&self.instance, &mut diags);
+        let pipeline_iac = self
+            .pipeline
+            .as_ref()
+            .map(|p| synth_iac(&p.part, &self.file_check(InfraKind::Pipeline), &mut usage, &mut diags));
+        self.check_outputs_read(&usage, compatible, &mut diags);
+        let mut declared: Vec<(InfraKind, &[InputSpec])> = vec![(InfraKind::ServiceInstance, &self.instance.inputs)];
+        if self.pipeline.is_some() {
+            declared.push((InfraKind::Pipeline, pipeline_inputs));
+        }
+        if iac.is_some() && pipeline_iac.as_ref().is_none_or(Option::is_some) {
+            check_usage(&self.name, &declared, &usage, &mut diags);
+        }
+        let samples = (
+            check_inputs(
+                &self.name,
+                InfraKind::ServiceInstance,
+                &self.instance.inputs,
+                &mut diags,
+            ),
+            check_inputs(&self.name, InfraKind::Pipeline, pipeline_inputs, &mut diags),
+        );
+        let files = self.bundle_files(iac, pipeline_iac, &mut diags);
+        let tar_gz = finish_bundle(&self.name, &files, &mut diags);
+        let compat_refs: Vec<String> = compatible.iter().map(EnvironmentInterface::reference).collect();
+        let registration = to_plain_yaml(&json!({ "compatible_environments": compat_refs }));
+        let specs = self.sample_specs(settings, &samples.0, &samples.1, &mut diags);
+        let warnings = split(diags)?;
+        let mut inputs_summary: Vec<_> = summaries(InfraKind::ServiceInstance, &self.instance.inputs).collect();
+        inputs_summary.extend(summaries(InfraKind::Pipeline, pipeline_inputs));
+        Ok(TemplateOutput {
+            name: self.name.clone(),
+            kind: TemplateKind::Service,
+            major: self.major,
+            bundle: files,
+            tar_gz,
+            registration: Some(registration),
+            specs,
+            plain: plain
+                .map(|p| (format!("{}.instance.template.json", self.name), p))
+                .into_iter()
+                .collect(),
+            inputs: inputs_summary,
+            outputs: self.instance_outputs.clone(),
+            compatible: compat_refs,
+            warnings,
+        })
+    }
+
+    fn pipeline_inputs(&self) -> &[InputSpec] {
+        self.pipeline.as_ref().map(|p| p.part.inputs.as_slice()).unwrap_or(&[])
+    }
+
+    /// The check of one of the service's IaC files: its kind, with the instance and pipeline inputs.
+    fn file_check(&self, kind: InfraKind) -> FileCheck<'_> {
         let inputs: BTreeMap<InfraKind, &[InputSpec]> = [
             (InfraKind::ServiceInstance, self.instance.inputs.as_slice()),
-            (InfraKind::Pipeline, pipeline_inputs),
+            (InfraKind::Pipeline, self.pipeline_inputs()),
         ]
         .into_iter()
         .collect();
-        let mut usage = Usage::default();
-        let instance_check = FileCheck {
+        FileCheck {
             template_kind: TemplateKind::Service,
             template: &self.name,
-            kind: InfraKind::ServiceInstance,
-            inputs: inputs.clone(),
-        };
-        let iac = synth_iac(&self.instance, &instance_check, &mut usage, &mut diags);
-        let plain = synth_plain(&self.instance, &mut diags);
-        let pipeline_iac = self.pipeline.as_ref().map(|p| {
-            let check = FileCheck {
-                template_kind: TemplateKind::Service,
-                template: &self.name,
-                kind: InfraKind::Pipeline,
-                inputs: inputs.clone(),
-            };
-            synth_iac(&p.part, &check, &mut usage, &mut diags)
-        });
+            kind,
+            inputs,
+        }
+    }
+
+    /// Every environment output read must be declared by every compatible environment template, and every
+    /// instance output the pipeline reads by the instance template.
+    fn check_outputs_read(&self, usage: &Usage, compatible: &[EnvironmentInterface], diags: &mut Vec<Diagnostic>) {
         for (path, out) in &usage.env_outputs {
             for env in compatible {
                 if !env.outputs.contains(out) {
@@ -164,25 +212,18 @@ impl ServiceTemplate {
                 ));
             }
         }
-        let mut declared: Vec<(InfraKind, &[InputSpec])> = vec![(InfraKind::ServiceInstance, &self.instance.inputs)];
-        if self.pipeline.is_some() {
-            declared.push((InfraKind::Pipeline, pipeline_inputs));
-        }
-        if iac.is_some() && pipeline_iac.as_ref().is_none_or(Option::is_some) {
-            check_usage(&self.name, &declared, &usage, &mut diags);
-        }
-        let instance_sample = check_inputs(
-            &self.name,
-            InfraKind::ServiceInstance,
-            &self.instance.inputs,
-            &mut diags,
-        );
-        let pipeline_sample = check_inputs(&self.name, InfraKind::Pipeline, pipeline_inputs, &mut diags);
+    }
 
-        let mut files = BTreeMap::new();
+    /// The bundle's files: the schema with the service (and pipeline) input types, and each IaC folder.
+    fn bundle_files(
+        &self,
+        iac: Option<String>,
+        pipeline_iac: Option<Option<String>>,
+        diags: &mut Vec<Diagnostic>,
+    ) -> BTreeMap<String, Vec<u8>> {
         let (type_name, type_description) = self.schema_input_type();
         let service_type = SchemaType {
-            key: "service_input_type",
+            key: InfraKind::ServiceInstance.input_type_key(),
             name: type_name,
             description: type_description,
             inputs: &self.instance.inputs,
@@ -190,45 +231,39 @@ impl ServiceTemplate {
         let pipeline_type = self.pipeline.as_ref().map(|p| {
             let (name, description) = p.schema_input_type();
             SchemaType {
-                key: "pipeline_input_type",
+                key: InfraKind::Pipeline.input_type_key(),
                 name,
                 description,
-                inputs: pipeline_inputs,
+                inputs: self.pipeline_inputs(),
             }
         });
         let types: Vec<&SchemaType<'_>> = std::iter::once(&service_type).chain(pipeline_type.as_ref()).collect();
-        check_type_names(TemplateKind::Service, &self.name, &types, &mut diags);
+        check_type_names(TemplateKind::Service, &self.name, &types, diags);
+        let mut files = BTreeMap::new();
         files.insert(
             "schema/schema.yaml".to_owned(),
             schema_yaml(service_type, pipeline_type).into_bytes(),
         );
-        files.insert(
-            "instance_infrastructure/manifest.yaml".to_owned(),
-            MANIFEST_YAML.as_bytes().to_vec(),
-        );
-        files.insert(
-            format!("instance_infrastructure/{IAC_FILE}"),
-            iac.unwrap_or_default().into_bytes(),
-        );
+        insert_iac(&mut files, InfraKind::ServiceInstance, iac);
         if let Some(p) = pipeline_iac {
-            files.insert(
-                "pipeline_infrastructure/manifest.yaml".to_owned(),
-                MANIFEST_YAML.as_bytes().to_vec(),
-            );
-            files.insert(
-                format!("pipeline_infrastructure/{IAC_FILE}"),
-                p.unwrap_or_default().into_bytes(),
-            );
+            insert_iac(&mut files, InfraKind::Pipeline, p);
         } else {
             diags.push(Diagnostic::warning(
                 &self.name,
                 "the service template has no pipeline: create it with `--pipeline-provisioning CUSTOMER_MANAGED`",
             ));
         }
-        let tar_gz = finish_bundle(&self.name, &files, &mut diags);
-        let compat_refs: Vec<String> = compatible.iter().map(EnvironmentInterface::reference).collect();
-        let registration = to_plain_yaml(&json!({ "compatible_environments": compat_refs }));
+        files
+    }
 
+    /// One sample ServiceSpec per instance count of the settings.
+    fn sample_specs(
+        &self,
+        settings: &SpecSettings,
+        instance_sample: &Map<String, J>,
+        pipeline_sample: &Map<String, J>,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Vec<(String, String)> {
         let mut specs = Vec::new();
         if let Err(e) = check_name("environment name", &settings.environment) {
             diags.push(Diagnostic::error(&self.name, e));
@@ -258,25 +293,14 @@ impl ServiceTemplate {
                 to_plain_yaml(&J::Object(spec)),
             ));
         }
-        let warnings = split(diags)?;
-        let mut inputs_summary: Vec<_> = summaries(InfraKind::ServiceInstance, &self.instance.inputs).collect();
-        inputs_summary.extend(summaries(InfraKind::Pipeline, pipeline_inputs));
-        Ok(TemplateOutput {
-            name: self.name.clone(),
-            kind: TemplateKind::Service,
-            major: self.major,
-            bundle: files,
-            tar_gz,
-            registration: Some(registration),
-            specs,
-            plain: plain
-                .map(|p| (format!("{}.instance.template.json", self.name), p))
-                .into_iter()
-                .collect(),
-            inputs: inputs_summary,
-            outputs: self.instance_outputs.clone(),
-            compatible: compat_refs,
-            warnings,
-        })
+        specs
     }
+}
+
+/// The manifest and IaC file of one infrastructure folder (an empty IaC file when synthesis failed: the
+/// errors are reported and nothing is written).
+fn insert_iac(files: &mut BTreeMap<String, Vec<u8>>, kind: InfraKind, iac: Option<String>) {
+    let folder = kind.folder();
+    files.insert(format!("{folder}/manifest.yaml"), MANIFEST_YAML.as_bytes().to_vec());
+    files.insert(format!("{folder}/{IAC_FILE}"), iac.unwrap_or_default().into_bytes());
 }
