@@ -271,16 +271,8 @@ impl App {
                     "two Proton templates have this name; names must be unique",
                 )]));
             }
-            // The local checker reads the bundle exactly as Proton would; its errors fail synthesis.
-            let bundle = crate::engine::Bundle::from_files(
-                &o.name,
-                o.bundle.iter().map(|(p, c)| (format!("{}/{p}", o.name), c.clone())),
-            );
-            let findings: Vec<Diagnostic> = crate::engine::check_bundle(&bundle)
-                .into_iter()
-                .filter(crate::engine::Finding::is_error)
-                .map(|f| Diagnostic::error(&o.name, format!("bundle check: {f}")))
-                .collect();
+            // The checker's verdict on the bundle, from the typed schema; its errors fail synthesis.
+            let findings = o.self_check();
             if !findings.is_empty() {
                 return Err(Diagnostics(findings));
             }

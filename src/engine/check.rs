@@ -17,10 +17,8 @@ use crate::proton::format::scan::{scan, ScanResult, Target};
 pub fn check_bundle(bundle: &Bundle) -> Vec<Finding> {
     let (analysis, mut findings) = analyze(bundle);
     if let Some(analysis) = &analysis {
-        let mut used = InputUse::new();
-        for t in &analysis.templates {
-            findings.extend(check_template(analysis, t, &mut used));
-        }
+        let (f, used) = check_templates(analysis);
+        findings.extend(f);
         findings.extend(unused_inputs(bundle, analysis, &used));
         if analysis.kind == BundleKind::CustomerManagedEnvironment {
             findings.extend(customer_managed_schema(bundle, analysis));
@@ -28,6 +26,19 @@ pub fn check_bundle(bundle: &Bundle) -> Vec<Finding> {
     }
     sort_findings(&mut findings);
     findings
+}
+
+/// The checks of a bundle's infrastructure templates against its schema (Jinja syntax, functions, filters
+/// and tests, every variable against the namespace of its kind and the schema's inputs), for a bundle
+/// already understood: [`analyze`]d from files, or built from the typed model by the synthesizer's
+/// self-check. Returns the findings and which inputs the templates read.
+pub fn check_templates(analysis: &Analysis) -> (Vec<Finding>, InputUse) {
+    let mut used = InputUse::new();
+    let mut findings = Vec::new();
+    for t in &analysis.templates {
+        findings.extend(check_template(analysis, t, &mut used));
+    }
+    (findings, used)
 }
 
 fn check_template(analysis: &Analysis, t: &IacTemplate, used: &mut InputUse) -> Vec<Finding> {

@@ -11,10 +11,11 @@ use serde_json::Value as J;
 pub use super::archive::deterministic_tar_gz;
 pub use super::check::validate_input_value;
 use super::check::{check_loop_ids, FileCheck, Usage};
-use super::format::{InfraKind, TemplateKind};
+use super::format::{BundleKind, InfraKind, TemplateKind};
 use super::input::{InputSpec, InputType};
 use super::template::Part;
 use super::writer::to_bundle_yaml;
+use crate::engine::{check_templates, Analysis, Finding, IacTemplate};
 
 /// The manifest of every CloudFormation IaC folder, byte-identical to AWS's samples.
 pub const MANIFEST_YAML: &str = "infrastructure:\n  templates:\n    - file: \"cloudformation.yaml\"\n      rendering_engine: jinja\n      template_language: cloudformation\n";
@@ -62,6 +63,50 @@ pub struct TemplateOutput {
     /// Compatible environments (`name:major`) of a service.
     pub compatible: Vec<String>,
     pub warnings: Vec<Diagnostic>,
+    /// The schema as `check` and `render` read `schema/schema.yaml`, built from the typed declarations.
+    pub schema: crate::engine::Schema,
+}
+
+impl TemplateOutput {
+    /// The checker's verdict on the bundle, as `proton-synth check` would give it: Jinja syntax, functions,
+    /// filters and tests, and every variable of each IaC file against its kind's namespace and the schema.
+    /// The schema comes from the typed model ([`Self::schema`]) and the layout and manifests are the
+    /// writer's by construction (and Proton's limits were checked on the files and archive), so nothing is
+    /// parsed back. Returns the errors, each on the template.
+    pub fn self_check(&self) -> Vec<Diagnostic> {
+        let kind = match self.kind {
+            TemplateKind::Environment => BundleKind::Environment,
+            TemplateKind::Service => BundleKind::Service {
+                pipeline: self.schema.pipeline_input_type.is_some(),
+            },
+        };
+        let templates = kind
+            .infra_kinds()
+            .iter()
+            .filter_map(|&k| {
+                let path = format!("{}/{IAC_FILE}", k.folder());
+                let text = String::from_utf8_lossy(self.bundle.get(&path)?).into_owned();
+                let display = format!("{}/{path}", self.name);
+                Some(IacTemplate {
+                    kind: k,
+                    path,
+                    display,
+                    text,
+                })
+            })
+            .collect();
+        let analysis = Analysis {
+            kind,
+            schema: self.schema.clone(),
+            templates,
+        };
+        check_templates(&analysis)
+            .0
+            .into_iter()
+            .filter(Finding::is_error)
+            .map(|f| Diagnostic::error(&self.name, format!("bundle check: {f}")))
+            .collect()
+    }
 }
 
 /// True for `[A-Za-z0-9]{1,255}`.

@@ -11,9 +11,10 @@ use super::bundle::{split, summaries, synth_iac, synth_plain, SpecSettings, Temp
 use super::check::{check_inputs, check_type_names, check_usage, list, FileCheck, Usage};
 use super::format::{check_name, limits, InfraKind, TemplateKind};
 use super::input::InputSpec;
-use super::schema::{schema_yaml, SchemaType};
+use super::schema::{checker_schema, schema_yaml, SchemaType};
 use super::template::{EnvironmentInterface, EnvironmentTemplate, ServiceTemplate};
 use super::writer::to_plain_yaml;
+use crate::engine::Schema;
 
 impl EnvironmentTemplate {
     /// Synthesize the bundle, archive, sample spec and plain CloudFormation.
@@ -52,6 +53,7 @@ impl EnvironmentTemplate {
             inputs: &self.part.inputs,
         };
         check_type_names(TemplateKind::Environment, &self.name, &[&env_type], &mut diags);
+        let schema = checker_schema(&[&env_type]);
         let mut files = BTreeMap::new();
         files.insert(
             "schema/schema.yaml".to_owned(),
@@ -77,6 +79,7 @@ impl EnvironmentTemplate {
             outputs: self.outputs.clone(),
             compatible: Vec::new(),
             warnings,
+            schema,
         })
     }
 }
@@ -135,7 +138,7 @@ impl ServiceTemplate {
             ),
             check_inputs(&self.name, InfraKind::Pipeline, pipeline_inputs, &mut diags),
         );
-        let files = self.bundle_files(iac, pipeline_iac, &mut diags);
+        let (files, schema) = self.bundle_files(iac, pipeline_iac, &mut diags);
         let tar_gz = finish_bundle(&self.name, &files, &mut diags);
         let compat_refs: Vec<String> = compatible.iter().map(EnvironmentInterface::reference).collect();
         let registration = to_plain_yaml(&json!({ "compatible_environments": compat_refs }));
@@ -159,6 +162,7 @@ impl ServiceTemplate {
             outputs: self.instance_outputs.clone(),
             compatible: compat_refs,
             warnings,
+            schema,
         })
     }
 
@@ -214,13 +218,14 @@ impl ServiceTemplate {
         }
     }
 
-    /// The bundle's files: the schema with the service (and pipeline) input types, and each IaC folder.
+    /// The bundle's files (the schema with the service (and pipeline) input types, and each IaC folder), and the schema as the
+    /// checker reads it.
     fn bundle_files(
         &self,
         iac: Option<String>,
         pipeline_iac: Option<Option<String>>,
         diags: &mut Vec<Diagnostic>,
-    ) -> BTreeMap<String, Vec<u8>> {
+    ) -> (BTreeMap<String, Vec<u8>>, Schema) {
         let (type_name, type_description) = self.schema_input_type();
         let service_type = SchemaType {
             key: InfraKind::ServiceInstance.input_type_key(),
@@ -239,6 +244,7 @@ impl ServiceTemplate {
         });
         let types: Vec<&SchemaType<'_>> = std::iter::once(&service_type).chain(pipeline_type.as_ref()).collect();
         check_type_names(TemplateKind::Service, &self.name, &types, diags);
+        let schema = checker_schema(&types);
         let mut files = BTreeMap::new();
         files.insert(
             "schema/schema.yaml".to_owned(),
@@ -253,7 +259,7 @@ impl ServiceTemplate {
                 "the service template has no pipeline: create it with `--pipeline-provisioning CUSTOMER_MANAGED`",
             ));
         }
-        files
+        (files, schema)
     }
 
     /// One sample ServiceSpec per instance count of the settings.
