@@ -953,7 +953,7 @@ fn app_writes_everything_with_a_manifest_and_lists_templates() {
             ..Default::default()
         };
         assert_eq!(
-            proton_synth::engine::run_render(&args),
+            proton_synth::cli::run_render(&args),
             0,
             "local render of {bundle} with {spec}"
         );
