@@ -59,7 +59,7 @@ mod yaml11;
 use std::path::{Path, PathBuf};
 
 pub use bundle::{analyze, Analysis, Bundle, BundleKind, IacTemplate, InfraKind};
-pub use check::{check_bundle, check_templates};
+pub use check::{check_bundle, check_templates, Detail};
 pub use context::{
     load_context_file, parse_outputs, ComponentInfo, EnvironmentInfo, InstanceInfo, Only, Outputs, RenderContext,
     ServiceInfo,

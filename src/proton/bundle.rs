@@ -15,7 +15,7 @@ use super::format::{BundleKind, InfraKind, TemplateKind};
 use super::input::{InputSpec, InputType};
 use super::template::Part;
 use super::writer::to_bundle_yaml;
-use crate::engine::{check_templates, Analysis, Finding, IacTemplate};
+use crate::engine::{check_templates, Analysis, Detail, Finding, IacTemplate};
 
 /// The manifest of every CloudFormation IaC folder, byte-identical to AWS's samples.
 pub const MANIFEST_YAML: &str = "infrastructure:\n  templates:\n    - file: \"cloudformation.yaml\"\n      rendering_engine: jinja\n      template_language: cloudformation\n";
@@ -100,7 +100,7 @@ impl TemplateOutput {
             schema: self.schema.clone(),
             templates,
         };
-        check_templates(&analysis)
+        check_templates(&analysis, Detail::ErrorsOnly)
             .0
             .into_iter()
             .filter(Finding::is_error)
