@@ -7,9 +7,11 @@
 //! and `diff OLD NEW` start at once, and `list` builds the templates but synthesizes nothing.
 //!
 //! The option structs of the commands (`engine::RenderArgs`, `diff::DiffArgs`, …) derive `clap::Args` next to
-//! the code they configure, as plain data; only this module parses. `deploy`, `status` and `upgrade` print
-//! through `deploy`'s own entry points (their progress goes to a writer the deployer is given).
+//! the code they configure, as plain data; only this module parses. `deploy`, `status` and `upgrade` get their
+//! progress through the writer they are given (stdout here) and their approvals through `ask_stdin`.
 
+#[cfg(feature = "deploy")]
+mod deploy;
 mod diff;
 mod engine;
 mod synth;
@@ -96,11 +98,11 @@ pub fn run_lazily_with(build: impl FnOnce() -> App, args: impl IntoIterator<Item
         Command::Render(args) => run_render(&args),
         Command::Check(args) => run_check(&args),
         #[cfg(feature = "deploy")]
-        Command::Deploy(args) => crate::deploy::run_deploy(&args),
+        Command::Deploy(args) => deploy::run_deploy(&args),
         #[cfg(feature = "deploy")]
-        Command::Status(args) => crate::deploy::run_status(&args),
+        Command::Status(args) => deploy::run_status(&args),
         #[cfg(feature = "deploy")]
-        Command::Upgrade(args) => crate::deploy::run_upgrade(&args),
+        Command::Upgrade(args) => deploy::run_upgrade(&args),
     }
 }
 
