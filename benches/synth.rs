@@ -190,13 +190,7 @@ fn phase_split(env: &EnvironmentInterface, n: usize) {
     let (gzip, _) = timed(&mut outputs, |o| {
         deterministic_tar_gz(&o.name, &o.bundle).expect("tar").len()
     });
-    let (check, _) = timed(&mut outputs, |o| {
-        let bundle = proton_synth::engine::Bundle::from_files(
-            &o.name,
-            o.bundle.iter().map(|(p, c)| (format!("{}/{p}", o.name), c.clone())),
-        );
-        proton_synth::engine::check_bundle(&bundle).len()
-    });
+    let (check, _) = timed(&mut outputs, |o| o.self_check().len());
     let checks = bundle_synth.saturating_sub(resolve + yaml + json + gzip);
     let total = build + bundle_synth + check;
     println!(
@@ -210,7 +204,7 @@ fn phase_split(env: &EnvironmentInterface, n: usize) {
         ("emit JSON (plain template)", json),
         ("gzip (tar.gz)", gzip),
         ("bundle checks, schema, specs (rest of synth)", checks),
-        ("self-check (engine::check_bundle)", check),
+        ("self-check (TemplateOutput::self_check)", check),
     ] {
         println!(
             "    {what:<48} {:>8.1} ms  {:>5.1} %",

@@ -16,17 +16,18 @@ pub mod deployer;
 pub mod events;
 pub mod orchestrate;
 pub mod plan;
+pub mod s3;
 pub mod status;
 pub mod template;
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use cfn_client::CfnClient;
 use classify::TemplateDiffClassifier;
 use deployer::Deployer;
-use orchestrate::{Approval, Deployed, Session};
+use orchestrate::{Approval, Ask, Deployed, Session};
 
 /// What `deploy`, `status` and `upgrade` share.
 #[derive(clap::Args, Debug, Clone)]
@@ -40,6 +41,38 @@ pub struct Common {
     pub endpoint_url: Option<String>,
 }
 
+/// Where templates over CloudFormation's 51,200-byte inline limit are uploaded (`deploy`, `upgrade`).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct UploadArgs {
+    /// S3 bucket for templates over 51,200 bytes (uploaded once, as `PREFIX/<stack>/<sha256>.template`, and
+    /// passed as TemplateURL), like `aws cloudformation deploy --s3-bucket`. Overrides the file's `s3_bucket`.
+    #[arg(long, value_name = "BUCKET")]
+    pub s3_bucket: Option<String>,
+    /// Key prefix in that bucket. Overrides the file's `s3_prefix`.
+    #[arg(long, value_name = "PREFIX")]
+    pub s3_prefix: Option<String>,
+}
+
+impl UploadArgs {
+    /// The flags over the deploy file's `s3_bucket`/`s3_prefix`.
+    pub fn resolve(&self, file: Option<&s3::TemplateUpload>) -> Result<Option<s3::TemplateUpload>, String> {
+        let bucket = match (&self.s3_bucket, file) {
+            (Some(b), _) => b.as_str(),
+            (None, Some(f)) => f.bucket.as_str(),
+            (None, None) if self.s3_prefix.is_some() => {
+                return Err(
+                    "error: --s3-prefix needs a bucket; pass --s3-bucket BUCKET or set s3_bucket in the \
+                            deploy file"
+                        .to_owned(),
+                )
+            }
+            (None, None) => return Ok(None),
+        };
+        let prefix = self.s3_prefix.as_deref().or(file.map(|f| f.prefix.as_str()));
+        s3::TemplateUpload::new(bucket, prefix, "error: --s3-bucket/--s3-prefix").map(Some)
+    }
+}
+
 /// `proton-synth deploy NAME`.
 #[derive(clap::Args, Debug, Clone)]
 #[command(after_long_help = DEPLOY_HELP)]
@@ -49,6 +82,8 @@ pub struct DeployArgs {
     pub name: String,
     #[command(flatten)]
     pub common: Common,
+    #[command(flatten)]
+    pub upload: UploadArgs,
     /// Execute every change set without asking (required when stdin is not a terminal).
     #[arg(long, short)]
     pub yes: bool,
@@ -69,6 +104,8 @@ pub struct UpgradeArgs {
     pub names: Vec<String>,
     #[command(flatten)]
     pub common: Common,
+    #[command(flatten)]
+    pub upload: UploadArgs,
     /// Execute every change set without asking (required when stdin is not a terminal).
     #[arg(long, short)]
     pub yes: bool,
@@ -91,19 +128,13 @@ Deploy file (proton-deploy.yaml; paths relative to it):
       repository: {connection_arn: arn:aws:codestar-connections:..., id: my-org/front-end, branch: main}
       # pipeline: false; stack_names: {instance-1: ..., pipeline: ...}
   # capabilities: [CAPABILITY_IAM, CAPABILITY_NAMED_IAM, CAPABILITY_AUTO_EXPAND]; role_arn: arn:aws:iam::...
+  # s3_bucket: BUCKET; s3_prefix: PREFIX   (templates over 51,200 bytes; --s3-bucket/--s3-prefix override)
 Each stack is tagged proton-synth:template, proton-synth:template-version and proton-synth:spec-hash (also in
 the template's Metadata): CloudFormation is the state, `status` reads it back.";
 
 /// How long to wait between polls and for a stack to settle.
 const POLL: Duration = Duration::from_secs(5);
 const TIMEOUT: Duration = Duration::from_secs(3 * 3600);
-
-fn print_errors(errors: &[String]) -> i32 {
-    for e in errors {
-        eprintln!("{e}");
-    }
-    1
-}
 
 fn prepare(common: &Common) -> Result<(config::DeployFile, CfnClient), Vec<String>> {
     let file = config::load(&common.file)?;
@@ -115,22 +146,6 @@ fn prepare(common: &Common) -> Result<(config::DeployFile, CfnClient), Vec<Strin
     Ok((file, cfn))
 }
 
-/// Ask on the terminal; refuse when stdin is not one.
-fn ask_stdin(question: &str) -> Result<bool, String> {
-    let stdin = std::io::stdin();
-    if !stdin.is_terminal() {
-        return Err("stdin is not a terminal, so nobody can approve the change set; pass --yes".to_owned());
-    }
-    print!("{question}");
-    let _ = std::io::stdout().flush();
-    let mut line = String::new();
-    stdin
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| format!("cannot read the answer: {e}"))?;
-    Ok(matches!(line.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
-}
-
 fn summary(done: &[Deployed]) -> String {
     let changed = done.iter().filter(|d| matches!(d, Deployed::Changed(_))).count();
     format!(
@@ -140,17 +155,18 @@ fn summary(done: &[Deployed]) -> String {
     )
 }
 
-/// Run `deploy` or `upgrade` (`work`) with a deployer on stdout; returns the exit code.
-fn run_deploying(
+/// Run `deploy` or `upgrade` (`work`) with a deployer writing its progress to `out` and asking `ask` for
+/// approval (unless `yes`); returns the summary line or every error.
+fn deploying(
     common: &Common,
+    upload: &UploadArgs,
     yes: bool,
+    ask: Ask,
+    out: &mut dyn Write,
     work: impl FnOnce(&mut Deployer<'_>) -> Result<Vec<Deployed>, Vec<String>>,
-) -> i32 {
-    let (file, cfn) = match prepare(common) {
-        Ok(x) => x,
-        Err(e) => return print_errors(&e),
-    };
-    let mut stdout = std::io::stdout();
+) -> Result<String, Vec<String>> {
+    let (file, cfn) = prepare(common)?;
+    let upload = upload.resolve(file.upload.as_ref()).map_err(|e| vec![e])?;
     let classifier = TemplateDiffClassifier::vendored();
     let mut deployer = Deployer {
         file: &file,
@@ -159,43 +175,70 @@ fn run_deploying(
             classifier: &classifier,
             capabilities: &file.capabilities,
             role_arn: file.role_arn.as_deref(),
-            approval: if yes {
-                Approval::Yes
-            } else {
-                Approval::Ask(Box::new(ask_stdin))
-            },
-            out: &mut stdout,
+            upload: upload.as_ref(),
+            approval: if yes { Approval::Yes } else { Approval::Ask(ask) },
+            out,
             poll_interval: POLL,
             timeout: TIMEOUT,
         },
     };
-    match work(&mut deployer) {
-        Ok(done) => {
-            println!("{}", summary(&done));
-            0
-        }
-        Err(e) => print_errors(&e),
-    }
+    work(&mut deployer).map(|done| summary(&done))
 }
 
-pub fn run_deploy(args: &DeployArgs) -> i32 {
-    run_deploying(&args.common, args.yes, |d| d.deploy(&args.name))
+/// `deploy`: progress to `out`, approval through `ask` (unless `--yes`); the summary line, or every error.
+pub fn deploy(args: &DeployArgs, ask: Ask, out: &mut dyn Write) -> Result<String, Vec<String>> {
+    deploying(&args.common, &args.upload, args.yes, ask, out, |d| d.deploy(&args.name))
 }
 
-pub fn run_upgrade(args: &UpgradeArgs) -> i32 {
-    run_deploying(&args.common, args.yes, |d| status::upgrade(d, &args.names, args.major))
+/// `upgrade`: as [`deploy`], for the stacks that run an older template version.
+pub fn upgrade(args: &UpgradeArgs, ask: Ask, out: &mut dyn Write) -> Result<String, Vec<String>> {
+    deploying(&args.common, &args.upload, args.yes, ask, out, |d| {
+        status::upgrade(d, &args.names, args.major)
+    })
 }
 
-pub fn run_status(args: &StatusArgs) -> i32 {
-    let (file, cfn) = match prepare(&args.common) {
-        Ok(x) => x,
-        Err(e) => return print_errors(&e),
-    };
-    match status::status(&cfn, &file) {
-        Ok(rows) => {
-            print!("{}", status::format_status(&rows));
-            0
-        }
-        Err(e) => print_errors(&e),
+/// `status`: the table of every stack of the deploy file, or every error.
+pub fn status_table(args: &StatusArgs) -> Result<String, Vec<String>> {
+    let (file, cfn) = prepare(&args.common)?;
+    status::status(&cfn, &file).map(|rows| status::format_status(&rows))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::s3::TemplateUpload;
+    use super::UploadArgs;
+
+    #[test]
+    fn the_upload_flags_override_the_deploy_file() {
+        let file = TemplateUpload::new("from-file", Some("file-prefix"), "file").unwrap();
+        let flags = |bucket: Option<&str>, prefix: Option<&str>| UploadArgs {
+            s3_bucket: bucket.map(str::to_owned),
+            s3_prefix: prefix.map(str::to_owned),
+        };
+        let resolved = |args: UploadArgs, file: Option<&TemplateUpload>| {
+            args.resolve(file)
+                .map(|u| u.map(|u| format!("{}/{}", u.bucket, u.prefix)))
+        };
+        assert_eq!(resolved(flags(None, None), None), Ok(None));
+        assert_eq!(
+            resolved(flags(None, None), Some(&file)),
+            Ok(Some("from-file/file-prefix".into()))
+        );
+        assert_eq!(
+            resolved(flags(Some("flag"), None), Some(&file)),
+            Ok(Some("flag/file-prefix".into()))
+        );
+        assert_eq!(
+            resolved(flags(None, Some("p")), Some(&file)),
+            Ok(Some("from-file/p".into()))
+        );
+        assert_eq!(resolved(flags(Some("flag"), None), None), Ok(Some("flag/".into())));
+        let err = resolved(flags(None, Some("p")), None).unwrap_err();
+        assert!(err.starts_with("error: --s3-prefix needs a bucket"), "{err}");
+        let err = resolved(flags(Some("No"), None), None).unwrap_err();
+        assert!(
+            err.starts_with("error: --s3-bucket/--s3-prefix: `No` is not an S3 bucket name"),
+            "{err}"
+        );
     }
 }
