@@ -12,9 +12,11 @@
 pub mod cfn_client;
 pub mod classify;
 pub mod config;
+pub mod connections;
 pub mod deployer;
 pub mod events;
 pub mod orchestrate;
+pub mod placement;
 pub mod plan;
 pub mod s3;
 pub mod status;
@@ -26,6 +28,7 @@ use std::time::Duration;
 
 use cfn_client::CfnClient;
 use classify::TemplateDiffClassifier;
+use connections::Connections;
 use deployer::Deployer;
 use orchestrate::{Approval, Deployed, Session};
 
@@ -143,14 +146,32 @@ fn print_errors(errors: &[String]) -> i32 {
     1
 }
 
-fn prepare(common: &Common) -> Result<(config::DeployFile, CfnClient), Vec<String>> {
+/// The deploy file, the top-level upload bucket (`None` for `status`) and the standard chain's client.
+type Prepared = (config::DeployFile, Option<s3::TemplateUpload>, CfnClient);
+
+fn prepare(common: &Common, upload: Option<&UploadArgs>) -> Result<Prepared, Vec<String>> {
     let file = config::load(&common.file)?;
-    let cfn = CfnClient::connect(common.endpoint_url.as_deref()).map_err(|e| {
-        vec![format!(
-            "error: {e}; configure credentials and region (AWS_PROFILE / AWS_REGION) or pass --endpoint-url"
-        )]
-    })?;
-    Ok((file, cfn))
+    let upload = match upload {
+        Some(args) => args.resolve(file.upload.as_ref()).map_err(|e| vec![e])?,
+        None => None,
+    };
+    let cfn = CfnClient::connect(common.endpoint_url.as_deref()).map_err(connect_error)?;
+    Ok((file, upload, cfn))
+}
+
+fn connect_error(e: String) -> Vec<String> {
+    vec![format!(
+        "error: {e}; configure credentials and region (AWS_PROFILE / AWS_REGION) or pass --endpoint-url"
+    )]
+}
+
+/// A client per placement of the file.
+fn connect<'c>(
+    cfn: &'c CfnClient,
+    file: &config::DeployFile,
+    upload: Option<s3::TemplateUpload>,
+) -> Result<Connections<'c>, Vec<String>> {
+    Connections::new(cfn, file, upload).map_err(connect_error)
 }
 
 /// Ask on the terminal; refuse when stdin is not one.
@@ -185,24 +206,26 @@ fn run_deploying(
     yes: bool,
     work: impl FnOnce(&mut Deployer<'_>) -> Result<Vec<Deployed>, Vec<String>>,
 ) -> i32 {
-    let (file, cfn) = match prepare(common) {
+    let (file, upload, cfn) = match prepare(common, Some(upload)) {
         Ok(x) => x,
         Err(e) => return print_errors(&e),
     };
-    let upload = match upload.resolve(file.upload.as_ref()) {
-        Ok(u) => u,
-        Err(e) => return print_errors(&[e]),
+    let connections = match connect(&cfn, &file, upload) {
+        Ok(c) => c,
+        Err(e) => return print_errors(&e),
     };
     let mut stdout = std::io::stdout();
     let classifier = TemplateDiffClassifier::vendored();
+    let standard = connections.standard();
     let mut deployer = Deployer {
         file: &file,
+        connections: &connections,
         session: Session {
-            cfn: &cfn,
+            cfn: standard.cfn,
             classifier: &classifier,
             capabilities: &file.capabilities,
             role_arn: file.role_arn.as_deref(),
-            upload: upload.as_ref(),
+            upload: standard.upload,
             approval: if yes {
                 Approval::Yes
             } else {
@@ -233,11 +256,15 @@ pub fn run_upgrade(args: &UpgradeArgs) -> i32 {
 }
 
 pub fn run_status(args: &StatusArgs) -> i32 {
-    let (file, cfn) = match prepare(&args.common) {
+    let (file, _, cfn) = match prepare(&args.common, None) {
         Ok(x) => x,
         Err(e) => return print_errors(&e),
     };
-    match status::status(&cfn, &file) {
+    let connections = match connect(&cfn, &file, None) {
+        Ok(c) => c,
+        Err(e) => return print_errors(&e),
+    };
+    match status::status(&connections, &file) {
         Ok(rows) => {
             print!("{}", status::format_status(&rows));
             0
