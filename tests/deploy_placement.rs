@@ -189,6 +189,15 @@ fn an_environment_in_another_account_and_region_through_a_role() {
              `environments.Prod.s3_bucket` to a bucket of that account and Region"
         )
     );
+
+    // A CloudFormation service role (top-level role_arn) of the standard account is not passed to Prod's stacks,
+    // which are in another account; the pipeline's stack gets it.
+    let service_role = "arn:aws:iam::123456789012:role/cfn-service";
+    fs::write(&path, format!("role_arn: {service_role}\n{}", deploy_file_text())).unwrap();
+    let file = config::load(&path).unwrap();
+    let connections = Connections::new(&cfn, &file, None).unwrap();
+    assert_eq!(connections.environment("Prod").service_role, None);
+    assert_eq!(connections.pipeline("xfront").service_role, Some(service_role));
 }
 
 /// Bad placement keys are reported all at once, each naming its key, before anything is called.

@@ -16,6 +16,13 @@
 //!     spec: out/seed/proton/specs/public-vpc.env-spec.yaml
 //!     stack_name: Beta            # optional (default: the environment's name); an existing stack, e.g.
 //!                                 # one Proton created, is adopted: its next deploy is an UPDATE
+//!   Prod:                         # in another account and Region (see `placement`): its stacks and its
+//!     template: public-vpc        # service instances' stacks go there, through the role
+//!     spec: prod-spec.yaml
+//!     region: eu-west-1
+//!     role_arn: arn:aws:iam::444455556666:role/proton-environment-deployer
+//!     external_id: platform-team  # optional; session_name: optional (default proton-synth)
+//!     s3_bucket: cfn-templates-444455556666-eu-west-1   # its own bucket for large templates
 //! services:
 //!   front-end:
 //!     template: lb-fargate-service

@@ -15,6 +15,9 @@ use super::s3::TemplateUpload;
 pub struct Stage<'a> {
     pub cfn: &'a CfnClient,
     pub upload: Upload<'a>,
+    /// The CloudFormation service role (top-level `role_arn`) when it is of the stack's account: a stack in
+    /// another account (through an environment's role) is deployed with that role's own rights.
+    pub service_role: Option<&'a str>,
 }
 
 /// How a deploy with the standard chain's placement says where to name a bucket.
@@ -32,6 +35,7 @@ struct Placed {
 pub struct Connections<'c> {
     pub main: &'c CfnClient,
     main_upload: Option<TemplateUpload>,
+    service_role: Option<String>,
     clients: IndexMap<Placement, CfnClient>,
     environments: IndexMap<String, Placed>,
     pipelines: IndexMap<String, Placed>,
@@ -74,6 +78,7 @@ impl<'c> Connections<'c> {
         Ok(Connections {
             main,
             main_upload,
+            service_role: file.role_arn.clone(),
             clients,
             environments,
             pipelines,
@@ -98,6 +103,7 @@ impl<'c> Connections<'c> {
     fn stage<'a>(&'a self, placed: Option<&'a Placed>) -> Stage<'a> {
         let main = || Stage {
             cfn: self.main,
+            service_role: self.service_role.as_deref(),
             upload: match &self.main_upload {
                 Some(u) => Upload::To(u),
                 None => Upload::Missing(MAIN_BUCKET.to_owned()),
@@ -119,6 +125,18 @@ impl<'c> Connections<'c> {
                 placed.key
             )),
         };
-        Stage { cfn, upload }
+        let other_account = |role: &super::placement::AssumeRole| {
+            let service_role = self.service_role.as_deref().unwrap_or_default();
+            !service_role.contains(&format!(":iam::{}:", role.account))
+        };
+        let service_role = match &placed.placement.role {
+            Some(role) if other_account(role) => None,
+            _ => self.service_role.as_deref(),
+        };
+        Stage {
+            cfn,
+            upload,
+            service_role,
+        }
     }
 }

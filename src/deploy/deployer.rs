@@ -52,6 +52,7 @@ impl<'a> Deployer<'a> {
     fn deploy_at(&mut self, stage: Stage<'a>, plan: &StackPlan) -> Result<Deployed, Vec<String>> {
         self.session.cfn = stage.cfn;
         self.session.upload = stage.upload;
+        self.session.role_arn = stage.service_role;
         self.session.deploy_stack(plan).map_err(|e| vec![e])
     }
 

@@ -124,14 +124,18 @@ Deploy file (proton-deploy.yaml; paths relative to it):
     lb-fargate-service: {bundle: out/seed/proton/bundles/lb-fargate-service.tar.gz, version: \"1.0\"}
   environments:
     Beta: {template: public-vpc, spec: out/seed/proton/specs/public-vpc.env-spec.yaml}  # stack_name: optional
+    # Prod: {template: public-vpc, spec: ..., region: eu-west-1, role_arn: arn:aws:iam::ACCOUNT:role/NAME,
+    #        external_id: ID, session_name: proton-synth, s3_bucket: BUCKET-IN-THAT-ACCOUNT-AND-REGION}
+    #   its stacks and its instances' stacks go there, through the role (STS AssumeRole)
   services:
     front-end:
       template: lb-fargate-service
       spec: out/seed/proton/specs/lb-fargate-service.svc-spec-1.yaml   # instances name their environment
       repository: {connection_arn: arn:aws:codestar-connections:..., id: my-org/front-end, branch: main}
-      # pipeline: false; stack_names: {instance-1: ..., pipeline: ...}
+      # pipeline: false; stack_names: {instance-1: ..., pipeline: ...}; region/role_arn/...: the pipeline's
   # capabilities: [CAPABILITY_IAM, CAPABILITY_NAMED_IAM, CAPABILITY_AUTO_EXPAND]; role_arn: arn:aws:iam::...
-  # s3_bucket: BUCKET; s3_prefix: PREFIX   (templates over 51,200 bytes; --s3-bucket/--s3-prefix override)
+  # s3_bucket: BUCKET; s3_prefix: PREFIX   (templates over 51,200 bytes of stacks not placed elsewhere;
+  #                                        --s3-bucket/--s3-prefix override)
 Each stack is tagged proton-synth:template, proton-synth:template-version and proton-synth:spec-hash (also in
 the template's Metadata): CloudFormation is the state, `status` reads it back.";
 
