@@ -325,6 +325,55 @@ mod tests {
         );
     }
 
+    /// What a client sends, seen by a one-shot HTTP server on a loopback port that answers 404.
+    fn first_request(call: impl FnOnce(&S3Client, &tokio::runtime::Runtime)) -> String {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let server = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut request = vec![0u8; 8192];
+            let n = stream.read(&mut request).unwrap();
+            let answer = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+            stream.write_all(answer.as_bytes()).unwrap();
+            String::from_utf8_lossy(&request[..n]).into_owned()
+        });
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let config = rt.block_on(
+            aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .region(aws_types::region::Region::new("eu-west-1"))
+                .credentials_provider(aws_credential_types::Credentials::for_tests())
+                .load(),
+        );
+        let client = S3Client::new(&config, Some(&endpoint)).unwrap();
+        call(&client, &rt);
+        server.join().unwrap()
+    }
+
+    #[test]
+    fn requests_name_the_account_that_must_own_the_bucket_and_sign_it() {
+        let request = first_request(|client, rt| {
+            assert_eq!(rt.block_on(client.exists("b", "k.template", "222233334444")), Ok(false));
+        });
+        let lower = request.to_ascii_lowercase();
+        assert!(lower.starts_with("head /b/k.template http/1.1\r\n"), "{request}");
+        assert!(
+            lower.contains("\r\nx-amz-expected-bucket-owner: 222233334444\r\n"),
+            "{request}"
+        );
+        let signed = lower
+            .lines()
+            .find(|l| l.starts_with("authorization:"))
+            .unwrap_or_default();
+        assert!(
+            signed.contains("/eu-west-1/s3/aws4_request") && signed.contains("x-amz-expected-bucket-owner"),
+            "the owner header is not signed: {request}"
+        );
+    }
+
     #[test]
     fn s3_error_answers_become_one_line_with_a_hint() {
         let answer = "<?xml version=\"1.0\"?><Error><Code>NoSuchBucket</Code><Message>The specified bucket does \
