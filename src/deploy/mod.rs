@@ -22,7 +22,7 @@ pub mod s3;
 pub mod status;
 pub mod template;
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -30,7 +30,7 @@ use cfn_client::CfnClient;
 use classify::TemplateDiffClassifier;
 use connections::Connections;
 use deployer::Deployer;
-use orchestrate::{Approval, Deployed, Session};
+use orchestrate::{Approval, Ask, Deployed, Session};
 
 /// What `deploy`, `status` and `upgrade` share.
 #[derive(clap::Args, Debug, Clone)]
@@ -143,13 +143,6 @@ the template's Metadata): CloudFormation is the state, `status` reads it back.";
 const POLL: Duration = Duration::from_secs(5);
 const TIMEOUT: Duration = Duration::from_secs(3 * 3600);
 
-fn print_errors(errors: &[String]) -> i32 {
-    for e in errors {
-        eprintln!("{e}");
-    }
-    1
-}
-
 /// The deploy file, the top-level upload bucket (`None` for `status`) and the standard chain's client.
 type Prepared = (config::DeployFile, Option<s3::TemplateUpload>, CfnClient);
 
@@ -178,22 +171,6 @@ fn connect<'c>(
     Connections::new(cfn, file, upload).map_err(connect_error)
 }
 
-/// Ask on the terminal; refuse when stdin is not one.
-fn ask_stdin(question: &str) -> Result<bool, String> {
-    let stdin = std::io::stdin();
-    if !stdin.is_terminal() {
-        return Err("stdin is not a terminal, so nobody can approve the change set; pass --yes".to_owned());
-    }
-    print!("{question}");
-    let _ = std::io::stdout().flush();
-    let mut line = String::new();
-    stdin
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| format!("cannot read the answer: {e}"))?;
-    Ok(matches!(line.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
-}
-
 fn summary(done: &[Deployed]) -> String {
     let changed = done.iter().filter(|d| matches!(d, Deployed::Changed(_))).count();
     format!(
@@ -203,22 +180,18 @@ fn summary(done: &[Deployed]) -> String {
     )
 }
 
-/// Run `deploy` or `upgrade` (`work`) with a deployer on stdout; returns the exit code.
-fn run_deploying(
+/// Run `deploy` or `upgrade` (`work`) with a deployer writing its progress to `out` and asking `ask` for
+/// approval (unless `yes`); returns the summary line or every error.
+fn deploying(
     common: &Common,
     upload: &UploadArgs,
     yes: bool,
+    ask: Ask,
+    out: &mut dyn Write,
     work: impl FnOnce(&mut Deployer<'_>) -> Result<Vec<Deployed>, Vec<String>>,
-) -> i32 {
-    let (file, upload, cfn) = match prepare(common, Some(upload)) {
-        Ok(x) => x,
-        Err(e) => return print_errors(&e),
-    };
-    let connections = match connect(&cfn, &file, upload) {
-        Ok(c) => c,
-        Err(e) => return print_errors(&e),
-    };
-    let mut stdout = std::io::stdout();
+) -> Result<String, Vec<String>> {
+    let (file, upload, cfn) = prepare(common, Some(upload))?;
+    let connections = connect(&cfn, &file, upload)?;
     let classifier = TemplateDiffClassifier::vendored();
     let standard = connections.standard();
     let mut deployer = Deployer {
@@ -230,51 +203,32 @@ fn run_deploying(
             capabilities: &file.capabilities,
             role_arn: file.role_arn.as_deref(),
             upload: standard.upload,
-            approval: if yes {
-                Approval::Yes
-            } else {
-                Approval::Ask(Box::new(ask_stdin))
-            },
-            out: &mut stdout,
+            approval: if yes { Approval::Yes } else { Approval::Ask(ask) },
+            out,
             poll_interval: POLL,
             timeout: TIMEOUT,
         },
     };
-    match work(&mut deployer) {
-        Ok(done) => {
-            println!("{}", summary(&done));
-            0
-        }
-        Err(e) => print_errors(&e),
-    }
+    work(&mut deployer).map(|done| summary(&done))
 }
 
-pub fn run_deploy(args: &DeployArgs) -> i32 {
-    run_deploying(&args.common, &args.upload, args.yes, |d| d.deploy(&args.name))
+/// `deploy`: progress to `out`, approval through `ask` (unless `--yes`); the summary line, or every error.
+pub fn deploy(args: &DeployArgs, ask: Ask, out: &mut dyn Write) -> Result<String, Vec<String>> {
+    deploying(&args.common, &args.upload, args.yes, ask, out, |d| d.deploy(&args.name))
 }
 
-pub fn run_upgrade(args: &UpgradeArgs) -> i32 {
-    run_deploying(&args.common, &args.upload, args.yes, |d| {
+/// `upgrade`: as [`deploy`], for the stacks that run an older template version.
+pub fn upgrade(args: &UpgradeArgs, ask: Ask, out: &mut dyn Write) -> Result<String, Vec<String>> {
+    deploying(&args.common, &args.upload, args.yes, ask, out, |d| {
         status::upgrade(d, &args.names, args.major)
     })
 }
 
-pub fn run_status(args: &StatusArgs) -> i32 {
-    let (file, _, cfn) = match prepare(&args.common, None) {
-        Ok(x) => x,
-        Err(e) => return print_errors(&e),
-    };
-    let connections = match connect(&cfn, &file, None) {
-        Ok(c) => c,
-        Err(e) => return print_errors(&e),
-    };
-    match status::status(&connections, &file) {
-        Ok(rows) => {
-            print!("{}", status::format_status(&rows));
-            0
-        }
-        Err(e) => print_errors(&e),
-    }
+/// `status`: the table of every stack of the deploy file, or every error.
+pub fn status_table(args: &StatusArgs) -> Result<String, Vec<String>> {
+    let (file, _, cfn) = prepare(&args.common, None)?;
+    let connections = connect(&cfn, &file, None)?;
+    status::status(&connections, &file).map(|rows| status::format_status(&rows))
 }
 
 #[cfg(test)]
