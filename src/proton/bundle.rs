@@ -170,6 +170,13 @@ struct Usage {
     instance_outputs: BTreeSet<(String, String)>,
 }
 
+/// One variable read of a Jinja text, for [`FileCheck::check_path`]: where usage is recorded, and whether
+/// the read falls back with `| default(…)` (what [`Input::value_or_empty`] writes).
+struct Reading<'a> {
+    usage: &'a mut Usage,
+    with_default: bool,
+}
+
 /// Context of checking one IaC file.
 struct FileCheck<'a> {
     template_kind: TemplateKind,
@@ -237,14 +244,15 @@ impl FileCheck<'_> {
     }
 
     fn check_text(&self, text: &str, loop_var: Option<&str>, usage: &mut Usage, diags: &mut Vec<Diagnostic>) {
-        for path in jinja_paths(text) {
+        for (path, with_default) in jinja_paths_with_default(text) {
+            let usage = &mut Reading { usage, with_default };
             if let Err(msg) = self.check_path(&path, loop_var, usage) {
                 diags.push(self.error(format!("`{}`: {msg}", path.join("."))));
             }
         }
     }
 
-    fn input(&self, kind: Kind, name: &str, usage: &mut Usage) -> Result<(), String> {
+    fn input(&self, kind: Kind, name: &str, reading: &mut Reading) -> Result<(), String> {
         let declared = self.inputs.get(&kind).copied().unwrap_or(&[]);
         let Some(spec) = declared.iter().find(|i| i.name == name) else {
             return Err(format!(
@@ -255,16 +263,16 @@ impl FileCheck<'_> {
                 list(declared.iter().map(|i| i.name.as_str()))
             ));
         };
-        if spec.default.is_none() && !spec.required {
+        if spec.default.is_none() && !spec.required && !(reading.with_default && spec.is_optional_text()) {
             return Err(format!(
-                "input {name:?} is used but is neither required nor has a default; a spec that omits it would make rendering fail (strict undefined): give it a default or mark it required"
+                "input {name:?} is used but is neither required nor has a default; a spec that omits it would make rendering fail (strict undefined): give it a default or mark it required (or, for free text, read it with Input::value_or_empty)"
             ));
         }
-        usage.inputs.insert((kind, name.to_owned()));
+        reading.usage.inputs.insert((kind, name.to_owned()));
         Ok(())
     }
 
-    fn check_path(&self, path: &[String], loop_var: Option<&str>, usage: &mut Usage) -> Result<(), String> {
+    fn check_path(&self, path: &[String], loop_var: Option<&str>, usage: &mut Reading) -> Result<(), String> {
         let p: Vec<&str> = path.iter().map(String::as_str).collect();
         let not_here = |what: &str| {
             Err(format!(
@@ -282,12 +290,12 @@ impl FileCheck<'_> {
                     ["name"] => Ok(()),
                     ["inputs", n] => self.input(Kind::ServiceInstance, n, usage),
                     ["outputs", n] => {
-                        usage.instance_outputs.insert((path.join("."), (*n).to_owned()));
+                        usage.usage.instance_outputs.insert((path.join("."), (*n).to_owned()));
                         Ok(())
                     }
                     ["environment", "name" | "account_id"] => Ok(()),
                     ["environment", "outputs", n] => {
-                        usage.env_outputs.insert((path.join("."), (*n).to_owned()));
+                        usage.usage.env_outputs.insert((path.join("."), (*n).to_owned()));
                         Ok(())
                     }
                     _ => Err(format!("unknown attribute of the loop item {var}")),
@@ -302,7 +310,7 @@ impl FileCheck<'_> {
             (Kind::Environment, ["environment", "inputs", n]) => self.input(Kind::Environment, n, usage),
             (Kind::ServiceInstance, ["environment", "name" | "account_id"]) => Ok(()),
             (Kind::ServiceInstance, ["environment", "outputs", n]) => {
-                usage.env_outputs.insert((path.join("."), (*n).to_owned()));
+                usage.usage.env_outputs.insert((path.join("."), (*n).to_owned()));
                 Ok(())
             }
             (Kind::ServiceInstance, ["service", "name"]) => Ok(()),
@@ -330,6 +338,11 @@ fn list<'a>(items: impl Iterator<Item = &'a str>) -> String {
 /// The variable paths of the `{{ … }}` expressions of a Jinja text: `{{ a.b["c-d"] | tojson }}` →
 /// `[a, b, c-d]`. Expressions starting with a string literal (escapes) are skipped.
 pub fn jinja_paths(text: &str) -> Vec<Vec<String>> {
+    jinja_paths_with_default(text).into_iter().map(|(p, _)| p).collect()
+}
+
+/// [`jinja_paths`], each with whether the path is followed by the `default` filter (`{{ a.b | default('') }}`).
+pub fn jinja_paths_with_default(text: &str) -> Vec<(Vec<String>, bool)> {
     let mut out = Vec::new();
     let mut rest = text;
     while let Some(start) = rest.find("{{") {
@@ -365,7 +378,11 @@ pub fn jinja_paths(text: &str) -> Vec<Vec<String>> {
                 break;
             }
         }
-        out.push(path);
+        let after = expr[i..].trim_start();
+        let with_default = after
+            .strip_prefix('|')
+            .is_some_and(|f| f.trim_start().starts_with("default("));
+        out.push((path, with_default));
     }
     out
 }
