@@ -539,3 +539,61 @@ pub fn resources_of<'a>(t: &'a J, type_name: &str) -> Vec<(&'a String, &'a J)> {
         .filter(|(_, r)| r["Type"] == type_name)
         .collect()
 }
+
+/// [`assert_schema_parity`] where some properties are replaced as a whole (`replaced`, e.g. an enum of
+/// runtimes the sample offers that can no longer be created, with its default): each keeps its name,
+/// position, type and title, must differ from the sample's, and is otherwise not compared. Every reason must
+/// be written.
+pub fn assert_schema_parity_replacing(
+    sample_schema: &std::path::Path,
+    ours_text: &str,
+    deviations: &[Deviation],
+    replaced: &[Deviation],
+) {
+    let sample = sample_schema.display().to_string();
+    let mut theirs = yaml(
+        &fs::read_to_string(sample_schema).unwrap_or_else(|e| panic!("{sample}: {e}")),
+        &sample,
+    );
+    let ours = yaml(ours_text, "our schema");
+    for r in replaced {
+        assert!(
+            !r.reason.trim().is_empty(),
+            "{sample}: replaced {} without a reason",
+            r.property
+        );
+        let type_name = |s: &J| s["schema"][r.input_type].as_str().map(str::to_owned);
+        let name = type_name(&theirs).unwrap_or_else(|| panic!("{sample}: no {}", r.input_type));
+        let ours_p = ours["schema"]["types"][&name]["properties"][r.property].clone();
+        let theirs_p = &mut theirs["schema"]["types"][&name]["properties"][r.property];
+        assert!(
+            theirs_p.is_object(),
+            "{sample}: {} is not a property of {name}",
+            r.property
+        );
+        for key in ["type", "title"] {
+            assert_eq!(
+                ours_p[key], theirs_p[key],
+                "{sample} {name}: replaced {}: {key}",
+                r.property
+            );
+        }
+        assert_ne!(
+            normalize(&ours_p),
+            normalize(theirs_p),
+            "{sample} {name}: {} is listed as replaced but is the sample's",
+            r.property
+        );
+        *theirs_p = ours_p;
+    }
+    let label: String = sample
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let dir = root().join("target/catalog-scratch/replaced");
+    fs::create_dir_all(&dir).unwrap();
+    let patched = dir.join(format!("{label}.yaml"));
+    // JSON is YAML.
+    fs::write(&patched, serde_json::to_string_pretty(&theirs).unwrap()).unwrap();
+    assert_schema_parity(&patched, ours_text, deviations);
+}

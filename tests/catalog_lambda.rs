@@ -1,0 +1,236 @@
+//! The catalog's Lambda family (issue #12): `examples/apigw_lambda_svc.rs`, `examples/scheduled_lambda_svc.rs`
+//! and `examples/worker_lambda_svc.rs` (each with `vpc-env`) against AWS's CloudFormation catalog samples
+//! vendored in `tests/fixtures/aws-samples/aws-catalog/`, through the parity harness of `catalog_harness/`:
+//! schema parity (with the declared replacements), the environment outputs the samples read, the resource
+//! inventory, renders with 1 and 20 instances and the samples' own specs (written to
+//! `target/examples-rendered/` for cfn-lint and the security gate), snapshots and determinism.
+
+mod catalog_harness;
+
+use std::collections::BTreeSet;
+
+use catalog_harness::*;
+use proton_synth::app::App;
+use serde_json::Value as J;
+
+#[path = "../examples/apigw_lambda_svc.rs"]
+mod apigw_lambda_svc;
+
+use apigw_lambda_svc::vpc_env;
+
+/// One example program against the samples it ports: (our template name, sample folder, replaced
+/// properties).
+struct Pair {
+    example: &'static str,
+    app: fn() -> App,
+    templates: &'static [(&'static str, &'static str, &'static [Deviation])],
+}
+
+const ENV: (&str, &str, &[Deviation]) = ("vpc-env", "environment-templates/vpc-env", &[]);
+
+/// The runtime enum every catalog Lambda sample has.
+const RUNTIME: &[Deviation] = &[Deviation {
+    input_type: "service_input_type",
+    property: "lambda_runtime",
+    reason: "the sample's runtimes (nodejs12.x, python3.8, ruby2.7, java11, go1.x, dotnetcore3.1) are deprecated and \
+             most can no longer be created (cfn-lint E2531): their current successors instead, default nodejs22.x",
+}];
+
+fn pairs() -> Vec<Pair> {
+    vec![Pair {
+        example: "apigw_lambda_svc",
+        app: apigw_lambda_svc::app,
+        templates: &[ENV, ("apigw-lambda-svc", "service-templates/apigw-lambda-svc", RUNTIME)],
+    }]
+}
+
+/// Resource types of the samples our ports deliberately do not use, with the reason.
+const REPLACED_TYPES: &[(&str, &str)] = &[(
+    "AWS::Serverless::Function",
+    "the SAM transform is not used: the typed constructs write what it expanded to (AWS::Lambda::Function, its \
+     role and permissions, event source mappings and rules)",
+)];
+
+#[test]
+fn schemas_are_at_parity_with_the_samples() {
+    for pair in pairs() {
+        let s = synth(pair.example, &(pair.app)());
+        for (template, sample, replaced) in pair.templates {
+            let ours = text(&s, &format!("proton/bundles/{template}/schema/schema.yaml"));
+            assert_schema_parity_replacing(&catalog(sample).join("v1/schema/schema.yaml"), &ours, &[], replaced);
+        }
+    }
+}
+
+/// Every resource type of each sample has a counterpart in our rendered templates, except the listed
+/// replacements (which must then be absent); each service is compatible with `vpc-env:1`, like its sample,
+/// and `vpc-env` declares every output it reads.
+#[test]
+fn inventory_and_environment_outputs() {
+    let declared: BTreeSet<String> = vpc_env::environment().interface().outputs.into_iter().collect();
+    for pair in pairs() {
+        let s = synth(pair.example, &(pair.app)());
+        let out = root().join("target/catalog-scratch/inventory").join(pair.example);
+        let rendered = render_example_to(pair.example, &s, &[], &out);
+        for (template, sample, _) in pair.templates.iter().skip(1) {
+            let ours = rendered_resource_types(
+                rendered
+                    .iter()
+                    .filter(|(p, _)| p.starts_with(&format!("{template}/")))
+                    .map(|(_, t)| t),
+            );
+            let replaced: BTreeSet<&str> = REPLACED_TYPES.iter().map(|(t, _)| *t).collect();
+            let missing: Vec<String> = sample_resource_types(sample)
+                .into_iter()
+                .filter(|t| !ours.contains(t) && !replaced.contains(t.as_str()))
+                .collect();
+            assert!(
+                missing.is_empty(),
+                "{sample}: resource types we do not cover: {missing:?}"
+            );
+            for t in &replaced {
+                assert!(!ours.contains(*t), "{sample}: {t} is listed as replaced but is used");
+            }
+            assert!(ours.contains("AWS::Lambda::Function"), "{sample}: {ours:?}");
+            assert_eq!(sample_compatible_envs(sample), vec!["vpc-env:1".to_owned()]);
+            let read = sample_env_outputs_read(sample);
+            let missing: Vec<&String> = read.difference(&declared).collect();
+            assert!(
+                missing.is_empty(),
+                "{sample} reads outputs vpc-env does not declare: {missing:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn snapshots_and_determinism() {
+    for pair in pairs() {
+        snapshot(pair.example, pair.app);
+    }
+}
+
+fn one<'a>(t: &'a J, type_name: &str, path: &str) -> &'a J {
+    let found = resources_of(t, type_name);
+    assert_eq!(found.len(), 1, "{path}: one {type_name}");
+    found[0].1
+}
+
+/// What every rendered instance of a Lambda service holds: the function in the VPC (subnets after
+/// `subnet_type`), its code after `code_uri`, a log group kept one year.
+fn assert_lambda_instance(path: &str, t: &J) {
+    let f = &one(t, "AWS::Lambda::Function", path)["Properties"];
+    let subnets = f["VpcConfig"]["SubnetIds"].as_array().unwrap();
+    assert_eq!(subnets.len(), 2, "{path}");
+    for s in subnets {
+        assert_eq!(s["Fn::If"][0], "PrivateSubnets", "{path}");
+    }
+    assert!(
+        f["VpcConfig"]["SecurityGroupIds"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("sg-"),
+        "{path}"
+    );
+    assert!(nodejs_or_successor(f["Runtime"].as_str().unwrap()), "{path}");
+    assert_eq!(f["Code"]["ZipFile"]["Fn::If"][0], "CodeFromS3", "{path}");
+    assert_eq!(f["TracingConfig"]["Mode"], "Active", "{path}");
+    let logs = resources_of(t, "AWS::Logs::LogGroup");
+    assert!(!logs.is_empty(), "{path}");
+    for (_, g) in logs {
+        assert_eq!(g["Properties"]["RetentionInDays"], 365, "{path}");
+    }
+    // Without a code_uri (the specs' default), the condition compares a value that keeps the placeholder.
+    let cond = &t["Conditions"]["CodeFromS3"]["Fn::Equals"][0]["Fn::Select"][1]["Fn::Split"];
+    assert_eq!(cond[0], "#s3://", "{path}");
+    assert!(
+        cond[1]["Fn::Join"][1][1]
+            .as_str()
+            .is_some_and(|v| !v.starts_with("s3://")),
+        "{path}: {cond}"
+    );
+}
+
+fn nodejs_or_successor(runtime: &str) -> bool {
+    apigw_lambda_svc::RUNTIMES.contains(&runtime)
+}
+
+#[test]
+fn render_with_1_and_20_instances_and_the_sample_specs() {
+    for pair in pairs() {
+        let s = synth(pair.example, &(pair.app)());
+        let samples: Vec<(&str, &str)> = pair.templates.iter().map(|(t, f, _)| (*t, *f)).collect();
+        let rendered = render_example(pair.example, &s, &samples);
+        let names: BTreeSet<&str> = rendered.iter().map(|(p, _)| p.as_str()).collect();
+        for (template, sample, _) in pair.templates.iter().skip(1) {
+            let prod = format!("{}-prod", sample.rsplit('/').next().unwrap());
+            for f in [
+                format!("{template}/{template}.svc-spec-1/instance-instance-1.yaml"),
+                format!("{template}/{template}.svc-spec-20/instance-instance-20.yaml"),
+                format!("{template}/aws-sample-spec/instance-{prod}.yaml"),
+                format!("{template}/aws-sample-spec/pipeline.yaml"),
+            ] {
+                assert!(names.contains(f.as_str()), "{f} was not rendered: {names:#?}");
+            }
+            for (spec, n) in [("svc-spec-1", 1), ("svc-spec-20", 20)] {
+                let path = format!("{template}/{template}.{spec}/pipeline.yaml");
+                let (_, pipeline) = rendered.iter().find(|(p, _)| *p == path).unwrap();
+                let p = one(pipeline, "AWS::CodePipeline::Pipeline", &path);
+                assert_eq!(p["Properties"]["Stages"].as_array().unwrap().len(), 2 + n, "{path}");
+                // One deploy project per instance, each allowed to update its own function only.
+                assert_eq!(resources_of(pipeline, "AWS::CodeBuild::Project").len(), 1 + n, "{path}");
+            }
+        }
+        for (path, t) in &rendered {
+            if path.contains("/instance-") {
+                assert_lambda_instance(path, t);
+            }
+        }
+    }
+}
+
+/// A spec with an `s3://` `code_uri` makes the condition true: the function's code is that object, with the
+/// whole key (slashes included) and `lambda_handler`.
+#[test]
+fn code_uri_selects_the_code() {
+    use proton_synth::local::{load_bundle, render_bundle, EnvironmentInfo, Only, Outputs, RenderContext};
+    let s = synth("apigw_lambda_svc", &apigw_lambda_svc::app());
+    let p = s.proton.iter().find(|p| p.output.name == "apigw-lambda-svc").unwrap();
+    let dir = root().join("target/catalog-scratch/code-uri");
+    std::fs::create_dir_all(&dir).unwrap();
+    let archive = dir.join("apigw-lambda-svc.tar.gz");
+    std::fs::write(&archive, &p.output.tar_gz).unwrap();
+    let bundle = load_bundle(&archive).unwrap();
+    let spec = "proton: ServiceSpec\npipeline: {}\ninstances:\n  - name: api\n    environment: Beta\n    spec:\n      code_uri: s3://my-bucket/builds/42/function.zip\n      lambda_handler: app.handler\n";
+    let outputs: Vec<(String, String)> = vpc_env::environment()
+        .interface()
+        .outputs
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (o.clone(), made_up_output(o, i)))
+        .collect();
+    let mut ctx = RenderContext {
+        environment_name: Some("Beta".to_owned()),
+        only: Only::Instances,
+        ..RenderContext::default()
+    };
+    ctx.service.name = Some("front-end".to_owned());
+    ctx.environments.insert(
+        "Beta".to_owned(),
+        EnvironmentInfo {
+            account_id: Some("111122223333".to_owned()),
+            outputs: Some(Outputs {
+                values: outputs.into_iter().collect(),
+                source: "test".to_owned(),
+            }),
+        },
+    );
+    let files = render_bundle(&bundle, spec, &ctx).unwrap_or_else(|f| panic!("{f:#?}"));
+    let instance = files.iter().find(|f| f.name == "instance-api.yaml").unwrap();
+    let t = yaml(&instance.text, "instance");
+    let f = &one(&t, "AWS::Lambda::Function", "instance-api")["Properties"];
+    assert_eq!(f["Code"]["S3Key"]["Fn::If"][1], "builds/42/function.zip");
+    assert_eq!(f["Handler"]["Fn::If"][1], "app.handler");
+    let cond = &t["Conditions"]["CodeFromS3"]["Fn::Equals"][0]["Fn::Select"][1]["Fn::Split"][1];
+    assert_eq!(cond["Fn::Join"][1][1], "s3://my-bucket/builds/42/function.zip");
+}
