@@ -15,6 +15,14 @@ use serde_json::Value as J;
 
 #[path = "../examples/apigw_lambda_svc.rs"]
 mod apigw_lambda_svc;
+// Each example is a standalone program including its own copy of apigw_lambda_svc (and vpc_env); the copies
+// are separate modules here, which is harmless.
+#[allow(clippy::duplicate_mod)]
+#[path = "../examples/scheduled_lambda_svc.rs"]
+mod scheduled_lambda_svc;
+#[allow(clippy::duplicate_mod)]
+#[path = "../examples/worker_lambda_svc.rs"]
+mod worker_lambda_svc;
 
 use apigw_lambda_svc::vpc_env;
 
@@ -37,11 +45,33 @@ const RUNTIME: &[Deviation] = &[Deviation {
 }];
 
 fn pairs() -> Vec<Pair> {
-    vec![Pair {
-        example: "apigw_lambda_svc",
-        app: apigw_lambda_svc::app,
-        templates: &[ENV, ("apigw-lambda-svc", "service-templates/apigw-lambda-svc", RUNTIME)],
-    }]
+    vec![
+        Pair {
+            example: "apigw_lambda_svc",
+            app: apigw_lambda_svc::app,
+            templates: &[ENV, ("apigw-lambda-svc", "service-templates/apigw-lambda-svc", RUNTIME)],
+        },
+        Pair {
+            example: "scheduled_lambda_svc",
+            app: scheduled_lambda_svc::app,
+            templates: &[
+                ENV,
+                (
+                    "scheduled-lambda-svc",
+                    "service-templates/scheduled-lambda-svc",
+                    RUNTIME,
+                ),
+            ],
+        },
+        Pair {
+            example: "worker_lambda_svc",
+            app: worker_lambda_svc::app,
+            templates: &[
+                ENV,
+                ("worker-lambda-svc", "service-templates/worker-lambda-svc", RUNTIME),
+            ],
+        },
+    ]
 }
 
 /// Resource types of the samples our ports deliberately do not use, with the reason.
@@ -233,4 +263,74 @@ fn code_uri_selects_the_code() {
     assert_eq!(f["Handler"]["Fn::If"][1], "app.handler");
     let cond = &t["Conditions"]["CodeFromS3"]["Fn::Equals"][0]["Fn::Select"][1]["Fn::Split"][1];
     assert_eq!(cond["Fn::Join"][1][1], "s3://my-bucket/builds/42/function.zip");
+}
+
+/// What each kind adds, in the instances rendered from the sample specs: the API's IAM-authorized route, the
+/// schedule with its dead-letter queue, the worker's queue subscribed to the environment's topic.
+#[test]
+fn each_kind_keeps_its_meaning() {
+    let rendered_instance = |example: &str, app: fn() -> App, template: &str, sample: &str| -> J {
+        let s = synth(example, &app());
+        let out = root().join("target/catalog-scratch/meaning").join(example);
+        let rendered = render_example_to(example, &s, &[(template, sample)], &out);
+        let prod = format!("{template}/aws-sample-spec/instance-{template}-prod.yaml");
+        rendered.into_iter().find(|(p, _)| *p == prod).unwrap().1
+    };
+    let t = rendered_instance(
+        "apigw_lambda_svc",
+        apigw_lambda_svc::app,
+        "apigw-lambda-svc",
+        "service-templates/apigw-lambda-svc",
+    );
+    let route = &one(&t, "AWS::ApiGatewayV2::Route", "api")["Properties"];
+    assert_eq!(route["RouteKey"], "$default");
+    assert_eq!(route["AuthorizationType"], "AWS_IAM");
+    assert!(t["Outputs"]["HttpApiEndpoint"].is_object());
+
+    let t = rendered_instance(
+        "scheduled_lambda_svc",
+        scheduled_lambda_svc::app,
+        "scheduled-lambda-svc",
+        "service-templates/scheduled-lambda-svc",
+    );
+    let rule = &one(&t, "AWS::Events::Rule", "scheduled")["Properties"];
+    assert_eq!(rule["ScheduleExpression"], "rate(5 minutes)");
+    let permission = &one(&t, "AWS::Lambda::Permission", "scheduled")["Properties"];
+    assert_eq!(permission["Principal"], "events.amazonaws.com");
+    let f = &one(&t, "AWS::Lambda::Function", "scheduled")["Properties"];
+    assert!(f["DeadLetterConfig"]["TargetArn"].is_object(), "{f}");
+    assert_eq!(
+        one(&t, "AWS::SQS::Queue", "scheduled")["Properties"]["MessageRetentionPeriod"],
+        1_209_600
+    );
+
+    let t = rendered_instance(
+        "worker_lambda_svc",
+        worker_lambda_svc::app,
+        "worker-lambda-svc",
+        "service-templates/worker-lambda-svc",
+    );
+    let mapping = &one(&t, "AWS::Lambda::EventSourceMapping", "worker")["Properties"];
+    assert_eq!(mapping["BatchSize"], 10);
+    let sub = &one(&t, "AWS::SNS::Subscription", "worker")["Properties"];
+    assert_eq!(sub["Protocol"], "sqs");
+    assert!(sub["TopicArn"].as_str().unwrap().starts_with("arn:aws:sns:"), "{sub}");
+    let queues = resources_of(&t, "AWS::SQS::Queue");
+    assert_eq!(queues.len(), 2, "the queue and its dead-letter queue");
+    let main = queues
+        .iter()
+        .find(|(_, q)| q["Properties"]["RedrivePolicy"].is_object())
+        .unwrap()
+        .1;
+    assert_eq!(main["Properties"]["VisibilityTimeout"], 900);
+    assert_eq!(main["Properties"]["RedrivePolicy"]["maxReceiveCount"], 3);
+    for name in [
+        "SQSqueueName",
+        "SQSqueueARN",
+        "SQSqueueURL",
+        "LambdaFunction",
+        "LambdaRuntime",
+    ] {
+        assert!(t["Outputs"][name].is_object(), "{name}");
+    }
 }
