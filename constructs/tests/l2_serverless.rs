@@ -623,6 +623,45 @@ fn public_routes_need_a_reason_and_carry_it_as_suppression() {
 // DynamoDB
 
 #[test]
+fn table_global_secondary_index_declares_its_keys_once() {
+    let mut stack = Stack::new("S");
+    let table = Table::new(
+        &mut stack.root(),
+        "App",
+        TableProps {
+            partition_key: ("hk".to_owned(), AttributeType::String),
+            sort_key: Some(("rk".to_owned(), AttributeType::String)),
+            ..TableProps::default()
+        },
+    );
+    table.add_global_secondary_index(
+        &mut stack,
+        "reverse",
+        ("rk", AttributeType::String),
+        Some(("hk", AttributeType::String)),
+    );
+    table.add_global_secondary_index(&mut stack, "by-kind", ("kind", AttributeType::String), None);
+    let t = template(&stack);
+    let (_, r) = t.find_resources("AWS::DynamoDB::Table")[0];
+    let p = &r["Properties"];
+    assert_eq!(p["AttributeDefinitions"].as_array().unwrap().len(), 3, "{p}");
+    assert_eq!(
+        p["GlobalSecondaryIndexes"][0],
+        json!({"IndexName": "reverse", "KeySchema": [{"AttributeName": "rk", "KeyType": "HASH"}, {"AttributeName": "hk", "KeyType": "RANGE"}], "Projection": {"ProjectionType": "ALL"}})
+    );
+    assert_eq!(p["GlobalSecondaryIndexes"][1]["KeySchema"].as_array().unwrap().len(), 1);
+
+    table.add_global_secondary_index(&mut stack, "bad", ("", AttributeType::String), None);
+    table.add_global_secondary_index(&mut stack, "x!", ("kind", AttributeType::String), None);
+    let errors = errors_of(&stack);
+    assert!(
+        errors.iter().any(|e| e.contains("index bad: attribute name")),
+        "{errors:?}"
+    );
+    assert!(errors.iter().any(|e| e.contains("index name \"x!\"")), "{errors:?}");
+}
+
+#[test]
 fn table_defaults_and_exact_grants() {
     let mut stack = Stack::new("S");
     let table = Table::new(
@@ -631,7 +670,7 @@ fn table_defaults_and_exact_grants() {
         TableProps {
             partition_key: ("id".to_owned(), AttributeType::String),
             sort_key: Some(("created".to_owned(), AttributeType::Number)),
-            ttl_attribute: Some("expires".to_owned()),
+            ttl_attribute: Some("expires".into()),
             ..TableProps::default()
         },
     );
