@@ -571,6 +571,35 @@ fn duplicate_route_keys_are_rejected() {
     assert_eq!(errors[0], "error: S/Api: duplicate route key \"GET /items\"");
 }
 
+/// A route whose path is known only at deployment (a parameter here, an AWS Proton input in a template):
+/// the key joins the method and the segments; the invoke permission has `*` for `{id}`.
+#[test]
+fn routes_with_late_bound_segments() {
+    let mut stack = Stack::new("S");
+    let resource = stack.root().add_parameter("Resource", Parameter::string()).r#ref();
+    let f = Function::new(&mut stack.root(), "Fn", inline());
+    let api = HttpApi::new(&mut stack.root(), "Api", HttpApiProps::default());
+    api.add_lambda_route_segments(&mut stack, "Get", "GET", vec![resource, Value::from("{id}")], &f);
+    let t = template(&stack);
+    let (_, route) = t.find_resources("AWS::ApiGatewayV2::Route")[0];
+    assert_eq!(
+        route["Properties"]["RouteKey"],
+        json!({"Fn::Join": ["", ["GET /", {"Fn::Join": ["/", [{"Ref": "Resource"}, "{id}"]]}]]})
+    );
+    let (_, perm) = t.find_resources("AWS::Lambda::Permission")[0];
+    let arn = &perm["Properties"]["SourceArn"]["Fn::Join"][1];
+    let suffix = &arn.as_array().unwrap().last().unwrap()["Fn::Join"][1];
+    assert_eq!(suffix[0], "/*/GET/");
+    assert_eq!(suffix[1], json!({"Fn::Join": ["/", [{"Ref": "Resource"}, "*"]]}));
+
+    let mut stack = Stack::new("S");
+    let f = Function::new(&mut stack.root(), "Fn", inline());
+    let api = HttpApi::new(&mut stack.root(), "Api", HttpApiProps::default());
+    api.add_lambda_route_segments(&mut stack, "Fetch", "FETCH", vec![Value::from("items")], &f);
+    let errors = errors_of(&stack);
+    assert!(errors[0].contains("route Fetch: method \"FETCH\""), "{errors:?}");
+}
+
 #[test]
 fn malformed_route_keys_are_rejected() {
     let mut stack = Stack::new("S");
