@@ -23,16 +23,19 @@
 //!   `AWSLambdaVPCAccessExecutionRole` and SAM's `SNSPublishMessagePolicy`; its log group keeps logs one year;
 //!   the function's name is generated (the sample: `<instance>-function`) and returned as `LambdaFunction`.
 //! - `code_uri` (`s3://bucket/key`) selects the code as in the sample (unset: the sample's Node.js placeholder
-//!   handler `index.handler`; set: that object with `lambda_handler`), with a CloudFormation condition on the
-//!   value instead of Jinja `{% if %}`, so one template serves both; a value that is not an `s3://` URI keeps
-//!   the placeholder. Plain CloudFormation cannot split a key containing `/` out of a URI: there the key is
+//!   handler `index.handler`, which runs on `nodejs22.x` whatever `lambda_runtime` says, since inline code
+//!   needs Node.js; set: that object with `lambda_handler` on `lambda_runtime`), with a CloudFormation
+//!   condition on the value instead of Jinja `{% if %}`, so one template serves both; a value that is not an
+//!   `s3://` URI keeps the placeholder. Plain CloudFormation cannot split a key containing `/` out of a URI: there the key is
 //!   the URI's fourth `/`-separated part.
 //! - Pipeline: Proton rewrote each instance's `code_uri` through `aws proton update-service-instance`, which
 //!   no longer exists. Here the build runs `unit_test_command` and `packaging_command` in `code_dir` (inputs
 //!   as environment variables, never spliced into the buildspec) and each instance's deploy stage runs
 //!   `aws lambda update-function-code` with a role limited to that instance's function (named by its output
 //!   `LambdaFunction`, in the pipeline's account and Region: instances in other accounts would need a
-//!   cross-account deploy role, which this example does not create). The artifact store
+//!   cross-account deploy role, which this example does not create). A deploy replaces the code only: the
+//!   handler and runtime stay the template's, so the builds take effect on instances whose `code_uri` names
+//!   a first build (`lambda_handler` on `lambda_runtime`), not on the placeholder. The artifact store
 //!   has a customer managed key and access logs; no `proton:*` or `codestar-connections:*` on `*`.
 //!
 //! ```sh
@@ -52,7 +55,7 @@ use proton_synth::constructs::lambda::{Architecture, Code, Function, FunctionPro
 use proton_synth::constructs::nag::{self, Tool};
 use proton_synth::constructs::patterns::{HttpApiLambda, HttpApiLambdaProps};
 use proton_synth::constructs::s3::{Bucket, BucketEncryption, BucketProps};
-use proton_synth::constructs::{fns, CondExpr, Expr, Placeholder, PlaceholderKind, Scope, Stack, Value};
+use proton_synth::constructs::{fns, CondExpr, CondHandle, Expr, Placeholder, PlaceholderKind, Scope, Stack, Value};
 use proton_synth::proton::{EnvironmentInterface, Input, InputDef, Instance, ServiceTemplate};
 use vpc_env::fargate_env::outputs;
 
@@ -61,6 +64,9 @@ pub const TEMPLATE_NAME: &str = "apigw-lambda-svc";
 
 /// The runtimes offered by `lambda_runtime`: the current successors of the sample's (see the module docs).
 pub const RUNTIMES: [&str; 5] = ["nodejs22.x", "python3.13", "ruby3.4", "java21", "provided.al2023"];
+
+/// The runtime of the placeholder handler.
+pub const PLACEHOLDER_RUNTIME: &str = "nodejs22.x";
 
 /// The sample's placeholder handler (`index.handler`, Node.js), used until `code_uri` names built code.
 pub const PLACEHOLDER_HANDLER: &str = r#"exports.handler = async (event, context) => {
@@ -153,41 +159,62 @@ impl LambdaInputs {
     }
 }
 
-/// The code of the function: the object `code_uri` names when it is an `s3://` URI (with `lambda_handler`),
-/// else the placeholder handler. One condition (`CodeFromS3`) on the rendered value decides.
-pub fn select_code(root: &mut Scope, function: &Function, inputs: &LambdaInputs) {
-    let uri = inputs.code_uri.value_or_empty();
-    let marked = fns::join("", [Value::from("#"), uri.clone()]);
-    let from_s3 = root.add_condition(
-        "CodeFromS3",
-        CondExpr::equals(fns::select(0, fns::split("#s3://", marked)), Value::from("")),
-    );
-    // `s3://bucket/key///` split at `/`: the bucket is the third part (the padding keeps every index valid).
-    let padded = fns::join("", [uri.clone(), Value::from("///")]);
-    let bucket = fns::select(2, fns::split("/", padded.clone()));
-    // The whole key in the bundle (Jinja splits at most three times); its first part in plain CloudFormation.
-    // Without a URI the key is only read in the branch not taken, which must still hold a valid (non-empty)
-    // key for the linters: `function.zip`.
-    let key = match uri.into_expr() {
-        Expr::Placeholder(p) => Value::placeholder(Placeholder {
-            jinja: format!("((({}) ~ '///').split('/', 3)[3][:-3] or 'function.zip')", p.jinja),
-            kind: PlaceholderKind::String,
-            plain: fns::select(3, fns::split("/", padded)).into_expr(),
-        }),
-        other => unreachable!("an input's value is a placeholder, not {other:?}"),
-    };
-    let stack = root.stack();
-    if let Some(f) = stack.l1_mut(&function.handle()) {
-        let inline = f
-            .code
-            .zip_file
-            .take()
-            .unwrap_or_else(|| Value::from(PLACEHOLDER_HANDLER));
-        f.code.s3_bucket = Some(fns::if_(&from_s3, bucket, Value::no_value()));
-        f.code.s3_key = Some(fns::if_(&from_s3, key, Value::no_value()));
-        f.code.zip_file = Some(fns::if_(&from_s3, Value::no_value(), inline));
-        f.handler = Some(fns::if_(&from_s3, inputs.handler.value(), Value::from("index.handler")));
+/// Which code the functions of an instance run, decided once per template by the condition `CodeFromS3` on
+/// the rendered `code_uri`: the object it names when it is an `s3://` URI, else the Node.js placeholder.
+pub struct CodeChoice {
+    from_s3: CondHandle,
+    bucket: Value<String>,
+    key: Value<String>,
+}
+
+impl CodeChoice {
+    pub fn new(root: &mut Scope, code_uri: &Input<Instance, String>) -> CodeChoice {
+        let uri = code_uri.value_or_empty();
+        let marked = fns::join("", [Value::from("#"), uri.clone()]);
+        let from_s3 = root.add_condition(
+            "CodeFromS3",
+            CondExpr::equals(fns::select(0, fns::split("#s3://", marked)), Value::from("")),
+        );
+        // `s3://bucket/key///` split at `/`: the bucket is the third part (the padding keeps every index valid).
+        let padded = fns::join("", [uri.clone(), Value::from("///")]);
+        let bucket = fns::select(2, fns::split("/", padded.clone()));
+        // The whole key in the bundle (Jinja splits at most three times); its first part in plain
+        // CloudFormation. Without a URI the key is only read in the branch not taken, which must still hold a
+        // valid (non-empty) key for the linters: `function.zip`.
+        let key = match uri.into_expr() {
+            Expr::Placeholder(p) => Value::placeholder(Placeholder {
+                jinja: format!("((({}) ~ '///').split('/', 3)[3][:-3] or 'function.zip')", p.jinja),
+                kind: PlaceholderKind::String,
+                plain: fns::select(3, fns::split("/", padded)).into_expr(),
+            }),
+            other => unreachable!("an input's value is a placeholder, not {other:?}"),
+        };
+        CodeChoice { from_s3, bucket, key }
     }
+
+    /// The function runs the chosen code: with `code_uri`, that object with `handler` on `runtime`; without,
+    /// the placeholder handler (`index.handler`) on [`PLACEHOLDER_RUNTIME`], whatever runtime was chosen.
+    pub fn apply(&self, stack: &mut Stack, function: &Function, handler: Value<String>, runtime: Value<String>) {
+        let from_s3 = &self.from_s3;
+        if let Some(f) = stack.l1_mut(&function.handle()) {
+            let inline = f
+                .code
+                .zip_file
+                .take()
+                .unwrap_or_else(|| Value::from(PLACEHOLDER_HANDLER));
+            f.code.s3_bucket = Some(fns::if_(from_s3, self.bucket.clone(), Value::no_value()));
+            f.code.s3_key = Some(fns::if_(from_s3, self.key.clone(), Value::no_value()));
+            f.code.zip_file = Some(fns::if_(from_s3, Value::no_value(), inline));
+            f.handler = Some(fns::if_(from_s3, handler, Value::from("index.handler")));
+            f.runtime = Some(fns::if_(from_s3, runtime, Value::from(PLACEHOLDER_RUNTIME)));
+        }
+    }
+}
+
+/// The one-function services: the code after `code_uri` with `lambda_handler` on `lambda_runtime`.
+pub fn select_code(root: &mut Scope, function: &Function, inputs: &LambdaInputs) {
+    let choice = CodeChoice::new(root, &inputs.code_uri);
+    choice.apply(root.stack(), function, inputs.handler.value(), inputs.runtime.value());
 }
 
 /// The function's props: sized and run by the inputs, in the environment's VPC (subnets after
@@ -248,26 +275,40 @@ pub fn function_outputs(svc: &mut ServiceTemplate, function: &Function, inputs: 
     svc.instance_output_with_description("LambdaRuntime", inputs.runtime.value(), Some("The lambda runtime"));
 }
 
-/// The catalog's pipeline inputs (`code_dir` with the sample's default for this service,
-/// `unit_test_command`, `packaging_command`) and the pipeline: source, build (tests, then the packaging
-/// command, which must leave `function.zip` in `code_dir`), one deploy stage per instance updating that
-/// instance's function.
-pub fn lambda_pipeline(svc: &mut ServiceTemplate, kind: &str, default_code_dir: &str) {
+/// What differs between the catalog's Lambda pipelines.
+pub struct LambdaPipeline<'a> {
+    /// Named in the pipeline's description.
+    pub kind: &'a str,
+    /// The sample's default of the `code_dir` input; None: no such input (the code is in the repository root).
+    pub code_dir: Option<&'a str>,
+    /// The sample's default of `packaging_command`.
+    pub packaging_command: &'a str,
+    /// Instance outputs naming the functions each deploy stage updates (with the packaged code).
+    pub function_outputs: &'a [&'a str],
+}
+
+/// The catalog's pipeline inputs (`code_dir` where the sample has it, `unit_test_command`,
+/// `packaging_command`) and the pipeline: source, build (tests, then the packaging command, which must leave
+/// `function.zip` in the code directory), one deploy stage per instance updating that instance's functions.
+pub fn lambda_pipeline(svc: &mut ServiceTemplate, spec: LambdaPipeline) {
+    let kind = spec.kind;
     let pipe = svc.pipeline();
     pipe.description(&format!(
-        "Continuous delivery of a {kind} service: source (CodeStar connection), test and package in the code \
-         directory, one deploy stage per service instance"
+        "Continuous delivery of a {kind} service: source (CodeStar connection), test and package, one deploy \
+         stage per service instance"
     ))
     .input_type_name("PipelineInputs")
     .input_type_description("Pipeline input properties");
-    let code_dir = pipe.input(
-        InputDef::string("code_dir")
-            .title("Application Code Directory")
-            .description("Source directory for the service")
-            .default(default_code_dir)
-            .min_length(1)
-            .max_length(100),
-    );
+    let code_dir = spec.code_dir.map(|default| {
+        pipe.input(
+            InputDef::string("code_dir")
+                .title("Application Code Directory")
+                .description("Source directory for the service")
+                .default(default)
+                .min_length(1)
+                .max_length(100),
+        )
+    });
     let unit_test_command = pipe.input(
         InputDef::string("unit_test_command")
             .title("Unit test command")
@@ -280,7 +321,7 @@ pub fn lambda_pipeline(svc: &mut ServiceTemplate, kind: &str, default_code_dir: 
         InputDef::string("packaging_command")
             .title("Packaging command")
             .description("The commands which packages your code into a file called function.zip")
-            .default("zip function.zip app.js")
+            .default(spec.packaging_command)
             .min_length(1)
             .max_length(200),
     );
@@ -341,7 +382,7 @@ pub fn lambda_pipeline(svc: &mut ServiceTemplate, kind: &str, default_code_dir: 
             },
             environment: BuildEnvironment {
                 env: vec![
-                    ("CODE_DIR".to_owned(), code_dir.value()),
+                    ("CODE_DIR".to_owned(), code_dir.map_or_else(|| Value::from("."), |d| d.value())),
                     ("UNIT_TEST_COMMAND".to_owned(), unit_test_command.value()),
                     ("PACKAGING_COMMAND".to_owned(), packaging_command.value()),
                 ],
@@ -353,22 +394,41 @@ pub fn lambda_pipeline(svc: &mut ServiceTemplate, kind: &str, default_code_dir: 
         },
     );
     let mut per = pipe.per_instance();
+    let names: Vec<(String, Value<String>)> = spec
+        .function_outputs
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (format!("FUNCTION_{}", i + 1), each.output(o)))
+        .collect();
+    let mut commands = Vec::new();
+    for (var, _) in &names {
+        commands.push(Value::from(format!(
+            "aws lambda update-function-code --function-name \"${var}\" --zip-file \"fileb://$CODEBUILD_SRC_DIR/function.zip\" --publish"
+        )));
+        commands.push(Value::from(format!(
+            "aws lambda wait function-updated-v2 --function-name \"${var}\""
+        )));
+    }
+    let arns: Vec<Value<String>> = names
+        .iter()
+        .map(|(_, name)| {
+            fns::sub(
+                "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${Name}",
+                [("Name", name.clone().into_expr())],
+            )
+        })
+        .collect();
     let deploy = Project::new(
         &mut per,
         "Deploy",
         ProjectProps {
-            description: Some("Deploys the packaged code to one service instance's function".to_owned()),
+            description: Some("Deploys the packaged code to one service instance's functions".to_owned()),
             build_spec: BuildSpec {
-                build: vec![
-                    Value::from(
-                        "aws lambda update-function-code --function-name \"$FUNCTION_NAME\" --zip-file \"fileb://$CODEBUILD_SRC_DIR/function.zip\" --publish",
-                    ),
-                    Value::from("aws lambda wait function-updated-v2 --function-name \"$FUNCTION_NAME\""),
-                ],
+                build: commands,
                 ..BuildSpec::default()
             },
             environment: BuildEnvironment {
-                env: vec![("FUNCTION_NAME".to_owned(), each.output("LambdaFunction"))],
+                env: names,
                 ..BuildEnvironment::default()
             },
             encryption_key: Some(key),
@@ -384,10 +444,7 @@ pub fn lambda_pipeline(svc: &mut ServiceTemplate, kind: &str, default_code_dir: 
                 "lambda:GetFunction",
                 "lambda:GetFunctionConfiguration",
             ],
-            [fns::sub(
-                "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${Name}",
-                [("Name", each.output("LambdaFunction").into_expr())],
-            )],
+            arns,
         ),
     );
     let stack = pipe.stack_mut();
@@ -455,7 +512,15 @@ pub fn service(env_interface: &EnvironmentInterface) -> ServiceTemplate {
         Some("The default endpoint for the HTTP API."),
     );
     function_outputs(&mut svc, http.function(), &inputs);
-    lambda_pipeline(&mut svc, "Lambda-backed HTTP API", "lambda-ping-sns");
+    lambda_pipeline(
+        &mut svc,
+        LambdaPipeline {
+            kind: "Lambda-backed HTTP API",
+            code_dir: Some("lambda-ping-sns"),
+            packaging_command: "zip function.zip app.js",
+            function_outputs: &["LambdaFunction"],
+        },
+    );
     svc
 }
 

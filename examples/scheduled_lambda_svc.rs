@@ -23,7 +23,7 @@ pub mod apigw_lambda_svc;
 
 use apigw_lambda_svc::{
     allow_publish, explain_vpc_placement, function_outputs, function_props, lambda_pipeline, select_code, vpc_env,
-    LambdaInputs, VpcEnv,
+    LambdaInputs, LambdaPipeline, VpcEnv,
 };
 use proton_synth::app::App;
 use proton_synth::constructs::patterns::{ScheduledLambda, ScheduledLambdaProps};
@@ -67,7 +67,15 @@ pub fn service(env_interface: &EnvironmentInterface) -> ServiceTemplate {
             Some("Invocations that failed after Lambda's retries"),
         );
     }
-    lambda_pipeline(&mut svc, "scheduled Lambda", "lambda-ping-sns");
+    lambda_pipeline(
+        &mut svc,
+        LambdaPipeline {
+            kind: "scheduled Lambda",
+            code_dir: Some("lambda-ping-sns"),
+            packaging_command: "zip function.zip app.js",
+            function_outputs: &["LambdaFunction"],
+        },
+    );
     svc
 }
 

@@ -29,7 +29,7 @@ pub mod apigw_lambda_svc;
 
 use apigw_lambda_svc::{
     explain_vpc_placement, function_outputs, function_props, lambda_pipeline, select_code, vpc_env, LambdaInputs,
-    VpcEnv,
+    LambdaPipeline, VpcEnv,
 };
 use proton_synth::app::App;
 use proton_synth::constructs::patterns::{QueueProcessingLambda, QueueProcessingLambdaProps};
@@ -70,7 +70,15 @@ pub fn service(env_interface: &EnvironmentInterface) -> ServiceTemplate {
     svc.instance_output_with_description("SQSqueueName", queue.name(), Some("SNS queue name"));
     svc.instance_output_with_description("SQSqueueARN", queue.arn(), Some("SQS queue ARN"));
     svc.instance_output_with_description("SQSqueueURL", queue.url(), Some("SQS queue URL"));
-    lambda_pipeline(&mut svc, "Lambda worker", "lambda-worker");
+    lambda_pipeline(
+        &mut svc,
+        LambdaPipeline {
+            kind: "Lambda worker",
+            code_dir: Some("lambda-worker"),
+            packaging_command: "zip function.zip app.js",
+            function_outputs: &["LambdaFunction"],
+        },
+    );
     svc
 }
 

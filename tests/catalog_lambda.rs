@@ -162,7 +162,14 @@ fn assert_lambda_instance(path: &str, t: &J) {
             .starts_with("sg-"),
         "{path}"
     );
-    assert!(nodejs_or_successor(f["Runtime"].as_str().unwrap()), "{path}");
+    // The chosen runtime with code from S3, else the placeholder's.
+    assert_eq!(f["Runtime"]["Fn::If"][0], "CodeFromS3", "{path}");
+    assert!(runtime_offered(f["Runtime"]["Fn::If"][1].as_str().unwrap()), "{path}");
+    assert_eq!(
+        f["Runtime"]["Fn::If"][2],
+        apigw_lambda_svc::PLACEHOLDER_RUNTIME,
+        "{path}"
+    );
     assert_eq!(f["Code"]["ZipFile"]["Fn::If"][0], "CodeFromS3", "{path}");
     assert_eq!(f["TracingConfig"]["Mode"], "Active", "{path}");
     let logs = resources_of(t, "AWS::Logs::LogGroup");
@@ -181,7 +188,7 @@ fn assert_lambda_instance(path: &str, t: &J) {
     );
 }
 
-fn nodejs_or_successor(runtime: &str) -> bool {
+fn runtime_offered(runtime: &str) -> bool {
     apigw_lambda_svc::RUNTIMES.contains(&runtime)
 }
 
