@@ -118,36 +118,10 @@ impl LambdaInputs {
                     .max_length(50)
                     .default("app.handler"),
             ),
-            memory: svc.instance_input(
-                InputDef::number("lambda_memory")
-                    .title("Lambda memory")
-                    .description("The size of your Lambda functions in MB")
-                    .default(512.0)
-                    .minimum(1.0)
-                    .maximum(3008.0),
-            ),
-            timeout: svc.instance_input(
-                InputDef::number("lambda_timeout")
-                    .title("Lambda timeout")
-                    .description("The timeout in seconds of your Lambda function")
-                    .default(30.0)
-                    .minimum(1.0)
-                    .maximum(900.0),
-            ),
-            runtime: svc.instance_input(
-                InputDef::string("lambda_runtime")
-                    .title("Lambda runtime")
-                    .description("The runtime for your Lambda service")
-                    .enum_values(RUNTIMES)
-                    .default(RUNTIMES[0]),
-            ),
-            code_uri: svc.instance_input(
-                InputDef::string("code_uri")
-                    .title("Code URI")
-                    .description("The s3 link to your application")
-                    .min_length(1)
-                    .max_length(200),
-            ),
+            memory: memory_input(svc),
+            timeout: timeout_input(svc),
+            runtime: runtime_input(svc, RUNTIMES[0]),
+            code_uri: code_uri_input(svc),
             subnet_type: svc.instance_input(
                 InputDef::string("subnet_type")
                     .title("Subnet type")
@@ -157,6 +131,52 @@ impl LambdaInputs {
             ),
         }
     }
+}
+
+/// The catalog's `lambda_memory` input.
+pub fn memory_input(svc: &mut ServiceTemplate) -> Input<Instance, f64> {
+    svc.instance_input(
+        InputDef::number("lambda_memory")
+            .title("Lambda memory")
+            .description("The size of your Lambda functions in MB")
+            .default(512.0)
+            .minimum(1.0)
+            .maximum(3008.0),
+    )
+}
+
+/// The catalog's `lambda_timeout` input.
+pub fn timeout_input(svc: &mut ServiceTemplate) -> Input<Instance, f64> {
+    svc.instance_input(
+        InputDef::number("lambda_timeout")
+            .title("Lambda timeout")
+            .description("The timeout in seconds of your Lambda function")
+            .default(30.0)
+            .minimum(1.0)
+            .maximum(900.0),
+    )
+}
+
+/// The catalog's `lambda_runtime` input, offering [`RUNTIMES`].
+pub fn runtime_input(svc: &mut ServiceTemplate, default: &str) -> Input<Instance, String> {
+    svc.instance_input(
+        InputDef::string("lambda_runtime")
+            .title("Lambda runtime")
+            .description("The runtime for your Lambda service")
+            .enum_values(RUNTIMES)
+            .default(default),
+    )
+}
+
+/// The catalog's optional `code_uri` input (read with `value_or_empty`, see [`CodeChoice`]).
+pub fn code_uri_input(svc: &mut ServiceTemplate) -> Input<Instance, String> {
+    svc.instance_input(
+        InputDef::string("code_uri")
+            .title("Code URI")
+            .description("The s3 link to your application")
+            .min_length(1)
+            .max_length(200),
+    )
 }
 
 /// Which code the functions of an instance run, decided once per template by the condition `CodeFromS3` on

@@ -10,13 +10,16 @@ mod catalog_harness;
 use std::collections::BTreeSet;
 
 use catalog_harness::*;
-use proton_synth::app::App;
+use proton_synth::app::{App, SynthOptions, Synthesis};
 use serde_json::Value as J;
 
 #[path = "../examples/apigw_lambda_svc.rs"]
 mod apigw_lambda_svc;
 // Each example is a standalone program including its own copy of apigw_lambda_svc (and vpc_env); the copies
 // are separate modules here, which is harmless.
+#[allow(clippy::duplicate_mod)]
+#[path = "../examples/lambda_multi_svc.rs"]
+mod lambda_multi_svc;
 #[allow(clippy::duplicate_mod)]
 #[path = "../examples/scheduled_lambda_svc.rs"]
 mod scheduled_lambda_svc;
@@ -32,6 +35,9 @@ struct Pair {
     example: &'static str,
     app: fn() -> App,
     templates: &'static [(&'static str, &'static str, &'static [Deviation])],
+    /// The one warning an example may have: its plain instance template is over CloudFormation's inline
+    /// body limit (51,200 bytes), so it is deployed through an S3 bucket.
+    large_plain_template: bool,
 }
 
 const ENV: (&str, &str, &[Deviation]) = ("vpc-env", "environment-templates/vpc-env", &[]);
@@ -50,6 +56,7 @@ fn pairs() -> Vec<Pair> {
             example: "apigw_lambda_svc",
             app: apigw_lambda_svc::app,
             templates: &[ENV, ("apigw-lambda-svc", "service-templates/apigw-lambda-svc", RUNTIME)],
+            large_plain_template: false,
         },
         Pair {
             example: "scheduled_lambda_svc",
@@ -62,6 +69,7 @@ fn pairs() -> Vec<Pair> {
                     RUNTIME,
                 ),
             ],
+            large_plain_template: false,
         },
         Pair {
             example: "worker_lambda_svc",
@@ -70,21 +78,59 @@ fn pairs() -> Vec<Pair> {
                 ENV,
                 ("worker-lambda-svc", "service-templates/worker-lambda-svc", RUNTIME),
             ],
+            large_plain_template: false,
+        },
+        Pair {
+            example: "lambda_multi_svc",
+            app: lambda_multi_svc::app,
+            templates: &[
+                ("lambda-env", "lambda-multi-svc/lambda-env", &[]),
+                ("service-crud", "lambda-multi-svc/service-crud", RUNTIME),
+            ],
+            large_plain_template: true,
         },
     ]
 }
 
 /// Resource types of the samples our ports deliberately do not use, with the reason.
-const REPLACED_TYPES: &[(&str, &str)] = &[(
-    "AWS::Serverless::Function",
-    "the SAM transform is not used: the typed constructs write what it expanded to (AWS::Lambda::Function, its \
-     role and permissions, event source mappings and rules)",
-)];
+const REPLACED_TYPES: &[(&str, &str)] = &[
+    (
+        "AWS::Serverless::Function",
+        "the SAM transform is not used: the typed constructs write what it expanded to (AWS::Lambda::Function, \
+         its role and permissions, event source mappings and rules)",
+    ),
+    (
+        "AWS::Serverless::HttpApi",
+        "the SAM transform is not used: AWS::ApiGatewayV2::Api with its stage, integrations and routes instead",
+    ),
+];
+
+/// Synthesize a pair's example; its only allowed warning is the large plain template it declares.
+fn synth_pair(pair: &Pair) -> Synthesis {
+    let s = (pair.app)()
+        .synth(&SynthOptions::default())
+        .unwrap_or_else(|e| panic!("{} failed to synthesize:\n{e}", pair.example));
+    let warnings: Vec<String> = s.warnings.iter().map(ToString::to_string).collect();
+    assert!(
+        warnings
+            .iter()
+            .all(|w| pair.large_plain_template && w.contains("over 51200")),
+        "{} has warnings: {warnings:#?}",
+        pair.example
+    );
+    assert_eq!(
+        !warnings.is_empty(),
+        pair.large_plain_template,
+        "{}: {warnings:#?}",
+        pair.example
+    );
+    s
+}
 
 #[test]
 fn schemas_are_at_parity_with_the_samples() {
     for pair in pairs() {
-        let s = synth(pair.example, &(pair.app)());
+        let s = synth_pair(&pair);
         for (template, sample, replaced) in pair.templates {
             let ours = text(&s, &format!("proton/bundles/{template}/schema/schema.yaml"));
             assert_schema_parity_replacing(&catalog(sample).join("v1/schema/schema.yaml"), &ours, &[], replaced);
@@ -97,12 +143,20 @@ fn schemas_are_at_parity_with_the_samples() {
 /// and `vpc-env` declares every output it reads.
 #[test]
 fn inventory_and_environment_outputs() {
-    let declared: BTreeSet<String> = vpc_env::environment().interface().outputs.into_iter().collect();
     for pair in pairs() {
-        let s = synth(pair.example, &(pair.app)());
+        let s = synth_pair(&pair);
+        let (env, env_sample, _) = pair.templates[0];
+        let env_plain = plain(&s, &format!("{env}.template.json"));
+        let declared: BTreeSet<String> = env_plain["Outputs"].as_object().unwrap().keys().cloned().collect();
+        for name in sample_env_outputs_declared(env_sample) {
+            assert!(
+                declared.contains(&name),
+                "{env}: the sample's output {name} is not declared"
+            );
+        }
         let out = root().join("target/catalog-scratch/inventory").join(pair.example);
         let rendered = render_example_to(pair.example, &s, &[], &out);
-        for (template, sample, _) in pair.templates.iter().skip(1) {
+        for (template, sample, _) in pair.templates {
             let ours = rendered_resource_types(
                 rendered
                     .iter()
@@ -121,13 +175,16 @@ fn inventory_and_environment_outputs() {
             for t in &replaced {
                 assert!(!ours.contains(*t), "{sample}: {t} is listed as replaced but is used");
             }
+            if *template == env {
+                continue;
+            }
             assert!(ours.contains("AWS::Lambda::Function"), "{sample}: {ours:?}");
-            assert_eq!(sample_compatible_envs(sample), vec!["vpc-env:1".to_owned()]);
+            assert_eq!(sample_compatible_envs(sample), vec![format!("{env}:1")]);
             let read = sample_env_outputs_read(sample);
             let missing: Vec<&String> = read.difference(&declared).collect();
             assert!(
                 missing.is_empty(),
-                "{sample} reads outputs vpc-env does not declare: {missing:?}"
+                "{sample} reads outputs {env} does not declare: {missing:?}"
             );
         }
     }
@@ -136,7 +193,28 @@ fn inventory_and_environment_outputs() {
 #[test]
 fn snapshots_and_determinism() {
     for pair in pairs() {
-        snapshot(pair.example, pair.app);
+        if !pair.large_plain_template {
+            snapshot(pair.example, pair.app);
+            continue;
+        }
+        // The harness's `snapshot` refuses warnings: the same, after `synth_pair`.
+        let s = synth_pair(&pair);
+        for (path, bytes) in s.assembly.files() {
+            if path.ends_with(".tar.gz") {
+                continue;
+            }
+            let text = String::from_utf8(bytes.clone()).expect("text output");
+            let name = format!("{}__{}", pair.example, path.replace('/', "__"));
+            insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false, omit_expression => true }, {
+                insta::assert_snapshot!(name, text);
+            });
+        }
+        assert_eq!(
+            s.assembly,
+            synth_pair(&pair).assembly,
+            "{}: two runs differ",
+            pair.example
+        );
     }
 }
 
@@ -146,35 +224,39 @@ fn one<'a>(t: &'a J, type_name: &str, path: &str) -> &'a J {
     found[0].1
 }
 
-/// What every rendered instance of a Lambda service holds: the function in the VPC (subnets after
-/// `subnet_type`), its code after `code_uri`, a log group kept one year.
+/// What every rendered instance of a Lambda service holds: its functions run the code after `code_uri` with
+/// logs kept one year; those of `vpc-env` services are in the VPC (subnets after `subnet_type`).
 fn assert_lambda_instance(path: &str, t: &J) {
-    let f = &one(t, "AWS::Lambda::Function", path)["Properties"];
-    let subnets = f["VpcConfig"]["SubnetIds"].as_array().unwrap();
-    assert_eq!(subnets.len(), 2, "{path}");
-    for s in subnets {
-        assert_eq!(s["Fn::If"][0], "PrivateSubnets", "{path}");
+    let functions = resources_of(t, "AWS::Lambda::Function");
+    assert!(!functions.is_empty(), "{path}");
+    for (_, f) in functions {
+        let f = &f["Properties"];
+        if t["Conditions"]["PrivateSubnets"].is_object() {
+            let subnets = f["VpcConfig"]["SubnetIds"].as_array().unwrap();
+            assert_eq!(subnets.len(), 2, "{path}");
+            for s in subnets {
+                assert_eq!(s["Fn::If"][0], "PrivateSubnets", "{path}");
+            }
+            assert!(
+                f["VpcConfig"]["SecurityGroupIds"][0]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("sg-"),
+                "{path}"
+            );
+        }
+        // The chosen runtime with code from S3, else the placeholder's.
+        assert_eq!(f["Runtime"]["Fn::If"][0], "CodeFromS3", "{path}");
+        assert!(runtime_offered(f["Runtime"]["Fn::If"][1].as_str().unwrap()), "{path}");
+        assert_eq!(
+            f["Runtime"]["Fn::If"][2],
+            apigw_lambda_svc::PLACEHOLDER_RUNTIME,
+            "{path}"
+        );
+        assert_eq!(f["Code"]["ZipFile"]["Fn::If"][0], "CodeFromS3", "{path}");
+        assert_eq!(f["TracingConfig"]["Mode"], "Active", "{path}");
     }
-    assert!(
-        f["VpcConfig"]["SecurityGroupIds"][0]
-            .as_str()
-            .unwrap()
-            .starts_with("sg-"),
-        "{path}"
-    );
-    // The chosen runtime with code from S3, else the placeholder's.
-    assert_eq!(f["Runtime"]["Fn::If"][0], "CodeFromS3", "{path}");
-    assert!(runtime_offered(f["Runtime"]["Fn::If"][1].as_str().unwrap()), "{path}");
-    assert_eq!(
-        f["Runtime"]["Fn::If"][2],
-        apigw_lambda_svc::PLACEHOLDER_RUNTIME,
-        "{path}"
-    );
-    assert_eq!(f["Code"]["ZipFile"]["Fn::If"][0], "CodeFromS3", "{path}");
-    assert_eq!(f["TracingConfig"]["Mode"], "Active", "{path}");
-    let logs = resources_of(t, "AWS::Logs::LogGroup");
-    assert!(!logs.is_empty(), "{path}");
-    for (_, g) in logs {
+    for (_, g) in resources_of(t, "AWS::Logs::LogGroup") {
         assert_eq!(g["Properties"]["RetentionInDays"], 365, "{path}");
     }
     // Without a code_uri (the specs' default), the condition compares a value that keeps the placeholder.
@@ -195,18 +277,27 @@ fn runtime_offered(runtime: &str) -> bool {
 #[test]
 fn render_with_1_and_20_instances_and_the_sample_specs() {
     for pair in pairs() {
-        let s = synth(pair.example, &(pair.app)());
-        let samples: Vec<(&str, &str)> = pair.templates.iter().map(|(t, f, _)| (*t, *f)).collect();
+        let s = synth_pair(&pair);
+        // The samples with a spec of their own (lambda-multi-svc's are rendered by `the_multi_service_samples_specs`).
+        let samples: Vec<(&str, &str)> = pair
+            .templates
+            .iter()
+            .filter(|(_, f, _)| catalog(f).join("spec/spec.yaml").exists())
+            .map(|(t, f, _)| (*t, *f))
+            .collect();
         let rendered = render_example(pair.example, &s, &samples);
         let names: BTreeSet<&str> = rendered.iter().map(|(p, _)| p.as_str()).collect();
         for (template, sample, _) in pair.templates.iter().skip(1) {
-            let prod = format!("{}-prod", sample.rsplit('/').next().unwrap());
-            for f in [
+            let mut expected = vec![
                 format!("{template}/{template}.svc-spec-1/instance-instance-1.yaml"),
                 format!("{template}/{template}.svc-spec-20/instance-instance-20.yaml"),
-                format!("{template}/aws-sample-spec/instance-{prod}.yaml"),
-                format!("{template}/aws-sample-spec/pipeline.yaml"),
-            ] {
+            ];
+            if samples.iter().any(|(t, _)| t == template) {
+                let prod = format!("{}-prod", sample.rsplit('/').next().unwrap());
+                expected.push(format!("{template}/aws-sample-spec/instance-{prod}.yaml"));
+                expected.push(format!("{template}/aws-sample-spec/pipeline.yaml"));
+            }
+            for f in expected {
                 assert!(names.contains(f.as_str()), "{f} was not rendered: {names:#?}");
             }
             for (spec, n) in [("svc-spec-1", 1), ("svc-spec-20", 20)] {
@@ -339,5 +430,95 @@ fn each_kind_keeps_its_meaning() {
         "LambdaRuntime",
     ] {
         assert!(t["Outputs"][name].is_object(), "{name}");
+    }
+}
+
+/// lambda-multi-svc's own specs (`specs/env-spec.yaml`, `specs/svc-spec.yaml`), with the two changes the
+/// example documents (`ruby2.7` → `ruby3.4`, the schema's `packaging_command` for the spec's
+/// `packaging_commands`), render; written below `target/examples-rendered/lambda_multi_svc/` for the linters.
+#[test]
+fn the_multi_service_samples_specs() {
+    use proton_synth::local::{load_bundle, render_bundle, EnvironmentInfo, InstanceInfo, Outputs, RenderContext};
+    let s = lambda_multi_svc::app().synth(&SynthOptions::default()).unwrap();
+    let specs = catalog("lambda-multi-svc/specs");
+    let env_spec = std::fs::read_to_string(specs.join("env-spec.yaml")).unwrap();
+    let svc_spec = std::fs::read_to_string(specs.join("svc-spec.yaml"))
+        .unwrap()
+        .replace("ruby2.7", "ruby3.4")
+        .replace("packaging_commands:", "packaging_command:");
+    let env_outputs: Vec<(String, String)> = lambda_multi_svc::environment()
+        .interface()
+        .outputs
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (o.clone(), made_up_output(o, i)))
+        .collect();
+    let mut ctx = RenderContext {
+        environment_name: Some("multi-svc-beta".to_owned()),
+        default_account_id: Some("111122223333".to_owned()),
+        ..RenderContext::default()
+    };
+    ctx.service.name = Some("crud".to_owned());
+    ctx.service.repository_connection_arn = Some(
+        "arn:aws:codestar-connections:us-west-2:111122223333:connection/0123abcd-4567-89ab-cdef-0123456789ab"
+            .to_owned(),
+    );
+    ctx.service.repository_id = Some("example-org/crud".to_owned());
+    ctx.service.branch_name = Some("main".to_owned());
+    ctx.environments.insert(
+        "multi-svc-beta".to_owned(),
+        EnvironmentInfo {
+            account_id: Some("111122223333".to_owned()),
+            outputs: Some(Outputs {
+                values: env_outputs.into_iter().collect(),
+                source: "test".to_owned(),
+            }),
+        },
+    );
+    let functions = lambda_multi_svc::OPERATIONS.map(|(op, ..)| {
+        let mut name = op.to_owned();
+        name[..1].make_ascii_uppercase();
+        (format!("{name}Function"), format!("crud-front-end-{op}"))
+    });
+    ctx.instances.insert(
+        "front-end".to_owned(),
+        InstanceInfo {
+            outputs: Some(Outputs {
+                values: functions.into_iter().collect(),
+                source: "test".to_owned(),
+            }),
+            component: None,
+        },
+    );
+    let out = root().join("target/examples-rendered/lambda_multi_svc");
+    let scratch = root().join("target/catalog-scratch/multi-svc-specs");
+    std::fs::create_dir_all(&scratch).unwrap();
+    for (name, spec) in [("lambda-env", &env_spec), ("service-crud", &svc_spec)] {
+        let p = s.proton.iter().find(|p| p.output.name == name).unwrap();
+        let archive = scratch.join(format!("{name}.tar.gz"));
+        std::fs::write(&archive, &p.output.tar_gz).unwrap();
+        let bundle = load_bundle(&archive).unwrap();
+        let files = render_bundle(&bundle, spec, &ctx).unwrap_or_else(|f| panic!("{name}: {f:#?}"));
+        let dir = out.join(name).join("aws-sample-spec");
+        std::fs::create_dir_all(&dir).unwrap();
+        for f in &files {
+            std::fs::write(dir.join(&f.name), &f.text).unwrap();
+        }
+        if name == "service-crud" {
+            let t = yaml(
+                &files.iter().find(|f| f.name == "instance-front-end.yaml").unwrap().text,
+                name,
+            );
+            assert_lambda_instance("front-end", &t);
+            let routes: BTreeSet<String> = resources_of(&t, "AWS::ApiGatewayV2::Route")
+                .iter()
+                .map(|(_, r)| r["Properties"]["RouteKey"].to_string())
+                .collect();
+            assert_eq!(routes.len(), 5, "{routes:?}");
+            assert!(
+                routes.iter().all(|r| r.contains("/") && r.contains("task")),
+                "{routes:?}"
+            );
+        }
     }
 }

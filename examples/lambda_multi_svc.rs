@@ -1,0 +1,249 @@
+//! AWS's catalog set `lambda-multi-svc` (aws-proton-cloudformation-sample-templates, `lambda-multi-svc/`)
+//! rewritten with typed constructs: the environment template `lambda-env` (a DynamoDB table and an S3 bucket
+//! shared by the environment's services) and the service template `service-crud` (a CRUD HTTP API of five
+//! functions on that table, with a pipeline). What the catalog's Lambda services share (inputs, code
+//! selection, pipeline) comes from `apigw_lambda_svc.rs`, included below; see its documentation for the
+//! deviations they share (the runtime enum, code from `code_uri` by condition, code deployed by the pipeline).
+//!
+//! At input parity with the samples: `lambda-env`'s required `ttl_attribute` and its outputs `TableName` and
+//! `AppBucketArn`; `service-crud`'s instance inputs `resource_name`, `resource_handler`, `lambda_memory`,
+//! `lambda_timeout`, `lambda_runtime` (default `ruby3.4`, the sample's `ruby2.7`'s successor), `code_uri`, its
+//! pipeline inputs `unit_test_command` and `packaging_command`, and its outputs `HttpApiEndpoint` and
+//! `LambdaRuntime`. Deviations, and why:
+//!
+//! - The table (keys `hk`/`rk`, the `reverse` index, TTL on `ttl_attribute`) has point-in-time recovery and
+//!   deletion protection and is retained with the environment's stack; the bucket is encrypted, versioned,
+//!   TLS-only, expires old versions after 90 days and logs access to a log bucket.
+//! - Each CRUD function may use only the item actions its operation needs on the environment's table
+//!   (`list`: Query and Scan, also on its indexes; `get`: GetItem; `create`: PutItem; `update`: UpdateItem;
+//!   `delete`: DeleteItem) instead of SAM's `DynamoDBCrudPolicy` on every function; its logs are kept a year.
+//! - The routes (`GET`/`POST /<resource_name>`, `GET`/`DELETE`/`PATCH /<resource_name>/{id}`) require IAM
+//!   authorization (the sample's were open to anyone); the API has access logs and throttling.
+//! - The functions always exist: without `code_uri` they run the Node.js placeholder (the sample created them
+//!   only once `code_uri` was set); their names are the outputs `ListFunction` … `UpdateFunction`, which the
+//!   pipeline's deploy stages update.
+//! - The sample's own spec asks for `ruby2.7` (which Lambda no longer creates) and names a pipeline input
+//!   `packaging_commands` its schema does not have: the tests render it with `ruby3.4` and
+//!   `packaging_command`.
+//!
+//! ```sh
+//! cargo run --example lambda_multi_svc -- synth --out out/lambda_multi_svc
+//! ```
+
+#[path = "apigw_lambda_svc.rs"]
+pub mod apigw_lambda_svc;
+
+use apigw_lambda_svc::{
+    code_uri_input, lambda_pipeline, memory_input, runtime_input, timeout_input, CodeChoice, LambdaPipeline,
+    PLACEHOLDER_HANDLER,
+};
+use proton_synth::app::App;
+use proton_synth::constructs::apigateway::{HttpApi, HttpApiProps};
+use proton_synth::constructs::dynamodb::{AttributeType, Table, TableProps};
+use proton_synth::constructs::iam::PolicyStatement;
+use proton_synth::constructs::lambda::{Architecture, Code, Function, FunctionProps};
+use proton_synth::constructs::s3::{Bucket, BucketProps};
+use proton_synth::constructs::{fns, Value};
+use proton_synth::proton::{EnvironmentInterface, EnvironmentTemplate, InputDef, ServiceTemplate};
+
+/// The environment template's name.
+pub const ENV_NAME: &str = "lambda-env";
+/// The CRUD service template's name.
+pub const CRUD_NAME: &str = "service-crud";
+
+/// Output names of `lambda-env`.
+pub mod outputs {
+    pub const TABLE_NAME: &str = "TableName";
+    pub const APP_BUCKET_ARN: &str = "AppBucketArn";
+}
+
+/// The environment template `lambda-env`: the shared table and bucket.
+pub fn environment() -> EnvironmentTemplate {
+    let mut env = EnvironmentTemplate::new(ENV_NAME)
+        .description("A DynamoDB table and an S3 bucket shared between the environment's services (proton-synth port of AWS's lambda-env sample)")
+        .input_type_name("EnvironmentInput")
+        .input_type_description("Input properties for my environment");
+    let ttl = env.input(
+        InputDef::string("ttl_attribute")
+            .title("TTL attribute")
+            .description("Which attribute to use as the TTL attribute")
+            .default("ttl")
+            .min_length(1)
+            .max_length(100)
+            .required(),
+    );
+    let mut root = env.root();
+    let table = Table::new(
+        &mut root,
+        "AppTable",
+        TableProps {
+            partition_key: ("hk".to_owned(), AttributeType::String),
+            sort_key: Some(("rk".to_owned(), AttributeType::String)),
+            ttl_attribute: Some(ttl.value()),
+            ..TableProps::default()
+        },
+    );
+    table.add_global_secondary_index(
+        root.stack(),
+        "reverse",
+        ("rk", AttributeType::String),
+        Some(("hk", AttributeType::String)),
+    );
+    let access_logs = Bucket::new_access_log_bucket(&mut root, "AccessLogs");
+    let bucket = Bucket::new(
+        &mut root,
+        "AppBucket",
+        BucketProps {
+            server_access_logs: Some((access_logs, "app-bucket/".to_owned())),
+            ..BucketProps::default()
+        },
+    );
+    env.output_with_description(
+        outputs::TABLE_NAME,
+        table.name(),
+        Some("The DDB table to be used for all CRUD services"),
+    );
+    env.output_with_description(
+        outputs::APP_BUCKET_ARN,
+        bucket.arn(),
+        Some("The Bucket used for data processing"),
+    );
+    env
+}
+
+/// The CRUD operations: (name, method, whether the path ends in `{id}`, the table actions it needs).
+pub const OPERATIONS: [(&str, &str, bool, &[&str]); 5] = [
+    ("list", "GET", false, &["dynamodb:Query", "dynamodb:Scan"]),
+    ("create", "POST", false, &["dynamodb:PutItem"]),
+    ("get", "GET", true, &["dynamodb:GetItem"]),
+    ("delete", "DELETE", true, &["dynamodb:DeleteItem"]),
+    ("update", "PATCH", true, &["dynamodb:UpdateItem"]),
+];
+
+/// `list` → `List`.
+fn capitalized(op: &str) -> String {
+    let mut c = op.chars();
+    c.next()
+        .map_or_else(String::new, |f| f.to_ascii_uppercase().to_string() + c.as_str())
+}
+
+/// The service template `service-crud`, compatible with `lambda-env:1`.
+pub fn crud_service(env_interface: &EnvironmentInterface) -> ServiceTemplate {
+    let mut svc = ServiceTemplate::new(CRUD_NAME, std::slice::from_ref(env_interface))
+        .description("A CRUD HTTP API of Lambda functions on the environment's table (proton-synth port of AWS's service-crud sample)")
+        .input_type_name("CrudServiceInput")
+        .input_type_description(
+            "Input properties for a Lambda backed CRUD API. When given a resource name, this input will be used to \
+             generate Create, Read, Update and Delete API methods and lambdas.",
+        );
+    let resource_name = svc.instance_input(
+        InputDef::string("resource_name")
+            .title("Resource name")
+            .description("The resource to generate a CRUD API for")
+            .min_length(1)
+            .max_length(50)
+            .default("task"),
+    );
+    let resource_handler = svc.instance_input(
+        InputDef::string("resource_handler")
+            .title("Resource handler")
+            .description("The handler path to find the CRUD methods for this API")
+            .min_length(1)
+            .max_length(50)
+            .default("src/api"),
+    );
+    let memory = memory_input(&mut svc);
+    let timeout = timeout_input(&mut svc);
+    let runtime = runtime_input(&mut svc, "ruby3.4");
+    let code_uri = code_uri_input(&mut svc);
+    let table_name = svc.env_output(outputs::TABLE_NAME);
+    // The environment's table is in the instance's account and Region.
+    let table_arn = fns::sub(
+        "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${Table}",
+        [("Table", table_name.clone().into_expr())],
+    );
+
+    let mut root = svc.instance();
+    let code = CodeChoice::new(&mut root, &code_uri);
+    let api = HttpApi::new(
+        &mut root,
+        "CrudHttpApi",
+        HttpApiProps {
+            description: Some("CRUD API of a service-crud instance".to_owned()),
+            ..HttpApiProps::default()
+        },
+    );
+    let mut functions = Vec::new();
+    for (op, method, with_id, actions) in OPERATIONS {
+        let id = capitalized(op);
+        let function = Function::new(
+            &mut root,
+            &format!("{id}Function"),
+            FunctionProps {
+                description: Some(format!("The {op} operation of the CRUD API")),
+                code: Code::Inline(PLACEHOLDER_HANDLER.to_owned()),
+                memory_size: memory.as_integer(),
+                timeout_seconds: timeout.as_integer(),
+                environment: [("TABLE_NAME".to_owned(), table_name.clone())].into_iter().collect(),
+                // Code packaged by the pipeline on CodeBuild's x86_64 image runs on the same architecture.
+                architecture: Architecture::X86_64,
+                ..FunctionProps::default()
+            },
+        );
+        let handler = fns::join(
+            "",
+            [
+                resource_handler.value(),
+                Value::from(format!(".{op}_")),
+                resource_name.value(),
+            ],
+        );
+        code.apply(root.stack(), &function, handler, runtime.value());
+        let mut resources = vec![table_arn.clone()];
+        if op == "list" {
+            resources.push(fns::join("", [table_arn.clone(), Value::from("/index/*")]));
+        }
+        function.add_to_role_policy(root.stack(), PolicyStatement::allow(actions, resources));
+        let mut segments = vec![resource_name.value()];
+        if with_id {
+            segments.push(Value::from("{id}"));
+        }
+        api.add_lambda_route_segments(root.stack(), &id, method, segments, &function);
+        functions.push((format!("{id}Function"), function));
+    }
+    svc.instance_output_with_description(
+        "HttpApiEndpoint",
+        fns::join("", [api.url(), resource_name.value()]),
+        Some("API Gateway endpoint URL for Prod stage"),
+    );
+    svc.instance_output_with_description("LambdaRuntime", runtime.value(), Some("The lambda runtime"));
+    for (name, function) in &functions {
+        svc.instance_output(name, function.name());
+    }
+    let names: Vec<&str> = functions.iter().map(|(n, _)| n.as_str()).collect();
+    lambda_pipeline(
+        &mut svc,
+        LambdaPipeline {
+            kind: "CRUD API",
+            code_dir: None,
+            packaging_command: "make publish",
+            function_outputs: &names,
+        },
+    );
+    svc
+}
+
+/// The program's templates: the environment and its services.
+pub fn app() -> App {
+    let env = environment();
+    let crud = crud_service(&env.interface());
+    let mut app = App::new("lambda-multi-svc");
+    app.add_environment(env);
+    app.add_service(crud);
+    app
+}
+
+#[allow(dead_code)]
+fn main() {
+    std::process::exit(app().run());
+}
