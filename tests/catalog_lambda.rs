@@ -86,6 +86,11 @@ fn pairs() -> Vec<Pair> {
             templates: &[
                 ("lambda-env", "lambda-multi-svc/lambda-env", &[]),
                 ("service-crud", "lambda-multi-svc/service-crud", RUNTIME),
+                (
+                    "service-data-processing",
+                    "lambda-multi-svc/service-data-processing",
+                    RUNTIME,
+                ),
             ],
             large_plain_template: true,
         },

@@ -331,6 +331,10 @@ pub fn made_up_output(name: &str, n: usize) -> String {
         format!("arn:aws:iam::111122223333:role/made-up-{lower}-{n}")
     } else if lower.contains("namespace") {
         "ns-abcdefghijklmnop".to_owned()
+    } else if lower.contains("bucketarn") {
+        format!("arn:aws:s3:::made-up-bucket-{n}")
+    } else if lower.ends_with("arn") {
+        format!("arn:aws:made-up:us-west-2:111122223333:{lower}/{n}")
     } else if lower.contains("url") || lower.contains("endpoint") {
         format!("http://made-up-{n}.us-west-2.elb.amazonaws.com")
     } else {
@@ -392,10 +396,15 @@ fn render_context(s: &Synthesis, env_names: &[String], instances: &[String]) -> 
             },
         );
     }
-    let service = s.proton.iter().find(|p| p.output.kind.as_str() == "service");
-    let instance_outputs = service.map_or_else(Vec::new, |p| {
-        bundle_outputs(s, &p.output.name, "instance_infrastructure")
-    });
+    // Every service template's instance outputs (a program may hold several services).
+    let mut instance_outputs: Vec<String> = Vec::new();
+    for p in s.proton.iter().filter(|p| p.output.kind.as_str() == "service") {
+        for o in bundle_outputs(s, &p.output.name, "instance_infrastructure") {
+            if !instance_outputs.contains(&o) {
+                instance_outputs.push(o);
+            }
+        }
+    }
     for (n, i) in instances.iter().enumerate() {
         ctx.instances.insert(
             i.clone(),
