@@ -326,7 +326,7 @@ fn render_with_1_and_20_instances_and_the_sample_specs() {
 /// whole key (slashes included) and `lambda_handler`.
 #[test]
 fn code_uri_selects_the_code() {
-    use proton_synth::local::{load_bundle, render_bundle, EnvironmentInfo, Only, Outputs, RenderContext};
+    use proton_synth::engine::{load_bundle, render_bundle, EnvironmentInfo, Only, Outputs, RenderContext};
     let s = synth("apigw_lambda_svc", &apigw_lambda_svc::app());
     let p = s.proton.iter().find(|p| p.output.name == "apigw-lambda-svc").unwrap();
     let dir = root().join("target/catalog-scratch/code-uri");
@@ -443,7 +443,7 @@ fn each_kind_keeps_its_meaning() {
 /// `packaging_commands`), render; written below `target/examples-rendered/lambda_multi_svc/` for the linters.
 #[test]
 fn the_multi_service_samples_specs() {
-    use proton_synth::local::{load_bundle, render_bundle, EnvironmentInfo, InstanceInfo, Outputs, RenderContext};
+    use proton_synth::engine::{load_bundle, render_bundle, EnvironmentInfo, InstanceInfo, Outputs, RenderContext};
     let s = lambda_multi_svc::app().synth(&SynthOptions::default()).unwrap();
     let specs = catalog("lambda-multi-svc/specs");
     let env_spec = std::fs::read_to_string(specs.join("env-spec.yaml")).unwrap();

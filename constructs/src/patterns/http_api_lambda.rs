@@ -136,7 +136,10 @@ mod tests {
         let mut props = HttpApiLambdaProps::new(function());
         props.route_keys.clear();
         HttpApiLambda::new(&mut stack.root(), "None", props);
-        let err = Template::from_stack(&stack).err().expect("an error").to_string();
+        let Err(err) = Template::from_stack(&stack) else {
+            panic!("expected an error");
+        };
+        let err = err.to_string();
         assert!(err.contains("Api/None") && err.contains("route_keys is empty"), "{err}");
     }
 }

@@ -172,7 +172,10 @@ mod tests {
         let mut stack = Stack::new("Jobs");
         let bad = Value::from("rate(5 fortnights)");
         ScheduledLambda::new(&mut stack.root(), "Tick", ScheduledLambdaProps::new(bad, function()));
-        let err = Template::from_stack(&stack).err().expect("an error").to_string();
+        let Err(err) = Template::from_stack(&stack) else {
+            panic!("expected an error");
+        };
+        let err = err.to_string();
         assert!(
             err.contains("Jobs/Tick/Schedule") && err.contains("fortnights"),
             "{err}"
