@@ -8,6 +8,7 @@
 mod catalog_harness;
 
 use std::collections::BTreeSet;
+use std::sync::OnceLock;
 
 use catalog_harness::*;
 use proton_synth::app::{App, SynthOptions, Synthesis};
@@ -132,6 +133,32 @@ fn synth_pair(pair: &Pair) -> Synthesis {
     s
 }
 
+/// Every pair rendered once per test run (rendering is the slow part; the tests share it): the generated
+/// specs (1 and 20 instances) and the samples' own specs where they have one, written to
+/// `target/examples-rendered/<example>/`.
+fn rendered(example: &str) -> &'static [(String, J)] {
+    /// (example, its rendered templates: path below its folder, parsed).
+    type Rendered = Vec<(&'static str, Vec<(String, J)>)>;
+    static RENDERED: OnceLock<Rendered> = OnceLock::new();
+    let all = RENDERED.get_or_init(|| {
+        pairs()
+            .iter()
+            .map(|pair| {
+                let s = synth_pair(pair);
+                // lambda-multi-svc's specs are rendered by `the_multi_service_samples_specs`.
+                let samples: Vec<(&str, &str)> = pair
+                    .templates
+                    .iter()
+                    .filter(|(_, f, _)| catalog(f).join("spec/spec.yaml").exists())
+                    .map(|(t, f, _)| (*t, *f))
+                    .collect();
+                (pair.example, render_example(pair.example, &s, &samples))
+            })
+            .collect()
+    });
+    &all.iter().find(|(e, _)| *e == example).expect("a pair").1
+}
+
 #[test]
 fn schemas_are_at_parity_with_the_samples() {
     for pair in pairs() {
@@ -159,8 +186,7 @@ fn inventory_and_environment_outputs() {
                 "{env}: the sample's output {name} is not declared"
             );
         }
-        let out = root().join("target/catalog-scratch/inventory").join(pair.example);
-        let rendered = render_example_to(pair.example, &s, &[], &out);
+        let rendered = rendered(pair.example);
         for (template, sample, _) in pair.templates {
             let ours = rendered_resource_types(
                 rendered
@@ -282,22 +308,15 @@ fn runtime_offered(runtime: &str) -> bool {
 #[test]
 fn render_with_1_and_20_instances_and_the_sample_specs() {
     for pair in pairs() {
-        let s = synth_pair(&pair);
-        // The samples with a spec of their own (lambda-multi-svc's are rendered by `the_multi_service_samples_specs`).
-        let samples: Vec<(&str, &str)> = pair
-            .templates
-            .iter()
-            .filter(|(_, f, _)| catalog(f).join("spec/spec.yaml").exists())
-            .map(|(t, f, _)| (*t, *f))
-            .collect();
-        let rendered = render_example(pair.example, &s, &samples);
+        let rendered = rendered(pair.example);
+        let has_sample_spec = |sample: &str| catalog(sample).join("spec/spec.yaml").exists();
         let names: BTreeSet<&str> = rendered.iter().map(|(p, _)| p.as_str()).collect();
         for (template, sample, _) in pair.templates.iter().skip(1) {
             let mut expected = vec![
                 format!("{template}/{template}.svc-spec-1/instance-instance-1.yaml"),
                 format!("{template}/{template}.svc-spec-20/instance-instance-20.yaml"),
             ];
-            if samples.iter().any(|(t, _)| t == template) {
+            if has_sample_spec(sample) {
                 let prod = format!("{}-prod", sample.rsplit('/').next().unwrap());
                 expected.push(format!("{template}/aws-sample-spec/instance-{prod}.yaml"));
                 expected.push(format!("{template}/aws-sample-spec/pipeline.yaml"));
@@ -314,7 +333,7 @@ fn render_with_1_and_20_instances_and_the_sample_specs() {
                 assert_eq!(resources_of(pipeline, "AWS::CodeBuild::Project").len(), 1 + n, "{path}");
             }
         }
-        for (path, t) in &rendered {
+        for (path, t) in rendered {
             if path.contains("/instance-") {
                 assert_lambda_instance(path, t);
             }
@@ -372,12 +391,9 @@ fn code_uri_selects_the_code() {
 /// schedule with its dead-letter queue, the worker's queue subscribed to the environment's topic.
 #[test]
 fn each_kind_keeps_its_meaning() {
-    let rendered_instance = |example: &str, app: fn() -> App, template: &str, sample: &str| -> J {
-        let s = synth(example, &app());
-        let out = root().join("target/catalog-scratch/meaning").join(example);
-        let rendered = render_example_to(example, &s, &[(template, sample)], &out);
+    let rendered_instance = |example: &str, _app: fn() -> App, template: &str, _sample: &str| -> J {
         let prod = format!("{template}/aws-sample-spec/instance-{template}-prod.yaml");
-        rendered.into_iter().find(|(p, _)| *p == prod).unwrap().1
+        rendered(example).iter().find(|(p, _)| *p == prod).unwrap().1.clone()
     };
     let t = rendered_instance(
         "apigw_lambda_svc",
@@ -440,7 +456,8 @@ fn each_kind_keeps_its_meaning() {
 
 /// lambda-multi-svc's own specs (`specs/env-spec.yaml`, `specs/svc-spec.yaml`), with the two changes the
 /// example documents (`ruby2.7` → `ruby3.4`, the schema's `packaging_command` for the spec's
-/// `packaging_commands`), render; written below `target/examples-rendered/lambda_multi_svc/` for the linters.
+/// `packaging_commands`), render; written below `target/examples-rendered/lambda_multi_svc-sample-specs/` for
+/// the linters.
 #[test]
 fn the_multi_service_samples_specs() {
     use proton_synth::engine::{load_bundle, render_bundle, EnvironmentInfo, InstanceInfo, Outputs, RenderContext};
@@ -495,7 +512,7 @@ fn the_multi_service_samples_specs() {
             component: None,
         },
     );
-    let out = root().join("target/examples-rendered/lambda_multi_svc");
+    let out = root().join("target/examples-rendered/lambda_multi_svc-sample-specs");
     let scratch = root().join("target/catalog-scratch/multi-svc-specs");
     std::fs::create_dir_all(&scratch).unwrap();
     for (name, spec) in [("lambda-env", &env_spec), ("service-crud", &svc_spec)] {
