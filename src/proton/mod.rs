@@ -59,13 +59,19 @@
 //! [`Stack`]: proton_synth_constructs::Stack
 //! [`Value`]: proton_synth_constructs::Value
 
+mod archive;
 pub mod bundle;
+mod check;
+pub mod format;
 pub mod input;
+mod schema;
+mod synth;
 pub mod template;
 pub mod writer;
 
-pub use bundle::{deterministic_tar_gz, SpecSettings, TemplateKind, TemplateOutput, MANIFEST_YAML};
-pub use input::{Env, Input, InputDef, InputSpec, InputType, Instance, Kind, Pipeline};
+pub use bundle::{deterministic_tar_gz, SpecSettings, TemplateOutput, MANIFEST_YAML};
+pub use format::{InfraKind, TemplateKind};
+pub use input::{Env, Input, InputDef, InputSpec, InputType, Instance, Pipeline};
 pub use template::{
     EnvironmentInterface, EnvironmentTemplate, InstanceLoop, PipelineTemplate, ServiceTemplate,
     DEFAULT_ENVIRONMENT_INPUT_TYPE, DEFAULT_PIPELINE_INPUT_TYPE, DEFAULT_SERVICE_INPUT_TYPE,
