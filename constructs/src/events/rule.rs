@@ -59,7 +59,7 @@ impl Rule {
                 if let Some(p) = s.problem() {
                     child.error(format!("schedule {}: {p}", s.expression()));
                 }
-                rule.schedule_expression = Some(Value::from(s.expression()));
+                rule.schedule_expression = Some(s.value());
             }
             RuleTrigger::ScheduleExpression(e) => {
                 if let Some(p) = e.as_literal().and_then(literal_schedule_problem) {
