@@ -43,7 +43,10 @@ use proton_synth_constructs::{Diagnostic, Diagnostics, Stack, TemplateStats};
 
 use crate::assembly::{Assembly, MemorySink, Sink, StagingDir};
 use crate::output::OutputOptions;
-use crate::proton::{EnvironmentInterface, EnvironmentTemplate, ServiceTemplate, SpecSettings, TemplateOutput};
+use crate::proton::{
+    ComponentTemplate, CustomerManagedEnvironmentTemplate, EnvironmentInterface, EnvironmentTemplate, ServiceTemplate,
+    SpecSettings, TemplateOutput,
+};
 use crate::yaml;
 
 /// Output format of plain CloudFormation templates.
@@ -116,7 +119,9 @@ pub struct App {
     name: String,
     stacks: Vec<Stack>,
     environments: Vec<EnvironmentTemplate>,
+    customer_managed: Vec<CustomerManagedEnvironmentTemplate>,
     services: Vec<ServiceSource>,
+    components: Vec<ComponentTemplate>,
     spec_settings: SpecSettings,
 }
 
@@ -187,7 +192,9 @@ impl App {
             name: name.to_owned(),
             stacks: Vec::new(),
             environments: Vec::new(),
+            customer_managed: Vec::new(),
             services: Vec::new(),
+            components: Vec::new(),
             spec_settings: SpecSettings::default(),
         }
     }
@@ -198,7 +205,11 @@ impl App {
 
     /// Whether the program has any template (`diff --against` needs one to synthesize).
     pub fn has_templates(&self) -> bool {
-        !(self.stacks.is_empty() && self.environments.is_empty() && self.services.is_empty())
+        !(self.stacks.is_empty()
+            && self.environments.is_empty()
+            && self.customer_managed.is_empty()
+            && self.services.is_empty()
+            && self.components.is_empty())
     }
 
     /// Add a plain CloudFormation template, written as `<name>.template.json`.
@@ -210,6 +221,20 @@ impl App {
     /// Add an AWS Proton environment template.
     pub fn add_environment(&mut self, env: EnvironmentTemplate) -> &mut Self {
         self.environments.push(env);
+        self
+    }
+
+    /// Add an AWS Proton customer-managed environment template (schema only; see
+    /// [`CustomerManagedEnvironmentTemplate`]). Services compatible with it are checked against its outputs.
+    pub fn add_customer_managed_environment(&mut self, env: CustomerManagedEnvironmentTemplate) -> &mut Self {
+        self.customer_managed.push(env);
+        self
+    }
+
+    /// Add a directly defined AWS Proton component (see [`ComponentTemplate`]), written to
+    /// `proton/components/<name>/` and `proton/cloudformation/<name>.component.template.json`.
+    pub fn add_component(&mut self, component: ComponentTemplate) -> &mut Self {
+        self.components.push(component);
         self
     }
 
@@ -241,12 +266,14 @@ impl App {
     fn synth_proton(&self, sink: &dyn Sink, keep: bool, report: &mut Report, errors: &mut Vec<Diagnostic>) {
         enum Job<'a> {
             Env(&'a EnvironmentTemplate),
+            Managed(&'a CustomerManagedEnvironmentTemplate),
             Svc(&'a ServiceSource),
         }
         let jobs: Vec<Job<'_>> = self
             .environments
             .iter()
             .map(Job::Env)
+            .chain(self.customer_managed.iter().map(Job::Managed))
             .chain(self.services.iter().map(Job::Svc))
             .collect();
         let names = Mutex::new(BTreeSet::new());
@@ -254,6 +281,7 @@ impl App {
             let built;
             let o = match job {
                 Job::Env(env) => env.synth(&self.spec_settings)?,
+                Job::Managed(env) => env.synth(&self.spec_settings)?,
                 Job::Svc(source) => {
                     let svc = match source {
                         ServiceSource::Built(s) => s,
@@ -309,6 +337,12 @@ impl App {
                     .iter()
                     .find(|e| e.name() == c.name && e.major() == c.major)
                     .map(EnvironmentTemplate::interface)
+                    .or_else(|| {
+                        self.customer_managed
+                            .iter()
+                            .find(|e| e.name() == c.name && e.major() == c.major)
+                            .map(CustomerManagedEnvironmentTemplate::interface)
+                    })
                     .unwrap_or_else(|| c.clone())
             })
             .collect()
@@ -355,6 +389,21 @@ impl App {
             }
         }
         self.synth_proton(sink, keep, &mut report, &mut errors);
+        for c in &self.components {
+            match crate::proton::component::emit_component(c, sink) {
+                Ok((out, written)) => {
+                    report.warnings.extend(out.warnings);
+                    report.summaries.push(TemplateSummary {
+                        name: out.name,
+                        kind: "proton-component",
+                        files: written.iter().map(|(p, _)| p.clone()).collect(),
+                        stats: out.stats,
+                    });
+                    report.files.extend(written);
+                }
+                Err(Diagnostics(d)) => errors.extend(d),
+            }
+        }
         if errors.iter().any(Diagnostic::is_error) {
             return Err(Diagnostics(errors));
         }
@@ -436,7 +485,7 @@ impl App {
     }
 
     fn cmd_synth(&self, out: &Path, format: Format, force: bool) -> i32 {
-        if self.stacks.is_empty() && self.environments.is_empty() && self.services.is_empty() {
+        if !self.has_templates() {
             eprintln!(
                 "error: {}: this program defines no templates, so there is nothing to synthesize; add them with \
                  App::add_stack, add_environment or add_service (the proton-synth binary itself only renders and \

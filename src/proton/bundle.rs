@@ -168,6 +168,8 @@ struct Usage {
     inputs: BTreeSet<(Kind, String)>,
     env_outputs: BTreeSet<(String, String)>,
     instance_outputs: BTreeSet<(String, String)>,
+    /// (Jinja path, output) of `service_instance.components.default.outputs.<output>` reads.
+    component_outputs: BTreeSet<(String, String)>,
 }
 
 /// Context of checking one IaC file.
@@ -307,6 +309,10 @@ impl FileCheck<'_> {
             }
             (Kind::ServiceInstance, ["service", "name"]) => Ok(()),
             (Kind::ServiceInstance, ["service_instance", "name"]) => Ok(()),
+            (Kind::ServiceInstance, ["service_instance", "components", "default", "outputs", n]) => {
+                usage.component_outputs.insert((path.join("."), (*n).to_owned()));
+                Ok(())
+            }
             (Kind::ServiceInstance, ["service_instance", "inputs", n]) => self.input(Kind::ServiceInstance, n, usage),
             (Kind::Pipeline, ["service", "name" | "branch_name" | "repository_id" | "repository_connection_arn"]) => {
                 Ok(())
@@ -372,7 +378,7 @@ pub fn jinja_paths(text: &str) -> Vec<Vec<String>> {
 
 /// Remove what exists only in plain CloudFormation: parameters standing for Proton inputs or resource
 /// parameters, and output exports (Proton passes outputs itself).
-fn strip_plain_only(tree: &mut J, managed: &BTreeSet<String>) -> Vec<String> {
+pub(crate) fn strip_plain_only(tree: &mut J, managed: &BTreeSet<String>) -> Vec<String> {
     fn refs(v: &J, managed: &BTreeSet<String>, out: &mut Vec<String>) {
         match v {
             J::Object(o) => {
@@ -496,7 +502,7 @@ fn strip_unreferenced(tree: &mut J, managed: &BTreeSet<String>) {
     }
 }
 
-fn synth_plain(part: &Part, diags: &mut Vec<Diagnostic>) -> Option<J> {
+pub(crate) fn synth_plain(part: &Part, diags: &mut Vec<Diagnostic>) -> Option<J> {
     match part.stack.synth(Mode::Plain) {
         Ok(s) => {
             let mut t = s.template;
@@ -899,6 +905,11 @@ impl ServiceTemplate {
                 ));
             }
         }
+        super::component::check_component_reads(self, &usage.component_outputs, &mut diags);
+        let plain_pipeline = self
+            .pipeline
+            .as_ref()
+            .and_then(|p| super::pipeline_plain::synth_plain_pipeline(&p.part, &mut diags));
         let mut declared: Vec<(Kind, &[InputSpec])> = vec![(Kind::ServiceInstance, &self.instance.inputs)];
         if self.pipeline.is_some() {
             declared.push((Kind::Pipeline, pipeline_inputs));
@@ -957,7 +968,11 @@ impl ServiceTemplate {
         }
         let tar_gz = finish_bundle(&self.name, &files, &mut diags);
         let compat_refs: Vec<String> = compatible.iter().map(EnvironmentInterface::reference).collect();
-        let registration = to_plain_yaml(&json!({ "compatible_environments": compat_refs }));
+        let mut registration = json!({ "compatible_environments": compat_refs });
+        if self.component.is_some() {
+            registration["supported_component_sources"] = json!(["DIRECTLY_DEFINED"]);
+        }
+        let registration = to_plain_yaml(&registration);
 
         let mut specs = Vec::new();
         if let Err(e) = check_name("environment name", &settings.environment) {
@@ -1002,6 +1017,7 @@ impl ServiceTemplate {
             plain: plain
                 .map(|p| (format!("{}.instance.template.json", self.name), p))
                 .into_iter()
+                .chain(plain_pipeline.map(|p| (format!("{}.pipeline.template.json", self.name), p)))
                 .collect(),
             inputs: inputs_summary,
             outputs: self.instance_outputs.clone(),

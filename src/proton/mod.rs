@@ -60,11 +60,16 @@
 //! [`Value`]: proton_synth_constructs::Value
 
 pub mod bundle;
+pub mod component;
+pub mod customer_managed;
 pub mod input;
+pub mod pipeline_plain;
 pub mod template;
 pub mod writer;
 
 pub use bundle::{deterministic_tar_gz, SpecSettings, TemplateKind, TemplateOutput, MANIFEST_YAML};
+pub use component::{render_component, ComponentContext, ComponentInterface, ComponentOutput, ComponentTemplate};
+pub use customer_managed::CustomerManagedEnvironmentTemplate;
 pub use input::{Env, Input, InputDef, InputSpec, InputType, Instance, Kind, Pipeline};
 pub use template::{
     EnvironmentInterface, EnvironmentTemplate, InstanceLoop, PipelineTemplate, ServiceTemplate,

@@ -81,7 +81,7 @@ pub(crate) struct Part {
 }
 
 impl Part {
-    fn new(stack_name: &str, template: &str) -> Self {
+    pub(crate) fn new(stack_name: &str, template: &str) -> Self {
         Part {
             stack: Stack::new(stack_name),
             inputs: Vec::new(),
@@ -134,7 +134,7 @@ impl Part {
     }
 
     /// Declare (once) a plain string parameter standing for a Proton resource parameter.
-    fn resource_param(&mut self, id: &str, description: &str) -> Expr {
+    pub(crate) fn resource_param(&mut self, id: &str, description: &str) -> Expr {
         if self.managed_params.insert(id.to_owned()) {
             let p = Parameter::<String>::string().description(description);
             let h = self.stack.root().add_parameter(&format!("proton:{id}"), p);
@@ -143,7 +143,7 @@ impl Part {
         Expr::RefName(id.to_owned())
     }
 
-    fn param_value(&mut self, jinja: &str, id: &str, description: &str) -> Value<String> {
+    pub(crate) fn param_value(&mut self, jinja: &str, id: &str, description: &str) -> Value<String> {
         let plain = self.resource_param(id, description);
         placeholder_str(jinja.to_owned(), plain)
     }
@@ -325,6 +325,8 @@ pub struct ServiceTemplate {
     pub(crate) instance: Part,
     pub(crate) instance_outputs: Vec<String>,
     pub(crate) pipeline: Option<PipelineTemplate>,
+    /// The component contract ([`ServiceTemplate::supports_component`]).
+    pub(crate) component: Option<super::component::ComponentInterface>,
 }
 
 impl ServiceTemplate {
@@ -339,6 +341,7 @@ impl ServiceTemplate {
             instance: Part::new(&stack_name(name, "instance"), name),
             instance_outputs: Vec::new(),
             pipeline: None,
+            component: None,
         }
     }
 
@@ -495,6 +498,14 @@ impl ServiceTemplate {
     }
 }
 
+/// The plain parameters standing for the pipeline's `service.*` values: (parameter, attribute).
+const SERVICE_PARAMS: [(&str, &str); 4] = [
+    ("ServiceName", "name"),
+    ("BranchName", "branch_name"),
+    ("RepositoryId", "repository_id"),
+    ("RepositoryConnectionArn", "repository_connection_arn"),
+];
+
 /// The pipeline of a service template, rendered once per service with all its instances.
 #[derive(Debug)]
 pub struct PipelineTemplate {
@@ -506,6 +517,13 @@ impl PipelineTemplate {
     fn new(service: &str) -> Self {
         let mut part = Part::new(&stack_name(service, "pipeline"), service);
         let instances = part.stack.add_loop(INSTANCE_VAR, INSTANCES_LIST);
+        // The plain pipeline's parameters for `service.*`; dropped from the plain template when unused.
+        for (id, attr) in SERVICE_PARAMS {
+            part.resource_param(
+                id,
+                &format!("AWS Proton service.{attr} (plain CloudFormation parameter)"),
+            );
+        }
         PipelineTemplate { part, instances }
     }
 
@@ -610,11 +628,15 @@ impl InstanceLoop {
         self.handle.index_value()
     }
 
+    /// A per-instance value: `service_instance.<path>` in the bundle; in the plain pipeline (written for one
+    /// instance, see [`super::pipeline_plain`]) a `Ref` to the parameter `ServiceInstance<Path>`, which that
+    /// synthesis declares.
     fn value<T>(&self, path: String, kind: PlaceholderKind) -> Value<T> {
+        let plain = super::pipeline_plain::instance_param_ref(&path);
         Value::placeholder(Placeholder {
             jinja: format!("{INSTANCE_VAR}.{path}"),
             kind,
-            plain: Expr::Str(String::new()),
+            plain,
         })
     }
 
