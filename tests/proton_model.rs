@@ -1,6 +1,6 @@
 //! The Proton model on the synthesis side (issue #12, item 3): directly defined components and service
 //! templates reading their outputs, customer-managed (schema-only) environment templates, and plain
-//! CloudFormation for pipelines. Plain and rendered templates are written to `target/proton-model/` for
+//! CloudFormation for pipelines. Plain and rendered templates are written to `target/proton-rendered/model/` for
 //! cfn-lint and the security gate.
 
 use std::fs;
@@ -16,7 +16,7 @@ use proton_synth::proton::{
 use serde_json::{json, Value as J};
 
 fn out_dir() -> PathBuf {
-    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/proton-model");
+    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/proton-rendered/model");
     fs::create_dir_all(&d).unwrap();
     d
 }
@@ -226,9 +226,11 @@ fn customer_managed_environment_round_trips_through_check_and_render() {
         .get("proton/bundles/imported-env/infrastructure/manifest.yaml")
         .is_none());
     // Load the written archive back, check it, and render the service against it with an outputs file.
-    let dir = out_dir().join("customer-managed");
+    // Inputs in a scratch folder (cfn-lint reads every file below target/proton-rendered/), output beside them.
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/catalog-scratch/customer-managed");
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).unwrap();
+    let rendered_dir = out_dir().join("customer-managed");
     for (name, file) in [("imported-env", "env.tar.gz"), ("reader-svc", "svc.tar.gz")] {
         fs::write(
             dir.join(file),
@@ -257,7 +259,7 @@ fn customer_managed_environment_round_trips_through_check_and_render() {
             "--spec".into(),
             dir.join("svc-spec.yaml").into_os_string(),
             "--out".into(),
-            dir.join("rendered").into_os_string(),
+            rendered_dir.clone().into_os_string(),
             "--service-name".into(),
             "reader".into(),
             "--env-outputs".into(),
@@ -266,7 +268,7 @@ fn customer_managed_environment_round_trips_through_check_and_render() {
         .map(std::ffi::OsString::from),
     );
     assert_eq!(code, 0);
-    let rendered = fs::read_to_string(dir.join("rendered/instance-instance-1.yaml")).unwrap();
+    let rendered = fs::read_to_string(rendered_dir.join("instance-instance-1.yaml")).unwrap();
     assert!(rendered.contains("\"label-param\""), "{rendered}");
     // A service reading an output the customer-managed environment does not provide fails, as for any environment.
     let mut env = CustomerManagedEnvironmentTemplate::new("imported-env");
