@@ -129,7 +129,7 @@ impl FargateService {
 
     /// Register `container`:`port` of the tasks in an application target group (of type `ip`). The service
     /// is created after the listeners forwarding to the group. The caller opens the security groups (e.g.
-    /// `service.connections().allow_from(scope, &alb, Port::tcp(port), ...)`).
+    /// `service.connections().allow_from(stack, &alb, Port::tcp(port), ...)`).
     pub fn attach_to_target_group(
         &self,
         stack: &mut Stack,
@@ -313,7 +313,7 @@ fn service_security_groups(child: &mut Scope, props: &FargateServiceProps) -> Ve
         );
         // Tasks reach ECR, CloudWatch Logs and Secrets Manager/SSM over HTTPS (through a NAT gateway,
         // an internet gateway or interface endpoints); nothing else leaves by default.
-        sg.add_egress_rule(
+        sg.egress_rule(
             child,
             Peer::any_ipv4(),
             Port::tcp(443),

@@ -14,6 +14,7 @@
 
 mod cluster;
 mod container;
+mod container_definition;
 mod fargate_service;
 mod scalable_task_count;
 mod task_definition;
@@ -21,6 +22,7 @@ mod task_size;
 
 pub use cluster::*;
 pub use container::*;
+pub use container_definition::*;
 pub use fargate_service::*;
 pub use scalable_task_count::*;
 pub use task_definition::*;

@@ -4,7 +4,7 @@ use indexmap::IndexMap;
 
 use crate::autoscaling::{ScalingStep, StepScalingPolicy};
 use crate::cfn::applicationautoscaling as aas;
-use crate::ec2::{Connectable, Port, SecurityGroup, VpcRef};
+use crate::ec2::{Connectable, Port, RulePlace, SecurityGroup, VpcRef};
 use crate::ecs::{
     Cluster, ContainerHealthCheck, ContainerImage, ContainerProps, FargateService, FargateServiceProps,
     FargateTaskDefinition, FargateTaskDefinitionProps, Logging, ScalableTaskCount, Secret, DEFAULT_CONTAINER_USER,
@@ -443,8 +443,9 @@ fn add_service(
     sp.service_registry_arns = props.service_registry_arns.clone();
     let service = FargateService::new(&mut stack.scope(node), "Service", sp);
     service.attach_to_target_group(stack, target_group, container_name, container_port.clone());
-    service.connections().allow_from(
-        &mut stack.scope(node),
+    service.connections().allow_from_at(
+        stack,
+        RulePlace::Node(node),
         alb,
         Port::tcp_value(container_port.clone()),
         "Load balancer to the service's container port",
