@@ -83,7 +83,7 @@ fn context(env_outputs: &[String], instance_outputs: &[String], n: usize, attach
 }
 
 fn task_role(t: &J) -> &J {
-    &resources_of(t, "AWS::IAM::Role")
+    resources_of(t, "AWS::IAM::Role")
         .into_iter()
         .find(|(id, _)| id.starts_with("ServiceTaskDefTaskRole"))
         .expect("the task role")
