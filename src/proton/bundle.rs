@@ -507,6 +507,7 @@ pub(crate) fn synth_plain(part: &Part, diags: &mut Vec<Diagnostic>) -> Option<J>
         Ok(s) => {
             let mut t = s.template;
             strip_unreferenced(&mut t, &part.managed_params);
+            super::pipeline_plain::declare_instance_params(&mut t);
             Some(t)
         }
         Err(Diagnostics(d)) => {
@@ -906,10 +907,7 @@ impl ServiceTemplate {
             }
         }
         super::component::check_component_reads(self, &usage.component_outputs, &mut diags);
-        let plain_pipeline = self
-            .pipeline
-            .as_ref()
-            .and_then(|p| super::pipeline_plain::synth_plain_pipeline(&p.part, &mut diags));
+        let plain_pipeline = self.pipeline.as_ref().and_then(|p| synth_plain(&p.part, &mut diags));
         let mut declared: Vec<(Kind, &[InputSpec])> = vec![(Kind::ServiceInstance, &self.instance.inputs)];
         if self.pipeline.is_some() {
             declared.push((Kind::Pipeline, pipeline_inputs));

@@ -18,10 +18,9 @@
 
 use serde_json::{json, Map, Value as J};
 
-use proton_synth_constructs::{Diagnostic, Expr};
+use proton_synth_constructs::Expr;
 
 use super::input::parameter_name;
-use super::template::Part;
 
 /// Prefix of the plain parameters that stand for per-instance values.
 pub const INSTANCE_PARAM_PREFIX: &str = "ServiceInstance";
@@ -33,21 +32,14 @@ pub fn instance_param_name(path: &str) -> String {
 }
 
 /// The plain spelling of a per-instance value: a `Ref` to its parameter. Written as a literal `Ref` map
-/// (not a checked parameter reference) because the loop handle cannot declare parameters in the stack; the
-/// plain pipeline synthesis ([`synth_plain_pipeline`]) declares every one that is referenced.
+/// (not a checked parameter reference) because the loop handle cannot declare parameters in the stack; plain
+/// synthesis ([`declare_instance_params`], from `bundle::synth_plain`) declares every one that is referenced.
 pub(crate) fn instance_param_ref(path: &str) -> Expr {
     Expr::Map(
         [("Ref".to_owned(), Expr::Str(instance_param_name(path)))]
             .into_iter()
             .collect(),
     )
-}
-
-/// The plain pipeline template, with a `String` parameter declared for each per-instance value it uses.
-pub(crate) fn synth_plain_pipeline(part: &Part, diags: &mut Vec<Diagnostic>) -> Option<J> {
-    let mut tree = super::bundle::synth_plain(part, diags)?;
-    declare_instance_params(&mut tree);
-    Some(tree)
 }
 
 /// Every `{"Ref": "ServiceInstance…"}` in the tree, in order of first appearance.
@@ -68,7 +60,7 @@ fn instance_refs(v: &J, out: &mut Vec<String>) {
 
 /// Declare the per-instance parameters the template references and does not declare yet. `Parameters`
 /// goes where CloudFormation templates put it: before `Mappings`, `Conditions`, `Resources` and `Outputs`.
-fn declare_instance_params(tree: &mut J) {
+pub(crate) fn declare_instance_params(tree: &mut J) {
     let mut names = Vec::new();
     instance_refs(tree, &mut names);
     let Some(t) = tree.as_object_mut() else {
@@ -93,7 +85,7 @@ fn declare_instance_params(tree: &mut J) {
             json!({
                 "Type": "String",
                 "Description": format!(
-                    "Value of the one service instance this pipeline deploys ({n}): pass the instance stack's output or value"
+                    "Per-instance value {n} (AWS Proton service_instance.*): pass the service instance's value or its stack's output"
                 ),
             }),
         );
