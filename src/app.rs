@@ -21,7 +21,13 @@
 //! proton/specs/<name>.svc-spec-<n>.yaml   sample ServiceSpec with n = 1 and 20 instances (services)
 //! proton/cloudformation/<name>.template.json           plain CloudFormation (environments)
 //! proton/cloudformation/<name>.instance.template.json  plain CloudFormation (service instances)
+//! proton/cloudformation/<name>.pipeline.template.json  plain CloudFormation (pipelines, for one instance)
+//! proton/components/<name>/{manifest,cloudformation}.yaml  directly defined components (App::add_component)
+//! proton/cloudformation/<name>.component.template.json plain CloudFormation (components)
 //! ```
+//!
+//! Customer-managed environment templates ([`App::add_customer_managed_environment`]) get the bundle
+//! (schema only), its archive, template-sync copy and sample spec, and no plain template.
 //!
 //! `synth` synthesizes and checks the templates on every core and streams each one's files into a temporary
 //! folder beside the output folder ([`App::write`]); only when every template succeeded is that folder swapped
