@@ -48,7 +48,11 @@ fn component_outputs(i: usize) -> Outputs {
 /// `attached`, the component.
 fn context(env_outputs: &[String], instance_outputs: &[String], n: usize, attached: bool) -> RenderContext {
     let made_up = |names: &[String], k: usize| Outputs {
-        values: names.iter().enumerate().map(|(j, o)| (o.clone(), made_up_output(o, k * 100 + j))).collect(),
+        values: names
+            .iter()
+            .enumerate()
+            .map(|(j, o)| (o.clone(), made_up_output(o, k * 100 + j)))
+            .collect(),
         source: "test".to_owned(),
     };
     let mut ctx = RenderContext {
@@ -56,8 +60,9 @@ fn context(env_outputs: &[String], instance_outputs: &[String], n: usize, attach
         ..RenderContext::default()
     };
     ctx.service.name = Some("backend".to_owned());
-    ctx.service.repository_connection_arn =
-        Some(format!("arn:aws:codestar-connections:us-west-2:{ACCOUNT}:connection/0123abcd-4567-89ab-cdef-0123456789ab"));
+    ctx.service.repository_connection_arn = Some(format!(
+        "arn:aws:codestar-connections:us-west-2:{ACCOUNT}:connection/0123abcd-4567-89ab-cdef-0123456789ab"
+    ));
     ctx.service.repository_id = Some("example-org/backend".to_owned());
     ctx.service.branch_name = Some("main".to_owned());
     ctx.environments.insert(
@@ -91,8 +96,12 @@ fn task_role(t: &J) -> &J {
 }
 
 fn queue_url(t: &J) -> J {
-    let (_, td) = resources_of(t, "AWS::ECS::TaskDefinition").pop().expect("a task definition");
-    let env = td["Properties"]["ContainerDefinitions"][0]["Environment"].as_array().unwrap();
+    let (_, td) = resources_of(t, "AWS::ECS::TaskDefinition")
+        .pop()
+        .expect("a task definition");
+    let env = td["Properties"]["ContainerDefinitions"][0]["Environment"]
+        .as_array()
+        .unwrap();
     env.iter().find(|e| e["Name"] == "QUEUE_URL").expect("QUEUE_URL")["Value"].clone()
 }
 
@@ -100,9 +109,19 @@ fn queue_url(t: &J) -> J {
 fn the_backend_service_renders_with_and_without_its_queue_component_for_1_and_20_instances() {
     let s = synth("backend_fargate_svc", &backend_fargate_svc::app());
     let env = s.proton.iter().find(|p| p.output.name == "fargate-env").unwrap();
-    let svc = s.proton.iter().find(|p| p.output.name == "backend-fargate-svc").unwrap();
-    let registration = text(&s, "proton/template-sync/backend-fargate-svc/v1/.template-registration.yaml");
-    assert!(registration.contains("supported_component_sources:\n  - \"DIRECTLY_DEFINED\""), "{registration}");
+    let svc = s
+        .proton
+        .iter()
+        .find(|p| p.output.name == "backend-fargate-svc")
+        .unwrap();
+    let registration = text(
+        &s,
+        "proton/template-sync/backend-fargate-svc/v1/.template-registration.yaml",
+    );
+    assert!(
+        registration.contains("supported_component_sources:\n  - \"DIRECTLY_DEFINED\""),
+        "{registration}"
+    );
     let out = root().join("target/examples-rendered/backend_fargate_svc-component");
     let _ = fs::remove_dir_all(&out);
     let scratch = root().join("target/catalog-scratch/component");
@@ -122,7 +141,11 @@ fn the_backend_service_renders_with_and_without_its_queue_component_for_1_and_20
             for f in files {
                 fs::write(dir.join(&f.name), &f.text).unwrap();
                 let t = yaml(&f.text, &f.name);
-                let Some(i) = f.name.strip_prefix("instance-instance-").and_then(|r| r.strip_suffix(".yaml")) else {
+                let Some(i) = f
+                    .name
+                    .strip_prefix("instance-instance-")
+                    .and_then(|r| r.strip_suffix(".yaml"))
+                else {
                     continue;
                 };
                 instances += 1;
@@ -130,12 +153,21 @@ fn the_backend_service_renders_with_and_without_its_queue_component_for_1_and_20
                 let arns = &task_role(&t)["Properties"]["ManagedPolicyArns"][0]["Fn::If"];
                 assert_eq!(arns[0], "HasQueueComponent");
                 if attached {
-                    assert_eq!(queue_url(&t), component_outputs(i).values[backend_queue::QUEUE_URL].as_str());
+                    assert_eq!(
+                        queue_url(&t),
+                        component_outputs(i).values[backend_queue::QUEUE_URL].as_str()
+                    );
                     let name = &arns[1]["Fn::Sub"][1]["Name"];
-                    assert_eq!(name, component_outputs(i).values[backend_queue::QUEUE_POLICY_NAME].as_str());
+                    assert_eq!(
+                        name,
+                        component_outputs(i).values[backend_queue::QUEUE_POLICY_NAME].as_str()
+                    );
                 } else {
                     assert_eq!(queue_url(&t), backend_fargate_svc::NO_COMPONENT);
-                    assert_eq!(t["Conditions"]["HasQueueComponent"]["Fn::Not"][0]["Fn::Equals"][0], "none");
+                    assert_eq!(
+                        t["Conditions"]["HasQueueComponent"]["Fn::Not"][0]["Fn::Equals"][0],
+                        "none"
+                    );
                 }
             }
             assert_eq!(instances, n);
@@ -155,7 +187,10 @@ fn the_backend_service_renders_with_and_without_its_queue_component_for_1_and_20
             let rendered = render_component(&component_iac, &ctx).unwrap();
             let t = yaml(&rendered, "component");
             let (_, policy) = resources_of(&t, "AWS::IAM::ManagedPolicy").pop().unwrap();
-            assert_eq!(policy["Properties"]["Description"]["Fn::Join"][1][1], format!("queue-{i}"));
+            assert_eq!(
+                policy["Properties"]["Description"]["Fn::Join"][1][1],
+                format!("queue-{i}")
+            );
             fs::write(dir.join(format!("backend-queue-instance-{i}.yaml")), rendered).unwrap();
         }
     }
@@ -166,13 +201,21 @@ fn the_plain_pipeline_and_component_templates_are_written() {
     let s = synth("backend_fargate_svc", &backend_fargate_svc::app());
     let pipeline = catalog_harness::plain(&s, "backend-fargate-svc.pipeline.template.json");
     let params = pipeline["Parameters"].as_object().unwrap();
-    for p in ["ServiceInstanceName", "ServiceInstanceOutputsServiceName", "RepositoryConnectionArn"] {
+    for p in [
+        "ServiceInstanceName",
+        "ServiceInstanceOutputsServiceName",
+        "RepositoryConnectionArn",
+    ] {
         assert!(params.contains_key(p), "{p}: {:?}", params.keys().collect::<Vec<_>>());
     }
     let component = catalog_harness::plain(&s, "backend-queue.component.template.json");
     assert_eq!(component["Parameters"]["ComponentName"]["Type"], "String");
     assert_eq!(
         component["Outputs"].as_object().unwrap().keys().collect::<Vec<_>>(),
-        [backend_queue::QUEUE_URL, backend_queue::QUEUE_ARN, backend_queue::QUEUE_POLICY_NAME]
+        [
+            backend_queue::QUEUE_URL,
+            backend_queue::QUEUE_ARN,
+            backend_queue::QUEUE_POLICY_NAME
+        ]
     );
 }

@@ -183,6 +183,14 @@ fn reading_an_undeclared_component_output_fails_naming_both() {
             && e.contains("component template \"notes\" does not declare (it declares: NoteName)"),
         "{e}"
     );
+    // Every declared component template must declare what is read, like compatible environment templates.
+    let mut svc = service(&env.interface(), Some(comp.interface()), "NoteName");
+    svc.supports_component(ComponentInterface::new("other", ["QueueUrl"]));
+    let e = svc.synth(&SpecSettings::default(), None).unwrap_err().to_string();
+    assert!(
+        e.contains("component template \"other\" does not declare (it declares: QueueUrl)"),
+        "{e}"
+    );
     let e = service(&env.interface(), None, "NoteName")
         .synth(&SpecSettings::default(), None)
         .unwrap_err()

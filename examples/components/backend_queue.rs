@@ -41,8 +41,9 @@ const QUEUE_ACTIONS: [&str; 5] = [
 
 /// The component template, for instances in environments of the given template.
 pub fn component(env: &EnvironmentInterface) -> ComponentTemplate {
-    let mut c = ComponentTemplate::new(COMPONENT_NAME, std::slice::from_ref(env))
-        .description("A work queue with a dead-letter queue for one backend-fargate-svc instance (AWS Proton component)");
+    let mut c = ComponentTemplate::new(COMPONENT_NAME, std::slice::from_ref(env)).description(
+        "A work queue with a dead-letter queue for one backend-fargate-svc instance (AWS Proton component)",
+    );
     let name = c.component_name();
     let instance = c.service_instance_name();
     let mut root = c.root();

@@ -967,7 +967,7 @@ impl ServiceTemplate {
         let tar_gz = finish_bundle(&self.name, &files, &mut diags);
         let compat_refs: Vec<String> = compatible.iter().map(EnvironmentInterface::reference).collect();
         let mut registration = json!({ "compatible_environments": compat_refs });
-        if self.component.is_some() {
+        if !self.components.is_empty() {
             registration["supported_component_sources"] = json!(["DIRECTLY_DEFINED"]);
         }
         let registration = to_plain_yaml(&registration);

@@ -236,6 +236,7 @@ impl ComponentTemplate {
             }
         };
         let plain = synth_plain(&self.part, &mut diags);
+        // The statistics of the plain template, as for plain stacks (`list`, manifest.json).
         let stats = self.part.stack.synth(Mode::Plain).map(|s| s.stats).unwrap_or_default();
         if diags.iter().any(Diagnostic::is_error) {
             return Err(Diagnostics(diags));
@@ -311,17 +312,18 @@ impl ComponentTemplate {
 }
 
 impl ServiceTemplate {
-    /// Allow a directly defined component on the service's instances (`supported_component_sources:
-    /// [DIRECTLY_DEFINED]` in `.template-registration.yaml`) and check what the instance template reads from
-    /// it against `component`: reading an output it does not declare fails synthesis.
+    /// Allow directly defined components on the service's instances (`supported_component_sources:
+    /// [DIRECTLY_DEFINED]` in `.template-registration.yaml`) and add `component` to the component templates
+    /// the instance template is written against: like compatible environment templates, every one of them
+    /// must declare each output the instance template reads, or synthesis fails.
     pub fn supports_component(&mut self, component: ComponentInterface) -> &mut Self {
-        self.component = Some(component);
+        self.components.push(component);
         self
     }
 
-    /// The component contract declared with [`ServiceTemplate::supports_component`].
-    pub fn component(&self) -> Option<&ComponentInterface> {
-        self.component.as_ref()
+    /// The component contracts declared with [`ServiceTemplate::supports_component`].
+    pub fn components(&self) -> &[ComponentInterface] {
+        &self.components
     }
 
     /// An output of the component attached to the instance:
@@ -367,20 +369,26 @@ pub(crate) fn check_component_reads(
     diags: &mut Vec<Diagnostic>,
 ) {
     for (path, out) in reads {
-        let msg = match &svc.component {
-            None => format!(
-                "service template {:?} reads component output {out:?} (`{path}`) but declares no component; call ServiceTemplate::supports_component with the component's interface",
-                svc.name
-            ),
-            Some(c) if !c.outputs.contains(out) => format!(
-                "service template {:?} reads component output {out:?} (`{path}`), which component template {:?} does not declare (it declares: {})",
-                svc.name,
-                c.name,
-                if c.outputs.is_empty() { "none".to_owned() } else { c.outputs.join(", ") }
-            ),
-            Some(_) => continue,
-        };
-        diags.push(Diagnostic::error(&svc.name, msg));
+        if svc.components.is_empty() {
+            diags.push(Diagnostic::error(
+                &svc.name,
+                format!(
+                    "service template {:?} reads component output {out:?} (`{path}`) but declares no component; call ServiceTemplate::supports_component with the component's interface",
+                    svc.name
+                ),
+            ));
+        }
+        for c in svc.components.iter().filter(|c| !c.outputs.contains(out)) {
+            diags.push(Diagnostic::error(
+                &svc.name,
+                format!(
+                    "service template {:?} reads component output {out:?} (`{path}`), which component template {:?} does not declare (it declares: {})",
+                    svc.name,
+                    c.name,
+                    if c.outputs.is_empty() { "none".to_owned() } else { c.outputs.join(", ") }
+                ),
+            ));
+        }
     }
 }
 

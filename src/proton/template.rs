@@ -325,8 +325,8 @@ pub struct ServiceTemplate {
     pub(crate) instance: Part,
     pub(crate) instance_outputs: Vec<String>,
     pub(crate) pipeline: Option<PipelineTemplate>,
-    /// The component contract ([`ServiceTemplate::supports_component`]).
-    pub(crate) component: Option<super::component::ComponentInterface>,
+    /// The component contracts ([`ServiceTemplate::supports_component`]).
+    pub(crate) components: Vec<super::component::ComponentInterface>,
 }
 
 impl ServiceTemplate {
@@ -341,7 +341,7 @@ impl ServiceTemplate {
             instance: Part::new(&stack_name(name, "instance"), name),
             instance_outputs: Vec::new(),
             pipeline: None,
-            component: None,
+            components: Vec::new(),
         }
     }
 
