@@ -115,6 +115,18 @@ fn a_component_is_synthesized_into_its_own_output_and_renders() {
         serde_json::to_string_pretty(&plain).unwrap(),
     )
     .unwrap();
+    // The attached instance's inputs: `service_instance.inputs.<n>`, a parameter in plain CloudFormation.
+    let mut svc = ServiceTemplate::new("s", &[environment().interface()]);
+    let size = svc.instance_input(InputDef::number("queue_size").default(5.0));
+    let mut c = ComponentTemplate::new("sized", &[]);
+    let v = c.instance_input(&size);
+    let props = [("DelaySeconds".to_owned(), v.into_expr())].into_iter().collect();
+    c.root()
+        .add_untyped("Q", "AWS::SQS::Queue", proton_synth::constructs::Expr::Map(props));
+    let out = c.synth().unwrap();
+    let text = String::from_utf8(out.files["cloudformation.yaml"].clone()).unwrap();
+    assert!(text.contains("{{ service_instance.inputs.queue_size }}"), "{text}");
+    assert_eq!(out.plain["Parameters"]["QueueSize"]["Type"], "Number");
     // A missing environment output is a strict-undefined error, as in Proton.
     let e = render_component(&iac, &ComponentContext::default()).unwrap_err();
     assert!(e.contains("rendering the component failed"), "{e}");

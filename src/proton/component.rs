@@ -47,11 +47,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use proton_synth_constructs::synth::{to_json_string, Mode};
-use proton_synth_constructs::{Diagnostic, Diagnostics, Output, Parameter, Scope, Stack, TemplateStats, Value};
+use proton_synth_constructs::{
+    Diagnostic, Diagnostics, Output, Parameter, Placeholder, Scope, Stack, TemplateStats, Value,
+};
 use serde_json::Value as J;
 
 use super::bundle::{check_name, is_logical_id, jinja_paths, strip_plain_only, synth_plain, IAC_FILE, MANIFEST_YAML};
-use super::input::{jinja_attr, parameter_name};
+use super::input::{jinja_attr, parameter_name, placeholder_kind, Input, InputSpec, InputValue, Instance};
 use super::template::{export_name, placeholder_str, EnvironmentInterface, Part, ServiceTemplate};
 use super::writer::{jinja_text, loop_body, loop_items, to_bundle_yaml};
 use crate::assembly::Sink;
@@ -174,6 +176,48 @@ impl ComponentTemplate {
             "ServiceInstanceName",
             "Name of the service instance the component is attached to (AWS Proton service_instance.name)",
         )
+    }
+
+    /// The attached instance's value of a service instance input (`service_instance.inputs.<name>`; a
+    /// component has no inputs of its own). Plain: a parameter named like the input's own (`vpc_cidr` →
+    /// `VpcCidr`), of the input's CloudFormation type, without default. The input must have a default or be
+    /// required in its service template, as for the service's own use of it.
+    pub fn instance_input<T: InputValue>(&mut self, input: &Input<Instance, T>) -> Value<T> {
+        let id = parameter_name(input.name());
+        if self.part.managed_params.insert(id.clone()) {
+            let mut p = Parameter::<String>::string();
+            p.spec = InputSpec {
+                name: input.name().to_owned(),
+                ty: T::TYPE,
+                title: None,
+                description: Some(format!(
+                    "Input {} of the service instance the component is attached to (AWS Proton service_instance.inputs.{})",
+                    input.name(),
+                    input.name()
+                )),
+                default: None,
+                example: None,
+                enum_values: Vec::new(),
+                pattern: None,
+                min_length: None,
+                max_length: None,
+                minimum: None,
+                maximum: None,
+                required: true,
+            }
+            .cfn_parameter();
+            let h = self
+                .part
+                .stack
+                .root()
+                .add_parameter(&format!("input:{}", input.name()), p);
+            self.part.stack.set_parameter_logical_id(&h, &id);
+        }
+        Value::placeholder(Placeholder {
+            jinja: format!("service_instance.inputs{}", jinja_attr(input.name())),
+            kind: placeholder_kind(T::TYPE),
+            plain: proton_synth_constructs::Expr::RefName(id),
+        })
     }
 
     /// An output of the instance's environment: `environment.outputs.<name>` in the bundle, `Fn::ImportValue`
