@@ -2,7 +2,7 @@
 //! the service rendered with 1 and 20 instances, each with the component attached (its outputs reach the
 //! container and the task role) and without (the defaults), and the component rendered once per instance, as
 //! Proton rendered it. Written to `target/examples-rendered/backend_fargate_svc-component/` for cfn-lint and
-//! the security gate.
+//! the security gate (repetitive 20-instance variants to `target/proton-rendered/…`, cfn-lint only).
 
 mod catalog_harness;
 
@@ -122,8 +122,12 @@ fn the_backend_service_renders_with_and_without_its_queue_component_for_1_and_20
         registration.contains("supported_component_sources:\n  - \"DIRECTLY_DEFINED\""),
         "{registration}"
     );
+    // The security gate reads target/examples-rendered/; the 20-instance renders without a component and the
+    // 20 component renders repeat the 1-instance ones, so they go where only cfn-lint reads them.
     let out = root().join("target/examples-rendered/backend_fargate_svc-component");
+    let lint_only = root().join("target/proton-rendered/backend_fargate_svc-component");
     let _ = fs::remove_dir_all(&out);
+    let _ = fs::remove_dir_all(&lint_only);
     let scratch = root().join("target/catalog-scratch/component");
     fs::create_dir_all(&scratch).unwrap();
     let archive = scratch.join("backend-fargate-svc.tar.gz");
@@ -135,7 +139,8 @@ fn the_backend_service_renders_with_and_without_its_queue_component_for_1_and_20
         for attached in [true, false] {
             let ctx = context(&env.output.outputs, &svc.output.outputs, n, attached);
             let files = render_bundle(&bundle, &spec, &ctx).unwrap_or_else(|f| panic!("{n} instances: {f:#?}"));
-            let dir = out.join(format!("svc-spec-{n}-{}", if attached { "attached" } else { "none" }));
+            let base = if n > 1 && !attached { &lint_only } else { &out };
+            let dir = base.join(format!("svc-spec-{n}-{}", if attached { "attached" } else { "none" }));
             fs::create_dir_all(&dir).unwrap();
             let mut instances = 0;
             for f in files {
@@ -173,7 +178,7 @@ fn the_backend_service_renders_with_and_without_its_queue_component_for_1_and_20
             assert_eq!(instances, n);
         }
         // The component, rendered once per instance it is attached to.
-        let dir = out.join(format!("components-{n}"));
+        let dir = if n > 1 { &lint_only } else { &out }.join(format!("components-{n}"));
         fs::create_dir_all(&dir).unwrap();
         for i in 1..=n {
             let ctx = ComponentContext {
