@@ -508,5 +508,5 @@ pub fn app() -> App {
 
 #[allow(dead_code)]
 fn main() {
-    std::process::exit(app().run());
+    std::process::exit(proton_synth::cli::run_lazily(app));
 }

@@ -39,19 +39,18 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::ValueEnum;
 use proton_synth_constructs::synth::{to_json_string, Mode};
 use proton_synth_constructs::{Diagnostic, Diagnostics, Stack, TemplateStats};
 
 use crate::assembly::{Assembly, MemorySink, Sink, StagingDir};
-use crate::output::OutputOptions;
 use crate::proton::{
-    ComponentTemplate, CustomerManagedEnvironmentTemplate, EnvironmentInterface, EnvironmentTemplate, ServiceTemplate,
-    SpecSettings, TemplateOutput,
+    ComponentTemplate, CustomerManagedEnvironmentTemplate, EnvironmentInterface, EnvironmentTemplate, InfraKind,
+    InputType, ServiceTemplate, SpecSettings, TemplateKind, TemplateOutput,
 };
 use crate::yaml;
 
@@ -64,7 +63,7 @@ pub enum Format {
 }
 
 impl Format {
-    fn extension(self) -> &'static str {
+    pub fn extension(self) -> &'static str {
         match self {
             Format::Json => "json",
             Format::Yaml => "yaml",
@@ -146,50 +145,6 @@ impl std::fmt::Debug for ServiceSource {
             ServiceSource::Deferred(_) => f.write_str("Deferred"),
         }
     }
-}
-
-#[derive(Parser, Debug)]
-#[command(
-    name = "proton-synth",
-    version,
-    about = "Synthesize typed CloudFormation / AWS Proton templates"
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand, Debug)]
-enum Command {
-    /// Synthesize every template into an output folder (replaced atomically).
-    Synth {
-        /// Output folder: missing, empty, or written by proton-synth before (it has a .proton-synth-out file).
-        #[arg(long, default_value = "proton-synth.out")]
-        out: PathBuf,
-        /// Format of plain CloudFormation templates.
-        #[arg(long, value_enum, default_value_t = Format::Json)]
-        format: Format,
-        /// Replace the output folder even if proton-synth did not write it (everything in it is deleted).
-        #[arg(long)]
-        force: bool,
-    },
-    /// List the templates of this program with their resource counts (Proton templates: inputs, outputs).
-    List,
-    /// Render an AWS Proton template bundle with a spec (as Proton did).
-    Render(Box<crate::engine::RenderArgs>),
-    /// Check an AWS Proton template bundle statically.
-    Check(crate::engine::CheckArgs),
-    /// Compare with a previous output: resources added, removed, changed or replaced, exports, Proton schemas.
-    Diff(crate::diff::DiffArgs),
-    /// Deploy an environment or a service of the deploy file through CloudFormation change sets.
-    #[cfg(feature = "deploy")]
-    Deploy(Box<crate::deploy::DeployArgs>),
-    /// Template version, spec hash and status of every stack of the deploy file.
-    #[cfg(feature = "deploy")]
-    Status(crate::deploy::StatusArgs),
-    /// Re-deploy the stacks that run an older template version than the deploy file names.
-    #[cfg(feature = "deploy")]
-    Upgrade(crate::deploy::UpgradeArgs),
 }
 
 impl App {
@@ -305,16 +260,8 @@ impl App {
                     "two Proton templates have this name; names must be unique",
                 )]));
             }
-            // The local checker reads the bundle exactly as Proton would; its errors fail synthesis.
-            let bundle = crate::engine::Bundle::from_files(
-                &o.name,
-                o.bundle.iter().map(|(p, c)| (format!("{}/{p}", o.name), c.clone())),
-            );
-            let findings: Vec<Diagnostic> = crate::engine::check_bundle(&bundle)
-                .into_iter()
-                .filter(crate::engine::Finding::is_error)
-                .map(|f| Diagnostic::error(&o.name, format!("bundle check: {f}")))
-                .collect();
+            // The checker's verdict on the bundle, from the typed schema; its errors fail synthesis.
+            let findings = o.self_check();
             if !findings.is_empty() {
                 return Err(Diagnostics(findings));
             }
@@ -454,149 +401,151 @@ impl App {
         Ok(report)
     }
 
-    /// Parse the process arguments and run; returns the exit code.
+    /// Parse the process arguments and run; returns the exit code (see [`crate::cli`]). The templates are
+    /// already built; [`crate::cli::run_lazily`] builds them only for the commands that need them.
     pub fn run(self) -> i32 {
         self.run_with(std::env::args_os())
     }
 
     /// Parse `args` (the first item is the program name) and run; returns the exit code.
     pub fn run_with(self, args: impl IntoIterator<Item = OsString>) -> i32 {
-        let cli = match Cli::try_parse_from(args) {
-            Ok(c) => c,
-            Err(e) => {
-                // Through the print macros rather than `e.print()`, so test harnesses capture it.
-                let text = e.render().to_string();
-                return if e.use_stderr() {
-                    eprint!("{text}");
-                    2
-                } else {
-                    print!("{text}");
-                    0
-                };
-            }
-        };
-        match cli.command {
-            Command::Synth { out, format, force } => self.cmd_synth(&out, format, force),
-            Command::List => self.cmd_list(),
-            Command::Render(args) => crate::engine::run_render(&args),
-            Command::Check(args) => crate::engine::run_check(&args),
-            Command::Diff(args) => crate::diff::run_diff(&args, &self),
-            #[cfg(feature = "deploy")]
-            Command::Deploy(args) => crate::deploy::run_deploy(&args),
-            #[cfg(feature = "deploy")]
-            Command::Status(args) => crate::deploy::run_status(&args),
-            #[cfg(feature = "deploy")]
-            Command::Upgrade(args) => crate::deploy::run_upgrade(&args),
-        }
+        crate::cli::run_with(self, args)
     }
 
-    fn cmd_synth(&self, out: &Path, format: Format, force: bool) -> i32 {
-        if !self.has_templates() {
-            eprintln!(
-                "error: {}: this program defines no templates, so there is nothing to synthesize; add them with \
-                 App::add_stack, add_environment or add_service (the proton-synth binary itself only renders and \
-                 checks bundles: `proton-synth render`, `proton-synth check`)",
-                self.name
-            );
-            return 1;
+    /// What `list` shows of each template, from the declarations alone: nothing is synthesized (service
+    /// templates added with [`App::add_service_with`] are built, one at a time).
+    pub fn listing(&self) -> Vec<Listing> {
+        let mut out: Vec<Listing> = self
+            .stacks
+            .iter()
+            .map(|s| Listing::Stack {
+                name: s.name().to_owned(),
+                resources: s.resources().count(),
+            })
+            .collect();
+        for env in &self.environments {
+            out.push(Listing::Proton(ProtonListing {
+                name: env.name.clone(),
+                kind: TemplateKind::Environment,
+                major: env.major,
+                compatible: Vec::new(),
+                inputs: input_summaries(&[(InfraKind::Environment, &env.part.inputs)]),
+                outputs: env.outputs.clone(),
+            }));
         }
-        let staging = match StagingDir::open(
-            out,
-            &OutputOptions {
-                force,
-                ..OutputOptions::default()
-            },
-        ) {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return 1;
-            }
-        };
-        for note in staging.notes() {
-            eprintln!("note: {note}");
+        for env in &self.customer_managed {
+            out.push(Listing::Proton(ProtonListing {
+                name: env.name().to_owned(),
+                kind: TemplateKind::Environment,
+                major: env.major(),
+                compatible: Vec::new(),
+                inputs: input_summaries(&[(InfraKind::Environment, env.output_specs())]),
+                outputs: env.interface().outputs,
+            }));
         }
-        match self.write_staged(staging, &SynthOptions { format }) {
-            Err(Diagnostics(diags)) => {
-                let n = diags.iter().filter(|d| d.is_error()).count();
-                for d in &diags {
-                    eprintln!("{d}");
-                }
-                eprintln!("synthesis failed with {n} error(s); {} was not changed", out.display());
-                1
-            }
-            Ok(r) => {
-                for w in &r.warnings {
-                    eprintln!("{w}");
-                }
-                for t in &r.summaries {
-                    eprintln!("{}: {}", t.name, stats_line(&t.stats));
-                }
-                for p in &r.proton {
-                    eprintln!(
-                        "{}: AWS Proton {} template v{}, {} file(s)",
-                        p.output.name,
-                        p.output.kind.as_str(),
-                        p.output.major,
-                        p.files.len()
-                    );
-                }
-                eprintln!("wrote {} file(s) to {}", r.files.len(), out.display());
-                0
-            }
+        for c in &self.components {
+            out.push(Listing::Component {
+                name: c.name().to_owned(),
+                resources: c.stack().resources().count(),
+                outputs: c.outputs().to_vec(),
+            });
         }
-    }
-
-    fn cmd_list(&self) -> i32 {
-        match self.synth_to(&SynthOptions::default(), &Discard) {
-            Err(Diagnostics(diags)) => {
-                for d in &diags {
-                    eprintln!("{d}");
+        for source in &self.services {
+            let built;
+            let svc = match source {
+                ServiceSource::Built(s) => s,
+                ServiceSource::Deferred(build) => {
+                    built = build();
+                    &built
                 }
-                1
-            }
-            Ok(s) => {
-                for t in &s.summaries {
-                    println!("{}\t{}\t{}", t.name, t.kind, stats_line(&t.stats));
-                }
-                for p in &s.proton {
-                    print!("{}", proton_listing(&p.output));
-                }
-                0
-            }
+            };
+            let pipeline: &[crate::proton::InputSpec] = svc.pipeline.as_ref().map_or(&[], |p| &p.part.inputs);
+            out.push(Listing::Proton(ProtonListing {
+                name: svc.name.clone(),
+                kind: TemplateKind::Service,
+                major: svc.major,
+                compatible: self
+                    .compatible_of(svc)
+                    .iter()
+                    .map(EnvironmentInterface::reference)
+                    .collect(),
+                inputs: input_summaries(&[
+                    (InfraKind::ServiceInstance, &svc.instance.inputs),
+                    (InfraKind::Pipeline, pipeline),
+                ]),
+                outputs: svc.instance_outputs.clone(),
+            }));
         }
+        out
     }
 }
 
-fn stats_line(s: &TemplateStats) -> String {
-    format!(
-        "{} resources, {} parameters, {} outputs, {} mappings, {} bytes",
-        s.resources, s.parameters, s.outputs, s.mappings, s.bytes
-    )
+/// One template as `list` shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Listing {
+    /// A plain CloudFormation template and its resource count.
+    Stack {
+        name: String,
+        resources: usize,
+    },
+    Proton(ProtonListing),
+    /// A directly defined component: its resource count and outputs.
+    Component {
+        name: String,
+        resources: usize,
+        outputs: Vec<String>,
+    },
 }
 
-/// The `list` lines of a Proton template: header, inputs, outputs.
+/// An AWS Proton template as `list` shows it: its interface.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProtonListing {
+    pub name: String,
+    pub kind: TemplateKind,
+    pub major: u32,
+    /// Compatible environments (`name:major`) of a service.
+    pub compatible: Vec<String>,
+    pub inputs: Vec<(InfraKind, String, InputType)>,
+    /// Environment outputs, or the instance outputs of a service.
+    pub outputs: Vec<String>,
+}
+
+impl ProtonListing {
+    /// The `list` lines: header, inputs, outputs.
+    pub fn to_text(&self) -> String {
+        let mut s = format!("{}\tproton-{}\tv{}", self.name, self.kind.as_str(), self.major);
+        if !self.compatible.is_empty() {
+            s.push_str(&format!("\tcompatible: {}", self.compatible.join(", ")));
+        }
+        s.push('\n');
+        for (kind, name, ty) in &self.inputs {
+            s.push_str(&format!("  input  {}.inputs.{name}: {ty:?}\n", kind.global()));
+        }
+        for out in &self.outputs {
+            s.push_str(&format!("  output {out}\n"));
+        }
+        s
+    }
+}
+
+fn input_summaries(kinds: &[(InfraKind, &[crate::proton::InputSpec])]) -> Vec<(InfraKind, String, InputType)> {
+    kinds
+        .iter()
+        .flat_map(|(k, inputs)| inputs.iter().map(move |i| (*k, i.name.clone(), i.ty)))
+        .collect()
+}
+
+/// The `list` lines of a synthesized Proton template: header, inputs, outputs.
 pub fn proton_listing(o: &TemplateOutput) -> String {
-    let mut s = format!("{}\tproton-{}\tv{}", o.name, o.kind.as_str(), o.major);
-    if !o.compatible.is_empty() {
-        s.push_str(&format!("\tcompatible: {}", o.compatible.join(", ")));
+    ProtonListing {
+        name: o.name.clone(),
+        kind: o.kind,
+        major: o.major,
+        compatible: o.compatible.clone(),
+        inputs: o.inputs.clone(),
+        outputs: o.outputs.clone(),
     }
-    s.push('\n');
-    for (kind, name, ty) in &o.inputs {
-        s.push_str(&format!("  input  {}.inputs.{name}: {ty:?}\n", kind_ns(*kind)));
-    }
-    for out in &o.outputs {
-        s.push_str(&format!("  output {out}\n"));
-    }
-    s
-}
-
-fn kind_ns(k: crate::proton::Kind) -> &'static str {
-    match k {
-        crate::proton::Kind::Environment => "environment",
-        crate::proton::Kind::ServiceInstance => "service_instance",
-        crate::proton::Kind::Pipeline => "pipeline",
-    }
+    .to_text()
 }
 
 fn manifest_json(app: &str, s: &Report) -> String {
@@ -630,7 +579,7 @@ fn manifest_json(app: &str, s: &Report) -> String {
                 "kind": o.kind.as_str(),
                 "major": o.major,
                 "inputs": o.inputs.iter().map(|(k, n, t)| serde_json::json!({
-                    "namespace": kind_ns(*k), "name": n, "type": format!("{t:?}")
+                    "namespace": k.global(), "name": n, "type": format!("{t:?}")
                 })).collect::<Vec<_>>(),
                 "outputs": o.outputs,
                 "compatible_environments": o.compatible,
@@ -691,15 +640,6 @@ fn emit_proton(mut o: TemplateOutput, sink: &dyn Sink, keep: bool) -> Emitted {
     }
     let files = written.iter().map(|(path, _)| path.clone()).collect();
     (ProtonSummary { output: o, files }, written, errors)
-}
-
-/// A sink that keeps nothing (`list`).
-struct Discard;
-
-impl Sink for Discard {
-    fn put(&self, _path: String, _contents: Vec<u8>) -> Result<(), String> {
-        Ok(())
-    }
 }
 
 /// `items.iter().map(f)` on every core, results in input order. Threads take the next item from a shared

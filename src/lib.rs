@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod assembly;
+pub mod cli;
 #[cfg(feature = "deploy")]
 pub mod deploy;
 pub mod diff;

@@ -1,6 +1,8 @@
 //! The `proton-synth` binary: the local Proton tools (`render`, `check`, `diff OLD NEW`) and `synth`/`list` of an empty app.
-//! User programs build their own binary with `proton_synth::app::App`.
+//! User programs build their own binary with `proton_synth::app::App` and `proton_synth::cli::run_lazily`.
 
 fn main() {
-    std::process::exit(proton_synth::app::App::new("proton-synth").run());
+    std::process::exit(proton_synth::cli::run_lazily(|| {
+        proton_synth::app::App::new("proton-synth")
+    }));
 }

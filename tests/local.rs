@@ -5,9 +5,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use proton_synth::cli::{run_check, run_render};
 use proton_synth::engine::{
-    check_bundle, context_from_args, load_bundle, load_context_file, render_bundle, render_with_report, run_check,
-    run_render, Bundle, CheckArgs, Finding, RenderArgs, RenderContext, RenderedFile,
+    check_bundle, context_from_args, load_bundle, load_context_file, render_bundle, render_with_report, Bundle,
+    CheckArgs, Finding, RenderArgs, RenderContext, RenderedFile,
 };
 
 // ----------------------------------------------------------------------------------------------------------

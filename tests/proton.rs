@@ -681,7 +681,7 @@ fn a_template_using_no_input_fails_and_limits_are_enforced() {
     }
     let err = env.synth(&SpecSettings::default()).unwrap_err().to_string();
     assert!(
-        err.contains("infrastructure/cloudformation.yaml is") && err.contains("at most 204800"),
+        err.contains("infrastructure/cloudformation.yaml is") && err.contains("at most 200000"),
         "{err}"
     );
 
@@ -953,7 +953,7 @@ fn app_writes_everything_with_a_manifest_and_lists_templates() {
             ..Default::default()
         };
         assert_eq!(
-            proton_synth::engine::run_render(&args),
+            proton_synth::cli::run_render(&args),
             0,
             "local render of {bundle} with {spec}"
         );

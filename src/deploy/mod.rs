@@ -20,14 +20,14 @@ pub mod s3;
 pub mod status;
 pub mod template;
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use cfn_client::CfnClient;
 use classify::TemplateDiffClassifier;
 use deployer::Deployer;
-use orchestrate::{Approval, Deployed, Session};
+use orchestrate::{Approval, Ask, Deployed, Session};
 
 /// What `deploy`, `status` and `upgrade` share.
 #[derive(clap::Args, Debug, Clone)]
@@ -136,13 +136,6 @@ the template's Metadata): CloudFormation is the state, `status` reads it back.";
 const POLL: Duration = Duration::from_secs(5);
 const TIMEOUT: Duration = Duration::from_secs(3 * 3600);
 
-fn print_errors(errors: &[String]) -> i32 {
-    for e in errors {
-        eprintln!("{e}");
-    }
-    1
-}
-
 fn prepare(common: &Common) -> Result<(config::DeployFile, CfnClient), Vec<String>> {
     let file = config::load(&common.file)?;
     let cfn = CfnClient::connect(common.endpoint_url.as_deref()).map_err(|e| {
@@ -151,22 +144,6 @@ fn prepare(common: &Common) -> Result<(config::DeployFile, CfnClient), Vec<Strin
         )]
     })?;
     Ok((file, cfn))
-}
-
-/// Ask on the terminal; refuse when stdin is not one.
-fn ask_stdin(question: &str) -> Result<bool, String> {
-    let stdin = std::io::stdin();
-    if !stdin.is_terminal() {
-        return Err("stdin is not a terminal, so nobody can approve the change set; pass --yes".to_owned());
-    }
-    print!("{question}");
-    let _ = std::io::stdout().flush();
-    let mut line = String::new();
-    stdin
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| format!("cannot read the answer: {e}"))?;
-    Ok(matches!(line.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
 }
 
 fn summary(done: &[Deployed]) -> String {
@@ -178,22 +155,18 @@ fn summary(done: &[Deployed]) -> String {
     )
 }
 
-/// Run `deploy` or `upgrade` (`work`) with a deployer on stdout; returns the exit code.
-fn run_deploying(
+/// Run `deploy` or `upgrade` (`work`) with a deployer writing its progress to `out` and asking `ask` for
+/// approval (unless `yes`); returns the summary line or every error.
+fn deploying(
     common: &Common,
     upload: &UploadArgs,
     yes: bool,
+    ask: Ask,
+    out: &mut dyn Write,
     work: impl FnOnce(&mut Deployer<'_>) -> Result<Vec<Deployed>, Vec<String>>,
-) -> i32 {
-    let (file, cfn) = match prepare(common) {
-        Ok(x) => x,
-        Err(e) => return print_errors(&e),
-    };
-    let upload = match upload.resolve(file.upload.as_ref()) {
-        Ok(u) => u,
-        Err(e) => return print_errors(&[e]),
-    };
-    let mut stdout = std::io::stdout();
+) -> Result<String, Vec<String>> {
+    let (file, cfn) = prepare(common)?;
+    let upload = upload.resolve(file.upload.as_ref()).map_err(|e| vec![e])?;
     let classifier = TemplateDiffClassifier::vendored();
     let mut deployer = Deployer {
         file: &file,
@@ -203,47 +176,31 @@ fn run_deploying(
             capabilities: &file.capabilities,
             role_arn: file.role_arn.as_deref(),
             upload: upload.as_ref(),
-            approval: if yes {
-                Approval::Yes
-            } else {
-                Approval::Ask(Box::new(ask_stdin))
-            },
-            out: &mut stdout,
+            approval: if yes { Approval::Yes } else { Approval::Ask(ask) },
+            out,
             poll_interval: POLL,
             timeout: TIMEOUT,
         },
     };
-    match work(&mut deployer) {
-        Ok(done) => {
-            println!("{}", summary(&done));
-            0
-        }
-        Err(e) => print_errors(&e),
-    }
+    work(&mut deployer).map(|done| summary(&done))
 }
 
-pub fn run_deploy(args: &DeployArgs) -> i32 {
-    run_deploying(&args.common, &args.upload, args.yes, |d| d.deploy(&args.name))
+/// `deploy`: progress to `out`, approval through `ask` (unless `--yes`); the summary line, or every error.
+pub fn deploy(args: &DeployArgs, ask: Ask, out: &mut dyn Write) -> Result<String, Vec<String>> {
+    deploying(&args.common, &args.upload, args.yes, ask, out, |d| d.deploy(&args.name))
 }
 
-pub fn run_upgrade(args: &UpgradeArgs) -> i32 {
-    run_deploying(&args.common, &args.upload, args.yes, |d| {
+/// `upgrade`: as [`deploy`], for the stacks that run an older template version.
+pub fn upgrade(args: &UpgradeArgs, ask: Ask, out: &mut dyn Write) -> Result<String, Vec<String>> {
+    deploying(&args.common, &args.upload, args.yes, ask, out, |d| {
         status::upgrade(d, &args.names, args.major)
     })
 }
 
-pub fn run_status(args: &StatusArgs) -> i32 {
-    let (file, cfn) = match prepare(&args.common) {
-        Ok(x) => x,
-        Err(e) => return print_errors(&e),
-    };
-    match status::status(&cfn, &file) {
-        Ok(rows) => {
-            print!("{}", status::format_status(&rows));
-            0
-        }
-        Err(e) => print_errors(&e),
-    }
+/// `status`: the table of every stack of the deploy file, or every error.
+pub fn status_table(args: &StatusArgs) -> Result<String, Vec<String>> {
+    let (file, cfn) = prepare(&args.common)?;
+    status::status(&cfn, &file).map(|rows| status::format_status(&rows))
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use super::orchestrate::StackPlan;
 use super::template::{prepare, spec_hash, Record};
 use crate::engine::{
     analyze, has_errors, load_bundle, parse_spec, render_with_report, Analysis, Bundle, EnvironmentInfo, Finding,
-    InstanceInfo, InstanceSpec, Only, Outputs, RenderContext, Spec, TemplateKind,
+    InfraKind, InstanceInfo, InstanceSpec, Only, Outputs, RenderContext, Spec,
 };
 
 /// A template bundle and a spec, loaded and validated.
@@ -69,7 +69,7 @@ impl Loaded {
     }
 
     pub fn has_pipeline(&self) -> bool {
-        self.analysis.template(TemplateKind::Pipeline).is_some()
+        self.analysis.template(InfraKind::Pipeline).is_some()
     }
 
     pub fn instances(&self) -> &[InstanceSpec] {

@@ -21,7 +21,7 @@
 //!
 //! The library returns values; printing (text or the JSON of [`to_json`]) is the CLI's.
 
-mod cli;
+mod compare;
 mod outputs;
 #[rustfmt::skip]
 mod registry;
@@ -36,7 +36,7 @@ use serde_json::Value;
 
 use crate::engine;
 
-pub use cli::{compare, run_diff, DiffArgs, FailOn, OutputFormat};
+pub use compare::{compare, DiffArgs, FailOn, OutputFormat};
 pub use outputs::{
     changed_exports_in_use, export_issues, ExportIssue, ExportIssueKind, OutputChange, ParameterChange, SideChange,
 };

@@ -9,6 +9,7 @@ use super::limits;
 use super::load::RawFiles;
 use super::manifest::parse_manifest;
 use super::schema::{parse_schema, Schema};
+pub use crate::proton::format::{BundleKind, InfraKind};
 
 pub const SCHEMA_PATH: &str = "schema/schema.yaml";
 
@@ -78,75 +79,10 @@ impl Bundle {
     }
 }
 
-/// What a bundle is, from its schema and folders.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BundleKind {
-    /// `environment_input_type` and `infrastructure/`.
-    Environment,
-    /// `environment_input_type` and nothing but the schema (`--provisioning CUSTOMER_MANAGED`).
-    CustomerManagedEnvironment,
-    /// `service_input_type`, `instance_infrastructure/` and, when `pipeline` is true, `pipeline_infrastructure/`.
-    Service { pipeline: bool },
-}
-
-impl BundleKind {
-    pub fn describe(self) -> &'static str {
-        match self {
-            BundleKind::Environment => "environment template",
-            BundleKind::CustomerManagedEnvironment => "customer-managed environment template (schema only)",
-            BundleKind::Service { pipeline: true } => "service template with a pipeline",
-            BundleKind::Service { pipeline: false } => "service template without a pipeline",
-        }
-    }
-
-    /// [`Self::describe`] with its article: `an environment template`, `a service template with a pipeline`.
-    pub fn describe_with_article(self) -> &'static str {
-        match self {
-            BundleKind::Environment => "an environment template",
-            BundleKind::CustomerManagedEnvironment => "a customer-managed environment template (schema only)",
-            BundleKind::Service { pipeline: true } => "a service template with a pipeline",
-            BundleKind::Service { pipeline: false } => "a service template without a pipeline",
-        }
-    }
-}
-
-/// The kinds of infrastructure template, each with its own Jinja namespace.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum TemplateKind {
-    Environment,
-    ServiceInstance,
-    Pipeline,
-}
-
-impl TemplateKind {
-    pub const ALL: [TemplateKind; 3] = [
-        TemplateKind::Environment,
-        TemplateKind::ServiceInstance,
-        TemplateKind::Pipeline,
-    ];
-
-    /// The folder that holds this kind's manifest and IaC file.
-    pub fn folder(self) -> &'static str {
-        match self {
-            TemplateKind::Environment => "infrastructure",
-            TemplateKind::ServiceInstance => "instance_infrastructure",
-            TemplateKind::Pipeline => "pipeline_infrastructure",
-        }
-    }
-
-    pub fn describe(self) -> &'static str {
-        match self {
-            TemplateKind::Environment => "environment templates",
-            TemplateKind::ServiceInstance => "service instance templates",
-            TemplateKind::Pipeline => "pipeline templates",
-        }
-    }
-}
-
 /// An infrastructure (IaC) file named by a manifest.
 #[derive(Clone, Debug)]
 pub struct IacTemplate {
-    pub kind: TemplateKind,
+    pub kind: InfraKind,
     /// Path in the bundle, below the wrapping folder.
     pub path: String,
     /// Path as shown in findings (with the wrapping folder).
@@ -174,7 +110,7 @@ pub struct Analysis {
 }
 
 impl Analysis {
-    pub fn template(&self, kind: TemplateKind) -> Option<&IacTemplate> {
+    pub fn template(&self, kind: InfraKind) -> Option<&IacTemplate> {
         self.templates.iter().find(|t| t.kind == kind)
     }
 }
@@ -206,7 +142,7 @@ pub fn analyze(bundle: &Bundle) -> (Option<Analysis>, Vec<Finding>) {
     let mut templates = Vec::new();
     if let (Some(kind), Some(schema)) = (kind, &schema) {
         check_layout(bundle, kind, schema, &mut findings);
-        for tk in template_kinds(kind) {
+        for &tk in kind.infra_kinds() {
             if let Some(t) = load_template(bundle, tk, &mut findings) {
                 templates.push(t);
             }
@@ -231,20 +167,6 @@ fn missing_schema(bundle: &Bundle) -> Finding {
     };
     let why = bundle.missing_reason(SCHEMA_PATH);
     Finding::error(format!("{SCHEMA_PATH} is missing{why}{hint}")).in_file(bundle.source.clone())
-}
-
-fn template_kinds(kind: BundleKind) -> Vec<TemplateKind> {
-    match kind {
-        BundleKind::Environment => vec![TemplateKind::Environment],
-        BundleKind::CustomerManagedEnvironment => vec![],
-        BundleKind::Service { pipeline } => {
-            let mut v = vec![TemplateKind::ServiceInstance];
-            if pipeline {
-                v.push(TemplateKind::Pipeline);
-            }
-            v
-        }
-    }
 }
 
 fn classify(bundle: &Bundle, schema: Option<&Schema>, findings: &mut Vec<Finding>) -> Option<BundleKind> {
@@ -366,11 +288,7 @@ fn check_limits(bundle: &Bundle, findings: &mut Vec<Finding>) {
     }
     for (path, contents) in &bundle.files {
         let name = path.rsplit('/').next().unwrap_or(path);
-        let limit = if matches!(name, "manifest.yaml" | "schema.yaml") {
-            limits::MAX_MANIFEST_OR_SCHEMA_BYTES
-        } else {
-            limits::MAX_OTHER_FILE_BYTES
-        };
+        let limit = crate::proton::format::max_file_bytes(path);
         if contents.len() > limit {
             findings.push(
                 Finding::error(format!(
@@ -383,7 +301,7 @@ fn check_limits(bundle: &Bundle, findings: &mut Vec<Finding>) {
     }
 }
 
-fn load_template(bundle: &Bundle, kind: TemplateKind, findings: &mut Vec<Finding>) -> Option<IacTemplate> {
+fn load_template(bundle: &Bundle, kind: InfraKind, findings: &mut Vec<Finding>) -> Option<IacTemplate> {
     let folder = kind.folder();
     if !bundle.has_dir(folder) {
         return None; // reported by the layout check

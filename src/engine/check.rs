@@ -10,17 +10,15 @@ use super::guard;
 use super::jinja;
 use super::jinja::FUNCTIONS;
 use super::namespace::{check_path, InputUse};
-use super::scan::{scan, ScanResult, Target};
 use super::schema::PropType;
+use crate::proton::format::scan::{scan, ScanResult, Target};
 
 /// Check a bundle; returns every finding (an empty list means the bundle is clean).
 pub fn check_bundle(bundle: &Bundle) -> Vec<Finding> {
     let (analysis, mut findings) = analyze(bundle);
     if let Some(analysis) = &analysis {
-        let mut used = InputUse::new();
-        for t in &analysis.templates {
-            findings.extend(check_template(analysis, t, &mut used));
-        }
+        let (f, used) = check_templates(analysis, Detail::All);
+        findings.extend(f);
         findings.extend(unused_inputs(bundle, analysis, &used));
         if analysis.kind == BundleKind::CustomerManagedEnvironment {
             findings.extend(customer_managed_schema(bundle, analysis));
@@ -30,12 +28,36 @@ pub fn check_bundle(bundle: &Bundle) -> Vec<Finding> {
     findings
 }
 
-fn check_template(analysis: &Analysis, t: &IacTemplate, used: &mut InputUse) -> Vec<Finding> {
+/// Which findings a check reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Detail {
+    /// Errors and warnings (`check`).
+    All,
+    /// Errors only, skipping the warnings-only passes (the synthesizer's self-check).
+    ErrorsOnly,
+}
+
+/// The checks of a bundle's infrastructure templates against its schema (Jinja syntax, functions, filters
+/// and tests, every variable against the namespace of its kind and the schema's inputs), for a bundle
+/// already understood: [`analyze`]d from files, or built from the typed model by the synthesizer's
+/// self-check. Returns the findings and which inputs the templates read.
+pub fn check_templates(analysis: &Analysis, detail: Detail) -> (Vec<Finding>, InputUse) {
+    let mut used = InputUse::new();
+    let mut findings = Vec::new();
+    for t in &analysis.templates {
+        findings.extend(check_template(analysis, t, &mut used, detail));
+    }
+    (findings, used)
+}
+
+fn check_template(analysis: &Analysis, t: &IacTemplate, used: &mut InputUse, detail: Detail) -> Vec<Finding> {
     let (mut findings, result) = template_findings(t);
     let Some(result) = result else {
         return findings;
     };
-    findings.extend(guard::placeholder_warnings(analysis, t, &result));
+    if detail == Detail::All {
+        findings.extend(guard::placeholder_warnings(analysis, t, &result));
+    }
     for r in result.references {
         if let Target::Global(path) = &r.target {
             if let Err(msg) = check_path(t.kind, &analysis.schema, path, &r.text, used) {

@@ -4,7 +4,7 @@
 //! stack. Jinja2 fails on such templates too (Python's recursion limit: chains of a few hundred to a few
 //! thousand), so they are rejected before compiling, with the line of the offending tag.
 
-use super::scan::{lex, TagKind, Tok};
+use crate::proton::format::scan::{lex, TagKind, Tok};
 
 /// The most operators one tag may chain (Jinja2 compiles ~300 `+` or filters, not ~900).
 pub const MAX_TAG_OPERATORS: usize = 300;

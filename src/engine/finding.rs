@@ -2,12 +2,9 @@
 
 use std::fmt;
 
-/// How bad a finding is. Any [`Severity::Error`] makes a command exit with code 1.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Severity {
-    Error,
-    Warning,
-}
+/// How bad a finding is (one type for synthesis diagnostics and findings). Any `Severity::Error` makes a
+/// command exit with code 1.
+pub use proton_synth_constructs::Severity;
 
 /// One problem found in a bundle, a spec, a context file or a rendered template.
 ///

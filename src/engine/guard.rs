@@ -26,9 +26,9 @@ use super::context::{Outputs, RenderContext};
 use super::filters::finish_output;
 use super::finding::Finding;
 use super::node::{parse_yaml, Node, NodeValue};
-use super::scan::{ScanResult, Segment, Target};
 use super::schema::{PropType, Property};
 use super::spec::Spec;
+use crate::proton::format::scan::{ScanResult, Segment, Target};
 
 /// A string a user supplied, and where it came from (`spec.yaml: instances[0].spec.image`).
 #[derive(Clone, Debug, PartialEq, Eq)]

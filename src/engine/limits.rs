@@ -21,19 +21,15 @@
 //! | [`MAX_YAML_NODES`]: nodes in one YAML/JSON document | 250,000 | ours |
 //! | [`MAX_YAML_DEPTH`]: nesting of one YAML/JSON document | 32 | ours |
 //!
-//! Proton's sizes use 1 KB = 1000 bytes, the stricter reading of AWS's "KB" (the synthesizer's own copy in
-//! `proton::bundle::limits` reads it as 1024 bytes; the two are to be unified). Our own bounds are far above
+//! Proton's rows are defined once, in [`crate::proton::format::limits`] (1 KB = 1,000 bytes, the stricter
+//! reading of AWS's "KB"), and re-exported here. Our own bounds are far above
 //! anything a real bundle, spec or outputs file needs; they exist so that hostile input fails fast with a
 //! clear message. Only regular files and folders are ever opened (see `super::read`).
 
-/// A bundle archive, as Proton accepted it.
-pub const MAX_ARCHIVE_BYTES: u64 = 5_000_000;
-/// Files in a bundle, as Proton accepted it.
-pub const MAX_FILES: usize = 10;
-/// `manifest.yaml` and `schema.yaml`, as Proton accepted them.
-pub const MAX_MANIFEST_OR_SCHEMA_BYTES: usize = 50_000;
-/// Any other bundle file, as Proton accepted it.
-pub const MAX_OTHER_FILE_BYTES: usize = 200_000;
+// Proton's own limits live in the format model, shared with the bundle writer.
+pub use crate::proton::format::limits::{
+    MAX_ARCHIVE_BYTES, MAX_FILES, MAX_MANIFEST_OR_SCHEMA_BYTES, MAX_OTHER_FILE_BYTES,
+};
 /// The largest `.tar.gz` read at all (larger ones are not read; Proton's own limit is a finding).
 pub const MAX_ARCHIVE_READ_BYTES: u64 = 64 << 20;
 /// All files of a bundle together, unpacked: protection against archive bombs and huge folders.

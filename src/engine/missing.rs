@@ -11,7 +11,7 @@ use std::collections::HashSet;
 
 use minijinja::value::{Value, ValueKind};
 
-use super::scan::{Reference, ScanResult, Segment, Target};
+use crate::proton::format::scan::{Reference, ScanResult, Segment, Target};
 
 /// References whose path is missing from `context`: the first reference of each path as written, in
 /// source order.
@@ -60,7 +60,7 @@ fn is_missing(value: &Value, path: &[Segment]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::scan::scan;
+    use crate::proton::format::scan::scan;
 
     fn missing(src: &str, ctx: serde_json::Value) -> Vec<(usize, String)> {
         let result = scan(src);

@@ -44,7 +44,6 @@ mod guard;
 mod jinja;
 pub mod limits;
 mod load;
-mod macros;
 mod manifest;
 mod missing;
 mod namespace;
@@ -53,15 +52,14 @@ mod pycompat;
 mod pyfmt;
 mod read;
 mod render;
-mod scan;
 mod schema;
 mod spec;
 mod yaml11;
 
 use std::path::{Path, PathBuf};
 
-pub use bundle::{analyze, Analysis, Bundle, BundleKind, IacTemplate, TemplateKind};
-pub use check::check_bundle;
+pub use bundle::{analyze, Analysis, Bundle, BundleKind, IacTemplate, InfraKind};
+pub use check::{check_bundle, check_templates, Detail};
 pub use context::{
     load_context_file, parse_outputs, ComponentInfo, EnvironmentInfo, InstanceInfo, Only, Outputs, RenderContext,
     ServiceInfo,
@@ -161,54 +159,18 @@ Context file (YAML or JSON; every key optional; flags override it):
 Outputs files: `aws cloudformation describe-stacks` JSON (one stack), a bare Outputs list, or a key/value
 map. Relative outputs_file paths are relative to the context file.";
 
-/// Run `check`; prints every finding and a one-line summary on stderr (as `render` and `synth` print
-/// theirs) and returns the exit code (1 when any finding is an error).
-pub fn run_check(args: &CheckArgs) -> i32 {
-    let findings = match load_bundle(&args.bundle) {
+/// Check the bundle (folder or `.tar.gz`) at `path`: the findings of loading it, or of [`check_bundle`].
+pub fn check_bundle_at(path: &Path) -> Vec<Finding> {
+    match load_bundle(path) {
         Ok(bundle) => check_bundle(&bundle),
         Err(f) => f,
-    };
-    for f in &findings {
-        eprintln!("{f}");
-    }
-    let errors = findings.iter().filter(|f| f.is_error()).count();
-    let warnings = findings.len() - errors;
-    if errors > 0 {
-        eprintln!("{}: {errors} error(s), {warnings} warning(s)", args.bundle.display());
-        1
-    } else {
-        eprintln!("{}: ok, {warnings} warning(s)", args.bundle.display());
-        0
     }
 }
 
-/// Run `render`; prints findings and the files written, returns the exit code.
-pub fn run_render(args: &RenderArgs) -> i32 {
-    match render_to_dir(args) {
-        Ok((written, warnings)) => {
-            for w in &warnings {
-                eprintln!("{w}");
-            }
-            for name in &written {
-                println!("{}", args.out.join(name).display());
-            }
-            0
-        }
-        Err(findings) => {
-            for f in &findings {
-                eprintln!("{f}");
-            }
-            let n = findings.iter().filter(|f| f.is_error()).count();
-            eprintln!(
-                "render failed with {n} error(s); {} was not changed",
-                args.out.display()
-            );
-            1
-        }
-    }
-}
-
-fn render_to_dir(args: &RenderArgs) -> Result<(Vec<String>, Vec<Finding>), Vec<Finding>> {
+/// Render the bundle of `args` with its spec into its output folder, which is replaced only when everything
+/// rendered. Returns the files written and the warnings, or every problem; `notes` receives what opening the
+/// output folder noticed (a stale lock, …), whatever the outcome.
+pub fn render_to_dir(args: &RenderArgs, notes: &mut Vec<String>) -> Result<(Vec<String>, Vec<Finding>), Vec<Finding>> {
     let mut errors = Vec::new();
     let bundle = load_bundle(&args.bundle).map_err(|f| errors.extend(f)).ok();
     let spec_shown = args.spec.display().to_string();
@@ -226,9 +188,7 @@ fn render_to_dir(args: &RenderArgs) -> Result<(Vec<String>, Vec<Finding>), Vec<F
         ..Default::default()
     };
     let staging = StagingDir::open(&args.out, &opts).map_err(|e| vec![Finding::error(e.to_string())])?;
-    for note in staging.notes() {
-        eprintln!("note: {note}");
-    }
+    notes.extend(staging.notes().iter().cloned());
     let report = render_with_report(&bundle, &spec_shown, &spec, &ctx)?;
     for f in &report.files {
         staging

@@ -6,7 +6,7 @@ use minijinja::value::{Serde, Value};
 use minijinja::Environment;
 use serde_json::Map;
 
-use super::bundle::{analyze, Analysis, Bundle, BundleKind, IacTemplate, TemplateKind};
+use super::bundle::{analyze, Analysis, Bundle, BundleKind, IacTemplate, InfraKind};
 use super::cfn::check_rendered;
 use super::check::template_findings;
 use super::context::{Only, Outputs, RenderContext};
@@ -135,7 +135,7 @@ fn outputs_value(o: Option<&Outputs>) -> Value {
 impl<'a> Renderer<'a> {
     fn jobs(&self) -> Vec<Job<'a>> {
         let a = self.analysis;
-        let file = |kind: TemplateKind, stem: &str| {
+        let file = |kind: InfraKind, stem: &str| {
             let t = a.template(kind);
             (t, format!("{stem}.{}", t.map_or("yaml", IacTemplate::extension)))
         };
@@ -148,7 +148,7 @@ impl<'a> Renderer<'a> {
                 }]
             }
             (_, Spec::Environment { .. }) => {
-                let (template, output) = file(TemplateKind::Environment, "environment");
+                let (template, output) = file(InfraKind::Environment, "environment");
                 vec![Job {
                     template,
                     output,
@@ -161,7 +161,7 @@ impl<'a> Renderer<'a> {
                     .iter()
                     .filter(|_| only != Only::Pipeline)
                     .map(|i| {
-                        let (template, output) = file(TemplateKind::ServiceInstance, &format!("instance-{}", i.name));
+                        let (template, output) = file(InfraKind::ServiceInstance, &format!("instance-{}", i.name));
                         Job {
                             template,
                             output,
@@ -170,7 +170,7 @@ impl<'a> Renderer<'a> {
                     })
                     .collect();
                 if pipeline.is_some() && only != Only::Instances {
-                    let (template, output) = file(TemplateKind::Pipeline, "pipeline");
+                    let (template, output) = file(InfraKind::Pipeline, "pipeline");
                     jobs.push(Job {
                         template,
                         output,
@@ -239,7 +239,7 @@ impl<'a> Renderer<'a> {
     }
 
     /// The context of one template, with exactly its kind's namespaces.
-    fn context(&self, kind: TemplateKind, instance: Option<&InstanceSpec>) -> Value {
+    fn context(&self, kind: InfraKind, instance: Option<&InstanceSpec>) -> Value {
         let ctx = self.ctx;
         let opt = |v: &Option<String>| v.as_ref().map(|s| Value::from(s.as_str()));
         let entries = |pairs: Vec<(&str, Option<Value>)>| {
@@ -253,14 +253,14 @@ impl<'a> Renderer<'a> {
             ])
         };
         match (kind, self.spec, instance) {
-            (TemplateKind::Environment, Spec::Environment { inputs }, _) => Value::from_pairs([(
+            (InfraKind::Environment, Spec::Environment { inputs }, _) => Value::from_pairs([(
                 "environment",
                 entries(vec![
                     ("name", opt(&ctx.environment_name)),
                     ("inputs", Some(json(inputs))),
                 ]),
             )]),
-            (TemplateKind::ServiceInstance, _, Some(i)) => {
+            (InfraKind::ServiceInstance, _, Some(i)) => {
                 let component = match ctx.component(&i.name) {
                     Some(c) => entries(vec![
                         ("name", opt(&c.name)),
@@ -281,7 +281,7 @@ impl<'a> Renderer<'a> {
                     ),
                 ])
             }
-            (TemplateKind::Pipeline, Spec::Service { pipeline, instances }, _) => {
+            (InfraKind::Pipeline, Spec::Service { pipeline, instances }, _) => {
                 let items: Vec<Value> = instances
                     .iter()
                     .map(|i| {
@@ -322,7 +322,7 @@ impl<'a> Renderer<'a> {
         if e.kind() != minijinja::ErrorKind::UndefinedError {
             return vec![self.render_error(e, template, job)];
         }
-        let scan = super::scan::scan(&template.text);
+        let scan = crate::proton::format::scan::scan(&template.text);
         let missing = missing_references(&scan, context);
         if missing.is_empty() {
             return vec![self.render_error(e, template, job)];
@@ -354,7 +354,7 @@ impl<'a> Renderer<'a> {
                 let mut refs: Vec<String> = e
                     .line()
                     .map(|line| {
-                        super::scan::scan(&template.text)
+                        crate::proton::format::scan::scan(&template.text)
                             .references
                             .into_iter()
                             .filter(|r| r.line == line && r.text.contains('.'))
@@ -385,13 +385,13 @@ impl<'a> Renderer<'a> {
     }
 
     /// Why a path is undefined, and what to pass to define it.
-    fn explain_undefined(&self, path: &str, kind: TemplateKind, instance: Option<&InstanceSpec>) -> String {
-        let segments: Vec<super::scan::Segment> = path
+    fn explain_undefined(&self, path: &str, kind: InfraKind, instance: Option<&InstanceSpec>) -> String {
+        let segments: Vec<crate::proton::format::scan::Segment> = path
             .split('.')
-            .map(|s| super::scan::Segment::Attr(s.to_owned()))
+            .map(|s| crate::proton::format::scan::Segment::Attr(s.to_owned()))
             .collect();
         // In a pipeline, a path from a name that is no global comes from the author's loop variable.
-        let loop_item = kind == TemplateKind::Pipeline
+        let loop_item = kind == InfraKind::Pipeline
             && segments.len() > 1
             && !matches!(
                 path.split('.').next(),

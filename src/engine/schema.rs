@@ -12,8 +12,7 @@ use super::finding::Finding;
 use super::node::{Node, NodeValue};
 use super::yaml11::{parse_yaml11, Tags};
 
-/// Longest property (parameter) name Proton accepts.
-pub const MAX_PARAMETER_NAME: usize = 100;
+pub use crate::proton::format::MAX_PARAMETER_NAME;
 
 /// A parsed schema. Built even when the file has problems, so that `check` can go on and report more.
 #[derive(Clone, Debug, Default)]

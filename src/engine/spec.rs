@@ -4,9 +4,7 @@
 //! the number 511 (see [`super::yaml11`]).
 
 use std::collections::HashMap;
-use std::sync::LazyLock;
 
-use regex::Regex;
 use serde_json::{Map, Value};
 
 use super::bundle::{Analysis, BundleKind};
@@ -15,16 +13,7 @@ use super::node::Node;
 use super::schema::InputType;
 use super::yaml11::{parse_yaml11, Tags};
 
-/// At most this many instances per service (Proton's default quota).
-pub const MAX_INSTANCES: usize = 20;
-pub const MAX_NAME_LEN: usize = 100;
-
-static NAME: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[0-9A-Za-z]+[0-9A-Za-z_-]*$").expect("valid regex"));
-
-/// Is `name` a valid Proton resource name (environment, service, instance)?
-pub fn is_valid_name(name: &str) -> bool {
-    NAME.is_match(name) && name.chars().count() <= MAX_NAME_LEN
-}
+pub use crate::proton::format::{is_valid_name, MAX_INSTANCES, MAX_NAME_LEN};
 
 /// A validated spec with schema defaults merged in.
 #[derive(Clone, Debug, PartialEq)]

@@ -52,7 +52,9 @@ use proton_synth_constructs::{
 };
 use serde_json::Value as J;
 
-use super::bundle::{check_name, is_logical_id, jinja_paths, strip_plain_only, synth_plain, IAC_FILE, MANIFEST_YAML};
+use super::bundle::{is_logical_id, strip_plain_only, synth_plain, IAC_FILE, MANIFEST_YAML};
+use super::format::check_name;
+use super::format::scan::{scan, Segment, Target};
 use super::input::{jinja_attr, parameter_name, placeholder_kind, Input, InputSpec, InputValue, Instance};
 use super::template::{export_name, placeholder_str, EnvironmentInterface, Part, ServiceTemplate};
 use super::writer::{jinja_text, loop_body, loop_items, to_bundle_yaml};
@@ -140,6 +142,11 @@ impl ComponentTemplate {
 
     pub fn stack_mut(&mut self) -> &mut Stack {
         &mut self.part.stack
+    }
+
+    /// The component's CloudFormation stack.
+    pub fn stack(&self) -> &Stack {
+        &self.part.stack
     }
 
     /// `component.name` (plain: parameter `ComponentName`).
@@ -308,8 +315,15 @@ impl ComponentTemplate {
     /// Every Jinja variable of the bundle tree against the component namespace; environment outputs read.
     fn check_tree(&self, v: &J, env_outputs: &mut BTreeSet<String>, diags: &mut Vec<Diagnostic>) {
         if let Some(text) = jinja_text(v) {
-            for path in jinja_paths(text) {
-                let p: Vec<&str> = path.iter().map(String::as_str).collect();
+            for r in scan(text).references {
+                let Target::Global(path) = &r.target else { continue };
+                let p: Vec<&str> = path
+                    .iter()
+                    .map(|s| match s {
+                        Segment::Attr(a) => a.as_str(),
+                        _ => "[…]",
+                    })
+                    .collect();
                 match p.as_slice() {
                     ["component", "name"]
                     | ["environment", "name" | "account_id"]
@@ -321,7 +335,7 @@ impl ComponentTemplate {
                     }
                     _ => diags.push(self.error(format!(
                         "`{}` is not available in a component (it may use {COMPONENT_NAMESPACE})",
-                        path.join(".")
+                        r.text
                     ))),
                 }
             }

@@ -19,10 +19,12 @@
 use std::collections::BTreeMap;
 
 use proton_synth_constructs::{Diagnostic, Diagnostics};
-use serde_json::{json, Map, Value as J};
+use serde_json::{json, Map};
 
-use super::bundle::{check_name, deterministic_tar_gz, is_identifier, is_logical_id, TemplateKind, TemplateOutput};
-use super::input::{InputDef, InputSpec, Kind};
+use super::bundle::{deterministic_tar_gz, is_logical_id, TemplateOutput};
+use super::format::{check_name, is_identifier, InfraKind, TemplateKind};
+use super::input::{InputDef, InputSpec};
+use super::schema::{checker_schema, schema_yaml, SchemaType};
 use super::template::{EnvironmentInterface, DEFAULT_ENVIRONMENT_INPUT_TYPE};
 use super::writer::to_plain_yaml;
 use super::SpecSettings;
@@ -88,6 +90,11 @@ impl CustomerManagedEnvironmentTemplate {
         self
     }
 
+    /// The outputs as the schema's input properties (required strings).
+    pub fn output_specs(&self) -> &[InputSpec] {
+        &self.outputs
+    }
+
     /// The contract service templates are written against, as for a standard environment template.
     pub fn interface(&self) -> EnvironmentInterface {
         EnvironmentInterface::new(&self.name, self.major, self.outputs.iter().map(|o| o.name.as_str()))
@@ -129,29 +136,19 @@ impl CustomerManagedEnvironmentTemplate {
             }
             sample.insert(o.name.clone(), json!(format!("example-{}", o.name)));
         }
-        let properties: Map<String, J> = self
-            .outputs
-            .iter()
-            .map(|o| (o.name.clone(), o.schema_property()))
-            .collect();
-        let mut ty = Map::new();
-        ty.insert("type".into(), json!("object"));
-        if let Some(d) = &self.description {
-            ty.insert("description".into(), json!(d));
-        }
-        ty.insert("properties".into(), J::Object(properties));
-        ty.insert(
-            "required".into(),
-            json!(self.outputs.iter().map(|o| &o.name).collect::<Vec<_>>()),
-        );
-        let schema = json!({ "schema": {
-            "format": { "openapi": "3.0.0" },
-            "environment_input_type": type_name,
-            "types": { type_name: ty },
-        }});
-        let files: BTreeMap<String, Vec<u8>> = [("schema/schema.yaml".to_owned(), to_plain_yaml(&schema).into_bytes())]
-            .into_iter()
-            .collect();
+        let env_type = SchemaType {
+            key: InfraKind::Environment.input_type_key(),
+            name: type_name,
+            description: self.description.as_deref(),
+            inputs: &self.outputs,
+        };
+        let schema = checker_schema(&[&env_type]);
+        let files: BTreeMap<String, Vec<u8>> = [(
+            "schema/schema.yaml".to_owned(),
+            schema_yaml(env_type, None).into_bytes(),
+        )]
+        .into_iter()
+        .collect();
         let tar_gz = deterministic_tar_gz(&self.name, &files).unwrap_or_else(|e| {
             diags.push(err(format!(
                 "cannot build the archive: {}; report this as a bug",
@@ -175,11 +172,12 @@ impl CustomerManagedEnvironmentTemplate {
             inputs: self
                 .outputs
                 .iter()
-                .map(|o| (Kind::Environment, o.name.clone(), o.ty))
+                .map(|o| (InfraKind::Environment, o.name.clone(), o.ty))
                 .collect(),
             outputs: self.outputs.iter().map(|o| o.name.clone()).collect(),
             compatible: Vec::new(),
             warnings: diags,
+            schema,
         })
     }
 }

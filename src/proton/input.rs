@@ -7,6 +7,8 @@ use proton_synth_constructs::stack::ParameterSpec;
 use proton_synth_constructs::{Expr, Placeholder, PlaceholderKind, Value};
 use serde_json::{json, Map, Value as J};
 
+use super::format::{is_identifier, InfraKind};
+
 /// Marker: an environment template (`environment.inputs.*`).
 #[derive(Clone, Copy, Debug)]
 pub enum Env {}
@@ -17,44 +19,18 @@ pub enum Instance {}
 #[derive(Clone, Copy, Debug)]
 pub enum Pipeline {}
 
-/// The kind of a template (or of an input): decides the Jinja namespace of its inputs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Kind {
-    Environment,
-    ServiceInstance,
-    Pipeline,
-}
-
-impl Kind {
-    /// The Jinja object that holds the inputs: `environment.inputs`, …
-    pub fn inputs_namespace(self) -> &'static str {
-        match self {
-            Kind::Environment => "environment.inputs",
-            Kind::ServiceInstance => "service_instance.inputs",
-            Kind::Pipeline => "pipeline.inputs",
-        }
-    }
-    pub fn describe(self) -> &'static str {
-        match self {
-            Kind::Environment => "environment",
-            Kind::ServiceInstance => "service instance",
-            Kind::Pipeline => "pipeline",
-        }
-    }
-}
-
 /// Type-level template kind of an [`Input`].
 pub trait KindMarker {
-    const KIND: Kind;
+    const KIND: InfraKind;
 }
 impl KindMarker for Env {
-    const KIND: Kind = Kind::Environment;
+    const KIND: InfraKind = InfraKind::Environment;
 }
 impl KindMarker for Instance {
-    const KIND: Kind = Kind::ServiceInstance;
+    const KIND: InfraKind = InfraKind::ServiceInstance;
 }
 impl KindMarker for Pipeline {
-    const KIND: Kind = Kind::Pipeline;
+    const KIND: InfraKind = InfraKind::Pipeline;
 }
 
 /// The schema type of an input (the subset of section 3.2 of the format notes).
@@ -300,11 +276,6 @@ pub fn jinja_attr(name: &str) -> String {
     } else {
         format!("[{}]", serde_json::to_string(name).unwrap_or_default())
     }
-}
-
-pub(crate) fn is_identifier(s: &str) -> bool {
-    let mut c = s.chars();
-    c.next().is_some_and(|f| f.is_ascii_alphabetic() || f == '_') && c.all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
 }
 
 /// The plain CloudFormation parameter of an input: `vpc_cidr` → `VpcCidr`.

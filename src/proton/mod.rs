@@ -59,18 +59,24 @@
 //! [`Stack`]: proton_synth_constructs::Stack
 //! [`Value`]: proton_synth_constructs::Value
 
+mod archive;
 pub mod bundle;
+mod check;
 pub mod component;
 pub mod customer_managed;
+pub mod format;
 pub mod input;
 pub mod pipeline_plain;
+mod schema;
+mod synth;
 pub mod template;
 pub mod writer;
 
-pub use bundle::{deterministic_tar_gz, SpecSettings, TemplateKind, TemplateOutput, MANIFEST_YAML};
+pub use bundle::{deterministic_tar_gz, SpecSettings, TemplateOutput, MANIFEST_YAML};
 pub use component::{render_component, ComponentContext, ComponentInterface, ComponentOutput, ComponentTemplate};
 pub use customer_managed::CustomerManagedEnvironmentTemplate;
-pub use input::{Env, Input, InputDef, InputSpec, InputType, Instance, Kind, Pipeline};
+pub use format::{InfraKind, TemplateKind};
+pub use input::{Env, Input, InputDef, InputSpec, InputType, Instance, Pipeline};
 pub use template::{
     EnvironmentInterface, EnvironmentTemplate, InstanceLoop, PipelineTemplate, ServiceTemplate,
     DEFAULT_ENVIRONMENT_INPUT_TYPE, DEFAULT_PIPELINE_INPUT_TYPE, DEFAULT_SERVICE_INPUT_TYPE,

@@ -8,14 +8,11 @@ use proton_synth_constructs::stack::LoopHandle;
 use proton_synth_constructs::{Expr, Output, Parameter, Placeholder, PlaceholderKind, Scope, Stack, Value};
 
 use super::input::{
-    jinja_attr, parameter_name, placeholder_kind, Env, Input, InputDef, InputSpec, InputValue, Instance, Kind,
-    KindMarker, Pipeline,
+    jinja_attr, parameter_name, placeholder_kind, Env, Input, InputDef, InputSpec, InputValue, Instance, KindMarker,
+    Pipeline,
 };
 
-/// The loop variable of a pipeline's loop over `service_instances`.
-pub const INSTANCE_VAR: &str = "service_instance";
-/// The list a pipeline loops over.
-pub const INSTANCES_LIST: &str = "service_instances";
+pub use super::format::namespace::{INSTANCES_LIST, INSTANCE_VAR};
 /// Default name of an environment template's schema input type.
 pub const DEFAULT_ENVIRONMENT_INPUT_TYPE: &str = "EnvironmentInput";
 /// Default name of a service template's schema input type (service instance inputs).
@@ -101,7 +98,7 @@ impl Part {
                 "",
                 format!(
                     "{} input {name:?} is declared twice in template {:?}",
-                    K::KIND.describe(),
+                    K::KIND.noun(),
                     self.template
                 ),
             );
@@ -672,16 +669,5 @@ impl InstanceLoop {
             format!("environment.outputs{}", jinja_attr(name)),
             PlaceholderKind::String,
         )
-    }
-}
-
-impl Kind {
-    /// Folder of the IaC file of this kind in a bundle.
-    pub fn folder(self) -> &'static str {
-        match self {
-            Kind::Environment => "infrastructure",
-            Kind::ServiceInstance => "instance_infrastructure",
-            Kind::Pipeline => "pipeline_infrastructure",
-        }
     }
 }

@@ -1,7 +1,7 @@
-//! `diff` on the command line: `proton-synth diff OLD NEW`, and in every user program
-//! `diff --against OLD` (this program's synthesis, in memory, is NEW).
+//! What `diff` compares: its options, and both sides read (`proton-synth diff OLD NEW`, and in every user
+//! program `diff --against OLD`, where this program's synthesis, in memory, is NEW). Printing is
+//! [`crate::cli::run_diff`]'s.
 
-use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use clap::ValueEnum;
@@ -10,7 +10,7 @@ use crate::app::{App, SynthOptions};
 
 use crate::engine::{load_context_file, RenderContext};
 
-use super::{diff_sets, render_text, to_json, BundleRender, Diff, ResourceSchemas, Snapshot};
+use super::{diff_sets, BundleRender, Diff, ResourceSchemas, Snapshot};
 
 /// Output format of `diff`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -67,46 +67,6 @@ without a vendored schema say `may replace (no schema for this type)`. The schem
 data: every other change is shown as `update`.
 A bundle's templates are Jinja: without --spec only its schema is compared; with --spec (and --context /
 --environment-name, as for `render`) both sides are rendered and their templates compared too.";
-
-/// Run `diff`; prints the result and returns the exit code. `app` is the program (NEW by default with
-/// `--against`).
-pub fn run_diff(args: &DiffArgs, app: &App) -> i32 {
-    match compare(args, app) {
-        Ok(diff) => {
-            let text = match args.format {
-                OutputFormat::Json => serde_json::to_string_pretty(&to_json(&diff)).unwrap_or_default() + "\n",
-                OutputFormat::Text => render_text(&diff, use_color()),
-            };
-            // A closed pipe (`| head`) is the reader's choice, not an error.
-            let mut stdout = std::io::stdout().lock();
-            if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
-                if e.kind() != std::io::ErrorKind::BrokenPipe {
-                    eprintln!(
-                        "error: stdout: {}; the diff could not be written",
-                        crate::engine::io_words(&e)
-                    );
-                    return 2;
-                }
-            }
-            let failed = match args.fail_on {
-                Some(FailOn::Replace) => diff.has_replacement(),
-                Some(FailOn::Breaking) => diff.has_breaking(),
-                None => false,
-            };
-            i32::from(failed)
-        }
-        Err(errors) => {
-            for e in errors {
-                eprintln!("error: {e}");
-            }
-            2
-        }
-    }
-}
-
-fn use_color() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-}
 
 /// Read both sides and compare them.
 pub fn compare(args: &DiffArgs, app: &App) -> Result<Diff, Vec<String>> {

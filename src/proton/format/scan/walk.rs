@@ -1,351 +1,10 @@
-//! A small walker over Jinja template source that lists every variable reference with its line.
-//!
-//! minijinja's `Template::undeclared_variables` gives dotted names but neither lines nor what a loop
-//! variable iterates over. This walker tokenizes the `{{ }}` and `{% %}` tags (skipping `{# #}` comments
-//! and `{% raw %}` blocks), tracks the scopes that `for`, `set`, `with`, `macro` and `call` open, and
-//! resolves each reference to a path from a global name: inside
-//! `{% for service_instance in service_instances %}`, `service_instance.inputs.port` becomes
-//! `service_instances[*].inputs.port`. Syntax errors are left to minijinja.
+//! The walker of the scanner: the scopes `for`, `set`, `with`, `macro` and `call` open, and each reference
+//! resolved to a path from a global name.
 
 use std::collections::HashMap;
 
-/// One step of a path.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Segment {
-    /// `.name` or `["name"]`.
-    Attr(String),
-    /// `[0]`.
-    Index(i64),
-    /// An element of a list a `for` loop iterates over.
-    Each,
-    /// `[expr]` that is not a literal: the rest of the path is unknown.
-    Dynamic,
-}
-
-/// What a reference points at.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Target {
-    /// A path from a global (context) name; the first segment is `Attr(name)`.
-    Global(Vec<Segment>),
-    /// A call of a global function such as `range(…)`.
-    Function(String),
-    /// A local whose value cannot be traced (loop metadata, `set` from an expression, macro arguments).
-    Untracked,
-}
-
-/// A variable reference in the source.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Reference {
-    pub line: usize,
-    /// As written, e.g. `service_instance.inputs.port`.
-    pub text: String,
-    pub target: Target,
-}
-
-/// Something the walker noticed that is not a variable (e.g. `{% include %}`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Notice {
-    pub line: usize,
-    pub message: String,
-    pub is_error: bool,
-}
-
-/// One `{{ … }}` expression: the references it contains and the filter applied last to its whole value.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Placeholder {
-    pub line: usize,
-    /// Indices into [`ScanResult::references`].
-    pub references: std::ops::Range<usize>,
-    /// `tojson` in `{{ x | lower | tojson }}`; `None` when the expression does not end with a filter.
-    pub last_filter: Option<String>,
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct ScanResult {
-    pub references: Vec<Reference>,
-    pub notices: Vec<Notice>,
-    pub placeholders: Vec<Placeholder>,
-    /// Filters used (`x | name`, `{% filter name %}`), with their line.
-    pub filters: Vec<(usize, String)>,
-    /// Tests used (`x is name`), with their line.
-    pub tests: Vec<(usize, String)>,
-    /// Macros defined, with the line of their `{% macro %}`.
-    pub macros: Vec<(usize, String)>,
-    /// Functions called inside a macro body (resolved when the macro runs), with their line.
-    pub calls_in_macros: Vec<(usize, String)>,
-    /// `(line, macro, callee)`: a call of `macro` on `line` whose body (or a macro it calls) calls
-    /// `callee`, which was not defined yet at that point ([`super::macros::late_calls`]).
-    pub late_calls: Vec<(usize, String, String)>,
-    /// Paths (as written) that the template allows to be undefined: `x is defined`, `x is undefined`,
-    /// `x | default(…)`, `x | d(…)`.
-    pub guarded: Vec<String>,
-}
-
-/// Walk a template's source.
-pub fn scan(source: &str) -> ScanResult {
-    let mut walker = Walker {
-        scopes: vec![Scope::default()],
-        out: ScanResult::default(),
-        macros: Vec::new(),
-        body_calls: Vec::new(),
-        top_calls: Vec::new(),
-    };
-    for tag in lex(source) {
-        match tag.kind {
-            TagKind::Expr => {
-                let first = walker.out.references.len();
-                walker.expression(&tag.tokens);
-                walker.out.placeholders.push(Placeholder {
-                    line: tag.line,
-                    references: first..walker.out.references.len(),
-                    last_filter: last_filter(&tag.tokens),
-                });
-            }
-            TagKind::Stmt => walker.statement(&tag.tokens, tag.line),
-        }
-    }
-    walker.out.late_calls = super::macros::late_calls(&walker.out.macros, &walker.body_calls, &walker.top_calls);
-    walker.out
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Lexer
-
-#[derive(Clone, Debug, PartialEq)]
-pub(super) enum Tok {
-    Name(String),
-    Str(String),
-    Int(i64),
-    Num,
-    Op(&'static str),
-}
-
-#[derive(Clone, Debug)]
-pub(super) struct Token {
-    pub(super) tok: Tok,
-    pub(super) line: usize,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum TagKind {
-    Expr,
-    Stmt,
-}
-
-#[derive(Clone, Debug)]
-pub(super) struct Tag {
-    pub(super) kind: TagKind,
-    pub(super) line: usize,
-    pub(super) tokens: Vec<Token>,
-}
-
-const OPERATORS: &[&str] = &[
-    "**", "//", "==", "!=", ">=", "<=", ".", "|", "(", ")", "[", "]", "{", "}", ",", ":", "=", "<", ">", "+", "-", "*",
-    "/", "%", "~", "!",
-];
-
-struct Lexer<'a> {
-    src: &'a str,
-    pos: usize,
-    line: usize,
-}
-
-impl<'a> Lexer<'a> {
-    fn rest(&self) -> &'a str {
-        &self.src[self.pos..]
-    }
-
-    fn advance(&mut self, n: usize) {
-        let end = (self.pos + n).min(self.src.len());
-        self.line += self.src[self.pos..end].matches('\n').count();
-        self.pos = end;
-    }
-
-    /// Skip template data up to the next tag opener; returns it (`{{`, `{%` or `{#`).
-    fn next_opener(&mut self) -> Option<&'static str> {
-        loop {
-            let rest = self.rest();
-            let Some(i) = rest.find('{') else {
-                self.advance(rest.len());
-                return None;
-            };
-            let tail = &rest[i..];
-            self.advance(i);
-            match ["{{", "{%", "{#"].into_iter().find(|o| tail.starts_with(o)) {
-                Some(o) => return Some(o),
-                None => self.advance(1),
-            }
-        }
-    }
-
-    fn skip_ws(&mut self) {
-        let n = self.rest().len() - self.rest().trim_start().len();
-        self.advance(n);
-    }
-
-    /// Tokens up to the closer (`}}` or `%}`), honouring brackets and strings.
-    fn tokens(&mut self, closer: &str) -> Vec<Token> {
-        let mut out = Vec::new();
-        let mut depth = 0usize;
-        if self.rest().starts_with(['-', '+']) {
-            self.advance(1);
-        }
-        loop {
-            self.skip_ws();
-            let rest = self.rest();
-            if rest.is_empty() {
-                return out;
-            }
-            if depth == 0 {
-                for ws in ["", "-", "+"] {
-                    if rest.starts_with(ws) && rest[ws.len()..].starts_with(closer) {
-                        self.advance(ws.len() + closer.len());
-                        return out;
-                    }
-                }
-            }
-            let line = self.line;
-            let c = rest.chars().next().unwrap_or(' ');
-            let tok = if c == '"' || c == '\'' {
-                self.string(c)
-            } else if c.is_ascii_digit() {
-                self.number()
-            } else if c.is_alphabetic() || c == '_' {
-                let n = rest
-                    .find(|ch: char| !(ch.is_alphanumeric() || ch == '_'))
-                    .unwrap_or(rest.len());
-                self.advance(n);
-                Tok::Name(rest[..n].to_owned())
-            } else if let Some(op) = OPERATORS.iter().find(|o| rest.starts_with(**o)) {
-                self.advance(op.len());
-                match *op {
-                    "(" | "[" | "{" => depth += 1,
-                    ")" | "]" | "}" => depth = depth.saturating_sub(1),
-                    _ => {}
-                }
-                Tok::Op(op)
-            } else {
-                self.advance(c.len_utf8());
-                Tok::Op("?")
-            };
-            out.push(Token { tok, line });
-        }
-    }
-
-    fn string(&mut self, quote: char) -> Tok {
-        let rest = self.rest();
-        let mut value = String::new();
-        let mut chars = rest.char_indices().skip(1);
-        let mut end = rest.len();
-        while let Some((i, ch)) = chars.next() {
-            match ch {
-                '\\' => {
-                    if let Some((_, esc)) = chars.next() {
-                        value.push(match esc {
-                            'n' => '\n',
-                            't' => '\t',
-                            other => other,
-                        });
-                    }
-                }
-                c if c == quote => {
-                    end = i + 1;
-                    break;
-                }
-                c => value.push(c),
-            }
-        }
-        self.advance(end);
-        Tok::Str(value)
-    }
-
-    fn number(&mut self) -> Tok {
-        let rest = self.rest();
-        let n = rest
-            .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_' || ch == '.'))
-            .unwrap_or(rest.len());
-        // `1.x` is not a float: stop a number at a dot not followed by a digit.
-        let text = &rest[..n];
-        let text = match text.find('.') {
-            Some(d) if !text[d + 1..].starts_with(|c: char| c.is_ascii_digit()) => &text[..d],
-            _ => text,
-        };
-        self.advance(text.len());
-        match text.replace('_', "").parse::<i64>() {
-            Ok(i) => Tok::Int(i),
-            Err(_) => Tok::Num,
-        }
-    }
-
-    fn skip_comment(&mut self) {
-        match self.rest().find("#}") {
-            Some(i) => self.advance(i + 2),
-            None => self.advance(self.rest().len()),
-        }
-    }
-
-    /// After `{% raw %}`: skip to the end of `{% endraw %}`.
-    fn skip_raw(&mut self) {
-        let rest = self.rest();
-        let mut from = 0;
-        while let Some(i) = rest[from..].find("{%") {
-            let at = from + i;
-            let inner = rest[at + 2..].trim_start_matches(['-', '+']).trim_start();
-            if let Some(after) = inner.strip_prefix("endraw") {
-                let after = after.trim_start().trim_start_matches(['-', '+']);
-                if after.starts_with("%}") {
-                    let consumed = rest.len() - after.len() + 2;
-                    self.advance(consumed);
-                    return;
-                }
-            }
-            from = at + 2;
-        }
-        self.advance(rest.len());
-    }
-}
-
-/// The `{{ }}` and `{% %}` tags of a template, tokenized (comments and raw blocks skipped).
-pub(super) fn lex(source: &str) -> Vec<Tag> {
-    let mut lx = Lexer {
-        src: source,
-        pos: 0,
-        line: 1,
-    };
-    let mut tags = Vec::new();
-    while let Some(opener) = lx.next_opener() {
-        let line = lx.line;
-        lx.advance(2);
-        match opener {
-            "{#" => lx.skip_comment(),
-            "{{" => {
-                let tokens = lx.tokens("}}");
-                tags.push(Tag {
-                    kind: TagKind::Expr,
-                    line,
-                    tokens,
-                });
-            }
-            _ => {
-                let tokens = lx.tokens("%}");
-                let is_raw = matches!(tokens.first().map(|t| &t.tok), Some(Tok::Name(n)) if n == "raw");
-                if is_raw {
-                    lx.skip_raw();
-                } else {
-                    tags.push(Tag {
-                        kind: TagKind::Stmt,
-                        line,
-                        tokens,
-                    });
-                }
-            }
-        }
-    }
-    tags
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Walker
+use super::lex::{Tok, Token};
+use super::{Notice, Reference, ScanResult, Segment, Target};
 
 /// What a local name stands for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -356,21 +15,21 @@ enum Binding {
 }
 
 #[derive(Clone, Debug, Default)]
-struct Scope {
+pub(super) struct Scope {
     /// The statement that opened it (`for`, `with`, …); empty for the template's top level.
     opener: String,
     names: HashMap<String, Binding>,
 }
 
-struct Walker {
-    scopes: Vec<Scope>,
-    out: ScanResult,
+pub(super) struct Walker {
+    pub(super) scopes: Vec<Scope>,
+    pub(super) out: ScanResult,
     /// The macros whose bodies are being walked, innermost last.
-    macros: Vec<String>,
+    pub(super) macros: Vec<String>,
     /// `(macro, name)`: the calls inside macro bodies.
-    body_calls: Vec<(String, String)>,
+    pub(super) body_calls: Vec<(String, String)>,
     /// `(line, name, macros defined so far)`: calls of defined names at the top level.
-    top_calls: Vec<(usize, String, usize)>,
+    pub(super) top_calls: Vec<(usize, String, usize)>,
 }
 
 const KEYWORDS: &[&str] = &[
@@ -434,7 +93,7 @@ impl Walker {
     }
 
     /// Record every reference in an expression's tokens.
-    fn expression(&mut self, toks: &[Token]) {
+    pub(super) fn expression(&mut self, toks: &[Token]) {
         let mut i = 0;
         while i < toks.len() {
             let Tok::Name(name) = &toks[i].tok else {
@@ -538,7 +197,7 @@ impl Walker {
         }
     }
 
-    fn statement(&mut self, toks: &[Token], line: usize) {
+    pub(super) fn statement(&mut self, toks: &[Token], line: usize) {
         let Some(keyword) = name_of(toks.first()) else {
             return;
         };
@@ -705,7 +364,7 @@ impl Walker {
 
 /// The filter applied last to a whole expression: `| name` at bracket depth 0, followed by nothing or
 /// by its argument list only.
-fn last_filter(toks: &[Token]) -> Option<String> {
+pub(super) fn last_filter(toks: &[Token]) -> Option<String> {
     let mut depth = 0usize;
     let mut last = None;
     for (i, t) in toks.iter().enumerate() {
@@ -814,86 +473,5 @@ fn read_path(toks: &[Token], start: usize) -> (Vec<Segment>, String, usize) {
         } else {
             return (segments, text, i);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn globals(src: &str) -> Vec<(usize, String)> {
-        scan(src)
-            .references
-            .into_iter()
-            .filter(|r| matches!(r.target, Target::Global(_)))
-            .map(|r| (r.line, r.text))
-            .collect()
-    }
-
-    #[test]
-    fn finds_paths_with_lines() {
-        let src = "a: '{{ service.name }}'\n{# {{ hidden }} #}\nb: {{ x.y['z'] | default(q.r) | truncate(3, true) }}\n";
-        assert_eq!(
-            globals(src),
-            vec![(1, "service.name".into()), (3, "x.y[\"z\"]".into()), (3, "q.r".into())]
-        );
-    }
-
-    #[test]
-    fn resolves_loop_variables() {
-        let src = "{% for si in service_instances %}{{ si.inputs.port }}{{ loop.index }}{% endfor %}{{ si.name }}";
-        let r = scan(src).references;
-        let paths: Vec<_> = r.iter().map(|r| r.target.clone()).collect();
-        let attr = |s: &str| Segment::Attr(s.to_owned());
-        assert_eq!(paths[0], Target::Global(vec![attr("service_instances")]));
-        assert_eq!(
-            paths[1],
-            Target::Global(vec![
-                attr("service_instances"),
-                Segment::Each,
-                attr("inputs"),
-                attr("port")
-            ])
-        );
-        assert_eq!(paths[2], Target::Untracked);
-        assert_eq!(
-            paths[3],
-            Target::Global(vec![attr("si"), attr("name")]),
-            "outside the loop"
-        );
-    }
-
-    #[test]
-    fn skips_raw_blocks_tests_and_strings() {
-        let src = "{% raw %}{{ nope }}{% endraw %}{% if a is not defined and b is divisibleby(2) %}'{{ \"{{x}}\" }}'{% endif %}";
-        assert_eq!(globals(src), vec![(1, "a".into()), (1, "b".into())]);
-    }
-
-    #[test]
-    fn many_braces_are_fine() {
-        let src = format!("{}{{{{ a }}}}", "{ ".repeat(200_000));
-        assert_eq!(globals(&src), vec![(1, "a".into())]);
-    }
-
-    #[test]
-    fn lists_placeholders_with_their_last_filter() {
-        let src = "a: {{ x | tojson }}\nb: '{{ (y ~ z) | truncate(3, true) }}'\nc: {{ w | tojson if w else 1 }}\n";
-        let p = scan(src).placeholders;
-        let got: Vec<_> = p
-            .iter()
-            .map(|p| (p.line, p.references.len(), p.last_filter.as_deref()))
-            .collect();
-        assert_eq!(
-            got,
-            vec![(1, 1, Some("tojson")), (2, 2, Some("truncate")), (3, 2, None)]
-        );
-    }
-
-    #[test]
-    fn reports_include() {
-        let n = scan("x\n{% include 'other.yaml' %}").notices;
-        assert_eq!(n.len(), 1);
-        assert_eq!(n[0].line, 2);
-        assert!(n[0].is_error);
     }
 }

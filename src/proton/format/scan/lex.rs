@@ -1,0 +1,235 @@
+//! The lexer of the scanner: a template's `{{ }}` and `{% %}` tags as tokens, with their lines (comments and
+//! `{% raw %}` blocks skipped).
+
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Tok {
+    Name(String),
+    Str(String),
+    Int(i64),
+    Num,
+    Op(&'static str),
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Token {
+    pub(crate) tok: Tok,
+    pub(crate) line: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TagKind {
+    Expr,
+    Stmt,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Tag {
+    pub(crate) kind: TagKind,
+    pub(crate) line: usize,
+    pub(crate) tokens: Vec<Token>,
+}
+
+const OPERATORS: &[&str] = &[
+    "**", "//", "==", "!=", ">=", "<=", ".", "|", "(", ")", "[", "]", "{", "}", ",", ":", "=", "<", ">", "+", "-", "*",
+    "/", "%", "~", "!",
+];
+
+struct Lexer<'a> {
+    src: &'a str,
+    pos: usize,
+    line: usize,
+}
+
+impl<'a> Lexer<'a> {
+    fn rest(&self) -> &'a str {
+        &self.src[self.pos..]
+    }
+
+    fn advance(&mut self, n: usize) {
+        let end = (self.pos + n).min(self.src.len());
+        self.line += self.src[self.pos..end].matches('\n').count();
+        self.pos = end;
+    }
+
+    /// Skip template data up to the next tag opener; returns it (`{{`, `{%` or `{#`).
+    fn next_opener(&mut self) -> Option<&'static str> {
+        loop {
+            let rest = self.rest();
+            let Some(i) = rest.find('{') else {
+                self.advance(rest.len());
+                return None;
+            };
+            let tail = &rest[i..];
+            self.advance(i);
+            match ["{{", "{%", "{#"].into_iter().find(|o| tail.starts_with(o)) {
+                Some(o) => return Some(o),
+                None => self.advance(1),
+            }
+        }
+    }
+
+    fn skip_ws(&mut self) {
+        let n = self.rest().len() - self.rest().trim_start().len();
+        self.advance(n);
+    }
+
+    /// Tokens up to the closer (`}}` or `%}`), honouring brackets and strings.
+    fn tokens(&mut self, closer: &str) -> Vec<Token> {
+        let mut out = Vec::new();
+        let mut depth = 0usize;
+        if self.rest().starts_with(['-', '+']) {
+            self.advance(1);
+        }
+        loop {
+            self.skip_ws();
+            let rest = self.rest();
+            if rest.is_empty() {
+                return out;
+            }
+            if depth == 0 {
+                for ws in ["", "-", "+"] {
+                    if rest.starts_with(ws) && rest[ws.len()..].starts_with(closer) {
+                        self.advance(ws.len() + closer.len());
+                        return out;
+                    }
+                }
+            }
+            let line = self.line;
+            let c = rest.chars().next().unwrap_or(' ');
+            let tok = if c == '"' || c == '\'' {
+                self.string(c)
+            } else if c.is_ascii_digit() {
+                self.number()
+            } else if c.is_alphabetic() || c == '_' {
+                let n = rest
+                    .find(|ch: char| !(ch.is_alphanumeric() || ch == '_'))
+                    .unwrap_or(rest.len());
+                self.advance(n);
+                Tok::Name(rest[..n].to_owned())
+            } else if let Some(op) = OPERATORS.iter().find(|o| rest.starts_with(**o)) {
+                self.advance(op.len());
+                match *op {
+                    "(" | "[" | "{" => depth += 1,
+                    ")" | "]" | "}" => depth = depth.saturating_sub(1),
+                    _ => {}
+                }
+                Tok::Op(op)
+            } else {
+                self.advance(c.len_utf8());
+                Tok::Op("?")
+            };
+            out.push(Token { tok, line });
+        }
+    }
+
+    fn string(&mut self, quote: char) -> Tok {
+        let rest = self.rest();
+        let mut value = String::new();
+        let mut chars = rest.char_indices().skip(1);
+        let mut end = rest.len();
+        while let Some((i, ch)) = chars.next() {
+            match ch {
+                '\\' => {
+                    if let Some((_, esc)) = chars.next() {
+                        value.push(match esc {
+                            'n' => '\n',
+                            't' => '\t',
+                            other => other,
+                        });
+                    }
+                }
+                c if c == quote => {
+                    end = i + 1;
+                    break;
+                }
+                c => value.push(c),
+            }
+        }
+        self.advance(end);
+        Tok::Str(value)
+    }
+
+    fn number(&mut self) -> Tok {
+        let rest = self.rest();
+        let n = rest
+            .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_' || ch == '.'))
+            .unwrap_or(rest.len());
+        // `1.x` is not a float: stop a number at a dot not followed by a digit.
+        let text = &rest[..n];
+        let text = match text.find('.') {
+            Some(d) if !text[d + 1..].starts_with(|c: char| c.is_ascii_digit()) => &text[..d],
+            _ => text,
+        };
+        self.advance(text.len());
+        match text.replace('_', "").parse::<i64>() {
+            Ok(i) => Tok::Int(i),
+            Err(_) => Tok::Num,
+        }
+    }
+
+    fn skip_comment(&mut self) {
+        match self.rest().find("#}") {
+            Some(i) => self.advance(i + 2),
+            None => self.advance(self.rest().len()),
+        }
+    }
+
+    /// After `{% raw %}`: skip to the end of `{% endraw %}`.
+    fn skip_raw(&mut self) {
+        let rest = self.rest();
+        let mut from = 0;
+        while let Some(i) = rest[from..].find("{%") {
+            let at = from + i;
+            let inner = rest[at + 2..].trim_start_matches(['-', '+']).trim_start();
+            if let Some(after) = inner.strip_prefix("endraw") {
+                let after = after.trim_start().trim_start_matches(['-', '+']);
+                if after.starts_with("%}") {
+                    let consumed = rest.len() - after.len() + 2;
+                    self.advance(consumed);
+                    return;
+                }
+            }
+            from = at + 2;
+        }
+        self.advance(rest.len());
+    }
+}
+
+/// The `{{ }}` and `{% %}` tags of a template, tokenized (comments and raw blocks skipped).
+pub(crate) fn lex(source: &str) -> Vec<Tag> {
+    let mut lx = Lexer {
+        src: source,
+        pos: 0,
+        line: 1,
+    };
+    let mut tags = Vec::new();
+    while let Some(opener) = lx.next_opener() {
+        let line = lx.line;
+        lx.advance(2);
+        match opener {
+            "{#" => lx.skip_comment(),
+            "{{" => {
+                let tokens = lx.tokens("}}");
+                tags.push(Tag {
+                    kind: TagKind::Expr,
+                    line,
+                    tokens,
+                });
+            }
+            _ => {
+                let tokens = lx.tokens("%}");
+                let is_raw = matches!(tokens.first().map(|t| &t.tok), Some(Tok::Name(n)) if n == "raw");
+                if is_raw {
+                    lx.skip_raw();
+                } else {
+                    tags.push(Tag {
+                        kind: TagKind::Stmt,
+                        line,
+                        tokens,
+                    });
+                }
+            }
+        }
+    }
+    tags
+}
