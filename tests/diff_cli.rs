@@ -179,6 +179,45 @@ fn cli_usage_and_input_errors_exit_2() {
     }
 }
 
+/// Defect: a resource without a `Type` (or with a number, or `Properties` that is not a mapping) was
+/// compared as if valid ("[-]  A remove" with an empty type, exit 0); CloudFormation refuses such a template.
+#[test]
+fn resources_without_a_type_or_with_bad_properties_are_input_errors() {
+    let dir = temp_dir("resource-shape");
+    let min = write(&dir, "min.json", r#"{"Resources": {}}"#);
+    let cases = [
+        (
+            "no-type.yaml",
+            "Resources: {A: {Properties: {}}}",
+            "resource `A` has no `Type`",
+        ),
+        (
+            "number-type.yaml",
+            "Resources: {A: {Type: 1}}",
+            "resource `A` has no `Type`",
+        ),
+        ("not-map.yaml", "Resources: {A: [1]}", "resource `A` is not a mapping"),
+        (
+            "props-list.yaml",
+            "Resources: {A: {Type: AWS::SQS::Queue, Properties: [1]}}",
+            "resource `A`: `Properties` is not a mapping",
+        ),
+    ];
+    for (file, text, want) in cases {
+        let bad = write(&dir, file, text);
+        for args in [
+            ["diff", bad.as_str(), min.as_str()],
+            ["diff", min.as_str(), bad.as_str()],
+        ] {
+            let (code, out, err) = bin(&args);
+            assert_eq!(code, 2, "{args:?}: {out}{err}");
+            assert!(err.starts_with(&format!("error: {bad}: ")), "{err}");
+            assert!(err.contains(want), "{args:?}: {err}");
+            assert!(err.contains("; give a CloudFormation template"), "{err}");
+        }
+    }
+}
+
 #[test]
 fn user_program_diff_against_its_previous_output() {
     let dir = temp_dir("against");
