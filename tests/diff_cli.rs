@@ -397,6 +397,12 @@ fn cli_spec_renders_both_bundles_so_their_resources_compare() {
         err.contains("cannot render it with") && err.contains("environment"),
         "{err}"
     );
+    // Defect: the render's findings were embedded with their own `error: ` prefix
+    // (`error: old: cannot render it with spec.yaml: error: old/infrastructure/…`).
+    for line in err.lines() {
+        assert_eq!(line.matches("error: ").count(), 1, "one `error: ` per line: {line}");
+        assert!(line.starts_with("error: "), "{line}");
+    }
     let (code, _, err) = bin(&["diff", &old, &new, "--environment-name", "Beta"]);
     assert_eq!(code, 2, "--environment-name needs --spec: {err}");
 }
