@@ -405,6 +405,21 @@ fn cli_spec_renders_both_bundles_so_their_resources_compare() {
     }
     let (code, _, err) = bin(&["diff", &old, &new, "--environment-name", "Beta"]);
     assert_eq!(code, 2, "--environment-name needs --spec: {err}");
+    // Defect: an invalid name was rendered, and a bad context file's findings were quoted with a second
+    // `error: ` prefix.
+    let (code, _, err) = bin(&["diff", &old, &new, "--spec", &spec, "--environment-name", "a b"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.starts_with("error: --environment-name: \"a b\" is not a valid name"),
+        "{err}"
+    );
+    let ctx = write(&dir, "ctx.yaml", "environment: {name: [1]}\n");
+    let (code, _, err) = bin(&["diff", &old, &new, "--spec", &spec, "--context", &ctx]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("environment.name: expected a string"), "{err}");
+    for line in err.lines() {
+        assert_eq!(line.matches("error: ").count(), 1, "one `error: ` per line: {line}");
+    }
 }
 
 #[test]
