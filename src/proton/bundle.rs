@@ -5,13 +5,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use proton_synth_constructs::synth::Node;
-use proton_synth_constructs::{Diagnostic, Diagnostics};
+use proton_synth_constructs::{Diagnostic, Diagnostics, TemplateStats};
 
 pub use super::archive::deterministic_tar_gz;
 pub use super::check::validate_input_value;
 use super::check::{check_loop_ids, FileCheck, Usage};
 use super::format::{BundleKind, InfraKind, TemplateKind};
 use super::input::{InputSpec, InputType};
+use super::pipeline_plain::declare_instance_params;
 use super::template::Part;
 use super::writer::to_bundle_yaml;
 use crate::engine::{check_templates, Analysis, Detail, Finding, IacTemplate};
@@ -134,7 +135,7 @@ fn refs<'a>(v: &'a Node, plain: bool, out: &mut Vec<&'a str>) {
 
 /// Remove what exists only in plain CloudFormation: parameters standing for Proton inputs or resource
 /// parameters, and output exports (Proton passes outputs itself).
-fn strip_plain_only(tree: &mut Node, managed: &BTreeSet<String>) -> Vec<String> {
+pub(super) fn strip_plain_only(tree: &mut Node, managed: &BTreeSet<String>) -> Vec<String> {
     // A `Ref` to an input's plain parameter would dangle in the bundle: inputs are read through `value()`.
     if let Some(params) = tree.get_mut("Parameters").and_then(Node::as_map_mut) {
         params.retain(|(k, _)| !managed.contains(k.as_ref()));
@@ -158,6 +159,64 @@ fn strip_plain_only(tree: &mut Node, managed: &BTreeSet<String>) -> Vec<String> 
     dangling
 }
 
+/// A part's stack resolved once: the bundle tree (plain-only parts stripped) and the plain JSON text.
+pub(super) struct Resolved {
+    /// The bundle tree, without the plain-only parameters and exports.
+    pub(super) tree: Node,
+    /// The plain CloudFormation JSON text (when asked for and its spelling has no errors).
+    pub(super) plain: Option<String>,
+    /// Errors of the plain spelling only, to report after the bundle's own.
+    pub(super) plain_errors: Vec<Diagnostic>,
+    /// `Ref`s of the bundle tree to plain-only parameters (they would dangle in the bundle).
+    pub(super) dangling: Vec<String>,
+    /// Statistics of the full plain template (before unused parameters are dropped).
+    pub(super) stats: TemplateStats,
+}
+
+/// Resolve a part's stack once: the plain template first (the bundle drops more parameters than it does;
+/// [`declare_instance_params`] adds the per-instance parameters of a plain pipeline), then the bundle tree.
+/// Synthesis errors and warnings go to `diags`; `None` when it failed.
+pub(super) fn resolve_part(part: &Part, plain: bool, diags: &mut Vec<Diagnostic>) -> Option<Resolved> {
+    let s = match part.stack.synth_late_bound() {
+        Ok(s) => s,
+        Err(Diagnostics(d)) => {
+            diags.extend(d);
+            return None;
+        }
+    };
+    diags.extend(s.warnings);
+    let mut tree = s.template;
+    let plain_errors = if plain { s.plain_errors } else { Vec::new() };
+    let plain = (plain && plain_errors.is_empty()).then(|| {
+        strip_unreferenced(&mut tree, &part.managed_params);
+        let declared = declare_instance_params(&mut tree);
+        let text = tree.to_json_string();
+        undeclare(&mut tree, &declared);
+        text
+    });
+    let dangling = strip_plain_only(&mut tree, &part.managed_params);
+    Some(Resolved {
+        tree,
+        plain,
+        plain_errors,
+        dangling,
+        stats: s.stats,
+    })
+}
+
+/// Remove the parameters `names` (declared for the plain template only), and `Parameters` when it empties.
+fn undeclare(tree: &mut Node, names: &[String]) {
+    if names.is_empty() {
+        return;
+    }
+    if let Some(params) = tree.get_mut("Parameters").and_then(Node::as_map_mut) {
+        params.retain(|(k, _)| !names.iter().any(|n| n == k));
+        if params.is_empty() {
+            tree.remove("Parameters");
+        }
+    }
+}
+
 /// Synthesize one IaC file, resolving its stack once: the bundle YAML text, with its Jinja variables checked,
 /// and (with `plain`) the plain CloudFormation JSON text.
 pub(super) fn synth_iac(
@@ -167,28 +226,15 @@ pub(super) fn synth_iac(
     diags: &mut Vec<Diagnostic>,
     plain: bool,
 ) -> (Option<String>, Option<String>) {
-    let s = match part.stack.synth_late_bound() {
-        Ok(s) => s,
-        Err(Diagnostics(d)) => {
-            diags.extend(d);
-            return (None, None);
-        }
+    let Some(r) = resolve_part(part, plain, diags) else {
+        return (None, None);
     };
-    diags.extend(s.warnings);
-    let mut tree = s.template;
-    // A pipeline has no plain template: the plain spelling of its placeholders is never written.
-    let plain_errors = if plain { s.plain_errors } else { Vec::new() };
-    // The plain template first: the bundle drops more parameters than it does.
-    let plain = (plain && plain_errors.is_empty()).then(|| {
-        strip_unreferenced(&mut tree, &part.managed_params);
-        tree.to_json_string()
-    });
-    for r in strip_plain_only(&mut tree, &part.managed_params) {
+    for d in &r.dangling {
         diags.push(check.error(format!(
-            "`Ref: {r}` points to the plain-CloudFormation parameter of an input or Proton parameter, which bundles do not have; use the input's value() instead"
+            "`Ref: {d}` points to the plain-CloudFormation parameter of an input or Proton parameter, which bundles do not have; use the input's value() instead"
         )));
     }
-    if let Some(params) = tree.get("Parameters").and_then(Node::as_map) {
+    if let Some(params) = r.tree.get("Parameters").and_then(Node::as_map) {
         for (id, p) in params {
             if p.get("Default").is_none() {
                 diags.push(check.error(format!(
@@ -197,10 +243,10 @@ pub(super) fn synth_iac(
             }
         }
     }
-    check.check_tree(&tree, None, usage, diags);
-    check_loop_ids(&tree, check, diags);
-    diags.extend(plain_errors);
-    (Some(to_bundle_yaml(&tree)), plain)
+    check.check_tree(&r.tree, None, usage, diags);
+    check_loop_ids(&r.tree, check, diags);
+    diags.extend(r.plain_errors);
+    (Some(to_bundle_yaml(&r.tree)), r.plain)
 }
 
 /// Drop parameters of unused inputs from a plain template (cfn-lint W2001), keeping user parameters.
