@@ -1,10 +1,11 @@
-//! [`FargateService`]: a Fargate service (private networking, circuit breaker, load-balancer targets).
+//! [`Service`]: an ECS service (private networking, circuit breaker, load-balancer targets), on Fargate
+//! ([`FargateService`], here) or on EC2 ([`Ec2Service`], built in `ec2_service.rs`); both share the steps below.
 
 use crate::autoscaling::{ScalableTarget, ScalableTargetProps};
 use crate::cfn;
 use crate::ec2::{Connectable, Connections, Peer, Port, SecurityGroup, SecurityGroupProps};
 use crate::elbv2::{ApplicationTargetGroup, NetworkTargetGroup, TargetType};
-use crate::iam::{self, PolicyStatement};
+use crate::iam::{self, PolicyStatement, Role};
 use crate::nag::{self, Tool};
 use crate::stack::{Construct, Handle, NodeId, Scope, Stack};
 use crate::value::{fns, Expr, Value};
@@ -66,41 +67,107 @@ impl FargateServiceProps {
 }
 
 /// A Fargate service.
+pub type FargateService = Service<Fargate>;
+
+/// An ECS service running the tasks of one task definition, on Fargate or on EC2 (the type parameter).
 #[derive(Clone, Debug)]
-pub struct FargateService {
+pub struct Service<C: Compatibility = Fargate> {
     pub(super) handle: Handle<cfn::ecs::Service>,
     pub(super) path: String,
     /// The construct's node (`None` when imported).
     pub(super) node: Option<NodeId>,
     pub(super) cluster: Cluster,
-    pub(super) task_definition: FargateTaskDefinition,
+    pub(super) task_definition: TaskDefinition<C>,
     pub(super) security_groups: Vec<SecurityGroup>,
     pub(super) desired_count: Value<i64>,
 }
 
-impl FargateService {
-    pub fn new(scope: &mut Scope, id: &str, props: FargateServiceProps) -> Self {
-        let mut child = scope.child(id);
-        for p in service_problems(&props) {
-            child.error(p);
-        }
-        let security_groups = service_security_groups(&mut child, &props);
-        let svc = service_l1(&props, &security_groups);
-        let handle = child.add("Resource", svc);
-        let node = child.node_id();
-        let path = child.path();
-        service_extras(child.stack(), &path, handle, &props);
-        FargateService {
-            handle,
-            path,
-            node: Some(node),
-            cluster: props.cluster,
-            task_definition: props.task_definition,
-            security_groups,
-            desired_count: props.desired_count,
-        }
-    }
+/// How a service's tasks are placed: what differs between Fargate and EC2.
+#[derive(Clone, Debug)]
+pub(super) enum Launch {
+    Fargate {
+        platform_version: String,
+        assign_public_ip: bool,
+    },
+    /// The capacity provider strategy (empty: the cluster's default strategy).
+    Ec2 { capacity_providers: Vec<Value<String>> },
+}
 
+/// The properties both kinds of service share, as the steps below take them.
+#[derive(Clone, Debug)]
+pub(super) struct ServiceSpec {
+    pub(super) cluster: Cluster,
+    pub(super) task_arn: Value<String>,
+    pub(super) task_role: Role,
+    pub(super) desired_count: Value<i64>,
+    pub(super) subnets: Vec<Value<String>>,
+    pub(super) vpc_id: Option<Value<String>>,
+    pub(super) security_groups: Vec<SecurityGroup>,
+    pub(super) circuit_breaker_rollback: Option<bool>,
+    pub(super) min_healthy_percent: u32,
+    pub(super) max_percent: u32,
+    pub(super) service_name: Option<Value<String>>,
+    pub(super) enable_execute_command: bool,
+    pub(super) health_check_grace_period_secs: Option<u32>,
+    pub(super) service_registry_arns: Vec<Value<String>>,
+    pub(super) launch: Launch,
+}
+
+impl Service<Fargate> {
+    pub fn new(scope: &mut Scope, id: &str, props: FargateServiceProps) -> Self {
+        let spec = ServiceSpec {
+            cluster: props.cluster,
+            task_arn: props.task_definition.arn(),
+            task_role: props.task_definition.task_role.clone(),
+            desired_count: props.desired_count,
+            subnets: props.subnets,
+            vpc_id: props.vpc_id,
+            security_groups: props.security_groups,
+            circuit_breaker_rollback: props.circuit_breaker_rollback,
+            min_healthy_percent: props.min_healthy_percent,
+            max_percent: props.max_percent,
+            service_name: props.service_name,
+            enable_execute_command: props.enable_execute_command,
+            health_check_grace_period_secs: props.health_check_grace_period_secs,
+            service_registry_arns: props.service_registry_arns,
+            launch: Launch::Fargate {
+                platform_version: props.platform_version,
+                assign_public_ip: props.assign_public_ip,
+            },
+        };
+        build_service(scope, id, spec, props.task_definition)
+    }
+}
+
+/// The service below `scope.child(id)`: checks, security groups, the L1 and what goes with it.
+pub(super) fn build_service<C: Compatibility>(
+    scope: &mut Scope,
+    id: &str,
+    spec: ServiceSpec,
+    task_definition: TaskDefinition<C>,
+) -> Service<C> {
+    let mut child = scope.child(id);
+    for p in service_problems::<C>(&spec) {
+        child.error(p);
+    }
+    let security_groups = service_security_groups::<C>(&mut child, &spec);
+    let svc = service_l1(&spec, &security_groups);
+    let handle = child.add("Resource", svc);
+    let node = child.node_id();
+    let path = child.path();
+    service_extras(child.stack(), &path, handle, &spec);
+    Service {
+        handle,
+        path,
+        node: Some(node),
+        cluster: spec.cluster,
+        task_definition,
+        security_groups,
+        desired_count: spec.desired_count,
+    }
+}
+
+impl<C: Compatibility> Service<C> {
     /// The service ARN (`Ref`).
     pub fn arn(&self) -> Value<String> {
         self.handle.r#ref()
@@ -119,7 +186,7 @@ impl FargateService {
         &self.cluster
     }
 
-    pub fn task_definition(&self) -> &FargateTaskDefinition {
+    pub fn task_definition(&self) -> &TaskDefinition<C> {
         &self.task_definition
     }
 
@@ -141,8 +208,9 @@ impl FargateService {
             stack.error(
                 &self.path,
                 format!(
-                    "target group {} must have target type ip for a Fargate service",
-                    target_group.path()
+                    "target group {} must have target type ip for {} service",
+                    target_group.path(),
+                    C::A_LABEL
                 ),
             );
         }
@@ -238,13 +306,13 @@ impl FargateService {
     }
 }
 
-impl Connectable for FargateService {
+impl<C: Compatibility> Connectable for Service<C> {
     fn connections(&self) -> Connections {
         Connections::new(self.security_groups.clone())
     }
 }
 
-impl Construct for FargateService {
+impl<C: Compatibility> Construct for Service<C> {
     fn node_id(&self) -> Option<NodeId> {
         self.node
     }
@@ -253,17 +321,18 @@ impl Construct for FargateService {
     }
 }
 
-// Steps of `FargateService::new`.
+// Steps of `Service::new`.
 
 /// Problems of the props (subnets, deployment percentages, desired count, name, where the group goes).
-fn service_problems(props: &FargateServiceProps) -> Vec<String> {
+fn service_problems<C: Compatibility>(props: &ServiceSpec) -> Vec<String> {
     let mut problems = Vec::new();
+    let kind = C::A_LABEL;
     if props.subnets.is_empty() {
-        problems.push("a Fargate service needs at least one subnet".to_owned());
+        problems.push(format!("{kind} service needs at least one subnet"));
     }
     if props.subnets.len() > 16 {
         problems.push(format!(
-            "a Fargate service allows at most 16 subnets; {} given",
+            "{kind} service allows at most 16 subnets; {} given",
             props.subnets.len()
         ));
     }
@@ -292,14 +361,16 @@ fn service_problems(props: &FargateServiceProps) -> Vec<String> {
         }
     }
     if props.security_groups.is_empty() && props.vpc_id.is_none() {
-        problems.push("a Fargate service needs security_groups or a vpc_id to create its security group in".to_owned());
+        problems.push(format!(
+            "{kind} service needs security_groups or a vpc_id to create its security group in"
+        ));
     }
     problems
 }
 
 /// The given security groups, or a new one whose only egress is HTTPS.
-fn service_security_groups(child: &mut Scope, props: &FargateServiceProps) -> Vec<SecurityGroup> {
-    let description = format!("Fargate service {}", child.full_path());
+fn service_security_groups<C: Compatibility>(child: &mut Scope, props: &ServiceSpec) -> Vec<SecurityGroup> {
+    let description = format!("{} service {}", C::LABEL, child.full_path());
     if props.security_groups.is_empty() {
         let sg = SecurityGroup::new(
             child,
@@ -325,10 +396,14 @@ fn service_security_groups(child: &mut Scope, props: &FargateServiceProps) -> Ve
     }
 }
 
-/// The L1 service: Fargate on the given platform, private networking, circuit breaker, propagated tags.
-fn service_l1(props: &FargateServiceProps, security_groups: &[SecurityGroup]) -> cfn::ecs::Service {
+/// The L1 service: Fargate on the given platform or EC2 through capacity providers, private networking,
+/// circuit breaker, propagated tags.
+fn service_l1(props: &ServiceSpec, security_groups: &[SecurityGroup]) -> cfn::ecs::Service {
     let mut awsvpc = cfn::ecs::service::AwsVpcConfiguration::new();
-    awsvpc.assign_public_ip = Some(if props.assign_public_ip { "ENABLED" } else { "DISABLED" }.into());
+    // EC2 tasks in awsvpc mode never get a public IP (ECS rejects `AssignPublicIp` for them).
+    if let Launch::Fargate { assign_public_ip, .. } = &props.launch {
+        awsvpc.assign_public_ip = Some(if *assign_public_ip { "ENABLED" } else { "DISABLED" }.into());
+    }
     awsvpc.subnets = Some(Value::from(props.subnets.clone()));
     awsvpc.security_groups = Some(Value::from(
         security_groups.iter().map(SecurityGroup::id).collect::<Vec<_>>(),
@@ -341,9 +416,28 @@ fn service_l1(props: &FargateServiceProps, security_groups: &[SecurityGroup]) ->
         .map(|rollback| cfn::ecs::service::DeploymentCircuitBreaker::new(true, rollback));
     let mut svc = cfn::ecs::Service::new();
     svc.cluster = Some(props.cluster.name());
-    svc.launch_type = Some("FARGATE".into());
-    svc.platform_version = Some(props.platform_version.as_str().into());
-    svc.task_definition = Some(props.task_definition.arn());
+    match &props.launch {
+        Launch::Fargate { platform_version, .. } => {
+            svc.launch_type = Some("FARGATE".into());
+            svc.platform_version = Some(platform_version.as_str().into());
+        }
+        Launch::Ec2 { capacity_providers } if capacity_providers.is_empty() => {
+            svc.launch_type = Some("EC2".into());
+        }
+        Launch::Ec2 { capacity_providers } => {
+            svc.capacity_provider_strategy = Some(
+                capacity_providers
+                    .iter()
+                    .map(|cp| cfn::ecs::service::CapacityProviderStrategyItem {
+                        capacity_provider: Some(cp.clone()),
+                        weight: Some(1.into()),
+                        ..Default::default()
+                    })
+                    .collect(),
+            );
+        }
+    }
+    svc.task_definition = Some(props.task_arn.clone());
     svc.desired_count = Some(props.desired_count.clone());
     svc.deployment_configuration = Some(deployment);
     svc.network_configuration = Some(cfn::ecs::service::NetworkConfiguration {
@@ -369,8 +463,14 @@ fn service_l1(props: &FargateServiceProps, security_groups: &[SecurityGroup]) ->
 }
 
 /// Suppressions, ECS Exec permissions and the grace-period validation.
-fn service_extras(stack: &mut Stack, path: &str, handle: Handle<cfn::ecs::Service>, props: &FargateServiceProps) {
-    if props.assign_public_ip {
+fn service_extras(stack: &mut Stack, path: &str, handle: Handle<cfn::ecs::Service>, props: &ServiceSpec) {
+    if matches!(
+        props.launch,
+        Launch::Fargate {
+            assign_public_ip: true,
+            ..
+        }
+    ) {
         nag::suppress(
             stack.resource_mut(&handle),
             Tool::Guard,
@@ -379,7 +479,7 @@ fn service_extras(stack: &mut Stack, path: &str, handle: Handle<cfn::ecs::Servic
         );
     }
     if props.enable_execute_command {
-        let mut role = props.task_definition.task_role.clone();
+        let mut role = props.task_role.clone();
         iam::grant(
             stack,
             path,
