@@ -241,7 +241,7 @@ pub fn network_and_topic_outputs(env: &mut EnvironmentTemplate, network: &Networ
 /// and pulls from this account's repositories (the services' pipelines create theirs later; public registries
 /// need no permission). CloudWatch Logs: streams and events below `/proton/<environment>/` only (the log groups
 /// are created by CloudFormation). No Secrets Manager or SSM access.
-fn execution_role(root: &mut Scope, env_name: Value<String>) -> Role {
+pub fn execution_role(root: &mut Scope, env_name: Value<String>) -> Role {
     let role = Role::new(
         root,
         "ServiceTaskDefExecutionRole",

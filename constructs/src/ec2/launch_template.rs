@@ -4,6 +4,7 @@
 use crate::cfn;
 use crate::cfn::ec2::launch_template as lt;
 use crate::iam::{Principal, Role, RoleProps};
+use crate::nag::{self, Tool};
 use crate::stack::{Construct, Handle, NodeId, Scope, Stack};
 use crate::value::{fns, Expr, Value};
 
@@ -76,6 +77,10 @@ pub struct LaunchTemplateProps {
     /// Hops an IMDSv2 token may travel (default 1: containers in `bridge` mode cannot reach the instance
     /// metadata and its role credentials; the ECS agent runs on the host network).
     pub metadata_hop_limit: u32,
+    /// Public IPv4 addresses on the instances' primary interface (may be a late-bound value such as a
+    /// condition on an AWS Proton input). `None` (default): none are asked for (the subnet's setting applies,
+    /// off in `ec2::Vpc`'s subnets). `Some` records a suppression of CT.EC2.PR.9 with the reason.
+    pub associate_public_ip_address: Option<Value<bool>>,
     /// Detailed (1-minute) CloudWatch monitoring (default true).
     pub detailed_monitoring: bool,
     pub name: Option<Value<String>>,
@@ -95,6 +100,7 @@ impl LaunchTemplateProps {
             user_data: Vec::new(),
             root_volume: RootVolume::default(),
             metadata_hop_limit: 1,
+            associate_public_ip_address: None,
             detailed_monitoring: true,
             name: None,
         }
@@ -161,6 +167,14 @@ impl LaunchTemplate {
                 ..cfn::ec2::LaunchTemplate::new(data)
             },
         );
+        if props.associate_public_ip_address.is_some() {
+            nag::suppress(
+                child.stack().resource_mut(&handle),
+                Tool::Guard,
+                "CT.EC2.PR.9",
+                "public IPs asked for by the caller (LaunchTemplateProps.associate_public_ip_address)",
+            );
+        }
         LaunchTemplate {
             handle,
             path: child.path(),
@@ -251,9 +265,20 @@ fn template_data(props: &LaunchTemplateProps, profile_arn: Value<String>) -> lt:
         }),
         ..lt::BlockDeviceMapping::new()
     }]);
-    data.security_group_ids = Some(Value::from(
-        props.security_groups.iter().map(SecurityGroup::id).collect::<Vec<_>>(),
-    ));
+    let groups = Value::from(props.security_groups.iter().map(SecurityGroup::id).collect::<Vec<_>>());
+    match &props.associate_public_ip_address {
+        // Security groups then go on the interface (EC2 rejects both forms at once).
+        Some(public) => {
+            data.network_interfaces = Some(vec![lt::NetworkInterface {
+                device_index: Some(0.into()),
+                associate_public_ip_address: Some(public.clone()),
+                delete_on_termination: Some(true.into()),
+                groups: Some(groups),
+                ..lt::NetworkInterface::new()
+            }])
+        }
+        None => data.security_group_ids = Some(groups),
+    }
     data.monitoring = Some(lt::Monitoring {
         enabled: Some(props.detailed_monitoring.into()),
     });

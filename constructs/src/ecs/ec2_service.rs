@@ -23,9 +23,11 @@ pub struct Ec2ServiceProps {
     pub vpc_id: Option<Value<String>>,
     /// Security groups of the tasks; empty creates one (restricted egress: HTTPS only) in `vpc_id`.
     pub security_groups: Vec<SecurityGroup>,
-    /// Where the tasks are placed: the capacity providers (equal weights). Default: the given one when
-    /// built with [`Ec2ServiceProps::new`]; empty uses launch type `EC2` on whatever instances the cluster has.
-    pub capacity_providers: Vec<AsgCapacityProvider>,
+    /// Where the tasks are placed: the names of capacity providers of the cluster (equal weights; e.g.
+    /// [`AsgCapacityProvider::name`] or an AWS Proton environment output). Empty: the cluster's default
+    /// capacity provider strategy (see [`Cluster::add_capacity_provider`]). Launch type `EC2` without a
+    /// capacity provider is not offered: managed scaling would not see those tasks.
+    pub capacity_providers: Vec<Value<String>>,
     /// Deployment circuit breaker: `Some(true)` (default) rolls back failed deployments; `None` turns it off.
     pub circuit_breaker_rollback: Option<bool>,
     /// Default 100.
@@ -42,14 +44,9 @@ pub struct Ec2ServiceProps {
 }
 
 impl Ec2ServiceProps {
-    /// A service running `task_definition` on the instances of `capacity_provider` (which must be added to
-    /// the cluster with [`Cluster::add_capacity_provider`], or be the cluster's default in an environment).
-    pub fn new(
-        cluster: Cluster,
-        task_definition: Ec2TaskDefinition,
-        capacity_provider: Option<AsgCapacityProvider>,
-        subnets: Vec<Value<String>>,
-    ) -> Self {
+    /// A service running `task_definition` on the cluster's default capacity providers (see
+    /// [`Ec2ServiceProps::capacity_providers`]).
+    pub fn new(cluster: Cluster, task_definition: Ec2TaskDefinition, subnets: Vec<Value<String>>) -> Self {
         Ec2ServiceProps {
             cluster,
             task_definition,
@@ -57,7 +54,7 @@ impl Ec2ServiceProps {
             subnets,
             vpc_id: None,
             security_groups: Vec::new(),
-            capacity_providers: capacity_provider.into_iter().collect(),
+            capacity_providers: Vec::new(),
             circuit_breaker_rollback: Some(true),
             min_healthy_percent: 100,
             max_percent: 200,
@@ -82,7 +79,7 @@ impl Service<Ec2> {
     /// let task = Ec2TaskDefinition::new(&mut stack.root(), "Task", Ec2TaskDefinitionProps::default());
     /// let image = ContainerImage::registry("public.ecr.aws/nginx/nginx:1.27");
     /// task.add_container(&mut stack, "web", ContainerProps::new(image));
-    /// let mut props = Ec2ServiceProps::new(cluster, task, None, vec![Value::from("subnet-1")]);
+    /// let mut props = Ec2ServiceProps::new(cluster, task, vec![Value::from("subnet-1")]);
     /// props.vpc_id = Some(Value::from("vpc-1"));
     /// Ec2Service::new(&mut stack.root(), "Service", props);
     /// stack.synth(Mode::Plain).expect("a valid template");
@@ -104,7 +101,7 @@ impl Service<Ec2> {
             health_check_grace_period_secs: props.health_check_grace_period_secs,
             service_registry_arns: props.service_registry_arns,
             launch: Launch::Ec2 {
-                capacity_providers: props.capacity_providers.iter().map(AsgCapacityProvider::name).collect(),
+                capacity_providers: props.capacity_providers,
             },
         };
         build_service(scope, id, spec, props.task_definition)

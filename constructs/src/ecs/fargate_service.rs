@@ -89,7 +89,7 @@ pub(super) enum Launch {
         platform_version: String,
         assign_public_ip: bool,
     },
-    /// The capacity provider strategy (empty: the cluster's default strategy).
+    /// The capacity provider strategy (names; empty: the cluster's default strategy).
     Ec2 { capacity_providers: Vec<Value<String>> },
 }
 
@@ -421,9 +421,8 @@ fn service_l1(props: &ServiceSpec, security_groups: &[SecurityGroup]) -> cfn::ec
             svc.launch_type = Some("FARGATE".into());
             svc.platform_version = Some(platform_version.as_str().into());
         }
-        Launch::Ec2 { capacity_providers } if capacity_providers.is_empty() => {
-            svc.launch_type = Some("EC2".into());
-        }
+        // Neither launch type nor strategy: the cluster's default capacity provider strategy.
+        Launch::Ec2 { capacity_providers } if capacity_providers.is_empty() => {}
         Launch::Ec2 { capacity_providers } => {
             svc.capacity_provider_strategy = Some(
                 capacity_providers

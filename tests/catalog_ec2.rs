@@ -1,0 +1,207 @@
+//! The catalog's ECS-on-EC2 family (issue #12): `examples/ecs_ec2_env.rs` against AWS's CloudFormation
+//! catalog samples vendored in `tests/fixtures/aws-samples/aws-catalog/`, through the parity harness of
+//! `catalog_harness/`: schema parity, pattern meaning in plain CloudFormation, the environment outputs the
+//! samples' EC2 services read, renders with the generated spec and the sample's own spec (written to
+//! `target/examples-rendered/` for cfn-lint and the security gate), snapshots and determinism.
+
+mod catalog_harness;
+
+use std::collections::BTreeSet;
+
+use catalog_harness::*;
+use proton_synth::app::App;
+use serde_json::{json, Value as J};
+
+#[path = "../examples/ecs_ec2_env.rs"]
+mod ecs_ec2_env;
+
+/// One example program against the samples it ports: (our template name, sample folder, deviations).
+struct Pair {
+    example: &'static str,
+    app: fn() -> App,
+    templates: &'static [(&'static str, &'static str, &'static [Deviation])],
+}
+
+const ENV: (&str, &str, &[Deviation]) = ("ecs-ec2-env", "environment-templates/ecs-ec2-env", &[]);
+
+fn pairs() -> [Pair; 1] {
+    [Pair {
+        example: "ecs_ec2_env",
+        app: ecs_ec2_env::app,
+        templates: &[ENV],
+    }]
+}
+
+/// Resource types of a sample that our port deliberately does not use, with the reason.
+const REPLACED: &[(&str, &str, &str)] = &[
+    (
+        "environment-templates/ecs-ec2-env",
+        "AWS::AutoScaling::LaunchConfiguration",
+        "launch configurations are deprecated; a launch template with IMDSv2 only and an encrypted root volume",
+    ),
+    (
+        "environment-templates/ecs-ec2-env",
+        "AWS::AutoScaling::LifecycleHook",
+        "instance draining is the capacity provider's managed draining",
+    ),
+    (
+        "environment-templates/ecs-ec2-env",
+        "AWS::Lambda::Function",
+        "the sample's draining function (Python 3.6, ec2:Describe* on *) is replaced by managed draining",
+    ),
+    (
+        "environment-templates/ecs-ec2-env",
+        "AWS::Lambda::Permission",
+        "the draining function's permission, gone with it",
+    ),
+    (
+        "environment-templates/ecs-ec2-env",
+        "AWS::SNS::Subscription",
+        "the draining function's subscription to the lifecycle topic, gone with it",
+    ),
+    (
+        "environment-templates/ecs-ec2-env",
+        "AWS::SSM::Parameter",
+        "not a resource: the sample's `ECSAMI` template parameter of type AWS::SSM::Parameter::Value<...>; a \
+         {{resolve:ssm:...}} dynamic reference reads the same SSM parameter at every deployment",
+    ),
+];
+
+#[test]
+fn inventory_covers_the_samples() {
+    for pair in pairs() {
+        let s = synth(pair.example, &(pair.app)());
+        let out = root().join("target/catalog-scratch/inventory-ec2").join(pair.example);
+        let rendered = render_example_to(pair.example, &s, &[], &out);
+        for (template, sample, _) in pair.templates {
+            let ours = rendered_resource_types(
+                rendered
+                    .iter()
+                    .filter(|(p, _)| p.starts_with(&format!("{template}/")))
+                    .map(|(_, t)| t),
+            );
+            let theirs = sample_resource_types(sample);
+            assert!(theirs.len() >= 5, "{sample}: {theirs:?}");
+            let replaced: BTreeSet<&str> = REPLACED
+                .iter()
+                .filter(|(s, _, _)| s == sample)
+                .map(|(_, t, _)| *t)
+                .collect();
+            let missing: Vec<&String> = theirs
+                .iter()
+                .filter(|t| !ours.contains(*t) && !replaced.contains(t.as_str()))
+                .collect();
+            assert!(
+                missing.is_empty(),
+                "{sample}: resource types we do not cover: {missing:?}"
+            );
+            for t in replaced {
+                assert!(!ours.contains(t), "{sample}: {t} is listed as replaced but is used");
+            }
+        }
+    }
+}
+
+#[test]
+fn schemas_are_at_parity_with_the_samples() {
+    for pair in pairs() {
+        let s = synth(pair.example, &(pair.app)());
+        for (template, sample, deviations) in pair.templates {
+            let ours = text(&s, &format!("proton/bundles/{template}/schema/schema.yaml"));
+            assert_schema_parity(&catalog(sample).join("v1/schema/schema.yaml"), &ours, deviations);
+        }
+    }
+}
+
+#[test]
+fn patterns_keep_their_meaning_in_plain_cloudformation() {
+    let s = synth("ecs_ec2_env", &ecs_ec2_env::app());
+    let schema = text(&s, "proton/bundles/ecs-ec2-env/schema/schema.yaml");
+    let checked = assert_patterns_keep_meaning(&schema, &plain(&s, "ecs-ec2-env.template.json"));
+    // The five CIDR inputs.
+    assert_eq!(checked, 5);
+}
+
+/// Every environment output the catalog's EC2 services read is declared by our environment, as is every
+/// output of the sample environment.
+#[test]
+fn the_environment_provides_what_the_sample_services_read() {
+    let declared: BTreeSet<String> = ecs_ec2_env::environment().interface().outputs.into_iter().collect();
+    let services = catalog_services_compatible_with("ecs-ec2-env:1");
+    assert_eq!(services.len(), 4, "{services:?}");
+    for sample in &services {
+        let read = sample_env_outputs_read(sample);
+        assert!(read.len() >= 4, "{sample}: {read:?}");
+        let missing: Vec<&String> = read.difference(&declared).collect();
+        assert!(
+            missing.is_empty(),
+            "{sample} reads outputs ecs-ec2-env does not declare: {missing:?}"
+        );
+    }
+    for name in sample_env_outputs_declared("environment-templates/ecs-ec2-env") {
+        assert!(
+            declared.contains(&name),
+            "the sample environment's output {name} is not declared"
+        );
+    }
+}
+
+#[test]
+fn snapshots_and_determinism() {
+    for pair in pairs() {
+        snapshot(pair.example, pair.app);
+    }
+}
+
+fn one<'a>(t: &'a J, type_name: &str) -> &'a J {
+    let found = resources_of(t, type_name);
+    assert_eq!(found.len(), 1, "one {type_name}");
+    &found[0].1["Properties"]
+}
+
+/// The environment renders with the generated spec and the sample's own; the capacity chain is whole: the
+/// launch template (IMDSv2, encrypted root, the AMI from the `ECSAMI` parameter), the group sized by the
+/// inputs in the subnets `subnet_type` chooses, the capacity provider as the cluster's default strategy.
+#[test]
+fn render_with_the_generated_and_the_sample_specs() {
+    for pair in pairs() {
+        let s = synth(pair.example, &(pair.app)());
+        let samples: Vec<(&str, &str)> = pair.templates.iter().map(|(t, f, _)| (*t, *f)).collect();
+        let rendered = render_example(pair.example, &s, &samples);
+        let names: BTreeSet<&str> = rendered.iter().map(|(p, _)| p.as_str()).collect();
+        let env = pair.templates[0].0;
+        for f in [
+            format!("{env}/{env}.env-spec/environment.yaml"),
+            format!("{env}/aws-sample-spec/environment.yaml"),
+        ] {
+            assert!(names.contains(f.as_str()), "{f} was not rendered: {names:#?}");
+        }
+        for (path, t) in &rendered {
+            let lt = &one(t, "AWS::EC2::LaunchTemplate")["LaunchTemplateData"];
+            assert_eq!(lt["MetadataOptions"]["HttpTokens"], "required", "{path}");
+            assert_eq!(lt["BlockDeviceMappings"][0]["Ebs"]["Encrypted"], true, "{path}");
+            assert_eq!(
+                lt["ImageId"]["Fn::Sub"][1]["Name"],
+                "/aws/service/ecs/optimized-ami/amazon-linux-2/recommended/image_id",
+                "{path}"
+            );
+            assert_eq!(lt["ImageId"]["Fn::Sub"][0], "{{resolve:ssm:${Name}}}", "{path}");
+            let asg = one(t, "AWS::AutoScaling::AutoScalingGroup");
+            assert_eq!(asg["MinSize"], "1", "{path}");
+            assert_eq!(normalize(&asg["MaxSize"]), normalize(&json!(6)), "{path}");
+            assert_eq!(normalize(&asg["DesiredCapacity"]), normalize(&json!(1)), "{path}");
+            assert_eq!(asg["VPCZoneIdentifier"][0]["Fn::If"][0], "PrivateSubnets", "{path}");
+            // The sample's default `public`.
+            assert_eq!(t["Conditions"]["PrivateSubnets"]["Fn::Equals"][0], "public", "{path}");
+            let cp = one(t, "AWS::ECS::CapacityProvider");
+            assert_eq!(cp["AutoScalingGroupProvider"]["ManagedDraining"], "ENABLED", "{path}");
+            let assoc = one(t, "AWS::ECS::ClusterCapacityProviderAssociations");
+            assert_eq!(
+                assoc["DefaultCapacityProviderStrategy"].as_array().map(Vec::len),
+                Some(1),
+                "{path}"
+            );
+            assert!(resources_of(t, "AWS::Lambda::Function").is_empty(), "{path}");
+        }
+    }
+}
