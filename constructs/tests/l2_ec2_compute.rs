@@ -58,7 +58,8 @@ fn ec2_cluster() -> Stack {
     let mut c = ContainerProps::new(ContainerImage::registry("public.ecr.aws/nginx/nginx:1.27"));
     c.port_mappings = vec![Value::from(8080)];
     task.add_container(&mut stack, "web", c);
-    let mut sp = Ec2ServiceProps::new(cluster, task, Some(provider), vpc.private_subnet_ids());
+    let mut sp = Ec2ServiceProps::new(cluster, task, vpc.private_subnet_ids());
+    sp.capacity_providers = vec![provider.name()];
     sp.vpc_id = Some(vpc.vpc_id());
     Ec2Service::new(&mut stack.root(), "Service", sp);
     stack
