@@ -223,3 +223,31 @@ fn bad_configurations_are_reported_with_their_paths() {
     }
     assert!(task.arn().expr() != Value::<String>::from("").expr());
 }
+
+#[test]
+fn a_fargate_service_refuses_an_ec2_task_definition() {
+    use proton_synth_constructs::ecs::{Compatibility, FargateService, FargateServiceProps};
+    let mut stack = Stack::new("Mixed");
+    let task = Ec2TaskDefinition::new(&mut stack.root(), "Task", Ec2TaskDefinitionProps::default());
+    assert_eq!(task.compatibility(), Compatibility::Ec2);
+    task.add_container(
+        &mut stack,
+        "web",
+        ContainerProps::new(ContainerImage::registry("public.ecr.aws/nginx/nginx:1.27")),
+    );
+    let mut sp = FargateServiceProps::new(
+        Cluster::from_name(Value::from("shared")),
+        task,
+        vec![Value::from("subnet-1")],
+    );
+    sp.vpc_id = Some(Value::from("vpc-1"));
+    FargateService::new(&mut stack.root(), "Service", sp);
+    let errors = errors_of(&stack);
+    assert!(
+        errors
+            .iter()
+            .any(|e| e
+                .contains("Mixed/Service: task definition Task is for EC2; a Fargate service needs one built for it")),
+        "{errors:#?}"
+    );
+}

@@ -202,7 +202,7 @@ impl ContainerProps {
 /// Environment variables that must never be set in plain text (CT.ECS.PR.12).
 pub(super) const FORBIDDEN_ENV: [&str; 3] = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "ECS_ENGINE_AUTH_DATA"];
 
-impl<C: Compatibility> TaskDefinition<C> {
+impl TaskDefinition {
     /// Add a container named `name`. The execution role is granted what the container needs (ECR pull, log
     /// writes, its secrets); a log group is created at `<task definition>/<name>LogGroup` unless given.
     pub fn add_container(&self, stack: &mut Stack, name: &str, props: ContainerProps) {

@@ -6,15 +6,13 @@ use crate::value::Value;
 
 use super::*;
 
-/// An EC2 service (`Service::<Ec2>::new`).
-pub type Ec2Service = Service<Ec2>;
-
 /// Properties of [`Ec2Service`]. Tasks use `awsvpc` networking (see [`Ec2TaskDefinition`]), so a service
 /// has its own security groups, like a Fargate service.
 #[derive(Clone, Debug)]
 pub struct Ec2ServiceProps {
     pub cluster: Cluster,
-    pub task_definition: Ec2TaskDefinition,
+    /// A task definition from [`Ec2TaskDefinition::new`].
+    pub task_definition: TaskDefinition,
     /// Tasks to run (may be a late-bound value; default 1).
     pub desired_count: Value<i64>,
     /// Subnets of the tasks' network interfaces (the instances' subnets or others of their VPC); 1–16.
@@ -46,7 +44,7 @@ pub struct Ec2ServiceProps {
 impl Ec2ServiceProps {
     /// A service running `task_definition` on the cluster's default capacity providers (see
     /// [`Ec2ServiceProps::capacity_providers`]).
-    pub fn new(cluster: Cluster, task_definition: Ec2TaskDefinition, subnets: Vec<Value<String>>) -> Self {
+    pub fn new(cluster: Cluster, task_definition: TaskDefinition, subnets: Vec<Value<String>>) -> Self {
         Ec2ServiceProps {
             cluster,
             task_definition,
@@ -66,7 +64,12 @@ impl Ec2ServiceProps {
     }
 }
 
-impl Service<Ec2> {
+/// Builds EC2 services (CDK's `Ec2Service`): [`Ec2Service::new`] returns a [`Service`] placed by capacity
+/// providers.
+#[derive(Clone, Copy, Debug)]
+pub struct Ec2Service;
+
+impl Ec2Service {
     /// An EC2 service, with the secure defaults of [`FargateService`]: no public IPs, a security group whose
     /// only egress is HTTPS, a circuit breaker that rolls back, 100 % healthy during deployments.
     ///
@@ -84,7 +87,8 @@ impl Service<Ec2> {
     /// Ec2Service::new(&mut stack.root(), "Service", props);
     /// stack.synth(Mode::Plain).expect("a valid template");
     /// ```
-    pub fn new(scope: &mut Scope, id: &str, props: Ec2ServiceProps) -> Self {
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new(scope: &mut Scope, id: &str, props: Ec2ServiceProps) -> Service {
         let spec = ServiceSpec {
             cluster: props.cluster,
             task_arn: props.task_definition.arn(),
@@ -104,6 +108,6 @@ impl Service<Ec2> {
                 capacity_providers: props.capacity_providers,
             },
         };
-        build_service(scope, id, spec, props.task_definition)
+        build_service(scope, id, spec, props.task_definition, Compatibility::Ec2)
     }
 }

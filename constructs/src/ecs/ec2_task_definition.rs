@@ -6,7 +6,7 @@ use crate::value::Value;
 
 use super::*;
 
-/// Properties of [`Ec2TaskDefinition`] (`TaskDefinition::<Ec2>::new`).
+/// Properties of [`Ec2TaskDefinition::new`].
 #[derive(Clone, Debug)]
 pub struct Ec2TaskDefinitionProps {
     /// CPU units reserved for the task (128 … 196608; default 256), or a late-bound value such as
@@ -34,7 +34,12 @@ impl Default for Ec2TaskDefinitionProps {
     }
 }
 
-impl TaskDefinition<Ec2> {
+/// Builds EC2 task definitions (CDK's `Ec2TaskDefinition`): [`Ec2TaskDefinition::new`] returns a
+/// [`TaskDefinition`] with compatibility [`Compatibility::Ec2`].
+#[derive(Clone, Copy, Debug)]
+pub struct Ec2TaskDefinition;
+
+impl Ec2TaskDefinition {
     /// An EC2 task definition in `awsvpc` mode: every task gets its own network interface and security
     /// groups, like a Fargate task, instead of sharing the instance's (so a service's security group rules
     /// stay per service). Containers are added with [`TaskDefinition::add_container`], with the same secure
@@ -50,7 +55,8 @@ impl TaskDefinition<Ec2> {
     /// task.add_container(&mut stack, "web", ContainerProps::new(image));
     /// stack.synth(Mode::Plain).expect("a valid template");
     /// ```
-    pub fn new(scope: &mut Scope, id: &str, props: Ec2TaskDefinitionProps) -> Self {
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new(scope: &mut Scope, id: &str, props: Ec2TaskDefinitionProps) -> TaskDefinition {
         let mut child = scope.child(id);
         if let Some(cpu) = literal_int(&props.cpu) {
             if !(128..=196_608).contains(&cpu) {
@@ -73,6 +79,6 @@ impl TaskDefinition<Ec2> {
             execution_role: props.execution_role,
             task_role: props.task_role,
         };
-        build_task(child, common, |_| {})
+        build_task(child, common, Compatibility::Ec2, |_| {})
     }
 }

@@ -66,18 +66,19 @@ impl FargateServiceProps {
     }
 }
 
-/// A Fargate service.
-pub type FargateService = Service<Fargate>;
+/// A service built by [`FargateService::new`]; the same type as an EC2 one.
+pub type FargateService = Service;
 
-/// An ECS service running the tasks of one task definition, on Fargate or on EC2 (the type parameter).
+/// An ECS service running the tasks of one task definition, on Fargate ([`FargateService::new`]) or on EC2
+/// ([`Ec2Service::new`]).
 #[derive(Clone, Debug)]
-pub struct Service<C: Compatibility = Fargate> {
+pub struct Service {
     pub(super) handle: Handle<cfn::ecs::Service>,
     pub(super) path: String,
     /// The construct's node (`None` when imported).
     pub(super) node: Option<NodeId>,
     pub(super) cluster: Cluster,
-    pub(super) task_definition: TaskDefinition<C>,
+    pub(super) task_definition: TaskDefinition,
     pub(super) security_groups: Vec<SecurityGroup>,
     pub(super) desired_count: Value<i64>,
 }
@@ -113,7 +114,8 @@ pub(super) struct ServiceSpec {
     pub(super) launch: Launch,
 }
 
-impl Service<Fargate> {
+impl Service {
+    /// A Fargate service.
     pub fn new(scope: &mut Scope, id: &str, props: FargateServiceProps) -> Self {
         let spec = ServiceSpec {
             cluster: props.cluster,
@@ -135,22 +137,31 @@ impl Service<Fargate> {
                 assign_public_ip: props.assign_public_ip,
             },
         };
-        build_service(scope, id, spec, props.task_definition)
+        build_service(scope, id, spec, props.task_definition, Compatibility::Fargate)
     }
 }
 
 /// The service below `scope.child(id)`: checks, security groups, the L1 and what goes with it.
-pub(super) fn build_service<C: Compatibility>(
+pub(super) fn build_service(
     scope: &mut Scope,
     id: &str,
     spec: ServiceSpec,
-    task_definition: TaskDefinition<C>,
-) -> Service<C> {
+    task_definition: TaskDefinition,
+    compatibility: Compatibility,
+) -> Service {
     let mut child = scope.child(id);
-    for p in service_problems::<C>(&spec) {
+    for p in service_problems(&spec, compatibility) {
         child.error(p);
     }
-    let security_groups = service_security_groups::<C>(&mut child, &spec);
+    if task_definition.compatibility != compatibility {
+        child.error(format!(
+            "task definition {} is for {}; {} service needs one built for it",
+            task_definition.path,
+            task_definition.compatibility.label(),
+            compatibility.a_label()
+        ));
+    }
+    let security_groups = service_security_groups(&mut child, &spec, compatibility);
     let svc = service_l1(&spec, &security_groups);
     let handle = child.add("Resource", svc);
     let node = child.node_id();
@@ -167,7 +178,7 @@ pub(super) fn build_service<C: Compatibility>(
     }
 }
 
-impl<C: Compatibility> Service<C> {
+impl Service {
     /// The service ARN (`Ref`).
     pub fn arn(&self) -> Value<String> {
         self.handle.r#ref()
@@ -186,7 +197,7 @@ impl<C: Compatibility> Service<C> {
         &self.cluster
     }
 
-    pub fn task_definition(&self) -> &TaskDefinition<C> {
+    pub fn task_definition(&self) -> &TaskDefinition {
         &self.task_definition
     }
 
@@ -210,7 +221,7 @@ impl<C: Compatibility> Service<C> {
                 format!(
                     "target group {} must have target type ip for {} service",
                     target_group.path(),
-                    C::A_LABEL
+                    self.task_definition.compatibility.a_label()
                 ),
             );
         }
@@ -306,13 +317,13 @@ impl<C: Compatibility> Service<C> {
     }
 }
 
-impl<C: Compatibility> Connectable for Service<C> {
+impl Connectable for Service {
     fn connections(&self) -> Connections {
         Connections::new(self.security_groups.clone())
     }
 }
 
-impl<C: Compatibility> Construct for Service<C> {
+impl Construct for Service {
     fn node_id(&self) -> Option<NodeId> {
         self.node
     }
@@ -324,9 +335,9 @@ impl<C: Compatibility> Construct for Service<C> {
 // Steps of `Service::new`.
 
 /// Problems of the props (subnets, deployment percentages, desired count, name, where the group goes).
-fn service_problems<C: Compatibility>(props: &ServiceSpec) -> Vec<String> {
+fn service_problems(props: &ServiceSpec, compatibility: Compatibility) -> Vec<String> {
     let mut problems = Vec::new();
-    let kind = C::A_LABEL;
+    let kind = compatibility.a_label();
     if props.subnets.is_empty() {
         problems.push(format!("{kind} service needs at least one subnet"));
     }
@@ -369,8 +380,8 @@ fn service_problems<C: Compatibility>(props: &ServiceSpec) -> Vec<String> {
 }
 
 /// The given security groups, or a new one whose only egress is HTTPS.
-fn service_security_groups<C: Compatibility>(child: &mut Scope, props: &ServiceSpec) -> Vec<SecurityGroup> {
-    let description = format!("{} service {}", C::LABEL, child.full_path());
+fn service_security_groups(child: &mut Scope, props: &ServiceSpec, compatibility: Compatibility) -> Vec<SecurityGroup> {
+    let description = format!("{} service {}", compatibility.label(), child.full_path());
     if props.security_groups.is_empty() {
         let sg = SecurityGroup::new(
             child,

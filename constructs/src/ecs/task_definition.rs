@@ -1,9 +1,6 @@
 //! [`TaskDefinition`]: an ECS task definition (`awsvpc`) with separate execution and task roles, for Fargate
-//! ([`FargateTaskDefinition`]) or EC2 container instances ([`Ec2TaskDefinition`], built in
-//! `ec2_task_definition.rs`). The compatibility is a type parameter, so a Fargate service cannot be given an
-//! EC2 task definition (CDK's two classes, one implementation).
-
-use std::marker::PhantomData;
+//! ([`FargateTaskDefinition::new`]) or EC2 container instances ([`Ec2TaskDefinition::new`], in
+//! `ec2_task_definition.rs`): CDK's `TaskDefinition` with its `compatibility`, one implementation.
 
 use indexmap::IndexMap;
 
@@ -46,46 +43,50 @@ impl Default for FargateTaskDefinitionProps {
     }
 }
 
-/// Where the tasks of a [`TaskDefinition`] run: [`Fargate`] or [`Ec2`] (a marker type).
-pub trait Compatibility: Clone + Copy + std::fmt::Debug + Default + Send + Sync + 'static {
+/// Where the tasks of a [`TaskDefinition`] (and its services) run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Compatibility {
+    /// AWS Fargate.
+    #[default]
+    Fargate,
+    /// The EC2 container instances of the cluster (an Auto Scaling group capacity provider).
+    Ec2,
+}
+
+impl Compatibility {
     /// The `RequiresCompatibilities` / `LaunchType` value.
-    const NAME: &'static str;
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Compatibility::Fargate => "FARGATE",
+            Compatibility::Ec2 => "EC2",
+        }
+    }
+
     /// How messages name it (`Fargate`, `EC2`).
-    const LABEL: &'static str;
+    pub(super) fn label(self) -> &'static str {
+        match self {
+            Compatibility::Fargate => "Fargate",
+            Compatibility::Ec2 => "EC2",
+        }
+    }
+
     /// With its article (`a Fargate`, `an EC2`).
-    const A_LABEL: &'static str;
+    pub(super) fn a_label(self) -> &'static str {
+        match self {
+            Compatibility::Fargate => "a Fargate",
+            Compatibility::Ec2 => "an EC2",
+        }
+    }
 }
 
-/// Tasks on AWS Fargate.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Fargate;
-
-/// Tasks on EC2 container instances of the cluster (an Auto Scaling group capacity provider).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Ec2;
-
-impl Compatibility for Fargate {
-    const NAME: &'static str = "FARGATE";
-    const LABEL: &'static str = "Fargate";
-    const A_LABEL: &'static str = "a Fargate";
-}
-
-impl Compatibility for Ec2 {
-    const NAME: &'static str = "EC2";
-    const LABEL: &'static str = "EC2";
-    const A_LABEL: &'static str = "an EC2";
-}
-
-/// A Fargate task definition (`awsvpc`, `FARGATE`).
-pub type FargateTaskDefinition = TaskDefinition<Fargate>;
-
-/// An EC2 task definition (`awsvpc`, `EC2`): see [`TaskDefinition::<Ec2>::new`].
-pub type Ec2TaskDefinition = TaskDefinition<Ec2>;
+/// A task definition built by [`FargateTaskDefinition::new`] (`FARGATE`); the same type as an EC2 one.
+pub type FargateTaskDefinition = TaskDefinition;
 
 /// An ECS task definition in `awsvpc` network mode (every task gets its own network interface and security
-/// groups; `bridge` and `host` modes, which share the instance's security group, are not offered).
+/// groups; `bridge` and `host` modes, which share the instance's security group, are not offered), for
+/// Fargate ([`FargateTaskDefinition::new`]) or EC2 ([`Ec2TaskDefinition::new`]).
 #[derive(Clone, Debug)]
-pub struct TaskDefinition<C: Compatibility = Fargate> {
+pub struct TaskDefinition {
     pub(super) handle: Handle<cfn::ecs::TaskDefinition>,
     pub(super) path: String,
     /// The construct's node (`None` when imported).
@@ -94,7 +95,7 @@ pub struct TaskDefinition<C: Compatibility = Fargate> {
     pub(super) memory_mib: Value<i64>,
     pub(super) execution_role: Role,
     pub(super) task_role: Role,
-    pub(super) _compatibility: PhantomData<C>,
+    pub(super) compatibility: Compatibility,
 }
 
 /// A task-definition property value of CloudFormation type string from a number (literal or intrinsic).
@@ -105,7 +106,8 @@ pub(super) fn as_string_value(v: &Value<i64>) -> Value<String> {
     }
 }
 
-impl TaskDefinition<Fargate> {
+impl TaskDefinition {
+    /// A Fargate task definition (cpu and memory from Fargate's table).
     pub fn new(scope: &mut Scope, id: &str, props: FargateTaskDefinitionProps) -> Self {
         let mut child = scope.child(id);
         if let (Some(cpu), Some(mem)) = (literal_int(&props.cpu), literal_int(&props.memory_mib)) {
@@ -130,7 +132,7 @@ impl TaskDefinition<Fargate> {
             execution_role: props.execution_role,
             task_role: props.task_role,
         };
-        build_task(child, common, |task| {
+        build_task(child, common, Compatibility::Fargate, |task| {
             task.ephemeral_storage = ephemeral.map(|g| td::EphemeralStorage {
                 size_in_gi_b: Some(g.into()),
             });
@@ -149,11 +151,12 @@ pub(super) struct TaskCommon {
 
 /// The task definition below `child` (`Resource`, and the two roles unless given), with the family check and
 /// the container validation; `customize` sets what only this compatibility has.
-pub(super) fn build_task<C: Compatibility>(
+pub(super) fn build_task(
     mut child: Scope<'_>,
     props: TaskCommon,
+    compatibility: Compatibility,
     customize: impl FnOnce(&mut cfn::ecs::TaskDefinition),
-) -> TaskDefinition<C> {
+) -> TaskDefinition {
     if let Some(f) = props.family.as_ref().and_then(Value::as_literal) {
         if f.is_empty() || f.len() > 255 || !f.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
             child.error(format!(
@@ -177,7 +180,7 @@ pub(super) fn build_task<C: Compatibility>(
     task.cpu = Some(as_string_value(&props.cpu));
     task.memory = Some(as_string_value(&props.memory_mib));
     task.network_mode = Some("awsvpc".into());
-    task.requires_compatibilities = Some(Value::from(vec![C::NAME]));
+    task.requires_compatibilities = Some(Value::from(vec![compatibility.as_str()]));
     task.family = props.family;
     task.execution_role_arn = Some(execution_role.arn());
     task.task_role_arn = Some(task_role.arn());
@@ -199,11 +202,16 @@ pub(super) fn build_task<C: Compatibility>(
         memory_mib: props.memory_mib,
         execution_role,
         task_role,
-        _compatibility: PhantomData,
+        compatibility,
     }
 }
 
-impl<C: Compatibility> TaskDefinition<C> {
+impl TaskDefinition {
+    /// Where its tasks run.
+    pub fn compatibility(&self) -> Compatibility {
+        self.compatibility
+    }
+
     /// The task definition ARN (`Ref`).
     pub fn arn(&self) -> Value<String> {
         self.handle.r#ref()
@@ -303,7 +311,7 @@ pub(super) fn container_ports(s: &Stack, h: &Handle<cfn::ecs::TaskDefinition>) -
     out
 }
 
-impl<C: Compatibility> Construct for TaskDefinition<C> {
+impl Construct for TaskDefinition {
     fn node_id(&self) -> Option<NodeId> {
         self.node
     }
