@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Render a Proton template bundle with Python's Jinja2, the engine AWS Proton ran.
 
-This is the reference for `proton-synth render` (src/local/): the Rust renderer must produce the same
+This is the reference for `proton-synth render` (src/engine/): the Rust renderer must produce the same
 bytes. It renders with Jinja2 defaults plus StrictUndefined and keep_trailing_newline=True, Jinja2's own
 `truncate` and `tojson`, and Proton's four `proton_cfn_*` filters implemented exactly as in
-src/local/filters.rs (including the block re-indentation markers). It reads the same spec and context
-files (format: src/local/context.rs) and merges schema defaults the same way. It does no validation: feed
+src/engine/filters.rs (including the block re-indentation markers). It reads the same spec and context
+files (format: src/engine/context.rs) and merges schema defaults the same way. It does no validation: feed
 it inputs that `proton-synth render` accepts.
 
 Usage:
@@ -35,7 +35,7 @@ ARN = re.compile(r"""^arn:[A-Za-z0-9-]+:[A-Za-z0-9-]+:[a-z0-9-]*:([0-9]{12}|aws)
 IAM_POLICY_ARN = re.compile(r"^arn:[a-zA-Z-]+:iam::\d{12}:policy/")
 
 
-# --- Proton's filters (same decisions as src/local/filters.rs) -------------------------------------------
+# --- Proton's filters (same decisions as src/engine/filters.rs) -------------------------------------------
 
 def illegal(value, arn_ok):
     tail = " or be a valid ARN" if arn_ok else ""

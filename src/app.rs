@@ -165,9 +165,9 @@ enum Command {
     /// List the templates of this program with their resource counts (Proton templates: inputs, outputs).
     List,
     /// Render an AWS Proton template bundle with a spec (as Proton did).
-    Render(Box<crate::local::RenderArgs>),
+    Render(Box<crate::engine::RenderArgs>),
     /// Check an AWS Proton template bundle statically.
-    Check(crate::local::CheckArgs),
+    Check(crate::engine::CheckArgs),
     /// Compare with a previous output: resources added, removed, changed or replaced, exports, Proton schemas.
     Diff(crate::diff::DiffArgs),
     /// Deploy an environment or a service of the deploy file through CloudFormation change sets.
@@ -272,13 +272,13 @@ impl App {
                 )]));
             }
             // The local checker reads the bundle exactly as Proton would; its errors fail synthesis.
-            let bundle = crate::local::Bundle::from_files(
+            let bundle = crate::engine::Bundle::from_files(
                 &o.name,
                 o.bundle.iter().map(|(p, c)| (format!("{}/{p}", o.name), c.clone())),
             );
-            let findings: Vec<Diagnostic> = crate::local::check_bundle(&bundle)
+            let findings: Vec<Diagnostic> = crate::engine::check_bundle(&bundle)
                 .into_iter()
-                .filter(crate::local::Finding::is_error)
+                .filter(crate::engine::Finding::is_error)
                 .map(|f| Diagnostic::error(&o.name, format!("bundle check: {f}")))
                 .collect();
             if !findings.is_empty() {
@@ -423,8 +423,8 @@ impl App {
         match cli.command {
             Command::Synth { out, format, force } => self.cmd_synth(&out, format, force),
             Command::List => self.cmd_list(),
-            Command::Render(args) => crate::local::run_render(&args),
-            Command::Check(args) => crate::local::run_check(&args),
+            Command::Render(args) => crate::engine::run_render(&args),
+            Command::Check(args) => crate::engine::run_check(&args),
             Command::Diff(args) => crate::diff::run_diff(&args, &self),
             #[cfg(feature = "deploy")]
             Command::Deploy(args) => crate::deploy::run_deploy(&args),

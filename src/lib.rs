@@ -7,7 +7,7 @@ pub mod assembly;
 #[cfg(feature = "deploy")]
 pub mod deploy;
 pub mod diff;
-pub mod local;
+pub mod engine;
 pub mod output;
 pub mod proton;
 pub mod yaml;

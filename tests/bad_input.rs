@@ -13,7 +13,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::{assert_no_leak, copy_dir, gz, messages, mkfifo, samples, tar_header as header, temp_dir};
-use proton_synth::local::{check_bundle, load_bundle};
+use proton_synth::engine::{check_bundle, load_bundle};
 
 const DEADLINE: Duration = Duration::from_secs(20);
 

@@ -7,7 +7,7 @@ use std::fs;
 use std::path::PathBuf;
 
 use common::{assert_no_leak, messages, root, samples};
-use proton_synth::local::{load_bundle, render_bundle, Bundle, RenderContext};
+use proton_synth::engine::{load_bundle, render_bundle, Bundle, RenderContext};
 
 /// A small environment bundle with a string, a boolean and a number input.
 fn yaml11_bundle() -> Bundle {

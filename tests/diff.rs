@@ -10,7 +10,7 @@ use proton_synth::diff::{
     diff_schemas, diff_sets, diff_templates, render_text, ChangeKind, ExportIssueKind, Replacement, ResourceSchemas,
     SchemaChangeKind, Snapshot, TemplateDiff, TemplateDoc,
 };
-use proton_synth::local::{parse_schema, render_bundle, Bundle, RenderContext};
+use proton_synth::engine::{parse_schema, render_bundle, Bundle, RenderContext};
 use serde_json::{json, Value};
 
 #[path = "../examples/lb_fargate_svc.rs"]

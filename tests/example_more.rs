@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use indexmap::IndexMap;
 use proton_synth::app::{App, SynthOptions, Synthesis};
 use proton_synth::constructs::assertions::{Match, Template};
-use proton_synth::local::{load_bundle, render_bundle, EnvironmentInfo, InstanceInfo, Outputs, RenderContext};
+use proton_synth::engine::{load_bundle, render_bundle, EnvironmentInfo, InstanceInfo, Outputs, RenderContext};
 use serde_json::{json, Value as J};
 
 #[path = "../examples/private_microservices.rs"]

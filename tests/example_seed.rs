@@ -14,7 +14,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use proton_synth::app::{App, SynthOptions, Synthesis};
-use proton_synth::local::{load_bundle, render_bundle, EnvironmentInfo, InstanceInfo, Outputs, RenderContext};
+use proton_synth::engine::{load_bundle, render_bundle, EnvironmentInfo, InstanceInfo, Outputs, RenderContext};
 use serde_json::Value as J;
 
 mod catalog_harness;

@@ -112,13 +112,13 @@ fn archives_from_file_sets_load() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("b.tar.gz");
     std::fs::write(&path, targets::tar_gz_of(set)).unwrap();
-    let bundle = proton_synth::local::load_bundle(&path).expect("a well-formed archive loads");
+    let bundle = proton_synth::engine::load_bundle(&path).expect("a well-formed archive loads");
     assert_eq!(bundle.wrapper.as_deref(), Some("env"));
     assert_eq!(bundle.files.keys().collect::<Vec<_>>(), ["schema/schema.yaml"]);
     assert!(bundle.dirs.contains("infrastructure"));
     let bad = [&set[..], b"=== ../x\n=== @truncate\n0123456789"].concat();
     std::fs::write(&path, targets::tar_gz_of(&bad)).unwrap();
-    assert!(proton_synth::local::load_bundle(&path).is_err());
+    assert!(proton_synth::engine::load_bundle(&path).is_err());
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use proton_synth::app::SynthOptions;
-use proton_synth::local::{
+use proton_synth::engine::{
     check_bundle, load_bundle, load_context_file, render_with_report, Finding, Only, RenderContext, RenderReport,
 };
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use proton_synth::local::{check_bundle, render_bundle, Bundle, Finding, RenderContext};
+use proton_synth::engine::{check_bundle, render_bundle, Bundle, Finding, RenderContext};
 
 const SCHEMA: &str = "schema:\n  format:\n    openapi: \"3.0.0\"\n  environment_input_type: \"In\"\n  types:\n    In:\n      type: object\n      properties:\n        name:\n          type: string\n          default: ok\n";
 const MANIFEST: &str = "infrastructure:\n  templates:\n    - file: \"cloudformation.yaml\"\n      rendering_engine: jinja\n      template_language: cloudformation\n";
@@ -335,7 +335,7 @@ fn the_filter_and_test_tables_are_what_the_engine_has() {
         environment_name: Some("Beta".to_owned()),
         ..RenderContext::default()
     };
-    for name in proton_synth::local::FILTERS {
+    for name in proton_synth::engine::FILTERS {
         let e = render_bundle(&b(&format!("{{{{ 1 | {name} }}}}")), SPEC, &ctx)
             .err()
             .unwrap_or_default();
@@ -344,7 +344,7 @@ fn the_filter_and_test_tables_are_what_the_engine_has() {
             "{name}: {e:?}"
         );
     }
-    for name in proton_synth::local::TESTS
+    for name in proton_synth::engine::TESTS
         .iter()
         .filter(|n| n.chars().all(char::is_alphabetic))
     {

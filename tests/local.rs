@@ -1,11 +1,11 @@
-//! Integration tests of the local Proton renderer and checker (`proton_synth::local`).
+//! Integration tests of the local Proton renderer and checker (`proton_synth::engine`).
 
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use proton_synth::local::{
+use proton_synth::engine::{
     check_bundle, context_from_args, load_bundle, load_context_file, render_bundle, render_with_report, run_check,
     run_render, Bundle, CheckArgs, Finding, RenderArgs, RenderContext, RenderedFile,
 };
@@ -1001,9 +1001,9 @@ fn render_only_instances_then_only_the_pipeline() {
     };
     let mut ctx = sample_context();
     assert_eq!(names(&ctx), ["instance-frontend-dev.yaml", "pipeline.yaml"]);
-    ctx.only = proton_synth::local::Only::Instances;
+    ctx.only = proton_synth::engine::Only::Instances;
     assert_eq!(names(&ctx), ["instance-frontend-dev.yaml"]);
-    ctx.only = proton_synth::local::Only::Pipeline;
+    ctx.only = proton_synth::engine::Only::Pipeline;
     assert_eq!(names(&ctx), ["pipeline.yaml"]);
 }
 
@@ -1071,9 +1071,9 @@ fn render_fails_on_a_missing_component_output_but_the_component_is_an_empty_map(
           pass --component-outputs api=FILE or set instances.api.component.outputs"]
     );
     let mut ctx = sample_context();
-    ctx.instances.entry("api".into()).or_default().component = Some(proton_synth::local::ComponentInfo {
+    ctx.instances.entry("api".into()).or_default().component = Some(proton_synth::engine::ComponentInfo {
         name: Some("c".into()),
-        outputs: proton_synth::local::Outputs {
+        outputs: proton_synth::engine::Outputs {
             values: [("Name".to_owned(), "n".to_owned())].into_iter().collect(),
             source: "test".into(),
         },

@@ -943,7 +943,7 @@ fn app_writes_everything_with_a_manifest_and_lists_templates() {
         ("api-svc.tar.gz", "api-svc.svc-spec-1.yaml", "svc-1"),
         ("api-svc.tar.gz", "api-svc.svc-spec-20.yaml", "svc-20"),
     ] {
-        let args = proton_synth::local::RenderArgs {
+        let args = proton_synth::engine::RenderArgs {
             bundle: out.join("proton/bundles").join(bundle),
             spec: out.join("proton/specs").join(spec),
             out: PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -953,7 +953,7 @@ fn app_writes_everything_with_a_manifest_and_lists_templates() {
             ..Default::default()
         };
         assert_eq!(
-            proton_synth::local::run_render(&args),
+            proton_synth::engine::run_render(&args),
             0,
             "local render of {bundle} with {spec}"
         );

@@ -16,7 +16,7 @@ use proton_synth::constructs::kms::{Key, KeyProps};
 use proton_synth::constructs::logs::{LogGroup, LogGroupProps};
 use proton_synth::constructs::sns::{SqsSubscription, Topic};
 use proton_synth::constructs::sqs::{Queue, QueueEncryption, QueueProps};
-use proton_synth::local::{load_bundle, render_bundle, EnvironmentInfo, Outputs, RenderContext};
+use proton_synth::engine::{load_bundle, render_bundle, EnvironmentInfo, Outputs, RenderContext};
 use proton_synth::proton::{EnvironmentInterface, InputDef, ServiceTemplate};
 use serde_json::Value as J;
 

@@ -11,7 +11,7 @@ use super::cfn_client::{CfnClient, ChangeSetInfo, ChangeSetRequest, StackInfo};
 use super::classify::ClassifyChanges;
 use super::events::{failures, format_event, is_final, is_success, resources_done, EventStream};
 use super::template::{long_form, Record, MAX_TEMPLATE_BODY};
-use crate::local::parse_yaml;
+use crate::engine::parse_yaml;
 
 /// One stack to deploy: its name, what it is (for messages), the template to send and the record to tag.
 #[derive(Clone, Debug)]

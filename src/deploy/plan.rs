@@ -11,7 +11,7 @@ use super::cfn_client::StackInfo;
 use super::config::{EnvironmentEntry, ServiceEntry, TemplateRef};
 use super::orchestrate::StackPlan;
 use super::template::{prepare, spec_hash, Record};
-use crate::local::{
+use crate::engine::{
     analyze, has_errors, load_bundle, parse_spec, render_with_report, Analysis, Bundle, EnvironmentInfo, Finding,
     InstanceInfo, InstanceSpec, Only, Outputs, RenderContext, Spec, TemplateKind,
 };

@@ -11,7 +11,7 @@ use super::deployer::{Deployer, ServiceParts};
 use super::orchestrate::Deployed;
 use super::plan::{Loaded, Part};
 use super::template::Record;
-use crate::local::parse_yaml;
+use crate::engine::parse_yaml;
 
 /// One stack's state against the deploy file.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::config::Version;
-use crate::local::{parse_yaml, Node, NodeValue};
+use crate::engine::{parse_yaml, Node, NodeValue};
 
 pub const TAG_TEMPLATE: &str = "proton-synth:template";
 pub const TAG_VERSION: &str = "proton-synth:template-version";

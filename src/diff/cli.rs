@@ -8,7 +8,7 @@ use clap::ValueEnum;
 
 use crate::app::{App, SynthOptions};
 
-use crate::local::{load_context_file, RenderContext};
+use crate::engine::{load_context_file, RenderContext};
 
 use super::{diff_sets, render_text, to_json, BundleRender, Diff, ResourceSchemas, Snapshot};
 
@@ -83,7 +83,7 @@ pub fn run_diff(args: &DiffArgs, app: &App) -> i32 {
                 if e.kind() != std::io::ErrorKind::BrokenPipe {
                     eprintln!(
                         "error: stdout: {}; the diff could not be written",
-                        crate::local::io_words(&e)
+                        crate::engine::io_words(&e)
                     );
                     return 2;
                 }
@@ -138,7 +138,7 @@ fn bundle_render(args: &DiffArgs) -> Result<Option<BundleRender>, Vec<String>> {
     let spec = std::fs::read_to_string(spec_path).map_err(|e| {
         vec![format!(
             "{spec_name}: cannot read the spec: {}; give a spec file (`proton: EnvironmentSpec` or `ServiceSpec`)",
-            crate::local::io_words(&e)
+            crate::engine::io_words(&e)
         )]
     })?;
     let mut context = match &args.context {

@@ -34,7 +34,7 @@ mod values;
 
 use serde_json::Value;
 
-use crate::local;
+use crate::engine;
 
 pub use cli::{compare, run_diff, DiffArgs, FailOn, OutputFormat};
 pub use outputs::{
@@ -267,7 +267,7 @@ pub fn diff_sets(old: &Snapshot, new: &Snapshot, schemas: &ResourceSchemas) -> D
 /// changed Jinja template of two bundles.
 fn diff_bundles(old: &Snapshot, new: &Snapshot, diff: &mut Diff) {
     let bundles = old.kind == SnapshotKind::Bundle && new.kind == SnapshotKind::Bundle;
-    let pairs: Vec<(String, Option<&local::Schema>, Option<&local::Schema>)> = if bundles {
+    let pairs: Vec<(String, Option<&engine::Schema>, Option<&engine::Schema>)> = if bundles {
         let name = new.schemas.keys().next().cloned().unwrap_or_default();
         vec![(name, old.schemas.values().next(), new.schemas.values().next())]
     } else {

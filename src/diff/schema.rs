@@ -3,7 +3,7 @@
 
 use serde_json::{Number, Value};
 
-use crate::local::{InputType, PropType, Property, Schema};
+use crate::engine::{InputType, PropType, Property, Schema};
 
 /// One schema change.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]

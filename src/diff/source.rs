@@ -6,7 +6,7 @@ use std::fs;
 use std::path::Path;
 
 use crate::app::Synthesis;
-use crate::local::{analyze, load_bundle, parse_schema, render_with_report, Bundle, RenderContext, Schema};
+use crate::engine::{analyze, load_bundle, parse_schema, render_with_report, Bundle, RenderContext, Schema};
 
 use super::TemplateDoc;
 
@@ -93,7 +93,7 @@ impl Snapshot {
         let meta = fs::metadata(path).map_err(|e| {
             format!(
                 "{shown}: cannot read it: {}; give a synth or render output folder, a bundle or a template file",
-                crate::local::io_words(&e)
+                crate::engine::io_words(&e)
             )
         })?;
         if meta.is_dir() {
@@ -103,12 +103,12 @@ impl Snapshot {
             let files = read_folder(path).map_err(|e| {
                 format!(
                     "{shown}: cannot read the folder: {}; check its permissions",
-                    crate::local::io_words(&e)
+                    crate::engine::io_words(&e)
                 )
             })?;
             return Snapshot::from_files(&shown, &files);
         }
-        let bytes = fs::read(path).map_err(|e| format!("{shown}: cannot read it: {}", crate::local::io_words(&e)))?;
+        let bytes = fs::read(path).map_err(|e| format!("{shown}: cannot read it: {}", crate::engine::io_words(&e)))?;
         if bytes.starts_with(&[0x1f, 0x8b]) {
             return Snapshot::from_bundle_path(path, render);
         }

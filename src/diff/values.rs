@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
-use crate::local::{parse_yaml, Node, NodeValue};
+use crate::engine::{parse_yaml, Node, NodeValue};
 
 /// Parse a template: JSON, or YAML whose CloudFormation short-form tags become long-form functions.
 pub fn parse_template(text: &str, file: &str) -> Result<Value, String> {

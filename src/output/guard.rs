@@ -32,7 +32,7 @@ pub(crate) fn resolve(out: &Path) -> Result<PathBuf, OutputError> {
     let mut resolved = fs::canonicalize(&prefix).map_err(|e| {
         OutputError::new(
             out,
-            format!("cannot resolve {}: {}", prefix.display(), crate::local::io_words(&e)),
+            format!("cannot resolve {}: {}", prefix.display(), crate::engine::io_words(&e)),
             "a symbolic link on the way points nowhere; fix it or choose another --out",
         )
     })?;

@@ -85,7 +85,7 @@ impl OutputError {
     pub(crate) fn io(path: &std::path::Path, action: &str, e: &std::io::Error) -> Self {
         Self::new(
             path,
-            format!("cannot {action}: {}", crate::local::io_words(e)),
+            format!("cannot {action}: {}", crate::engine::io_words(e)),
             "check that the folder and its parent are writable",
         )
     }
@@ -117,7 +117,7 @@ pub fn check_out(out: &std::path::Path, inputs: &[PathBuf]) -> Result<PathBuf, O
 
 /// The inputs of a render: the bundle, the spec, the context file and every outputs file read (from flags
 /// or the context file), for [`OutputOptions::inputs`].
-pub fn render_inputs(args: &crate::local::RenderArgs, ctx: &crate::local::RenderContext) -> Vec<PathBuf> {
+pub fn render_inputs(args: &crate::engine::RenderArgs, ctx: &crate::engine::RenderContext) -> Vec<PathBuf> {
     let mut inputs = vec![args.bundle.clone(), args.spec.clone()];
     inputs.extend(args.context.clone());
     // Outputs read from a file name it as their source (inline outputs name a context key, not a path,

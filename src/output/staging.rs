@@ -129,7 +129,7 @@ impl StagingDir {
             state.dirs.insert(dir.to_path_buf())
         };
         let mkdir = || {
-            fs::create_dir_all(dir).map_err(|e| format!("creating {}: {}", dir.display(), crate::local::io_words(&e)))
+            fs::create_dir_all(dir).map_err(|e| format!("creating {}: {}", dir.display(), crate::engine::io_words(&e)))
         };
         if new_dir {
             mkdir()?;
@@ -142,7 +142,7 @@ impl StagingDir {
             }
             other => other,
         }
-        .map_err(|e| format!("writing {}: {}", full.display(), crate::local::io_words(&e)))
+        .map_err(|e| format!("writing {}: {}", full.display(), crate::engine::io_words(&e)))
     }
 }
 

@@ -127,7 +127,7 @@ pub fn validate_input_value(spec: &InputSpec, v: &J) -> Result<(), String> {
             }
             if let Some(p) = &spec.pattern {
                 // Proton's patterns are ECMA-262, compiled as `check` and `render` compile them.
-                match crate::local::Pattern::new(p) {
+                match crate::engine::Pattern::new(p) {
                     Ok(re) if re.is_match(s) => {}
                     Ok(_) => return Err(format!("{name}: {s:?} does not match the pattern {p:?}")),
                     Err(why) => {
@@ -674,7 +674,7 @@ fn finish_bundle(name: &str, files: &BTreeMap<String, Vec<u8>>, diags: &mut Vec<
                 name,
                 format!(
                     "cannot build the archive: {}; report this as a bug",
-                    crate::local::io_words(&e)
+                    crate::engine::io_words(&e)
                 ),
             ));
             Vec::new()

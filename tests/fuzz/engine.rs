@@ -133,7 +133,7 @@ const DICTIONARY: &[&str] = &[
 ];
 
 /// Tokens that would make a renderer without limits loop for a long time or allocate without bound; in the
-/// dictionary unless `FUZZ_HOSTILE=0` (the render limits of `local/engine.rs` stop each in well under a second).
+/// dictionary unless `FUZZ_HOSTILE=0` (the render limits of `engine/jinja.rs` stop each in well under a second).
 const HOSTILE: &[&str] = &[
     "{% for i in range(100000000) %}",
     "{% set x = x ~ x %}",

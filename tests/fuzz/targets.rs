@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::LazyLock;
 
-use proton_synth::local::context::parse_context;
-use proton_synth::local::{
+use proton_synth::engine::context::parse_context;
+use proton_synth::engine::{
     analyze, check_bundle, load_bundle, load_context_file, parse_outputs, parse_schema, parse_spec, render_bundle,
     Analysis, Bundle, RenderContext,
 };

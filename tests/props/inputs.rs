@@ -8,7 +8,9 @@
 use proptest::prelude::*;
 use proton_synth::constructs::cfn::{ec2, ssm};
 use proton_synth::constructs::{fns, Scope, Value};
-use proton_synth::local::{check_bundle, render_bundle, Bundle, EnvironmentInfo, Outputs, RenderContext, RenderedFile};
+use proton_synth::engine::{
+    check_bundle, render_bundle, Bundle, EnvironmentInfo, Outputs, RenderContext, RenderedFile,
+};
 use proton_synth::proton::input::InputValue;
 use proton_synth::proton::{
     EnvironmentInterface, EnvironmentTemplate, InputDef, PipelineTemplate, ServiceTemplate, SpecSettings,

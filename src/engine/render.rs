@@ -10,10 +10,10 @@ use super::bundle::{analyze, Analysis, Bundle, BundleKind, IacTemplate, Template
 use super::cfn::check_rendered;
 use super::check::template_findings;
 use super::context::{Only, Outputs, RenderContext};
-use super::engine;
 use super::filters::{finish_output, NoComponent};
 use super::finding::{has_errors, Finding};
 use super::guard::{self, UserValue};
+use super::jinja;
 use super::missing::missing_references;
 use super::namespace::{check_path, InputUse};
 use super::spec::{parse_spec, InstanceSpec, Spec};
@@ -49,8 +49,8 @@ pub fn render_with_report(
     let Some(analysis) = analysis.filter(|_| !has_errors(&findings)) else {
         return Err(findings);
     };
-    let mut env = engine::environment();
-    findings.extend(engine::add_templates(&mut env, &analysis.templates));
+    let mut env = jinja::environment();
+    findings.extend(jinja::add_templates(&mut env, &analysis.templates));
     if !has_errors(&findings) {
         // The same verdict as `check`: what it rejects in a template, render rejects before rendering.
         for t in &analysis.templates {
@@ -69,7 +69,7 @@ pub fn render_with_report(
     };
     let values = guard::user_values(spec_name, &spec, ctx);
     let ctx = ctx.clone();
-    let results = engine::on_render_thread(move |current| {
+    let results = jinja::on_render_thread(move |current| {
         let renderer = Renderer {
             env,
             analysis: &analysis,
@@ -193,12 +193,12 @@ impl<'a> Renderer<'a> {
             .get_template(&template.display)
             .and_then(|t| t.render_with_spans(context.clone()))
             .map_err(|e| self.render_failure(&e, template, job, &context))?;
-        let text = finish_output(&rendered, engine::MAX_OUTPUT_BYTES).ok_or_else(|| {
+        let text = finish_output(&rendered, jinja::MAX_OUTPUT_BYTES).ok_or_else(|| {
             vec![Finding::error(format!(
                 "rendering {} failed: the result is larger than {} bytes, CloudFormation's template size limit; \
                  make the template's loops and strings smaller",
                 job.output,
-                engine::MAX_OUTPUT_BYTES
+                jinja::MAX_OUTPUT_BYTES
             ))
             .in_file(&template.display)]
         })?;
@@ -342,7 +342,7 @@ impl<'a> Renderer<'a> {
     }
 
     fn render_error(&self, e: &minijinja::Error, template: &IacTemplate, job: &Job) -> Finding {
-        let base = engine::error_finding(e, &template.display, &format!("rendering {} failed", job.output));
+        let base = jinja::error_finding(e, &template.display, &format!("rendering {} failed", job.output));
         if e.kind() != minijinja::ErrorKind::UndefinedError {
             return base;
         }

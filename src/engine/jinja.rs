@@ -228,7 +228,7 @@ pub fn on_render_thread<R: Send + 'static>(f: impl FnOnce(&Current) -> R + Send 
         .map_err(|e| {
             Finding::error(format!(
                 "cannot start the render thread: {}; free some memory and retry",
-                crate::local::io_words(&e)
+                crate::engine::io_words(&e)
             ))
         })?;
     match rx.recv_timeout(RENDER_TIMEOUT) {

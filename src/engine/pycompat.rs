@@ -5,7 +5,7 @@
 use minijinja::value::{from_args, Value, ValueKind};
 use minijinja::{Error, ErrorKind, State};
 
-use super::engine;
+use super::jinja;
 
 /// The unknown-method callback for the environment.
 pub fn call_method(state: &mut State, value: &Value, method: &str, args: &[Value]) -> Result<Value, Error> {
@@ -81,7 +81,7 @@ fn string_method(state: &State, s: &str, method: &str, args: &[Value]) -> Result
             } else {
                 s.matches(old.as_str()).take(limit).count()
             };
-            engine::ensure_bytes(state, s.len().saturating_add(matches.saturating_mul(new.len())))?;
+            jinja::ensure_bytes(state, s.len().saturating_add(matches.saturating_mul(new.len())))?;
             match count.filter(|c| *c >= 0) {
                 Some(n) => Value::from(s.replacen(&old, &new, n as usize)),
                 None => Value::from(s.replace(&old, &new)),
@@ -91,7 +91,7 @@ fn string_method(state: &State, s: &str, method: &str, args: &[Value]) -> Result
             let (sep, maxsplit): (Option<String>, Option<i64>) = from_args(args)?;
             // At most one part per separator: check the list's size (a value takes ~32 bytes) first.
             let parts = s.len() / sep.as_ref().map_or(1, |p| p.len().max(1)) + 1;
-            engine::ensure_bytes(state, parts.saturating_mul(32))?;
+            jinja::ensure_bytes(state, parts.saturating_mul(32))?;
             Value::from(split(s, sep.as_deref(), maxsplit))
         }
         "startswith" => {

@@ -253,7 +253,7 @@ fn elsewhere(kind: TemplateKind, schema: &Schema, path: &[Segment]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::local::schema::parse_schema;
+    use crate::engine::schema::parse_schema;
 
     fn attr_path(s: &str) -> Vec<Segment> {
         s.split('.')

@@ -60,7 +60,7 @@ fn is_missing(value: &Value, path: &[Segment]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::local::scan::scan;
+    use crate::engine::scan::scan;
 
     fn missing(src: &str, ctx: serde_json::Value) -> Vec<(usize, String)> {
         let result = scan(src);

@@ -18,7 +18,7 @@ use minijinja::value::{Enumerator, Kwargs, Object, ObjectRepr, Rest, Value, Valu
 use minijinja::{Environment, Error, ErrorKind, State};
 use regex::Regex;
 
-use super::engine;
+use super::jinja;
 use super::pyfmt;
 
 /// Marks where a multi-line filter output starts.
@@ -237,7 +237,7 @@ fn center(state: &State, value: &Value, width: Option<Value>, kwargs: Kwargs) ->
     }
     let pad = width - len;
     let left = pad / 2 + (pad & width & 1);
-    engine::ensure_bytes(state, s.len().saturating_add(pad as usize))?;
+    jinja::ensure_bytes(state, s.len().saturating_add(pad as usize))?;
     let mut out = " ".repeat(left as usize);
     out.push_str(&s);
     out.push_str(&" ".repeat((pad - left) as usize));
@@ -275,7 +275,7 @@ fn tojson(state: &State, value: &Value, indent: Option<Value>, kwargs: Kwargs) -
             _ => return Err(fail("tojson: indent must be a number or a string")),
         },
     };
-    engine::ensure_serializable(state, value)?;
+    jinja::ensure_serializable(state, value)?;
     let json = serde_json::to_value(value).map_err(|e| {
         // serde_json's words name its own types; say what in the value JSON cannot hold.
         let what = if e.to_string().contains("key must be") {
@@ -286,7 +286,7 @@ fn tojson(state: &State, value: &Value, indent: Option<Value>, kwargs: Kwargs) -
         };
         fail(format!("tojson: {what}"))
     })?;
-    engine::ensure_bytes(
+    jinja::ensure_bytes(
         state,
         pyfmt::tojson_len_bound(&json, indent.as_deref().map_or(0, str::len), 0),
     )?;
@@ -358,7 +358,7 @@ mod tests {
     use super::*;
 
     fn render(src: &str, ctx: serde_json::Value) -> Result<String, String> {
-        let env = crate::local::engine::environment();
+        let env = crate::engine::jinja::environment();
         env.render_str(src, Value::from(minijinja::value::Serde(&ctx)))
             .map(|s| finish_output(&s, usize::MAX).unwrap_or_default())
             .map_err(|e| e.detail().unwrap_or_default().to_owned())
@@ -397,7 +397,7 @@ mod tests {
             format!("   ab  | é  |  3  |{}x{}|", " ".repeat(39), " ".repeat(40))
         );
         assert_eq!(render("{{ 'abc'|center(width=2) }}", ctx.clone()).unwrap(), "abc");
-        let env = crate::local::engine::environment();
+        let env = crate::engine::jinja::environment();
         let err = env.render_str("{{ 'a'|center(2000000000) }}", ()).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::OutOfFuel);
     }

@@ -5,10 +5,10 @@
 use std::collections::HashMap;
 
 use super::bundle::{analyze, Analysis, Bundle, BundleKind, IacTemplate, SCHEMA_PATH};
-use super::engine;
-use super::engine::FUNCTIONS;
 use super::finding::{sort_findings, Finding};
 use super::guard;
+use super::jinja;
+use super::jinja::FUNCTIONS;
 use super::namespace::{check_path, InputUse};
 use super::scan::{scan, ScanResult, Target};
 use super::schema::PropType;
@@ -54,8 +54,8 @@ fn check_template(analysis: &Analysis, t: &IacTemplate, used: &mut InputUse) -> 
 /// render (`include`, `import`, `extends`), functions, filters and tests the engine does not have, and
 /// macros called before their `{% macro %}` ran. Returns the scan too when the template compiled.
 pub fn template_findings(t: &IacTemplate) -> (Vec<Finding>, Option<ScanResult>) {
-    let mut env = engine::environment();
-    let syntax = engine::add_templates(&mut env, std::slice::from_ref(t));
+    let mut env = jinja::environment();
+    let syntax = jinja::add_templates(&mut env, std::slice::from_ref(t));
     if !syntax.is_empty() {
         return (syntax, None);
     }
@@ -71,8 +71,8 @@ pub fn template_findings(t: &IacTemplate) -> (Vec<Finding>, Option<ScanResult>) 
     }
     problems.extend(call_findings(&result));
     for (what, used, table) in [
-        ("filter", &result.filters, engine::FILTERS),
-        ("test", &result.tests, engine::TESTS),
+        ("filter", &result.filters, jinja::FILTERS),
+        ("test", &result.tests, jinja::TESTS),
     ] {
         for (line, name) in used.iter().filter(|(_, n)| !table.contains(&n.as_str())) {
             problems.push((

@@ -38,10 +38,10 @@ mod cfn;
 mod check;
 pub mod context;
 mod depth;
-mod engine;
 mod filters;
 mod finding;
 mod guard;
+mod jinja;
 pub mod limits;
 mod load;
 mod macros;
@@ -66,8 +66,8 @@ pub use context::{
     load_context_file, parse_outputs, ComponentInfo, EnvironmentInfo, InstanceInfo, Only, Outputs, RenderContext,
     ServiceInfo,
 };
-pub use engine::{FILTERS, FUNCTIONS, TESTS};
 pub use finding::{has_errors, Finding, Severity};
+pub use jinja::{FILTERS, FUNCTIONS, TESTS};
 pub use load::load_bundle;
 pub(crate) use read::io_words;
 pub use render::{render_bundle, render_with_report, RenderReport, RenderedFile};
