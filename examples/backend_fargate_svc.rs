@@ -320,13 +320,26 @@ pub const ROOT_USER_REASON: &str = "the container runs as its image's user: the 
 /// `unit_test_command`) and the pipeline of `lb_fargate_svc.rs` building in `service_dir`; `kind` names the
 /// service in the pipeline's description.
 pub fn pipeline(svc: &mut ServiceTemplate, kind: &str, default_service_dir: &str) {
+    pipeline_with(svc, kind, default_service_dir, true);
+}
+
+/// [`pipeline`], with or without the ECS deploy stages (see `DockerPipeline::deploy_stages`).
+pub fn pipeline_with(svc: &mut ServiceTemplate, kind: &str, default_service_dir: &str, deploy_stages: bool) {
     let pipe = svc.pipeline();
-    pipe.description(&format!(
-        "Continuous delivery of a {kind} service: source (CodeStar connection), build in the service directory \
-         and push to ECR, one ECS deploy stage per service instance"
-    ))
-    .input_type_name("PipelineInputs")
-    .input_type_description("Pipeline input properties");
+    let description = if deploy_stages {
+        format!(
+            "Continuous delivery of a {kind} service: source (CodeStar connection), build in the service \
+             directory and push to ECR, one ECS deploy stage per service instance"
+        )
+    } else {
+        format!(
+            "Continuous integration of a {kind} service: source (CodeStar connection), build in the service \
+             directory and push to ECR; instances take a new image through their image input"
+        )
+    };
+    pipe.description(&description)
+        .input_type_name("PipelineInputs")
+        .input_type_description("Pipeline input properties");
     let service_dir = pipe.input(
         InputDef::string("service_dir")
             .title("Application Code Directory")
@@ -359,6 +372,7 @@ pub fn pipeline(svc: &mut ServiceTemplate, kind: &str, default_service_dir: &str
             source_dir: Some(service_dir.value()),
             cluster_output: outputs::CLUSTER,
             execution_role_output: outputs::EXECUTION_ROLE_ARN,
+            deploy_stages,
         },
     );
 }

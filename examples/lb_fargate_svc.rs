@@ -52,8 +52,8 @@ use proton_synth::constructs::kms::{self, KeyProps};
 use proton_synth::constructs::logs::{LogGroup, LogGroupProps, RetentionDays};
 use proton_synth::constructs::nag::{self, Tool};
 use proton_synth::constructs::s3::{self, BucketEncryption, BucketProps};
-use proton_synth::constructs::{fns, Output, RemovalPolicy, Value};
-use proton_synth::proton::{EnvironmentInterface, InputDef, PipelineTemplate, ServiceTemplate};
+use proton_synth::constructs::{fns, Output, RemovalPolicy, Stack, Value};
+use proton_synth::proton::{EnvironmentInterface, InputDef, InstanceLoop, PipelineTemplate, ServiceTemplate};
 
 /// The Proton template name.
 pub const TEMPLATE_NAME: &str = "lb-fargate-service";
@@ -323,6 +323,7 @@ fn pipeline(svc: &mut ServiceTemplate) {
             source_dir: None,
             cluster_output: "ClusterName",
             execution_role_output: "ECSTaskExecutionRole",
+            deploy_stages: true,
         },
     );
 }
@@ -337,6 +338,10 @@ pub struct DockerPipeline {
     /// The environment outputs holding the ECS cluster's name and the task execution role's ARN.
     pub cluster_output: &'static str,
     pub execution_role_output: &'static str,
+    /// One ECS deploy stage per instance (true), or none: the pipeline builds and pushes the image only, for
+    /// instances that run no ECS service to deploy to (scheduled tasks take the new image through their
+    /// `image` input).
+    pub deploy_stages: bool,
 }
 
 /// A service pipeline: source (CodeStar connection) → build (unit tests, docker build, push to ECR,
@@ -354,6 +359,7 @@ pub fn docker_ecs_pipeline(pipe: &mut PipelineTemplate, build: DockerPipeline) {
     let repository_id = pipe.repository_id();
     let branch_name = pipe.branch_name();
     let each = pipe.instances();
+    let outputs = (build.cluster_output, build.execution_role_output);
 
     let mut root = pipe.root();
 
@@ -463,24 +469,16 @@ pub fn docker_ecs_pipeline(pipe: &mut PipelineTemplate, build: DockerPipeline) {
             )],
         ),
     );
-    // One deploy stage per service instance, after the build. Each runs as its own role (logical IDs suffixed
-    // with the loop index), assumable by the pipeline role only (the sample trusted the whole account), allowed
-    // to roll out that instance only: update its ECS service and follow its tasks, register task definition
-    // revisions of its family (`<service>_<instance>`, set by the instance template) and tag only those,
-    // pass its two roles to ECS, and read the build output.
-    pipeline.add_stage_per_item(stack, &each.handle(), |_| {
-        Stage::new(
-            fns::join("", [Value::from("Deploy-"), each.name()]),
-            vec![Action::ecs_deploy(
-                "Deploy",
-                each.env_output(build.cluster_output),
-                each.output("ServiceName"),
-                &build_output,
-                vec![each.env_output(build.execution_role_output), each.output("TaskRoleArn")],
-            )
-            .with_task_family(fns::join("_", [service_name, each.name()]))],
-        )
-    });
+    // One deploy stage per service instance, after the build.
+    if build.deploy_stages {
+        add_deploy_stages(stack, &pipeline, outputs, &build_output, service_name, &each);
+    } else {
+        // Where the images go: instances name `<repository URI>:<tag>` in their `image` input.
+        stack.root().add_output(
+            "RepositoryUri",
+            Output::new(repository.repository_uri()).description("The ECR repository the pipeline pushes images to"),
+        );
+    }
     // Keep the pipeline's logical ID of earlier versions of this template: updating a stack then updates the
     // pipeline in place instead of replacing it (a new name, a new console URL, the run history lost).
     stack.resource_mut(&pipeline.handle()).override_logical_id("Pipeline");
@@ -494,6 +492,34 @@ pub fn docker_ecs_pipeline(pipe: &mut PipelineTemplate, build: DockerPipeline) {
         "PipelineEndpoint",
         Output::new(pipeline.console_url()).description("The URL to access the pipeline"),
     );
+}
+
+/// One deploy stage per service instance, after the build. Each runs as its own role (logical IDs suffixed
+/// with the loop index), assumable by the pipeline role only (the sample trusted the whole account), allowed
+/// to roll out that instance only: update its ECS service and follow its tasks, register task definition
+/// revisions of its family (`<service>_<instance>`, set by the instance template) and tag only those, pass its
+/// two roles to ECS, and read the build output.
+fn add_deploy_stages(
+    stack: &mut Stack,
+    pipeline: &Pipeline,
+    (cluster_output, execution_role_output): (&str, &str),
+    build_output: &Artifact,
+    service_name: Value<String>,
+    each: &InstanceLoop,
+) {
+    pipeline.add_stage_per_item(stack, &each.handle(), |_| {
+        Stage::new(
+            fns::join("", [Value::from("Deploy-"), each.name()]),
+            vec![Action::ecs_deploy(
+                "Deploy",
+                each.env_output(cluster_output),
+                each.output("ServiceName"),
+                build_output,
+                vec![each.env_output(execution_role_output), each.output("TaskRoleArn")],
+            )
+            .with_task_family(fns::join("_", [service_name, each.name()]))],
+        )
+    });
 }
 
 /// The program's templates: the environment and the service written against it.

@@ -383,28 +383,34 @@ fn service_problems(props: &ServiceSpec, compatibility: Compatibility) -> Vec<St
 fn service_security_groups(child: &mut Scope, props: &ServiceSpec, compatibility: Compatibility) -> Vec<SecurityGroup> {
     let description = format!("{} service {}", compatibility.label(), child.full_path());
     if props.security_groups.is_empty() {
-        let sg = SecurityGroup::new(
-            child,
-            "SecurityGroup",
-            SecurityGroupProps {
-                vpc_id: props.vpc_id.clone().unwrap_or_else(|| Value::from("")),
-                description,
-                allow_all_outbound: false,
-                group_name: None,
-            },
-        );
-        // Tasks reach ECR, CloudWatch Logs and Secrets Manager/SSM over HTTPS (through a NAT gateway,
-        // an internet gateway or interface endpoints); nothing else leaves by default.
-        sg.add_egress_rule(
-            child,
-            Peer::any_ipv4(),
-            Port::tcp(443),
-            "HTTPS to AWS APIs and container registries (image pulls, logs, secrets)",
-        );
-        vec![sg]
+        let vpc_id = props.vpc_id.clone().unwrap_or_else(|| Value::from(""));
+        vec![task_security_group(child, "SecurityGroup", vpc_id, description)]
     } else {
         props.security_groups.clone()
     }
+}
+
+/// The security group ECS tasks get by default (child `id` of `scope`): nothing in, HTTPS out. Tasks reach
+/// ECR, CloudWatch Logs and Secrets Manager/SSM over HTTPS (through a NAT gateway, an internet gateway or
+/// interface endpoints); nothing else leaves by default.
+pub fn task_security_group(scope: &mut Scope, id: &str, vpc_id: Value<String>, description: String) -> SecurityGroup {
+    let sg = SecurityGroup::new(
+        scope,
+        id,
+        SecurityGroupProps {
+            vpc_id,
+            description,
+            allow_all_outbound: false,
+            group_name: None,
+        },
+    );
+    sg.add_egress_rule(
+        scope,
+        Peer::any_ipv4(),
+        Port::tcp(443),
+        "HTTPS to AWS APIs and container registries (image pulls, logs, secrets)",
+    );
+    sg
 }
 
 /// The L1 service: Fargate on the given platform or EC2 through capacity providers, private networking,

@@ -55,7 +55,7 @@ impl Rule {
                 if let Some(p) = s.problem() {
                     child.error(format!("schedule {}: {p}", s.expression()));
                 }
-                rule.schedule_expression = Some(Value::from(s.expression()));
+                rule.schedule_expression = Some(s.value());
             }
             RuleTrigger::EventPattern(p) => {
                 if p.as_object().is_none_or(|o| o.is_empty()) {

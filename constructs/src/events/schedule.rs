@@ -1,5 +1,7 @@
 //! [`Schedule`]: a schedule expression, `rate(..)` or `cron(..)`, checked before it reaches a template.
 
+use crate::value::Value;
+
 /// The unit of a [`Schedule::rate`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TimeUnit {
@@ -18,9 +20,11 @@ pub enum TimeUnit {
 /// assert!(Schedule::cron("0 3 * * *").problem().is_some()); // five fields: EventBridge needs six
 /// assert!(Schedule::rate(0, TimeUnit::Minutes).problem().is_some());
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Schedule {
     expression: String,
+    /// A late-bound expression ([`Schedule::late_bound`]); `expression` then only describes it.
+    late: Option<Value<String>>,
     problem: Option<String>,
 }
 
@@ -37,6 +41,7 @@ impl Schedule {
         };
         Schedule {
             expression: format!("rate({amount} {word})"),
+            late: None,
             problem: (amount == 0).then(|| "a rate must be at least 1".to_owned()),
         }
     }
@@ -46,13 +51,41 @@ impl Schedule {
     pub fn cron(fields: &str) -> Schedule {
         Schedule {
             expression: format!("cron({})", fields.trim()),
+            late: None,
             problem: cron_problem(fields),
         }
     }
 
-    /// The expression as CloudFormation takes it.
+    /// An expression known only when the template is deployed, such as an AWS Proton input
+    /// (`schedule_expression`): passed through unchecked, so validate it where its value is known (the input's
+    /// `pattern`, or the deployment).
+    ///
+    /// ```
+    /// use proton_synth_constructs::events::Schedule;
+    /// use proton_synth_constructs::Value;
+    /// let s = Schedule::late_bound(Value::from("rate(5 minutes)"));
+    /// assert_eq!(s.value(), Value::from("rate(5 minutes)"));
+    /// assert!(s.problem().is_none());
+    /// ```
+    pub fn late_bound(expression: Value<String>) -> Schedule {
+        Schedule {
+            expression: "(late-bound schedule expression)".to_owned(),
+            late: Some(expression),
+            problem: None,
+        }
+    }
+
+    /// The expression as CloudFormation takes it, for a literal schedule; a description for a late-bound one
+    /// (use [`Schedule::value`] in templates).
     pub fn expression(&self) -> &str {
         &self.expression
+    }
+
+    /// The expression as a template value (literal or late-bound).
+    pub fn value(&self) -> Value<String> {
+        self.late
+            .clone()
+            .unwrap_or_else(|| Value::from(self.expression.as_str()))
     }
 
     /// What is wrong with it, if anything.

@@ -25,8 +25,8 @@ pub struct EcsTaskTarget {
     pub subnets: Vec<Value<String>>,
     /// Security groups of the task (required: without one, the VPC's default group would apply).
     pub security_groups: Vec<SecurityGroup>,
-    /// Tasks started per event, 1–10 (default 1).
-    pub task_count: u32,
+    /// Tasks started per event, 1–10 (default 1; may be a late-bound value such as a Proton input).
+    pub task_count: Value<i64>,
     /// Default false.
     pub assign_public_ip: bool,
     /// Default `LATEST`.
@@ -45,7 +45,7 @@ impl EcsTaskTarget {
             task_definition,
             subnets,
             security_groups,
-            task_count: 1,
+            task_count: Value::from(1),
             assign_public_ip: false,
             platform_version: "LATEST".to_owned(),
         }
@@ -131,11 +131,10 @@ impl EcsTaskTarget {
             let msg = format!("target {id}: give the task a security group (the VPC's default group would apply)");
             stack.error(path, msg);
         }
-        if !(1..=10).contains(&self.task_count) {
-            stack.error(
-                path,
-                format!("target {id}: task_count {} is outside 1–10", self.task_count),
-            );
+        if let Expr::Int(n) = self.task_count.expr() {
+            if !(1..=10).contains(n) {
+                stack.error(path, format!("target {id}: task_count {n} is outside 1–10"));
+            }
         }
     }
 
@@ -187,7 +186,7 @@ fn bind_ecs(t: EcsTaskTarget, stack: &mut Stack, rule: &Rule, id: &str) -> r::Ta
     ecs.launch_type = Some(Value::from("FARGATE"));
     ecs.network_configuration = Some(net);
     ecs.platform_version = Some(Value::from(t.platform_version.as_str()));
-    ecs.task_count = Some(Value::from(t.task_count));
+    ecs.task_count = Some(t.task_count.clone());
     let mut target = r::Target::new(t.cluster.arn(), id);
     target.ecs_parameters = Some(ecs);
     target.role_arn = Some(role.arn());

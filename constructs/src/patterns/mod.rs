@@ -7,6 +7,12 @@
 //! group rules ALB → service on the container port only, and optional auto scaling (target tracking and/or the
 //! sample's CPU step scaling with alarms).
 //!
+//! [`QueueProcessingService`] (AWS's `worker-fargate-svc`, CDK's `QueueProcessingFargateService`) runs
+//! workers that consume an SQS queue (created with its dead-letter queue, or given), scaling on CPU and on the
+//! queue's backlog; [`ScheduledTask`] (AWS's `scheduled-fargate-svc`, CDK's `ScheduledFargateTask`) runs a
+//! task on a schedule through an EventBridge rule or an EventBridge Scheduler schedule. Where their tasks run
+//! is one prop, [`Compute`] (Fargate today).
+//!
 //! Inputs may come from an AWS Proton environment (cluster name, VPC and subnet ids, execution role ARN as
 //! late-bound `Value`s) or from constructs of the same template.
 //!
@@ -29,6 +35,12 @@
 //! stack.synth(Mode::Plain).expect("a valid template");
 //! ```
 
+mod compute;
 mod load_balanced_fargate_service;
+mod queue_processing_service;
+mod scheduled_task;
 
+pub use compute::{Compute, FargateCompute};
 pub use load_balanced_fargate_service::*;
+pub use queue_processing_service::*;
+pub use scheduled_task::*;

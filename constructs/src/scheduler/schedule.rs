@@ -103,7 +103,7 @@ impl Schedule {
             }
             None => s::FlexibleTimeWindow::new("OFF"),
         };
-        let mut sched = cfn::scheduler::Schedule::new(window, props.expression.expression(), target);
+        let mut sched = cfn::scheduler::Schedule::new(window, props.expression.value(), target);
         sched.schedule_expression_timezone = props.timezone.as_deref().map(Value::from);
         sched.description = props.description.map(Value::from);
         sched.state = Some(Value::from(if props.enabled { "ENABLED" } else { "DISABLED" }));
@@ -156,7 +156,7 @@ fn bind_target(target: &ScheduleTarget, stack: &mut Stack, path: &str, role: &Ro
             ecs.launch_type = Some(Value::from("FARGATE"));
             ecs.network_configuration = Some(net);
             ecs.platform_version = Some(Value::from(t.platform_version.as_str()));
-            ecs.task_count = Some(Value::from(t.task_count));
+            ecs.task_count = Some(Value::from_expr(t.task_count.clone().into_expr()));
             let mut target = s::Target::new(t.cluster.arn(), role.arn());
             target.ecs_parameters = Some(ecs);
             target
