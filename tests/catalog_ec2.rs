@@ -1,4 +1,5 @@
-//! The catalog's ECS-on-EC2 family (issue #12): `examples/ecs_ec2_env.rs` against AWS's CloudFormation
+//! The catalog's ECS-on-EC2 family (issue #12): `examples/ecs_ec2_env.rs` and
+//! `examples/load_balanced_ecs_ec2_svc.rs` against AWS's CloudFormation
 //! catalog samples vendored in `tests/fixtures/aws-samples/aws-catalog/`, through the parity harness of
 //! `catalog_harness/`: schema parity, pattern meaning in plain CloudFormation, the environment outputs the
 //! samples' EC2 services read, renders with the generated spec and the sample's own spec (written to
@@ -12,8 +13,10 @@ use catalog_harness::*;
 use proton_synth::app::App;
 use serde_json::{json, Value as J};
 
-#[path = "../examples/ecs_ec2_env.rs"]
-mod ecs_ec2_env;
+#[path = "../examples/load_balanced_ecs_ec2_svc.rs"]
+mod load_balanced_ecs_ec2_svc;
+
+use load_balanced_ecs_ec2_svc::ecs_ec2_env;
 
 /// One example program against the samples it ports: (our template name, sample folder, deviations).
 struct Pair {
@@ -24,12 +27,34 @@ struct Pair {
 
 const ENV: (&str, &str, &[Deviation]) = ("ecs-ec2-env", "environment-templates/ecs-ec2-env", &[]);
 
-fn pairs() -> [Pair; 1] {
-    [Pair {
-        example: "ecs_ec2_env",
-        app: ecs_ec2_env::app,
-        templates: &[ENV],
-    }]
+const LB_DEVIATIONS: &[Deviation] = &[Deviation {
+    input_type: "service_input_type",
+    property: "loadbalancer_type",
+    reason: "application load balancers only: the sample's network variant opened the container instances' \
+             ports 32768-65535 to the internet (no security group on its network load balancer); the L3 \
+             pattern builds ALBs only",
+}];
+
+fn pairs() -> [Pair; 2] {
+    [
+        Pair {
+            example: "ecs_ec2_env",
+            app: ecs_ec2_env::app,
+            templates: &[ENV],
+        },
+        Pair {
+            example: "load_balanced_ecs_ec2_svc",
+            app: load_balanced_ecs_ec2_svc::app,
+            templates: &[
+                ENV,
+                (
+                    "load-balanced-ecs-ec2-svc",
+                    "service-templates/load-balanced-ecs-ec2-svc",
+                    LB_DEVIATIONS,
+                ),
+            ],
+        },
+    ]
 }
 
 /// Resource types of a sample that our port deliberately does not use, with the reason.
@@ -58,6 +83,12 @@ const REPLACED: &[(&str, &str, &str)] = &[
         "environment-templates/ecs-ec2-env",
         "AWS::SNS::Subscription",
         "the draining function's subscription to the lifecycle topic, gone with it",
+    ),
+    (
+        "service-templates/load-balanced-ecs-ec2-svc",
+        "AWS::IAM::ManagedPolicy",
+        "the sample attached cloudwatch:PutMetricData and logs:PutLogEvents on * and a permissions boundary \
+         allowing S3 reads and writes on *; the task role here may only publish to the environment's topic",
     ),
     (
         "environment-templates/ecs-ec2-env",
@@ -176,7 +207,47 @@ fn render_with_the_generated_and_the_sample_specs() {
         ] {
             assert!(names.contains(f.as_str()), "{f} was not rendered: {names:#?}");
         }
-        for (path, t) in &rendered {
+        for (template, sample, _) in pair.templates.iter().skip(1) {
+            let prod = format!("{}-prod", sample.rsplit('/').next().unwrap());
+            for f in [
+                format!("{template}/{template}.svc-spec-1/instance-instance-1.yaml"),
+                format!("{template}/{template}.svc-spec-1/pipeline.yaml"),
+                format!("{template}/{template}.svc-spec-20/instance-instance-20.yaml"),
+                format!("{template}/{template}.svc-spec-20/pipeline.yaml"),
+                format!("{template}/aws-sample-spec/instance-{prod}.yaml"),
+            ] {
+                assert!(names.contains(f.as_str()), "{f} was not rendered: {names:#?}");
+            }
+            for (spec, n) in [("svc-spec-1", 1), ("svc-spec-20", 20)] {
+                let (_, pipeline) = rendered
+                    .iter()
+                    .find(|(p, _)| *p == format!("{template}/{template}.{spec}/pipeline.yaml"))
+                    .unwrap();
+                let p = one(pipeline, "AWS::CodePipeline::Pipeline");
+                assert_eq!(p["Stages"].as_array().unwrap().len(), 2 + n, "{template} {spec}");
+            }
+        }
+        for (path, t) in rendered.iter().filter(|(p, _)| p.contains("/instance-")) {
+            // On the environment's capacity provider: neither a launch type nor a strategy of its own.
+            let svc = one(t, "AWS::ECS::Service");
+            assert!(svc.get("LaunchType").is_none(), "{path}: {svc}");
+            assert!(svc.get("CapacityProviderStrategy").is_none(), "{path}");
+            let awsvpc = &svc["NetworkConfiguration"]["AwsvpcConfiguration"];
+            assert!(awsvpc.get("AssignPublicIp").is_none(), "{path}");
+            assert_eq!(awsvpc["Subnets"].as_array().map(Vec::len), Some(2), "{path}");
+            assert_eq!(svc["ServiceRegistries"].as_array().map(Vec::len), Some(1), "{path}");
+            let td = one(t, "AWS::ECS::TaskDefinition");
+            assert_eq!(td["RequiresCompatibilities"], json!(["EC2"]), "{path}");
+            assert_eq!(td["NetworkMode"], "awsvpc", "{path}");
+            let tg = one(t, "AWS::ElasticLoadBalancingV2::TargetGroup");
+            assert_eq!(tg["TargetType"], "ip", "{path}");
+            assert_eq!(
+                resources_of(t, "AWS::ApplicationAutoScaling::ScalingPolicy").len(),
+                2,
+                "{path}"
+            );
+        }
+        for (path, t) in rendered.iter().filter(|(p, _)| p.starts_with("ecs-ec2-env/")) {
             let lt = &one(t, "AWS::EC2::LaunchTemplate")["LaunchTemplateData"];
             assert_eq!(lt["MetadataOptions"]["HttpTokens"], "required", "{path}");
             assert_eq!(lt["BlockDeviceMappings"][0]["Ebs"]["Encrypted"], true, "{path}");
