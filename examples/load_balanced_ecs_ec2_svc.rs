@@ -32,6 +32,9 @@
 
 #[path = "backend_fargate_svc.rs"]
 pub mod backend_fargate_svc;
+// ecs_ec2_env includes its own copy of fargate_env, as backend_fargate_svc does (each example is a standalone
+// program); the two copies are separate modules here, which is harmless.
+#[allow(clippy::duplicate_mod)]
 #[path = "ecs_ec2_env.rs"]
 pub mod ecs_ec2_env;
 

@@ -1,5 +1,5 @@
-//! The catalog's ECS-on-EC2 family (issue #12): `examples/ecs_ec2_env.rs` and
-//! `examples/load_balanced_ecs_ec2_svc.rs` against AWS's CloudFormation
+//! The catalog's ECS-on-EC2 family (issue #12): `examples/ecs_ec2_env.rs`,
+//! `examples/load_balanced_ecs_ec2_svc.rs` and `examples/backend_ecs_ec2_svc.rs` against AWS's CloudFormation
 //! catalog samples vendored in `tests/fixtures/aws-samples/aws-catalog/`, through the parity harness of
 //! `catalog_harness/`: schema parity, pattern meaning in plain CloudFormation, the environment outputs the
 //! samples' EC2 services read, renders with the generated spec and the sample's own spec (written to
@@ -13,9 +13,10 @@ use catalog_harness::*;
 use proton_synth::app::App;
 use serde_json::{json, Value as J};
 
-#[path = "../examples/load_balanced_ecs_ec2_svc.rs"]
-mod load_balanced_ecs_ec2_svc;
+#[path = "../examples/backend_ecs_ec2_svc.rs"]
+mod backend_ecs_ec2_svc;
 
+use backend_ecs_ec2_svc::load_balanced_ecs_ec2_svc;
 use load_balanced_ecs_ec2_svc::ecs_ec2_env;
 
 /// One example program against the samples it ports: (our template name, sample folder, deviations).
@@ -35,7 +36,7 @@ const LB_DEVIATIONS: &[Deviation] = &[Deviation {
              pattern builds ALBs only",
 }];
 
-fn pairs() -> [Pair; 2] {
+fn pairs() -> [Pair; 3] {
     [
         Pair {
             example: "ecs_ec2_env",
@@ -52,6 +53,14 @@ fn pairs() -> [Pair; 2] {
                     "service-templates/load-balanced-ecs-ec2-svc",
                     LB_DEVIATIONS,
                 ),
+            ],
+        },
+        Pair {
+            example: "backend_ecs_ec2_svc",
+            app: backend_ecs_ec2_svc::app,
+            templates: &[
+                ENV,
+                ("backend-ecs-ec2-svc", "service-templates/backend-ecs-ec2-svc", &[]),
             ],
         },
     ]
@@ -239,8 +248,9 @@ fn render_with_the_generated_and_the_sample_specs() {
             let td = one(t, "AWS::ECS::TaskDefinition");
             assert_eq!(td["RequiresCompatibilities"], json!(["EC2"]), "{path}");
             assert_eq!(td["NetworkMode"], "awsvpc", "{path}");
-            let tg = one(t, "AWS::ElasticLoadBalancingV2::TargetGroup");
-            assert_eq!(tg["TargetType"], "ip", "{path}");
+            for (_, tg) in resources_of(t, "AWS::ElasticLoadBalancingV2::TargetGroup") {
+                assert_eq!(tg["Properties"]["TargetType"], "ip", "{path}");
+            }
             assert_eq!(
                 resources_of(t, "AWS::ApplicationAutoScaling::ScalingPolicy").len(),
                 2,
