@@ -436,13 +436,13 @@ pub fn service(env_interface: &EnvironmentInterface) -> ServiceTemplate {
         },
     );
     sg.add_ingress_rule(
-        &mut root,
+        root.stack(),
         Peer::ipv4(env.vpc_cidr.clone()),
         Port::tcp_value(port.as_integer()),
         "Services of the VPC to the container port (Cloud Map)",
     );
     sg.connections()
-        .allow_to_any_ipv4(&mut root, Port::tcp(443), "HTTPS to image registries and AWS APIs");
+        .allow_to_any_ipv4(root.stack(), Port::tcp(443), "HTTPS to image registries and AWS APIs");
 
     let registry = cloud_map_service(&mut root, &env, &names);
     let mut props = FargateServiceProps::new(env.cluster.clone(), task_definition, placement.subnets.clone());

@@ -171,7 +171,7 @@ fn host_security_group(root: &mut Scope, vpc_id: &Value<String>) -> SecurityGrou
         },
     );
     sg.add_egress_rule(
-        root,
+        root.stack(),
         Peer::any_ipv4(),
         Port::tcp(443),
         "HTTPS to the ECS, ECR and SSM endpoints (agent registration, images, AMI parameter)",

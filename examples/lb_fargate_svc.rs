@@ -272,7 +272,7 @@ fn instance(svc: &mut ServiceTemplate) {
     );
     service.attach_to_target_group(stack, &target_group, CONTAINER_NAME, port.as_integer());
     service.connections().allow_from(
-        &mut stack.root(),
+        stack,
         &alb,
         Port::tcp_value(port.as_integer()),
         "From this service's load balancer to its container port",
@@ -437,7 +437,7 @@ pub fn docker_ecs_pipeline(pipe: &mut PipelineTemplate, build: DockerPipeline) {
         },
     );
     let stack = root.stack();
-    project.grant_docker_push(stack, &repository);
+    let _ = project.grant_docker_push(stack, &repository); // its own role: always granted
 
     // Source: the repository connection (the pipeline role may use this connection only; the sample allowed
     // `codestar-connections:*` on `*`). Build: the pipeline role may start and read builds of this project

@@ -172,7 +172,7 @@ pub fn service(env_interface: &EnvironmentInterface) -> ServiceTemplate {
     // Calls to `backend_record` (another service of the VPC, on a port only the spec knows).
     for sg in web.service().security_groups() {
         sg.add_egress_rule(
-            &mut stack.root(),
+            stack,
             Peer::ipv4(env.vpc_cidr.clone()),
             Port::all_tcp(),
             "To the services of the VPC (backend_record)",

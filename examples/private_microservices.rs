@@ -143,7 +143,7 @@ pub fn environment() -> EnvironmentTemplate {
     // that service's template.
     frontend
         .connections()
-        .allow_to_any_ipv4(&mut root, Port::tcp(443), "HTTPS to AWS APIs and registries");
+        .allow_to_any_ipv4(root.stack(), Port::tcp(443), "HTTPS to AWS APIs and registries");
 
     // Access logs of the services' load balancers (SSE-S3: load balancers cannot write SSE-KMS objects).
     let lb_logs = Bucket::new_access_log_bucket(&mut root, "LoadBalancerLogs");
@@ -293,7 +293,7 @@ pub fn public_service(env: &EnvironmentTemplate) -> ServiceTemplate {
         },
     );
     task_sg.connections().allow_from(
-        &mut root,
+        root.stack(),
         &alb,
         Port::tcp_value(port.clone()),
         "Load balancer to the container port",
@@ -339,21 +339,21 @@ pub fn private_service(env: &EnvironmentTemplate) -> ServiceTemplate {
         },
     );
     task_sg.add_ingress_rule(
-        &mut root,
+        root.stack(),
         Peer::security_group(&env.frontend),
         Port::tcp_value(port.clone()),
         "Frontend tasks to the container port",
     );
     // The frontend group restricts egress: open it towards this service only.
     env.frontend.add_egress_rule(
-        &mut root,
+        root.stack(),
         Peer::security_group(&task_sg),
         Port::tcp_value(port.clone()),
         "Frontend tasks to the private service",
     );
     task_sg
         .connections()
-        .allow_to_any_ipv4(&mut root, Port::tcp(443), "HTTPS to AWS APIs and registries");
+        .allow_to_any_ipv4(root.stack(), Port::tcp(443), "HTTPS to AWS APIs and registries");
 
     let mut discovery = cfn::servicediscovery::Service::new();
     discovery.name = Some(discovery_name.value());

@@ -125,7 +125,7 @@ pub fn environment() -> EnvironmentTemplate {
         },
     );
     container_sg.connections().allow_to_any_ipv4(
-        &mut root,
+        root.stack(),
         Port::tcp(443),
         "HTTPS to image registries and AWS APIs (ECR, CloudWatch Logs)",
     );

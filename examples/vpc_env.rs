@@ -67,7 +67,7 @@ pub fn environment() -> EnvironmentTemplate {
         },
     );
     workloads.connections().allow_to_any_ipv4(
-        &mut root,
+        root.stack(),
         Port::tcp(443),
         "HTTPS to AWS APIs (SNS endpoint, NAT gateways)",
     );

@@ -465,6 +465,78 @@ fn writable_paths_become_task_volumes() {
 }
 
 #[test]
+fn add_container_returns_the_container_to_add_ports_environment_and_secrets_to() {
+    let db = || Secret::secrets_manager("arn:aws:secretsmanager:eu-west-1:111122223333:secret:db-AbCdEf", None);
+    // The same two containers, once fully described by their props, once completed through the
+    // ContainerDefinitions add_container returned: the templates are identical.
+    let mut by_props = Stack::new("Ecs");
+    let td = FargateTaskDefinition::new(&mut by_props.root(), "Task", FargateTaskDefinitionProps::default());
+    let mut sidecar = ContainerProps::new(nginx());
+    sidecar.memory_limit_mib = Some(Value::from(128));
+    let mut web = ContainerProps::new(nginx());
+    web.memory_limit_mib = Some(Value::from(256));
+    web.port_mappings = vec![Value::from(8080), Value::from(9090)];
+    web.environment.insert("MODE".into(), "prod".into());
+    web.secrets.insert("DB_PASSWORD".into(), db());
+    td.add_container(&mut by_props, "sidecar", sidecar.clone());
+    td.add_container(&mut by_props, "web", web.clone());
+
+    let mut later = Stack::new("Ecs");
+    let td = FargateTaskDefinition::new(&mut later.root(), "Task", FargateTaskDefinitionProps::default());
+    let first = td.add_container(&mut later, "sidecar", sidecar);
+    web.port_mappings.clear();
+    web.environment.clear();
+    web.secrets.clear();
+    let c = td.add_container(&mut later, "web", web);
+    assert_eq!(
+        (c.name(), c.path(), c.container_port(&later)),
+        ("web", "Task/web", None)
+    );
+    c.add_port_mappings(&mut later, [Value::from(8080), Value::from(9090)]);
+    c.add_environment(&mut later, "MODE", "prod");
+    let grant = c.add_secret(&mut later, "DB_PASSWORD", db());
+    assert!(grant.success());
+    assert_eq!(grant.actions(), ["secretsmanager:GetSecretValue"]);
+    assert_eq!(c.container_port(&later), Some(Value::from(8080)));
+    assert_eq!(first.container_port(&later), None);
+    assert_eq!(c.task_definition().r#ref(), td.arn());
+    assert_eq!(
+        c.log_group().map(|g| g.path().to_owned()),
+        Some("Task/webLogGroup".to_owned())
+    );
+    // A port added later is known to attach_to_target_group's final-state check.
+    let svc = service(&mut later, &td);
+    let tg = target_group(&mut later, "Tg");
+    svc.attach_to_target_group(&mut later, &tg, "web", 9090);
+    assert!(errors_of(&later).is_empty(), "{:?}", errors_of(&later));
+    assert_eq!(
+        props_of(&template(&later), "AWS::ECS::TaskDefinition"),
+        props_of(&template(&by_props), "AWS::ECS::TaskDefinition")
+    );
+    assert_eq!(
+        props_of(&template(&later), "AWS::IAM::Policy"),
+        props_of(&template(&by_props), "AWS::IAM::Policy")
+    );
+
+    // Each addition is checked by the rules ContainerProps is checked by.
+    c.add_port_mappings(&mut later, [Value::from(0)]);
+    c.add_environment(&mut later, "AWS_ACCESS_KEY_ID", "AKIA…");
+    c.add_environment(&mut later, "DB_PASSWORD", "x");
+    assert!(c
+        .add_secret(&mut later, "MODE", Secret::ssm_parameter_name("mode"))
+        .success());
+    assert_eq!(
+        errors_of(&later),
+        [
+            "error: Ecs/Task/web: container port 0 is not in the range 1-65535",
+            "error: Ecs/Task/web: environment variable AWS_ACCESS_KEY_ID must not be set in plain text; use an IAM role or a secret",
+            "error: Ecs/Task/web: DB_PASSWORD is both an environment variable and a secret",
+            "error: Ecs/Task/web: MODE is both an environment variable and a secret",
+        ]
+    );
+}
+
+#[test]
 fn container_validation_messages() {
     let mut stack = Stack::new("Ecs");
     let td = FargateTaskDefinition::new(&mut stack.root(), "Task", FargateTaskDefinitionProps::default());
@@ -1782,7 +1854,7 @@ fn composed_templates_for_checkers() {
     );
     svc.attach_to_target_group(&mut stack, &tg, "api", 8080);
     svc.connections().allow_from(
-        &mut stack.root(),
+        &mut stack,
         &lb,
         proton_synth_constructs::ec2::Port::tcp(8080),
         "Internal load balancer to the API",
@@ -1849,7 +1921,7 @@ fn composed_templates_for_checkers() {
     );
     svc.attach_to_target_group(&mut stack, &tg, "web", 80);
     svc.connections().allow_from(
-        &mut stack.root(),
+        &mut stack,
         &lb,
         proton_synth_constructs::ec2::Port::tcp(80),
         "Load balancer to the service",

@@ -486,17 +486,17 @@ fn security_group_validation_messages() {
     let mut root = stack.root();
     SecurityGroup::new(&mut root, "NoDesc", SecurityGroupProps::default());
     let a = sg(&mut root, "A", input("vpc_id"));
-    a.add_ingress_rule(&mut root, Peer::ipv4("10.0.0.0/16"), Port::tcp(0), "zero");
+    a.add_ingress_rule(root.stack(), Peer::ipv4("10.0.0.0/16"), Port::tcp(0), "zero");
     a.add_ingress_rule(
-        &mut root,
+        root.stack(),
         Peer::ipv4("10.0.0.0/16"),
         Port::tcp_range(90, 80),
         "reversed",
     );
-    a.add_ingress_rule(&mut root, Peer::ipv4("10.0.0.0/33"), Port::tcp(443), "bad cidr");
-    a.add_ingress_rule(&mut root, Peer::ipv4("10.1.0.0/16"), Port::tcp(443), " ");
+    a.add_ingress_rule(root.stack(), Peer::ipv4("10.0.0.0/33"), Port::tcp(443), "bad cidr");
+    a.add_ingress_rule(root.stack(), Peer::ipv4("10.1.0.0/16"), Port::tcp(443), " ");
     a.add_egress_rule(
-        &mut root,
+        root.stack(),
         Peer::ipv4("10.2.0.0/16"),
         Port::tcp_value(Value::from_expr(Expr::Int(70000))),
         "big",
@@ -522,10 +522,10 @@ fn allow_from_emits_one_ingress_and_the_matching_egress() {
     let lb = sg(&mut root, "LbSg", input("vpc_id"));
     let svc = sg(&mut root, "ServiceSg", input("vpc_id"));
     svc.connections()
-        .allow_from(&mut root, &lb, Port::tcp(8080), "from the load balancer");
+        .allow_from(root.stack(), &lb, Port::tcp(8080), "from the load balancer");
     // Same rule twice: emitted once.
     svc.connections()
-        .allow_from(&mut root, &lb, Port::tcp(8080), "from the load balancer");
+        .allow_from(root.stack(), &lb, Port::tcp(8080), "from the load balancer");
     let t = template(&stack);
     t.resource_count_is("AWS::EC2::SecurityGroupIngress", 1).unwrap();
     t.resource_count_is("AWS::EC2::SecurityGroupEgress", 1).unwrap();
@@ -556,19 +556,61 @@ fn allow_from_emits_one_ingress_and_the_matching_egress() {
 }
 
 #[test]
+fn rules_added_through_the_stack_go_to_the_root_in_the_groups_loop() {
+    let mut stack = Stack::new("S");
+    let lp = stack.add_loop("service_instance", "service_instances");
+    let looped = sg(&mut stack.root_in_loop(&lp), "TaskSg", input("vpc_id"));
+    let plain = sg(&mut stack.root().child("Lb"), "Sg", input("vpc_id"));
+    let ingress = looped
+        .add_ingress_rule(&mut stack, Peer::ipv4("10.0.0.0/16"), Port::tcp(80), "vpc")
+        .unwrap();
+    let egress = plain
+        .add_egress_rule(&mut stack, Peer::ipv4("10.0.0.0/16"), Port::tcp(80), "vpc")
+        .unwrap();
+    // A rule between a looped and a plain group references both: each side's rule repeats in the loop.
+    looped
+        .connections()
+        .allow_from(&mut stack, &plain, Port::tcp(8080), "from the load balancer");
+    let entry = stack.resource(&ingress).unwrap();
+    assert_eq!(entry.path(), "TaskSgFrom10.0.0.0_16:tcp80");
+    assert_eq!(entry.loop_handle(&stack), Some(lp));
+    let entry = stack.resource(&egress).unwrap();
+    assert_eq!(entry.path(), "LbSgTo10.0.0.0_16:tcp80");
+    assert_eq!(entry.loop_handle(&stack), None);
+    let t = template(&stack);
+    t.resource_count_is("AWS::EC2::SecurityGroupIngress", 2).unwrap();
+    t.resource_count_is("AWS::EC2::SecurityGroupEgress", 2).unwrap();
+    let looped_rules = stack
+        .resources()
+        .filter(|e| e.loop_handle(&stack).is_some())
+        .map(|e| e.path().to_owned())
+        .collect::<Vec<_>>();
+    assert_eq!(
+        looped_rules,
+        [
+            "TaskSg/Resource",
+            "TaskSgFrom10.0.0.0_16:tcp80",
+            "TaskSgFromLbSg:tcp8080",
+            "LbSgToTaskSg:tcp8080"
+        ]
+    );
+}
+
+#[test]
 fn imported_groups_get_no_egress_rules() {
     let mut stack = Stack::new("S");
     let mut root = stack.root();
     let imported = SecurityGroup::from_id(input("lb_security_group"));
     let svc = sg(&mut root, "ServiceSg", input("vpc_id"));
     svc.connections().allow_from(
-        &mut root,
+        root.stack(),
         &imported,
         Port::tcp_value(Value::from_expr(Expr::Int(80))),
         "lb",
     );
     // allow_to towards an imported group: egress here, ingress on the imported group (in this template).
-    svc.connections().allow_to(&mut root, &imported, Port::tcp(5432), "db");
+    svc.connections()
+        .allow_to(root.stack(), &imported, Port::tcp(5432), "db");
     let t = template(&stack);
     t.resource_count_is("AWS::EC2::SecurityGroupIngress", 2).unwrap();
     t.resource_count_is("AWS::EC2::SecurityGroupEgress", 1).unwrap();
@@ -590,7 +632,7 @@ fn public_listener_ingress_is_suppressed_with_reason() {
     let mut root = stack.root();
     let lb = sg(&mut root, "LbSg", input("vpc_id"));
     let conns = Connections::new(vec![lb.clone()]);
-    conns.allow_from_any_ipv4(&mut root, Port::tcp(80), "public HTTP listener");
+    conns.allow_from_any_ipv4(root.stack(), Port::tcp(80), "public HTTP listener");
     let t = template(&stack);
     t.has_resource(
         "AWS::EC2::SecurityGroupIngress",
@@ -614,7 +656,7 @@ fn public_listener_ingress_is_suppressed_with_reason() {
     let mut root = stack.root();
     let lb = sg(&mut root, "LbSg", input("vpc_id"));
     lb.connections()
-        .allow_from_any_ipv4(&mut root, Port::tcp(8080), "public listener on 8080");
+        .allow_from_any_ipv4(root.stack(), Port::tcp(8080), "public listener on 8080");
     template(&stack)
         .has_resource(
             "AWS::EC2::SecurityGroupIngress",
@@ -630,7 +672,7 @@ fn public_listener_ingress_is_suppressed_with_reason() {
     let mut stack = Stack::new("S");
     let mut root = stack.root();
     let a = sg(&mut root, "A", input("vpc_id"));
-    a.add_ingress_rule(&mut root, Peer::any_ipv4(), Port::tcp(22), "ssh");
+    a.add_ingress_rule(root.stack(), Peer::any_ipv4(), Port::tcp(22), "ssh");
     assert_eq!(
         warnings_of(&stack),
         ["warning: S/AFromAnyIpv4:tcp22: ingress from 0.0.0.0/0: use Connections::allow_from_any_ipv4 for a public listener, or restrict the peer"]
@@ -750,7 +792,9 @@ fn grants_to_an_imported_role_warn_at_the_grant() {
     );
     let mut imported = Role::from_arn(Value::from("arn:aws:iam::123456789012:role/service-role/app"));
     assert_eq!(imported.name().as_literal(), Some("app"));
-    assert!(!bucket.grant_read(&mut stack, &mut imported));
+    let grant = bucket.grant_read(&mut stack, &mut imported);
+    assert!(!grant.success());
+    assert_eq!(grant.actions(), ["s3:GetObject*", "s3:GetBucket*", "s3:List*"]);
     assert_eq!(
         warnings_of(&stack),
         ["warning: S/Data: could not add a policy for s3:GetObject*, s3:GetBucket*, s3:List* to role arn:aws:iam::123456789012:role/service-role/app (imported); grant these permissions outside this template"]
@@ -773,7 +817,7 @@ fn grants_to_a_role_granted_elsewhere_are_skipped_silently() {
         Value::from("arn:aws:iam::123456789012:role/exec"),
         "the environment's execution role reads every bucket of the environment",
     );
-    assert!(!bucket.grant_read(&mut stack, &mut role));
+    assert!(!bucket.grant_read(&mut stack, &mut role).success());
     assert!(warnings_of(&stack).is_empty(), "{:?}", warnings_of(&stack));
     assert_eq!(
         role.granted_elsewhere_reason(),
@@ -806,7 +850,7 @@ fn log_group_defaults_to_a_year_and_suppresses_kms_with_reason() {
     let mut stack = Stack::new("S");
     let lg = LogGroup::new(&mut stack.root(), "Logs", LogGroupProps::default());
     let mut role = task_role(&mut stack.root());
-    lg.grant_write(&mut stack, &mut role);
+    assert!(lg.grant_write(&mut stack, &mut role).success());
     let t = template(&stack);
     t.has_resource(
         "AWS::Logs::LogGroup",
@@ -922,8 +966,8 @@ fn kms_validation_and_grants() {
     let mut stack = Stack::new("S");
     let key2 = kms::Key::new(&mut stack.root(), "Key", kms::KeyProps::default());
     let mut role = task_role(&mut stack.root());
-    key2.grant_decrypt(&mut stack, &mut role);
-    key2.grant_encrypt_decrypt(&mut stack, &mut role);
+    assert!(key2.grant_decrypt(&mut stack, &mut role).success());
+    assert!(key2.grant_encrypt_decrypt(&mut stack, &mut role).success());
     let t = template(&stack);
     t.has_resource_properties(
         "AWS::IAM::Policy",
@@ -1026,7 +1070,7 @@ fn bucket_grants_include_the_key() {
         },
     );
     let mut role = task_role(&mut stack.root());
-    bucket.grant_read_write(&mut stack, &mut role);
+    assert!(bucket.grant_read_write(&mut stack, &mut role).success());
     let t = template(&stack);
     t.resource_count_is("AWS::IAM::Policy", 1).unwrap();
     let policies = t.find_resources("AWS::IAM::Policy");
@@ -1091,7 +1135,7 @@ fn repository_defaults_and_pull_grant() {
     let mut stack = Stack::new("S");
     let repo = ecr::Repository::new(&mut stack.root(), "Repo", ecr::RepositoryProps::default());
     let mut role = task_role(&mut stack.root());
-    repo.grant_pull(&mut stack, &mut role);
+    assert!(repo.grant_pull(&mut stack, &mut role).success());
     let t = template(&stack);
     t.has_resource(
         "AWS::ECR::Repository",
@@ -1196,15 +1240,15 @@ fn synthesized_templates_for_checkers() {
     let lb = sg(&mut root, "LbSg", vpc.vpc_id());
     let svc = sg(&mut root, "ServiceSg", vpc.vpc_id());
     lb.connections()
-        .allow_from_any_ipv4(&mut root, Port::tcp(80), "public HTTP listener");
+        .allow_from_any_ipv4(root.stack(), Port::tcp(80), "public HTTP listener");
     lb.connections()
-        .allow_from_any_ipv4(&mut root, Port::tcp(443), "public HTTPS listener");
+        .allow_from_any_ipv4(root.stack(), Port::tcp(443), "public HTTPS listener");
     lb.connections()
-        .allow_from_any_ipv4(&mut root, Port::tcp(8080), "public test listener");
+        .allow_from_any_ipv4(root.stack(), Port::tcp(8080), "public test listener");
     svc.connections()
-        .allow_from(&mut root, &lb, Port::tcp(8080), "load balancer to service");
+        .allow_from(root.stack(), &lb, Port::tcp(8080), "load balancer to service");
     svc.connections()
-        .allow_to_any_ipv4(&mut root, Port::tcp(443), "HTTPS to AWS APIs");
+        .allow_to_any_ipv4(root.stack(), Port::tcp(443), "HTTPS to AWS APIs");
     write_template("foundation-network", &net);
 
     // Sample-like environment with explicit subnet CIDRs from inputs, one NAT gateway.
@@ -1295,11 +1339,11 @@ fn synthesized_templates_for_checkers() {
     );
     let plain_lg = LogGroup::new(&mut root, "PlainLogs", LogGroupProps::default());
     let mut role = task_role(&mut root);
-    bucket.grant_read_write(&mut data, &mut role);
-    plain.grant_read(&mut data, &mut role);
-    repo.grant_pull(&mut data, &mut role);
-    lg.grant_write(&mut data, &mut role);
-    plain_lg.grant_write(&mut data, &mut role);
+    assert!(bucket.grant_read_write(&mut data, &mut role).success());
+    assert!(plain.grant_read(&mut data, &mut role).success());
+    assert!(repo.grant_pull(&mut data, &mut role).success());
+    assert!(lg.grant_write(&mut data, &mut role).success());
+    assert!(plain_lg.grant_write(&mut data, &mut role).success());
     lb_logs.allow_elb_access_logs(&mut data, Some("alb"));
     write_template("foundation-data", &data);
 }
@@ -1349,7 +1393,7 @@ fn pass_role_and_cross_role_grants() {
             ..RoleProps::default()
         },
     );
-    task.grant_pass_role(&mut stack, &mut pipeline);
+    assert!(task.grant_pass_role(&mut stack, &mut pipeline).success());
     template(&stack)
         .has_resource_properties(
             "AWS::IAM::Policy",
@@ -1448,10 +1492,10 @@ fn internal_and_outbound_rules_and_port_shapes() {
     let mut root = stack.root();
     let a = sg(&mut root, "A", input("vpc_id"));
     let conns = a.connections();
-    conns.allow_internally(&mut root, Port::all_traffic(), "members talk to each other");
-    conns.allow_to_any_ipv4(&mut root, Port::tcp(443), "HTTPS out");
-    conns.allow_from(&mut root, &a, Port::udp(53), "dns");
-    a.add_ingress_rule(&mut root, Peer::ipv4("10.0.0.0/16"), Port::all_tcp(), "vpc");
+    conns.allow_internally(root.stack(), Port::all_traffic(), "members talk to each other");
+    conns.allow_to_any_ipv4(root.stack(), Port::tcp(443), "HTTPS out");
+    conns.allow_from(root.stack(), &a, Port::udp(53), "dns");
+    a.add_ingress_rule(root.stack(), Peer::ipv4("10.0.0.0/16"), Port::all_tcp(), "vpc");
     let ids = stack.synth(Mode::Plain).unwrap().logical_ids;
     let mut rule_ids: Vec<&String> = ids.keys().filter(|k| k.contains(':')).collect();
     rule_ids.sort();
@@ -1491,7 +1535,7 @@ fn internal_and_outbound_rules_and_port_shapes() {
     let mut root = stack.root();
     let b = sg(&mut root, "B", input("vpc_id"));
     b.connections()
-        .allow_from_any_ipv4(&mut root, Port::all_traffic(), "everything");
+        .allow_from_any_ipv4(root.stack(), Port::all_traffic(), "everything");
     let t = template(&stack);
     let rule = &t.find_resources("AWS::EC2::SecurityGroupIngress")[0].1;
     assert!(
@@ -1715,8 +1759,8 @@ fn scratch_template_with_every_optional_suppression() {
     let mut root = stack.root();
     let sg_ = sg(&mut root, "Sg", Value::from("vpc-0123456789abcdef0"));
     let c = sg_.connections();
-    c.allow_from_any_ipv4(&mut root, Port::tcp(80), "p80");
-    c.allow_from_any_ipv4(&mut root, Port::all_traffic(), "all");
+    c.allow_from_any_ipv4(root.stack(), Port::tcp(80), "p80");
+    c.allow_from_any_ipv4(root.stack(), Port::all_traffic(), "all");
     ecr::Repository::new(
         &mut root,
         "Aes",
@@ -1745,7 +1789,8 @@ fn rule_ids_for_parameter_peers_do_not_depend_on_stack_creation_order() {
         let p = root.add_parameter("LbSgId", proton_synth_constructs::Parameter::<String>::string());
         let imported = SecurityGroup::from_id(p.r#ref());
         let svc = sg(&mut root, "Svc", input("vpc_id"));
-        svc.connections().allow_from(&mut root, &imported, Port::tcp(80), "lb");
+        svc.connections()
+            .allow_from(root.stack(), &imported, Port::tcp(80), "lb");
         let out = stack.synth(Mode::Plain).unwrap();
         out.logical_ids.keys().cloned().collect::<Vec<_>>()
     };

@@ -356,7 +356,22 @@ fn docker_build_spec_logs_in_tests_builds_pushes_and_writes_image_definitions() 
             ..ProjectProps::default()
         },
     );
-    assert!(p.grant_docker_push(&mut stack, &repo));
+    let grant = p.grant_docker_push(&mut stack, &repo);
+    assert!(grant.success());
+    // Pull (repository actions, then the registry token), then push.
+    assert_eq!(
+        grant.actions(),
+        [
+            "ecr:BatchCheckLayerAvailability",
+            "ecr:GetDownloadUrlForLayer",
+            "ecr:BatchGetImage",
+            "ecr:GetAuthorizationToken",
+            "ecr:CompleteLayerUpload",
+            "ecr:UploadLayerPart",
+            "ecr:InitiateLayerUpload",
+            "ecr:PutImage",
+        ]
+    );
     let t = template(&stack);
     let bs = &t.find_resources("AWS::CodeBuild::Project")[0].1["Properties"]["Source"]["BuildSpec"];
     // Fixed text: every setting is a project variable.
@@ -645,7 +660,7 @@ fn composed() -> Composed {
             ..ProjectProps::default()
         },
     );
-    build.grant_docker_push(&mut stack, &repo);
+    assert!(build.grant_docker_push(&mut stack, &repo).success());
 
     let source_out = Artifact::new("Source");
     let build_out = Artifact::new("BuildOutput");

@@ -546,7 +546,9 @@ fn http_api_stage_logs_and_lambda_routes() {
     let api2 = HttpApi::new(&mut stack2.root(), "Api", HttpApiProps::default());
     api2.add_lambda_route(&mut stack2, "ANY /admin/{proxy+}", &f2);
     let caller = Function::new(&mut stack2.root(), "Caller", inline());
-    assert!(api2.grant_invoke_route(&mut stack2, &mut caller.role().clone(), "ANY /admin/{proxy+}"));
+    let grant = api2.grant_invoke_route(&mut stack2, &mut caller.role().clone(), "ANY /admin/{proxy+}");
+    assert!(grant.success());
+    assert_eq!(grant.actions(), ["execute-api:Invoke"]);
     let t2 = template(&stack2);
     let invoke = statements(&t2)
         .into_iter()
@@ -637,8 +639,10 @@ fn table_defaults_and_exact_grants() {
     );
     let reader = Function::new(&mut stack.root(), "Reader", inline());
     let writer = Function::new(&mut stack.root(), "Writer", inline());
-    table.grant_read_data(&mut stack, &mut reader.role().clone());
-    table.grant_read_write_data(&mut stack, &mut writer.role().clone());
+    assert!(table.grant_read_data(&mut stack, &mut reader.role().clone()).success());
+    assert!(table
+        .grant_read_write_data(&mut stack, &mut writer.role().clone())
+        .success());
     let t = template(&stack);
     t.has_resource(
         "AWS::DynamoDB::Table",
@@ -716,7 +720,7 @@ fn table_with_customer_key_grants_key_use_and_provisioned_checks() {
         },
     );
     let f = Function::new(&mut stack.root(), "Fn", inline());
-    table.grant_read_data(&mut stack, &mut f.role().clone());
+    assert!(table.grant_read_data(&mut stack, &mut f.role().clone()).success());
     let entry = stack.resource(&table.handle()).unwrap();
     assert!(nag::suppressed_ids(entry, nag::Tool::Checkov).is_empty());
     let t = template(&stack);
@@ -853,8 +857,10 @@ fn composed_serverless_for_checkers() {
             ..inline()
         },
     );
-    table.grant_read_data(&mut stack, &mut list.role().clone());
-    table.grant_read_write_data(&mut stack, &mut put.role().clone());
+    assert!(table.grant_read_data(&mut stack, &mut list.role().clone()).success());
+    assert!(table
+        .grant_read_write_data(&mut stack, &mut put.role().clone())
+        .success());
     let api = HttpApi::new(
         &mut stack.root(),
         "Api",

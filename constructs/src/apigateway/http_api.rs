@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::cfn;
 use crate::cfn::apigatewayv2 as v2;
-use crate::iam::{self, Grantee, PolicyStatement};
+use crate::iam::{Grant, Grantee, PolicyStatement};
 use crate::lambda::Function;
 use crate::logs::{LogGroup, LogGroupProps};
 use crate::nag::{self, Tool};
@@ -270,16 +270,12 @@ impl HttpApi {
 
     /// Let `grantee` call an IAM-authorized route (`execute-api:Invoke` on the route's ARN; `"$default"` or
     /// `"<METHOD> /<path>"`).
-    pub fn grant_invoke_route(&self, stack: &mut Stack, grantee: &mut dyn Grantee, route_key: &str) -> bool {
+    pub fn grant_invoke_route(&self, stack: &mut Stack, grantee: &mut dyn Grantee, route_key: &str) -> Grant {
         if let Some(msg) = check_route_key(route_key) {
             stack.error(&self.0.path, msg);
         }
-        iam::grant(
-            stack,
-            &self.0.path,
-            grantee,
-            PolicyStatement::allow(&["execute-api:Invoke"], [self.execute_api_arn(route_key)]),
-        )
+        let stmt = PolicyStatement::allow(&["execute-api:Invoke"], [self.execute_api_arn(route_key)]);
+        Grant::add(stack, &self.0.path, grantee, stmt)
     }
 
     pub fn handle(&self) -> Handle<cfn::apigatewayv2::Api> {

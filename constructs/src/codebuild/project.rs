@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crate::cfn;
 use crate::cfn::codebuild::project as p;
 use crate::ecr;
-use crate::iam::{self, Grantee, PolicyStatement, Principal, Role, RoleProps};
+use crate::iam::{self, Grant, Grantee, PolicyStatement, Principal, Role, RoleProps};
 use crate::kms;
 use crate::logs::{LogGroup, LogGroupProps};
 use crate::nag::{self, Tool};
@@ -204,19 +204,15 @@ impl Project {
     }
 
     /// Let the build push to (and pull from) `repository`.
-    pub fn grant_docker_push(&self, stack: &mut Stack, repository: &ecr::Repository) -> bool {
+    pub fn grant_docker_push(&self, stack: &mut Stack, repository: &ecr::Repository) -> Grant {
         let mut r = self.0.role.clone();
         repository.grant_pull_push(stack, &mut r)
     }
 
     /// Let `grantee` start and watch builds of this project ([`START_BUILD_ACTIONS`] on its ARN).
-    pub fn grant_start_build(&self, stack: &mut Stack, grantee: &mut dyn Grantee) -> bool {
-        iam::grant(
-            stack,
-            &self.0.path,
-            grantee,
-            PolicyStatement::allow(START_BUILD_ACTIONS, [self.arn()]),
-        )
+    pub fn grant_start_build(&self, stack: &mut Stack, grantee: &mut dyn Grantee) -> Grant {
+        let stmt = PolicyStatement::allow(START_BUILD_ACTIONS, [self.arn()]);
+        Grant::add(stack, &self.0.path, grantee, stmt)
     }
 }
 
@@ -302,7 +298,7 @@ fn grant_service_role(
     h: Handle<cfn::codebuild::Project>,
 ) {
     let mut r = role.clone();
-    logs.grant_write(stack, &mut r);
+    let _ = logs.grant_write(stack, &mut r);
     let report_groups = fns::sub(
         "arn:${AWS::Partition}:codebuild:${AWS::Region}:${AWS::AccountId}:report-group/${Project}-*",
         [("Project", h.r#ref().into_expr())],
@@ -313,5 +309,5 @@ fn grant_service_role(
         &mut r,
         PolicyStatement::allow(REPORT_ACTIONS, [report_groups]),
     );
-    key.grant_encrypt_decrypt(stack, &mut r);
+    let _ = key.grant_encrypt_decrypt(stack, &mut r);
 }

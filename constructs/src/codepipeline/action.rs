@@ -345,9 +345,9 @@ impl Pipeline {
         );
         let mut project_role = project.role().clone();
         if outputs.is_empty() {
-            self.0.bucket.grant_read(stack, &mut project_role);
+            let _ = self.0.bucket.grant_read(stack, &mut project_role);
         } else {
-            self.0.bucket.grant_read_write(stack, &mut project_role);
+            let _ = self.0.bucket.grant_read_write(stack, &mut project_role);
         }
         // Outputs are encrypted with the project's key: the pipeline and later actions must read them.
         let same_key = self
@@ -413,7 +413,7 @@ impl Pipeline {
                     iam::grant(stack, &self.0.path, &mut r, st);
                 }
                 // CodePipeline reads the input artifact (imagedefinitions.json) with the action role.
-                self.0.bucket.grant_read(stack, &mut r);
+                let _ = self.0.bucket.grant_read(stack, &mut r);
                 if star {
                     if let Some(h) = r.default_policy(stack) {
                         nag::suppress(

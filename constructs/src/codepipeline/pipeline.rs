@@ -188,7 +188,7 @@ impl Pipeline {
         let stack = child.stack();
         {
             let mut r = role.clone();
-            bucket.grant_read_write(stack, &mut r);
+            let _ = bucket.grant_read_write(stack, &mut r);
         }
         // The pipeline waits for its role's policy, so the first execution has its permissions.
         if let Some(policy) = role.default_policy(stack) {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::cfn;
 use crate::cfn::dynamodb::table as t;
-use crate::iam::{self, Grantee, PolicyStatement};
+use crate::iam::{Grant, Grantee, PolicyStatement};
 use crate::kms;
 use crate::nag::{self, Tool};
 use crate::stack::{Construct, Handle, NodeId, RemovalPolicy, Scope, Stack};
@@ -208,39 +208,30 @@ impl Table {
     }
 
     /// Read items ([`READ_DATA_ACTIONS`] on the table and its indexes; decrypt on a customer managed key).
-    pub fn grant_read_data(&self, stack: &mut Stack, grantee: &mut dyn Grantee) -> bool {
-        let ok = iam::grant(
-            stack,
-            &self.0.path,
-            grantee,
-            PolicyStatement::allow(READ_DATA_ACTIONS, self.resources()),
-        );
-        if let Some(k) = &self.0.key {
-            k.grant_decrypt(stack, grantee);
+    pub fn grant_read_data(&self, stack: &mut Stack, grantee: &mut dyn Grantee) -> Grant {
+        let stmt = PolicyStatement::allow(READ_DATA_ACTIONS, self.resources());
+        let grant = Grant::add(stack, &self.0.path, grantee, stmt);
+        match &self.0.key {
+            Some(k) => grant.and(k.grant_decrypt(stack, grantee)),
+            None => grant,
         }
-        ok
     }
 
     /// Write items ([`WRITE_DATA_ACTIONS`] on the table and its indexes; encrypt/decrypt on a customer
     /// managed key).
-    pub fn grant_write_data(&self, stack: &mut Stack, grantee: &mut dyn Grantee) -> bool {
-        let ok = iam::grant(
-            stack,
-            &self.0.path,
-            grantee,
-            PolicyStatement::allow(WRITE_DATA_ACTIONS, self.resources()),
-        );
-        if let Some(k) = &self.0.key {
-            k.grant_encrypt_decrypt(stack, grantee);
+    pub fn grant_write_data(&self, stack: &mut Stack, grantee: &mut dyn Grantee) -> Grant {
+        let stmt = PolicyStatement::allow(WRITE_DATA_ACTIONS, self.resources());
+        let grant = Grant::add(stack, &self.0.path, grantee, stmt);
+        match &self.0.key {
+            Some(k) => grant.and(k.grant_encrypt_decrypt(stack, grantee)),
+            None => grant,
         }
-        ok
     }
 
     /// [`Table::grant_read_data`] and [`Table::grant_write_data`].
-    pub fn grant_read_write_data(&self, stack: &mut Stack, grantee: &mut dyn Grantee) -> bool {
-        let a = self.grant_read_data(stack, grantee);
-        let b = self.grant_write_data(stack, grantee);
-        a && b
+    pub fn grant_read_write_data(&self, stack: &mut Stack, grantee: &mut dyn Grantee) -> Grant {
+        let read = self.grant_read_data(stack, grantee);
+        read.and(self.grant_write_data(stack, grantee))
     }
 }
 

@@ -1,7 +1,7 @@
 //! [`SecurityGroup`]: a security group (restricted egress by default) or an imported one.
 
 use crate::cfn;
-use crate::stack::{Construct, Handle, NodeId, Origin, Scope};
+use crate::stack::{Construct, Handle, NodeId, Origin, Scope, Stack};
 use crate::value::Value;
 
 use super::*;
@@ -119,22 +119,24 @@ impl SecurityGroup {
         self.0.egress_restricted
     }
 
-    /// Add an `AWS::EC2::SecurityGroupIngress` in `scope` (construct id `<group>From<peer>:<port>`). Adding the
-    /// same rule twice in one scope emits it once. Returns the rule's handle.
+    /// Add an `AWS::EC2::SecurityGroupIngress` at the template root (construct id `<group>From<peer>:<port>`,
+    /// unique per template because `<group>` is the group's path; in the loop of the group or of a peer group
+    /// when it has one). Adding
+    /// the same rule twice emits it once. Returns the rule's handle (`None` for a rule already present).
     /// An ingress from `0.0.0.0/0` added here (not through [`Connections::allow_from_any_ipv4`]) records a
     /// warning: the security gate will flag it (CT.EC2.PR.3, cdk-nag EC23).
     pub fn add_ingress_rule(
         &self,
-        scope: &mut Scope,
+        stack: &mut Stack,
         peer: Peer,
         port: Port,
         description: &str,
     ) -> Option<Handle<cfn::ec2::SecurityGroupIngress>> {
         let open = peer.is_any_ipv4();
-        let h = self.ingress_rule(scope, peer, port, description)?;
+        let h = self.ingress_rule(&mut self.rule_root(stack, &peer), peer, port, description)?;
         if open {
-            let path = scope.stack_ref().resources[h.element().index as usize].path.clone();
-            scope.stack().warning(
+            let path = stack.resources[h.element().index as usize].path.clone();
+            stack.warning(
                 &path,
                 "ingress from 0.0.0.0/0: use Connections::allow_from_any_ipv4 for a public listener, or restrict the peer",
             );
@@ -142,7 +144,30 @@ impl SecurityGroup {
         Some(h)
     }
 
-    pub(super) fn ingress_rule(
+    /// Add an `AWS::EC2::SecurityGroupEgress` at the template root (construct id `<group>To<peer>:<port>`; in
+    /// the loop of the group or of a peer group when it has one). Adding the same rule twice emits it once.
+    pub fn add_egress_rule(
+        &self,
+        stack: &mut Stack,
+        peer: Peer,
+        port: Port,
+        description: &str,
+    ) -> Option<Handle<cfn::ec2::SecurityGroupEgress>> {
+        self.egress_rule(&mut self.rule_root(stack, &peer), peer, port, description)
+    }
+
+    /// Where a rule of this group with `peer` goes at the template root: in the loop of the group or of a peer
+    /// group (a rule references both), so it repeats with them.
+    pub(super) fn rule_root<'s>(&self, stack: &'s mut Stack, peer: &Peer) -> Scope<'s> {
+        let peer_node = match peer {
+            Peer::SecurityGroup(sg) => sg.node_id(),
+            Peer::Ipv4(_) => None,
+        };
+        stack.root_in_loop_of(&[self.node_id(), peer_node])
+    }
+
+    /// The ingress rule in `scope`: how constructs keep the rules they make for themselves in their own scope.
+    pub(crate) fn ingress_rule(
         &self,
         scope: &mut Scope,
         peer: Peer,
@@ -165,8 +190,8 @@ impl SecurityGroup {
         Some(scope.add(&rule_id, rule))
     }
 
-    /// Add an `AWS::EC2::SecurityGroupEgress` in `scope` (construct id `<group>To<peer>:<port>`).
-    pub fn add_egress_rule(
+    /// The egress rule in `scope` (see [`SecurityGroup::ingress_rule`]).
+    pub(crate) fn egress_rule(
         &self,
         scope: &mut Scope,
         peer: Peer,

@@ -219,7 +219,7 @@ impl Vpc {
                 ..SecurityGroupProps::default()
             },
         );
-        sg.add_ingress_rule(
+        sg.ingress_rule(
             &mut child,
             Peer::Ipv4(self.cidr()),
             Port::tcp(443),

@@ -2,7 +2,7 @@
 
 use crate::cfn;
 use crate::cfn::ecr::repository as r;
-use crate::iam::{self, Grantee, PolicyStatement};
+use crate::iam::{Grant, Grantee, PolicyStatement};
 use crate::kms;
 use crate::stack::{Construct, Handle, NodeId, Origin, RemovalPolicy, Scope, Stack};
 use crate::value::{fns, Expr, Value};
@@ -201,38 +201,26 @@ impl Repository {
 
     /// Pull images: the pull actions on this repository plus `ecr:GetAuthorizationToken` on `*`
     /// (it has no resource-level permissions), and decrypt on a customer managed key.
-    pub fn grant_pull(&self, stack: &mut Stack, grantee: &mut dyn Grantee) -> bool {
-        let ok = iam::grant(
-            stack,
-            &self.0.path,
-            grantee,
-            PolicyStatement::allow(PULL_ACTIONS, [self.arn()]),
-        );
-        iam::grant(
-            stack,
-            &self.0.path,
-            grantee,
-            PolicyStatement::allow(&["ecr:GetAuthorizationToken"], [Value::from("*")]),
-        );
-        if let Some(k) = &self.0.key {
-            k.grant_decrypt(stack, grantee);
+    pub fn grant_pull(&self, stack: &mut Stack, grantee: &mut dyn Grantee) -> Grant {
+        let path = &self.0.path;
+        let pull = Grant::add(stack, path, grantee, PolicyStatement::allow(PULL_ACTIONS, [self.arn()]));
+        let token = PolicyStatement::allow(&["ecr:GetAuthorizationToken"], [Value::from("*")]);
+        let grant = pull.and(Grant::add(stack, path, grantee, token));
+        match &self.0.key {
+            Some(k) => grant.and(k.grant_decrypt(stack, grantee)),
+            None => grant,
         }
-        ok
     }
 
     /// Pull and push images.
-    pub fn grant_pull_push(&self, stack: &mut Stack, grantee: &mut dyn Grantee) -> bool {
-        let ok = self.grant_pull(stack, grantee);
-        iam::grant(
-            stack,
-            &self.0.path,
-            grantee,
-            PolicyStatement::allow(PUSH_ACTIONS, [self.arn()]),
-        );
-        if let Some(k) = &self.0.key {
-            k.grant_encrypt_decrypt(stack, grantee);
+    pub fn grant_pull_push(&self, stack: &mut Stack, grantee: &mut dyn Grantee) -> Grant {
+        let pull = self.grant_pull(stack, grantee);
+        let push = PolicyStatement::allow(PUSH_ACTIONS, [self.arn()]);
+        let grant = pull.and(Grant::add(stack, &self.0.path, grantee, push));
+        match &self.0.key {
+            Some(k) => grant.and(k.grant_encrypt_decrypt(stack, grantee)),
+            None => grant,
         }
-        ok
     }
 }
 

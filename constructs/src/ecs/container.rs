@@ -1,11 +1,12 @@
-//! Container definitions: [`ContainerProps`], images, secrets, logging and [`FargateTaskDefinition::add_container`].
+//! Container props: [`ContainerProps`], images, secrets, logging and [`FargateTaskDefinition::add_container`]
+//! (which returns the [`ContainerDefinition`]).
 
 use indexmap::IndexMap;
 
 use crate::cfn;
 use crate::ecr::Repository;
 use crate::elbv2::check_port;
-use crate::iam::{self, PolicyStatement};
+use crate::iam::{Grant, PolicyStatement, Role};
 use crate::logs::{LogGroup, LogGroupProps};
 use crate::nag::{self, Tool};
 use crate::stack::Stack;
@@ -93,6 +94,11 @@ impl Secret {
         }
     }
 
+    /// The container's `Secrets` entry for environment variable `name`.
+    pub(super) fn entry(&self, name: &str) -> td::Secret {
+        td::Secret::new(name, self.value_from())
+    }
+
     pub(super) fn statement(&self) -> PolicyStatement {
         match self {
             Secret::SsmParameter { arn } => PolicyStatement::allow(&["ssm:GetParameters"], [arn.clone()]),
@@ -100,6 +106,11 @@ impl Secret {
                 PolicyStatement::allow(&["secretsmanager:GetSecretValue"], [arn.clone()])
             }
         }
+    }
+
+    /// Let the execution role read the secret (a warning at `path` when it is imported).
+    pub(super) fn grant_read(&self, stack: &mut Stack, path: &str, execution_role: &mut Role) -> Grant {
+        Grant::add(stack, path, execution_role, self.statement())
     }
 }
 
@@ -203,17 +214,21 @@ impl ContainerProps {
 pub(super) const FORBIDDEN_ENV: [&str; 3] = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "ECS_ENGINE_AUTH_DATA"];
 
 impl TaskDefinition {
-    /// Add a container named `name`. The execution role is granted what the container needs (ECR pull, log
-    /// writes, its secrets); a log group is created at `<task definition>/<name>LogGroup` unless given.
-    pub fn add_container(&self, stack: &mut Stack, name: &str, props: ContainerProps) {
+    /// Add a container named `name` and return it (to add port mappings, environment variables or secrets
+    /// later). The execution role is granted what the container needs (ECR pull, log writes, its secrets); a
+    /// log group is created at `<task definition>/<name>LogGroup` unless given.
+    pub fn add_container(&self, stack: &mut Stack, name: &str, props: ContainerProps) -> ContainerDefinition {
         let cpath = format!("{}/{name}", self.path);
         for p in container_problems(name, &props) {
             stack.error(&cpath, p);
         }
         let (mut c, c_memory, volumes) = self.container_definition(name, &props);
-        self.grant_execution(stack, name, &cpath, &props, &mut c);
+        let log_group = self.grant_execution(stack, name, &cpath, &props, &mut c);
+        let mut index = 0;
         if let Some(task) = stack.l1_mut(&self.handle) {
-            task.container_definitions.get_or_insert_with(Vec::new).push(c);
+            let containers = task.container_definitions.get_or_insert_with(Vec::new);
+            index = containers.len();
+            containers.push(c);
             if !volumes.is_empty() {
                 let list = task.volumes.get_or_insert_with(Vec::new);
                 list.extend(volumes.into_iter().map(|v| td::Volume {
@@ -223,6 +238,14 @@ impl TaskDefinition {
             }
         }
         container_findings(stack.resource_mut(&self.handle), name, &props, &c_memory);
+        ContainerDefinition {
+            task: self.handle,
+            index,
+            name: name.to_owned(),
+            path: cpath,
+            execution_role: self.execution_role.clone(),
+            log_group,
+        }
     }
 
     /// The container definition, the memory limit it got and the names of its writable volumes.
@@ -247,38 +270,13 @@ impl TaskDefinition {
         c.working_directory = props.working_directory.as_deref().map(Value::from);
         c.stop_timeout = props.stop_timeout_secs.map(Value::from);
         if !props.port_mappings.is_empty() {
-            c.port_mappings = Some(
-                props
-                    .port_mappings
-                    .iter()
-                    .map(|p| td::PortMapping {
-                        container_port: Some(p.clone()),
-                        protocol: Some("tcp".into()),
-                        ..Default::default()
-                    })
-                    .collect(),
-            );
+            c.port_mappings = Some(props.port_mappings.iter().map(port_mapping).collect());
         }
         if !props.environment.is_empty() {
-            c.environment = Some(
-                props
-                    .environment
-                    .iter()
-                    .map(|(k, v)| td::KeyValuePair {
-                        name: Some(k.as_str().into()),
-                        value: Some(v.clone()),
-                    })
-                    .collect(),
-            );
+            c.environment = Some(props.environment.iter().map(|(k, v)| env_var(k, v.clone())).collect());
         }
         if !props.secrets.is_empty() {
-            c.secrets = Some(
-                props
-                    .secrets
-                    .iter()
-                    .map(|(k, s)| td::Secret::new(k.as_str(), s.value_from()))
-                    .collect(),
-            );
+            c.secrets = Some(props.secrets.iter().map(|(k, s)| s.entry(k)).collect());
         }
         c.health_check = props.health_check.as_ref().map(|hc| td::HealthCheck {
             command: Some(str_list(&hc.command)),
@@ -304,7 +302,8 @@ impl TaskDefinition {
         (c, c_memory, volumes)
     }
 
-    /// The execution role's grants (image pull, logs, secrets) and the container's log configuration.
+    /// The execution role's grants (image pull, logs, secrets) and the container's log configuration;
+    /// returns the log group (`None` without logging).
     fn grant_execution(
         &self,
         stack: &mut Stack,
@@ -312,13 +311,13 @@ impl TaskDefinition {
         cpath: &str,
         props: &ContainerProps,
         c: &mut td::ContainerDefinition,
-    ) {
+    ) -> Option<LogGroup> {
         // Execution role: image pull, logs, secrets.
         let mut exec = self.execution_role.clone();
         if let ContainerImage::Ecr { repository, .. } = &props.image {
-            repository.grant_pull(stack, &mut exec);
+            let _ = repository.grant_pull(stack, &mut exec);
         }
-        match &props.logging {
+        let log_group = match &props.logging {
             Logging::AwsLogs {
                 log_group,
                 stream_prefix,
@@ -343,18 +342,21 @@ impl TaskDefinition {
                     options: Some(options),
                     secret_options: None,
                 });
-                group.grant_write(stack, &mut exec);
+                let _ = group.grant_write(stack, &mut exec);
+                Some(group)
             }
             Logging::None => {
                 stack.warning(
                     cpath,
                     "container without logging: the output of failing tasks is lost (CT.ECS.PR.5)",
                 );
+                None
             }
-        }
+        };
         for s in props.secrets.values() {
-            iam::grant(stack, cpath, &mut exec, s.statement());
+            let _ = s.grant_read(stack, cpath, &mut exec);
         }
+        log_group
     }
 }
 
@@ -369,16 +371,10 @@ fn container_problems(name: &str, props: &ContainerProps) -> Vec<String> {
     for p in &props.port_mappings {
         problems.extend(check_port("container", p));
     }
-    for k in props.environment.keys() {
-        if FORBIDDEN_ENV.contains(&k.as_str()) {
-            problems.push(format!(
-                "environment variable {k} must not be set in plain text; use an IAM role or a secret"
-            ));
-        }
-    }
+    problems.extend(props.environment.keys().filter_map(|k| plain_env_problem(k)));
     for k in props.secrets.keys() {
         if props.environment.contains_key(k) {
-            problems.push(format!("{k} is both an environment variable and a secret"));
+            problems.push(env_and_secret_problem(k));
         }
     }
     if let Some(hc) = &props.health_check {
@@ -400,6 +396,34 @@ fn container_problems(name: &str, props: &ContainerProps) -> Vec<String> {
         }
     }
     problems
+}
+
+/// A variable that must not be set in plain text ([`FORBIDDEN_ENV`]).
+pub(super) fn plain_env_problem(name: &str) -> Option<String> {
+    FORBIDDEN_ENV
+        .contains(&name)
+        .then(|| format!("environment variable {name} must not be set in plain text; use an IAM role or a secret"))
+}
+
+pub(super) fn env_and_secret_problem(name: &str) -> String {
+    format!("{name} is both an environment variable and a secret")
+}
+
+/// A TCP port mapping of `port`.
+pub(super) fn port_mapping(port: &Value<i64>) -> td::PortMapping {
+    td::PortMapping {
+        container_port: Some(port.clone()),
+        protocol: Some("tcp".into()),
+        ..Default::default()
+    }
+}
+
+/// An `Environment` entry.
+pub(super) fn env_var(name: &str, value: Value<String>) -> td::KeyValuePair {
+    td::KeyValuePair {
+        name: Some(name.into()),
+        value: Some(value),
+    }
 }
 
 /// Suppressions for the findings a container's settings answer on purpose.

@@ -207,7 +207,7 @@ impl Service {
 
     /// Register `container`:`port` of the tasks in an application target group (of type `ip`). The service
     /// is created after the listeners forwarding to the group. The caller opens the security groups (e.g.
-    /// `service.connections().allow_from(scope, &alb, Port::tcp(port), ...)`).
+    /// `service.connections().allow_from(stack, &alb, Port::tcp(port), ...)`).
     pub fn attach_to_target_group(
         &self,
         stack: &mut Stack,
@@ -404,7 +404,7 @@ pub fn task_security_group(scope: &mut Scope, id: &str, vpc_id: Value<String>, d
             group_name: None,
         },
     );
-    sg.add_egress_rule(
+    sg.egress_rule(
         scope,
         Peer::any_ipv4(),
         Port::tcp(443),

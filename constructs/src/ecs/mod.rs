@@ -16,6 +16,7 @@
 mod capacity_provider;
 mod cluster;
 mod container;
+mod container_definition;
 mod ec2_service;
 mod ec2_task_definition;
 mod fargate_service;
@@ -26,6 +27,7 @@ mod task_size;
 pub use capacity_provider::*;
 pub use cluster::*;
 pub use container::*;
+pub use container_definition::*;
 pub use ec2_service::*;
 pub use ec2_task_definition::*;
 pub use fargate_service::*;

@@ -102,6 +102,7 @@ impl TaskSizeMapping {
     }
 
     /// The table of AWS's Proton Fargate sample: x-small (256/512) … x-large (4096/8192).
+    /// A named constructor: like every creator it takes the scope and id (see ARCHITECTURE.md, receiver rule).
     pub fn aws_sample(scope: &mut Scope, id: &str) -> Self {
         TaskSizeMapping::new(
             scope,

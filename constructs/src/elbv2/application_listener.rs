@@ -4,7 +4,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use crate::cfn::elasticloadbalancingv2 as l1;
-use crate::ec2::{Connectable, Port};
+use crate::ec2::{Connectable, Port, RulePlace};
 use crate::nag::Tool;
 use crate::stack::{Construct, Handle, NodeId, Stack};
 use crate::value::Value;
@@ -126,8 +126,10 @@ impl ApplicationListener {
             } else {
                 format!("listener on port {}", props.port)
             };
+            // The rule belongs to the load balancer: it goes in its scope.
+            let place = lb.node.map_or(RulePlace::Root, RulePlace::Node);
             lb.connections()
-                .allow_from_any_ipv4(&mut stack.scope(lb.node), Port::tcp(props.port), &description);
+                .allow_from_any_ipv4_at(stack, place, Port::tcp(props.port), &description);
         }
         ApplicationListener {
             handle,

@@ -215,19 +215,14 @@ pub(super) fn policy_name_for(path: &str) -> String {
 
 impl Role {
     /// Let `grantee` pass this role to AWS services (`iam:PassRole`), e.g. a pipeline passing a task role.
-    pub fn grant_pass_role(&self, stack: &mut Stack, grantee: &mut dyn Grantee) -> bool {
-        let stmt = PolicyStatement::allow(&["iam:PassRole"], [self.arn()]);
-        grant(stack, &self.0.path, grantee, stmt)
+    pub fn grant_pass_role(&self, stack: &mut Stack, grantee: &mut dyn Grantee) -> Grant {
+        self.grant(stack, grantee, &["iam:PassRole"])
     }
 
     /// Grant arbitrary actions on this role (e.g. `sts:AssumeRole`) to `grantee`.
-    pub fn grant(&self, stack: &mut Stack, grantee: &mut dyn Grantee, actions: &[&str]) -> bool {
-        grant(
-            stack,
-            &self.0.path,
-            grantee,
-            PolicyStatement::allow(actions, [self.arn()]),
-        )
+    pub fn grant(&self, stack: &mut Stack, grantee: &mut dyn Grantee, actions: &[&str]) -> Grant {
+        let stmt = PolicyStatement::allow(actions, [self.arn()]);
+        Grant::add(stack, &self.0.path, grantee, stmt)
     }
 }
 

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use crate::cfn;
-use crate::iam::{self, Grantee, PolicyDocument, PolicyResource, PolicyStatement, Principal};
+use crate::iam::{Grant, Grantee, PolicyDocument, PolicyResource, PolicyStatement, Principal};
 use crate::stack::{Construct, Handle, NodeId, Origin, RemovalPolicy, Scope, Stack};
 use crate::value::Value;
 
@@ -179,30 +179,26 @@ impl Key {
     }
 
     /// Grant encrypt and decrypt on this key to `grantee`.
-    pub fn grant_encrypt_decrypt(&self, stack: &mut Stack, grantee: &mut dyn Grantee) -> bool {
-        let stmt = PolicyStatement::allow(ENCRYPT_DECRYPT_ACTIONS, [self.arn()]);
-        iam::grant(stack, &self.0.path, grantee, stmt)
+    pub fn grant_encrypt_decrypt(&self, stack: &mut Stack, grantee: &mut dyn Grantee) -> Grant {
+        self.grant(stack, grantee, ENCRYPT_DECRYPT_ACTIONS)
     }
 
     /// Grant decrypt on this key to `grantee`.
-    pub fn grant_decrypt(&self, stack: &mut Stack, grantee: &mut dyn Grantee) -> bool {
-        let stmt = PolicyStatement::allow(DECRYPT_ACTIONS, [self.arn()]);
-        iam::grant(stack, &self.0.path, grantee, stmt)
+    pub fn grant_decrypt(&self, stack: &mut Stack, grantee: &mut dyn Grantee) -> Grant {
+        self.grant(stack, grantee, DECRYPT_ACTIONS)
     }
 
     /// Grant arbitrary actions on this key to `grantee`.
-    pub fn grant(&self, stack: &mut Stack, grantee: &mut dyn Grantee, actions: &[&str]) -> bool {
-        iam::grant(
-            stack,
-            self.path(),
-            grantee,
-            PolicyStatement::allow(actions, [self.arn()]),
-        )
+    pub fn grant(&self, stack: &mut Stack, grantee: &mut dyn Grantee, actions: &[&str]) -> Grant {
+        let stmt = PolicyStatement::allow(actions, [self.arn()]);
+        Grant::add(stack, &self.0.path, grantee, stmt)
     }
 
     /// Grant encrypt (and data-key generation) on this key to `grantee`.
-    pub fn grant_encrypt(&self, stack: &mut Stack, grantee: &mut dyn Grantee) -> bool {
-        let stmt = PolicyStatement::allow(
+    pub fn grant_encrypt(&self, stack: &mut Stack, grantee: &mut dyn Grantee) -> Grant {
+        self.grant(
+            stack,
+            grantee,
             &[
                 "kms:Encrypt",
                 "kms:ReEncryptFrom",
@@ -210,9 +206,7 @@ impl Key {
                 "kms:GenerateDataKey",
                 "kms:DescribeKey",
             ],
-            [self.arn()],
-        );
-        iam::grant(stack, &self.0.path, grantee, stmt)
+        )
     }
 }
 

@@ -6,7 +6,7 @@ use indexmap::IndexMap;
 
 use crate::cfn;
 use crate::cfn::lambda::function as f;
-use crate::iam::{self, Grantee, PolicyStatement, Principal, Role, RoleProps};
+use crate::iam::{self, Grant, Grantee, PolicyStatement, Principal, Role, RoleProps};
 use crate::kms;
 use crate::logs::{LogGroup, LogGroupProps, RetentionDays};
 use crate::nag::{self, Tool};
@@ -206,13 +206,9 @@ impl Function {
     }
 
     /// Let an IAM principal invoke the function (`lambda:InvokeFunction` on its ARN).
-    pub fn grant_invoke_to(&self, stack: &mut Stack, grantee: &mut dyn Grantee) -> bool {
-        iam::grant(
-            stack,
-            &self.0.path,
-            grantee,
-            PolicyStatement::allow(&["lambda:InvokeFunction"], [self.arn()]),
-        )
+    pub fn grant_invoke_to(&self, stack: &mut Stack, grantee: &mut dyn Grantee) -> Grant {
+        let stmt = PolicyStatement::allow(&["lambda:InvokeFunction"], [self.arn()]);
+        Grant::add(stack, &self.0.path, grantee, stmt)
     }
 
     /// Add a statement to the execution role's policy.
@@ -423,7 +419,7 @@ fn function_findings(entry: &mut crate::stack::ResourceEntry, props: &FunctionPr
 /// target and the environment key.
 fn grant_execution_role(stack: &mut Stack, path: &str, role: &Role, logs: &LogGroup, props: &FunctionProps) {
     let mut r = role.clone();
-    logs.grant_write(stack, &mut r);
+    let _ = logs.grant_write(stack, &mut r);
     if props.tracing {
         iam::grant(
             stack,
@@ -458,7 +454,7 @@ fn grant_execution_role(stack: &mut Stack, path: &str, role: &Role, logs: &LogGr
         None => {}
     }
     if let Some(k) = &props.environment_key {
-        k.grant_decrypt(stack, &mut r);
+        let _ = k.grant_decrypt(stack, &mut r);
     }
 }
 

@@ -1,7 +1,7 @@
 //! [`LogGroup`] and [`RetentionDays`].
 
 use crate::cfn;
-use crate::iam::{self, Grantee, PolicyStatement};
+use crate::iam::{Grant, Grantee, PolicyStatement};
 use crate::kms;
 use crate::nag::{self, Tool};
 use crate::stack::{Construct, Handle, NodeId, Origin, RemovalPolicy, Scope, Stack};
@@ -224,9 +224,9 @@ impl LogGroup {
     }
 
     /// Grant `logs:CreateLogStream` and `logs:PutLogEvents` on this group.
-    pub fn grant_write(&self, stack: &mut Stack, grantee: &mut dyn Grantee) -> bool {
+    pub fn grant_write(&self, stack: &mut Stack, grantee: &mut dyn Grantee) -> Grant {
         let stmt = PolicyStatement::allow(&["logs:CreateLogStream", "logs:PutLogEvents"], [self.arn()]);
-        iam::grant(stack, &self.0.path, grantee, stmt)
+        Grant::add(stack, &self.0.path, grantee, stmt)
     }
 }
 

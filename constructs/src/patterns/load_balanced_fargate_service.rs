@@ -5,7 +5,7 @@ use indexmap::IndexMap;
 
 use crate::autoscaling::{ScalingStep, StepScalingPolicy};
 use crate::cfn::applicationautoscaling as aas;
-use crate::ec2::{Connectable, Port, SecurityGroup, VpcRef};
+use crate::ec2::{Connectable, Port, RulePlace, SecurityGroup, VpcRef};
 use crate::ecs::{
     Cluster, ContainerHealthCheck, ContainerImage, ContainerProps, FargateService, FargateTaskDefinition, Logging,
     ScalableTaskCount, Secret, DEFAULT_CONTAINER_USER,
@@ -442,8 +442,9 @@ fn add_service(
     };
     let service = compute::service(stack, node, &props.compute, spec);
     service.attach_to_target_group(stack, target_group, container_name, container_port.clone());
-    service.connections().allow_from(
-        &mut stack.scope(node),
+    service.connections().allow_from_at(
+        stack,
+        RulePlace::Node(node),
         alb,
         Port::tcp_value(container_port.clone()),
         "Load balancer to the service's container port",

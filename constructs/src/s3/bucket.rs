@@ -2,7 +2,7 @@
 
 use crate::cfn;
 use crate::cfn::s3::bucket as b;
-use crate::iam::{self, Grantee, PolicyDocument, PolicyResource, PolicyStatement, Principal};
+use crate::iam::{Grant, Grantee, PolicyDocument, PolicyResource, PolicyStatement, Principal};
 use crate::kms;
 use crate::nag::{self, Tool};
 use crate::stack::{Construct, Handle, NodeId, Origin, RemovalPolicy, Scope, Stack};
@@ -307,20 +307,20 @@ impl Bucket {
     }
 
     /// Read objects and list the bucket (plus decrypt on its key).
-    pub fn grant_read(&self, stack: &mut Stack, grantee: &mut dyn Grantee) -> bool {
+    pub fn grant_read(&self, stack: &mut Stack, grantee: &mut dyn Grantee) -> Grant {
         let stmt = PolicyStatement::allow(
             &["s3:GetObject*", "s3:GetBucket*", "s3:List*"],
             [self.arn(), self.arn_for_objects("*")],
         );
-        let ok = iam::grant(stack, &self.0.path, grantee, stmt);
-        if let Some(k) = &self.0.key {
-            k.grant_decrypt(stack, grantee);
+        let grant = Grant::add(stack, &self.0.path, grantee, stmt);
+        match &self.0.key {
+            Some(k) => grant.and(k.grant_decrypt(stack, grantee)),
+            None => grant,
         }
-        ok
     }
 
     /// Write and delete objects (plus encrypt/decrypt on its key).
-    pub fn grant_write(&self, stack: &mut Stack, grantee: &mut dyn Grantee) -> bool {
+    pub fn grant_write(&self, stack: &mut Stack, grantee: &mut dyn Grantee) -> Grant {
         let stmt = PolicyStatement::allow(
             &[
                 "s3:DeleteObject*",
@@ -333,18 +333,17 @@ impl Bucket {
             ],
             [self.arn(), self.arn_for_objects("*")],
         );
-        let ok = iam::grant(stack, &self.0.path, grantee, stmt);
-        if let Some(k) = &self.0.key {
-            k.grant_encrypt_decrypt(stack, grantee);
+        let grant = Grant::add(stack, &self.0.path, grantee, stmt);
+        match &self.0.key {
+            Some(k) => grant.and(k.grant_encrypt_decrypt(stack, grantee)),
+            None => grant,
         }
-        ok
     }
 
     /// [`Bucket::grant_read`] and [`Bucket::grant_write`].
-    pub fn grant_read_write(&self, stack: &mut Stack, grantee: &mut dyn Grantee) -> bool {
-        let a = self.grant_read(stack, grantee);
-        let b = self.grant_write(stack, grantee);
-        a && b
+    pub fn grant_read_write(&self, stack: &mut Stack, grantee: &mut dyn Grantee) -> Grant {
+        let read = self.grant_read(stack, grantee);
+        read.and(self.grant_write(stack, grantee))
     }
 }
 

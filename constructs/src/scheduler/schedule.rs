@@ -163,7 +163,7 @@ fn bind_target(target: &ScheduleTarget, stack: &mut Stack, path: &str, role: &Ro
             target
         }
         ScheduleTarget::Lambda(f) => {
-            f.grant_invoke_to(stack, &mut role.clone());
+            let _ = f.grant_invoke_to(stack, &mut role.clone());
             s::Target::new(f.arn(), role.arn())
         }
         ScheduleTarget::Sqs {

@@ -193,6 +193,23 @@ impl Stack {
         }
     }
 
+    /// The root scope, in the loop of the first of `nodes` that has one: where resources that a method adds
+    /// at the template root for constructs go (security group rules), so they repeat with the constructs they
+    /// reference. Imported constructs (`None`) and nodes of another template have no loop.
+    pub(crate) fn root_in_loop_of(&mut self, nodes: &[Option<NodeId>]) -> Scope<'_> {
+        let in_loop = nodes
+            .iter()
+            .flatten()
+            .filter(|n| n.stack == self.id)
+            .find_map(|n| self.nodes.get(n.index as usize).and_then(|n| n.in_loop));
+        Scope {
+            stack: self,
+            path: Vec::new(),
+            in_loop,
+            node: None,
+        }
+    }
+
     /// The scope of a construct node (see [`Scope::node_id`]): how a construct adds resources to itself
     /// after creation (a role's default policy on its first grant). The scope keeps the node's loop. A node of
     /// another template records an error and gives the root scope.
