@@ -18,8 +18,13 @@ mod worker_fargate_svc;
 // Each example includes its own copy of backend_fargate_svc (each is a standalone program); the copies are
 // separate modules here, which is harmless.
 #[allow(clippy::duplicate_mod)]
+#[path = "../examples/public_private_fargate_microservices.rs"]
+mod public_private_fargate_microservices;
+#[allow(clippy::duplicate_mod)]
 #[path = "../examples/scheduled_fargate_svc.rs"]
 mod scheduled_fargate_svc;
+
+use public_private_fargate_microservices::microservices_env;
 
 use worker_fargate_svc::backend_fargate_svc::fargate_env;
 
@@ -32,12 +37,40 @@ struct Pair {
 
 const ENV: (&str, &str, &[Deviation]) = ("fargate-env", "environment-templates/fargate-env", &[]);
 
+const MS_ENV: (&str, &str, &[Deviation]) = (
+    "microservices-env",
+    "public-private-fargate-microservices/microservices-env",
+    &[],
+);
+
 fn pairs() -> Vec<Pair> {
     vec![
         Pair {
             example: "worker_fargate_svc",
             app: worker_fargate_svc::app,
             templates: &[ENV, ("worker-fargate-svc", "service-templates/worker-fargate-svc", &[])],
+        },
+        Pair {
+            example: "microservices_env",
+            app: microservices_env::app,
+            templates: &[MS_ENV],
+        },
+        Pair {
+            example: "public_private_fargate_microservices",
+            app: public_private_fargate_microservices::app,
+            templates: &[
+                MS_ENV,
+                (
+                    "loadbalanced-public-svc",
+                    "public-private-fargate-microservices/microservices-svc/loadbalanced-public-svc",
+                    &[],
+                ),
+                (
+                    "private-fargate-svc",
+                    "public-private-fargate-microservices/microservices-svc/private-fargate-svc",
+                    &[],
+                ),
+            ],
         },
         Pair {
             example: "scheduled_fargate_svc",
@@ -50,7 +83,16 @@ fn pairs() -> Vec<Pair> {
     ]
 }
 
-/// Every resource type of each sample has a counterpart in our rendered templates.
+/// Resource types of a sample that our port deliberately does not use, with the reason.
+const REPLACED: &[(&str, &str, &str)] = &[(
+    "public-private-fargate-microservices/microservices-svc/loadbalanced-public-svc",
+    "AWS::ElasticLoadBalancingV2::ListenerRule",
+    "the sample's rule forwards every path (`*`) to the target group the listener's default action already \
+     forwards to; the default action alone does the same",
+)];
+
+/// Every resource type of each sample has a counterpart in our rendered templates, except the listed
+/// replacements (which must then be absent).
 #[test]
 fn inventory_covers_the_samples() {
     for pair in pairs() {
@@ -68,11 +110,22 @@ fn inventory_covers_the_samples() {
             );
             let theirs = sample_resource_types(sample);
             assert!(theirs.len() >= 5, "{sample}: {theirs:?}");
-            let missing: Vec<&String> = theirs.iter().filter(|t| !ours.contains(*t)).collect();
+            let replaced: BTreeSet<&str> = REPLACED
+                .iter()
+                .filter(|(s, _, _)| s == sample)
+                .map(|(_, t, _)| *t)
+                .collect();
+            let missing: Vec<&String> = theirs
+                .iter()
+                .filter(|t| !ours.contains(*t) && !replaced.contains(t.as_str()))
+                .collect();
             assert!(
                 missing.is_empty(),
                 "{sample}: resource types we do not cover: {missing:?}"
             );
+            for t in replaced {
+                assert!(!ours.contains(t), "{sample}: {t} is listed as replaced but is used");
+            }
         }
     }
 }
@@ -88,12 +141,21 @@ fn schemas_are_at_parity_with_the_samples() {
     }
 }
 
-/// Our services declare compatibility with `fargate-env:1`, like the samples, and output what the samples
-/// output.
+/// Our services declare compatibility with the samples' environments (`fargate-env:1`,
+/// `microservices-env:1`) and output what the samples output.
 #[test]
-fn compatible_with_fargate_env_and_the_sample_outputs() {
+fn compatible_with_the_sample_environments_and_the_sample_outputs() {
     let env = fargate_env::environment().interface();
+    let ms_env = microservices_env::environment().interface();
     for (svc, sample) in [
+        (
+            public_private_fargate_microservices::public_service(&ms_env),
+            "public-private-fargate-microservices/microservices-svc/loadbalanced-public-svc",
+        ),
+        (
+            public_private_fargate_microservices::private_service(&ms_env),
+            "public-private-fargate-microservices/microservices-svc/private-fargate-svc",
+        ),
         (
             worker_fargate_svc::service(&env),
             "service-templates/worker-fargate-svc",
@@ -151,8 +213,14 @@ fn render_with_1_and_20_instances_and_the_sample_specs() {
         let samples: Vec<(&str, &str)> = pair.templates.iter().map(|(t, f, _)| (*t, *f)).collect();
         let rendered = render_example(pair.example, &s, &samples);
         let names: BTreeSet<&str> = rendered.iter().map(|(p, _)| p.as_str()).collect();
+        let env = pair.templates[0].0;
+        assert!(
+            names.contains(format!("{env}/aws-sample-spec/environment.yaml").as_str()),
+            "{names:#?}"
+        );
         for (template, sample, _) in pair.templates.iter().skip(1) {
-            let prod = format!("{}-prod", sample.rsplit('/').next().unwrap());
+            let spec = yaml(&std::fs::read_to_string(sample_spec(sample)).unwrap(), sample);
+            let prod = spec["instances"][0]["name"].as_str().unwrap();
             for f in [
                 format!("{template}/{template}.svc-spec-1/instance-instance-1.yaml"),
                 format!("{template}/{template}.svc-spec-20/instance-instance-20.yaml"),
@@ -293,5 +361,101 @@ fn the_scheduled_task_runs_on_the_schedule_input_with_a_least_privilege_role() {
     assert_eq!(
         statements[1]["Condition"]["StringEquals"]["iam:PassedToService"],
         "ecs-tasks.amazonaws.com"
+    );
+}
+
+/// Every environment output the set's sample services read is declared by our `microservices-env`, as is
+/// every output of the sample environment.
+#[test]
+fn microservices_env_provides_what_the_sample_services_read() {
+    let declared: BTreeSet<String> = microservices_env::environment()
+        .interface()
+        .outputs
+        .into_iter()
+        .collect();
+    for sample in [
+        "public-private-fargate-microservices/microservices-svc/loadbalanced-public-svc",
+        "public-private-fargate-microservices/microservices-svc/private-fargate-svc",
+    ] {
+        let read = sample_env_outputs_read(sample);
+        assert!(read.len() >= 6, "{sample}: {read:?}");
+        let missing: Vec<&String> = read.difference(&declared).collect();
+        assert!(
+            missing.is_empty(),
+            "{sample} reads outputs microservices-env does not declare: {missing:?}"
+        );
+    }
+    for name in sample_env_outputs_declared("public-private-fargate-microservices/microservices-env") {
+        assert!(
+            declared.contains(&name),
+            "the sample environment's output {name} is not declared"
+        );
+    }
+}
+
+/// The set with the samples' own specs: both services registered in Cloud Map under their
+/// `service_discovery_name`; the private tasks admit the environment's container group on their port only,
+/// and that group may reach them there; the public tasks wear the container group, run in the private
+/// subnets, and admit their load balancer only.
+#[test]
+fn the_private_service_admits_the_environment_tasks_only() {
+    let s = synth(
+        "public_private_fargate_microservices",
+        &public_private_fargate_microservices::app(),
+    );
+    let out = root().join("target/catalog-scratch/microservices-meaning");
+    let samples = [
+        (
+            "loadbalanced-public-svc",
+            "public-private-fargate-microservices/microservices-svc/loadbalanced-public-svc",
+        ),
+        (
+            "private-fargate-svc",
+            "public-private-fargate-microservices/microservices-svc/private-fargate-svc",
+        ),
+    ];
+    let rendered = render_example_to("public_private_fargate_microservices-meaning", &s, &samples, &out);
+    let find = |p: &str| &rendered.iter().find(|(path, _)| path == p).unwrap().1;
+    let private = find("private-fargate-svc/aws-sample-spec/instance-backend-dev.yaml");
+    let public = find("loadbalanced-public-svc/aws-sample-spec/instance-frontend-dev.yaml");
+    for (t, name) in [(private, "backend-dev"), (public, "frontend-dev")] {
+        let discovery = one(t, "AWS::ServiceDiscovery::Service", name);
+        assert_eq!(discovery["Properties"]["Name"], name);
+        let svc = one(t, "AWS::ECS::Service", name);
+        assert_eq!(svc["Properties"]["ServiceRegistries"].as_array().unwrap().len(), 1);
+        let awsvpc = &svc["Properties"]["NetworkConfiguration"]["AwsvpcConfiguration"];
+        assert_eq!(awsvpc["AssignPublicIp"], "DISABLED", "{name}");
+        assert!(awsvpc["Subnets"][0].as_str().unwrap().starts_with("subnet-"), "{name}");
+        let groups = awsvpc["SecurityGroups"].as_array().unwrap();
+        assert_eq!(groups.len(), 2, "{name}: its own group and the environment's");
+        assert!(groups[1].as_str().unwrap().starts_with("sg-"), "{name}: {groups:?}");
+    }
+    let container_sg = &one(private, "AWS::ECS::Service", "private")["Properties"]["NetworkConfiguration"]
+        ["AwsvpcConfiguration"]["SecurityGroups"][1];
+    let ingress = resources_of(private, "AWS::EC2::SecurityGroupIngress");
+    assert_eq!(ingress.len(), 1);
+    let rule = &ingress[0].1["Properties"];
+    assert_eq!(&rule["SourceSecurityGroupId"], container_sg);
+    assert_eq!((&rule["FromPort"], &rule["ToPort"]), (&J::from(80), &J::from(80)));
+    let egress: Vec<&J> = resources_of(private, "AWS::EC2::SecurityGroupEgress")
+        .into_iter()
+        .map(|(_, r)| &r["Properties"])
+        .filter(|r| &r["GroupId"] == container_sg)
+        .collect();
+    assert_eq!(egress.len(), 1);
+    assert_eq!(egress[0]["FromPort"], 80);
+    // The public tasks: the load balancer only, on the container port.
+    let public_ingress = resources_of(public, "AWS::EC2::SecurityGroupIngress");
+    let to_tasks: Vec<&J> = public_ingress
+        .iter()
+        .map(|(_, r)| &r["Properties"])
+        .filter(|r| r["SourceSecurityGroupId"].is_object())
+        .collect();
+    assert_eq!(to_tasks.len(), 1, "{public_ingress:?}");
+    assert_eq!(to_tasks[0]["FromPort"], 80);
+    assert_eq!(
+        resources_of(public, "AWS::CloudWatch::Alarm").len(),
+        2,
+        "CPU steps: out and in"
     );
 }

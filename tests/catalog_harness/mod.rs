@@ -475,7 +475,7 @@ pub fn render_example_to(
             .map(|(file, body)| (file.trim_end_matches(".yaml").to_owned(), body.clone()))
             .collect();
         if let Some((_, sample)) = samples.iter().find(|(t, _)| t == name) {
-            let spec = fs::read_to_string(catalog(sample).join("spec/spec.yaml")).unwrap();
+            let spec = fs::read_to_string(sample_spec(sample)).unwrap();
             specs.push(("aws-sample-spec".to_owned(), with_instance_specs(&spec)));
         }
         for (stem, spec) in specs {
@@ -538,4 +538,27 @@ pub fn resources_of<'a>(t: &'a J, type_name: &str) -> Vec<(&'a String, &'a J)> {
         .flatten()
         .filter(|(_, r)| r["Type"] == type_name)
         .collect()
+}
+
+/// The spec a sample ships: `<sample>/spec/spec.yaml`, or for the multi-service sets, which keep their specs
+/// in one folder beside the templates, that folder's file for the sample.
+pub fn sample_spec(sample: &str) -> PathBuf {
+    const SET_SPECS: &[(&str, &str)] = &[
+        (
+            "public-private-fargate-microservices/microservices-env",
+            "public-private-fargate-microservices/specs/env-spec.yaml",
+        ),
+        (
+            "public-private-fargate-microservices/microservices-svc/loadbalanced-public-svc",
+            "public-private-fargate-microservices/specs/svc-public-spec.yaml",
+        ),
+        (
+            "public-private-fargate-microservices/microservices-svc/private-fargate-svc",
+            "public-private-fargate-microservices/specs/svc-private-spec.yaml",
+        ),
+    ];
+    match SET_SPECS.iter().find(|(s, _)| *s == sample) {
+        Some((_, spec)) => catalog(spec),
+        None => catalog(sample).join("spec/spec.yaml"),
+    }
 }
