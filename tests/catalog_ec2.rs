@@ -1,5 +1,6 @@
 //! The catalog's ECS-on-EC2 family (issue #12): `examples/ecs_ec2_env.rs`,
-//! `examples/load_balanced_ecs_ec2_svc.rs` and `examples/backend_ecs_ec2_svc.rs` against AWS's CloudFormation
+//! `examples/load_balanced_ecs_ec2_svc.rs`, `examples/backend_ecs_ec2_svc.rs` and
+//! `examples/worker_ecs_ec2_svc.rs` against AWS's CloudFormation
 //! catalog samples vendored in `tests/fixtures/aws-samples/aws-catalog/`, through the parity harness of
 //! `catalog_harness/`: schema parity, pattern meaning in plain CloudFormation, the environment outputs the
 //! samples' EC2 services read, renders with the generated spec and the sample's own spec (written to
@@ -15,6 +16,10 @@ use serde_json::{json, Value as J};
 
 #[path = "../examples/backend_ecs_ec2_svc.rs"]
 mod backend_ecs_ec2_svc;
+// Each example is a standalone program including what it shares; the copies are separate modules here.
+#[allow(clippy::duplicate_mod)]
+#[path = "../examples/worker_ecs_ec2_svc.rs"]
+mod worker_ecs_ec2_svc;
 
 use backend_ecs_ec2_svc::load_balanced_ecs_ec2_svc;
 use load_balanced_ecs_ec2_svc::ecs_ec2_env;
@@ -36,7 +41,7 @@ const LB_DEVIATIONS: &[Deviation] = &[Deviation {
              pattern builds ALBs only",
 }];
 
-fn pairs() -> [Pair; 3] {
+fn pairs() -> [Pair; 4] {
     [
         Pair {
             example: "ecs_ec2_env",
@@ -62,6 +67,11 @@ fn pairs() -> [Pair; 3] {
                 ENV,
                 ("backend-ecs-ec2-svc", "service-templates/backend-ecs-ec2-svc", &[]),
             ],
+        },
+        Pair {
+            example: "worker_ecs_ec2_svc",
+            app: worker_ecs_ec2_svc::app,
+            templates: &[ENV, ("worker-ecs-ec2-svc", "service-templates/worker-ecs-ec2-svc", &[])],
         },
     ]
 }
@@ -244,18 +254,18 @@ fn render_with_the_generated_and_the_sample_specs() {
             let awsvpc = &svc["NetworkConfiguration"]["AwsvpcConfiguration"];
             assert!(awsvpc.get("AssignPublicIp").is_none(), "{path}");
             assert_eq!(awsvpc["Subnets"].as_array().map(Vec::len), Some(2), "{path}");
-            assert_eq!(svc["ServiceRegistries"].as_array().map(Vec::len), Some(1), "{path}");
+            // Registered in Cloud Map: the services others call (not the worker).
+            let registered = if path.starts_with("worker-") { None } else { Some(1) };
+            assert_eq!(svc["ServiceRegistries"].as_array().map(Vec::len), registered, "{path}");
             let td = one(t, "AWS::ECS::TaskDefinition");
             assert_eq!(td["RequiresCompatibilities"], json!(["EC2"]), "{path}");
             assert_eq!(td["NetworkMode"], "awsvpc", "{path}");
             for (_, tg) in resources_of(t, "AWS::ElasticLoadBalancingV2::TargetGroup") {
                 assert_eq!(tg["Properties"]["TargetType"], "ip", "{path}");
             }
-            assert_eq!(
-                resources_of(t, "AWS::ApplicationAutoScaling::ScalingPolicy").len(),
-                2,
-                "{path}"
-            );
+            // CPU and memory target tracking; the worker: CPU and the queue's backlog steps.
+            let policies = resources_of(t, "AWS::ApplicationAutoScaling::ScalingPolicy").len();
+            assert!(policies >= 2, "{path}: {policies} scaling policies");
         }
         for (path, t) in rendered.iter().filter(|(p, _)| p.starts_with("ecs-ec2-env/")) {
             let lt = &one(t, "AWS::EC2::LaunchTemplate")["LaunchTemplateData"];
