@@ -1,6 +1,6 @@
 //! The catalog's ECS-on-EC2 family (issue #12): `examples/ecs_ec2_env.rs`,
-//! `examples/load_balanced_ecs_ec2_svc.rs`, `examples/backend_ecs_ec2_svc.rs` and
-//! `examples/worker_ecs_ec2_svc.rs` against AWS's CloudFormation
+//! `examples/load_balanced_ecs_ec2_svc.rs`, `examples/backend_ecs_ec2_svc.rs`,
+//! `examples/worker_ecs_ec2_svc.rs` and `examples/scheduled_ecs_ec2_svc.rs` against AWS's CloudFormation
 //! catalog samples vendored in `tests/fixtures/aws-samples/aws-catalog/`, through the parity harness of
 //! `catalog_harness/`: schema parity, pattern meaning in plain CloudFormation, the environment outputs the
 //! samples' EC2 services read, renders with the generated spec and the sample's own spec (written to
@@ -17,6 +17,9 @@ use serde_json::{json, Value as J};
 #[path = "../examples/backend_ecs_ec2_svc.rs"]
 mod backend_ecs_ec2_svc;
 // Each example is a standalone program including what it shares; the copies are separate modules here.
+#[allow(clippy::duplicate_mod)]
+#[path = "../examples/scheduled_ecs_ec2_svc.rs"]
+mod scheduled_ecs_ec2_svc;
 #[allow(clippy::duplicate_mod)]
 #[path = "../examples/worker_ecs_ec2_svc.rs"]
 mod worker_ecs_ec2_svc;
@@ -41,7 +44,7 @@ const LB_DEVIATIONS: &[Deviation] = &[Deviation {
              pattern builds ALBs only",
 }];
 
-fn pairs() -> [Pair; 4] {
+fn pairs() -> [Pair; 5] {
     [
         Pair {
             example: "ecs_ec2_env",
@@ -72,6 +75,14 @@ fn pairs() -> [Pair; 4] {
             example: "worker_ecs_ec2_svc",
             app: worker_ecs_ec2_svc::app,
             templates: &[ENV, ("worker-ecs-ec2-svc", "service-templates/worker-ecs-ec2-svc", &[])],
+        },
+        Pair {
+            example: "scheduled_ecs_ec2_svc",
+            app: scheduled_ecs_ec2_svc::app,
+            templates: &[
+                ENV,
+                ("scheduled-ecs-ec2-svc", "service-templates/scheduled-ecs-ec2-svc", &[]),
+            ],
         },
     ]
 }
@@ -243,10 +254,31 @@ fn render_with_the_generated_and_the_sample_specs() {
                     .find(|(p, _)| *p == format!("{template}/{template}.{spec}/pipeline.yaml"))
                     .unwrap();
                 let p = one(pipeline, "AWS::CodePipeline::Pipeline");
-                assert_eq!(p["Stages"].as_array().unwrap().len(), 2 + n, "{template} {spec}");
+                // One deploy stage per instance after Source and Build; none for a scheduled task (no service).
+                let deploys = if template.starts_with("scheduled-") { 0 } else { n };
+                assert_eq!(p["Stages"].as_array().unwrap().len(), 2 + deploys, "{template} {spec}");
             }
         }
         for (path, t) in rendered.iter().filter(|(p, _)| p.contains("/instance-")) {
+            let td = one(t, "AWS::ECS::TaskDefinition");
+            assert_eq!(td["RequiresCompatibilities"], json!(["EC2"]), "{path}");
+            assert_eq!(td["NetworkMode"], "awsvpc", "{path}");
+            if path.starts_with("scheduled-") {
+                // The rule runs the task on the cluster's default capacity provider strategy.
+                let rule = one(t, "AWS::Events::Rule");
+                let ecs = &rule["Targets"][0]["EcsParameters"];
+                assert_eq!(
+                    ecs["TaskDefinitionArn"]["Ref"].as_str().is_some(),
+                    true,
+                    "{path}: {ecs}"
+                );
+                for absent in ["LaunchType", "PlatformVersion"] {
+                    assert!(ecs.get(absent).is_none(), "{path}: {absent} in {ecs}");
+                }
+                let awsvpc = &ecs["NetworkConfiguration"]["AwsVpcConfiguration"];
+                assert!(awsvpc.get("AssignPublicIp").is_none(), "{path}: {awsvpc}");
+                continue;
+            }
             // On the environment's capacity provider: neither a launch type nor a strategy of its own.
             let svc = one(t, "AWS::ECS::Service");
             assert!(svc.get("LaunchType").is_none(), "{path}: {svc}");
