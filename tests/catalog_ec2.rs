@@ -267,11 +267,7 @@ fn render_with_the_generated_and_the_sample_specs() {
                 // The rule runs the task on the cluster's default capacity provider strategy.
                 let rule = one(t, "AWS::Events::Rule");
                 let ecs = &rule["Targets"][0]["EcsParameters"];
-                assert_eq!(
-                    ecs["TaskDefinitionArn"]["Ref"].as_str().is_some(),
-                    true,
-                    "{path}: {ecs}"
-                );
+                assert!(ecs["TaskDefinitionArn"]["Ref"].is_string(), "{path}: {ecs}");
                 for absent in ["LaunchType", "PlatformVersion"] {
                     assert!(ecs.get(absent).is_none(), "{path}: {absent} in {ecs}");
                 }
