@@ -251,3 +251,61 @@ fn a_fargate_service_refuses_an_ec2_task_definition() {
         "{errors:#?}"
     );
 }
+
+/// The patterns run on EC2 through their one compute prop: the same load-balanced pattern, with an EC2 task
+/// definition and a service on the given capacity provider; a scheduled task whose rule starts it on the
+/// cluster's default strategy (no launch type, platform version or public IP).
+#[test]
+fn patterns_run_on_ec2_through_the_compute_prop() {
+    use proton_synth_constructs::events::{Schedule, TimeUnit};
+    use proton_synth_constructs::patterns::{
+        Compute, Ec2Compute, LoadBalancedService, LoadBalancedServiceProps, ScheduledTask, ScheduledTaskProps, Trigger,
+    };
+    let mut stack = Stack::new("Patterns");
+    let vpc = Vpc::new(&mut stack.root(), "Vpc", VpcProps::default());
+    let cluster = Cluster::new(&mut stack.root(), "Cluster", ClusterProps::default());
+    let image = || ContainerImage::registry("public.ecr.aws/nginx/nginx:1.27");
+    let mut lb = LoadBalancedServiceProps::new(cluster.clone(), vpc.as_ref(), image());
+    lb.compute = Compute::Ec2(Ec2Compute {
+        capacity_providers: vec![Value::from("hosts")],
+        ..Ec2Compute::new(vpc.private_subnet_ids())
+    });
+    lb.compute.set_size(512, 1024);
+    let web = LoadBalancedService::new(&mut stack.root(), "Web", lb);
+    assert_eq!(
+        web.task_definition().compatibility(),
+        proton_synth_constructs::ecs::Compatibility::Ec2
+    );
+    let mut st = ScheduledTaskProps::new(
+        cluster,
+        Compute::ec2(vpc.private_subnet_ids()),
+        vpc.vpc_id(),
+        Schedule::rate(5, TimeUnit::Minutes),
+        image(),
+    );
+    st.trigger = Trigger::EventBridgeRule;
+    ScheduledTask::new(&mut stack.root(), "Nightly", st);
+
+    let t = Template::from_stack(&stack).unwrap_or_else(|e| panic!("synthesis failed:\n{e}"));
+    let services = t.find_resources("AWS::ECS::Service");
+    assert_eq!(services.len(), 1);
+    let svc = &services[0].1["Properties"];
+    assert!(svc.get("LaunchType").is_none(), "{svc}");
+    assert_eq!(
+        svc["CapacityProviderStrategy"],
+        json!([{"CapacityProvider": "hosts", "Weight": 1}])
+    );
+    t.all_resources_properties(
+        "AWS::ECS::TaskDefinition",
+        Match::object_like(json!({"RequiresCompatibilities": ["EC2"], "NetworkMode": "awsvpc"})),
+    )
+    .unwrap();
+    let rule = &t.find_resources("AWS::Events::Rule")[0].1["Properties"];
+    let ecs = &rule["Targets"][0]["EcsParameters"];
+    for absent in ["LaunchType", "PlatformVersion"] {
+        assert!(ecs.get(absent).is_none(), "{absent} in {ecs}");
+    }
+    assert!(ecs["NetworkConfiguration"]["AwsVpcConfiguration"]
+        .get("AssignPublicIp")
+        .is_none());
+}
