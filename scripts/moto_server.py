@@ -17,14 +17,19 @@ documented behaviour of CloudFormation, nothing proton-synth-specific):
 5. Resource types moto does not implement (e.g. AWS::CodeBuild::Project) are skipped silently, so a `Ref` or
    `Fn::GetAtt` of one fails the stack: the shim creates a stand-in for each (its Ref is a generated name, each
    attribute an ARN-like string), so templates that use such types deploy. Nothing is checked about them.
+6. A TemplateURL on the emulator's own endpoint (path style, `http://127.0.0.1:PORT/BUCKET/KEY`, as S3 serves an
+   object there) is read with the host name taken as the bucket unless the host is `localhost`: the shim reads it
+   path style, as the object is served, for any host that is not AWS's.
 What the shim leaves as moto does it (proton-synth copes): `Replacement` is never computed in change sets, few
 stack events are emitted, no `Fn::Cidr`.
 """
 
 import sys
+from urllib.parse import urlparse
 
 from moto import server
 from moto.cloudformation import models, parsing
+from moto.cloudformation import responses as cfn_responses
 from moto.core.common_models import CloudFormationModel
 
 
@@ -165,6 +170,20 @@ def execute_change_set(self, change_set_name, stack_name=None):
 
 
 models.CloudFormationBackend.execute_change_set = execute_change_set
+
+_get_stack_from_s3_url = cfn_responses.get_stack_from_s3_url
+
+
+def get_stack_from_s3_url(template_url, account_id, partition):
+    parts = urlparse(template_url)
+    host = parts.hostname or ""
+    if not (host.endswith(".amazonaws.com") or host.endswith(".amazonaws.com.cn")):
+        # moto's own path-style branch is taken for `localhost` URLs: give it one with the same path.
+        template_url = f"http://localhost{parts.path}"
+    return _get_stack_from_s3_url(template_url, account_id=account_id, partition=partition)
+
+
+cfn_responses.get_stack_from_s3_url = get_stack_from_s3_url
 
 if __name__ == "__main__":
     server.main(sys.argv[1:])

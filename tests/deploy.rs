@@ -14,6 +14,8 @@
 //!   version" below changes the instance and pipeline templates (as a real new version does).
 //! - Resource types moto lacks are skipped silently and it has no `Fn::Cidr` (the seed templates compute their
 //!   CIDRs at synth time, so none is needed).
+//! - moto reads a `TemplateURL` on its own endpoint (`http://127.0.0.1:PORT/BUCKET/KEY`) with the host as the
+//!   bucket unless the host is `localhost`: the shim reads it path style, as S3 serves it there.
 
 #![cfg(feature = "deploy")]
 
@@ -25,7 +27,7 @@ use proton_synth::app::SynthOptions;
 use proton_synth::deploy::cfn_client::CfnClient;
 use proton_synth::deploy::classify::TemplateDiffClassifier;
 use proton_synth::deploy::config::{self, DeployFile};
-use proton_synth::deploy::deployer::Deployer;
+use proton_synth::deploy::deployer::{Deployer, ServiceParts};
 use proton_synth::deploy::orchestrate::{Approval, Deployed, Session};
 use proton_synth::deploy::status::{self, StackStatus};
 
@@ -96,6 +98,7 @@ fn run<T>(
                 classifier: &TemplateDiffClassifier::vendored(),
                 capabilities: &file.capabilities,
                 role_arn: None,
+                upload: file.upload.as_ref(),
                 approval,
                 out: &mut out,
                 poll_interval: Duration::from_millis(50),
@@ -110,17 +113,19 @@ fn run<T>(
 const ENV_SPEC: &str = "proton: EnvironmentSpec\nspec:\n  vpc_cidr: 10.0.0.0/16\n  subnet_one_cidr: 10.0.0.0/24\n  subnet_two_cidr: 10.0.1.0/24\n";
 
 fn service_spec() -> String {
+    service_spec_with(2)
+}
+
+/// The seed service's spec with `n` instances (`instance-1` …) in Beta.
+fn service_spec_with(n: usize) -> String {
     let instance = |name: &str| {
         format!(
             "  - name: {name}\n    environment: Beta\n    spec:\n      port: 80\n      desired_count: 1\n      \
              task_size: x-small\n      image: public.ecr.aws/z9d2n7e1/nginx:1.21.0\n"
         )
     };
-    format!(
-        "proton: ServiceSpec\npipeline:\n  dockerfile: Dockerfile\n  unit_test_command: echo ok\ninstances:\n{}{}",
-        instance("instance-1"),
-        instance("instance-2")
-    )
+    let instances: String = (1..=n).map(|i| instance(&format!("instance-{i}"))).collect();
+    format!("proton: ServiceSpec\npipeline:\n  dockerfile: Dockerfile\n  unit_test_command: echo ok\ninstances:\n{instances}")
 }
 
 fn deploy_file(dir: &Path, service_bundle: &str, service_version: &str) -> DeployFile {
@@ -445,4 +450,150 @@ fn the_cli_refuses_to_execute_without_yes_when_nobody_can_answer() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("Gamma") && stdout.contains("not deployed"), "{stdout}");
+}
+
+/// An unsigned request to moto's server (which takes requests without credentials as S3's): the status.
+fn moto_s3(url: &str, method: &str, path: &str) -> u16 {
+    use std::io::{Read, Write};
+    let host = url.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
+}
+
+fn sha256_hex(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A pipeline over CloudFormation's inline limit (the seed service with 20 instances) goes through the S3 bucket
+/// the deploy file names: uploaded under its SHA-256 before CreateChangeSet, which passes its TemplateURL; moto's
+/// CloudFormation reads the object from its own S3 and creates the stack from it. Deployed again through the CLI
+/// with `--s3-bucket`, the object is found and not uploaded again. Without a bucket, the error names both ways to
+/// give one.
+#[test]
+fn a_template_over_the_inline_limit_goes_through_s3() {
+    let Some(url) = endpoint() else { return };
+    let _serial = serial();
+    let dir = scratch("s3");
+    lb_fargate_svc::app()
+        .write(&dir.join("out"), &SynthOptions::default())
+        .unwrap();
+    fs::write(dir.join("env-spec.yaml"), ENV_SPEC).unwrap();
+    fs::write(dir.join("svc-spec.yaml"), service_spec_with(20)).unwrap();
+    let deploy_file = |s3: &str| {
+        let text = format!(
+            "templates:\n  public-vpc: {{bundle: out/proton/bundles/public-vpc, version: \"1.0\"}}\n  \
+             lb-fargate-service: {{bundle: out/proton/bundles/lb-fargate-service, version: \"1.0\"}}\n\
+             environments:\n  Beta: {{template: public-vpc, spec: env-spec.yaml, stack_name: big-Beta}}\n\
+             services:\n  big-front:\n    template: lb-fargate-service\n    spec: svc-spec.yaml\n    \
+             repository: {{connection_arn: \"arn:aws:codestar-connections:us-east-1:123456789012:connection/0123\", \
+             id: my-org/front-end, branch: main}}\n{s3}"
+        );
+        let path = dir.join(if s3.is_empty() {
+            "plain.yaml"
+        } else {
+            "proton-deploy.yaml"
+        });
+        fs::write(&path, text).unwrap();
+        (path.clone(), config::load(&path).unwrap())
+    };
+    let (_, file) = deploy_file("s3_bucket: proton-synth-templates\ns3_prefix: /cfn/\n");
+    assert_eq!(moto_s3(&url, "PUT", "/proton-synth-templates"), 200);
+    let cfn = CfnClient::connect(Some(&url)).unwrap();
+
+    let (result, out) = run(&file, &cfn, Approval::Yes, |d| d.deploy("Beta"));
+    result.unwrap_or_else(|e| panic!("{e:?}\n{out}"));
+    let (result, out) = run(&file, &cfn, Approval::Yes, |d| d.deploy("big-front"));
+    let done = result.unwrap_or_else(|e| panic!("{e:?}\n{out}"));
+    assert_eq!(done.len(), 21, "{out}");
+    let Deployed::Changed(pipeline) = &done[20] else {
+        panic!("the pipeline was not created: {out}")
+    };
+    assert_eq!(pipeline.status, "CREATE_COMPLETE");
+
+    // The stack runs the uploaded object: what CloudFormation holds hashes to the object's key.
+    let template = cfn.get_template("big-front-pipeline").unwrap();
+    assert!(template.len() > 51_200, "{} bytes", template.len());
+    let key = format!("cfn/big-front-pipeline/{}.template", sha256_hex(&template));
+    let object_url = format!("{url}/proton-synth-templates/{key}");
+    assert!(
+        out.contains(&format!(
+            "   template ({} bytes) uploaded to s3://proton-synth-templates/{key}",
+            template.len()
+        )),
+        "{out}"
+    );
+    assert!(cfn.object_exists("proton-synth-templates", &key).unwrap());
+    assert!(!cfn
+        .object_exists("proton-synth-templates", "cfn/big-front-pipeline/0.template")
+        .unwrap());
+    // Only the pipeline is over the limit; it is uploaded after it is known to be new, before its change set.
+    let all = calls(&cfn);
+    let start = all
+        .iter()
+        .position(|c| c == "DescribeStacks big-front-pipeline")
+        .unwrap();
+    assert_eq!(
+        all[start..start + 5],
+        [
+            "DescribeStacks big-front-pipeline".to_owned(),
+            format!("HeadObject proton-synth-templates/{key}"),
+            format!("PutObject proton-synth-templates/{key}"),
+            format!("CreateChangeSet big-front-pipeline CREATE TemplateURL={object_url}"),
+            "DescribeChangeSet big-front-pipeline CS".to_owned(),
+        ]
+    );
+    assert_eq!(all.iter().filter(|c| c.starts_with("PutObject")).count(), 1, "{all:?}");
+
+    // Again through the CLI, the bucket from the flags: the object is there, nothing changes.
+    let (plain, _) = deploy_file("");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_proton-synth"))
+        .args(["deploy", "big-front", "--yes", "--endpoint-url", &url])
+        .args(["--s3-bucket", "proton-synth-templates", "--s3-prefix", "cfn", "--file"])
+        .arg(&plain)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("already in s3://proton-synth-templates/{key}")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("21 stack(s): 0 changed, 21 unchanged"), "{stdout}");
+
+    // Without a bucket: an error naming the flag and the deploy file's key, before any change set.
+    let file = config::load(&plain).unwrap();
+    let before = cfn.calls().len();
+    let parts = ServiceParts {
+        instances: Some(Vec::new()),
+        pipeline: true,
+    };
+    let svc = file.services[0].clone();
+    let (result, _) = run(&file, &cfn, Approval::Yes, |d| d.service(&svc, &parts));
+    let err = result.unwrap_err();
+    assert_eq!(
+        err,
+        [format!(
+            "error: big-front-pipeline: the template is {} bytes, over CloudFormation's 51200-byte inline limit, so \
+             it must go through S3; name a bucket of this account and Region with `--s3-bucket BUCKET` or \
+             `s3_bucket: BUCKET` in the deploy file",
+            template.len()
+        )]
+    );
+    assert!(!calls(&cfn)[before..].iter().any(|c| c.starts_with("CreateChangeSet")));
 }

@@ -1,6 +1,7 @@
 //! The CloudFormation calls `deploy`, `status` and `upgrade` make, through the AWS SDK for Rust on a
-//! current-thread tokio runtime, returned as plain values. Every call is appended to a call log (operation and
-//! its main arguments) so tests can assert the exact sequence.
+//! current-thread tokio runtime, returned as plain values, and the two S3 calls of template uploads
+//! ([`super::s3`]). Every call is appended to a call log (operation and its main arguments) so tests can assert
+//! the exact sequence.
 
 use std::sync::Mutex;
 
@@ -8,6 +9,8 @@ use aws_sdk_cloudformation::error::ProvideErrorMetadata;
 use aws_sdk_cloudformation::types::{Capability, ChangeSetType, Tag};
 use aws_sdk_cloudformation::Client;
 use indexmap::IndexMap;
+
+use super::s3::S3Client;
 
 /// A stack as `DescribeStacks` returns it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -50,6 +53,15 @@ pub struct StackEvent {
     pub reason: Option<String>,
 }
 
+/// Where a change set's template comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TemplateSource<'a> {
+    /// Inline (`TemplateBody`, at most [`super::template::MAX_TEMPLATE_BODY`] bytes).
+    Body(&'a str),
+    /// An S3 object (`TemplateURL`), for larger templates.
+    Url(&'a str),
+}
+
 /// What `CreateChangeSet` needs.
 #[derive(Clone, Debug)]
 pub struct ChangeSetRequest<'a> {
@@ -57,7 +69,7 @@ pub struct ChangeSetRequest<'a> {
     pub change_set_name: &'a str,
     /// CREATE for a new stack, UPDATE for an existing one.
     pub create: bool,
-    pub template_body: &'a str,
+    pub template: TemplateSource<'a>,
     pub capabilities: &'a [String],
     pub role_arn: Option<&'a str>,
     pub tags: &'a [(String, String)],
@@ -66,6 +78,7 @@ pub struct ChangeSetRequest<'a> {
 pub struct CfnClient {
     rt: tokio::runtime::Runtime,
     client: Client,
+    s3: S3Client,
     calls: Mutex<Vec<String>>,
 }
 
@@ -108,6 +121,7 @@ impl CfnClient {
             return Err("no AWS region configured; set AWS_REGION or a profile's region".to_owned());
         }
         Ok(CfnClient {
+            s3: S3Client::new(&config, endpoint_url)?,
             rt,
             client: Client::new(&config),
             calls: Mutex::new(Vec::new()),
@@ -174,7 +188,12 @@ impl CfnClient {
         } else {
             ChangeSetType::Update
         };
-        self.log(format!("CreateChangeSet {} {}", r.stack_name, kind.as_str()));
+        let (body, url) = match r.template {
+            TemplateSource::Body(b) => (Some(b.to_owned()), None),
+            TemplateSource::Url(u) => (None, Some(u.to_owned())),
+        };
+        let from = url.as_deref().map(|u| format!(" TemplateURL={u}")).unwrap_or_default();
+        self.log(format!("CreateChangeSet {} {}{from}", r.stack_name, kind.as_str()));
         let mut tags = Vec::new();
         for (k, v) in r.tags {
             tags.push(Tag::builder().key(k).value(v).build());
@@ -183,7 +202,8 @@ impl CfnClient {
             .stack_name(r.stack_name)
             .change_set_name(r.change_set_name)
             .change_set_type(kind)
-            .template_body(r.template_body)
+            .set_template_body(body)
+            .set_template_url(url)
             .set_capabilities(Some(
                 r.capabilities.iter().map(|c| Capability::from(c.as_str())).collect(),
             ))
@@ -270,6 +290,23 @@ impl CfnClient {
                 reason: e.resource_status_reason().map(str::to_owned),
             })
             .collect())
+    }
+
+    /// The `TemplateURL` of an S3 object (see [`S3Client::object_url`]).
+    pub fn object_url(&self, bucket: &str, key: &str) -> String {
+        self.s3.object_url(bucket, key)
+    }
+
+    /// Whether an S3 object exists (`HeadObject`).
+    pub fn object_exists(&self, bucket: &str, key: &str) -> Result<bool, String> {
+        self.log(format!("HeadObject {bucket}/{key}"));
+        self.rt.block_on(self.s3.exists(bucket, key))
+    }
+
+    /// Upload an S3 object (`PutObject`).
+    pub fn put_object(&self, bucket: &str, key: &str, body: &str) -> Result<(), String> {
+        self.log(format!("PutObject {bucket}/{key}"));
+        self.rt.block_on(self.s3.put(bucket, key, body.as_bytes().to_vec()))
     }
 
     /// Sleep between polls (on the client's runtime). The timer is created inside `block_on`: tokio's

@@ -30,6 +30,8 @@
 //!       pipeline: front-end-pipeline
 //! capabilities: [CAPABILITY_IAM, CAPABILITY_NAMED_IAM]   # optional; this is the default
 //! role_arn: arn:aws:iam::111122223333:role/cfn-deployer  # optional CloudFormation service role
+//! s3_bucket: my-cfn-templates     # optional: templates over 51,200 bytes go to s3://BUCKET/PREFIX/<stack>/
+//! s3_prefix: proton-synth         # <sha256>.template (flags --s3-bucket/--s3-prefix override these)
 //! ```
 
 use std::fmt;
@@ -38,6 +40,8 @@ use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 use serde::Deserialize;
+
+use super::s3::TemplateUpload;
 
 /// A template version, `major.minor` as Proton numbered them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -118,6 +122,8 @@ pub struct DeployFile {
     pub services: Vec<ServiceEntry>,
     pub capabilities: Vec<String>,
     pub role_arn: Option<String>,
+    /// `s3_bucket` and `s3_prefix`: where templates over the inline limit are uploaded.
+    pub upload: Option<TemplateUpload>,
 }
 
 /// What `deploy NAME` names.
@@ -165,6 +171,8 @@ struct RawFile {
     services: IndexMap<String, RawService>,
     capabilities: Option<Vec<String>>,
     role_arn: Option<String>,
+    s3_bucket: Option<String>,
+    s3_prefix: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -266,6 +274,20 @@ pub fn load(path: &Path) -> Result<DeployFile, Vec<String>> {
         }
     }
     check_names(&shown, &environments, &services, &mut errors);
+    let upload = match (&raw.s3_bucket, &raw.s3_prefix) {
+        (Some(bucket), prefix) => {
+            (TemplateUpload::new(bucket, prefix.as_deref(), &format!("error: {shown}: s3_bucket")))
+                .map_err(|e| errors.push(e))
+                .ok()
+        }
+        (None, Some(_)) => {
+            errors.push(format!(
+                "error: {shown}: s3_prefix is set without s3_bucket; add the bucket or remove the prefix"
+            ));
+            None
+        }
+        (None, None) => None,
+    };
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -276,6 +298,7 @@ pub fn load(path: &Path) -> Result<DeployFile, Vec<String>> {
         capabilities: (raw.capabilities)
             .unwrap_or_else(|| DEFAULT_CAPABILITIES.iter().map(|c| (*c).to_owned()).collect()),
         role_arn: raw.role_arn,
+        upload,
     })
 }
 
@@ -352,6 +375,36 @@ mod tests {
         let errors = load(&path).unwrap_err();
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert!(errors[0].contains("not major.minor") && errors[1].contains("`x` is not under `templates`"));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_upload_bucket_and_prefix_are_read_and_checked() {
+        let dir = std::env::temp_dir().join(format!("proton-deploy-s3-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("proton-deploy.yaml");
+        let shown = path.display();
+        fs::write(&path, "s3_bucket: cfn-templates\ns3_prefix: /teams/web/\n").unwrap();
+        let upload = load(&path).unwrap().upload.unwrap();
+        assert_eq!(
+            (upload.bucket.as_str(), upload.prefix.as_str()),
+            ("cfn-templates", "teams/web")
+        );
+        fs::write(&path, "s3_prefix: x\n").unwrap();
+        assert_eq!(
+            load(&path).unwrap_err(),
+            [format!(
+                "error: {shown}: s3_prefix is set without s3_bucket; add the bucket or remove the prefix"
+            )]
+        );
+        fs::write(&path, "s3_bucket: Templates\n").unwrap();
+        assert_eq!(
+            load(&path).unwrap_err(),
+            [format!(
+                "error: {shown}: s3_bucket: `Templates` is not an S3 bucket name: only lowercase letters, digits, \
+                 dots and hyphens are allowed; name an existing bucket of this account"
+            )]
+        );
         fs::remove_dir_all(&dir).unwrap();
     }
 }

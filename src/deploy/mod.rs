@@ -16,6 +16,7 @@ pub mod deployer;
 pub mod events;
 pub mod orchestrate;
 pub mod plan;
+pub mod s3;
 pub mod status;
 pub mod template;
 
@@ -40,6 +41,38 @@ pub struct Common {
     pub endpoint_url: Option<String>,
 }
 
+/// Where templates over CloudFormation's 51,200-byte inline limit are uploaded (`deploy`, `upgrade`).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct UploadArgs {
+    /// S3 bucket for templates over 51,200 bytes (uploaded once, as `PREFIX/<stack>/<sha256>.template`, and
+    /// passed as TemplateURL), like `aws cloudformation deploy --s3-bucket`. Overrides the file's `s3_bucket`.
+    #[arg(long, value_name = "BUCKET")]
+    pub s3_bucket: Option<String>,
+    /// Key prefix in that bucket. Overrides the file's `s3_prefix`.
+    #[arg(long, value_name = "PREFIX")]
+    pub s3_prefix: Option<String>,
+}
+
+impl UploadArgs {
+    /// The flags over the deploy file's `s3_bucket`/`s3_prefix`.
+    pub fn resolve(&self, file: Option<&s3::TemplateUpload>) -> Result<Option<s3::TemplateUpload>, String> {
+        let bucket = match (&self.s3_bucket, file) {
+            (Some(b), _) => b.as_str(),
+            (None, Some(f)) => f.bucket.as_str(),
+            (None, None) if self.s3_prefix.is_some() => {
+                return Err(
+                    "error: --s3-prefix needs a bucket; pass --s3-bucket BUCKET or set s3_bucket in the \
+                            deploy file"
+                        .to_owned(),
+                )
+            }
+            (None, None) => return Ok(None),
+        };
+        let prefix = self.s3_prefix.as_deref().or(file.map(|f| f.prefix.as_str()));
+        s3::TemplateUpload::new(bucket, prefix, "error: --s3-bucket/--s3-prefix").map(Some)
+    }
+}
+
 /// `proton-synth deploy NAME`.
 #[derive(clap::Args, Debug, Clone)]
 #[command(after_long_help = DEPLOY_HELP)]
@@ -49,6 +82,8 @@ pub struct DeployArgs {
     pub name: String,
     #[command(flatten)]
     pub common: Common,
+    #[command(flatten)]
+    pub upload: UploadArgs,
     /// Execute every change set without asking (required when stdin is not a terminal).
     #[arg(long, short)]
     pub yes: bool,
@@ -69,6 +104,8 @@ pub struct UpgradeArgs {
     pub names: Vec<String>,
     #[command(flatten)]
     pub common: Common,
+    #[command(flatten)]
+    pub upload: UploadArgs,
     /// Execute every change set without asking (required when stdin is not a terminal).
     #[arg(long, short)]
     pub yes: bool,
@@ -91,6 +128,7 @@ Deploy file (proton-deploy.yaml; paths relative to it):
       repository: {connection_arn: arn:aws:codestar-connections:..., id: my-org/front-end, branch: main}
       # pipeline: false; stack_names: {instance-1: ..., pipeline: ...}
   # capabilities: [CAPABILITY_IAM, CAPABILITY_NAMED_IAM, CAPABILITY_AUTO_EXPAND]; role_arn: arn:aws:iam::...
+  # s3_bucket: BUCKET; s3_prefix: PREFIX   (templates over 51,200 bytes; --s3-bucket/--s3-prefix override)
 Each stack is tagged proton-synth:template, proton-synth:template-version and proton-synth:spec-hash (also in
 the template's Metadata): CloudFormation is the state, `status` reads it back.";
 
@@ -143,12 +181,17 @@ fn summary(done: &[Deployed]) -> String {
 /// Run `deploy` or `upgrade` (`work`) with a deployer on stdout; returns the exit code.
 fn run_deploying(
     common: &Common,
+    upload: &UploadArgs,
     yes: bool,
     work: impl FnOnce(&mut Deployer<'_>) -> Result<Vec<Deployed>, Vec<String>>,
 ) -> i32 {
     let (file, cfn) = match prepare(common) {
         Ok(x) => x,
         Err(e) => return print_errors(&e),
+    };
+    let upload = match upload.resolve(file.upload.as_ref()) {
+        Ok(u) => u,
+        Err(e) => return print_errors(&[e]),
     };
     let mut stdout = std::io::stdout();
     let classifier = TemplateDiffClassifier::vendored();
@@ -159,6 +202,7 @@ fn run_deploying(
             classifier: &classifier,
             capabilities: &file.capabilities,
             role_arn: file.role_arn.as_deref(),
+            upload: upload.as_ref(),
             approval: if yes {
                 Approval::Yes
             } else {
@@ -179,11 +223,13 @@ fn run_deploying(
 }
 
 pub fn run_deploy(args: &DeployArgs) -> i32 {
-    run_deploying(&args.common, args.yes, |d| d.deploy(&args.name))
+    run_deploying(&args.common, &args.upload, args.yes, |d| d.deploy(&args.name))
 }
 
 pub fn run_upgrade(args: &UpgradeArgs) -> i32 {
-    run_deploying(&args.common, args.yes, |d| status::upgrade(d, &args.names, args.major))
+    run_deploying(&args.common, &args.upload, args.yes, |d| {
+        status::upgrade(d, &args.names, args.major)
+    })
 }
 
 pub fn run_status(args: &StatusArgs) -> i32 {
@@ -197,5 +243,45 @@ pub fn run_status(args: &StatusArgs) -> i32 {
             0
         }
         Err(e) => print_errors(&e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::s3::TemplateUpload;
+    use super::UploadArgs;
+
+    #[test]
+    fn the_upload_flags_override_the_deploy_file() {
+        let file = TemplateUpload::new("from-file", Some("file-prefix"), "file").unwrap();
+        let flags = |bucket: Option<&str>, prefix: Option<&str>| UploadArgs {
+            s3_bucket: bucket.map(str::to_owned),
+            s3_prefix: prefix.map(str::to_owned),
+        };
+        let resolved = |args: UploadArgs, file: Option<&TemplateUpload>| {
+            args.resolve(file)
+                .map(|u| u.map(|u| format!("{}/{}", u.bucket, u.prefix)))
+        };
+        assert_eq!(resolved(flags(None, None), None), Ok(None));
+        assert_eq!(
+            resolved(flags(None, None), Some(&file)),
+            Ok(Some("from-file/file-prefix".into()))
+        );
+        assert_eq!(
+            resolved(flags(Some("flag"), None), Some(&file)),
+            Ok(Some("flag/file-prefix".into()))
+        );
+        assert_eq!(
+            resolved(flags(None, Some("p")), Some(&file)),
+            Ok(Some("from-file/p".into()))
+        );
+        assert_eq!(resolved(flags(Some("flag"), None), None), Ok(Some("flag/".into())));
+        let err = resolved(flags(None, Some("p")), None).unwrap_err();
+        assert!(err.starts_with("error: --s3-prefix needs a bucket"), "{err}");
+        let err = resolved(flags(Some("No"), None), None).unwrap_err();
+        assert!(
+            err.starts_with("error: --s3-bucket/--s3-prefix: `No` is not an S3 bucket name"),
+            "{err}"
+        );
     }
 }

@@ -7,9 +7,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
-use super::cfn_client::{CfnClient, ChangeSetInfo, ChangeSetRequest, StackInfo};
+use super::cfn_client::{CfnClient, ChangeSetInfo, ChangeSetRequest, StackInfo, TemplateSource};
 use super::classify::ClassifyChanges;
 use super::events::{failures, format_event, is_final, is_success, resources_done, EventStream};
+use super::s3::TemplateUpload;
 use super::template::{long_form, Record, MAX_TEMPLATE_BODY};
 use crate::engine::parse_yaml;
 
@@ -41,6 +42,8 @@ pub struct Session<'a> {
     pub classifier: &'a dyn ClassifyChanges,
     pub capabilities: &'a [String],
     pub role_arn: Option<&'a str>,
+    /// Where templates over [`MAX_TEMPLATE_BODY`] bytes go (`--s3-bucket` or the deploy file's `s3_bucket`).
+    pub upload: Option<&'a TemplateUpload>,
     pub approval: Approval,
     /// Progress, the change set and events are written here as they happen.
     pub out: &'a mut dyn Write,
@@ -75,15 +78,18 @@ impl Session<'_> {
     pub fn deploy_stack(&mut self, plan: &StackPlan) -> Result<Deployed, String> {
         let name = plan.stack_name.as_str();
         let body = serde_json::to_string(&plan.template).map_err(|e| format!("error: {name}: {e}"))?;
-        if body.len() > MAX_TEMPLATE_BODY {
-            return Err(format!(
-                "error: {name}: the template is {} bytes, over CloudFormation's {MAX_TEMPLATE_BODY}-byte inline \
-                 limit; templates this large must go through S3 (`--s3-bucket`), which proton-synth does not \
-                 upload yet: deploy fewer instances per service or render it and use `aws cloudformation deploy \
-                 --s3-bucket BUCKET`",
-                body.len()
-            ));
-        }
+        let upload = match self.upload {
+            Some(u) if body.len() > MAX_TEMPLATE_BODY => Some(u),
+            None if body.len() > MAX_TEMPLATE_BODY => {
+                return Err(format!(
+                    "error: {name}: the template is {} bytes, over CloudFormation's {MAX_TEMPLATE_BODY}-byte \
+                     inline limit, so it must go through S3; name a bucket of this account and Region with \
+                     `--s3-bucket BUCKET` or `s3_bucket: BUCKET` in the deploy file",
+                    body.len()
+                ));
+            }
+            _ => None,
+        };
         let existing = self
             .cfn
             .describe_stack(name)
@@ -103,12 +109,16 @@ impl Session<'_> {
             if create { "CREATE" } else { "UPDATE" }
         ));
         let tags = plan.record.tags();
+        let url = match upload {
+            Some(u) => Some(self.upload_template(name, &body, u)?),
+            None => None,
+        };
         self.cfn
             .create_change_set(&ChangeSetRequest {
                 stack_name: name,
                 change_set_name: &change_set,
                 create,
-                template_body: &body,
+                template: url.as_deref().map_or(TemplateSource::Body(&body), TemplateSource::Url),
                 capabilities: self.capabilities,
                 role_arn: self.role_arn,
                 tags: &tags,
@@ -125,6 +135,27 @@ impl Session<'_> {
             ));
         }
         self.execute(name, &change_set, &plan.template)
+    }
+
+    /// Put a template over the inline limit in S3 under its SHA-256 (skipped when that object is already there:
+    /// the same template is the same key) and return its `TemplateURL`.
+    fn upload_template(&mut self, name: &str, body: &str, upload: &TemplateUpload) -> Result<String, String> {
+        let key = upload.key(name, body);
+        let bucket = upload.bucket.as_str();
+        let exists = (self.cfn.object_exists(bucket, &key)).map_err(|e| format!("error: {name}: {e}"))?;
+        if exists {
+            self.say(format!(
+                "   template ({} bytes) already in s3://{bucket}/{key}",
+                body.len()
+            ));
+        } else {
+            (self.cfn.put_object(bucket, &key, body)).map_err(|e| format!("error: {name}: {e}"))?;
+            self.say(format!(
+                "   template ({} bytes) uploaded to s3://{bucket}/{key}",
+                body.len()
+            ));
+        }
+        Ok(self.cfn.object_url(bucket, &key))
     }
 
     fn current_template(&self, name: &str) -> Result<Value, String> {
