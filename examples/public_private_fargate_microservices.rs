@@ -222,8 +222,10 @@ pub fn public_service(env_interface: &EnvironmentInterface) -> ServiceTemplate {
     task.writable_paths = c.writable_paths;
     let mut props = LoadBalancedFargateServiceProps::new(env.cluster.clone(), env.vpc.clone(), task.image.clone());
     props.task = TaskSource::Image(task);
-    props.cpu = sizes.cpu(inputs.task_size.value());
-    props.memory_mib = sizes.memory(inputs.task_size.value());
+    props.compute.set_size(
+        sizes.cpu(inputs.task_size.value()),
+        sizes.memory(inputs.task_size.value()),
+    );
     props.family = Some(names.qualified());
     props.execution_role = Some(env.execution_role.clone());
     props.desired_count = inputs.desired_count.as_integer();

@@ -11,6 +11,10 @@ pub mod apigatewayv2;
 #[rustfmt::skip]
 pub mod applicationautoscaling;
 
+#[cfg(feature = "autoscaling")]
+#[rustfmt::skip]
+pub mod autoscaling;
+
 #[cfg(feature = "cloudwatch")]
 #[rustfmt::skip]
 pub mod cloudwatch;
