@@ -13,12 +13,11 @@ use proton_synth_constructs::ecs::{
     AsgCapacityProvider, AsgCapacityProviderProps, Cluster, ClusterProps, ContainerImage, ContainerProps, Ec2Service,
     Ec2ServiceProps, Ec2TaskDefinition, Ec2TaskDefinitionProps,
 };
-use proton_synth_constructs::synth::{to_json_string, Mode};
 use proton_synth_constructs::{fns, Stack, Value};
 use serde_json::{json, Value as J};
 
 fn errors_of(stack: &Stack) -> Vec<String> {
-    match stack.synth(Mode::Plain) {
+    match stack.synth() {
         Ok(_) => Vec::new(),
         Err(d) => d.0.iter().filter(|d| d.is_error()).map(|d| d.to_string()).collect(),
     }
@@ -68,14 +67,12 @@ fn ec2_cluster() -> Stack {
 #[test]
 fn ec2_cluster_for_checkers() {
     let stack = ec2_cluster();
-    let synth = stack
-        .synth(Mode::Plain)
-        .unwrap_or_else(|e| panic!("synthesis failed:\n{e}"));
+    let synth = stack.synth().unwrap_or_else(|e| panic!("synthesis failed:\n{e}"));
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/l2-templates");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("compute-ec2-cluster.json"), to_json_string(&synth.template)).unwrap();
+    std::fs::write(dir.join("compute-ec2-cluster.json"), synth.to_json_string()).unwrap();
 
-    let t = Template::from_json(synth.template);
+    let t = Template::from_json(synth.to_json());
     t.has_resource_properties(
         "AWS::EC2::LaunchTemplate",
         Match::object_like(json!({"LaunchTemplateData": {

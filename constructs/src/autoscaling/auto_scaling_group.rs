@@ -55,7 +55,7 @@ impl AutoScalingGroupProps {
 /// ```
 /// use proton_synth_constructs::autoscaling::{AutoScalingGroup, AutoScalingGroupProps};
 /// use proton_synth_constructs::ec2::{LaunchTemplate, LaunchTemplateProps, MachineImage, SecurityGroup};
-/// use proton_synth_constructs::{Mode, Stack, Value};
+/// use proton_synth_constructs::{Stack, Value};
 ///
 /// let mut stack = Stack::new("App");
 /// let sg = SecurityGroup::from_id(Value::from("sg-1"));
@@ -66,7 +66,7 @@ impl AutoScalingGroupProps {
 /// props.max_capacity = Value::from(4);
 /// let group = AutoScalingGroup::new(&mut stack.root(), "Group", props);
 /// let _arn = group.arn();
-/// stack.synth(Mode::Plain).expect("a valid template");
+/// stack.synth().expect("a valid template");
 /// ```
 #[derive(Clone, Debug)]
 pub struct AutoScalingGroup {

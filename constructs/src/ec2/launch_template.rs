@@ -112,14 +112,14 @@ impl LaunchTemplateProps {
 ///
 /// ```
 /// use proton_synth_constructs::ec2::{LaunchTemplate, LaunchTemplateProps, MachineImage, SecurityGroup};
-/// use proton_synth_constructs::{Mode, Stack, Value};
+/// use proton_synth_constructs::{Stack, Value};
 ///
 /// let mut stack = Stack::new("App");
 /// let sg = SecurityGroup::from_id(Value::from("sg-1"));
 /// let props = LaunchTemplateProps::new(MachineImage::ecs_optimized_amazon_linux_2(), "c5.large", vec![sg]);
 /// let lt = LaunchTemplate::new(&mut stack.root(), "Hosts", props);
 /// lt.add_user_data(&mut stack, [Value::from("echo hello")]);
-/// stack.synth(Mode::Plain).expect("a valid template");
+/// stack.synth().expect("a valid template");
 /// ```
 #[derive(Clone, Debug)]
 pub struct LaunchTemplate {

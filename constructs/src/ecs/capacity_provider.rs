@@ -72,7 +72,7 @@ impl AsgCapacityProviderProps {
 /// use proton_synth_constructs::autoscaling::{AutoScalingGroup, AutoScalingGroupProps};
 /// use proton_synth_constructs::ec2::{LaunchTemplate, LaunchTemplateProps, MachineImage, SecurityGroup};
 /// use proton_synth_constructs::ecs::{AsgCapacityProvider, AsgCapacityProviderProps, Cluster, ClusterProps};
-/// use proton_synth_constructs::{Mode, Stack, Value};
+/// use proton_synth_constructs::{Stack, Value};
 ///
 /// let mut stack = Stack::new("App");
 /// let cluster = Cluster::new(&mut stack.root(), "Cluster", ClusterProps::default());
@@ -86,7 +86,7 @@ impl AsgCapacityProviderProps {
 /// );
 /// let provider = AsgCapacityProvider::new(&mut stack.root(), "Capacity", AsgCapacityProviderProps::new(group));
 /// cluster.add_capacity_provider(&mut stack, &provider);
-/// stack.synth(Mode::Plain).expect("a valid template");
+/// stack.synth().expect("a valid template");
 /// ```
 #[derive(Clone, Debug)]
 pub struct AsgCapacityProvider {

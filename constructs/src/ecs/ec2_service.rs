@@ -75,7 +75,7 @@ impl Ec2Service {
     ///
     /// ```
     /// use proton_synth_constructs::ecs::*;
-    /// use proton_synth_constructs::{Mode, Stack, Value};
+    /// use proton_synth_constructs::{Stack, Value};
     ///
     /// let mut stack = Stack::new("App");
     /// let cluster = Cluster::from_name(Value::from("shared"));
@@ -85,7 +85,7 @@ impl Ec2Service {
     /// let mut props = Ec2ServiceProps::new(cluster, task, vec![Value::from("subnet-1")]);
     /// props.vpc_id = Some(Value::from("vpc-1"));
     /// Ec2Service::new(&mut stack.root(), "Service", props);
-    /// stack.synth(Mode::Plain).expect("a valid template");
+    /// stack.synth().expect("a valid template");
     /// ```
     #[allow(clippy::new_ret_no_self)]
     pub fn new(scope: &mut Scope, id: &str, props: Ec2ServiceProps) -> Service {

@@ -47,13 +47,13 @@ impl Ec2TaskDefinition {
     ///
     /// ```
     /// use proton_synth_constructs::ecs::{ContainerImage, ContainerProps, Ec2TaskDefinition, Ec2TaskDefinitionProps};
-    /// use proton_synth_constructs::{Mode, Stack};
+    /// use proton_synth_constructs::Stack;
     ///
     /// let mut stack = Stack::new("App");
     /// let task = Ec2TaskDefinition::new(&mut stack.root(), "Task", Ec2TaskDefinitionProps::default());
     /// let image = ContainerImage::registry("public.ecr.aws/nginx/nginx:1.27");
     /// task.add_container(&mut stack, "web", ContainerProps::new(image));
-    /// stack.synth(Mode::Plain).expect("a valid template");
+    /// stack.synth().expect("a valid template");
     /// ```
     #[allow(clippy::new_ret_no_self)]
     pub fn new(scope: &mut Scope, id: &str, props: Ec2TaskDefinitionProps) -> TaskDefinition {
