@@ -67,7 +67,7 @@ use proton_synth::constructs::nag::{self, Tool};
 use proton_synth::constructs::patterns::{
     AutoScalingOptions, LoadBalancedFargateService, LoadBalancedFargateServiceProps, TaskImageOptions, TaskSource,
 };
-use proton_synth::constructs::{cfn, s3, Handle, Scope, Stack, Value};
+use proton_synth::constructs::{cfn, s3, Handle, Scope, Value};
 use proton_synth::proton::{EnvironmentInterface, Input, InputDef, Instance, ServiceTemplate};
 
 /// The Proton template names.
@@ -240,10 +240,11 @@ pub fn public_service(env_interface: &EnvironmentInterface) -> ServiceTemplate {
         ..AutoScalingOptions::default()
     });
     props.outputs = false;
-    let web = LoadBalancedFargateService::new(&mut root, "Service", props);
+    let mut web = LoadBalancedFargateService::new(&mut root, "Service", props);
 
     let stack = root.stack();
-    wear_container_group(stack, web.service(), &env);
+    // The environment's container group besides their own: the callers' identity the private services admit.
+    web.add_security_group(stack, env.container_sg.clone());
     nag::suppress(
         stack.resource_mut(&web.task_definition().handle()),
         Tool::Guard,
@@ -272,22 +273,6 @@ pub fn public_service(env_interface: &EnvironmentInterface) -> ServiceTemplate {
     svc.instance_output("TaskRoleArn", web.task_definition().task_role().arn());
     pipeline(&mut svc, "load-balanced public");
     svc
-}
-
-/// The environment's container group on the tasks, besides their own (the callers' identity the private
-/// services admit).
-fn wear_container_group(stack: &mut Stack, service: &FargateService, env: &MicroservicesEnv) {
-    let mut ids: Vec<Value<String>> = service.security_groups().iter().map(SecurityGroup::id).collect();
-    ids.push(env.container_sg.id());
-    if let Some(l1) = stack.l1_mut(&service.handle()) {
-        if let Some(awsvpc) = l1
-            .network_configuration
-            .as_mut()
-            .and_then(|n| n.awsvpc_configuration.as_mut())
-        {
-            awsvpc.security_groups = Some(Value::from(ids));
-        }
-    }
 }
 
 /// The service template `private-fargate-svc`, compatible with `microservices-env:1`.
