@@ -132,7 +132,9 @@ impl Inputs {
                 .description("The name of the service to register in service discovery")
                 .min_length(3)
                 .max_length(24)
-                .required(),
+                .required()
+                // Cloud Map service names are unique in the environment's namespace.
+                .unique_per_instance(),
         );
         Inputs {
             port,
