@@ -17,6 +17,11 @@
 //!   `service_discovery_name` (A records, 60 s), reachable on `port` from the tasks of the environment (its
 //!   container security group) and from nothing else.
 //!
+//! `service_discovery_name` keeps the sample's free text (3–24 characters, no `pattern`: a pattern would refuse
+//! specs the sample accepted, and the parity rules allow a deviation to narrow an enum only); Cloud Map refuses
+//! a name that is not a DNS label when the instance is deployed. It is declared `unique_per_instance()`, so the
+//! generated specs give each instance its own name (Cloud Map names are unique per namespace).
+//!
 //! Deviations, and why:
 //!
 //! - The public service's tasks run in the private subnets without public IPs (the sample: public subnets with
