@@ -64,6 +64,7 @@ pub mod bundle;
 mod check;
 pub mod format;
 pub mod input;
+mod pipeline;
 mod schema;
 mod synth;
 pub mod template;
