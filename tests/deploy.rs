@@ -21,112 +21,19 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use proton_synth::app::SynthOptions;
 use proton_synth::deploy::cfn_client::CfnClient;
-use proton_synth::deploy::classify::TemplateDiffClassifier;
 use proton_synth::deploy::config::{self, DeployFile};
-use proton_synth::deploy::deployer::{Deployer, ServiceParts};
-use proton_synth::deploy::orchestrate::{Approval, Deployed, Session};
+use proton_synth::deploy::deployer::ServiceParts;
+use proton_synth::deploy::orchestrate::{Approval, Deployed};
 use proton_synth::deploy::status::{self, StackStatus};
 
 #[path = "../examples/lb_fargate_svc.rs"]
 mod lb_fargate_svc;
 
-const ENDPOINT_VAR: &str = "PROTON_SYNTH_TEST_CFN_ENDPOINT";
-
-/// The moto endpoint, or `None` (with the reason printed) when the test command did not start one.
-fn endpoint() -> Option<String> {
-    let url = std::env::var(ENDPOINT_VAR).ok().filter(|u| !u.is_empty());
-    if url.is_none() {
-        eprintln!("skipped: {ENDPOINT_VAR} is not set (scripts/test starts moto and sets it)");
-    }
-    url
-}
-
-/// One test at a time against the server: moto's development server handles requests on threads over shared,
-/// unlocked state, and the call-sequence assertions expect each stack to settle before the next request.
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static MOTO: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    MOTO.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join("deploy-tests")
-        .join(name);
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Every call the client made, change set names replaced by `CS`.
-fn calls(cfn: &CfnClient) -> Vec<String> {
-    let re = regex::Regex::new(r"proton-synth-\d+-\d+").unwrap();
-    cfn.calls()
-        .iter()
-        .map(|c| re.replace_all(c, "CS").into_owned())
-        .collect()
-}
-
-/// The calls of one stack deploy through a change set that executes (moto finishes at once, so one poll).
-fn executed(stack: &str, kind: &str) -> Vec<String> {
-    vec![
-        format!("DescribeStacks {stack}"),
-        format!("CreateChangeSet {stack} {kind}"),
-        format!("DescribeChangeSet {stack} CS"),
-        format!("DescribeStackEvents {stack}"),
-        format!("ExecuteChangeSet {stack} CS"),
-        format!("DescribeStackEvents {stack}"),
-        format!("DescribeStacks {stack}"),
-    ]
-}
-
-fn run<T>(
-    file: &DeployFile,
-    cfn: &CfnClient,
-    approval: Approval,
-    work: impl FnOnce(&mut Deployer<'_>) -> T,
-) -> (T, String) {
-    let mut out = Vec::new();
-    let result = {
-        let mut deployer = Deployer {
-            file,
-            session: Session {
-                cfn,
-                classifier: &TemplateDiffClassifier::vendored(),
-                capabilities: &file.capabilities,
-                role_arn: None,
-                upload: file.upload.as_ref(),
-                approval,
-                out: &mut out,
-                poll_interval: Duration::from_millis(50),
-                timeout: Duration::from_secs(120),
-            },
-        };
-        work(&mut deployer)
-    };
-    (result, String::from_utf8(out).unwrap())
-}
-
-const ENV_SPEC: &str = "proton: EnvironmentSpec\nspec:\n  vpc_cidr: 10.0.0.0/16\n  subnet_one_cidr: 10.0.0.0/24\n  subnet_two_cidr: 10.0.1.0/24\n";
-
-fn service_spec() -> String {
-    service_spec_with(2)
-}
-
-/// The seed service's spec with `n` instances (`instance-1` …) in Beta.
-fn service_spec_with(n: usize) -> String {
-    let instance = |name: &str| {
-        format!(
-            "  - name: {name}\n    environment: Beta\n    spec:\n      port: 80\n      desired_count: 1\n      \
-             task_size: x-small\n      image: public.ecr.aws/z9d2n7e1/nginx:1.21.0\n"
-        )
-    };
-    let instances: String = (1..=n).map(|i| instance(&format!("instance-{i}"))).collect();
-    format!("proton: ServiceSpec\npipeline:\n  dockerfile: Dockerfile\n  unit_test_command: echo ok\ninstances:\n{instances}")
-}
+mod deploy_support;
+use deploy_support::*;
 
 fn deploy_file(dir: &Path, service_bundle: &str, service_version: &str) -> DeployFile {
     let text = format!(
@@ -264,7 +171,7 @@ fn seed_walkthrough_status_and_upgrade() {
     );
 
     // Everything is at the file's version and spec.
-    let rows = status::status(&cfn, &file).unwrap();
+    let rows = status_of(&cfn, &file).unwrap();
     assert_eq!(rows.len(), 4);
     assert!(
         rows.iter()
@@ -308,14 +215,14 @@ fn seed_walkthrough_status_and_upgrade() {
         ]
     );
     // The declined spec is now drift: the file says something else than what runs.
-    let rows = status::status(&cfn, &file).unwrap();
+    let rows = status_of(&cfn, &file).unwrap();
     assert!(row(&rows, "seed-Beta").drifted() && !row(&rows, "seed-Beta").outdated(true));
     fs::write(dir.join("env-spec.yaml"), ENV_SPEC).unwrap();
 
     // A new minor version of the service template: status finds its stacks outdated, upgrade fixes them.
     let bundle = new_minor_version(&dir);
     let file = deploy_file(&dir, &bundle, "1.1");
-    let rows = status::status(&cfn, &file).unwrap();
+    let rows = status_of(&cfn, &file).unwrap();
     let table = status::format_status(&rows);
     assert!(table.contains("outdated (1.0 → 1.1)"), "{table}");
     assert!(row(&rows, "front-end-instance-2").outdated(false));
@@ -330,7 +237,7 @@ fn seed_walkthrough_status_and_upgrade() {
     assert!(upgrade_calls.contains(&"CreateChangeSet front-end-instance-1 UPDATE".to_owned()));
     assert!(upgrade_calls.contains(&"CreateChangeSet front-end-pipeline UPDATE".to_owned()));
     assert!(!upgrade_calls.iter().any(|c| c.starts_with("CreateChangeSet seed-Beta")));
-    let rows = status::status(&cfn, &file).unwrap();
+    let rows = status_of(&cfn, &file).unwrap();
     assert!(
         rows.iter().all(|r| !r.outdated(true) && !r.drifted()),
         "{}",
@@ -533,9 +440,15 @@ fn a_template_over_the_inline_limit_goes_through_s3() {
         )),
         "{out}"
     );
-    assert!(cfn.object_exists("proton-synth-templates", &key).unwrap());
+    assert!(cfn
+        .object_exists("proton-synth-templates", &key, "123456789012")
+        .unwrap());
     assert!(!cfn
-        .object_exists("proton-synth-templates", "cfn/big-front-pipeline/0.template")
+        .object_exists(
+            "proton-synth-templates",
+            "cfn/big-front-pipeline/0.template",
+            "123456789012"
+        )
         .unwrap());
     // Only the pipeline is over the limit; it is uploaded after it is known to be new, before its change set.
     let all = calls(&cfn);
@@ -543,12 +456,14 @@ fn a_template_over_the_inline_limit_goes_through_s3() {
         .iter()
         .position(|c| c == "DescribeStacks big-front-pipeline")
         .unwrap();
+    // The account the bucket must belong to (x-amz-expected-bucket-owner) is asked once, before the first upload.
     assert_eq!(
-        all[start..start + 5],
+        all[start..start + 6],
         [
             "DescribeStacks big-front-pipeline".to_owned(),
-            format!("HeadObject proton-synth-templates/{key}"),
-            format!("PutObject proton-synth-templates/{key}"),
+            "GetCallerIdentity".to_owned(),
+            format!("HeadObject proton-synth-templates/{key} owner=123456789012"),
+            format!("PutObject proton-synth-templates/{key} owner=123456789012"),
             format!("CreateChangeSet big-front-pipeline CREATE TemplateURL={object_url}"),
             "DescribeChangeSet big-front-pipeline CS".to_owned(),
         ]

@@ -696,6 +696,33 @@ fn optional_inputs_without_default_cannot_be_used() {
     );
 }
 
+/// An optional free-text input without a default is read with `value_or_empty`: `| default('')` in the bundle
+/// (a spec may leave it out), a parameter defaulting to "" in plain CloudFormation. An enum input cannot.
+#[test]
+fn optional_text_inputs_are_read_with_value_or_empty() {
+    let mut env = EnvironmentTemplate::new("opt-env");
+    let o = env.input(InputDef::string("maybe").min_length(1));
+    env.root().add("P", ssm::Parameter::new("String", o.value_or_empty()));
+    let out = env.synth(&SpecSettings::default()).expect("synthesizes");
+    let iac = String::from_utf8(out.bundle["infrastructure/cloudformation.yaml"].clone()).unwrap();
+    assert!(
+        iac.contains("{{ environment.inputs.maybe | default('') | tojson }}"),
+        "{iac}"
+    );
+    let plain = &out.plain[0].1;
+    assert_eq!(plain["Parameters"]["Maybe"]["Default"], "");
+    assert!(plain["Parameters"]["Maybe"].get("MinLength").is_none(), "{plain}");
+
+    let mut env = EnvironmentTemplate::new("opt-env");
+    let o = env.input(InputDef::string("choice").enum_values(["a", "b"]));
+    env.root().add("P", ssm::Parameter::new("String", o.value_or_empty()));
+    let err = env.synth(&SpecSettings::default()).unwrap_err().to_string();
+    assert!(
+        err.contains("input \"choice\" is used but is neither required"),
+        "{err}"
+    );
+}
+
 #[test]
 fn a_template_using_no_input_fails_and_limits_are_enforced() {
     let mut env = EnvironmentTemplate::new("no-input-env");

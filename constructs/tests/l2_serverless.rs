@@ -573,6 +573,35 @@ fn duplicate_route_keys_are_rejected() {
     assert_eq!(errors[0], "error: S/Api: duplicate route key \"GET /items\"");
 }
 
+/// A route whose path is known only at deployment (a parameter here, an AWS Proton input in a template):
+/// the key joins the method and the segments; the invoke permission has `*` for `{id}`.
+#[test]
+fn routes_with_late_bound_segments() {
+    let mut stack = Stack::new("S");
+    let resource = stack.root().add_parameter("Resource", Parameter::string()).r#ref();
+    let f = Function::new(&mut stack.root(), "Fn", inline());
+    let api = HttpApi::new(&mut stack.root(), "Api", HttpApiProps::default());
+    api.add_lambda_route_segments(&mut stack, "Get", "GET", vec![resource, Value::from("{id}")], &f);
+    let t = template(&stack);
+    let (_, route) = t.find_resources("AWS::ApiGatewayV2::Route")[0];
+    assert_eq!(
+        route["Properties"]["RouteKey"],
+        json!({"Fn::Join": ["", ["GET /", {"Fn::Join": ["/", [{"Ref": "Resource"}, "{id}"]]}]]})
+    );
+    let (_, perm) = t.find_resources("AWS::Lambda::Permission")[0];
+    let arn = &perm["Properties"]["SourceArn"]["Fn::Join"][1];
+    let suffix = &arn.as_array().unwrap().last().unwrap()["Fn::Join"][1];
+    assert_eq!(suffix[0], "/*/GET/");
+    assert_eq!(suffix[1], json!({"Fn::Join": ["/", [{"Ref": "Resource"}, "*"]]}));
+
+    let mut stack = Stack::new("S");
+    let f = Function::new(&mut stack.root(), "Fn", inline());
+    let api = HttpApi::new(&mut stack.root(), "Api", HttpApiProps::default());
+    api.add_lambda_route_segments(&mut stack, "Fetch", "FETCH", vec![Value::from("items")], &f);
+    let errors = errors_of(&stack);
+    assert!(errors[0].contains("route Fetch: method \"FETCH\""), "{errors:?}");
+}
+
 #[test]
 fn malformed_route_keys_are_rejected() {
     let mut stack = Stack::new("S");
@@ -625,6 +654,45 @@ fn public_routes_need_a_reason_and_carry_it_as_suppression() {
 // DynamoDB
 
 #[test]
+fn table_global_secondary_index_declares_its_keys_once() {
+    let mut stack = Stack::new("S");
+    let table = Table::new(
+        &mut stack.root(),
+        "App",
+        TableProps {
+            partition_key: ("hk".to_owned(), AttributeType::String),
+            sort_key: Some(("rk".to_owned(), AttributeType::String)),
+            ..TableProps::default()
+        },
+    );
+    table.add_global_secondary_index(
+        &mut stack,
+        "reverse",
+        ("rk", AttributeType::String),
+        Some(("hk", AttributeType::String)),
+    );
+    table.add_global_secondary_index(&mut stack, "by-kind", ("kind", AttributeType::String), None);
+    let t = template(&stack);
+    let (_, r) = t.find_resources("AWS::DynamoDB::Table")[0];
+    let p = &r["Properties"];
+    assert_eq!(p["AttributeDefinitions"].as_array().unwrap().len(), 3, "{p}");
+    assert_eq!(
+        p["GlobalSecondaryIndexes"][0],
+        json!({"IndexName": "reverse", "KeySchema": [{"AttributeName": "rk", "KeyType": "HASH"}, {"AttributeName": "hk", "KeyType": "RANGE"}], "Projection": {"ProjectionType": "ALL"}})
+    );
+    assert_eq!(p["GlobalSecondaryIndexes"][1]["KeySchema"].as_array().unwrap().len(), 1);
+
+    table.add_global_secondary_index(&mut stack, "bad", ("", AttributeType::String), None);
+    table.add_global_secondary_index(&mut stack, "x!", ("kind", AttributeType::String), None);
+    let errors = errors_of(&stack);
+    assert!(
+        errors.iter().any(|e| e.contains("index bad: attribute name")),
+        "{errors:?}"
+    );
+    assert!(errors.iter().any(|e| e.contains("index name \"x!\"")), "{errors:?}");
+}
+
+#[test]
 fn table_defaults_and_exact_grants() {
     let mut stack = Stack::new("S");
     let table = Table::new(
@@ -633,7 +701,7 @@ fn table_defaults_and_exact_grants() {
         TableProps {
             partition_key: ("id".to_owned(), AttributeType::String),
             sort_key: Some(("created".to_owned(), AttributeType::Number)),
-            ttl_attribute: Some("expires".to_owned()),
+            ttl_attribute: Some("expires".into()),
             ..TableProps::default()
         },
     );

@@ -3,13 +3,18 @@
 //! ([`super::s3`]). Every call is appended to a call log (operation and its main arguments) so tests can assert
 //! the exact sequence.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::provider::{self, ProvideCredentials, SharedCredentialsProvider};
+use aws_credential_types::Credentials;
 
 use aws_sdk_cloudformation::error::ProvideErrorMetadata;
 use aws_sdk_cloudformation::types::{Capability, ChangeSetType, Tag};
 use aws_sdk_cloudformation::Client;
 use indexmap::IndexMap;
 
+use super::placement::{AssumeRole, Placement};
 use super::s3::S3Client;
 
 /// A stack as `DescribeStacks` returns it.
@@ -75,11 +80,22 @@ pub struct ChangeSetRequest<'a> {
     pub tags: &'a [(String, String)],
 }
 
+/// The CloudFormation and S3 calls of one placement (region and credentials). Clients of other placements made
+/// with [`CfnClient::placed`] share its runtime and its call log.
 pub struct CfnClient {
-    rt: tokio::runtime::Runtime,
+    rt: Arc<tokio::runtime::Runtime>,
+    /// The standard chain's configuration (with `--endpoint-url`), which placed clients start from.
+    base: aws_types::SdkConfig,
+    endpoint_url: Option<String>,
     client: Client,
+    sts: aws_sdk_sts::Client,
     s3: S3Client,
-    calls: Mutex<Vec<String>>,
+    /// `None` for the standard chain's placement; else what the call log names it.
+    label: Option<String>,
+    assumes_role: bool,
+    /// The account of these credentials once known (from the role ARN, else GetCallerIdentity).
+    account: Mutex<Option<String>>,
+    calls: Arc<Mutex<Vec<String>>>,
 }
 
 /// `error: cloudformation OPERATION: message` from an SDK error, with the service's code when it sent one.
@@ -92,8 +108,13 @@ fn sdk_error<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt:
         return format!("cloudformation {op}: {code}: {message}");
     }
     // Not an answer from CloudFormation (no connection, no credentials, timeout): the chain of causes.
+    format!("cloudformation {op}: {}", error_chain(&e))
+}
+
+/// An error and its causes on one line.
+fn error_chain(e: &dyn std::error::Error) -> String {
     let mut detail = e.to_string();
-    let mut source = std::error::Error::source(&e);
+    let mut source = e.source();
     while let Some(cause) = source {
         let text = cause.to_string();
         if !detail.contains(&text) {
@@ -101,7 +122,69 @@ fn sdk_error<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt:
         }
         source = cause.source();
     }
-    format!("cloudformation {op}: {detail}")
+    detail
+}
+
+/// Renew assumed-role credentials this long before they expire.
+const RENEW_BEFORE: Duration = Duration::from_secs(300);
+
+/// Credentials of an assumed role (aws-config's `AssumeRoleProvider` over the standard chain's credentials),
+/// kept until shortly before they expire; each AssumeRole is written to the call log.
+#[derive(Debug)]
+struct AssumedRole {
+    inner: aws_config::sts::AssumeRoleProvider,
+    arn: String,
+    label: String,
+    cached: Mutex<Option<Credentials>>,
+    calls: Arc<Mutex<Vec<String>>>,
+}
+
+impl AssumedRole {
+    fn new(
+        rt: &tokio::runtime::Runtime,
+        base: &aws_types::SdkConfig,
+        role: &AssumeRole,
+        calls: Arc<Mutex<Vec<String>>>,
+        label: &str,
+    ) -> AssumedRole {
+        let mut builder = aws_config::sts::AssumeRoleProvider::builder(&role.arn)
+            .configure(base)
+            .session_name(&role.session_name);
+        if let Some(id) = &role.external_id {
+            builder = builder.external_id(id);
+        }
+        AssumedRole {
+            inner: rt.block_on(builder.build()),
+            arn: role.arn.clone(),
+            label: label.to_owned(),
+            cached: Mutex::new(None),
+            calls,
+        }
+    }
+
+    async fn credentials(&self) -> provider::Result {
+        let fresh = |c: &Credentials| c.expiry().is_none_or(|t| t > SystemTime::now() + RENEW_BEFORE);
+        if let Some(c) = self.cached.lock().ok().and_then(|c| c.clone()).filter(fresh) {
+            return Ok(c);
+        }
+        if let Ok(mut calls) = self.calls.lock() {
+            calls.push(format!("[{}] AssumeRole {}", self.label, self.arn));
+        }
+        let credentials = self.inner.provide_credentials().await?;
+        if let Ok(mut cached) = self.cached.lock() {
+            *cached = Some(credentials.clone());
+        }
+        Ok(credentials)
+    }
+}
+
+impl ProvideCredentials for AssumedRole {
+    fn provide_credentials<'a>(&'a self) -> provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        provider::future::ProvideCredentials::new(self.credentials())
+    }
 }
 
 impl CfnClient {
@@ -122,10 +205,77 @@ impl CfnClient {
         }
         Ok(CfnClient {
             s3: S3Client::new(&config, endpoint_url)?,
-            rt,
+            rt: Arc::new(rt),
             client: Client::new(&config),
-            calls: Mutex::new(Vec::new()),
+            sts: aws_sdk_sts::Client::new(&config),
+            base: config,
+            endpoint_url: endpoint_url.map(str::to_owned),
+            label: None,
+            assumes_role: false,
+            account: Mutex::new(None),
+            calls: Arc::new(Mutex::new(Vec::new())),
         })
+    }
+
+    /// A client for `placement`: its region, and the role assumed with this client's credentials (STS
+    /// AssumeRole, on first use, renewed before it expires). Shares the runtime and the call log, where its calls
+    /// are prefixed with `[REGION as ROLE] `.
+    pub fn placed(&self, placement: &Placement) -> Result<CfnClient, String> {
+        let mut builder = self.base.clone().into_builder();
+        if let Some(region) = &placement.region {
+            builder = builder.region(aws_types::region::Region::new(region.clone()));
+        }
+        let label = placement.label();
+        if let Some(role) = &placement.role {
+            let assumed = AssumedRole::new(&self.rt, &self.base, role, self.calls.clone(), &label);
+            builder = builder.credentials_provider(SharedCredentialsProvider::new(assumed));
+        }
+        let config = builder.build();
+        Ok(CfnClient {
+            s3: S3Client::new(&config, self.endpoint_url.as_deref())?,
+            rt: self.rt.clone(),
+            client: Client::new(&config),
+            sts: aws_sdk_sts::Client::new(&config),
+            base: self.base.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            label: Some(label),
+            assumes_role: placement.role.is_some(),
+            account: Mutex::new(placement.role.as_ref().map(|r| r.account.clone())),
+            calls: self.calls.clone(),
+        })
+    }
+
+    /// Its Region, and the assumed role's account when it has one: `eu-west-1 222233334444`.
+    pub fn place(&self) -> String {
+        match &self.label {
+            Some(_) => match self.account.lock().ok().and_then(|a| a.clone()) {
+                Some(account) if self.assumes_role => format!("{} {account}", self.region()),
+                _ => self.region(),
+            },
+            None => self.region(),
+        }
+    }
+
+    /// The Region its calls go to.
+    pub fn region(&self) -> String {
+        (self.client.config().region()).map_or_else(String::new, ToString::to_string)
+    }
+
+    /// The account of its credentials: the assumed role's, else STS GetCallerIdentity's (asked once).
+    pub fn account(&self) -> Result<String, String> {
+        if let Some(account) = self.account.lock().ok().and_then(|a| a.clone()) {
+            return Ok(account);
+        }
+        self.log("GetCallerIdentity".to_owned());
+        let out = (self.rt.block_on(self.sts.get_caller_identity().send()))
+            .map_err(|e| format!("sts GetCallerIdentity: {}", error_chain(&e)))?;
+        let account = (out.account())
+            .ok_or("sts GetCallerIdentity: no account in the answer")?
+            .to_owned();
+        if let Ok(mut cached) = self.account.lock() {
+            *cached = Some(account.clone());
+        }
+        Ok(account)
     }
 
     /// Every call made so far, in order: `Operation arg…`.
@@ -134,6 +284,10 @@ impl CfnClient {
     }
 
     fn log(&self, call: String) {
+        let call = match &self.label {
+            Some(label) => format!("[{label}] {call}"),
+            None => call,
+        };
         if let Ok(mut calls) = self.calls.lock() {
             calls.push(call);
         }
@@ -297,16 +451,17 @@ impl CfnClient {
         self.s3.object_url(bucket, key)
     }
 
-    /// Whether an S3 object exists (`HeadObject`).
-    pub fn object_exists(&self, bucket: &str, key: &str) -> Result<bool, String> {
-        self.log(format!("HeadObject {bucket}/{key}"));
-        self.rt.block_on(self.s3.exists(bucket, key))
+    /// Whether an S3 object exists (`HeadObject`), in a bucket `owner` must own.
+    pub fn object_exists(&self, bucket: &str, key: &str, owner: &str) -> Result<bool, String> {
+        self.log(format!("HeadObject {bucket}/{key} owner={owner}"));
+        self.rt.block_on(self.s3.exists(bucket, key, owner))
     }
 
-    /// Upload an S3 object (`PutObject`).
-    pub fn put_object(&self, bucket: &str, key: &str, body: &str) -> Result<(), String> {
-        self.log(format!("PutObject {bucket}/{key}"));
-        self.rt.block_on(self.s3.put(bucket, key, body.as_bytes().to_vec()))
+    /// Upload an S3 object (`PutObject`) to a bucket `owner` must own.
+    pub fn put_object(&self, bucket: &str, key: &str, body: &str, owner: &str) -> Result<(), String> {
+        self.log(format!("PutObject {bucket}/{key} owner={owner}"));
+        self.rt
+            .block_on(self.s3.put(bucket, key, body.as_bytes().to_vec(), owner))
     }
 
     /// Sleep between polls (on the client's runtime). The timer is created inside `block_on`: tokio's

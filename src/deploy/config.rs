@@ -16,6 +16,13 @@
 //!     spec: out/seed/proton/specs/public-vpc.env-spec.yaml
 //!     stack_name: Beta            # optional (default: the environment's name); an existing stack, e.g.
 //!                                 # one Proton created, is adopted: its next deploy is an UPDATE
+//!   Prod:                         # in another account and Region (see `placement`): its stacks and its
+//!     template: public-vpc        # service instances' stacks go there, through the role
+//!     spec: prod-spec.yaml
+//!     region: eu-west-1
+//!     role_arn: arn:aws:iam::444455556666:role/proton-environment-deployer
+//!     external_id: platform-team  # optional; session_name: optional (default proton-synth)
+//!     s3_bucket: cfn-templates-444455556666-eu-west-1   # its own bucket for large templates
 //! services:
 //!   front-end:
 //!     template: lb-fargate-service
@@ -41,6 +48,7 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 use serde::Deserialize;
 
+use super::placement::{self, Placement, RawPlacement};
 use super::s3::TemplateUpload;
 
 /// A template version, `major.minor` as Proton numbered them.
@@ -83,6 +91,10 @@ pub struct EnvironmentEntry {
     pub template: TemplateRef,
     pub spec: PathBuf,
     pub stack_name: String,
+    /// Region and role of its stacks and its service instances' stacks (default: the standard chain's).
+    pub placement: Placement,
+    /// Its own `s3_bucket`/`s3_prefix`: a placed environment does not use the top-level bucket.
+    pub upload: Option<TemplateUpload>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -102,6 +114,10 @@ pub struct ServiceEntry {
     pub pipeline: Option<bool>,
     pub repository: Repository,
     stack_names: IndexMap<String, String>,
+    /// Region and role of its pipeline's stack (default: the standard chain's, as Proton did).
+    pub placement: Placement,
+    /// The pipeline's own `s3_bucket`/`s3_prefix` when it is placed.
+    pub upload: Option<TemplateUpload>,
 }
 
 impl ServiceEntry {
@@ -188,6 +204,12 @@ struct RawEnvironment {
     template: String,
     spec: PathBuf,
     stack_name: Option<String>,
+    region: Option<String>,
+    role_arn: Option<String>,
+    external_id: Option<String>,
+    session_name: Option<String>,
+    s3_bucket: Option<String>,
+    s3_prefix: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -200,6 +222,26 @@ struct RawService {
     repository: Repository,
     #[serde(default)]
     stack_names: IndexMap<String, String>,
+    region: Option<String>,
+    role_arn: Option<String>,
+    external_id: Option<String>,
+    session_name: Option<String>,
+    s3_bucket: Option<String>,
+    s3_prefix: Option<String>,
+}
+
+/// The placement keys of an environment or service.
+macro_rules! raw_placement {
+    ($raw:expr) => {
+        RawPlacement {
+            region: $raw.region.as_deref(),
+            role_arn: $raw.role_arn.as_deref(),
+            external_id: $raw.external_id.as_deref(),
+            session_name: $raw.session_name.as_deref(),
+            s3_bucket: $raw.s3_bucket.as_deref(),
+            s3_prefix: $raw.s3_prefix.as_deref(),
+        }
+    };
 }
 
 const DEFAULT_CAPABILITIES: [&str; 3] = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"];
@@ -240,7 +282,7 @@ pub fn load(path: &Path) -> Result<DeployFile, Vec<String>> {
             )),
         }
     }
-    let mut template = |owner: &str, name: &str| match templates.get(name) {
+    let template = |owner: &str, name: &str, errors: &mut Vec<String>| match templates.get(name) {
         Some(t) => Some(t.clone()),
         None => {
             errors.push(format!(
@@ -251,18 +293,24 @@ pub fn load(path: &Path) -> Result<DeployFile, Vec<String>> {
     };
     let mut environments = Vec::new();
     for (name, e) in &raw.environments {
-        if let Some(t) = template(&format!("environments.{name}"), &e.template) {
+        let owner = format!("environments.{name}");
+        let (placement, upload) = placement::check(&shown, &owner, &raw_placement!(e), &mut errors);
+        if let Some(t) = template(&owner, &e.template, &mut errors) {
             environments.push(EnvironmentEntry {
                 name: name.clone(),
                 template: t,
                 spec: resolve(&e.spec),
                 stack_name: e.stack_name.clone().unwrap_or_else(|| name.clone()),
+                placement,
+                upload,
             });
         }
     }
     let mut services = Vec::new();
     for (name, s) in &raw.services {
-        if let Some(t) = template(&format!("services.{name}"), &s.template) {
+        let owner = format!("services.{name}");
+        let (placement, upload) = placement::check(&shown, &owner, &raw_placement!(s), &mut errors);
+        if let Some(t) = template(&owner, &s.template, &mut errors) {
             services.push(ServiceEntry {
                 name: name.clone(),
                 template: t,
@@ -270,6 +318,8 @@ pub fn load(path: &Path) -> Result<DeployFile, Vec<String>> {
                 pipeline: s.pipeline,
                 repository: s.repository.clone(),
                 stack_names: s.stack_names.clone(),
+                placement,
+                upload,
             });
         }
     }

@@ -1,16 +1,21 @@
 //! Proton's order of deployment: an environment is one stack; a service deploys its instances (each rendered
 //! with its environment's live outputs), then its pipeline (rendered with the instances' live outputs).
+//! Each stack goes where its placement says ([`super::connections`]): an instance where its environment is, so
+//! its environment's outputs are read there; the pipeline reads each instance's outputs where that instance is.
 
 use indexmap::IndexMap;
 
-use super::cfn_client::StackInfo;
+use super::cfn_client::{CfnClient, StackInfo};
 use super::config::{DeployFile, EnvironmentEntry, ServiceEntry, Target};
-use super::orchestrate::{Deployed, Session};
+use super::connections::{Connections, Stage};
+use super::orchestrate::{Deployed, Session, StackPlan};
 use super::plan::{self, Loaded};
 
 /// Deploys what a deploy file describes, one change set per stack.
 pub struct Deployer<'a> {
     pub file: &'a DeployFile,
+    pub connections: &'a Connections<'a>,
+    /// Its `cfn` and `upload` are set for each stack from the stack's placement.
     pub session: Session<'a>,
 }
 
@@ -23,7 +28,7 @@ pub struct ServiceParts {
     pub pipeline: bool,
 }
 
-impl Deployer<'_> {
+impl<'a> Deployer<'a> {
     /// `deploy NAME`: an environment, or a service with all its instances and its pipeline.
     pub fn deploy(&mut self, name: &str) -> Result<Vec<Deployed>, Vec<String>> {
         match self.file.target(name).map_err(|e| vec![e])? {
@@ -41,7 +46,14 @@ impl Deployer<'_> {
     pub fn environment(&mut self, env: &EnvironmentEntry) -> Result<Deployed, Vec<String>> {
         let loaded = Loaded::load(&env.template, &env.spec)?;
         let plan = plan::environment(env, &loaded)?;
-        self.session.deploy_stack(&plan).map_err(|e| vec![e])
+        self.deploy_at(self.connections.environment(&env.name), &plan)
+    }
+
+    fn deploy_at(&mut self, stage: Stage<'a>, plan: &StackPlan) -> Result<Deployed, Vec<String>> {
+        self.session.cfn = stage.cfn;
+        self.session.upload = stage.upload;
+        self.session.role_arn = stage.service_role;
+        self.session.deploy_stack(plan).map_err(|e| vec![e])
     }
 
     pub fn service(&mut self, svc: &ServiceEntry, parts: &ServiceParts) -> Result<Vec<Deployed>, Vec<String>> {
@@ -64,11 +76,12 @@ impl Deployer<'_> {
         let wanted = parts.instances.as_deref();
         if wanted.is_none_or(|w| !w.is_empty()) {
             for p in plan::instances(svc, &loaded, &envs, wanted)? {
-                let deployed = self.session.deploy_stack(&p).map_err(|e| vec![e])?;
-                let instance = loaded
-                    .instances()
-                    .iter()
-                    .find(|i| svc.stack_name(&i.name) == p.stack_name);
+                let instance = (loaded.instances().iter()).find(|i| svc.stack_name(&i.name) == p.stack_name);
+                let stage = match instance {
+                    Some(i) => self.connections.environment(&i.environment),
+                    None => self.connections.pipeline(&svc.name),
+                };
+                let deployed = self.deploy_at(stage, &p)?;
                 if let Some(i) = instance {
                     instance_stacks.insert(i.name.clone(), deployed.stack().clone());
                 }
@@ -81,12 +94,17 @@ impl Deployer<'_> {
             for i in loaded.instances() {
                 let stack = match instance_stacks.get(&i.name) {
                     Some(s) => s.clone(),
-                    None => self.live_stack(&svc.stack_name(&i.name), &format!("instance {}", i.name), &svc.name)?,
+                    None => live_stack(
+                        self.connections.environment(&i.environment).cfn,
+                        &svc.stack_name(&i.name),
+                        &format!("instance {}", i.name),
+                        &svc.name,
+                    )?,
                 };
                 all.insert(i.name.clone(), stack);
             }
             let p = plan::pipeline(svc, &loaded, &envs, &all)?;
-            done.push(self.session.deploy_stack(&p).map_err(|e| vec![e])?);
+            done.push(self.deploy_at(self.connections.pipeline(&svc.name), &p)?);
         }
         Ok(done)
     }
@@ -114,7 +132,8 @@ impl Deployer<'_> {
                 ));
                 continue;
             };
-            match self.live_stack(&env.stack_name, &format!("environment {}", env.name), &env.name) {
+            let cfn = self.connections.environment(&env.name).cfn;
+            match live_stack(cfn, &env.stack_name, &format!("environment {}", env.name), &env.name) {
                 Ok(stack) => {
                     envs.insert(i.environment.clone(), stack);
                 }
@@ -127,20 +146,20 @@ impl Deployer<'_> {
             Err(errors)
         }
     }
+}
 
-    /// A stack that must already run (to read its outputs).
-    fn live_stack(&self, stack: &str, what: &str, deploy_name: &str) -> Result<StackInfo, Vec<String>> {
-        match self.session.cfn.describe_stack(stack) {
-            Ok(Some(s)) if super::events::is_success(&s.status) || s.status == "UPDATE_ROLLBACK_COMPLETE" => Ok(s),
-            Ok(Some(s)) => Err(vec![format!(
-                "error: {what}: stack {stack} is {}, so its outputs cannot be used; deploy it again (`proton-synth \
-                 deploy {deploy_name}`)",
-                s.status
-            )]),
-            Ok(None) => Err(vec![format!(
-                "error: {what}: stack {stack} does not exist; deploy it first (`proton-synth deploy {deploy_name}`)"
-            )]),
-            Err(e) => Err(vec![format!("error: {what}: {e}")]),
-        }
+/// A stack that must already run (to read its outputs), through the client of its placement.
+fn live_stack(cfn: &CfnClient, stack: &str, what: &str, deploy_name: &str) -> Result<StackInfo, Vec<String>> {
+    match cfn.describe_stack(stack) {
+        Ok(Some(s)) if super::events::is_success(&s.status) || s.status == "UPDATE_ROLLBACK_COMPLETE" => Ok(s),
+        Ok(Some(s)) => Err(vec![format!(
+            "error: {what}: stack {stack} is {}, so its outputs cannot be used; deploy it again (`proton-synth \
+             deploy {deploy_name}`)",
+            s.status
+        )]),
+        Ok(None) => Err(vec![format!(
+            "error: {what}: stack {stack} does not exist; deploy it first (`proton-synth deploy {deploy_name}`)"
+        )]),
+        Err(e) => Err(vec![format!("error: {what}: {e}")]),
     }
 }

@@ -12,9 +12,11 @@
 pub mod cfn_client;
 pub mod classify;
 pub mod config;
+pub mod connections;
 pub mod deployer;
 pub mod events;
 pub mod orchestrate;
+pub mod placement;
 pub mod plan;
 pub mod s3;
 pub mod status;
@@ -26,6 +28,7 @@ use std::time::Duration;
 
 use cfn_client::CfnClient;
 use classify::TemplateDiffClassifier;
+use connections::Connections;
 use deployer::Deployer;
 use orchestrate::{Approval, Ask, Deployed, Session};
 
@@ -121,14 +124,18 @@ Deploy file (proton-deploy.yaml; paths relative to it):
     lb-fargate-service: {bundle: out/seed/proton/bundles/lb-fargate-service.tar.gz, version: \"1.0\"}
   environments:
     Beta: {template: public-vpc, spec: out/seed/proton/specs/public-vpc.env-spec.yaml}  # stack_name: optional
+    # Prod: {template: public-vpc, spec: ..., region: eu-west-1, role_arn: arn:aws:iam::ACCOUNT:role/NAME,
+    #        external_id: ID, session_name: proton-synth, s3_bucket: BUCKET-IN-THAT-ACCOUNT-AND-REGION}
+    #   its stacks and its instances' stacks go there, through the role (STS AssumeRole)
   services:
     front-end:
       template: lb-fargate-service
       spec: out/seed/proton/specs/lb-fargate-service.svc-spec-1.yaml   # instances name their environment
       repository: {connection_arn: arn:aws:codestar-connections:..., id: my-org/front-end, branch: main}
-      # pipeline: false; stack_names: {instance-1: ..., pipeline: ...}
+      # pipeline: false; stack_names: {instance-1: ..., pipeline: ...}; region/role_arn/...: the pipeline's
   # capabilities: [CAPABILITY_IAM, CAPABILITY_NAMED_IAM, CAPABILITY_AUTO_EXPAND]; role_arn: arn:aws:iam::...
-  # s3_bucket: BUCKET; s3_prefix: PREFIX   (templates over 51,200 bytes; --s3-bucket/--s3-prefix override)
+  # s3_bucket: BUCKET; s3_prefix: PREFIX   (templates over 51,200 bytes of stacks not placed elsewhere;
+  #                                        --s3-bucket/--s3-prefix override)
 Each stack is tagged proton-synth:template, proton-synth:template-version and proton-synth:spec-hash (also in
 the template's Metadata): CloudFormation is the state, `status` reads it back.";
 
@@ -136,14 +143,32 @@ the template's Metadata): CloudFormation is the state, `status` reads it back.";
 const POLL: Duration = Duration::from_secs(5);
 const TIMEOUT: Duration = Duration::from_secs(3 * 3600);
 
-fn prepare(common: &Common) -> Result<(config::DeployFile, CfnClient), Vec<String>> {
+/// The deploy file, the top-level upload bucket (`None` for `status`) and the standard chain's client.
+type Prepared = (config::DeployFile, Option<s3::TemplateUpload>, CfnClient);
+
+fn prepare(common: &Common, upload: Option<&UploadArgs>) -> Result<Prepared, Vec<String>> {
     let file = config::load(&common.file)?;
-    let cfn = CfnClient::connect(common.endpoint_url.as_deref()).map_err(|e| {
-        vec![format!(
-            "error: {e}; configure credentials and region (AWS_PROFILE / AWS_REGION) or pass --endpoint-url"
-        )]
-    })?;
-    Ok((file, cfn))
+    let upload = match upload {
+        Some(args) => args.resolve(file.upload.as_ref()).map_err(|e| vec![e])?,
+        None => None,
+    };
+    let cfn = CfnClient::connect(common.endpoint_url.as_deref()).map_err(connect_error)?;
+    Ok((file, upload, cfn))
+}
+
+fn connect_error(e: String) -> Vec<String> {
+    vec![format!(
+        "error: {e}; configure credentials and region (AWS_PROFILE / AWS_REGION) or pass --endpoint-url"
+    )]
+}
+
+/// A client per placement of the file.
+fn connect<'c>(
+    cfn: &'c CfnClient,
+    file: &config::DeployFile,
+    upload: Option<s3::TemplateUpload>,
+) -> Result<Connections<'c>, Vec<String>> {
+    Connections::new(cfn, file, upload).map_err(connect_error)
 }
 
 fn summary(done: &[Deployed]) -> String {
@@ -165,17 +190,19 @@ fn deploying(
     out: &mut dyn Write,
     work: impl FnOnce(&mut Deployer<'_>) -> Result<Vec<Deployed>, Vec<String>>,
 ) -> Result<String, Vec<String>> {
-    let (file, cfn) = prepare(common)?;
-    let upload = upload.resolve(file.upload.as_ref()).map_err(|e| vec![e])?;
+    let (file, upload, cfn) = prepare(common, Some(upload))?;
+    let connections = connect(&cfn, &file, upload)?;
     let classifier = TemplateDiffClassifier::vendored();
+    let standard = connections.standard();
     let mut deployer = Deployer {
         file: &file,
+        connections: &connections,
         session: Session {
-            cfn: &cfn,
+            cfn: standard.cfn,
             classifier: &classifier,
             capabilities: &file.capabilities,
             role_arn: file.role_arn.as_deref(),
-            upload: upload.as_ref(),
+            upload: standard.upload,
             approval: if yes { Approval::Yes } else { Approval::Ask(ask) },
             out,
             poll_interval: POLL,
@@ -199,8 +226,9 @@ pub fn upgrade(args: &UpgradeArgs, ask: Ask, out: &mut dyn Write) -> Result<Stri
 
 /// `status`: the table of every stack of the deploy file, or every error.
 pub fn status_table(args: &StatusArgs) -> Result<String, Vec<String>> {
-    let (file, cfn) = prepare(&args.common)?;
-    status::status(&cfn, &file).map(|rows| status::format_status(&rows))
+    let (file, _, cfn) = prepare(&args.common, None)?;
+    let connections = connect(&cfn, &file, None)?;
+    status::status(&connections, &file).map(|rows| status::format_status(&rows))
 }
 
 #[cfg(test)]

@@ -25,6 +25,14 @@ pub struct StackPlan {
     pub record: Record,
 }
 
+/// Where a stack's templates over [`MAX_TEMPLATE_BODY`] bytes go.
+#[derive(Clone, Debug)]
+pub enum Upload<'a> {
+    To(&'a TemplateUpload),
+    /// No bucket for this stack's placement: how to name one.
+    Missing(String),
+}
+
 /// Asks a question on someone's behalf: `Ok(true)` approves; `Err` when nobody can answer.
 pub type Ask = Box<dyn FnMut(&str) -> Result<bool, String>>;
 
@@ -43,7 +51,8 @@ pub struct Session<'a> {
     pub capabilities: &'a [String],
     pub role_arn: Option<&'a str>,
     /// Where templates over [`MAX_TEMPLATE_BODY`] bytes go (`--s3-bucket` or the deploy file's `s3_bucket`).
-    pub upload: Option<&'a TemplateUpload>,
+    /// The deployer sets it with `cfn` for each stack, from the stack's placement.
+    pub upload: Upload<'a>,
     pub approval: Approval,
     /// Progress, the change set and events are written here as they happen.
     pub out: &'a mut dyn Write,
@@ -78,17 +87,16 @@ impl Session<'_> {
     pub fn deploy_stack(&mut self, plan: &StackPlan) -> Result<Deployed, String> {
         let name = plan.stack_name.as_str();
         let body = serde_json::to_string(&plan.template).map_err(|e| format!("error: {name}: {e}"))?;
-        let upload = match self.upload {
-            Some(u) if body.len() > MAX_TEMPLATE_BODY => Some(u),
-            None if body.len() > MAX_TEMPLATE_BODY => {
+        let upload = match &self.upload {
+            _ if body.len() <= MAX_TEMPLATE_BODY => None,
+            Upload::To(u) => Some(*u),
+            Upload::Missing(fix) => {
                 return Err(format!(
                     "error: {name}: the template is {} bytes, over CloudFormation's {MAX_TEMPLATE_BODY}-byte \
-                     inline limit, so it must go through S3; name a bucket of this account and Region with \
-                     `--s3-bucket BUCKET` or `s3_bucket: BUCKET` in the deploy file",
+                     inline limit, so it must go through S3; {fix}",
                     body.len()
                 ));
             }
-            _ => None,
         };
         let existing = self
             .cfn
@@ -142,14 +150,16 @@ impl Session<'_> {
     fn upload_template(&mut self, name: &str, body: &str, upload: &TemplateUpload) -> Result<String, String> {
         let key = upload.key(name, body);
         let bucket = upload.bucket.as_str();
-        let exists = (self.cfn.object_exists(bucket, &key)).map_err(|e| format!("error: {name}: {e}"))?;
+        // The bucket must be this account's: a bucket of that name elsewhere is refused by S3 (403).
+        let owner = self.cfn.account().map_err(|e| format!("error: {name}: {e}"))?;
+        let exists = (self.cfn.object_exists(bucket, &key, &owner)).map_err(|e| format!("error: {name}: {e}"))?;
         if exists {
             self.say(format!(
                 "   template ({} bytes) already in s3://{bucket}/{key}",
                 body.len()
             ));
         } else {
-            (self.cfn.put_object(bucket, &key, body)).map_err(|e| format!("error: {name}: {e}"))?;
+            (self.cfn.put_object(bucket, &key, body, &owner)).map_err(|e| format!("error: {name}: {e}"))?;
             self.say(format!(
                 "   template ({} bytes) uploaded to s3://{bucket}/{key}",
                 body.len()

@@ -94,6 +94,9 @@ pub struct S3Client {
     endpoint: Option<String>,
 }
 
+/// S3 refuses the request (403) when the bucket belongs to another account than this header's.
+const EXPECTED_OWNER: &str = "x-amz-expected-bucket-owner";
+
 /// How long to wait for S3 to accept a connection and to answer.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const READ_TIMEOUT: Duration = Duration::from_secs(120);
@@ -128,9 +131,11 @@ impl S3Client {
 
     /// Whether the object exists. S3 answers 403 instead of 404 for a missing key when the caller may not list
     /// the bucket: that counts as missing (the upload then says whether writing is allowed).
-    pub async fn exists(&self, bucket: &str, key: &str) -> Result<bool, String> {
+    /// `owner`: the account that must own the bucket (`x-amz-expected-bucket-owner`), so a template never goes
+    /// to, or is read from, another account's bucket of that name.
+    pub async fn exists(&self, bucket: &str, key: &str, owner: &str) -> Result<bool, String> {
         let url = self.object_url(bucket, key);
-        let (status, region, _) = self.send("HEAD", &url, Vec::new()).await?;
+        let (status, region, _) = self.send("HEAD", &url, Vec::new(), owner).await?;
         match status {
             200 => Ok(true),
             403 | 404 => Ok(false),
@@ -138,10 +143,10 @@ impl S3Client {
         }
     }
 
-    /// Upload `body` as the object.
-    pub async fn put(&self, bucket: &str, key: &str, body: Vec<u8>) -> Result<(), String> {
+    /// Upload `body` as the object, to a bucket `owner` owns.
+    pub async fn put(&self, bucket: &str, key: &str, body: Vec<u8>, owner: &str) -> Result<(), String> {
         let url = self.object_url(bucket, key);
-        let (status, region, answer) = self.send("PUT", &url, body).await?;
+        let (status, region, answer) = self.send("PUT", &url, body, owner).await?;
         match status {
             200 => Ok(()),
             _ => Err(http_error("PutObject", bucket, status, region.as_deref(), &answer)),
@@ -149,7 +154,13 @@ impl S3Client {
     }
 
     /// Sign and send one request; returns the status, S3's `x-amz-bucket-region` and the answer's text.
-    async fn send(&self, method: &str, url: &str, body: Vec<u8>) -> Result<(u16, Option<String>, String), String> {
+    async fn send(
+        &self,
+        method: &str,
+        url: &str,
+        body: Vec<u8>,
+        owner: &str,
+    ) -> Result<(u16, Option<String>, String), String> {
         let op = if method == "PUT" { "PutObject" } else { "HeadObject" };
         let fail = |e: &dyn std::fmt::Display| format!("s3 {op}: {e}");
         let credentials = self.credentials.provide_credentials().await.map_err(|e| fail(&e))?;
@@ -169,7 +180,7 @@ impl S3Client {
             .map_err(|e| fail(&e))?
             .into();
         let length = body.len().to_string();
-        let headers = [("content-length", length.as_str())];
+        let headers = [("content-length", length.as_str()), (EXPECTED_OWNER, owner)];
         let signable =
             SignableRequest::new(method, url, headers.into_iter(), SignableBody::Bytes(&body)).map_err(|e| fail(&e))?;
         let (instructions, _) = sign(signable, &params).map_err(|e| fail(&e))?.into_parts();
@@ -177,6 +188,7 @@ impl S3Client {
             .method(method)
             .uri(url)
             .header("content-length", length.as_str())
+            .header(EXPECTED_OWNER, owner)
             .body(SdkBody::from(body))
             .map_err(|e| fail(&e))?;
         instructions.apply_to_request_http1x(&mut request);
@@ -240,9 +252,9 @@ fn http_error(op: &str, bucket: &str, status: u16, region: Option<&str>, answer:
         (301 | 400, Some(r)) => {
             format!("; the bucket is in {r}: deploy with AWS_REGION={r} or use a bucket of this Region")
         }
-        (403, _) => {
-            "; the credentials need s3:PutObject (and s3:GetObject for CloudFormation) on the bucket".to_owned()
-        }
+        (403, _) => "; the bucket must belong to the deploying account, and the credentials need s3:PutObject (and \
+             s3:GetObject for CloudFormation) on it"
+            .to_owned(),
         (404, _) => "; the bucket does not exist: create it or name another one".to_owned(),
         _ => String::new(),
     };
@@ -310,6 +322,55 @@ mod tests {
         assert_eq!(
             url(Some("http://127.0.0.1:5000/"), "us-east-1", "b"),
             "http://127.0.0.1:5000/b/p/s/abc.template"
+        );
+    }
+
+    /// What a client sends, seen by a one-shot HTTP server on a loopback port that answers 404.
+    fn first_request(call: impl FnOnce(&S3Client, &tokio::runtime::Runtime)) -> String {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let server = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut request = vec![0u8; 8192];
+            let n = stream.read(&mut request).unwrap();
+            let answer = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+            stream.write_all(answer.as_bytes()).unwrap();
+            String::from_utf8_lossy(&request[..n]).into_owned()
+        });
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let config = rt.block_on(
+            aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .region(aws_types::region::Region::new("eu-west-1"))
+                .credentials_provider(aws_credential_types::Credentials::for_tests())
+                .load(),
+        );
+        let client = S3Client::new(&config, Some(&endpoint)).unwrap();
+        call(&client, &rt);
+        server.join().unwrap()
+    }
+
+    #[test]
+    fn requests_name_the_account_that_must_own_the_bucket_and_sign_it() {
+        let request = first_request(|client, rt| {
+            assert_eq!(rt.block_on(client.exists("b", "k.template", "222233334444")), Ok(false));
+        });
+        let lower = request.to_ascii_lowercase();
+        assert!(lower.starts_with("head /b/k.template http/1.1\r\n"), "{request}");
+        assert!(
+            lower.contains("\r\nx-amz-expected-bucket-owner: 222233334444\r\n"),
+            "{request}"
+        );
+        let signed = lower
+            .lines()
+            .find(|l| l.starts_with("authorization:"))
+            .unwrap_or_default();
+        assert!(
+            signed.contains("/eu-west-1/s3/aws4_request") && signed.contains("x-amz-expected-bucket-owner"),
+            "the owner header is not signed: {request}"
         );
     }
 

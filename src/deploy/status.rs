@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 
 use super::cfn_client::{CfnClient, StackInfo};
 use super::config::{DeployFile, Version};
+use super::connections::Connections;
 use super::deployer::{Deployer, ServiceParts};
 use super::orchestrate::Deployed;
 use super::plan::{Loaded, Part};
@@ -22,6 +23,8 @@ pub struct StackStatus {
     pub instance: Option<String>,
     pub pipeline: bool,
     pub stack_name: String,
+    /// Where it was looked up: its Region, and the assumed role's account when placed through a role.
+    pub place: String,
     /// `None` when the stack does not exist.
     pub stack_status: Option<String>,
     /// What runs, `None` when the stack has no proton-synth record.
@@ -56,12 +59,13 @@ impl StackStatus {
 }
 
 /// The status of every stack of the file.
-pub fn status(cfn: &CfnClient, file: &DeployFile) -> Result<Vec<StackStatus>, Vec<String>> {
+/// Each stack is read where its placement puts it (an instance where its environment is).
+pub fn status(connections: &Connections<'_>, file: &DeployFile) -> Result<Vec<StackStatus>, Vec<String>> {
     let mut out = Vec::new();
     for env in &file.environments {
         let loaded = Loaded::load(&env.template, &env.spec)?;
         out.push(one(
-            cfn,
+            connections.environment(&env.name).cfn,
             &loaded,
             &env.name,
             None,
@@ -75,7 +79,7 @@ pub fn status(cfn: &CfnClient, file: &DeployFile) -> Result<Vec<StackStatus>, Ve
         for i in loaded.instances() {
             let stack = svc.stack_name(&i.name);
             out.push(one(
-                cfn,
+                connections.environment(&i.environment).cfn,
                 &loaded,
                 &svc.name,
                 Some(&i.name),
@@ -86,6 +90,7 @@ pub fn status(cfn: &CfnClient, file: &DeployFile) -> Result<Vec<StackStatus>, Ve
         }
         if svc.pipeline.unwrap_or(loaded.has_pipeline()) {
             let stack = svc.stack_name("pipeline");
+            let cfn = connections.pipeline(&svc.name).cfn;
             out.push(one(cfn, &loaded, &svc.name, None, true, &stack, Part::Pipeline)?);
         }
     }
@@ -113,6 +118,7 @@ fn one(
         instance: instance.map(str::to_owned),
         pipeline,
         stack_name: stack_name.to_owned(),
+        place: cfn.place(),
         stack_status: stack.map(|s| s.status),
         deployed,
         wanted: Record {
@@ -144,8 +150,8 @@ pub fn format_status(rows: &[StackStatus]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{:<32} {:<32} {:<22} {:<26} {:<18} VERSION",
-        "WHAT", "STACK", "TEMPLATE", "STATUS", "SPEC"
+        "{:<32} {:<32} {:<24} {:<22} {:<26} {:<18} VERSION",
+        "WHAT", "STACK", "WHERE", "TEMPLATE", "STATUS", "SPEC"
     );
     for r in rows {
         let template = match &r.deployed {
@@ -168,9 +174,10 @@ pub fn format_status(rows: &[StackStatus]) -> String {
         let status = r.stack_status.as_deref().unwrap_or("-");
         let _ = writeln!(
             s,
-            "{:<32} {:<32} {template:<22} {status:<26} {spec:<18} {version}",
+            "{:<32} {:<32} {:<24} {template:<22} {status:<26} {spec:<18} {version}",
             r.what(),
-            r.stack_name
+            r.stack_name,
+            r.place
         );
     }
     let outdated: Vec<String> = rows
@@ -193,7 +200,7 @@ fn short(hash: &str) -> &str {
 /// `upgrade`: re-deploy every outdated stack (of `names` only, when given): environments first, then each
 /// service's outdated instances and its pipeline. Returns the deploys done.
 pub fn upgrade(deployer: &mut Deployer<'_>, names: &[String], major: bool) -> Result<Vec<Deployed>, Vec<String>> {
-    let rows = status(deployer.session.cfn, deployer.file)?;
+    let rows = status(deployer.connections, deployer.file)?;
     let selected = |r: &&StackStatus| r.outdated(major) && (names.is_empty() || names.contains(&r.owner));
     let outdated: Vec<&StackStatus> = rows.iter().filter(selected).collect();
     let mut done = Vec::new();
@@ -232,6 +239,7 @@ mod tests {
             instance: Some(stack.into()),
             pipeline: false,
             stack_name: format!("web-{stack}"),
+            place: "us-east-1".into(),
             stack_status: status.map(str::to_owned),
             deployed: deployed.map(|(v, h)| record(v, h)),
             wanted: record("1.2", "aaaaaaaaaaaaaaaa"),

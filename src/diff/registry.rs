@@ -44,6 +44,8 @@ pub(super) const CREATE_ONLY: &[(&str, &[&str], &[&str])] = &[
     ("AWS::IAM::Role", &["Path", "RoleName"], &[]),
     ("AWS::KMS::Alias", &["AliasName"], &[]),
     ("AWS::KMS::Key", &[], &[]),
+    ("AWS::Kinesis::Stream", &["Name"], &[]),
+    ("AWS::KinesisFirehose::DeliveryStream", &["AmazonOpenSearchServerlessDestinationConfiguration/VpcConfiguration", "AmazonopensearchserviceDestinationConfiguration/VpcConfiguration", "DatabaseSourceConfiguration", "DeliveryStreamName", "DeliveryStreamType", "DirectPutSourceConfiguration", "ElasticsearchDestinationConfiguration/VpcConfiguration", "IcebergDestinationConfiguration/CatalogConfiguration", "KinesisStreamSourceConfiguration", "MSKSourceConfiguration", "SnowflakeDestinationConfiguration/SnowflakeVpcConfiguration"], &[]),
     ("AWS::Lambda::EventSourceMapping", &["EventSourceArn", "SelfManagedEventSource", "StartingPosition", "StartingPositionTimestamp"], &[]),
     ("AWS::Lambda::Function", &["FunctionName", "PackageType", "TenancyConfig"], &["DurableConfig"]),
     ("AWS::Lambda::Permission", &["Action", "EventSourceToken", "FunctionName", "FunctionUrlAuthType", "InvokedViaFunctionUrl", "Principal", "PrincipalOrgID", "SourceAccount", "SourceArn"], &[]),

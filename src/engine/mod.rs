@@ -65,7 +65,7 @@ pub use context::{
     ServiceInfo,
 };
 pub use finding::{has_errors, Finding, Severity};
-pub use jinja::{FILTERS, FUNCTIONS, TESTS};
+pub use jinja::{environment as jinja_environment, FILTERS, FUNCTIONS, TESTS};
 pub use load::load_bundle;
 pub(crate) use read::io_words;
 pub use render::{render_bundle, render_with_report, RenderReport, RenderedFile};

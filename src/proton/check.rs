@@ -15,6 +15,14 @@ use super::input::{InputSpec, InputType};
 use super::schema::SchemaType;
 use super::writer::{jinja_text, loop_body, loop_items};
 
+/// One variable read of a Jinja text: as written, and whether it falls back with `| default(…)` (what
+/// [`super::input::Input::value_or_empty`] writes).
+#[derive(Clone, Copy)]
+struct Reading<'a> {
+    text: &'a str,
+    with_default: bool,
+}
+
 /// Validate a value against an input's schema constraints (type, enum, unanchored pattern, lengths, range).
 pub fn validate_input_value(spec: &InputSpec, v: &J) -> Result<(), String> {
     let name = &spec.name;
@@ -72,6 +80,8 @@ pub(super) struct Usage {
     pub(super) inputs: BTreeSet<(InfraKind, String)>,
     pub(super) env_outputs: BTreeSet<(String, String)>,
     pub(super) instance_outputs: BTreeSet<(String, String)>,
+    /// (Jinja path, output) of `service_instance.components.default.outputs.<output>` reads.
+    pub(super) component_outputs: BTreeSet<(String, String)>,
 }
 
 /// Context of checking one IaC file.
@@ -141,16 +151,22 @@ impl FileCheck<'_> {
     }
 
     fn check_text(&self, text: &str, loop_var: Option<&str>, usage: &mut Usage, diags: &mut Vec<Diagnostic>) {
-        for r in scan(text).references {
+        let scanned = scan(text);
+        for r in &scanned.references {
             if let Target::Global(path) = &r.target {
-                if let Err(msg) = self.check_path(path, &r.text, loop_var, usage) {
+                // `x | default(…)`: the template allows `x` to be undefined (Input::value_or_empty).
+                let reading = Reading {
+                    text: &r.text,
+                    with_default: scanned.guarded.contains(&r.text),
+                };
+                if let Err(msg) = self.check_path(path, reading, loop_var, usage) {
                     diags.push(self.error(format!("`{}`: {msg}", r.text)));
                 }
             }
         }
     }
 
-    fn input(&self, kind: InfraKind, name: &str, usage: &mut Usage) -> Result<(), String> {
+    fn input(&self, kind: InfraKind, name: &str, with_default: bool, usage: &mut Usage) -> Result<(), String> {
         let declared = self.inputs.get(&kind).copied().unwrap_or(&[]);
         let Some(spec) = declared.iter().find(|i| i.name == name) else {
             return Err(format!(
@@ -161,9 +177,9 @@ impl FileCheck<'_> {
                 list(declared.iter().map(|i| i.name.as_str()))
             ));
         };
-        if spec.default.is_none() && !spec.required {
+        if spec.default.is_none() && !spec.required && !(with_default && spec.is_optional_text()) {
             return Err(format!(
-                "input {name:?} is used but is neither required nor has a default; a spec that omits it would make rendering fail (strict undefined): give it a default or mark it required"
+                "input {name:?} is used but is neither required nor has a default; a spec that omits it would make rendering fail (strict undefined): give it a default or mark it required (or, for free text, read it with Input::value_or_empty)"
             ));
         }
         usage.inputs.insert((kind, name.to_owned()));
@@ -174,10 +190,11 @@ impl FileCheck<'_> {
     fn check_path(
         &self,
         path: &[Segment],
-        text: &str,
+        reading: Reading,
         loop_var: Option<&str>,
         usage: &mut Usage,
     ) -> Result<(), String> {
+        let text = reading.text;
         let Some(Segment::Attr(first)) = path.first() else {
             return Ok(());
         };
@@ -203,7 +220,7 @@ impl FileCheck<'_> {
         };
         match reach(self.kind, path) {
             Reached::Leaf => Ok(()),
-            Reached::Input(kind, name) => self.input(kind, name, usage),
+            Reached::Input(kind, name) => self.input(kind, name, reading.with_default, usage),
             Reached::Output(OutputsOf::Environment, name) => {
                 usage.env_outputs.insert((text.to_owned(), name.to_owned()));
                 Ok(())
@@ -212,7 +229,10 @@ impl FileCheck<'_> {
                 usage.instance_outputs.insert((text.to_owned(), name.to_owned()));
                 Ok(())
             }
-            Reached::Output(OutputsOf::Component, _) => Ok(()),
+            Reached::Output(OutputsOf::Component, name) => {
+                usage.component_outputs.insert((text.to_owned(), name.to_owned()));
+                Ok(())
+            }
             Reached::Unknown if in_loop => Err(format!("unknown attribute of the loop item {first}")),
             Reached::Unknown => {
                 let what = match path.get(1) {

@@ -263,6 +263,20 @@ impl<K: KindMarker, T: InputValue> Input<K, T> {
     }
 }
 
+impl<K: KindMarker> Input<K, String> {
+    /// The value of an optional input without a default, empty when the spec leaves it out: `{{ <kind>.inputs.
+    /// <name> | default('') }}` in bundles (the one way a template may read such an input: Proton renders with
+    /// strict undefined), a `Ref` to the input's parameter in plain CloudFormation, whose `Default` is then
+    /// the empty string (see [`InputSpec::cfn_parameter`]).
+    pub fn value_or_empty(&self) -> Value<String> {
+        Value::placeholder(Placeholder {
+            jinja: format!("{}{} | default('')", K::KIND.inputs_namespace(), jinja_attr(&self.name)),
+            kind: PlaceholderKind::String,
+            plain: Expr::RefName(parameter_name(&self.name)),
+        })
+    }
+}
+
 impl<K: KindMarker> Input<K, f64> {
     /// The value as an integer-typed CloudFormation value (for integer properties such as ports). The schema
     /// type stays `number` (AWS's samples never use `integer`); specs must supply whole numbers.
@@ -377,6 +391,11 @@ impl InputSpec {
             }
             _ => d.clone(),
         });
+        if self.is_optional_text() {
+            // A spec may leave it out (templates read it with `Input::value_or_empty`): empty means unset.
+            p.default = Some(json!(""));
+            p.min_length = None;
+        }
         if self.ty == InputType::Boolean {
             p.allowed_values = vec![json!("true"), json!("false")];
         } else {
@@ -399,6 +418,16 @@ impl InputSpec {
             }
             _ => sample.clone(),
         }
+    }
+
+    /// An optional free-text input without a default (no enum, no pattern): a spec may leave it out, and
+    /// templates read it with [`Input::value_or_empty`].
+    pub fn is_optional_text(&self) -> bool {
+        self.ty == InputType::String
+            && !self.required
+            && self.default.is_none()
+            && self.enum_values.is_empty()
+            && self.pattern.is_none()
     }
 
     /// A value for a sample spec: the default, else the example, else a value built to pass the

@@ -331,6 +331,10 @@ pub fn made_up_output(name: &str, n: usize) -> String {
         format!("arn:aws:iam::111122223333:role/made-up-{lower}-{n}")
     } else if lower.contains("namespace") {
         "ns-abcdefghijklmnop".to_owned()
+    } else if lower.contains("bucketarn") {
+        format!("arn:aws:s3:::made-up-bucket-{n}")
+    } else if lower.ends_with("arn") {
+        format!("arn:aws:made-up:us-west-2:111122223333:{lower}/{n}")
     } else if lower.contains("url") || lower.contains("endpoint") {
         format!("http://made-up-{n}.us-west-2.elb.amazonaws.com")
     } else {
@@ -392,10 +396,15 @@ fn render_context(s: &Synthesis, env_names: &[String], instances: &[String]) -> 
             },
         );
     }
-    let service = s.proton.iter().find(|p| p.output.kind.as_str() == "service");
-    let instance_outputs = service.map_or_else(Vec::new, |p| {
-        bundle_outputs(s, &p.output.name, "instance_infrastructure")
-    });
+    // Every service template's instance outputs (a program may hold several services).
+    let mut instance_outputs: Vec<String> = Vec::new();
+    for p in s.proton.iter().filter(|p| p.output.kind.as_str() == "service") {
+        for o in bundle_outputs(s, &p.output.name, "instance_infrastructure") {
+            if !instance_outputs.contains(&o) {
+                instance_outputs.push(o);
+            }
+        }
+    }
     for (n, i) in instances.iter().enumerate() {
         ctx.instances.insert(
             i.clone(),
@@ -538,6 +547,64 @@ pub fn resources_of<'a>(t: &'a J, type_name: &str) -> Vec<(&'a String, &'a J)> {
         .flatten()
         .filter(|(_, r)| r["Type"] == type_name)
         .collect()
+}
+
+/// [`assert_schema_parity`] where some properties are replaced as a whole (`replaced`, e.g. an enum of
+/// runtimes the sample offers that can no longer be created, with its default): each keeps its name,
+/// position, type and title, must differ from the sample's, and is otherwise not compared. Every reason must
+/// be written.
+pub fn assert_schema_parity_replacing(
+    sample_schema: &std::path::Path,
+    ours_text: &str,
+    deviations: &[Deviation],
+    replaced: &[Deviation],
+) {
+    let sample = sample_schema.display().to_string();
+    let mut theirs = yaml(
+        &fs::read_to_string(sample_schema).unwrap_or_else(|e| panic!("{sample}: {e}")),
+        &sample,
+    );
+    let ours = yaml(ours_text, "our schema");
+    for r in replaced {
+        assert!(
+            !r.reason.trim().is_empty(),
+            "{sample}: replaced {} without a reason",
+            r.property
+        );
+        let type_name = |s: &J| s["schema"][r.input_type].as_str().map(str::to_owned);
+        let name = type_name(&theirs).unwrap_or_else(|| panic!("{sample}: no {}", r.input_type));
+        let ours_p = ours["schema"]["types"][&name]["properties"][r.property].clone();
+        let theirs_p = &mut theirs["schema"]["types"][&name]["properties"][r.property];
+        assert!(
+            theirs_p.is_object(),
+            "{sample}: {} is not a property of {name}",
+            r.property
+        );
+        for key in ["type", "title"] {
+            assert_eq!(
+                ours_p[key], theirs_p[key],
+                "{sample} {name}: replaced {}: {key}",
+                r.property
+            );
+        }
+        assert_ne!(
+            normalize(&ours_p),
+            normalize(theirs_p),
+            "{sample} {name}: {} is listed as replaced but is the sample's",
+            r.property
+        );
+        *theirs_p = ours_p;
+    }
+    let label: String = sample
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let dir = root().join("target/catalog-scratch/replaced");
+    fs::create_dir_all(&dir).unwrap();
+    let patched = dir.join(format!("{label}.yaml"));
+    // JSON is YAML.
+    fs::write(&patched, serde_json::to_string_pretty(&theirs).unwrap()).unwrap();
+    assert_schema_parity(&patched, ours_text, deviations);
 }
 
 /// The spec a sample ships: `<sample>/spec/spec.yaml`, or for the multi-service sets, which keep their specs

@@ -188,6 +188,11 @@ impl HttpApi {
                 format!("/*/{method}{}", path.join("/"))
             }
         };
+        self.arn_with(Value::from(suffix))
+    }
+
+    /// `arn:…:execute-api:<region>:<account>:<api id><suffix>`.
+    fn arn_with(&self, suffix: Value<String>) -> Value<String> {
         fns::join(
             "",
             [
@@ -199,7 +204,7 @@ impl HttpApi {
                 Value::account_id(),
                 Value::from(":"),
                 self.api_id(),
-                Value::from(suffix),
+                suffix,
             ],
         )
     }
@@ -222,32 +227,60 @@ impl HttpApi {
             }
             routes.push(route_key.to_owned());
         }
-        let fn_arn = function.arn().into_expr();
-        let existing = {
-            let ints = self.0.integrations.lock().unwrap_or_else(|e| e.into_inner());
-            ints.iter().find(|(a, _)| *a == fn_arn).map(|(_, h)| *h)
-        };
-        let integration = match existing {
-            Some(h) => h,
-            None => {
-                let n = self.0.integrations.lock().map(|i| i.len()).unwrap_or(0) + 1;
-                let mut integ = cfn::apigatewayv2::Integration::new(self.api_id(), "AWS_PROXY");
-                integ.integration_uri = Some(function.arn());
-                integ.payload_format_version = Some(Value::from("2.0"));
-                let id = if n == 1 {
-                    "Integration".to_owned()
-                } else {
-                    format!("Integration{n}")
-                };
-                let h = stack.scope(self.0.node).add(&id, integ);
-                if let Ok(mut ints) = self.0.integrations.lock() {
-                    ints.push((fn_arn, h));
-                }
-                h
-            }
-        };
         let rid = route_id(route_key);
-        let mut route = cfn::apigatewayv2::Route::new(self.api_id(), route_key);
+        self.route(
+            stack,
+            &rid,
+            Value::from(route_key),
+            self.execute_api_arn(route_key),
+            function,
+        )
+    }
+
+    /// [`HttpApi::add_lambda_route`] for a path known only at deployment, given as segments (e.g. the literal
+    /// `{id}` after an AWS Proton input): route `<method> /<segments joined by />` (construct id
+    /// `Route<id>`); the invoke permission's ARN has `*` for each `{parameter}` segment. `method` is checked;
+    /// late-bound segments are written as they are.
+    pub fn add_lambda_route_segments(
+        &self,
+        stack: &mut Stack,
+        id: &str,
+        method: &str,
+        segments: Vec<Value<String>>,
+        function: &Function,
+    ) -> Handle<cfn::apigatewayv2::Route> {
+        if !METHODS.contains(&method) {
+            stack.error(
+                &self.0.path,
+                format!("route {id}: method {method:?} is not one of {}", METHODS.join(", ")),
+            );
+        }
+        let key = fns::join(
+            "",
+            [Value::from(format!("{method} /")), fns::join("/", segments.clone())],
+        );
+        let arn_segments = segments.into_iter().map(|s| match s.as_literal() {
+            Some(lit) if lit.starts_with('{') && lit.ends_with('}') => Value::from("*"),
+            _ => s,
+        });
+        let method = if method == "ANY" { "*" } else { method };
+        let suffix = fns::join("", [Value::from(format!("/*/{method}/")), fns::join("/", arn_segments)]);
+        let arn = self.arn_with(suffix);
+        self.route(stack, id, key, arn, function)
+    }
+
+    /// The route (child `Route<rid>`) with the function's integration (one per function) and the function's
+    /// invoke permission for `source_arn`.
+    fn route(
+        &self,
+        stack: &mut Stack,
+        rid: &str,
+        key: Value<String>,
+        source_arn: Value<String>,
+        function: &Function,
+    ) -> Handle<cfn::apigatewayv2::Route> {
+        let integration = self.integration(stack, function);
+        let mut route = cfn::apigatewayv2::Route::new(self.api_id(), key);
         route.target = Some(fns::join("/", [Value::from("integrations"), integration.r#ref()]));
         route.authorization_type = Some(Value::from(match self.0.authorization {
             Authorization::Iam => "AWS_IAM",
@@ -263,8 +296,34 @@ impl HttpApi {
             stack,
             &format!("{}{rid}Invoke", self.0.id),
             "apigateway.amazonaws.com",
-            self.execute_api_arn(route_key),
+            source_arn,
         );
+        h
+    }
+
+    /// The Lambda proxy integration of `function` (payload 2.0), created on first use.
+    fn integration(&self, stack: &mut Stack, function: &Function) -> Handle<cfn::apigatewayv2::Integration> {
+        let fn_arn = function.arn().into_expr();
+        let existing = {
+            let ints = self.0.integrations.lock().unwrap_or_else(|e| e.into_inner());
+            ints.iter().find(|(a, _)| *a == fn_arn).map(|(_, h)| *h)
+        };
+        if let Some(h) = existing {
+            return h;
+        }
+        let n = self.0.integrations.lock().map(|i| i.len()).unwrap_or(0) + 1;
+        let mut integ = cfn::apigatewayv2::Integration::new(self.api_id(), "AWS_PROXY");
+        integ.integration_uri = Some(function.arn());
+        integ.payload_format_version = Some(Value::from("2.0"));
+        let id = if n == 1 {
+            "Integration".to_owned()
+        } else {
+            format!("Integration{n}")
+        };
+        let h = stack.scope(self.0.node).add(&id, integ);
+        if let Ok(mut ints) = self.0.integrations.lock() {
+            ints.push((fn_arn, h));
+        }
         h
     }
 

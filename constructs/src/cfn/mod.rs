@@ -55,6 +55,14 @@ pub mod events;
 #[rustfmt::skip]
 pub mod iam;
 
+#[cfg(feature = "kinesis")]
+#[rustfmt::skip]
+pub mod kinesis;
+
+#[cfg(feature = "kinesisfirehose")]
+#[rustfmt::skip]
+pub mod kinesisfirehose;
+
 #[cfg(feature = "kms")]
 #[rustfmt::skip]
 pub mod kms;

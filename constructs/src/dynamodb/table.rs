@@ -65,8 +65,9 @@ pub struct TableProps {
     pub removal_policy: RemovalPolicy,
     /// Default true.
     pub deletion_protection: bool,
-    /// Attribute holding the expiry time (epoch seconds).
-    pub ttl_attribute: Option<String>,
+    /// Attribute holding the expiry time (epoch seconds); a literal name is checked, a late-bound one (an
+    /// AWS Proton input) is written as it is.
+    pub ttl_attribute: Option<Value<String>>,
 }
 
 impl Default for TableProps {
@@ -117,7 +118,7 @@ impl Table {
             }
             names.push(sk);
         }
-        if let Some(ttl) = &props.ttl_attribute {
+        if let Some(ttl) = props.ttl_attribute.as_ref().and_then(Value::as_literal) {
             names.push(ttl);
         }
         for n in names {
@@ -164,7 +165,7 @@ impl Table {
         table.deletion_protection_enabled = Some(Value::from(props.deletion_protection));
         if let Some(ttl) = &props.ttl_attribute {
             let mut spec = t::TimeToLiveSpecification::new(true);
-            spec.attribute_name = Some(Value::from(ttl.as_str()));
+            spec.attribute_name = Some(ttl.clone());
             table.time_to_live_specification = Some(spec);
         }
         let h = child.add("Resource", table);
@@ -201,6 +202,52 @@ impl Table {
 
     pub fn handle(&self) -> Handle<cfn::dynamodb::Table> {
         self.0.handle
+    }
+
+    /// A global secondary index `name` projecting every attribute, keyed by `partition_key` (and
+    /// `sort_key`); its key attributes are declared on the table (once). On a provisioned table the index gets
+    /// the table's capacity. Grants already cover the table's indexes.
+    pub fn add_global_secondary_index(
+        &self,
+        stack: &mut Stack,
+        name: &str,
+        partition_key: (&str, AttributeType),
+        sort_key: Option<(&str, AttributeType)>,
+    ) {
+        let name_ok =
+            (3..=255).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+        if !name_ok {
+            stack.error(
+                &self.0.path,
+                format!("index name {name:?} must be 3–255 characters of letters, digits, _ . and -"),
+            );
+        }
+        let mut keys = vec![partition_key];
+        keys.extend(sort_key);
+        for (n, _) in &keys {
+            if let Some(msg) = check_attribute(n) {
+                stack.error(&self.0.path, format!("index {name}: {msg}"));
+            }
+        }
+        let Some(table) = stack.l1_mut(&self.0.handle) else {
+            return;
+        };
+        let attrs = table.attribute_definitions.get_or_insert_with(Vec::new);
+        for (n, ty) in &keys {
+            if !attrs.iter().any(|a| a.attribute_name.as_literal() == Some(*n)) {
+                attrs.push(t::AttributeDefinition::new(*n, ty.as_str()));
+            }
+        }
+        let schema = keys
+            .iter()
+            .zip(["HASH", "RANGE"])
+            .map(|((n, _), kind)| t::KeySchema::new(*n, kind))
+            .collect();
+        let mut projection = t::Projection::new();
+        projection.projection_type = Some(Value::from("ALL"));
+        let mut index = t::GlobalSecondaryIndex::new(name, schema, projection);
+        index.provisioned_throughput = table.provisioned_throughput.clone();
+        table.global_secondary_indexes.get_or_insert_with(Vec::new).push(index);
     }
 
     pub(super) fn resources(&self) -> [Value<String>; 2] {

@@ -149,6 +149,14 @@ fn rate_problem(rate: &str) -> Option<String> {
     }
 }
 
+/// The expression as a value (for props that also take late-bound expressions); a construct that takes it
+/// checks it again, as it checks every literal expression.
+impl From<Schedule> for crate::value::Value<String> {
+    fn from(s: Schedule) -> Self {
+        crate::value::Value::from(s.expression())
+    }
+}
+
 fn cron_problem(fields: &str) -> Option<String> {
     let parts: Vec<&str> = fields.split_whitespace().collect();
     if parts.len() != 6 {

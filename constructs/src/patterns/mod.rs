@@ -13,6 +13,40 @@
 //! task on a schedule through an EventBridge rule or an EventBridge Scheduler schedule. Where their tasks run
 //! is one prop, [`Compute`] (Fargate today).
 //!
+//! The serverless patterns of AWS's Proton catalog (`apigw-lambda-svc`, `scheduled-lambda-svc`,
+//! `worker-lambda-svc`), each built on [`crate::lambda::Function`] (own log group kept one year, a role with
+//! inline least-privilege permissions, active tracing):
+//!
+//! - [`HttpApiLambda`]: an HTTP API (IAM authorization by default, access logs, throttling) routing to a
+//!   function, with invoke permissions scoped to each route.
+//! - [`ScheduledLambda`]: an EventBridge rule on a schedule (checked, or late-bound such as a Proton input)
+//!   invoking a function, whose failed asynchronous invocations go to an encrypted dead-letter queue.
+//! - [`QueueProcessingLambda`]: an encrypted, TLS-only SQS queue with a dead-letter queue, consumed by a
+//!   function through an event source mapping (batch failures reported per message).
+//!
+//! ```
+//! use proton_synth_constructs::events::{Schedule, TimeUnit};
+//! use proton_synth_constructs::lambda::{Code, FunctionProps};
+//! use proton_synth_constructs::patterns::{
+//!     HttpApiLambda, HttpApiLambdaProps, QueueProcessingLambda, QueueProcessingLambdaProps, ScheduledLambda,
+//!     ScheduledLambdaProps,
+//! };
+//! use proton_synth_constructs::{Mode, Stack};
+//!
+//! let code = || FunctionProps {
+//!     code: Code::Inline("def handler(event, context):\n    return {}\n".to_owned()),
+//!     ..FunctionProps::default()
+//! };
+//! let mut stack = Stack::new("Serverless");
+//! let api = HttpApiLambda::new(&mut stack.root(), "Api", HttpApiLambdaProps::new(code()));
+//! let every = Schedule::rate(5, TimeUnit::Minutes);
+//! ScheduledLambda::new(&mut stack.root(), "Tick", ScheduledLambdaProps::new(every, code()));
+//! let worker = QueueProcessingLambda::new(&mut stack.root(), "Worker", QueueProcessingLambdaProps::new(code()));
+//! let _url = api.url();
+//! let _jobs = worker.queue().url();
+//! stack.synth(Mode::Plain).expect("a valid template");
+//! ```
+//!
 //! Inputs may come from an AWS Proton environment (cluster name, VPC and subnet ids, execution role ARN as
 //! late-bound `Value`s) or from constructs of the same template.
 //!
@@ -36,11 +70,17 @@
 //! ```
 
 mod compute;
+mod http_api_lambda;
 mod load_balanced_fargate_service;
+mod queue_processing_lambda;
 mod queue_processing_service;
+mod scheduled_lambda;
 mod scheduled_task;
 
 pub use compute::{Compute, FargateCompute};
+pub use http_api_lambda::*;
 pub use load_balanced_fargate_service::*;
+pub use queue_processing_lambda::*;
 pub use queue_processing_service::*;
+pub use scheduled_lambda::*;
 pub use scheduled_task::*;
