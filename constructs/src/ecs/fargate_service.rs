@@ -205,6 +205,22 @@ impl Service {
         &self.security_groups
     }
 
+    /// Adds `group` to the tasks' security groups, after the existing ones (CDK's
+    /// `service.connections.addSecurityGroup`), e.g. an environment's shared container group that other
+    /// services admit. Rules opened through [`FargateService::connections`] before this call do not apply to
+    /// `group`; later ones do. A service imported without its L1 only records the group.
+    pub fn add_security_group(&mut self, stack: &mut Stack, group: SecurityGroup) {
+        self.security_groups.push(group);
+        let ids: Vec<Value<String>> = self.security_groups.iter().map(SecurityGroup::id).collect();
+        let awsvpc = stack
+            .l1_mut(&self.handle)
+            .and_then(|l1| l1.network_configuration.as_mut())
+            .and_then(|n| n.awsvpc_configuration.as_mut());
+        if let Some(awsvpc) = awsvpc {
+            awsvpc.security_groups = Some(Value::from(ids));
+        }
+    }
+
     /// Register `container`:`port` of the tasks in an application target group (of type `ip`). The service
     /// is created after the listeners forwarding to the group. The caller opens the security groups (e.g.
     /// `service.connections().allow_from(stack, &alb, Port::tcp(port), ...)`).

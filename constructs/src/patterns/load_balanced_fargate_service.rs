@@ -127,7 +127,8 @@ pub struct LoadBalancedFargateServiceProps {
     pub access_logs: Option<AccessLogs>,
     pub idle_timeout_secs: Option<u32>,
     /// Security groups of the tasks (e.g. an environment's container security group, `SecurityGroup::from_id`);
-    /// empty (default) creates one. The load balancer is allowed in on the container port either way.
+    /// empty (default) creates one. The load balancer is allowed in on the container port either way; a group
+    /// the tasks should wear without that rule goes through [`LoadBalancedFargateService::add_security_group`].
     pub service_security_groups: Vec<SecurityGroup>,
     pub min_healthy_percent: u32,
     pub max_percent: u32,
@@ -309,6 +310,13 @@ impl LoadBalancedFargateService {
 
     pub fn service(&self) -> &FargateService {
         &self.service
+    }
+
+    /// Adds `group` to the tasks' security groups, after `service_security_groups` (or the created group),
+    /// without opening it to the load balancer: for a group the tasks wear as an identity, such as an
+    /// environment's shared container group (see [`FargateService::add_security_group`]).
+    pub fn add_security_group(&mut self, stack: &mut Stack, group: SecurityGroup) {
+        self.service.add_security_group(stack, group);
     }
 
     pub fn task_definition(&self) -> &FargateTaskDefinition {

@@ -3,7 +3,7 @@
 use indexmap::IndexMap;
 
 use crate::stack::CondExpr;
-use crate::value::{ElementKind, Expr, LoopRef, Pseudo};
+use crate::value::{ElementKind, ElementRef, Expr, LoopRef, Placeholder, Pseudo};
 
 use super::emit::s;
 use super::tree::Node;
@@ -59,26 +59,8 @@ impl Resolver<'_> {
                 Node::Null
             }
             Expr::Map(m) => Node::Map(m.into_iter().map(|(k, v)| (k.into(), self.resolve(v))).collect()),
-            Expr::Ref(el) => {
-                let id = match el.kind {
-                    ElementKind::Resource => self.resource_ref(el, "Ref"),
-                    ElementKind::Parameter => self.element_id(el, ElementKind::Parameter, "Ref").map(s),
-                    kind => {
-                        self.error(format!("Ref cannot point to a {kind:?}"));
-                        None
-                    }
-                };
-                Node::func("Ref", id.unwrap_or_else(|| s("")))
-            }
-            Expr::RefName(name) => {
-                let known = self.ids.parameters.contains(&name) || self.ids.resources.contains(&name);
-                if !known {
-                    self.error(format!(
-                        "Ref to {name:?}, which is neither a parameter nor a resource of this template"
-                    ));
-                }
-                Node::func("Ref", s(name))
-            }
+            Expr::Ref(el) => self.resolve_ref(el),
+            Expr::RefName(name) => self.resolve_ref_name(name),
             Expr::Pseudo(p) => Node::func("Ref", s(p.name())),
             Expr::GetAtt(el, attr) => {
                 let id = self.resource_ref(el, "Fn::GetAtt").unwrap_or_else(|| s(""));
@@ -132,13 +114,40 @@ impl Resolver<'_> {
                 let v = self.resolve(*v);
                 Node::func("Fn::Base64", v)
             }
-            Expr::Placeholder(p) => {
-                let outer = std::mem::replace(&mut self.in_plain, true);
-                let plain = self.resolve(p.plain.clone());
-                self.in_plain = outer;
-                Node::Placeholder(p, Box::new(plain))
-            }
+            Expr::Placeholder(p) => self.resolve_placeholder(p),
         }
+    }
+
+    /// `Ref` to a resource or parameter of the template.
+    fn resolve_ref(&mut self, el: ElementRef) -> Node {
+        let id = match el.kind {
+            ElementKind::Resource => self.resource_ref(el, "Ref"),
+            ElementKind::Parameter => self.element_id(el, ElementKind::Parameter, "Ref").map(s),
+            kind => {
+                self.error(format!("Ref cannot point to a {kind:?}"));
+                None
+            }
+        };
+        Node::func("Ref", id.unwrap_or_else(|| s("")))
+    }
+
+    /// `Ref` by logical ID: it must name a parameter or a resource of the template.
+    fn resolve_ref_name(&mut self, name: String) -> Node {
+        let known = self.ids.parameters.contains(&name) || self.ids.resources.contains(&name);
+        if !known {
+            self.error(format!(
+                "Ref to {name:?}, which is neither a parameter nor a resource of this template"
+            ));
+        }
+        Node::func("Ref", s(name))
+    }
+
+    /// A late-bound value: both spellings (its plain one resolved, with plain-only problems kept apart).
+    fn resolve_placeholder(&mut self, p: std::sync::Arc<Placeholder>) -> Node {
+        let outer = std::mem::replace(&mut self.in_plain, true);
+        let plain = self.resolve(p.plain.clone());
+        self.in_plain = outer;
+        Node::Placeholder(p, Box::new(plain))
     }
 
     fn resolve_list(&mut self, items: Vec<Expr>) -> Node {
