@@ -33,6 +33,8 @@
 //! cargo run --example apprunner_svc -- synth --out out/apprunner_svc
 //! ```
 
+// The shared pipeline; this module includes its own copy of fargate_env (as vpc_env does), which is harmless.
+#[allow(clippy::duplicate_mod)]
 #[path = "backend_fargate_svc.rs"]
 pub mod backend_fargate_svc;
 #[path = "vpc_env.rs"]
