@@ -23,6 +23,9 @@
 //!   sample's; their security group still admits the VPC only.
 //! - The container is named `app` (the sample: the instance's name), which the pipeline's deploy stage writes
 //!   into `imagedefinitions.json`; outputs `ServiceName` and `TaskRoleArn` are added for that stage.
+//! - Instances may have a directly defined component, `components/backend_queue.rs` (an SQS work queue, not in
+//!   the sample): the container gets its URL as `QUEUE_URL` and the task role its managed policy; with no
+//!   component attached, `QUEUE_URL` is `none` and the role gets no policy.
 //! - Pipeline: the one of `lb_fargate_svc.rs` (build in `service_dir`, push to ECR, one ECS deploy stage per
 //!   instance), without Proton API calls and with least-privilege roles; see that example's documentation.
 //!
@@ -30,6 +33,8 @@
 //! cargo run --example backend_fargate_svc -- synth --out out/backend_fargate_svc
 //! ```
 
+#[path = "components/backend_queue.rs"]
+pub mod backend_queue;
 #[path = "fargate_env.rs"]
 pub mod fargate_env;
 #[path = "lb_fargate_svc.rs"]
@@ -393,11 +398,16 @@ pub fn service(env_interface: &EnvironmentInterface) -> ServiceTemplate {
     let image = image_input(&mut svc);
     let env = FargateEnv::read(&mut svc);
     let names = Names::read(&mut svc);
+    // The work queue component, when one is attached to the instance.
+    svc.supports_component(backend_queue::component(env_interface).interface());
+    let queue_url = svc.component_output(backend_queue::QUEUE_URL, NO_COMPONENT);
+    let queue_policy = svc.component_output(backend_queue::QUEUE_POLICY_NAME, NO_COMPONENT);
 
     let mut root = svc.instance();
     let sizes = TaskSizeMapping::aws_sample(&mut root, "TaskSize");
     let placement = placement(&mut root, &env, &subnet_type);
     let task_role = task_role(&mut root, &env);
+    attach_queue_policy(&mut root, &task_role, queue_policy);
     let logs = log_group(&mut root, &names);
     let task_definition = FargateTaskDefinition::new(
         &mut root,
@@ -412,6 +422,7 @@ pub fn service(env_interface: &EnvironmentInterface) -> ServiceTemplate {
         },
     );
     let mut c = container(&image, &port, &env);
+    c.environment.insert("QUEUE_URL".to_owned(), queue_url);
     c.logging = Logging::AwsLogs {
         log_group: Some(logs),
         stream_prefix: Some("service".to_owned()),
@@ -476,13 +487,35 @@ pub fn service(env_interface: &EnvironmentInterface) -> ServiceTemplate {
     svc
 }
 
-/// The program's templates: the environment and the service written against it.
+/// The value of the component outputs the service reads when no component is attached.
+pub const NO_COMPONENT: &str = "none";
+
+/// The component's managed policy on the task role, only when a component is attached (`Fn::If` on its name;
+/// the ARN is built in this account and partition, where the component is deployed too).
+fn attach_queue_policy(root: &mut Scope, task_role: &Role, policy_name: Value<String>) {
+    let attached = root.add_condition(
+        "HasQueueComponent",
+        CondExpr::not(CondExpr::equals(policy_name.clone(), Value::from(NO_COMPONENT))),
+    );
+    let arn = fns::sub(
+        "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/${Name}",
+        [("Name", policy_name.into_expr())],
+    );
+    if let Some(role) = task_role.handle().and_then(|h| root.stack().l1_mut(&h)) {
+        role.managed_policy_arns = Some(Value::from(vec![fns::if_(&attached, arn, Value::no_value())]));
+    }
+}
+
+/// The program's templates: the environment, the service written against it and the component its instances
+/// may have.
 pub fn app() -> App {
     let env = fargate_env::environment();
     let svc = service(&env.interface());
+    let component = backend_queue::component(&env.interface());
     let mut app = App::new("backend-fargate-svc");
     app.add_environment(env);
     app.add_service(svc);
+    app.add_component(component);
     app
 }
 

@@ -21,7 +21,13 @@
 //! proton/specs/<name>.svc-spec-<n>.yaml   sample ServiceSpec with n = 1 and 20 instances (services)
 //! proton/cloudformation/<name>.template.json           plain CloudFormation (environments)
 //! proton/cloudformation/<name>.instance.template.json  plain CloudFormation (service instances)
+//! proton/cloudformation/<name>.pipeline.template.json  plain CloudFormation (pipelines, for one instance)
+//! proton/components/<name>/{manifest,cloudformation}.yaml  directly defined components (App::add_component)
+//! proton/cloudformation/<name>.component.template.json plain CloudFormation (components)
 //! ```
+//!
+//! Customer-managed environment templates ([`App::add_customer_managed_environment`]) get the bundle
+//! (schema only), its archive, template-sync copy and sample spec, and no plain template.
 //!
 //! `synth` synthesizes and checks the templates on every core and streams each one's files into a temporary
 //! folder beside the output folder ([`App::write`]); only when every template succeeded is that folder swapped
@@ -43,8 +49,8 @@ use proton_synth_constructs::{Diagnostic, Diagnostics, Stack, TemplateStats};
 
 use crate::assembly::{Assembly, MemorySink, Sink, StagingDir};
 use crate::proton::{
-    EnvironmentInterface, EnvironmentTemplate, InfraKind, InputType, ServiceTemplate, SpecSettings, TemplateKind,
-    TemplateOutput,
+    ComponentTemplate, CustomerManagedEnvironmentTemplate, EnvironmentInterface, EnvironmentTemplate, InfraKind,
+    InputType, ServiceTemplate, SpecSettings, TemplateKind, TemplateOutput,
 };
 use crate::yaml;
 
@@ -118,7 +124,9 @@ pub struct App {
     name: String,
     stacks: Vec<Stack>,
     environments: Vec<EnvironmentTemplate>,
+    customer_managed: Vec<CustomerManagedEnvironmentTemplate>,
     services: Vec<ServiceSource>,
+    components: Vec<ComponentTemplate>,
     spec_settings: SpecSettings,
 }
 
@@ -145,7 +153,9 @@ impl App {
             name: name.to_owned(),
             stacks: Vec::new(),
             environments: Vec::new(),
+            customer_managed: Vec::new(),
             services: Vec::new(),
+            components: Vec::new(),
             spec_settings: SpecSettings::default(),
         }
     }
@@ -156,7 +166,11 @@ impl App {
 
     /// Whether the program has any template (`diff --against` needs one to synthesize).
     pub fn has_templates(&self) -> bool {
-        !(self.stacks.is_empty() && self.environments.is_empty() && self.services.is_empty())
+        !(self.stacks.is_empty()
+            && self.environments.is_empty()
+            && self.customer_managed.is_empty()
+            && self.services.is_empty()
+            && self.components.is_empty())
     }
 
     /// Add a plain CloudFormation template, written as `<name>.template.json`.
@@ -168,6 +182,20 @@ impl App {
     /// Add an AWS Proton environment template.
     pub fn add_environment(&mut self, env: EnvironmentTemplate) -> &mut Self {
         self.environments.push(env);
+        self
+    }
+
+    /// Add an AWS Proton customer-managed environment template (schema only; see
+    /// [`CustomerManagedEnvironmentTemplate`]). Services compatible with it are checked against its outputs.
+    pub fn add_customer_managed_environment(&mut self, env: CustomerManagedEnvironmentTemplate) -> &mut Self {
+        self.customer_managed.push(env);
+        self
+    }
+
+    /// Add a directly defined AWS Proton component (see [`ComponentTemplate`]), written to
+    /// `proton/components/<name>/` and `proton/cloudformation/<name>.component.template.json`.
+    pub fn add_component(&mut self, component: ComponentTemplate) -> &mut Self {
+        self.components.push(component);
         self
     }
 
@@ -199,12 +227,14 @@ impl App {
     fn synth_proton(&self, sink: &dyn Sink, keep: bool, report: &mut Report, errors: &mut Vec<Diagnostic>) {
         enum Job<'a> {
             Env(&'a EnvironmentTemplate),
+            Managed(&'a CustomerManagedEnvironmentTemplate),
             Svc(&'a ServiceSource),
         }
         let jobs: Vec<Job<'_>> = self
             .environments
             .iter()
             .map(Job::Env)
+            .chain(self.customer_managed.iter().map(Job::Managed))
             .chain(self.services.iter().map(Job::Svc))
             .collect();
         let names = Mutex::new(BTreeSet::new());
@@ -212,6 +242,7 @@ impl App {
             let built;
             let o = match job {
                 Job::Env(env) => env.synth(&self.spec_settings)?,
+                Job::Managed(env) => env.synth(&self.spec_settings)?,
                 Job::Svc(source) => {
                     let svc = match source {
                         ServiceSource::Built(s) => s,
@@ -259,6 +290,12 @@ impl App {
                     .iter()
                     .find(|e| e.name() == c.name && e.major() == c.major)
                     .map(EnvironmentTemplate::interface)
+                    .or_else(|| {
+                        self.customer_managed
+                            .iter()
+                            .find(|e| e.name() == c.name && e.major() == c.major)
+                            .map(CustomerManagedEnvironmentTemplate::interface)
+                    })
                     .unwrap_or_else(|| c.clone())
             })
             .collect()
@@ -305,6 +342,21 @@ impl App {
             }
         }
         self.synth_proton(sink, keep, &mut report, &mut errors);
+        for c in &self.components {
+            match crate::proton::component::emit_component(c, sink) {
+                Ok((out, written)) => {
+                    report.warnings.extend(out.warnings);
+                    report.summaries.push(TemplateSummary {
+                        name: out.name,
+                        kind: "proton-component",
+                        files: written.iter().map(|(p, _)| p.clone()).collect(),
+                        stats: out.stats,
+                    });
+                    report.files.extend(written);
+                }
+                Err(Diagnostics(d)) => errors.extend(d),
+            }
+        }
         if errors.iter().any(Diagnostic::is_error) {
             return Err(Diagnostics(errors));
         }
@@ -381,6 +433,23 @@ impl App {
                 outputs: env.outputs.clone(),
             }));
         }
+        for env in &self.customer_managed {
+            out.push(Listing::Proton(ProtonListing {
+                name: env.name().to_owned(),
+                kind: TemplateKind::Environment,
+                major: env.major(),
+                compatible: Vec::new(),
+                inputs: input_summaries(&[(InfraKind::Environment, env.output_specs())]),
+                outputs: env.interface().outputs,
+            }));
+        }
+        for c in &self.components {
+            out.push(Listing::Component {
+                name: c.name().to_owned(),
+                resources: c.stack().resources().count(),
+                outputs: c.outputs().to_vec(),
+            });
+        }
         for source in &self.services {
             let built;
             let svc = match source {
@@ -420,6 +489,12 @@ pub enum Listing {
         resources: usize,
     },
     Proton(ProtonListing),
+    /// A directly defined component: its resource count and outputs.
+    Component {
+        name: String,
+        resources: usize,
+        outputs: Vec<String>,
+    },
 }
 
 /// An AWS Proton template as `list` shows it: its interface.

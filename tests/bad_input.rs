@@ -444,3 +444,21 @@ fn check_prints_findings_and_its_summary_on_stderr() {
     assert!(r.stderr.ends_with(": ok, 3 warning(s)\n"), "{}", r.stderr);
     fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Defect: a missing bundle said only `cannot read the bundle: no such file or folder`, without the
+/// `; how to fix` part of every other message.
+#[test]
+fn a_missing_bundle_says_what_to_give() {
+    let dir = temp_dir("missing-bundle");
+    let shown = dir.join("nope.tar.gz").display().to_string();
+    let r = run(&["check", &shown]);
+    assert_eq!(r.code, Some(1));
+    assert_eq!(
+        r.stderr.lines().next().unwrap_or(""),
+        format!(
+            "error: {shown}: cannot read the bundle: no such file or folder; give a bundle folder or a .tar.gz \
+             archive (e.g. proton-synth.out/proton/bundles/NAME.tar.gz)"
+        )
+    );
+    fs::remove_dir_all(&dir).unwrap();
+}

@@ -179,6 +179,45 @@ fn cli_usage_and_input_errors_exit_2() {
     }
 }
 
+/// Defect: a resource without a `Type` (or with a number, or `Properties` that is not a mapping) was
+/// compared as if valid ("[-]  A remove" with an empty type, exit 0); CloudFormation refuses such a template.
+#[test]
+fn resources_without_a_type_or_with_bad_properties_are_input_errors() {
+    let dir = temp_dir("resource-shape");
+    let min = write(&dir, "min.json", r#"{"Resources": {}}"#);
+    let cases = [
+        (
+            "no-type.yaml",
+            "Resources: {A: {Properties: {}}}",
+            "resource `A` has no `Type`",
+        ),
+        (
+            "number-type.yaml",
+            "Resources: {A: {Type: 1}}",
+            "resource `A` has no `Type`",
+        ),
+        ("not-map.yaml", "Resources: {A: [1]}", "resource `A` is not a mapping"),
+        (
+            "props-list.yaml",
+            "Resources: {A: {Type: AWS::SQS::Queue, Properties: [1]}}",
+            "resource `A`: `Properties` is not a mapping",
+        ),
+    ];
+    for (file, text, want) in cases {
+        let bad = write(&dir, file, text);
+        for args in [
+            ["diff", bad.as_str(), min.as_str()],
+            ["diff", min.as_str(), bad.as_str()],
+        ] {
+            let (code, out, err) = bin(&args);
+            assert_eq!(code, 2, "{args:?}: {out}{err}");
+            assert!(err.starts_with(&format!("error: {bad}: ")), "{err}");
+            assert!(err.contains(want), "{args:?}: {err}");
+            assert!(err.contains("; give a CloudFormation template"), "{err}");
+        }
+    }
+}
+
 #[test]
 fn user_program_diff_against_its_previous_output() {
     let dir = temp_dir("against");
@@ -358,8 +397,29 @@ fn cli_spec_renders_both_bundles_so_their_resources_compare() {
         err.contains("cannot render it with") && err.contains("environment"),
         "{err}"
     );
+    // Defect: the render's findings were embedded with their own `error: ` prefix
+    // (`error: old: cannot render it with spec.yaml: error: old/infrastructure/…`).
+    for line in err.lines() {
+        assert_eq!(line.matches("error: ").count(), 1, "one `error: ` per line: {line}");
+        assert!(line.starts_with("error: "), "{line}");
+    }
     let (code, _, err) = bin(&["diff", &old, &new, "--environment-name", "Beta"]);
     assert_eq!(code, 2, "--environment-name needs --spec: {err}");
+    // Defect: an invalid name was rendered, and a bad context file's findings were quoted with a second
+    // `error: ` prefix.
+    let (code, _, err) = bin(&["diff", &old, &new, "--spec", &spec, "--environment-name", "a b"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.starts_with("error: --environment-name: \"a b\" is not a valid name"),
+        "{err}"
+    );
+    let ctx = write(&dir, "ctx.yaml", "environment: {name: [1]}\n");
+    let (code, _, err) = bin(&["diff", &old, &new, "--spec", &spec, "--context", &ctx]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("environment.name: expected a string"), "{err}");
+    for line in err.lines() {
+        assert_eq!(line.matches("error: ").count(), 1, "one `error: ` per line: {line}");
+    }
 }
 
 #[test]

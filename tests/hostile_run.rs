@@ -557,6 +557,58 @@ fn workspace(ws: &Path) -> Vec<Case> {
         )
         .says("image"),
     );
+    // Names Proton guaranteed valid (`[0-9A-Za-z]+[0-9A-Za-z_-]*`, 1-100): refused as such, from the flags
+    // and from the context file, instead of rendering `/proton///` or blaming the template's quoting.
+    for (name, flag, value) in [
+        ("empty environment name", "--environment-name", ""),
+        (
+            "environment name injection",
+            "--environment-name",
+            "Beta'\n      Injected: yes",
+        ),
+        ("service name with a slash", "--service-name", "a/b"),
+    ] {
+        cases.push(
+            case(
+                name,
+                1,
+                &[
+                    "render",
+                    env,
+                    "--spec",
+                    spec,
+                    "--context",
+                    &ctx,
+                    flag,
+                    value,
+                    "--out",
+                    "o",
+                ],
+            )
+            .says("is not a valid name"),
+        );
+    }
+    write(
+        &ws.join("bad-name-context.yaml"),
+        "environment:\n  name: \"x y\"\nservice:\n  name: \"\"\n",
+    );
+    cases.push(
+        case(
+            "names in the context file",
+            1,
+            &[
+                "render",
+                env,
+                "--spec",
+                spec,
+                "--context",
+                "bad-name-context.yaml",
+                "--out",
+                "o",
+            ],
+        )
+        .says("bad-name-context.yaml:2: environment.name: \"x y\" is not a valid name"),
+    );
     cases
 }
 

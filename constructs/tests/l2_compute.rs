@@ -714,11 +714,13 @@ fn service_validation_messages() {
     p.desired_count = Value::from(-1);
     p.service_name = Some("my service".into());
     p.health_check_grace_period_secs = Some(30);
+    p.platform_version = "latest-ish".to_owned();
     FargateService::new(&mut stack.root(), "Svc", p);
     assert_eq!(
         errors_of(&stack),
         [
             "error: Ecs/Svc: a Fargate service needs at least one subnet",
+            "error: Ecs/Svc: platform_version \"latest-ish\" must be LATEST or a Fargate platform version such as 1.4.0",
             "error: Ecs/Svc: min_healthy_percent 150 is above 100",
             "error: Ecs/Svc: max_percent 120 must be at least 100 and above min_healthy_percent 150",
             "error: Ecs/Svc: desired count -1 must not be negative",

@@ -179,7 +179,7 @@ mod tests {
             .into_iter()
             .map(|l| match l {
                 Listing::Proton(p) => p.to_text(),
-                Listing::Stack { name, .. } => name,
+                Listing::Stack { name, .. } | Listing::Component { name, .. } => name,
             })
             .collect();
         let synth = app.synth(&SynthOptions::default()).expect("synthesizes");

@@ -70,6 +70,16 @@ pub(super) fn list(app: &App) -> i32 {
         match l {
             Listing::Stack { name, resources } => println!("{name}\tcloudformation\t{resources} resources"),
             Listing::Proton(p) => print!("{}", p.to_text()),
+            Listing::Component {
+                name,
+                resources,
+                outputs,
+            } => {
+                println!("{name}\tproton-component\t{resources} resources");
+                for o in outputs {
+                    println!("  output {o}");
+                }
+            }
         }
     }
     0

@@ -8,7 +8,7 @@ use clap::ValueEnum;
 
 use crate::app::{App, SynthOptions};
 
-use crate::engine::{load_context_file, RenderContext};
+use crate::engine::{invalid_name, is_valid_name, load_context_file, Finding, RenderContext};
 
 use super::{diff_sets, BundleRender, Diff, ResourceSchemas, Snapshot};
 
@@ -102,11 +102,14 @@ fn bundle_render(args: &DiffArgs) -> Result<Option<BundleRender>, Vec<String>> {
         )]
     })?;
     let mut context = match &args.context {
-        Some(path) => load_context_file(path).map_err(|f| f.iter().map(ToString::to_string).collect::<Vec<_>>())?,
+        Some(path) => load_context_file(path).map_err(|f| f.iter().map(Finding::located).collect::<Vec<_>>())?,
         None => RenderContext::default(),
     };
-    if args.environment_name.is_some() {
-        context.environment_name.clone_from(&args.environment_name);
+    if let Some(name) = &args.environment_name {
+        if !is_valid_name(name) {
+            return Err(vec![invalid_name("--environment-name", name)]);
+        }
+        context.environment_name = Some(name.clone());
     }
     Ok(Some(BundleRender {
         spec_name,

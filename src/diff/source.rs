@@ -6,7 +6,7 @@ use std::fs;
 use std::path::Path;
 
 use crate::app::Synthesis;
-use crate::engine::{analyze, load_bundle, parse_schema, render_with_report, Bundle, RenderContext, Schema};
+use crate::engine::{analyze, load_bundle, parse_schema, render_with_report, Bundle, Finding, RenderContext, Schema};
 
 use super::TemplateDoc;
 
@@ -183,7 +183,7 @@ impl Snapshot {
     fn from_bundle_path(path: &Path, render: Option<&BundleRender>) -> Result<Snapshot, String> {
         let shown = path.display().to_string();
         let bundle = load_bundle(path).map_err(|f| {
-            let msgs: Vec<String> = f.iter().map(|x| x.to_string()).collect();
+            let msgs: Vec<String> = f.iter().filter(|x| x.is_error()).map(Finding::located).collect();
             format!("{shown}: cannot load the bundle: {}", msgs.join("; "))
         })?;
         Snapshot::from_bundle(&bundle, &bundle_name(path, &bundle), render)
@@ -195,11 +195,7 @@ impl Snapshot {
     pub fn from_bundle(bundle: &Bundle, name: &str, render: Option<&BundleRender>) -> Result<Snapshot, String> {
         let (analysis, findings) = analyze(bundle);
         let Some(analysis) = analysis else {
-            let msgs: Vec<String> = findings
-                .iter()
-                .filter(|f| f.is_error())
-                .map(|x| x.to_string())
-                .collect();
+            let msgs: Vec<String> = findings.iter().filter(|f| f.is_error()).map(Finding::located).collect();
             return Err(format!(
                 "{}: not a usable bundle: {}; run `proton-synth check` on it",
                 bundle.source,
@@ -219,7 +215,7 @@ impl Snapshot {
             return Ok(s);
         };
         let report = render_with_report(bundle, &r.spec_name, &r.spec, &r.context).map_err(|f| {
-            let msgs: Vec<String> = f.iter().filter(|x| x.is_error()).map(|x| x.to_string()).collect();
+            let msgs: Vec<String> = f.iter().filter(|x| x.is_error()).map(Finding::located).collect();
             format!(
                 "{}: cannot render it with {}: {}; fix the spec or the context (`proton-synth render` reports the same)",
                 bundle.source,

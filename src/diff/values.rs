@@ -25,11 +25,31 @@ pub fn parse_template(text: &str, file: &str) -> Result<Value, String> {
         yaml()?
     };
     match body.get("Resources") {
-        Some(Value::Object(_)) => Ok(body),
+        Some(Value::Object(resources)) => match resources.iter().find_map(|(id, r)| resource_problem(id, r)) {
+            Some(problem) => Err(format!("{file}: {problem}")),
+            None => Ok(body),
+        },
         _ if !body.is_object() => Err(format!("{file}: not a CloudFormation template (expected a mapping)")),
         _ => Err(format!(
             "{file}: not a CloudFormation template (no `Resources` mapping)"
         )),
+    }
+}
+
+/// What CloudFormation itself would refuse in a resource's shape: it is a mapping with a `Type` string and,
+/// when present, a `Properties` mapping.
+fn resource_problem(id: &str, resource: &Value) -> Option<String> {
+    let Value::Object(r) = resource else {
+        return Some(format!("resource `{id}` is not a mapping"));
+    };
+    if !r.get("Type").is_some_and(Value::is_string) {
+        return Some(format!(
+            "resource `{id}` has no `Type` (a string such as AWS::SQS::Queue)"
+        ));
+    }
+    match r.get("Properties") {
+        None | Some(Value::Object(_)) => None,
+        Some(_) => Some(format!("resource `{id}`: `Properties` is not a mapping")),
     }
 }
 

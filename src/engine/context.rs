@@ -39,6 +39,7 @@ use super::finding::Finding;
 use super::limits;
 use super::node::{Node, NodeValue};
 use super::read::read_text_bounded;
+use super::spec::{invalid_name, is_valid_name};
 use super::yaml11::parse_yaml_as_text;
 
 /// Output values by name, and where they came from (for messages).
@@ -295,6 +296,16 @@ impl ContextParser<'_> {
         }
     }
 
+    /// A Proton name (`environment.name`, `service.name`): a string that follows the name rule.
+    fn name(&mut self, node: Option<&Node>, path: &str) -> Option<String> {
+        let name = self.string(node, path)?;
+        if is_valid_name(&name) {
+            return Some(name);
+        }
+        self.error(node.map_or(0, |n| n.line), invalid_name(path, &name));
+        None
+    }
+
     fn root(&mut self, root: &Node) -> RenderContext {
         let mut ctx = RenderContext::default();
         self.mapping(
@@ -304,7 +315,7 @@ impl ContextParser<'_> {
         );
         if let Some(env) = root.get("environment") {
             self.mapping(env, "environment.", &["name"]);
-            ctx.environment_name = self.string(env.get("name"), "environment.name");
+            ctx.environment_name = self.name(env.get("name"), "environment.name");
         }
         if let Some(svc) = root.get("service") {
             self.mapping(
@@ -313,7 +324,7 @@ impl ContextParser<'_> {
                 &["name", "repository_connection_arn", "repository_id", "branch_name"],
             );
             ctx.service = ServiceInfo {
-                name: self.string(svc.get("name"), "service.name"),
+                name: self.name(svc.get("name"), "service.name"),
                 repository_connection_arn: self.string(
                     svc.get("repository_connection_arn"),
                     "service.repository_connection_arn",

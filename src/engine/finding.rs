@@ -61,14 +61,19 @@ impl fmt::Display for Finding {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(f, "{level}: ")?;
+        write!(f, "{level}: {}", self.located())
+    }
+}
+
+impl Finding {
+    /// The finding without its severity (`file:line: message`), to quote it inside another message.
+    pub fn located(&self) -> String {
         match (&self.file, self.line) {
-            (Some(file), Some(line)) => write!(f, "{file}:{line}: ")?,
-            (Some(file), None) => write!(f, "{file}: ")?,
-            (None, Some(line)) => write!(f, "line {line}: ")?,
-            (None, None) => {}
+            (Some(file), Some(line)) => format!("{file}:{line}: {}", self.message),
+            (Some(file), None) => format!("{file}: {}", self.message),
+            (None, Some(line)) => format!("line {line}: {}", self.message),
+            (None, None) => self.message.clone(),
         }
-        f.write_str(&self.message)
     }
 }
 

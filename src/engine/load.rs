@@ -19,7 +19,13 @@ use super::read::{describe_file_type, io_words, read_bounded, ReadError};
 pub fn load_bundle(path: &Path) -> Result<Bundle, Vec<Finding>> {
     let source = path.display().to_string();
     let fail = |msg: String| vec![Finding::error(msg).in_file(source.clone())];
-    let meta = fs::metadata(path).map_err(|e| fail(format!("cannot read the bundle: {}", io_words(&e))))?;
+    let meta = fs::metadata(path).map_err(|e| {
+        fail(format!(
+            "cannot read the bundle: {}; give a bundle folder or a .tar.gz archive (e.g. \
+             proton-synth.out/proton/bundles/NAME.tar.gz)",
+            io_words(&e)
+        ))
+    })?;
     let mut raw = RawFiles::default();
     let (archive_size, folder) = if meta.is_dir() {
         raw.root = source.trim_end_matches('/').to_owned();

@@ -65,7 +65,7 @@ pub use context::{
     ServiceInfo,
 };
 pub use finding::{has_errors, Finding, Severity};
-pub use jinja::{FILTERS, FUNCTIONS, TESTS};
+pub use jinja::{environment as jinja_environment, FILTERS, FUNCTIONS, TESTS};
 pub use load::load_bundle;
 pub(crate) use read::io_words;
 pub use render::{render_bundle, render_with_report, RenderReport, RenderedFile};
@@ -73,7 +73,7 @@ pub use schema::{parse_schema, InputType, Property, Schema};
 // For `diff`: schema property types, and templates parsed with their short-form tags.
 pub use node::{parse_yaml, Node, NodeValue};
 pub use schema::{Pattern, PropType};
-pub use spec::{is_valid_name, parse_spec, InstanceSpec, Spec};
+pub use spec::{invalid_name, is_valid_name, parse_spec, InstanceSpec, Spec};
 
 use crate::assembly::{Sink, StagingDir};
 
@@ -206,6 +206,17 @@ pub fn context_from_args(args: &RenderArgs) -> Result<RenderContext, Vec<Finding
         None => RenderContext::default(),
     };
     let mut errors = Vec::new();
+    for (flag, value) in [
+        ("--environment-name", &args.environment_name),
+        ("--service-name", &args.service_name),
+    ] {
+        if let Some(name) = value.as_deref().filter(|n| !is_valid_name(n)) {
+            errors.push(Finding::error(format!(
+                "{}; give the name the environment or service has in the spec and its stacks",
+                invalid_name(flag, name)
+            )));
+        }
+    }
     let set = |slot: &mut Option<String>, v: &Option<String>| {
         if v.is_some() {
             slot.clone_from(v);

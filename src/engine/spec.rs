@@ -273,9 +273,7 @@ impl SpecValidator {
         match node.as_str() {
             Some(s) if is_valid_name(s) => Some(s.to_owned()),
             Some(s) => {
-                self.error(node.line, format!(
-                    "{path}.{key}: \"{s}\" is not a valid name (1-{MAX_NAME_LEN} characters: letters, digits, `-` and `_`, starting with a letter or digit)"
-                ));
+                self.error(node.line, invalid_name(&format!("{path}.{key}"), s));
                 None
             }
             None => {
@@ -287,4 +285,14 @@ impl SpecValidator {
             }
         }
     }
+}
+
+/// The message for a Proton name (environment, service, instance) that breaks the name rule, given `where`
+/// it came from (a spec path, a context-file key or a flag).
+pub fn invalid_name(place: &str, name: &str) -> String {
+    format!(
+        "{place}: \"{}\" is not a valid name (1-{MAX_NAME_LEN} characters: letters, digits, `-` and `_`, \
+         starting with a letter or digit)",
+        name.escape_debug()
+    )
 }

@@ -116,7 +116,7 @@ pub fn is_logical_id(s: &str) -> bool {
 
 /// Remove what exists only in plain CloudFormation: parameters standing for Proton inputs or resource
 /// parameters, and output exports (Proton passes outputs itself).
-fn strip_plain_only(tree: &mut J, managed: &BTreeSet<String>) -> Vec<String> {
+pub(super) fn strip_plain_only(tree: &mut J, managed: &BTreeSet<String>) -> Vec<String> {
     fn refs(v: &J, managed: &BTreeSet<String>, out: &mut Vec<String>) {
         match v {
             J::Object(o) => {
@@ -221,6 +221,7 @@ pub(super) fn synth_plain(part: &Part, diags: &mut Vec<Diagnostic>) -> Option<J>
         Ok(s) => {
             let mut t = s.template;
             strip_unreferenced(&mut t, &part.managed_params);
+            super::pipeline_plain::declare_instance_params(&mut t);
             Some(t)
         }
         Err(Diagnostics(d)) => {

@@ -80,6 +80,8 @@ pub(super) struct Usage {
     pub(super) inputs: BTreeSet<(InfraKind, String)>,
     pub(super) env_outputs: BTreeSet<(String, String)>,
     pub(super) instance_outputs: BTreeSet<(String, String)>,
+    /// (Jinja path, output) of `service_instance.components.default.outputs.<output>` reads.
+    pub(super) component_outputs: BTreeSet<(String, String)>,
 }
 
 /// Context of checking one IaC file.
@@ -227,7 +229,10 @@ impl FileCheck<'_> {
                 usage.instance_outputs.insert((text.to_owned(), name.to_owned()));
                 Ok(())
             }
-            Reached::Output(OutputsOf::Component, _) => Ok(()),
+            Reached::Output(OutputsOf::Component, name) => {
+                usage.component_outputs.insert((text.to_owned(), name.to_owned()));
+                Ok(())
+            }
             Reached::Unknown if in_loop => Err(format!("unknown attribute of the loop item {first}")),
             Reached::Unknown => {
                 let what = match path.get(1) {

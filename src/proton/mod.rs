@@ -62,14 +62,19 @@
 mod archive;
 pub mod bundle;
 mod check;
+pub mod component;
+pub mod customer_managed;
 pub mod format;
 pub mod input;
+pub mod pipeline_plain;
 mod schema;
 mod synth;
 pub mod template;
 pub mod writer;
 
 pub use bundle::{deterministic_tar_gz, SpecSettings, TemplateOutput, MANIFEST_YAML};
+pub use component::{render_component, ComponentContext, ComponentInterface, ComponentOutput, ComponentTemplate};
+pub use customer_managed::CustomerManagedEnvironmentTemplate;
 pub use format::{InfraKind, TemplateKind};
 pub use input::{Env, Input, InputDef, InputSpec, InputType, Instance, Pipeline};
 pub use template::{

@@ -122,6 +122,8 @@ impl ServiceTemplate {
             .as_ref()
             .map(|p| synth_iac(&p.part, &self.file_check(InfraKind::Pipeline), &mut usage, &mut diags));
         self.check_outputs_read(&usage, compatible, &mut diags);
+        super::component::check_component_reads(self, &usage.component_outputs, &mut diags);
+        let plain_pipeline = self.pipeline.as_ref().and_then(|p| synth_plain(&p.part, &mut diags));
         let mut declared: Vec<(InfraKind, &[InputSpec])> = vec![(InfraKind::ServiceInstance, &self.instance.inputs)];
         if self.pipeline.is_some() {
             declared.push((InfraKind::Pipeline, pipeline_inputs));
@@ -141,7 +143,11 @@ impl ServiceTemplate {
         let (files, schema) = self.bundle_files(iac, pipeline_iac, &mut diags);
         let tar_gz = finish_bundle(&self.name, &files, &mut diags);
         let compat_refs: Vec<String> = compatible.iter().map(EnvironmentInterface::reference).collect();
-        let registration = to_plain_yaml(&json!({ "compatible_environments": compat_refs }));
+        let mut registration = json!({ "compatible_environments": compat_refs });
+        if !self.components.is_empty() {
+            registration["supported_component_sources"] = json!(["DIRECTLY_DEFINED"]);
+        }
+        let registration = to_plain_yaml(&registration);
         let specs = self.sample_specs(settings, &samples.0, &samples.1, &mut diags);
         let warnings = split(diags)?;
         let mut inputs_summary: Vec<_> = summaries(InfraKind::ServiceInstance, &self.instance.inputs).collect();
@@ -157,6 +163,7 @@ impl ServiceTemplate {
             plain: plain
                 .map(|p| (format!("{}.instance.template.json", self.name), p))
                 .into_iter()
+                .chain(plain_pipeline.map(|p| (format!("{}.pipeline.template.json", self.name), p)))
                 .collect(),
             inputs: inputs_summary,
             outputs: self.instance_outputs.clone(),

@@ -78,7 +78,7 @@ pub(crate) struct Part {
 }
 
 impl Part {
-    fn new(stack_name: &str, template: &str) -> Self {
+    pub(crate) fn new(stack_name: &str, template: &str) -> Self {
         Part {
             stack: Stack::new(stack_name),
             inputs: Vec::new(),
@@ -131,7 +131,7 @@ impl Part {
     }
 
     /// Declare (once) a plain string parameter standing for a Proton resource parameter.
-    fn resource_param(&mut self, id: &str, description: &str) -> Expr {
+    pub(crate) fn resource_param(&mut self, id: &str, description: &str) -> Expr {
         if self.managed_params.insert(id.to_owned()) {
             let p = Parameter::<String>::string().description(description);
             let h = self.stack.root().add_parameter(&format!("proton:{id}"), p);
@@ -140,7 +140,7 @@ impl Part {
         Expr::RefName(id.to_owned())
     }
 
-    fn param_value(&mut self, jinja: &str, id: &str, description: &str) -> Value<String> {
+    pub(crate) fn param_value(&mut self, jinja: &str, id: &str, description: &str) -> Value<String> {
         let plain = self.resource_param(id, description);
         placeholder_str(jinja.to_owned(), plain)
     }
@@ -322,6 +322,8 @@ pub struct ServiceTemplate {
     pub(crate) instance: Part,
     pub(crate) instance_outputs: Vec<String>,
     pub(crate) pipeline: Option<PipelineTemplate>,
+    /// The component contracts ([`ServiceTemplate::supports_component`]).
+    pub(crate) components: Vec<super::component::ComponentInterface>,
 }
 
 impl ServiceTemplate {
@@ -336,6 +338,7 @@ impl ServiceTemplate {
             instance: Part::new(&stack_name(name, "instance"), name),
             instance_outputs: Vec::new(),
             pipeline: None,
+            components: Vec::new(),
         }
     }
 
@@ -492,6 +495,14 @@ impl ServiceTemplate {
     }
 }
 
+/// The plain parameters standing for the pipeline's `service.*` values: (parameter, attribute).
+const SERVICE_PARAMS: [(&str, &str); 4] = [
+    ("ServiceName", "name"),
+    ("BranchName", "branch_name"),
+    ("RepositoryId", "repository_id"),
+    ("RepositoryConnectionArn", "repository_connection_arn"),
+];
+
 /// The pipeline of a service template, rendered once per service with all its instances.
 #[derive(Debug)]
 pub struct PipelineTemplate {
@@ -503,6 +514,13 @@ impl PipelineTemplate {
     fn new(service: &str) -> Self {
         let mut part = Part::new(&stack_name(service, "pipeline"), service);
         let instances = part.stack.add_loop(INSTANCE_VAR, INSTANCES_LIST);
+        // The plain pipeline's parameters for `service.*`; dropped from the plain template when unused.
+        for (id, attr) in SERVICE_PARAMS {
+            part.resource_param(
+                id,
+                &format!("AWS Proton service.{attr} (plain CloudFormation parameter)"),
+            );
+        }
         PipelineTemplate { part, instances }
     }
 
@@ -607,11 +625,15 @@ impl InstanceLoop {
         self.handle.index_value()
     }
 
+    /// A per-instance value: `service_instance.<path>` in the bundle; in the plain pipeline (written for one
+    /// instance, see [`super::pipeline_plain`]) a `Ref` to the parameter `ServiceInstance<Path>`, which that
+    /// synthesis declares.
     fn value<T>(&self, path: String, kind: PlaceholderKind) -> Value<T> {
+        let plain = super::pipeline_plain::instance_param_ref(&path);
         Value::placeholder(Placeholder {
             jinja: format!("{INSTANCE_VAR}.{path}"),
             kind,
-            plain: Expr::Str(String::new()),
+            plain,
         })
     }
 

@@ -256,6 +256,19 @@ impl Construct for FargateService {
 // Steps of `FargateService::new`.
 
 /// Problems of the props (subnets, deployment percentages, desired count, name, where the group goes).
+/// A Fargate platform version is `LATEST` or a version such as `1.4.0` (ECS refuses anything else at deploy).
+pub fn platform_version_problem(version: &str) -> Option<String> {
+    let numbered = {
+        let parts: Vec<&str> = version.split('.').collect();
+        parts.len() == 3
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+    };
+    (version != "LATEST" && !numbered)
+        .then(|| format!("platform_version {version:?} must be LATEST or a Fargate platform version such as 1.4.0"))
+}
+
 fn service_problems(props: &FargateServiceProps) -> Vec<String> {
     let mut problems = Vec::new();
     if props.subnets.is_empty() {
@@ -267,6 +280,7 @@ fn service_problems(props: &FargateServiceProps) -> Vec<String> {
             props.subnets.len()
         ));
     }
+    problems.extend(platform_version_problem(&props.platform_version));
     if props.min_healthy_percent > 100 {
         problems.push(format!(
             "min_healthy_percent {} is above 100",

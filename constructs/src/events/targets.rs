@@ -127,6 +127,9 @@ impl EcsTaskTarget {
         if self.subnets.is_empty() || self.subnets.len() > 16 {
             stack.error(path, format!("target {id}: a Fargate task takes 1–16 subnets"));
         }
+        if let Some(p) = crate::ecs::platform_version_problem(&self.platform_version) {
+            stack.error(path, format!("target {id}: {p}"));
+        }
         if self.security_groups.is_empty() {
             let msg = format!("target {id}: give the task a security group (the VPC's default group would apply)");
             stack.error(path, msg);

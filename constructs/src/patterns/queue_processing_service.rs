@@ -69,7 +69,8 @@ pub struct QueueProcessingServiceProps {
     /// The VPC of the tasks' security group (when `security_groups` is empty).
     pub vpc_id: Value<String>,
     /// The worker container (default: `image` with [`ContainerProps::new`]'s defaults). The queue's URL and
-    /// name are added to its environment under `queue_url_variable` and `queue_name_variable`.
+    /// name are added to its environment under `queue_url_variable` and `queue_name_variable` (two distinct,
+    /// non-empty names the container's own environment must not set).
     pub container: ContainerProps,
     /// Default `worker`.
     pub container_name: String,
@@ -170,6 +171,9 @@ impl QueueProcessingService {
             task_role: props.task_role.clone(),
         };
         let task_definition = compute::task_definition(&mut child, &props.compute, roles);
+        for problem in queue_variable_problems(&props) {
+            child.error(problem);
+        }
         // The queue's variables first, then the caller's.
         let mut container = props.container.clone();
         let mut environment = IndexMap::new();
@@ -258,6 +262,33 @@ impl QueueProcessingService {
     pub fn backlog_scaling(&self) -> Option<&StepScalingPolicy> {
         self.backlog_scaling.as_ref()
     }
+}
+
+/// The queue's two environment variables must be named, distinct, and not set by the container's own
+/// environment (either would silently replace the queue's name or URL).
+fn queue_variable_problems(props: &QueueProcessingServiceProps) -> Vec<String> {
+    let vars = [
+        ("queue_name_variable", &props.queue_name_variable, "name", "QUEUE_NAME"),
+        ("queue_url_variable", &props.queue_url_variable, "URL", "QUEUE_URL"),
+    ];
+    let mut problems = Vec::new();
+    for (prop, name, what, default) in vars {
+        if name.is_empty() {
+            problems.push(format!("{prop} is empty; name the variable (default {default})"));
+        } else if props.container.environment.contains_key(name.as_str()) {
+            problems.push(format!(
+                "the container's environment sets {name}, which is {prop} (the queue's {what}); remove it from \
+                 the environment or choose another {prop}"
+            ));
+        }
+    }
+    if !props.queue_name_variable.is_empty() && props.queue_name_variable == props.queue_url_variable {
+        problems.push(format!(
+            "queue_name_variable and queue_url_variable are both {:?}; give them different names",
+            props.queue_name_variable
+        ));
+    }
+    problems
 }
 
 impl Construct for QueueProcessingService {
@@ -387,5 +418,42 @@ mod tests {
         let err = stack.synth(Mode::Plain).unwrap_err().to_string();
         assert!(err.contains("Worker/Service/TaskCount/QueueBacklogScaling"), "{err}");
         assert!(err.contains("at least one step"), "{err}");
+    }
+
+    #[test]
+    fn queue_variables_that_collide_or_are_empty_are_errors() {
+        // Before: the name variable equal to the URL variable, or a container variable of the same name,
+        // silently replaced the queue's name or URL in the container's environment.
+        let mut stack = Stack::new("Jobs");
+        worker(&mut stack, |p| {
+            p.queue_name_variable = "QUEUE".to_owned();
+            p.queue_url_variable = "QUEUE".to_owned();
+        });
+        let err = stack.synth(Mode::Plain).unwrap_err().to_string();
+        assert_eq!(
+            err.trim_end(),
+            "error: Jobs/Worker: queue_name_variable and queue_url_variable are both \"QUEUE\"; \
+             give them different names"
+        );
+
+        let mut stack = Stack::new("Jobs");
+        worker(&mut stack, |p| {
+            p.queue_url_variable = String::new();
+            p.container
+                .environment
+                .insert("QUEUE_NAME".to_owned(), Value::from("mine"));
+        });
+        let err = stack.synth(Mode::Plain).unwrap_err().to_string();
+        assert!(
+            err.contains("error: Jobs/Worker: queue_url_variable is empty; name the variable (default QUEUE_URL)"),
+            "{err}"
+        );
+        assert!(
+            err.contains(
+                "error: Jobs/Worker: the container's environment sets QUEUE_NAME, which is queue_name_variable \
+                 (the queue's name); remove it from the environment or choose another queue_name_variable"
+            ),
+            "{err}"
+        );
     }
 }

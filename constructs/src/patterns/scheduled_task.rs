@@ -291,8 +291,14 @@ mod tests {
         task(&mut stack, |p| {
             p.task_count = Value::from(11);
             p.schedule = Expression::cron("0 3 * * *");
+            let Compute::Fargate(f) = &mut p.compute;
+            f.platform_version = "1.4".to_owned();
         });
         let err = stack.synth(Mode::Plain).unwrap_err().to_string();
+        assert!(
+            err.contains("target Target0: platform_version \"1.4\" must be LATEST or a Fargate platform version"),
+            "{err}"
+        );
         assert!(err.contains("task_count 11 is outside 1–10"), "{err}");
         assert!(err.contains("EventBridge needs 6"), "{err}");
     }
