@@ -45,9 +45,7 @@ use proton_synth::app::App;
 use proton_synth::constructs::apprunner::{Egress, InstanceSize, InstanceSizeMapping, Service, ServiceProps, Source};
 use proton_synth::constructs::ecr::Repository;
 use proton_synth::constructs::sns::Topic;
-use proton_synth::constructs::{
-    fns, CondExpr, CondHandle, Expr, Output, Placeholder, PlaceholderKind, Scope, Stack, Value,
-};
+use proton_synth::constructs::{fns, CondExpr, CondHandle, Expr, Placeholder, PlaceholderKind, Stack, Value};
 use proton_synth::proton::{EnvironmentInterface, InputDef, ServiceTemplate};
 use vpc_env::fargate_env::outputs;
 
@@ -126,9 +124,10 @@ pub fn service(env_interface: &EnvironmentInterface) -> ServiceTemplate {
     let stack = root.stack();
     let _publish = Topic::from_arn(topic_arn).grant_publish(stack, &mut web.instance_role().clone());
     only_with_image(stack, &web, &defined);
-    add_output(&mut root, "AppRunnerServiceARN", web.service_arn(), &defined);
     let url = fns::join("", [Value::from("https://"), web.service_url()]);
-    add_output(&mut root, "AppRunnerServiceURL", url, &defined);
+    let arn = web.service_arn();
+    svc.instance_output_when("AppRunnerServiceARN", arn, &defined);
+    svc.instance_output_when("AppRunnerServiceURL", url, &defined);
     pipeline_with(&mut svc, "App Runner", "ecs-static-website", false);
     svc
 }
@@ -157,13 +156,6 @@ fn only_with_image(stack: &mut Stack, web: &Service, defined: &CondHandle) {
             stack.resource_mut(&h).set_condition(defined);
         }
     }
-}
-
-/// An instance output that exists only when the instance names an image.
-fn add_output(root: &mut Scope, name: &str, value: Value<String>, defined: &CondHandle) {
-    let mut o = Output::new(value);
-    o.condition = Some(*defined);
-    root.add_output(name, o);
 }
 
 /// The program's templates: the environment and the service written against it.

@@ -75,6 +75,9 @@ fn inventory_and_environment_outputs() {
     );
 
     assert_eq!(sample_compatible_envs(SAMPLE), vec!["vpc-env:1".to_owned()]);
+    // The sample's outputs, declared as instance outputs (under `ImageDefined`, see `assert_instance`).
+    let svc = apprunner_svc::service(&apprunner_svc::vpc_env::environment().interface());
+    assert_eq!(svc.instance_outputs(), ["AppRunnerServiceARN", "AppRunnerServiceURL"]);
     let env_plain = plain(&s, "vpc-env.template.json");
     let declared: BTreeSet<String> = env_plain["Outputs"].as_object().unwrap().keys().cloned().collect();
     let read = sample_env_outputs_read(SAMPLE);

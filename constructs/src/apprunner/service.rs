@@ -388,4 +388,20 @@ mod tests {
             json!({"cpu": "4 vCPU", "memory": "12 GB"})
         );
     }
+
+    #[test]
+    fn a_size_named_twice_is_an_error_with_its_path() {
+        let mut stack = Stack::new("T");
+        let mut root = stack.root();
+        InstanceSizeMapping::new(
+            &mut root,
+            "Sizes",
+            &[("small", InstanceSize::Half1), ("small", InstanceSize::One2)],
+        );
+        let err = Template::from_stack(&stack).expect_err("a duplicate size").to_string();
+        assert!(
+            err.contains("Sizes") && err.contains("\"small\" is defined twice"),
+            "{err}"
+        );
+    }
 }
