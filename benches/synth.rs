@@ -122,8 +122,9 @@ fn service_template(name: &str, env: &EnvironmentInterface) -> ServiceTemplate {
     let mut root = svc.instance();
     let sizes = TaskSizeMapping::aws_sample(&mut root, "TaskSize");
     let mut props = LoadBalancedFargateServiceProps::new(cluster, vpc, ContainerImage::registry(image.value()));
-    props.cpu = sizes.cpu(size.value());
-    props.memory_mib = sizes.memory(size.value());
+    props
+        .compute
+        .set_size(sizes.cpu(size.value()), sizes.memory(size.value()));
     props.desired_count = desired.as_integer();
     if let TaskSource::Image(task) = &mut props.task {
         task.container_port = port.as_integer();

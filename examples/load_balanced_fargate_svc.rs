@@ -47,7 +47,8 @@ use proton_synth::constructs::ecs::TaskSizeMapping;
 use proton_synth::constructs::elbv2::{AccessLogs, HealthCheck};
 use proton_synth::constructs::nag::{self, Tool};
 use proton_synth::constructs::patterns::{
-    AutoScalingOptions, LoadBalancedFargateService, LoadBalancedFargateServiceProps, TaskImageOptions, TaskSource,
+    AutoScalingOptions, Compute, LoadBalancedFargateService, LoadBalancedFargateServiceProps, TaskImageOptions,
+    TaskSource,
 };
 use proton_synth::constructs::s3;
 use proton_synth::proton::{EnvironmentInterface, InputDef, ServiceTemplate};
@@ -117,9 +118,10 @@ pub fn service(env_interface: &EnvironmentInterface) -> ServiceTemplate {
     };
     let mut props = LoadBalancedFargateServiceProps::new(env.cluster.clone(), vpc, task.image.clone());
     props.task = TaskSource::Image(task);
-    props.service_subnets = Some(placement.subnets.clone());
-    props.cpu = sizes.cpu(task_size.value());
-    props.memory_mib = sizes.memory(task_size.value());
+    props.compute = Compute::fargate(placement.subnets.clone());
+    props
+        .compute
+        .set_size(sizes.cpu(task_size.value()), sizes.memory(task_size.value()));
     props.family = Some(names.qualified());
     props.execution_role = Some(env.execution_role.clone());
     props.task_role = Some(task_role);

@@ -324,7 +324,8 @@ pub fn private_service(env: &EnvironmentTemplate) -> ServiceTemplate {
             .title("Service discovery name")
             .description("DNS label in the environment's namespace; unique per environment")
             .default("api")
-            .pattern("^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$"),
+            .pattern("^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
+            .unique_per_instance(),
     );
     let port = inputs.port.as_integer();
 

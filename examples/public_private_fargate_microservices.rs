@@ -17,6 +17,11 @@
 //!   `service_discovery_name` (A records, 60 s), reachable on `port` from the tasks of the environment (its
 //!   container security group) and from nothing else.
 //!
+//! `service_discovery_name` keeps the sample's free text (3–24 characters, no `pattern`: a pattern would refuse
+//! specs the sample accepted, and the parity rules allow a deviation to narrow an enum only); Cloud Map refuses
+//! a name that is not a DNS label when the instance is deployed. It is declared `unique_per_instance()`, so the
+//! generated specs give each instance its own name (Cloud Map names are unique per namespace).
+//!
 //! Deviations, and why:
 //!
 //! - The public service's tasks run in the private subnets without public IPs (the sample: public subnets with
@@ -67,7 +72,7 @@ use proton_synth::constructs::nag::{self, Tool};
 use proton_synth::constructs::patterns::{
     AutoScalingOptions, LoadBalancedFargateService, LoadBalancedFargateServiceProps, TaskImageOptions, TaskSource,
 };
-use proton_synth::constructs::{cfn, s3, Handle, Scope, Stack, Value};
+use proton_synth::constructs::{cfn, s3, Handle, Scope, Value};
 use proton_synth::proton::{EnvironmentInterface, Input, InputDef, Instance, ServiceTemplate};
 
 /// The Proton template names.
@@ -132,7 +137,9 @@ impl Inputs {
                 .description("The name of the service to register in service discovery")
                 .min_length(3)
                 .max_length(24)
-                .required(),
+                .required()
+                // Cloud Map service names are unique in the environment's namespace.
+                .unique_per_instance(),
         );
         Inputs {
             port,
@@ -222,8 +229,10 @@ pub fn public_service(env_interface: &EnvironmentInterface) -> ServiceTemplate {
     task.writable_paths = c.writable_paths;
     let mut props = LoadBalancedFargateServiceProps::new(env.cluster.clone(), env.vpc.clone(), task.image.clone());
     props.task = TaskSource::Image(task);
-    props.cpu = sizes.cpu(inputs.task_size.value());
-    props.memory_mib = sizes.memory(inputs.task_size.value());
+    props.compute.set_size(
+        sizes.cpu(inputs.task_size.value()),
+        sizes.memory(inputs.task_size.value()),
+    );
     props.family = Some(names.qualified());
     props.execution_role = Some(env.execution_role.clone());
     props.desired_count = inputs.desired_count.as_integer();
@@ -240,10 +249,11 @@ pub fn public_service(env_interface: &EnvironmentInterface) -> ServiceTemplate {
         ..AutoScalingOptions::default()
     });
     props.outputs = false;
-    let web = LoadBalancedFargateService::new(&mut root, "Service", props);
+    let mut web = LoadBalancedFargateService::new(&mut root, "Service", props);
 
     let stack = root.stack();
-    wear_container_group(stack, web.service(), &env);
+    // The environment's container group besides their own: the callers' identity the private services admit.
+    web.add_security_group(stack, env.container_sg.clone());
     nag::suppress(
         stack.resource_mut(&web.task_definition().handle()),
         Tool::Guard,
@@ -272,22 +282,6 @@ pub fn public_service(env_interface: &EnvironmentInterface) -> ServiceTemplate {
     svc.instance_output("TaskRoleArn", web.task_definition().task_role().arn());
     pipeline(&mut svc, "load-balanced public");
     svc
-}
-
-/// The environment's container group on the tasks, besides their own (the callers' identity the private
-/// services admit).
-fn wear_container_group(stack: &mut Stack, service: &FargateService, env: &MicroservicesEnv) {
-    let mut ids: Vec<Value<String>> = service.security_groups().iter().map(SecurityGroup::id).collect();
-    ids.push(env.container_sg.id());
-    if let Some(l1) = stack.l1_mut(&service.handle()) {
-        if let Some(awsvpc) = l1
-            .network_configuration
-            .as_mut()
-            .and_then(|n| n.awsvpc_configuration.as_mut())
-        {
-            awsvpc.security_groups = Some(Value::from(ids));
-        }
-    }
 }
 
 /// The service template `private-fargate-svc`, compatible with `microservices-env:1`.

@@ -18,8 +18,10 @@
 //!   root: suppressed with that reason).
 //! - The container is named `app` (the sample: the instance's name); outputs `TaskDefinitionArn` and
 //!   `TaskRoleArn` are added (the sample has none); `schedule_expression` is passed to
-//!   EventBridge as given, which rejects a malformed one when the instance is deployed (the schema keeps the
-//!   sample's free text).
+//!   EventBridge as given, which rejects a malformed one when the instance is deployed. The schema keeps the
+//!   sample's free text (1–200 characters, no `pattern`): a pattern would refuse specs the sample accepted, and
+//!   the parity rules allow a deviation to narrow an enum only. A literal expression is checked at synth
+//!   instead (`Schedule::late_bound` parses literals like `Schedule::parse`).
 //! - Pipeline: source, build in `service_dir` and push to ECR, like `backend_fargate_svc.rs`'s, but without
 //!   deploy stages. The sample's deploy stages called Proton (`update-service-instance` with the new image),
 //!   which reached end of support; a scheduled task has no ECS service for CodePipeline's ECS deploy action.

@@ -4,7 +4,8 @@
 //! `catalog_harness/`: schema parity (with the declared deviations), pattern meaning in plain CloudFormation,
 //! the environment outputs the samples' services read, renders with 1 and 20 instances and the samples' own
 //! specs (written to `target/examples-rendered/` for cfn-lint and the security gate), snapshots and
-//! determinism.
+//! determinism. The worker and scheduled Fargate services and the public-private microservices set are
+//! checked the same way by `tests/catalog_fargate.rs`.
 
 mod catalog_harness;
 
@@ -170,9 +171,10 @@ fn vpc_env_provides_what_the_sample_services_read() {
     }
 }
 
-/// Every environment output the catalog's services for `fargate-env` read (backend and load-balanced, and the
-/// scheduled and worker Fargate services not ported yet) is declared by our environment, as is every output of
-/// the sample environment; our services declare compatibility with `fargate-env:1`, like the samples.
+/// Every environment output the catalog's four services for `fargate-env` read (backend, load-balanced,
+/// scheduled and worker) is declared by our environment, as is every output of the sample environment; our
+/// backend and load-balanced services declare compatibility with `fargate-env:1`, like the samples (the worker
+/// and scheduled services: `tests/catalog_fargate.rs`).
 #[test]
 fn the_environment_provides_what_the_sample_services_read() {
     let declared: BTreeSet<String> = fargate_env::environment().interface().outputs.into_iter().collect();

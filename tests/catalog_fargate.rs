@@ -1,9 +1,11 @@
-//! The catalog's Fargate worker and scheduled services (issue #12): `examples/worker_fargate_svc.rs` and
-//! `examples/scheduled_fargate_svc.rs` against AWS's catalog samples vendored in
+//! The catalog's Fargate worker and scheduled services and the public-private microservices set (issue #12):
+//! `examples/worker_fargate_svc.rs`, `examples/scheduled_fargate_svc.rs`, `examples/microservices_env.rs` and
+//! `examples/public_private_fargate_microservices.rs` against AWS's catalog samples vendored in
 //! `tests/fixtures/aws-samples/aws-catalog/`, through the parity harness of `catalog_harness/`: every sample
 //! resource type covered, schema parity (declared deviations only), renders with 1 and 20 instances and the
 //! samples' own specs (written to `target/examples-rendered/` for cfn-lint and the security gate), what each
-//! rendered instance means (queue, scaling, schedule), snapshots and determinism.
+//! rendered instance means (queue, scaling, schedule, the private service's admission), snapshots and
+//! determinism.
 
 mod catalog_harness;
 

@@ -648,6 +648,43 @@ fn loop_values_outside_the_loop_fail_synth() {
 }
 
 #[test]
+fn unique_per_instance_inputs_get_a_value_per_instance_in_sample_specs() {
+    let env = environment();
+    let build = |pattern: &str| {
+        let mut svc = ServiceTemplate::new("named-svc", &[env.interface()]);
+        let name = svc.instance_input(
+            InputDef::string("discovery_name")
+                .default("api")
+                .pattern(pattern)
+                .unique_per_instance(),
+        );
+        svc.instance().add("P", ssm::Parameter::new("String", name.value()));
+        svc.synth(&SpecSettings::default(), None)
+    };
+    let ok = build("^[a-z][a-z0-9-]*$").unwrap();
+    let twenty = yaml(spec(&ok, "svc-spec-20.yaml"));
+    let names: Vec<&str> = twenty["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["spec"]["discovery_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 20);
+    assert_eq!(names[..3], ["api", "api-2", "api-3"]);
+    assert_eq!(
+        names.iter().collect::<std::collections::BTreeSet<_>>().len(),
+        20,
+        "{names:?}"
+    );
+    let err = build("^[a-z]+$").unwrap_err().to_string();
+    assert!(
+        err.contains("the sample spec value of instance 2 of unique-per-instance input discovery_name: \"api-2\"")
+            && err.matches("unique-per-instance").count() == 1,
+        "{err}"
+    );
+}
+
+#[test]
 fn optional_inputs_without_default_cannot_be_used() {
     let mut env = EnvironmentTemplate::new("opt-env");
     let o = env.input(InputDef::string("maybe"));

@@ -1581,8 +1581,7 @@ fn pattern_validation_reports_everything_at_once() {
     let mut p = LoadBalancedFargateServiceProps::new(Cluster::from_name("apps".into()), env_vpc(), nginx());
     p.certificate_arns = vec!["arn:aws:acm:eu-west-1:111122223333:certificate/x".into()];
     p.listener_port = Some(80);
-    p.cpu = 256.into();
-    p.memory_mib = 4096.into();
+    p.compute.set_size(256, 4096);
     p.load_balancer_name = Some("internal-web".into());
     p.auto_scaling = Some(AutoScalingOptions {
         min_capacity: 3,
@@ -1618,7 +1617,7 @@ fn pattern_needs_private_subnets() {
     assert_eq!(
         &errors[..2],
         [
-            "error: App/Web: the VPC has no private subnets for the tasks; set service_subnets",
+            "error: App/Web: the VPC has no private subnets for the tasks; give the compute its subnets",
             "error: App/Web/Service: a Fargate service needs at least one subnet",
         ]
     );
@@ -1701,8 +1700,7 @@ fn composed_templates_for_checkers() {
     p.certificate_arns =
         vec!["arn:aws:acm:us-east-1:111122223333:certificate/12345678-1234-1234-1234-123456789012".into()];
     p.access_logs = Some(AccessLogs::new("central-alb-logs-111122223333", Some("web")));
-    p.cpu = 512.into();
-    p.memory_mib = 1024.into();
+    p.compute.set_size(512, 1024);
     p.desired_count = 2.into();
     p.health_check = HealthCheck {
         path: Some("/health".into()),
@@ -1755,8 +1753,7 @@ fn composed_templates_for_checkers() {
             "public.ecr.aws/nginx/nginx:1.27",
         )),
     );
-    p.cpu = sizes.cpu(size.clone());
-    p.memory_mib = sizes.memory(size);
+    p.compute.set_size(sizes.cpu(size.clone()), sizes.memory(size));
     p.execution_role = Some(Role::from_arn(proton(
         "environment.outputs.ECSTaskExecutionRole",
         "arn:aws:iam::111122223333:role/proton-exec",

@@ -71,7 +71,18 @@ fn schedule_expressions_are_validated_at_synth() {
     assert!(Schedule::cron("0 12 ? * MON-FRI *").problem().is_none());
     assert!(Schedule::cron("0 12 1 * MON *").problem().is_some());
     assert!(Schedule::cron("0 12 $ * ? *").problem().is_some());
+    assert!(Schedule::parse("rate(1 day)").problem().is_none());
+    assert!(Schedule::parse("cron(0 12 ? * MON-FRI *)").problem().is_none());
+    assert!(Schedule::parse("rate(0 days)").problem().is_some());
+    assert!(Schedule::parse("rate(two hours)").problem().is_some());
+    assert!(Schedule::parse("rate(5 weeks)").problem().is_some());
     let mut stack = Stack::new("S");
+    // A literal given as a late-bound expression is still checked (e.g. an input's default passed in).
+    Rule::new(
+        &mut stack.root(),
+        "Literal",
+        RuleProps::new(RuleTrigger::Schedule(Schedule::late_bound("rate(5 minute)".into()))),
+    );
     Rule::new(
         &mut stack.root(),
         "Bad",
@@ -85,6 +96,10 @@ fn schedule_expressions_are_validated_at_synth() {
     let errors = errors_of(&stack).join("\n");
     assert!(
         errors.contains("S/Bad: schedule cron(*/5 * * * *): cron expression"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("S/Literal: schedule rate(5 minute): the unit for 5 must be one of minutes"),
         "{errors}"
     );
     assert!(

@@ -84,9 +84,14 @@ fn entry(item: &Node, err: &mut dyn FnMut(usize, String)) -> Option<ManifestEntr
             );
         }
     }
-    let engine = item.get("rendering_engine");
-    let language = item.get("template_language");
-    let engine_ok = match engine.map(|e| (e, e.as_str())) {
+    let engine_ok = rendering_engine_ok(item, err);
+    let language_ok = template_language_ok(item, err);
+    file_entry(item, err).filter(|_| engine_ok && language_ok)
+}
+
+/// `rendering_engine: jinja`, the only engine of CloudFormation templates this tool renders.
+fn rendering_engine_ok(item: &Node, err: &mut dyn FnMut(usize, String)) -> bool {
+    match item.get("rendering_engine").map(|e| (e, e.as_str())) {
         None => {
             err(
                 item.line,
@@ -116,8 +121,12 @@ fn entry(item: &Node, err: &mut dyn FnMut(usize, String)) -> Option<ManifestEntr
             );
             false
         }
-    };
-    let language_ok = match language.map(|l| (l, l.as_str())) {
+    }
+}
+
+/// `template_language: cloudformation`.
+fn template_language_ok(item: &Node, err: &mut dyn FnMut(usize, String)) -> bool {
+    match item.get("template_language").map(|l| (l, l.as_str())) {
         None => {
             err(
                 item.line,
@@ -140,8 +149,12 @@ fn entry(item: &Node, err: &mut dyn FnMut(usize, String)) -> Option<ManifestEntr
             );
             false
         }
-    };
-    let file = match item.get("file") {
+    }
+}
+
+/// `file:`, the name of one file in the manifest's folder.
+fn file_entry(item: &Node, err: &mut dyn FnMut(usize, String)) -> Option<ManifestEntry> {
+    match item.get("file") {
         None => {
             err(item.line, "infrastructure.templates[0]: missing `file`".to_owned());
             None
@@ -163,8 +176,7 @@ fn entry(item: &Node, err: &mut dyn FnMut(usize, String)) -> Option<ManifestEntr
                 None
             }
         },
-    };
-    file.filter(|_| engine_ok && language_ok)
+    }
 }
 
 fn is_plain_file_name(name: &str) -> bool {

@@ -211,6 +211,7 @@ impl ComponentTemplate {
                 minimum: None,
                 maximum: None,
                 required: true,
+                unique_per_instance: false,
             }
             .cfn_parameter();
             let h = self

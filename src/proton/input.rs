@@ -75,6 +75,9 @@ pub struct InputSpec {
     pub minimum: Option<f64>,
     pub maximum: Option<f64>,
     pub required: bool,
+    /// Each service instance needs its own value (see [`InputDef::unique_per_instance`]); not part of the
+    /// Proton schema, used by generated sample specs only.
+    pub unique_per_instance: bool,
 }
 
 /// Builder of an input declaration: `InputDef::string("vpc_cidr").default("10.0.0.0/16")`.
@@ -101,6 +104,7 @@ impl<T: InputValue> InputDef<T> {
                 minimum: None,
                 maximum: None,
                 required: false,
+                unique_per_instance: false,
             },
             _t: PhantomData,
         }
@@ -149,6 +153,14 @@ impl InputDef<String> {
     }
     pub fn max_length(mut self, n: u64) -> Self {
         self.spec.max_length = Some(n);
+        self
+    }
+    /// Each service instance must have its own value (a name unique in a shared namespace, such as a Cloud
+    /// Map service name). Generated sample specs with several instances give instance N > 1 the sample value
+    /// with `-N` appended (the sample value shortened to keep within `max_length`); synth reports an error
+    /// when such a value fails the input's pattern. The Proton schema is unchanged (it has no such keyword).
+    pub fn unique_per_instance(mut self) -> Self {
+        self.spec.unique_per_instance = true;
         self
     }
 }
@@ -392,6 +404,22 @@ impl InputSpec {
         p
     }
 
+    /// The value of instance `n` (1-based) in a sample spec, from the template's sample value: `sample`
+    /// itself unless the input is [`InputDef::unique_per_instance`] and `n > 1`, then `<sample>-n` within
+    /// `max_length`.
+    pub fn instance_sample_value(&self, sample: &J, n: usize) -> J {
+        match sample {
+            J::String(base) if self.unique_per_instance && n > 1 => {
+                let suffix = format!("-{n}");
+                let max = self.max_length.map_or(usize::MAX, |m| m as usize);
+                let mut base = base.clone();
+                while base.len() + suffix.len() > max && base.pop().is_some() {}
+                json!(format!("{base}{suffix}"))
+            }
+            _ => sample.clone(),
+        }
+    }
+
     /// An optional free-text input without a default (no enum, no pattern): a spec may leave it out, and
     /// templates read it with [`Input::value_or_empty`].
     pub fn is_optional_text(&self) -> bool {
@@ -487,6 +515,20 @@ mod tests {
             json!({"type": "number", "default": 0.5, "minimum": 0, "maximum": 1})
         );
         assert_eq!(n.cfn_parameter().type_name, "Number");
+    }
+
+    #[test]
+    fn unique_inputs_get_one_value_per_instance() {
+        let s = InputDef::string("discovery_name")
+            .max_length(9)
+            .unique_per_instance()
+            .spec;
+        let sample = s.sample_value().unwrap();
+        assert_eq!(s.instance_sample_value(&sample, 1), json!("example"));
+        assert_eq!(s.instance_sample_value(&sample, 2), json!("example-2"));
+        assert_eq!(s.instance_sample_value(&sample, 20), json!("exampl-20"));
+        let plain = InputDef::string("image").spec;
+        assert_eq!(plain.instance_sample_value(&json!("nginx"), 7), json!("nginx"));
     }
 
     #[test]

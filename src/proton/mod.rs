@@ -66,6 +66,7 @@ pub mod component;
 pub mod customer_managed;
 pub mod format;
 pub mod input;
+mod pipeline;
 pub mod pipeline_plain;
 mod schema;
 mod synth;

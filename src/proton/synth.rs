@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value as J};
 
 use super::archive::finish_bundle;
 use super::bundle::{split, summaries, synth_iac, synth_plain, SpecSettings, TemplateOutput, IAC_FILE, MANIFEST_YAML};
-use super::check::{check_inputs, check_type_names, check_usage, list, FileCheck, Usage};
+use super::check::{check_inputs, check_type_names, check_usage, list, validate_input_value, FileCheck, Usage};
 use super::format::{check_name, limits, InfraKind, TemplateKind};
 use super::input::InputSpec;
 use super::schema::{checker_schema, schema_yaml, SchemaType};
@@ -269,6 +269,24 @@ impl ServiceTemplate {
         (files, schema)
     }
 
+    /// The spec of instance `n` (1-based): the sample, with its own value of each unique-per-instance input.
+    /// `Err` when that value fails the input's constraints.
+    fn instance_spec(&self, sample: &Map<String, J>, n: usize) -> Result<Map<String, J>, String> {
+        let mut spec = sample.clone();
+        for input in self.instance.inputs.iter().filter(|i| i.unique_per_instance) {
+            if let Some(v) = spec.get_mut(&input.name) {
+                *v = input.instance_sample_value(v, n);
+                validate_input_value(input, v).map_err(|e| {
+                    format!(
+                        "the sample spec value of instance {n} of unique-per-instance input {e}; let the pattern \
+                         admit a `-N` suffix, or drop .unique_per_instance()"
+                    )
+                })?;
+            }
+        }
+        Ok(spec)
+    }
+
     /// One sample ServiceSpec per instance count of the settings.
     fn sample_specs(
         &self,
@@ -292,9 +310,19 @@ impl ServiceTemplate {
                 ));
                 continue;
             }
-            let instances: Vec<J> = (1..=n)
-                .map(|i| json!({ "name": format!("instance-{i}"), "environment": settings.environment, "spec": instance_sample }))
-                .collect();
+            let instances = (1..=n)
+                .map(|i| {
+                    let spec = self.instance_spec(instance_sample, i)?;
+                    Ok(json!({ "name": format!("instance-{i}"), "environment": settings.environment, "spec": spec }))
+                })
+                .collect::<Result<Vec<J>, String>>();
+            let instances = match instances {
+                Ok(instances) => instances,
+                Err(e) => {
+                    diags.push(Diagnostic::error(&self.name, e));
+                    break;
+                }
+            };
             let mut spec = Map::new();
             spec.insert("proton".into(), json!("ServiceSpec"));
             if self.pipeline.is_some() {

@@ -1,18 +1,15 @@
 //! Environment and service templates: typed inputs, Proton resource parameters, the environment-output
-//! contract and the pipeline's loop over service instances.
+//! contract (the pipeline and its loop over service instances: `pipeline.rs`).
 
 use std::collections::BTreeSet;
 
 use indexmap::IndexMap;
-use proton_synth_constructs::stack::LoopHandle;
 use proton_synth_constructs::{CondHandle, Expr, Output, Parameter, Placeholder, PlaceholderKind, Scope, Stack, Value};
 
-use super::input::{
-    jinja_attr, parameter_name, placeholder_kind, Env, Input, InputDef, InputSpec, InputValue, Instance, KindMarker,
-    Pipeline,
-};
+use super::input::{jinja_attr, parameter_name, Env, Input, InputDef, InputSpec, InputValue, Instance, KindMarker};
 
 pub use super::format::namespace::{INSTANCES_LIST, INSTANCE_VAR};
+pub use super::pipeline::{InstanceLoop, PipelineTemplate};
 /// Default name of an environment template's schema input type.
 pub const DEFAULT_ENVIRONMENT_INPUT_TYPE: &str = "EnvironmentInput";
 /// Default name of a service template's schema input type (service instance inputs).
@@ -21,7 +18,11 @@ pub const DEFAULT_SERVICE_INPUT_TYPE: &str = "ServiceInstanceInput";
 pub const DEFAULT_PIPELINE_INPUT_TYPE: &str = "PipelineInput";
 
 /// The schema input type of a part: its name (or `default`) and its description (or `fallback`).
-fn schema_type<'a>(part: &'a Part, default: &'a str, fallback: Option<&'a str>) -> (&'a str, Option<&'a str>) {
+pub(super) fn schema_type<'a>(
+    part: &'a Part,
+    default: &'a str,
+    fallback: Option<&'a str>,
+) -> (&'a str, Option<&'a str>) {
     (
         part.input_type_name.as_deref().unwrap_or(default),
         part.input_type_description.as_deref().or(fallback),
@@ -89,7 +90,7 @@ impl Part {
         }
     }
 
-    fn add_input<K: KindMarker, T: InputValue>(&mut self, def: InputDef<T>) -> Input<K, T> {
+    pub(super) fn add_input<K: KindMarker, T: InputValue>(&mut self, def: InputDef<T>) -> Input<K, T> {
         let spec = def.spec;
         let name = spec.name.clone();
         let param = parameter_name(&name);
@@ -304,7 +305,7 @@ impl EnvironmentTemplate {
 }
 
 /// Name of the construct-tree stack of a template part (`my-env` → `my-env`, `svc` + `Pipeline`).
-fn stack_name(template: &str, part: &str) -> String {
+pub(super) fn stack_name(template: &str, part: &str) -> String {
     if part.is_empty() {
         template.to_owned()
     } else {
@@ -510,182 +511,5 @@ impl ServiceTemplate {
     pub fn pipeline(&mut self) -> &mut PipelineTemplate {
         let name = self.name.clone();
         self.pipeline.get_or_insert_with(|| PipelineTemplate::new(&name))
-    }
-}
-
-/// The plain parameters standing for the pipeline's `service.*` values: (parameter, attribute).
-const SERVICE_PARAMS: [(&str, &str); 4] = [
-    ("ServiceName", "name"),
-    ("BranchName", "branch_name"),
-    ("RepositoryId", "repository_id"),
-    ("RepositoryConnectionArn", "repository_connection_arn"),
-];
-
-/// The pipeline of a service template, rendered once per service with all its instances.
-#[derive(Debug)]
-pub struct PipelineTemplate {
-    pub(crate) part: Part,
-    pub(crate) instances: LoopHandle,
-}
-
-impl PipelineTemplate {
-    fn new(service: &str) -> Self {
-        let mut part = Part::new(&stack_name(service, "pipeline"), service);
-        let instances = part.stack.add_loop(INSTANCE_VAR, INSTANCES_LIST);
-        // The plain pipeline's parameters for `service.*`; dropped from the plain template when unused.
-        for (id, attr) in SERVICE_PARAMS {
-            part.resource_param(
-                id,
-                &format!("AWS Proton service.{attr} (plain CloudFormation parameter)"),
-            );
-        }
-        PipelineTemplate { part, instances }
-    }
-
-    pub fn inputs(&self) -> &[InputSpec] {
-        &self.part.inputs
-    }
-
-    /// The `Description` of the pipeline's CloudFormation template. Unlike the templates' `description`, it
-    /// does not describe the schema input type: see [`PipelineTemplate::input_type_description`].
-    pub fn description(&mut self, d: &str) -> &mut Self {
-        self.part.stack.set_description(d);
-        self
-    }
-
-    /// The name of the schema's pipeline input type (`pipeline_input_type`; default
-    /// [`DEFAULT_PIPELINE_INPUT_TYPE`]). Must be an identifier (`[A-Za-z_][A-Za-z0-9_]*`) other than the
-    /// service instance input type's name; synthesis fails otherwise.
-    pub fn input_type_name(&mut self, name: &str) -> &mut Self {
-        self.part.input_type_name = Some(name.to_owned());
-        self
-    }
-
-    /// The description of the schema's pipeline input type (none by default).
-    pub fn input_type_description(&mut self, d: &str) -> &mut Self {
-        self.part.input_type_description = Some(d.to_owned());
-        self
-    }
-
-    /// The schema's pipeline input type: (name, description).
-    pub fn schema_input_type(&self) -> (&str, Option<&str>) {
-        schema_type(&self.part, DEFAULT_PIPELINE_INPUT_TYPE, None)
-    }
-
-    /// Declare a pipeline input (`pipeline.inputs.<name>`).
-    pub fn input<T: InputValue>(&mut self, def: InputDef<T>) -> Input<Pipeline, T> {
-        self.part.add_input(def)
-    }
-
-    /// The root scope of the pipeline template (resources created once).
-    pub fn root(&mut self) -> Scope<'_> {
-        self.part.stack.root()
-    }
-
-    /// A scope whose resources are created once per service instance; their logical IDs get a
-    /// `{{ loop.index }}` suffix.
-    pub fn per_instance(&mut self) -> Scope<'_> {
-        let lp = self.instances;
-        self.part.stack.root_in_loop(&lp)
-    }
-
-    pub fn stack_mut(&mut self) -> &mut Stack {
-        &mut self.part.stack
-    }
-
-    /// The loop over service instances: per-instance values and list splicing.
-    pub fn instances(&self) -> InstanceLoop {
-        InstanceLoop { handle: self.instances }
-    }
-
-    fn service_param(&self, attr: &str, plain: &str) -> Value<String> {
-        placeholder_str(format!("service.{attr}"), Expr::RefName(plain.to_owned()))
-    }
-
-    /// `service.name`.
-    pub fn service_name(&self) -> Value<String> {
-        self.service_param("name", "ServiceName")
-    }
-    /// `service.branch_name`.
-    pub fn branch_name(&self) -> Value<String> {
-        self.service_param("branch_name", "BranchName")
-    }
-    /// `service.repository_id` (`owner/repo`).
-    pub fn repository_id(&self) -> Value<String> {
-        self.service_param("repository_id", "RepositoryId")
-    }
-    /// `service.repository_connection_arn`.
-    pub fn repository_connection_arn(&self) -> Value<String> {
-        self.service_param("repository_connection_arn", "RepositoryConnectionArn")
-    }
-}
-
-/// Per-instance values inside a pipeline's loop over `service_instances`. Valid only in resources created
-/// through [`PipelineTemplate::per_instance`] and in [`InstanceLoop::items`]; synthesis rejects them
-/// elsewhere.
-#[derive(Clone, Copy, Debug)]
-pub struct InstanceLoop {
-    handle: LoopHandle,
-}
-
-impl InstanceLoop {
-    pub fn handle(&self) -> LoopHandle {
-        self.handle
-    }
-
-    /// List entries repeated once per instance (e.g. one pipeline stage each), to put into a list.
-    pub fn items(&self, items: impl IntoIterator<Item = Expr>) -> Expr {
-        self.handle.items(items)
-    }
-
-    /// `loop.index` (1-based).
-    pub fn index(&self) -> Value<f64> {
-        self.handle.index_value()
-    }
-
-    /// A per-instance value: `service_instance.<path>` in the bundle; in the plain pipeline (written for one
-    /// instance, see [`super::pipeline_plain`]) a `Ref` to the parameter `ServiceInstance<Path>`, which that
-    /// synthesis declares.
-    fn value<T>(&self, path: String, kind: PlaceholderKind) -> Value<T> {
-        let plain = super::pipeline_plain::instance_param_ref(&path);
-        Value::placeholder(Placeholder {
-            jinja: format!("{INSTANCE_VAR}.{path}"),
-            kind,
-            plain,
-        })
-    }
-
-    /// The instance's value of a service instance input: `service_instance.inputs.<name>`.
-    pub fn input<T: InputValue>(&self, input: &Input<Instance, T>) -> Value<T> {
-        self.value(format!("inputs{}", jinja_attr(input.name())), placeholder_kind(T::TYPE))
-    }
-
-    /// `service_instance.name`.
-    pub fn name(&self) -> Value<String> {
-        self.value("name".into(), PlaceholderKind::String)
-    }
-
-    /// An output of the instance template (`service_instance.outputs.<name>`); must be declared with
-    /// [`ServiceTemplate::instance_output`].
-    pub fn output(&self, name: &str) -> Value<String> {
-        self.value(format!("outputs{}", jinja_attr(name)), PlaceholderKind::String)
-    }
-
-    /// `service_instance.environment.name`.
-    pub fn environment_name(&self) -> Value<String> {
-        self.value("environment.name".into(), PlaceholderKind::String)
-    }
-
-    /// `service_instance.environment.account_id`.
-    pub fn environment_account_id(&self) -> Value<String> {
-        self.value("environment.account_id".into(), PlaceholderKind::String)
-    }
-
-    /// An output of the instance's environment (`service_instance.environment.outputs.<name>`).
-    pub fn env_output(&self, name: &str) -> Value<String> {
-        self.value(
-            format!("environment.outputs{}", jinja_attr(name)),
-            PlaceholderKind::String,
-        )
     }
 }

@@ -350,8 +350,7 @@ fn build_pattern(c: &PatternCfg) -> Stack {
         vpc,
         ContainerImage::registry("public.ecr.aws/nginx/nginx:1.27"),
     );
-    p.cpu = Value::from(c.size.0);
-    p.memory_mib = Value::from(c.size.1);
+    p.compute.set_size(c.size.0, c.size.1);
     p.desired_count = Value::from(c.desired);
     if let TaskSource::Image(image) = &mut p.task {
         image.container_port = Value::from(c.container_port);

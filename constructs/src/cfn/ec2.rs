@@ -364,6 +364,1840 @@ pub mod internet_gateway {
         }
     }
 }
+/// `AWS::EC2::LaunchTemplate`: Specifies the properties for creating a launch template.
+#[derive(Clone, Debug)]
+pub struct LaunchTemplate {
+    /// The information for the launch template.
+    pub launch_template_data: launch_template::LaunchTemplateData,
+    /// A name for the launch template.
+    pub launch_template_name: Option<Value<String>>,
+    /// The tags to apply to the launch template on creation. To tag the launch template, the resource type must be ``launch-template``.
+    pub tag_specifications: Option<Vec<launch_template::LaunchTemplateTagSpecification>>,
+    /// A description for the first version of the launch template.
+    pub version_description: Option<Value<String>>,
+}
+impl LaunchTemplate {
+    pub fn new(launch_template_data: launch_template::LaunchTemplateData) -> Self {
+        Self {
+            launch_template_data,
+            launch_template_name: None,
+            tag_specifications: None,
+            version_description: None,
+        }
+    }
+}
+impl crate::CfnResource for LaunchTemplate {
+    const TYPE_NAME: &'static str = "AWS::EC2::LaunchTemplate";
+    const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "LaunchTemplateData", nested: Some(launch_template::LaunchTemplateData::PROPS), ..PropSpec::NONE },
+        PropSpec { name: "TagSpecifications", nested: Some(launch_template::LaunchTemplateTagSpecification::PROPS), ..PropSpec::NONE },
+        PropSpec { name: "VersionDescription", min_len: Some(0), max_len: Some(255), ..PropSpec::NONE },
+    ];
+    fn into_properties(self) -> crate::Expr {
+        let mut m = crate::PropMap::new();
+        m.set("LaunchTemplateData", self.launch_template_data);
+        m.opt("LaunchTemplateName", self.launch_template_name);
+        m.opt("TagSpecifications", self.tag_specifications);
+        m.opt("VersionDescription", self.version_description);
+        m.finish()
+    }
+}
+impl crate::Handle<LaunchTemplate> {
+    /// `Fn::GetAtt` `DefaultVersionNumber`
+    pub fn attr_default_version_number(&self) -> Value<String> { self.get_att_unchecked("DefaultVersionNumber") }
+    /// `Fn::GetAtt` `LaunchTemplateId`
+    pub fn attr_launch_template_id(&self) -> Value<String> { self.get_att_unchecked("LaunchTemplateId") }
+    /// `Fn::GetAtt` `LatestVersionNumber`
+    pub fn attr_latest_version_number(&self) -> Value<String> { self.get_att_unchecked("LatestVersionNumber") }
+}
+/// Property types of [`LaunchTemplate`].
+pub mod launch_template {
+    use crate::{PropSpec, Value};
+    /// The information to include in the launch template.
+    #[derive(Clone, Debug, Default)]
+    pub struct LaunchTemplateData {
+        /// The block device mapping.
+        pub block_device_mappings: Option<Vec<BlockDeviceMapping>>,
+        /// The Capacity Reservation targeting option. If you do not specify this parameter, the instance's Capacity Reservation preference defaults to ``open``, which enables it to run in any open Capacity…
+        pub capacity_reservation_specification: Option<CapacityReservationSpecification>,
+        /// The CPU options for the instance. For more information, see [CPU options for Amazon EC2 instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-optimize-cpu.html) in the *Amazon EC2 User Guide*.
+        pub cpu_options: Option<CpuOptions>,
+        /// The credit option for CPU usage of the instance. Valid only for T instances.
+        pub credit_specification: Option<CreditSpecification>,
+        /// Indicates whether to enable the instance for stop protection. For more information, see [Enable stop protection for your EC2 instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-stop-protection.html) in the *Amazon EC2 User Guide*.
+        pub disable_api_stop: Option<Value<bool>>,
+        /// Indicates whether termination protection is enabled for the instance.
+        pub disable_api_termination: Option<Value<bool>>,
+        /// Indicates whether the instance is optimized for Amazon EBS I/O. This optimization provides dedicated throughput to Amazon EBS and an optimized configuration stack to provide optimal Amazon EBS I/O…
+        pub ebs_optimized: Option<Value<bool>>,
+        /// Indicates whether the instance is enabled for AWS Nitro Enclaves. For more information, see [What is Nitro Enclaves?](https://docs.aws.amazon.com/enclaves/latest/user/nitro-enclave.html) in the *Nitro Enclaves User Guide*.
+        pub enclave_options: Option<EnclaveOptions>,
+        /// Indicates whether an instance is enabled for hibernation. This parameter is valid only if the instance meets the [hibernation prerequisites](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/hibernating-prerequisites.html).
+        pub hibernation_options: Option<HibernationOptions>,
+        /// The name or Amazon Resource Name (ARN) of an IAM instance profile.
+        pub iam_instance_profile: Option<IamInstanceProfile>,
+        /// The ID of the AMI. Alternatively, you can specify a Systems Manager parameter, which will resolve to an AMI ID on launch.
+        pub image_id: Option<Value<String>>,
+        /// Indicates whether an instance stops or terminates when you initiate shutdown from the instance (using the operating system command for system shutdown).
+        ///
+        /// Allowed values: [`LaunchTemplateDataInstanceInitiatedShutdownBehavior`].
+        pub instance_initiated_shutdown_behavior: Option<Value<String>>,
+        /// The market (purchasing) option for the instances.
+        pub instance_market_options: Option<InstanceMarketOptions>,
+        /// The attributes for the instance types. When you specify instance attributes, Amazon EC2 will identify instance types with these attributes.
+        pub instance_requirements: Option<InstanceRequirements>,
+        /// The instance type. For more information, see [Amazon EC2 instance types](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-types.html) in the *Amazon EC2 User Guide*.
+        pub instance_type: Option<Value<String>>,
+        /// The ID of the kernel.
+        pub kernel_id: Option<Value<String>>,
+        /// The name of the key pair. You can create a key pair using [CreateKeyPair](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateKeyPair.html) or [ImportKeyPair](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ImportKeyPair.html).
+        pub key_name: Option<Value<String>>,
+        /// The license configurations.
+        pub license_specifications: Option<Vec<LicenseSpecification>>,
+        /// The maintenance options of your instance.
+        pub maintenance_options: Option<MaintenanceOptions>,
+        /// The metadata options for the instance. For more information, see [Configure the Instance Metadata Service options](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-instance-metadata-options.html) in the *Amazon EC2 User Guide*.
+        pub metadata_options: Option<MetadataOptions>,
+        /// The monitoring for the instance.
+        pub monitoring: Option<Monitoring>,
+        /// The network interfaces for the instance.
+        pub network_interfaces: Option<Vec<NetworkInterface>>,
+        /// The settings for the network performance options for the instance. For more information, see [EC2 instance bandwidth weighting configuration](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configure-bandwidth-weighting.html).
+        pub network_performance_options: Option<NetworkPerformanceOptions>,
+        /// The placement for the instance.
+        pub placement: Option<Placement>,
+        /// The hostname type for EC2 instances launched into this subnet and how DNS A and AAAA record queries should be handled. For more information, see [Amazon EC2 instance hostname types](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-naming.html) in the *User Guide*.
+        pub private_dns_name_options: Option<PrivateDnsNameOptions>,
+        /// The ID of the RAM disk.
+        pub ram_disk_id: Option<Value<String>>,
+        /// The IDs of the security groups. You can specify the IDs of existing security groups and references to resources created by the stack template.
+        pub security_group_ids: Option<Value<Vec<String>>>,
+        /// The names of the security groups. For a nondefault VPC, you must use security group IDs instead.
+        pub security_groups: Option<Value<Vec<String>>>,
+        /// The tags to apply to resources that are created during instance launch.
+        pub tag_specifications: Option<Vec<TagSpecification>>,
+        /// The user data to make available to the instance. You must provide base64-encoded text. User data is limited to 16 KB.
+        pub user_data: Option<Value<String>>,
+    }
+    impl LaunchTemplateData {
+        pub fn new() -> Self { Self::default() }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "BlockDeviceMappings", nested: Some(BlockDeviceMapping::PROPS), ..PropSpec::NONE },
+        PropSpec { name: "CapacityReservationSpecification", nested: Some(CapacityReservationSpecification::PROPS), ..PropSpec::NONE },
+        PropSpec { name: "CpuOptions", nested: Some(CpuOptions::PROPS), ..PropSpec::NONE },
+        PropSpec { name: "InstanceInitiatedShutdownBehavior", allowed: &["stop", "terminate"], ..PropSpec::NONE },
+        PropSpec { name: "InstanceMarketOptions", nested: Some(InstanceMarketOptions::PROPS), ..PropSpec::NONE },
+        PropSpec { name: "InstanceRequirements", nested: Some(InstanceRequirements::PROPS), ..PropSpec::NONE },
+        PropSpec { name: "MaintenanceOptions", nested: Some(MaintenanceOptions::PROPS), ..PropSpec::NONE },
+        PropSpec { name: "MetadataOptions", nested: Some(MetadataOptions::PROPS), ..PropSpec::NONE },
+        PropSpec { name: "NetworkPerformanceOptions", nested: Some(NetworkPerformanceOptions::PROPS), ..PropSpec::NONE },
+        PropSpec { name: "Placement", nested: Some(Placement::PROPS), ..PropSpec::NONE },
+        PropSpec { name: "PrivateDnsNameOptions", nested: Some(PrivateDnsNameOptions::PROPS), ..PropSpec::NONE },
+        PropSpec { name: "TagSpecifications", nested: Some(TagSpecification::PROPS), ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for LaunchTemplateData {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("BlockDeviceMappings", self.block_device_mappings);
+            m.opt("CapacityReservationSpecification", self.capacity_reservation_specification);
+            m.opt("CpuOptions", self.cpu_options);
+            m.opt("CreditSpecification", self.credit_specification);
+            m.opt("DisableApiStop", self.disable_api_stop);
+            m.opt("DisableApiTermination", self.disable_api_termination);
+            m.opt("EbsOptimized", self.ebs_optimized);
+            m.opt("EnclaveOptions", self.enclave_options);
+            m.opt("HibernationOptions", self.hibernation_options);
+            m.opt("IamInstanceProfile", self.iam_instance_profile);
+            m.opt("ImageId", self.image_id);
+            m.opt("InstanceInitiatedShutdownBehavior", self.instance_initiated_shutdown_behavior);
+            m.opt("InstanceMarketOptions", self.instance_market_options);
+            m.opt("InstanceRequirements", self.instance_requirements);
+            m.opt("InstanceType", self.instance_type);
+            m.opt("KernelId", self.kernel_id);
+            m.opt("KeyName", self.key_name);
+            m.opt("LicenseSpecifications", self.license_specifications);
+            m.opt("MaintenanceOptions", self.maintenance_options);
+            m.opt("MetadataOptions", self.metadata_options);
+            m.opt("Monitoring", self.monitoring);
+            m.opt("NetworkInterfaces", self.network_interfaces);
+            m.opt("NetworkPerformanceOptions", self.network_performance_options);
+            m.opt("Placement", self.placement);
+            m.opt("PrivateDnsNameOptions", self.private_dns_name_options);
+            m.opt("RamDiskId", self.ram_disk_id);
+            m.opt("SecurityGroupIds", self.security_group_ids);
+            m.opt("SecurityGroups", self.security_groups);
+            m.opt("TagSpecifications", self.tag_specifications);
+            m.opt("UserData", self.user_data);
+            m.finish()
+        }
+    }
+    /// Specifies a block device mapping for a launch template. You must specify ``DeviceName`` plus exactly one of the following properties: ``Ebs``, ``NoDevice``, or ``VirtualName``.
+    #[derive(Clone, Debug, Default)]
+    pub struct BlockDeviceMapping {
+        /// The device name (for example, /dev/sdh or xvdh).
+        pub device_name: Option<Value<String>>,
+        /// Parameters used to automatically set up EBS volumes when the instance is launched.
+        pub ebs: Option<Ebs>,
+        /// To omit the device from the block device mapping, specify an empty string.
+        pub no_device: Option<Value<String>>,
+        /// The virtual device name (ephemeralN). Instance store volumes are numbered starting from 0. An instance type with 2 available instance store volumes can specify mappings for ephemeral0 and ephemeral1.
+        pub virtual_name: Option<Value<String>>,
+    }
+    impl BlockDeviceMapping {
+        pub fn new() -> Self { Self::default() }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "Ebs", nested: Some(Ebs::PROPS), ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for BlockDeviceMapping {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("DeviceName", self.device_name);
+            m.opt("Ebs", self.ebs);
+            m.opt("NoDevice", self.no_device);
+            m.opt("VirtualName", self.virtual_name);
+            m.finish()
+        }
+    }
+    /// Parameters for a block device for an EBS volume in an Amazon EC2 launch template.
+    #[derive(Clone, Debug, Default)]
+    pub struct Ebs {
+        /// Indicates whether the EBS volume is deleted on instance termination.
+        pub delete_on_termination: Option<Value<bool>>,
+        pub ebs_card_index: Option<Value<i64>>,
+        /// Indicates whether the EBS volume is encrypted. Encrypted volumes can only be attached to instances that support Amazon EBS encryption.
+        pub encrypted: Option<Value<bool>>,
+        /// The number of I/O operations per second (IOPS). For ``gp3``, ``io1``, and ``io2`` volumes, this represents the number of IOPS that are provisioned for the volume.
+        pub iops: Option<Value<i64>>,
+        /// Identifier (key ID, key alias, key ARN, or alias ARN) of the customer managed KMS key to use for EBS encryption.
+        pub kms_key_id: Option<Value<String>>,
+        /// The ID of the snapshot.
+        pub snapshot_id: Option<Value<String>>,
+        /// The throughput to provision for a ``gp3`` volume, with a maximum of 2,000 MiB/s.
+        pub throughput: Option<Value<i64>>,
+        /// Specifies the Amazon EBS Provisioned Rate for Volume Initialization (volume initialization rate), in MiB/s, at which to download the snapshot blocks from Amazon S3 to the volume.
+        pub volume_initialization_rate: Option<Value<i64>>,
+        /// The size of the volume, in GiBs. You must specify either a snapshot ID or a volume size. The following are the supported volumes sizes for each volume type:
+        pub volume_size: Option<Value<i64>>,
+        /// The volume type. For more information, see [Amazon EBS volume types](https://docs.aws.amazon.com/ebs/latest/userguide/ebs-volume-types.html) in the *Amazon EBS User Guide*.
+        ///
+        /// Allowed values: [`EbsVolumeType`].
+        pub volume_type: Option<Value<String>>,
+    }
+    impl Ebs {
+        pub fn new() -> Self { Self::default() }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "VolumeType", allowed: &["gp2", "gp3", "io1", "io2", "sc1", "st1", "standard"], ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for Ebs {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("DeleteOnTermination", self.delete_on_termination);
+            m.opt("EbsCardIndex", self.ebs_card_index);
+            m.opt("Encrypted", self.encrypted);
+            m.opt("Iops", self.iops);
+            m.opt("KmsKeyId", self.kms_key_id);
+            m.opt("SnapshotId", self.snapshot_id);
+            m.opt("Throughput", self.throughput);
+            m.opt("VolumeInitializationRate", self.volume_initialization_rate);
+            m.opt("VolumeSize", self.volume_size);
+            m.opt("VolumeType", self.volume_type);
+            m.finish()
+        }
+    }
+    /// Specifies an instance's Capacity Reservation targeting option. You can specify only one option at a time.
+    #[derive(Clone, Debug, Default)]
+    pub struct CapacityReservationSpecification {
+        /// Indicates the instance's Capacity Reservation preferences. Possible preferences include:
+        ///
+        /// Allowed values: [`CapacityReservationSpecificationCapacityReservationPreference`].
+        pub capacity_reservation_preference: Option<Value<String>>,
+        /// Information about the target Capacity Reservation or Capacity Reservation group.
+        pub capacity_reservation_target: Option<CapacityReservationTarget>,
+    }
+    impl CapacityReservationSpecification {
+        pub fn new() -> Self { Self::default() }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "CapacityReservationPreference", allowed: &["capacity-reservations-only", "none", "open"], ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for CapacityReservationSpecification {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("CapacityReservationPreference", self.capacity_reservation_preference);
+            m.opt("CapacityReservationTarget", self.capacity_reservation_target);
+            m.finish()
+        }
+    }
+    /// Specifies a target Capacity Reservation.
+    #[derive(Clone, Debug, Default)]
+    pub struct CapacityReservationTarget {
+        /// The ID of the Capacity Reservation in which to run the instance.
+        pub capacity_reservation_id: Option<Value<String>>,
+        /// The ARN of the Capacity Reservation resource group in which to run the instance.
+        pub capacity_reservation_resource_group_arn: Option<Value<String>>,
+    }
+    impl CapacityReservationTarget {
+        pub fn new() -> Self { Self::default() }
+    }
+    impl crate::IntoExpr for CapacityReservationTarget {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("CapacityReservationId", self.capacity_reservation_id);
+            m.opt("CapacityReservationResourceGroupArn", self.capacity_reservation_resource_group_arn);
+            m.finish()
+        }
+    }
+    /// Specifies the CPU options for an instance. For more information, see [Optimize CPU options](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-optimize-cpu.html) in the *User Guide*.
+    #[derive(Clone, Debug, Default)]
+    pub struct CpuOptions {
+        /// Indicates whether to enable the instance for AMD SEV-SNP. AMD SEV-SNP is supported with M6a, R6a, and C6a instance types only. For more information, see [AMD SEV-SNP for Amazon EC2 instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/sev-snp.html).
+        ///
+        /// Allowed values: [`CpuOptionsAmdSevSnp`].
+        pub amd_sev_snp: Option<Value<String>>,
+        /// The number of CPU cores for the instance.
+        pub core_count: Option<Value<i64>>,
+        /// Indicates whether the instance is enabled for nested virtualization.
+        ///
+        /// Allowed values: [`CpuOptionsNestedVirtualization`].
+        pub nested_virtualization: Option<Value<String>>,
+        /// The number of threads per CPU core. To disable multithreading for the instance, specify a value of ``1``. Otherwise, specify the default value of ``2``.
+        pub threads_per_core: Option<Value<i64>>,
+    }
+    impl CpuOptions {
+        pub fn new() -> Self { Self::default() }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "AmdSevSnp", allowed: &["enabled", "disabled"], ..PropSpec::NONE },
+        PropSpec { name: "NestedVirtualization", allowed: &["enabled", "disabled"], ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for CpuOptions {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("AmdSevSnp", self.amd_sev_snp);
+            m.opt("CoreCount", self.core_count);
+            m.opt("NestedVirtualization", self.nested_virtualization);
+            m.opt("ThreadsPerCore", self.threads_per_core);
+            m.finish()
+        }
+    }
+    /// Specifies the credit option for CPU usage of a T2, T3, or T3a instance.
+    #[derive(Clone, Debug, Default)]
+    pub struct CreditSpecification {
+        /// The credit option for CPU usage of a T instance.
+        pub cpu_credits: Option<Value<String>>,
+    }
+    impl CreditSpecification {
+        pub fn new() -> Self { Self::default() }
+    }
+    impl crate::IntoExpr for CreditSpecification {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("CpuCredits", self.cpu_credits);
+            m.finish()
+        }
+    }
+    /// Indicates whether the instance is enabled for AWS Nitro Enclaves.
+    #[derive(Clone, Debug, Default)]
+    pub struct EnclaveOptions {
+        /// If this parameter is set to ``true``, the instance is enabled for AWS Nitro Enclaves; otherwise, it is not enabled for AWS Nitro Enclaves.
+        pub enabled: Option<Value<bool>>,
+    }
+    impl EnclaveOptions {
+        pub fn new() -> Self { Self::default() }
+    }
+    impl crate::IntoExpr for EnclaveOptions {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("Enabled", self.enabled);
+            m.finish()
+        }
+    }
+    /// Specifies whether your instance is configured for hibernation. This parameter is valid only if the instance meets the [hibernation prerequisites](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Hibernate.html#hibernating-prerequisites).
+    #[derive(Clone, Debug, Default)]
+    pub struct HibernationOptions {
+        /// If you set this parameter to ``true``, the instance is enabled for hibernation.
+        pub configured: Option<Value<bool>>,
+    }
+    impl HibernationOptions {
+        pub fn new() -> Self { Self::default() }
+    }
+    impl crate::IntoExpr for HibernationOptions {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("Configured", self.configured);
+            m.finish()
+        }
+    }
+    /// Specifies an IAM instance profile, which is a container for an IAM role for your instance. You can use an IAM role to distribute your AWS credentials to your instances.
+    #[derive(Clone, Debug, Default)]
+    pub struct IamInstanceProfile {
+        /// The Amazon Resource Name (ARN) of the instance profile.
+        pub arn: Option<Value<String>>,
+        /// The name of the instance profile.
+        pub name: Option<Value<String>>,
+    }
+    impl IamInstanceProfile {
+        pub fn new() -> Self { Self::default() }
+    }
+    impl crate::IntoExpr for IamInstanceProfile {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("Arn", self.arn);
+            m.opt("Name", self.name);
+            m.finish()
+        }
+    }
+    /// Specifies the market (purchasing) option for an instance.
+    #[derive(Clone, Debug, Default)]
+    pub struct InstanceMarketOptions {
+        /// The market type.
+        ///
+        /// Allowed values: [`InstanceMarketOptionsMarketType`].
+        pub market_type: Option<Value<String>>,
+        /// The options for Spot Instances.
+        pub spot_options: Option<SpotOptions>,
+    }
+    impl InstanceMarketOptions {
+        pub fn new() -> Self { Self::default() }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "MarketType", allowed: &["capacity-block", "interruptible-capacity-reservation", "on-demand", "spot"], ..PropSpec::NONE },
+        PropSpec { name: "SpotOptions", nested: Some(SpotOptions::PROPS), ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for InstanceMarketOptions {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("MarketType", self.market_type);
+            m.opt("SpotOptions", self.spot_options);
+            m.finish()
+        }
+    }
+    /// Specifies options for Spot Instances.
+    #[derive(Clone, Debug, Default)]
+    pub struct SpotOptions {
+        /// Deprecated.
+        pub block_duration_minutes: Option<Value<i64>>,
+        /// The behavior when a Spot Instance is interrupted. The default is ``terminate``.
+        ///
+        /// Allowed values: [`SpotOptionsInstanceInterruptionBehavior`].
+        pub instance_interruption_behavior: Option<Value<String>>,
+        /// The maximum hourly price you're willing to pay for a Spot Instance. We do not recommend using this parameter because it can lead to increased interruptions.
+        pub max_price: Option<Value<String>>,
+        /// The Spot Instance request type.
+        ///
+        /// Allowed values: [`SpotOptionsSpotInstanceType`].
+        pub spot_instance_type: Option<Value<String>>,
+        /// The end date of the request, in UTC format (*YYYY-MM-DD*T*HH:MM:SS*Z). Supported only for persistent requests.
+        pub valid_until: Option<Value<String>>,
+    }
+    impl SpotOptions {
+        pub fn new() -> Self { Self::default() }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "InstanceInterruptionBehavior", allowed: &["hibernate", "stop", "terminate"], ..PropSpec::NONE },
+        PropSpec { name: "SpotInstanceType", allowed: &["one-time", "persistent"], ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for SpotOptions {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("BlockDurationMinutes", self.block_duration_minutes);
+            m.opt("InstanceInterruptionBehavior", self.instance_interruption_behavior);
+            m.opt("MaxPrice", self.max_price);
+            m.opt("SpotInstanceType", self.spot_instance_type);
+            m.opt("ValidUntil", self.valid_until);
+            m.finish()
+        }
+    }
+    /// The attributes for the instance types. When you specify instance attributes, Amazon EC2 will identify instance types with these attributes.
+    #[derive(Clone, Debug, Default)]
+    pub struct InstanceRequirements {
+        /// The minimum and maximum number of accelerators (GPUs, FPGAs, or AWS Inferentia chips) on an instance.
+        pub accelerator_count: Option<AcceleratorCount>,
+        /// Indicates whether instance types must have accelerators by specific manufacturers.
+        ///
+        /// Allowed values: [`InstanceRequirementsAcceleratorManufacturers`].
+        pub accelerator_manufacturers: Option<Value<Vec<String>>>,
+        /// The accelerators that must be on the instance type.
+        ///
+        /// Allowed values: [`InstanceRequirementsAcceleratorNames`].
+        pub accelerator_names: Option<Value<Vec<String>>>,
+        /// The minimum and maximum amount of total accelerator memory, in MiB.
+        pub accelerator_total_memory_mi_b: Option<AcceleratorTotalMemoryMiB>,
+        /// The accelerator types that must be on the instance type.
+        ///
+        /// Allowed values: [`InstanceRequirementsAcceleratorTypes`].
+        pub accelerator_types: Option<Value<Vec<String>>>,
+        /// The instance types to apply your specified attributes against. All other instance types are ignored, even if they match your specified attributes.
+        pub allowed_instance_types: Option<Value<Vec<String>>>,
+        /// Indicates whether bare metal instance types must be included, excluded, or required.
+        ///
+        /// Allowed values: [`InstanceRequirementsBareMetal`].
+        pub bare_metal: Option<Value<String>>,
+        /// The minimum and maximum baseline bandwidth to Amazon EBS, in Mbps. For more information, see [Amazon EBS–optimized instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ebs-optimized.html) in the *Amazon EC2 User Guide*.
+        pub baseline_ebs_bandwidth_mbps: Option<BaselineEbsBandwidthMbps>,
+        /// The baseline performance to consider, using an instance family as a baseline reference. The instance family establishes the lowest acceptable level of performance.
+        pub baseline_performance_factors: Option<BaselinePerformanceFactors>,
+        /// Indicates whether burstable performance T instance types are included, excluded, or required. For more information, see [Burstable performance instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/burstable-performance-instances.html).
+        ///
+        /// Allowed values: [`InstanceRequirementsBurstablePerformance`].
+        pub burstable_performance: Option<Value<String>>,
+        /// The CPU manufacturers to include.
+        ///
+        /// Allowed values: [`InstanceRequirementsCpuManufacturers`].
+        pub cpu_manufacturers: Option<Value<Vec<String>>>,
+        /// The instance types to exclude.
+        pub excluded_instance_types: Option<Value<Vec<String>>>,
+        /// Indicates whether current or previous generation instance types are included. The current generation instance types are recommended for use.
+        ///
+        /// Allowed values: [`InstanceRequirementsInstanceGenerations`].
+        pub instance_generations: Option<Value<Vec<String>>>,
+        /// Indicates whether instance types with instance store volumes are included, excluded, or required. For more information, [Amazon EC2 instance store](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/InstanceStorage.html) in the *Amazon EC2 User Guide*.
+        ///
+        /// Allowed values: [`InstanceRequirementsLocalStorage`].
+        pub local_storage: Option<Value<String>>,
+        /// The type of local storage that is required.
+        ///
+        /// Allowed values: [`InstanceRequirementsLocalStorageTypes`].
+        pub local_storage_types: Option<Value<Vec<String>>>,
+        /// \[Price protection\] The price protection threshold for Spot Instances, as a percentage of an identified On-Demand price.
+        pub max_spot_price_as_percentage_of_optimal_on_demand_price: Option<Value<i64>>,
+        /// The minimum and maximum amount of memory per vCPU, in GiB.
+        pub memory_gi_b_per_v_cpu: Option<MemoryGiBPerVCpu>,
+        /// The minimum and maximum amount of memory, in MiB.
+        pub memory_mi_b: Option<MemoryMiB>,
+        /// The minimum and maximum amount of network bandwidth, in gigabits per second (Gbps).
+        pub network_bandwidth_gbps: Option<NetworkBandwidthGbps>,
+        /// The minimum and maximum number of network interfaces.
+        pub network_interface_count: Option<NetworkInterfaceCount>,
+        /// \[Price protection\] The price protection threshold for On-Demand Instances, as a percentage higher than an identified On-Demand price.
+        pub on_demand_max_price_percentage_over_lowest_price: Option<Value<i64>>,
+        /// Indicates whether instance types must support hibernation for On-Demand Instances.
+        pub require_hibernate_support: Option<Value<bool>>,
+        /// \[Price protection\] The price protection threshold for Spot Instances, as a percentage higher than an identified Spot price.
+        pub spot_max_price_percentage_over_lowest_price: Option<Value<i64>>,
+        /// The minimum and maximum amount of total local storage, in GB.
+        pub total_local_storage_gb: Option<TotalLocalStorageGb>,
+        /// The minimum and maximum number of vCPUs.
+        pub v_cpu_count: Option<VCpuCount>,
+    }
+    impl InstanceRequirements {
+        pub fn new() -> Self { Self::default() }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "AcceleratorManufacturers", allowed: &["amazon-web-services", "amd", "habana", "nvidia", "xilinx"], ..PropSpec::NONE },
+        PropSpec { name: "AcceleratorNames", allowed: &["a100", "a10g", "gaudi-hl-205", "h100", "inferentia", "inferentia2", "k520", "k80", "l4", "l40s", "m60", "radeon-pro-v520", "t4", "t4g", "trainium", "trainium2", "u30", "v100", "vu9p"], ..PropSpec::NONE },
+        PropSpec { name: "AcceleratorTypes", allowed: &["fpga", "gpu", "inference", "media"], ..PropSpec::NONE },
+        PropSpec { name: "AllowedInstanceTypes", min_len: Some(1), max_len: Some(30), ..PropSpec::NONE },
+        PropSpec { name: "BareMetal", allowed: &["excluded", "included", "required"], ..PropSpec::NONE },
+        PropSpec { name: "BurstablePerformance", allowed: &["excluded", "included", "required"], ..PropSpec::NONE },
+        PropSpec { name: "CpuManufacturers", allowed: &["amazon-web-services", "amd", "apple", "intel"], ..PropSpec::NONE },
+        PropSpec { name: "ExcludedInstanceTypes", min_len: Some(1), max_len: Some(30), ..PropSpec::NONE },
+        PropSpec { name: "InstanceGenerations", allowed: &["current", "previous"], ..PropSpec::NONE },
+        PropSpec { name: "LocalStorage", allowed: &["excluded", "included", "required"], ..PropSpec::NONE },
+        PropSpec { name: "LocalStorageTypes", allowed: &["hdd", "ssd"], ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for InstanceRequirements {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("AcceleratorCount", self.accelerator_count);
+            m.opt("AcceleratorManufacturers", self.accelerator_manufacturers);
+            m.opt("AcceleratorNames", self.accelerator_names);
+            m.opt("AcceleratorTotalMemoryMiB", self.accelerator_total_memory_mi_b);
+            m.opt("AcceleratorTypes", self.accelerator_types);
+            m.opt("AllowedInstanceTypes", self.allowed_instance_types);
+            m.opt("BareMetal", self.bare_metal);
+            m.opt("BaselineEbsBandwidthMbps", self.baseline_ebs_bandwidth_mbps);
+            m.opt("BaselinePerformanceFactors", self.baseline_performance_factors);
+            m.opt("BurstablePerformance", self.burstable_performance);
+            m.opt("CpuManufacturers", self.cpu_manufacturers);
+            m.opt("ExcludedInstanceTypes", self.excluded_instance_types);
+            m.opt("InstanceGenerations", self.instance_generations);
+            m.opt("LocalStorage", self.local_storage);
+            m.opt("LocalStorageTypes", self.local_storage_types);
+            m.opt("MaxSpotPriceAsPercentageOfOptimalOnDemandPrice", self.max_spot_price_as_percentage_of_optimal_on_demand_price);
+            m.opt("MemoryGiBPerVCpu", self.memory_gi_b_per_v_cpu);
+            m.opt("MemoryMiB", self.memory_mi_b);
+            m.opt("NetworkBandwidthGbps", self.network_bandwidth_gbps);
+            m.opt("NetworkInterfaceCount", self.network_interface_count);
+            m.opt("OnDemandMaxPricePercentageOverLowestPrice", self.on_demand_max_price_percentage_over_lowest_price);
+            m.opt("RequireHibernateSupport", self.require_hibernate_support);
+            m.opt("SpotMaxPricePercentageOverLowestPrice", self.spot_max_price_percentage_over_lowest_price);
+            m.opt("TotalLocalStorageGB", self.total_local_storage_gb);
+            m.opt("VCpuCount", self.v_cpu_count);
+            m.finish()
+        }
+    }
+    /// The minimum and maximum number of accelerators (GPUs, FPGAs, or AWS Inferentia chips) on an instance.
+    #[derive(Clone, Debug, Default)]
+    pub struct AcceleratorCount {
+        /// The maximum number of accelerators. To specify no maximum limit, omit this parameter. To exclude accelerator-enabled instance types, set ``Max`` to ``0``.
+        pub max: Option<Value<i64>>,
+        /// The minimum number of accelerators. To specify no minimum limit, omit this parameter.
+        pub min: Option<Value<i64>>,
+    }
+    impl AcceleratorCount {
+        pub fn new() -> Self { Self::default() }
+    }
+    impl crate::IntoExpr for AcceleratorCount {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("Max", self.max);
+            m.opt("Min", self.min);
+            m.finish()
+        }
+    }
+    /// The minimum and maximum amount of total accelerator memory, in MiB.
+    #[derive(Clone, Debug, Default)]
+    pub struct AcceleratorTotalMemoryMiB {
+        /// The maximum amount of accelerator memory, in MiB. To specify no maximum limit, omit this parameter.
+        pub max: Option<Value<i64>>,
+        /// The minimum amount of accelerator memory, in MiB. To specify no minimum limit, omit this parameter.
+        pub min: Option<Value<i64>>,
+    }
+    impl AcceleratorTotalMemoryMiB {
+        pub fn new() -> Self { Self::default() }
+    }
+    impl crate::IntoExpr for AcceleratorTotalMemoryMiB {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("Max", self.max);
+            m.opt("Min", self.min);
+            m.finish()
+        }
+    }
+    /// The minimum and maximum baseline bandwidth to Amazon EBS, in Mbps. For more information, see [Amazon EBS–optimized instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ebs-optimized.html) in the *Amazon EC2 User Guide*.
+    #[derive(Clone, Debug, Default)]
+    pub struct BaselineEbsBandwidthMbps {
+        /// The maximum baseline bandwidth, in Mbps. To specify no maximum limit, omit this parameter.
+        pub max: Option<Value<i64>>,
+        /// The minimum baseline bandwidth, in Mbps. To specify no minimum limit, omit this parameter.
+        pub min: Option<Value<i64>>,
+    }
+    impl BaselineEbsBandwidthMbps {
+        pub fn new() -> Self { Self::default() }
+    }
+    impl crate::IntoExpr for BaselineEbsBandwidthMbps {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("Max", self.max);
+            m.opt("Min", self.min);
+            m.finish()
+        }
+    }
+    /// The baseline performance to consider, using an instance family as a baseline reference. The instance family establishes the lowest acceptable level of performance.
+    #[derive(Clone, Debug, Default)]
+    pub struct BaselinePerformanceFactors {
+        /// The CPU performance to consider, using an instance family as the baseline reference.
+        pub cpu: Option<Cpu>,
+    }
+    impl BaselinePerformanceFactors {
+        pub fn new() -> Self { Self::default() }
+    }
+    impl crate::IntoExpr for BaselinePerformanceFactors {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("Cpu", self.cpu);
+            m.finish()
+        }
+    }
+    /// Specifies the CPU performance to consider when using an instance family as the baseline reference.
+    #[derive(Clone, Debug, Default)]
+    pub struct Cpu {
+        /// The instance family to use as the baseline reference for CPU performance.
+        pub references: Option<Vec<Reference>>,
+    }
+    impl Cpu {
+        pub fn new() -> Self { Self::default() }
+    }
+    impl crate::IntoExpr for Cpu {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("References", self.references);
+            m.finish()
+        }
+    }
+    /// Specifies an instance family to use as the baseline reference for CPU performance.
+    #[derive(Clone, Debug, Default)]
+    pub struct Reference {
+        /// The instance family to use as a baseline reference.
+        pub instance_family: Option<Value<String>>,
+    }
+    impl Reference {
+        pub fn new() -> Self { Self::default() }
+    }
+    impl crate::IntoExpr for Reference {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("InstanceFamily", self.instance_family);
+            m.finish()
+        }
+    }
+    /// The minimum and maximum amount of memory per vCPU, in GiB.
+    #[derive(Clone, Debug, Default)]
+    pub struct MemoryGiBPerVCpu {
+        /// The maximum amount of memory per vCPU, in GiB. To specify no maximum limit, omit this parameter.
+        pub max: Option<Value<f64>>,
+        /// The minimum amount of memory per vCPU, in GiB. To specify no minimum limit, omit this parameter.
+        pub min: Option<Value<f64>>,
+    }
+    impl MemoryGiBPerVCpu {
+        pub fn new() -> Self { Self::default() }
+    }
+    impl crate::IntoExpr for MemoryGiBPerVCpu {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("Max", self.max);
+            m.opt("Min", self.min);
+            m.finish()
+        }
+    }
+    /// The minimum and maximum amount of memory, in MiB.
+    #[derive(Clone, Debug, Default)]
+    pub struct MemoryMiB {
+        /// The maximum amount of memory, in MiB. To specify no maximum limit, omit this parameter.
+        pub max: Option<Value<i64>>,
+        /// The minimum amount of memory, in MiB. To specify no minimum limit, specify ``0``.
+        pub min: Option<Value<i64>>,
+    }
+    impl MemoryMiB {
+        pub fn new() -> Self { Self::default() }
+    }
+    impl crate::IntoExpr for MemoryMiB {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("Max", self.max);
+            m.opt("Min", self.min);
+            m.finish()
+        }
+    }
+    /// The minimum and maximum amount of network bandwidth, in gigabits per second (Gbps).
+    #[derive(Clone, Debug, Default)]
+    pub struct NetworkBandwidthGbps {
+        /// The maximum amount of network bandwidth, in Gbps. To specify no maximum limit, omit this parameter.
+        pub max: Option<Value<f64>>,
+        /// The minimum amount of network bandwidth, in Gbps. If this parameter is not specified, there is no minimum limit.
+        pub min: Option<Value<f64>>,
+    }
+    impl NetworkBandwidthGbps {
+        pub fn new() -> Self { Self::default() }
+    }
+    impl crate::IntoExpr for NetworkBandwidthGbps {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("Max", self.max);
+            m.opt("Min", self.min);
+            m.finish()
+        }
+    }
+    /// The minimum and maximum number of network interfaces.
+    #[derive(Clone, Debug, Default)]
+    pub struct NetworkInterfaceCount {
+        /// The maximum number of network interfaces. To specify no maximum limit, omit this parameter.
+        pub max: Option<Value<i64>>,
+        /// The minimum number of network interfaces. To specify no minimum limit, omit this parameter.
+        pub min: Option<Value<i64>>,
+    }
+    impl NetworkInterfaceCount {
+        pub fn new() -> Self { Self::default() }
+    }
+    impl crate::IntoExpr for NetworkInterfaceCount {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("Max", self.max);
+            m.opt("Min", self.min);
+            m.finish()
+        }
+    }
+    /// The minimum and maximum amount of total local storage, in GB.
+    #[derive(Clone, Debug, Default)]
+    pub struct TotalLocalStorageGb {
+        /// The maximum amount of total local storage, in GB. To specify no maximum limit, omit this parameter.
+        pub max: Option<Value<f64>>,
+        /// The minimum amount of total local storage, in GB. To specify no minimum limit, omit this parameter.
+        pub min: Option<Value<f64>>,
+    }
+    impl TotalLocalStorageGb {
+        pub fn new() -> Self { Self::default() }
+    }
+    impl crate::IntoExpr for TotalLocalStorageGb {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("Max", self.max);
+            m.opt("Min", self.min);
+            m.finish()
+        }
+    }
+    /// The minimum and maximum number of vCPUs.
+    #[derive(Clone, Debug, Default)]
+    pub struct VCpuCount {
+        /// The maximum number of vCPUs. To specify no maximum limit, omit this parameter.
+        pub max: Option<Value<i64>>,
+        /// The minimum number of vCPUs. To specify no minimum limit, specify ``0``.
+        pub min: Option<Value<i64>>,
+    }
+    impl VCpuCount {
+        pub fn new() -> Self { Self::default() }
+    }
+    impl crate::IntoExpr for VCpuCount {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("Max", self.max);
+            m.opt("Min", self.min);
+            m.finish()
+        }
+    }
+    /// Specifies a license configuration for an instance.
+    #[derive(Clone, Debug, Default)]
+    pub struct LicenseSpecification {
+        /// The Amazon Resource Name (ARN) of the license configuration.
+        pub license_configuration_arn: Option<Value<String>>,
+    }
+    impl LicenseSpecification {
+        pub fn new() -> Self { Self::default() }
+    }
+    impl crate::IntoExpr for LicenseSpecification {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("LicenseConfigurationArn", self.license_configuration_arn);
+            m.finish()
+        }
+    }
+    /// The maintenance options of your instance.
+    #[derive(Clone, Debug, Default)]
+    pub struct MaintenanceOptions {
+        /// Disables the automatic recovery behavior of your instance or sets it to default.
+        ///
+        /// Allowed values: [`MaintenanceOptionsAutoRecovery`].
+        pub auto_recovery: Option<Value<String>>,
+    }
+    impl MaintenanceOptions {
+        pub fn new() -> Self { Self::default() }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "AutoRecovery", allowed: &["default", "disabled"], ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for MaintenanceOptions {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("AutoRecovery", self.auto_recovery);
+            m.finish()
+        }
+    }
+    /// The metadata options for the instance. For more information, see [Instance metadata and user data](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-metadata.html) in the *Amazon EC2 User Guide*.
+    #[derive(Clone, Debug, Default)]
+    pub struct MetadataOptions {
+        /// Enables or disables the HTTP metadata endpoint on your instances. If the parameter is not specified, the default state is ``enabled``.
+        ///
+        /// Allowed values: [`MetadataOptionsHttpEndpoint`].
+        pub http_endpoint: Option<Value<String>>,
+        /// Enables or disables the IPv6 endpoint for the instance metadata service.
+        ///
+        /// Allowed values: [`MetadataOptionsHttpProtocolIpv6`].
+        pub http_protocol_ipv6: Option<Value<String>>,
+        /// The desired HTTP PUT response hop limit for instance metadata requests. The larger the number, the further instance metadata requests can travel.
+        pub http_put_response_hop_limit: Option<Value<i64>>,
+        /// Indicates whether IMDSv2 is required.
+        ///
+        /// Allowed values: [`MetadataOptionsHttpTokens`].
+        pub http_tokens: Option<Value<String>>,
+        /// Set to ``enabled`` to allow access to instance tags from the instance metadata. Set to ``disabled`` to turn off access to instance tags from the instance metadata.
+        ///
+        /// Allowed values: [`MetadataOptionsInstanceMetadataTags`].
+        pub instance_metadata_tags: Option<Value<String>>,
+    }
+    impl MetadataOptions {
+        pub fn new() -> Self { Self::default() }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "HttpEndpoint", allowed: &["disabled", "enabled"], ..PropSpec::NONE },
+        PropSpec { name: "HttpProtocolIpv6", allowed: &["disabled", "enabled"], ..PropSpec::NONE },
+        PropSpec { name: "HttpTokens", allowed: &["optional", "required"], ..PropSpec::NONE },
+        PropSpec { name: "InstanceMetadataTags", allowed: &["disabled", "enabled"], ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for MetadataOptions {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("HttpEndpoint", self.http_endpoint);
+            m.opt("HttpProtocolIpv6", self.http_protocol_ipv6);
+            m.opt("HttpPutResponseHopLimit", self.http_put_response_hop_limit);
+            m.opt("HttpTokens", self.http_tokens);
+            m.opt("InstanceMetadataTags", self.instance_metadata_tags);
+            m.finish()
+        }
+    }
+    /// Specifies whether detailed monitoring is enabled for an instance. For more information about detailed monitoring, see [Enable or turn off detailed monitoring for your instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/using-cloudwatch-new.html) in the *User Guide*.
+    #[derive(Clone, Debug, Default)]
+    pub struct Monitoring {
+        /// Specify ``true`` to enable detailed monitoring. Otherwise, basic monitoring is enabled.
+        pub enabled: Option<Value<bool>>,
+    }
+    impl Monitoring {
+        pub fn new() -> Self { Self::default() }
+    }
+    impl crate::IntoExpr for Monitoring {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("Enabled", self.enabled);
+            m.finish()
+        }
+    }
+    /// Specifies the parameters for a network interface.
+    #[derive(Clone, Debug, Default)]
+    pub struct NetworkInterface {
+        /// Associates a Carrier IP address with eth0 for a new network interface.
+        pub associate_carrier_ip_address: Option<Value<bool>>,
+        /// Associates a public IPv4 address with eth0 for a new network interface.
+        pub associate_public_ip_address: Option<Value<bool>>,
+        /// A connection tracking specification for the network interface.
+        pub connection_tracking_specification: Option<ConnectionTrackingSpecification>,
+        /// Indicates whether the network interface is deleted when the instance is terminated.
+        pub delete_on_termination: Option<Value<bool>>,
+        /// A description for the network interface.
+        pub description: Option<Value<String>>,
+        /// The device index for the network interface attachment. The primary network interface has a device index of 0. If the network interface is of type ``interface``, you must specify a device index.
+        pub device_index: Option<Value<i64>>,
+        /// The number of ENA queues to be created with the instance.
+        pub ena_queue_count: Option<Value<i64>>,
+        /// The ENA Express configuration for the network interface.
+        pub ena_srd_specification: Option<EnaSrdSpecification>,
+        /// The IDs of one or more security groups.
+        pub groups: Option<Value<Vec<String>>>,
+        /// The type of network interface. To create an Elastic Fabric Adapter (EFA), specify ``efa`` or ``efa``.
+        pub interface_type: Option<Value<String>>,
+        /// The number of IPv4 prefixes to be automatically assigned to the network interface. You cannot use this option if you use the ``Ipv4Prefix`` option.
+        pub ipv4_prefix_count: Option<Value<i64>>,
+        /// One or more IPv4 prefixes to be assigned to the network interface. You cannot use this option if you use the ``Ipv4PrefixCount`` option.
+        pub ipv4_prefixes: Option<Vec<Ipv4PrefixSpecification>>,
+        /// The number of IPv6 addresses to assign to a network interface. Amazon EC2 automatically selects the IPv6 addresses from the subnet range.
+        pub ipv6_address_count: Option<Value<i64>>,
+        /// One or more specific IPv6 addresses from the IPv6 CIDR block range of your subnet. You can't use this option if you're specifying a number of IPv6 addresses.
+        pub ipv6_addresses: Option<Vec<Ipv6Add>>,
+        /// The number of IPv6 prefixes to be automatically assigned to the network interface. You cannot use this option if you use the ``Ipv6Prefix`` option.
+        pub ipv6_prefix_count: Option<Value<i64>>,
+        /// One or more IPv6 prefixes to be assigned to the network interface. You cannot use this option if you use the ``Ipv6PrefixCount`` option.
+        pub ipv6_prefixes: Option<Vec<Ipv6PrefixSpecification>>,
+        /// The index of the network card. Some instance types support multiple network cards. The primary network interface must be assigned to network card index 0. The default is network card index 0.
+        pub network_card_index: Option<Value<i64>>,
+        /// The ID of the network interface.
+        pub network_interface_id: Option<Value<String>>,
+        /// The primary IPv6 address of the network interface. When you enable an IPv6 GUA address to be a primary IPv6, the first IPv6 GUA will be made the primary IPv6 address until the instance is terminated…
+        pub primary_ipv6: Option<Value<bool>>,
+        /// The primary private IPv4 address of the network interface.
+        pub private_ip_address: Option<Value<String>>,
+        /// One or more private IPv4 addresses.
+        pub private_ip_addresses: Option<Vec<PrivateIpAdd>>,
+        /// The number of secondary private IPv4 addresses to assign to a network interface.
+        pub secondary_private_ip_address_count: Option<Value<i64>>,
+        /// The ID of the subnet for the network interface.
+        pub subnet_id: Option<Value<String>>,
+    }
+    impl NetworkInterface {
+        pub fn new() -> Self { Self::default() }
+    }
+    impl crate::IntoExpr for NetworkInterface {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("AssociateCarrierIpAddress", self.associate_carrier_ip_address);
+            m.opt("AssociatePublicIpAddress", self.associate_public_ip_address);
+            m.opt("ConnectionTrackingSpecification", self.connection_tracking_specification);
+            m.opt("DeleteOnTermination", self.delete_on_termination);
+            m.opt("Description", self.description);
+            m.opt("DeviceIndex", self.device_index);
+            m.opt("EnaQueueCount", self.ena_queue_count);
+            m.opt("EnaSrdSpecification", self.ena_srd_specification);
+            m.opt("Groups", self.groups);
+            m.opt("InterfaceType", self.interface_type);
+            m.opt("Ipv4PrefixCount", self.ipv4_prefix_count);
+            m.opt("Ipv4Prefixes", self.ipv4_prefixes);
+            m.opt("Ipv6AddressCount", self.ipv6_address_count);
+            m.opt("Ipv6Addresses", self.ipv6_addresses);
+            m.opt("Ipv6PrefixCount", self.ipv6_prefix_count);
+            m.opt("Ipv6Prefixes", self.ipv6_prefixes);
+            m.opt("NetworkCardIndex", self.network_card_index);
+            m.opt("NetworkInterfaceId", self.network_interface_id);
+            m.opt("PrimaryIpv6", self.primary_ipv6);
+            m.opt("PrivateIpAddress", self.private_ip_address);
+            m.opt("PrivateIpAddresses", self.private_ip_addresses);
+            m.opt("SecondaryPrivateIpAddressCount", self.secondary_private_ip_address_count);
+            m.opt("SubnetId", self.subnet_id);
+            m.finish()
+        }
+    }
+    /// A security group connection tracking specification that enables you to set the idle timeout for connection tracking on an Elastic network interface.
+    #[derive(Clone, Debug, Default)]
+    pub struct ConnectionTrackingSpecification {
+        /// Timeout (in seconds) for idle TCP connections in an established state. Min: 60 seconds. Max: 432000 seconds (5 days).
+        pub tcp_established_timeout: Option<Value<i64>>,
+        /// Timeout (in seconds) for idle UDP flows classified as streams which have seen more than one request-response transaction. Min: 60 seconds. Max: 180 seconds (3 minutes). Default: 180 seconds.
+        pub udp_stream_timeout: Option<Value<i64>>,
+        /// Timeout (in seconds) for idle UDP flows that have seen traffic only in a single direction or a single request-response transaction. Min: 30 seconds. Max: 60 seconds. Default: 30 seconds.
+        pub udp_timeout: Option<Value<i64>>,
+    }
+    impl ConnectionTrackingSpecification {
+        pub fn new() -> Self { Self::default() }
+    }
+    impl crate::IntoExpr for ConnectionTrackingSpecification {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("TcpEstablishedTimeout", self.tcp_established_timeout);
+            m.opt("UdpStreamTimeout", self.udp_stream_timeout);
+            m.opt("UdpTimeout", self.udp_timeout);
+            m.finish()
+        }
+    }
+    /// ENA Express uses AWS Scalable Reliable Datagram (SRD) technology to increase the maximum bandwidth used per stream and minimize tail latency of network traffic between EC2 instances.
+    #[derive(Clone, Debug, Default)]
+    pub struct EnaSrdSpecification {
+        /// Indicates whether ENA Express is enabled for the network interface.
+        pub ena_srd_enabled: Option<Value<bool>>,
+        /// Configures ENA Express for UDP network traffic.
+        pub ena_srd_udp_specification: Option<EnaSrdUdpSpecification>,
+    }
+    impl EnaSrdSpecification {
+        pub fn new() -> Self { Self::default() }
+    }
+    impl crate::IntoExpr for EnaSrdSpecification {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("EnaSrdEnabled", self.ena_srd_enabled);
+            m.opt("EnaSrdUdpSpecification", self.ena_srd_udp_specification);
+            m.finish()
+        }
+    }
+    /// ENA Express is compatible with both TCP and UDP transport protocols. When it's enabled, TCP traffic automatically uses it.
+    #[derive(Clone, Debug, Default)]
+    pub struct EnaSrdUdpSpecification {
+        /// Indicates whether UDP traffic to and from the instance uses ENA Express. To specify this setting, you must first enable ENA Express.
+        pub ena_srd_udp_enabled: Option<Value<bool>>,
+    }
+    impl EnaSrdUdpSpecification {
+        pub fn new() -> Self { Self::default() }
+    }
+    impl crate::IntoExpr for EnaSrdUdpSpecification {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("EnaSrdUdpEnabled", self.ena_srd_udp_enabled);
+            m.finish()
+        }
+    }
+    /// Specifies an IPv4 prefix for a network interface.
+    #[derive(Clone, Debug, Default)]
+    pub struct Ipv4PrefixSpecification {
+        /// The IPv4 prefix. For information, see [Assigning prefixes to network interfaces](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-prefix-eni.html) in the *Amazon EC2 User Guide*.
+        pub ipv4_prefix: Option<Value<String>>,
+    }
+    impl Ipv4PrefixSpecification {
+        pub fn new() -> Self { Self::default() }
+    }
+    impl crate::IntoExpr for Ipv4PrefixSpecification {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("Ipv4Prefix", self.ipv4_prefix);
+            m.finish()
+        }
+    }
+    /// Specifies an IPv6 address in an Amazon EC2 launch template.
+    #[derive(Clone, Debug, Default)]
+    pub struct Ipv6Add {
+        /// One or more specific IPv6 addresses from the IPv6 CIDR block range of your subnet. You can't use this option if you're specifying a number of IPv6 addresses.
+        pub ipv6_address: Option<Value<String>>,
+    }
+    impl Ipv6Add {
+        pub fn new() -> Self { Self::default() }
+    }
+    impl crate::IntoExpr for Ipv6Add {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("Ipv6Address", self.ipv6_address);
+            m.finish()
+        }
+    }
+    /// Specifies an IPv6 prefix for a network interface.
+    #[derive(Clone, Debug, Default)]
+    pub struct Ipv6PrefixSpecification {
+        /// The IPv6 prefix.
+        pub ipv6_prefix: Option<Value<String>>,
+    }
+    impl Ipv6PrefixSpecification {
+        pub fn new() -> Self { Self::default() }
+    }
+    impl crate::IntoExpr for Ipv6PrefixSpecification {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("Ipv6Prefix", self.ipv6_prefix);
+            m.finish()
+        }
+    }
+    /// Specifies a secondary private IPv4 address for a network interface.
+    #[derive(Clone, Debug, Default)]
+    pub struct PrivateIpAdd {
+        /// Indicates whether the private IPv4 address is the primary private IPv4 address. Only one IPv4 address can be designated as primary.
+        pub primary: Option<Value<bool>>,
+        /// The private IPv4 address.
+        pub private_ip_address: Option<Value<String>>,
+    }
+    impl PrivateIpAdd {
+        pub fn new() -> Self { Self::default() }
+    }
+    impl crate::IntoExpr for PrivateIpAdd {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("Primary", self.primary);
+            m.opt("PrivateIpAddress", self.private_ip_address);
+            m.finish()
+        }
+    }
+    /// Contains settings for the network performance options for the instance.
+    #[derive(Clone, Debug, Default)]
+    pub struct NetworkPerformanceOptions {
+        /// Specify the bandwidth weighting option to boost the associated type of baseline bandwidth, as follows:
+        ///
+        /// Allowed values: [`NetworkPerformanceOptionsBandwidthWeighting`].
+        pub bandwidth_weighting: Option<Value<String>>,
+    }
+    impl NetworkPerformanceOptions {
+        pub fn new() -> Self { Self::default() }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "BandwidthWeighting", allowed: &["default", "ebs-1", "vpc-1"], ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for NetworkPerformanceOptions {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("BandwidthWeighting", self.bandwidth_weighting);
+            m.finish()
+        }
+    }
+    /// Specifies the placement of an instance.
+    #[derive(Clone, Debug, Default)]
+    pub struct Placement {
+        /// The affinity setting for an instance on a Dedicated Host.
+        pub affinity: Option<Value<String>>,
+        /// The Availability Zone for the instance.
+        pub availability_zone: Option<Value<String>>,
+        /// The Group Id of a placement group. You must specify the Placement Group *Group Id* to launch an instance in a shared placement group.
+        pub group_id: Option<Value<String>>,
+        /// The name of the placement group for the instance.
+        pub group_name: Option<Value<String>>,
+        /// The ID of the Dedicated Host for the instance.
+        pub host_id: Option<Value<String>>,
+        /// The ARN of the host resource group in which to launch the instances. If you specify a host resource group ARN, omit the *Tenancy* parameter or set it to ``host``.
+        pub host_resource_group_arn: Option<Value<String>>,
+        /// The number of the partition the instance should launch in. Valid only if the placement group strategy is set to ``partition``.
+        pub partition_number: Option<Value<i64>>,
+        /// Reserved for future use.
+        pub spread_domain: Option<Value<String>>,
+        /// The tenancy of the instance. An instance with a tenancy of dedicated runs on single-tenant hardware.
+        ///
+        /// Allowed values: [`PlacementTenancy`].
+        pub tenancy: Option<Value<String>>,
+    }
+    impl Placement {
+        pub fn new() -> Self { Self::default() }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "Tenancy", allowed: &["dedicated", "default", "host"], ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for Placement {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("Affinity", self.affinity);
+            m.opt("AvailabilityZone", self.availability_zone);
+            m.opt("GroupId", self.group_id);
+            m.opt("GroupName", self.group_name);
+            m.opt("HostId", self.host_id);
+            m.opt("HostResourceGroupArn", self.host_resource_group_arn);
+            m.opt("PartitionNumber", self.partition_number);
+            m.opt("SpreadDomain", self.spread_domain);
+            m.opt("Tenancy", self.tenancy);
+            m.finish()
+        }
+    }
+    /// The hostname type for EC2 instances launched into this subnet and how DNS A and AAAA record queries should be handled. For more information, see [Amazon EC2 instance hostname types](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-naming.html) in the *User Guide*.
+    #[derive(Clone, Debug, Default)]
+    pub struct PrivateDnsNameOptions {
+        /// Indicates whether to respond to DNS queries for instance hostnames with DNS AAAA records.
+        pub enable_resource_name_dns_aaaa_record: Option<Value<bool>>,
+        /// Indicates whether to respond to DNS queries for instance hostnames with DNS A records.
+        pub enable_resource_name_dns_a_record: Option<Value<bool>>,
+        /// The type of hostname for EC2 instances. For IPv4 only subnets, an instance DNS name must be based on the instance IPv4 address.
+        ///
+        /// Allowed values: [`PrivateDnsNameOptionsHostnameType`].
+        pub hostname_type: Option<Value<String>>,
+    }
+    impl PrivateDnsNameOptions {
+        pub fn new() -> Self { Self::default() }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "HostnameType", allowed: &["ip-name", "resource-name"], ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for PrivateDnsNameOptions {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("EnableResourceNameDnsAAAARecord", self.enable_resource_name_dns_aaaa_record);
+            m.opt("EnableResourceNameDnsARecord", self.enable_resource_name_dns_a_record);
+            m.opt("HostnameType", self.hostname_type);
+            m.finish()
+        }
+    }
+    /// Specifies the tags to apply to resources that are created during instance launch.
+    #[derive(Clone, Debug, Default)]
+    pub struct TagSpecification {
+        /// The type of resource to tag. You can specify tags for the following resource types only: ``instance`` | ``volume`` | ``network-interface`` | ``spot-instances-request``.
+        ///
+        /// Allowed values: [`TagSpecificationResourceType`].
+        pub resource_type: Option<Value<String>>,
+        /// The tags to apply to the resource.
+        pub tags: Option<Vec<Tag>>,
+    }
+    impl TagSpecification {
+        pub fn new() -> Self { Self::default() }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "ResourceType", allowed: &["application-status-check", "capacity-block", "capacity-manager-data-export", "capacity-reservation", "capacity-reservation-cancellation-quote", "capacity-reservation-fleet", "capacity-reservation-modification-quote", "carrier-gateway", "client-vpn-endpoint", "coip-pool", "customer-gateway", "declarative-policies-report", "dedicated-host", "dhcp-options", "egress-only-internet-gateway", "elastic-gpu", "elastic-ip", "export-image-task", "export-instance-task", "fleet", "fpga-image", "host-reservation", "image", "image-usage-report", "import-image-task", "import-snapshot-task", "instance", "instance-connect-endpoint", "instance-event-window", "internet-gateway", "ipam", "ipam-external-resource-verification-token", "ipam-internet-registry-association", "ipam-policy", "ipam-pool", "ipam-pool-allocation", "ipam-prefix-list-resolver", "ipam-prefix-list-resolver-target", "ipam-resource-discovery", "ipam-resource-discovery-association", "ipam-scope", "ipv4pool-ec2", "ipv6pool-ec2", "key-pair", "launch-template", "local-gateway", "local-gateway-route-table", "local-gateway-route-table-virtual-interface-group-association", "local-gateway-route-table-vpc-association", "local-gateway-virtual-interface", "local-gateway-virtual-interface-group", "mac-modification-task", "natgateway", "network-acl", "network-insights-access-scope", "network-insights-access-scope-analysis", "network-insights-analysis", "network-insights-path", "network-interface", "outpost-lag", "placement-group", "prefix-list", "replace-root-volume-task", "reserved-instances", "route-server", "route-server-endpoint", "route-server-peer", "route-table", "secondary-interface", "secondary-network", "secondary-subnet", "security-group", "security-group-rule", "service-link-virtual-interface", "snapshot", "spot-fleet-request", "spot-instances-request", "subnet", "subnet-cidr-reservation", "traffic-mirror-filter", "traffic-mirror-filter-rule", "traffic-mirror-session", "traffic-mirror-target", "transit-gateway", "transit-gateway-attachment", "transit-gateway-connect-peer", "transit-gateway-metering-policy", "transit-gateway-multicast-domain", "transit-gateway-policy-table", "transit-gateway-route-table", "transit-gateway-route-table-announcement", "verified-access-endpoint", "verified-access-endpoint-target", "verified-access-group", "verified-access-instance", "verified-access-policy", "verified-access-trust-provider", "volume", "vpc", "vpc-block-public-access-exclusion", "vpc-encryption-control", "vpc-endpoint", "vpc-endpoint-connection", "vpc-endpoint-connection-device-type", "vpc-endpoint-service", "vpc-endpoint-service-permission", "vpc-flow-log", "vpc-peering-connection", "vpn-concentrator", "vpn-connection", "vpn-connection-device-type", "vpn-gateway"], ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for TagSpecification {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("ResourceType", self.resource_type);
+            m.opt("Tags", self.tags);
+            m.finish()
+        }
+    }
+    /// Specifies a tag. For more information, see [Resource tags](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html).
+    #[derive(Clone, Debug)]
+    pub struct Tag {
+        /// The tag key.
+        pub key: Value<String>,
+        /// The tag value.
+        pub value: Value<String>,
+    }
+    impl Tag {
+        pub fn new(key: impl Into<Value<String>>, value: impl Into<Value<String>>) -> Self {
+            Self {
+                key: key.into(),
+                value: value.into(),
+            }
+        }
+    }
+    impl crate::IntoExpr for Tag {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.set("Key", self.key);
+            m.set("Value", self.value);
+            m.finish()
+        }
+    }
+    /// Specifies the tags to apply to the launch template during creation.
+    #[derive(Clone, Debug, Default)]
+    pub struct LaunchTemplateTagSpecification {
+        /// The type of resource. To tag a launch template, ``ResourceType`` must be ``launch-template``.
+        ///
+        /// Allowed values: [`LaunchTemplateTagSpecificationResourceType`].
+        pub resource_type: Option<Value<String>>,
+        /// The tags for the resource.
+        pub tags: Option<Vec<Tag>>,
+    }
+    impl LaunchTemplateTagSpecification {
+        pub fn new() -> Self { Self::default() }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "ResourceType", allowed: &["application-status-check", "capacity-block", "capacity-manager-data-export", "capacity-reservation", "capacity-reservation-cancellation-quote", "capacity-reservation-fleet", "capacity-reservation-modification-quote", "carrier-gateway", "client-vpn-endpoint", "coip-pool", "customer-gateway", "declarative-policies-report", "dedicated-host", "dhcp-options", "egress-only-internet-gateway", "elastic-gpu", "elastic-ip", "export-image-task", "export-instance-task", "fleet", "fpga-image", "host-reservation", "image", "image-usage-report", "import-image-task", "import-snapshot-task", "instance", "instance-connect-endpoint", "instance-event-window", "internet-gateway", "ipam", "ipam-external-resource-verification-token", "ipam-internet-registry-association", "ipam-policy", "ipam-pool", "ipam-pool-allocation", "ipam-prefix-list-resolver", "ipam-prefix-list-resolver-target", "ipam-resource-discovery", "ipam-resource-discovery-association", "ipam-scope", "ipv4pool-ec2", "ipv6pool-ec2", "key-pair", "launch-template", "local-gateway", "local-gateway-route-table", "local-gateway-route-table-virtual-interface-group-association", "local-gateway-route-table-vpc-association", "local-gateway-virtual-interface", "local-gateway-virtual-interface-group", "mac-modification-task", "natgateway", "network-acl", "network-insights-access-scope", "network-insights-access-scope-analysis", "network-insights-analysis", "network-insights-path", "network-interface", "outpost-lag", "placement-group", "prefix-list", "replace-root-volume-task", "reserved-instances", "route-server", "route-server-endpoint", "route-server-peer", "route-table", "secondary-interface", "secondary-network", "secondary-subnet", "security-group", "security-group-rule", "service-link-virtual-interface", "snapshot", "spot-fleet-request", "spot-instances-request", "subnet", "subnet-cidr-reservation", "traffic-mirror-filter", "traffic-mirror-filter-rule", "traffic-mirror-session", "traffic-mirror-target", "transit-gateway", "transit-gateway-attachment", "transit-gateway-connect-peer", "transit-gateway-metering-policy", "transit-gateway-multicast-domain", "transit-gateway-policy-table", "transit-gateway-route-table", "transit-gateway-route-table-announcement", "verified-access-endpoint", "verified-access-endpoint-target", "verified-access-group", "verified-access-instance", "verified-access-policy", "verified-access-trust-provider", "volume", "vpc", "vpc-block-public-access-exclusion", "vpc-encryption-control", "vpc-endpoint", "vpc-endpoint-connection", "vpc-endpoint-connection-device-type", "vpc-endpoint-service", "vpc-endpoint-service-permission", "vpc-flow-log", "vpc-peering-connection", "vpn-concentrator", "vpn-connection", "vpn-connection-device-type", "vpn-gateway"], ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for LaunchTemplateTagSpecification {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("ResourceType", self.resource_type);
+            m.opt("Tags", self.tags);
+            m.finish()
+        }
+    }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum EbsVolumeType { Gp2, Gp3, Io1, Io2, Sc1, St1, Standard }
+    impl EbsVolumeType {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::Gp2 => "gp2",
+                Self::Gp3 => "gp3",
+                Self::Io1 => "io1",
+                Self::Io2 => "io2",
+                Self::Sc1 => "sc1",
+                Self::St1 => "st1",
+                Self::Standard => "standard",
+            }
+        }
+    }
+    impl From<EbsVolumeType> for Value<String> { fn from(v: EbsVolumeType) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum CapacityReservationSpecificationCapacityReservationPreference { CapacityReservationsOnly, None, Open }
+    impl CapacityReservationSpecificationCapacityReservationPreference {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::CapacityReservationsOnly => "capacity-reservations-only",
+                Self::None => "none",
+                Self::Open => "open",
+            }
+        }
+    }
+    impl From<CapacityReservationSpecificationCapacityReservationPreference> for Value<String> { fn from(v: CapacityReservationSpecificationCapacityReservationPreference) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum CpuOptionsAmdSevSnp { Enabled, Disabled }
+    impl CpuOptionsAmdSevSnp {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::Enabled => "enabled",
+                Self::Disabled => "disabled",
+            }
+        }
+    }
+    impl From<CpuOptionsAmdSevSnp> for Value<String> { fn from(v: CpuOptionsAmdSevSnp) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum CpuOptionsNestedVirtualization { Enabled, Disabled }
+    impl CpuOptionsNestedVirtualization {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::Enabled => "enabled",
+                Self::Disabled => "disabled",
+            }
+        }
+    }
+    impl From<CpuOptionsNestedVirtualization> for Value<String> { fn from(v: CpuOptionsNestedVirtualization) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum LaunchTemplateDataInstanceInitiatedShutdownBehavior { Stop, Terminate }
+    impl LaunchTemplateDataInstanceInitiatedShutdownBehavior {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::Stop => "stop",
+                Self::Terminate => "terminate",
+            }
+        }
+    }
+    impl From<LaunchTemplateDataInstanceInitiatedShutdownBehavior> for Value<String> { fn from(v: LaunchTemplateDataInstanceInitiatedShutdownBehavior) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum InstanceMarketOptionsMarketType { CapacityBlock, InterruptibleCapacityReservation, OnDemand, Spot }
+    impl InstanceMarketOptionsMarketType {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::CapacityBlock => "capacity-block",
+                Self::InterruptibleCapacityReservation => "interruptible-capacity-reservation",
+                Self::OnDemand => "on-demand",
+                Self::Spot => "spot",
+            }
+        }
+    }
+    impl From<InstanceMarketOptionsMarketType> for Value<String> { fn from(v: InstanceMarketOptionsMarketType) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum SpotOptionsInstanceInterruptionBehavior { Hibernate, Stop, Terminate }
+    impl SpotOptionsInstanceInterruptionBehavior {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::Hibernate => "hibernate",
+                Self::Stop => "stop",
+                Self::Terminate => "terminate",
+            }
+        }
+    }
+    impl From<SpotOptionsInstanceInterruptionBehavior> for Value<String> { fn from(v: SpotOptionsInstanceInterruptionBehavior) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum SpotOptionsSpotInstanceType { OneTime, Persistent }
+    impl SpotOptionsSpotInstanceType {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::OneTime => "one-time",
+                Self::Persistent => "persistent",
+            }
+        }
+    }
+    impl From<SpotOptionsSpotInstanceType> for Value<String> { fn from(v: SpotOptionsSpotInstanceType) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum InstanceRequirementsAcceleratorManufacturers { AmazonWebServices, Amd, Habana, Nvidia, Xilinx }
+    impl InstanceRequirementsAcceleratorManufacturers {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::AmazonWebServices => "amazon-web-services",
+                Self::Amd => "amd",
+                Self::Habana => "habana",
+                Self::Nvidia => "nvidia",
+                Self::Xilinx => "xilinx",
+            }
+        }
+    }
+    impl From<InstanceRequirementsAcceleratorManufacturers> for Value<String> { fn from(v: InstanceRequirementsAcceleratorManufacturers) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum InstanceRequirementsAcceleratorNames { A100, A10g, GaudiHl205, H100, Inferentia, Inferentia2, K520, K80, L4, L40s, M60, RadeonProV520, T4, T4g, Trainium, Trainium2, U30, V100, Vu9p }
+    impl InstanceRequirementsAcceleratorNames {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::A100 => "a100",
+                Self::A10g => "a10g",
+                Self::GaudiHl205 => "gaudi-hl-205",
+                Self::H100 => "h100",
+                Self::Inferentia => "inferentia",
+                Self::Inferentia2 => "inferentia2",
+                Self::K520 => "k520",
+                Self::K80 => "k80",
+                Self::L4 => "l4",
+                Self::L40s => "l40s",
+                Self::M60 => "m60",
+                Self::RadeonProV520 => "radeon-pro-v520",
+                Self::T4 => "t4",
+                Self::T4g => "t4g",
+                Self::Trainium => "trainium",
+                Self::Trainium2 => "trainium2",
+                Self::U30 => "u30",
+                Self::V100 => "v100",
+                Self::Vu9p => "vu9p",
+            }
+        }
+    }
+    impl From<InstanceRequirementsAcceleratorNames> for Value<String> { fn from(v: InstanceRequirementsAcceleratorNames) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum InstanceRequirementsAcceleratorTypes { Fpga, Gpu, Inference, Media }
+    impl InstanceRequirementsAcceleratorTypes {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::Fpga => "fpga",
+                Self::Gpu => "gpu",
+                Self::Inference => "inference",
+                Self::Media => "media",
+            }
+        }
+    }
+    impl From<InstanceRequirementsAcceleratorTypes> for Value<String> { fn from(v: InstanceRequirementsAcceleratorTypes) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum InstanceRequirementsBareMetal { Excluded, Included, Required }
+    impl InstanceRequirementsBareMetal {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::Excluded => "excluded",
+                Self::Included => "included",
+                Self::Required => "required",
+            }
+        }
+    }
+    impl From<InstanceRequirementsBareMetal> for Value<String> { fn from(v: InstanceRequirementsBareMetal) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum InstanceRequirementsBurstablePerformance { Excluded, Included, Required }
+    impl InstanceRequirementsBurstablePerformance {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::Excluded => "excluded",
+                Self::Included => "included",
+                Self::Required => "required",
+            }
+        }
+    }
+    impl From<InstanceRequirementsBurstablePerformance> for Value<String> { fn from(v: InstanceRequirementsBurstablePerformance) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum InstanceRequirementsCpuManufacturers { AmazonWebServices, Amd, Apple, Intel }
+    impl InstanceRequirementsCpuManufacturers {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::AmazonWebServices => "amazon-web-services",
+                Self::Amd => "amd",
+                Self::Apple => "apple",
+                Self::Intel => "intel",
+            }
+        }
+    }
+    impl From<InstanceRequirementsCpuManufacturers> for Value<String> { fn from(v: InstanceRequirementsCpuManufacturers) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum InstanceRequirementsInstanceGenerations { Current, Previous }
+    impl InstanceRequirementsInstanceGenerations {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::Current => "current",
+                Self::Previous => "previous",
+            }
+        }
+    }
+    impl From<InstanceRequirementsInstanceGenerations> for Value<String> { fn from(v: InstanceRequirementsInstanceGenerations) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum InstanceRequirementsLocalStorage { Excluded, Included, Required }
+    impl InstanceRequirementsLocalStorage {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::Excluded => "excluded",
+                Self::Included => "included",
+                Self::Required => "required",
+            }
+        }
+    }
+    impl From<InstanceRequirementsLocalStorage> for Value<String> { fn from(v: InstanceRequirementsLocalStorage) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum InstanceRequirementsLocalStorageTypes { Hdd, Ssd }
+    impl InstanceRequirementsLocalStorageTypes {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::Hdd => "hdd",
+                Self::Ssd => "ssd",
+            }
+        }
+    }
+    impl From<InstanceRequirementsLocalStorageTypes> for Value<String> { fn from(v: InstanceRequirementsLocalStorageTypes) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum MaintenanceOptionsAutoRecovery { Default, Disabled }
+    impl MaintenanceOptionsAutoRecovery {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::Default => "default",
+                Self::Disabled => "disabled",
+            }
+        }
+    }
+    impl From<MaintenanceOptionsAutoRecovery> for Value<String> { fn from(v: MaintenanceOptionsAutoRecovery) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum MetadataOptionsHttpEndpoint { Disabled, Enabled }
+    impl MetadataOptionsHttpEndpoint {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::Disabled => "disabled",
+                Self::Enabled => "enabled",
+            }
+        }
+    }
+    impl From<MetadataOptionsHttpEndpoint> for Value<String> { fn from(v: MetadataOptionsHttpEndpoint) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum MetadataOptionsHttpProtocolIpv6 { Disabled, Enabled }
+    impl MetadataOptionsHttpProtocolIpv6 {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::Disabled => "disabled",
+                Self::Enabled => "enabled",
+            }
+        }
+    }
+    impl From<MetadataOptionsHttpProtocolIpv6> for Value<String> { fn from(v: MetadataOptionsHttpProtocolIpv6) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum MetadataOptionsHttpTokens { Optional, Required }
+    impl MetadataOptionsHttpTokens {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::Optional => "optional",
+                Self::Required => "required",
+            }
+        }
+    }
+    impl From<MetadataOptionsHttpTokens> for Value<String> { fn from(v: MetadataOptionsHttpTokens) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum MetadataOptionsInstanceMetadataTags { Disabled, Enabled }
+    impl MetadataOptionsInstanceMetadataTags {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::Disabled => "disabled",
+                Self::Enabled => "enabled",
+            }
+        }
+    }
+    impl From<MetadataOptionsInstanceMetadataTags> for Value<String> { fn from(v: MetadataOptionsInstanceMetadataTags) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum NetworkPerformanceOptionsBandwidthWeighting { Default, Ebs1, Vpc1 }
+    impl NetworkPerformanceOptionsBandwidthWeighting {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::Default => "default",
+                Self::Ebs1 => "ebs-1",
+                Self::Vpc1 => "vpc-1",
+            }
+        }
+    }
+    impl From<NetworkPerformanceOptionsBandwidthWeighting> for Value<String> { fn from(v: NetworkPerformanceOptionsBandwidthWeighting) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum PlacementTenancy { Dedicated, Default, Host }
+    impl PlacementTenancy {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::Dedicated => "dedicated",
+                Self::Default => "default",
+                Self::Host => "host",
+            }
+        }
+    }
+    impl From<PlacementTenancy> for Value<String> { fn from(v: PlacementTenancy) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum PrivateDnsNameOptionsHostnameType { IpName, ResourceName }
+    impl PrivateDnsNameOptionsHostnameType {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::IpName => "ip-name",
+                Self::ResourceName => "resource-name",
+            }
+        }
+    }
+    impl From<PrivateDnsNameOptionsHostnameType> for Value<String> { fn from(v: PrivateDnsNameOptionsHostnameType) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum TagSpecificationResourceType { ApplicationStatusCheck, CapacityBlock, CapacityManagerDataExport, CapacityReservation, CapacityReservationCancellationQuote, CapacityReservationFleet, CapacityReservationModificationQuote, CarrierGateway, ClientVpnEndpoint, CoipPool, CustomerGateway, DeclarativePoliciesReport, DedicatedHost, DhcpOptions, EgressOnlyInternetGateway, ElasticGpu, ElasticIp, ExportImageTask, ExportInstanceTask, Fleet, FpgaImage, HostReservation, Image, ImageUsageReport, ImportImageTask, ImportSnapshotTask, Instance, InstanceConnectEndpoint, InstanceEventWindow, InternetGateway, Ipam, IpamExternalResourceVerificationToken, IpamInternetRegistryAssociation, IpamPolicy, IpamPool, IpamPoolAllocation, IpamPrefixListResolver, IpamPrefixListResolverTarget, IpamResourceDiscovery, IpamResourceDiscoveryAssociation, IpamScope, Ipv4poolEc2, Ipv6poolEc2, KeyPair, LaunchTemplate, LocalGateway, LocalGatewayRouteTable, LocalGatewayRouteTableVirtualInterfaceGroupAssociation, LocalGatewayRouteTableVpcAssociation, LocalGatewayVirtualInterface, LocalGatewayVirtualInterfaceGroup, MacModificationTask, Natgateway, NetworkAcl, NetworkInsightsAccessScope, NetworkInsightsAccessScopeAnalysis, NetworkInsightsAnalysis, NetworkInsightsPath, NetworkInterface, OutpostLag, PlacementGroup, PrefixList, ReplaceRootVolumeTask, ReservedInstances, RouteServer, RouteServerEndpoint, RouteServerPeer, RouteTable, SecondaryInterface, SecondaryNetwork, SecondarySubnet, SecurityGroup, SecurityGroupRule, ServiceLinkVirtualInterface, Snapshot, SpotFleetRequest, SpotInstancesRequest, Subnet, SubnetCidrReservation, TrafficMirrorFilter, TrafficMirrorFilterRule, TrafficMirrorSession, TrafficMirrorTarget, TransitGateway, TransitGatewayAttachment, TransitGatewayConnectPeer, TransitGatewayMeteringPolicy, TransitGatewayMulticastDomain, TransitGatewayPolicyTable, TransitGatewayRouteTable, TransitGatewayRouteTableAnnouncement, VerifiedAccessEndpoint, VerifiedAccessEndpointTarget, VerifiedAccessGroup, VerifiedAccessInstance, VerifiedAccessPolicy, VerifiedAccessTrustProvider, Volume, Vpc, VpcBlockPublicAccessExclusion, VpcEncryptionControl, VpcEndpoint, VpcEndpointConnection, VpcEndpointConnectionDeviceType, VpcEndpointService, VpcEndpointServicePermission, VpcFlowLog, VpcPeeringConnection, VpnConcentrator, VpnConnection, VpnConnectionDeviceType, VpnGateway }
+    impl TagSpecificationResourceType {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::ApplicationStatusCheck => "application-status-check",
+                Self::CapacityBlock => "capacity-block",
+                Self::CapacityManagerDataExport => "capacity-manager-data-export",
+                Self::CapacityReservation => "capacity-reservation",
+                Self::CapacityReservationCancellationQuote => "capacity-reservation-cancellation-quote",
+                Self::CapacityReservationFleet => "capacity-reservation-fleet",
+                Self::CapacityReservationModificationQuote => "capacity-reservation-modification-quote",
+                Self::CarrierGateway => "carrier-gateway",
+                Self::ClientVpnEndpoint => "client-vpn-endpoint",
+                Self::CoipPool => "coip-pool",
+                Self::CustomerGateway => "customer-gateway",
+                Self::DeclarativePoliciesReport => "declarative-policies-report",
+                Self::DedicatedHost => "dedicated-host",
+                Self::DhcpOptions => "dhcp-options",
+                Self::EgressOnlyInternetGateway => "egress-only-internet-gateway",
+                Self::ElasticGpu => "elastic-gpu",
+                Self::ElasticIp => "elastic-ip",
+                Self::ExportImageTask => "export-image-task",
+                Self::ExportInstanceTask => "export-instance-task",
+                Self::Fleet => "fleet",
+                Self::FpgaImage => "fpga-image",
+                Self::HostReservation => "host-reservation",
+                Self::Image => "image",
+                Self::ImageUsageReport => "image-usage-report",
+                Self::ImportImageTask => "import-image-task",
+                Self::ImportSnapshotTask => "import-snapshot-task",
+                Self::Instance => "instance",
+                Self::InstanceConnectEndpoint => "instance-connect-endpoint",
+                Self::InstanceEventWindow => "instance-event-window",
+                Self::InternetGateway => "internet-gateway",
+                Self::Ipam => "ipam",
+                Self::IpamExternalResourceVerificationToken => "ipam-external-resource-verification-token",
+                Self::IpamInternetRegistryAssociation => "ipam-internet-registry-association",
+                Self::IpamPolicy => "ipam-policy",
+                Self::IpamPool => "ipam-pool",
+                Self::IpamPoolAllocation => "ipam-pool-allocation",
+                Self::IpamPrefixListResolver => "ipam-prefix-list-resolver",
+                Self::IpamPrefixListResolverTarget => "ipam-prefix-list-resolver-target",
+                Self::IpamResourceDiscovery => "ipam-resource-discovery",
+                Self::IpamResourceDiscoveryAssociation => "ipam-resource-discovery-association",
+                Self::IpamScope => "ipam-scope",
+                Self::Ipv4poolEc2 => "ipv4pool-ec2",
+                Self::Ipv6poolEc2 => "ipv6pool-ec2",
+                Self::KeyPair => "key-pair",
+                Self::LaunchTemplate => "launch-template",
+                Self::LocalGateway => "local-gateway",
+                Self::LocalGatewayRouteTable => "local-gateway-route-table",
+                Self::LocalGatewayRouteTableVirtualInterfaceGroupAssociation => "local-gateway-route-table-virtual-interface-group-association",
+                Self::LocalGatewayRouteTableVpcAssociation => "local-gateway-route-table-vpc-association",
+                Self::LocalGatewayVirtualInterface => "local-gateway-virtual-interface",
+                Self::LocalGatewayVirtualInterfaceGroup => "local-gateway-virtual-interface-group",
+                Self::MacModificationTask => "mac-modification-task",
+                Self::Natgateway => "natgateway",
+                Self::NetworkAcl => "network-acl",
+                Self::NetworkInsightsAccessScope => "network-insights-access-scope",
+                Self::NetworkInsightsAccessScopeAnalysis => "network-insights-access-scope-analysis",
+                Self::NetworkInsightsAnalysis => "network-insights-analysis",
+                Self::NetworkInsightsPath => "network-insights-path",
+                Self::NetworkInterface => "network-interface",
+                Self::OutpostLag => "outpost-lag",
+                Self::PlacementGroup => "placement-group",
+                Self::PrefixList => "prefix-list",
+                Self::ReplaceRootVolumeTask => "replace-root-volume-task",
+                Self::ReservedInstances => "reserved-instances",
+                Self::RouteServer => "route-server",
+                Self::RouteServerEndpoint => "route-server-endpoint",
+                Self::RouteServerPeer => "route-server-peer",
+                Self::RouteTable => "route-table",
+                Self::SecondaryInterface => "secondary-interface",
+                Self::SecondaryNetwork => "secondary-network",
+                Self::SecondarySubnet => "secondary-subnet",
+                Self::SecurityGroup => "security-group",
+                Self::SecurityGroupRule => "security-group-rule",
+                Self::ServiceLinkVirtualInterface => "service-link-virtual-interface",
+                Self::Snapshot => "snapshot",
+                Self::SpotFleetRequest => "spot-fleet-request",
+                Self::SpotInstancesRequest => "spot-instances-request",
+                Self::Subnet => "subnet",
+                Self::SubnetCidrReservation => "subnet-cidr-reservation",
+                Self::TrafficMirrorFilter => "traffic-mirror-filter",
+                Self::TrafficMirrorFilterRule => "traffic-mirror-filter-rule",
+                Self::TrafficMirrorSession => "traffic-mirror-session",
+                Self::TrafficMirrorTarget => "traffic-mirror-target",
+                Self::TransitGateway => "transit-gateway",
+                Self::TransitGatewayAttachment => "transit-gateway-attachment",
+                Self::TransitGatewayConnectPeer => "transit-gateway-connect-peer",
+                Self::TransitGatewayMeteringPolicy => "transit-gateway-metering-policy",
+                Self::TransitGatewayMulticastDomain => "transit-gateway-multicast-domain",
+                Self::TransitGatewayPolicyTable => "transit-gateway-policy-table",
+                Self::TransitGatewayRouteTable => "transit-gateway-route-table",
+                Self::TransitGatewayRouteTableAnnouncement => "transit-gateway-route-table-announcement",
+                Self::VerifiedAccessEndpoint => "verified-access-endpoint",
+                Self::VerifiedAccessEndpointTarget => "verified-access-endpoint-target",
+                Self::VerifiedAccessGroup => "verified-access-group",
+                Self::VerifiedAccessInstance => "verified-access-instance",
+                Self::VerifiedAccessPolicy => "verified-access-policy",
+                Self::VerifiedAccessTrustProvider => "verified-access-trust-provider",
+                Self::Volume => "volume",
+                Self::Vpc => "vpc",
+                Self::VpcBlockPublicAccessExclusion => "vpc-block-public-access-exclusion",
+                Self::VpcEncryptionControl => "vpc-encryption-control",
+                Self::VpcEndpoint => "vpc-endpoint",
+                Self::VpcEndpointConnection => "vpc-endpoint-connection",
+                Self::VpcEndpointConnectionDeviceType => "vpc-endpoint-connection-device-type",
+                Self::VpcEndpointService => "vpc-endpoint-service",
+                Self::VpcEndpointServicePermission => "vpc-endpoint-service-permission",
+                Self::VpcFlowLog => "vpc-flow-log",
+                Self::VpcPeeringConnection => "vpc-peering-connection",
+                Self::VpnConcentrator => "vpn-concentrator",
+                Self::VpnConnection => "vpn-connection",
+                Self::VpnConnectionDeviceType => "vpn-connection-device-type",
+                Self::VpnGateway => "vpn-gateway",
+            }
+        }
+    }
+    impl From<TagSpecificationResourceType> for Value<String> { fn from(v: TagSpecificationResourceType) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum LaunchTemplateTagSpecificationResourceType { ApplicationStatusCheck, CapacityBlock, CapacityManagerDataExport, CapacityReservation, CapacityReservationCancellationQuote, CapacityReservationFleet, CapacityReservationModificationQuote, CarrierGateway, ClientVpnEndpoint, CoipPool, CustomerGateway, DeclarativePoliciesReport, DedicatedHost, DhcpOptions, EgressOnlyInternetGateway, ElasticGpu, ElasticIp, ExportImageTask, ExportInstanceTask, Fleet, FpgaImage, HostReservation, Image, ImageUsageReport, ImportImageTask, ImportSnapshotTask, Instance, InstanceConnectEndpoint, InstanceEventWindow, InternetGateway, Ipam, IpamExternalResourceVerificationToken, IpamInternetRegistryAssociation, IpamPolicy, IpamPool, IpamPoolAllocation, IpamPrefixListResolver, IpamPrefixListResolverTarget, IpamResourceDiscovery, IpamResourceDiscoveryAssociation, IpamScope, Ipv4poolEc2, Ipv6poolEc2, KeyPair, LaunchTemplate, LocalGateway, LocalGatewayRouteTable, LocalGatewayRouteTableVirtualInterfaceGroupAssociation, LocalGatewayRouteTableVpcAssociation, LocalGatewayVirtualInterface, LocalGatewayVirtualInterfaceGroup, MacModificationTask, Natgateway, NetworkAcl, NetworkInsightsAccessScope, NetworkInsightsAccessScopeAnalysis, NetworkInsightsAnalysis, NetworkInsightsPath, NetworkInterface, OutpostLag, PlacementGroup, PrefixList, ReplaceRootVolumeTask, ReservedInstances, RouteServer, RouteServerEndpoint, RouteServerPeer, RouteTable, SecondaryInterface, SecondaryNetwork, SecondarySubnet, SecurityGroup, SecurityGroupRule, ServiceLinkVirtualInterface, Snapshot, SpotFleetRequest, SpotInstancesRequest, Subnet, SubnetCidrReservation, TrafficMirrorFilter, TrafficMirrorFilterRule, TrafficMirrorSession, TrafficMirrorTarget, TransitGateway, TransitGatewayAttachment, TransitGatewayConnectPeer, TransitGatewayMeteringPolicy, TransitGatewayMulticastDomain, TransitGatewayPolicyTable, TransitGatewayRouteTable, TransitGatewayRouteTableAnnouncement, VerifiedAccessEndpoint, VerifiedAccessEndpointTarget, VerifiedAccessGroup, VerifiedAccessInstance, VerifiedAccessPolicy, VerifiedAccessTrustProvider, Volume, Vpc, VpcBlockPublicAccessExclusion, VpcEncryptionControl, VpcEndpoint, VpcEndpointConnection, VpcEndpointConnectionDeviceType, VpcEndpointService, VpcEndpointServicePermission, VpcFlowLog, VpcPeeringConnection, VpnConcentrator, VpnConnection, VpnConnectionDeviceType, VpnGateway }
+    impl LaunchTemplateTagSpecificationResourceType {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::ApplicationStatusCheck => "application-status-check",
+                Self::CapacityBlock => "capacity-block",
+                Self::CapacityManagerDataExport => "capacity-manager-data-export",
+                Self::CapacityReservation => "capacity-reservation",
+                Self::CapacityReservationCancellationQuote => "capacity-reservation-cancellation-quote",
+                Self::CapacityReservationFleet => "capacity-reservation-fleet",
+                Self::CapacityReservationModificationQuote => "capacity-reservation-modification-quote",
+                Self::CarrierGateway => "carrier-gateway",
+                Self::ClientVpnEndpoint => "client-vpn-endpoint",
+                Self::CoipPool => "coip-pool",
+                Self::CustomerGateway => "customer-gateway",
+                Self::DeclarativePoliciesReport => "declarative-policies-report",
+                Self::DedicatedHost => "dedicated-host",
+                Self::DhcpOptions => "dhcp-options",
+                Self::EgressOnlyInternetGateway => "egress-only-internet-gateway",
+                Self::ElasticGpu => "elastic-gpu",
+                Self::ElasticIp => "elastic-ip",
+                Self::ExportImageTask => "export-image-task",
+                Self::ExportInstanceTask => "export-instance-task",
+                Self::Fleet => "fleet",
+                Self::FpgaImage => "fpga-image",
+                Self::HostReservation => "host-reservation",
+                Self::Image => "image",
+                Self::ImageUsageReport => "image-usage-report",
+                Self::ImportImageTask => "import-image-task",
+                Self::ImportSnapshotTask => "import-snapshot-task",
+                Self::Instance => "instance",
+                Self::InstanceConnectEndpoint => "instance-connect-endpoint",
+                Self::InstanceEventWindow => "instance-event-window",
+                Self::InternetGateway => "internet-gateway",
+                Self::Ipam => "ipam",
+                Self::IpamExternalResourceVerificationToken => "ipam-external-resource-verification-token",
+                Self::IpamInternetRegistryAssociation => "ipam-internet-registry-association",
+                Self::IpamPolicy => "ipam-policy",
+                Self::IpamPool => "ipam-pool",
+                Self::IpamPoolAllocation => "ipam-pool-allocation",
+                Self::IpamPrefixListResolver => "ipam-prefix-list-resolver",
+                Self::IpamPrefixListResolverTarget => "ipam-prefix-list-resolver-target",
+                Self::IpamResourceDiscovery => "ipam-resource-discovery",
+                Self::IpamResourceDiscoveryAssociation => "ipam-resource-discovery-association",
+                Self::IpamScope => "ipam-scope",
+                Self::Ipv4poolEc2 => "ipv4pool-ec2",
+                Self::Ipv6poolEc2 => "ipv6pool-ec2",
+                Self::KeyPair => "key-pair",
+                Self::LaunchTemplate => "launch-template",
+                Self::LocalGateway => "local-gateway",
+                Self::LocalGatewayRouteTable => "local-gateway-route-table",
+                Self::LocalGatewayRouteTableVirtualInterfaceGroupAssociation => "local-gateway-route-table-virtual-interface-group-association",
+                Self::LocalGatewayRouteTableVpcAssociation => "local-gateway-route-table-vpc-association",
+                Self::LocalGatewayVirtualInterface => "local-gateway-virtual-interface",
+                Self::LocalGatewayVirtualInterfaceGroup => "local-gateway-virtual-interface-group",
+                Self::MacModificationTask => "mac-modification-task",
+                Self::Natgateway => "natgateway",
+                Self::NetworkAcl => "network-acl",
+                Self::NetworkInsightsAccessScope => "network-insights-access-scope",
+                Self::NetworkInsightsAccessScopeAnalysis => "network-insights-access-scope-analysis",
+                Self::NetworkInsightsAnalysis => "network-insights-analysis",
+                Self::NetworkInsightsPath => "network-insights-path",
+                Self::NetworkInterface => "network-interface",
+                Self::OutpostLag => "outpost-lag",
+                Self::PlacementGroup => "placement-group",
+                Self::PrefixList => "prefix-list",
+                Self::ReplaceRootVolumeTask => "replace-root-volume-task",
+                Self::ReservedInstances => "reserved-instances",
+                Self::RouteServer => "route-server",
+                Self::RouteServerEndpoint => "route-server-endpoint",
+                Self::RouteServerPeer => "route-server-peer",
+                Self::RouteTable => "route-table",
+                Self::SecondaryInterface => "secondary-interface",
+                Self::SecondaryNetwork => "secondary-network",
+                Self::SecondarySubnet => "secondary-subnet",
+                Self::SecurityGroup => "security-group",
+                Self::SecurityGroupRule => "security-group-rule",
+                Self::ServiceLinkVirtualInterface => "service-link-virtual-interface",
+                Self::Snapshot => "snapshot",
+                Self::SpotFleetRequest => "spot-fleet-request",
+                Self::SpotInstancesRequest => "spot-instances-request",
+                Self::Subnet => "subnet",
+                Self::SubnetCidrReservation => "subnet-cidr-reservation",
+                Self::TrafficMirrorFilter => "traffic-mirror-filter",
+                Self::TrafficMirrorFilterRule => "traffic-mirror-filter-rule",
+                Self::TrafficMirrorSession => "traffic-mirror-session",
+                Self::TrafficMirrorTarget => "traffic-mirror-target",
+                Self::TransitGateway => "transit-gateway",
+                Self::TransitGatewayAttachment => "transit-gateway-attachment",
+                Self::TransitGatewayConnectPeer => "transit-gateway-connect-peer",
+                Self::TransitGatewayMeteringPolicy => "transit-gateway-metering-policy",
+                Self::TransitGatewayMulticastDomain => "transit-gateway-multicast-domain",
+                Self::TransitGatewayPolicyTable => "transit-gateway-policy-table",
+                Self::TransitGatewayRouteTable => "transit-gateway-route-table",
+                Self::TransitGatewayRouteTableAnnouncement => "transit-gateway-route-table-announcement",
+                Self::VerifiedAccessEndpoint => "verified-access-endpoint",
+                Self::VerifiedAccessEndpointTarget => "verified-access-endpoint-target",
+                Self::VerifiedAccessGroup => "verified-access-group",
+                Self::VerifiedAccessInstance => "verified-access-instance",
+                Self::VerifiedAccessPolicy => "verified-access-policy",
+                Self::VerifiedAccessTrustProvider => "verified-access-trust-provider",
+                Self::Volume => "volume",
+                Self::Vpc => "vpc",
+                Self::VpcBlockPublicAccessExclusion => "vpc-block-public-access-exclusion",
+                Self::VpcEncryptionControl => "vpc-encryption-control",
+                Self::VpcEndpoint => "vpc-endpoint",
+                Self::VpcEndpointConnection => "vpc-endpoint-connection",
+                Self::VpcEndpointConnectionDeviceType => "vpc-endpoint-connection-device-type",
+                Self::VpcEndpointService => "vpc-endpoint-service",
+                Self::VpcEndpointServicePermission => "vpc-endpoint-service-permission",
+                Self::VpcFlowLog => "vpc-flow-log",
+                Self::VpcPeeringConnection => "vpc-peering-connection",
+                Self::VpnConcentrator => "vpn-concentrator",
+                Self::VpnConnection => "vpn-connection",
+                Self::VpnConnectionDeviceType => "vpn-connection-device-type",
+                Self::VpnGateway => "vpn-gateway",
+            }
+        }
+    }
+    impl From<LaunchTemplateTagSpecificationResourceType> for Value<String> { fn from(v: LaunchTemplateTagSpecificationResourceType) -> Self { Value::from(v.as_str()) } }
+}
 /// `AWS::EC2::NatGateway`: Specifies a network address translation (NAT) gateway in the specified subnet. You can create either a public NAT gateway or a private NAT gateway. The default is a public NAT gateway.
 #[derive(Clone, Debug, Default)]
 pub struct NatGateway {

@@ -4,6 +4,823 @@
 #![allow(clippy::too_many_arguments, clippy::new_without_default, clippy::large_enum_variant)]
 #![allow(clippy::enum_variant_names, clippy::upper_case_acronyms, clippy::module_inception)]
 use crate::{PropSpec, Value};
+/// `AWS::ECS::CapacityProvider`: Resource Type definition for AWS::ECS::CapacityProvider.
+#[derive(Clone, Debug, Default)]
+pub struct CapacityProvider {
+    pub auto_scaling_group_provider: Option<capacity_provider::AutoScalingGroupProvider>,
+    pub cluster_name: Option<Value<String>>,
+    pub managed_instances_provider: Option<capacity_provider::ManagedInstancesProvider>,
+    pub name: Option<Value<String>>,
+    pub tags: Option<Vec<capacity_provider::Tag>>,
+}
+impl CapacityProvider {
+    pub fn new() -> Self { Self::default() }
+}
+impl crate::CfnResource for CapacityProvider {
+    const TYPE_NAME: &'static str = "AWS::ECS::CapacityProvider";
+    const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "AutoScalingGroupProvider", nested: Some(capacity_provider::AutoScalingGroupProvider::PROPS), ..PropSpec::NONE },
+        PropSpec { name: "ManagedInstancesProvider", nested: Some(capacity_provider::ManagedInstancesProvider::PROPS), ..PropSpec::NONE },
+        PropSpec { name: "Tags", nested: Some(capacity_provider::Tag::PROPS), ..PropSpec::NONE },
+    ];
+    fn into_properties(self) -> crate::Expr {
+        let mut m = crate::PropMap::new();
+        m.opt("AutoScalingGroupProvider", self.auto_scaling_group_provider);
+        m.opt("ClusterName", self.cluster_name);
+        m.opt("ManagedInstancesProvider", self.managed_instances_provider);
+        m.opt("Name", self.name);
+        m.opt("Tags", self.tags);
+        m.finish()
+    }
+}
+/// Property types of [`CapacityProvider`].
+pub mod capacity_provider {
+    use crate::{PropSpec, Value};
+    #[derive(Clone, Debug)]
+    pub struct AutoScalingGroupProvider {
+        pub auto_scaling_group_arn: Value<String>,
+        /// Allowed values: [`AutoScalingGroupProviderManagedDraining`].
+        pub managed_draining: Option<Value<String>>,
+        pub managed_scaling: Option<ManagedScaling>,
+        /// Allowed values: [`AutoScalingGroupProviderManagedTerminationProtection`].
+        pub managed_termination_protection: Option<Value<String>>,
+    }
+    impl AutoScalingGroupProvider {
+        pub fn new(auto_scaling_group_arn: impl Into<Value<String>>) -> Self {
+            Self {
+                auto_scaling_group_arn: auto_scaling_group_arn.into(),
+                managed_draining: None,
+                managed_scaling: None,
+                managed_termination_protection: None,
+            }
+        }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "ManagedDraining", allowed: &["DISABLED", "ENABLED"], ..PropSpec::NONE },
+        PropSpec { name: "ManagedScaling", nested: Some(ManagedScaling::PROPS), ..PropSpec::NONE },
+        PropSpec { name: "ManagedTerminationProtection", allowed: &["DISABLED", "ENABLED"], ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for AutoScalingGroupProvider {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.set("AutoScalingGroupArn", self.auto_scaling_group_arn);
+            m.opt("ManagedDraining", self.managed_draining);
+            m.opt("ManagedScaling", self.managed_scaling);
+            m.opt("ManagedTerminationProtection", self.managed_termination_protection);
+            m.finish()
+        }
+    }
+    /// The managed scaling settings for the Auto Scaling group capacity provider.
+    #[derive(Clone, Debug, Default)]
+    pub struct ManagedScaling {
+        pub instance_warmup_period: Option<Value<i64>>,
+        pub maximum_scaling_step_size: Option<Value<i64>>,
+        pub minimum_scaling_step_size: Option<Value<i64>>,
+        /// Allowed values: [`ManagedScalingStatus`].
+        pub status: Option<Value<String>>,
+        pub target_capacity: Option<Value<i64>>,
+    }
+    impl ManagedScaling {
+        pub fn new() -> Self { Self::default() }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "InstanceWarmupPeriod", minimum: Some(0.0), maximum: Some(10000.0), ..PropSpec::NONE },
+        PropSpec { name: "MaximumScalingStepSize", minimum: Some(1.0), maximum: Some(10000.0), ..PropSpec::NONE },
+        PropSpec { name: "MinimumScalingStepSize", minimum: Some(1.0), maximum: Some(10000.0), ..PropSpec::NONE },
+        PropSpec { name: "Status", allowed: &["DISABLED", "ENABLED"], ..PropSpec::NONE },
+        PropSpec { name: "TargetCapacity", minimum: Some(1.0), maximum: Some(100.0), ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for ManagedScaling {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("InstanceWarmupPeriod", self.instance_warmup_period);
+            m.opt("MaximumScalingStepSize", self.maximum_scaling_step_size);
+            m.opt("MinimumScalingStepSize", self.minimum_scaling_step_size);
+            m.opt("Status", self.status);
+            m.opt("TargetCapacity", self.target_capacity);
+            m.finish()
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct ManagedInstancesProvider {
+        pub auto_repair_configuration: Option<AutoRepairConfiguration>,
+        /// Defines how Amazon ECS Managed Instances optimizes the infrastructure in your capacity provider.
+        pub infrastructure_optimization: Option<InfrastructureOptimization>,
+        pub infrastructure_role_arn: Value<String>,
+        pub instance_launch_template: InstanceLaunchTemplate,
+        /// Allowed values: [`ManagedInstancesProviderPropagateTags`].
+        pub propagate_tags: Option<Value<String>>,
+    }
+    impl ManagedInstancesProvider {
+        pub fn new(infrastructure_role_arn: impl Into<Value<String>>, instance_launch_template: InstanceLaunchTemplate) -> Self {
+            Self {
+                auto_repair_configuration: None,
+                infrastructure_optimization: None,
+                infrastructure_role_arn: infrastructure_role_arn.into(),
+                instance_launch_template,
+                propagate_tags: None,
+            }
+        }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "AutoRepairConfiguration", nested: Some(AutoRepairConfiguration::PROPS), ..PropSpec::NONE },
+        PropSpec { name: "InfrastructureOptimization", nested: Some(InfrastructureOptimization::PROPS), ..PropSpec::NONE },
+        PropSpec { name: "InstanceLaunchTemplate", nested: Some(InstanceLaunchTemplate::PROPS), ..PropSpec::NONE },
+        PropSpec { name: "PropagateTags", allowed: &["CAPACITY_PROVIDER", "NONE"], ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for ManagedInstancesProvider {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("AutoRepairConfiguration", self.auto_repair_configuration);
+            m.opt("InfrastructureOptimization", self.infrastructure_optimization);
+            m.set("InfrastructureRoleArn", self.infrastructure_role_arn);
+            m.set("InstanceLaunchTemplate", self.instance_launch_template);
+            m.opt("PropagateTags", self.propagate_tags);
+            m.finish()
+        }
+    }
+    #[derive(Clone, Debug, Default)]
+    pub struct AutoRepairConfiguration {
+        /// Allowed values: [`AutoRepairConfigurationActionsStatus`].
+        pub actions_status: Option<Value<String>>,
+    }
+    impl AutoRepairConfiguration {
+        pub fn new() -> Self { Self::default() }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "ActionsStatus", allowed: &["ENABLED", "DISABLED"], ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for AutoRepairConfiguration {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("ActionsStatus", self.actions_status);
+            m.finish()
+        }
+    }
+    /// Defines how Amazon ECS Managed Instances optimizes the infrastructure in your capacity provider.
+    #[derive(Clone, Debug, Default)]
+    pub struct InfrastructureOptimization {
+        /// This parameter defines the number of seconds Amazon ECS Managed Instances waits before optimizing EC2 instances that have become idle or underutilized.
+        pub scale_in_after: Option<Value<i64>>,
+    }
+    impl InfrastructureOptimization {
+        pub fn new() -> Self { Self::default() }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "ScaleInAfter", minimum: Some(-1.0), maximum: Some(3600.0), ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for InfrastructureOptimization {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("ScaleInAfter", self.scale_in_after);
+            m.finish()
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct InstanceLaunchTemplate {
+        /// Allowed values: [`InstanceLaunchTemplateCapacityOptionType`].
+        pub capacity_option_type: Option<Value<String>>,
+        pub capacity_reservations: Option<CapacityReservationRequest>,
+        pub ec2_instance_profile_arn: Value<String>,
+        pub fips_enabled: Option<Value<bool>>,
+        pub instance_metadata_tags_propagation: Option<Value<bool>>,
+        pub instance_requirements: Option<InstanceRequirementsRequest>,
+        pub local_storage_configuration: Option<ManagedInstancesLocalStorageConfiguration>,
+        /// Allowed values: [`ManagedInstancesMonitoringOptions`].
+        pub monitoring: Option<Value<String>>,
+        pub network_configuration: ManagedInstancesNetworkConfiguration,
+        pub storage_configuration: Option<ManagedInstancesStorageConfiguration>,
+    }
+    impl InstanceLaunchTemplate {
+        pub fn new(ec2_instance_profile_arn: impl Into<Value<String>>, network_configuration: ManagedInstancesNetworkConfiguration) -> Self {
+            Self {
+                capacity_option_type: None,
+                capacity_reservations: None,
+                ec2_instance_profile_arn: ec2_instance_profile_arn.into(),
+                fips_enabled: None,
+                instance_metadata_tags_propagation: None,
+                instance_requirements: None,
+                local_storage_configuration: None,
+                monitoring: None,
+                network_configuration,
+                storage_configuration: None,
+            }
+        }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "CapacityOptionType", allowed: &["ON_DEMAND", "SPOT", "RESERVED"], ..PropSpec::NONE },
+        PropSpec { name: "CapacityReservations", nested: Some(CapacityReservationRequest::PROPS), ..PropSpec::NONE },
+        PropSpec { name: "InstanceRequirements", nested: Some(InstanceRequirementsRequest::PROPS), ..PropSpec::NONE },
+        PropSpec { name: "Monitoring", allowed: &["BASIC", "DETAILED"], ..PropSpec::NONE },
+        PropSpec { name: "StorageConfiguration", nested: Some(ManagedInstancesStorageConfiguration::PROPS), ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for InstanceLaunchTemplate {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("CapacityOptionType", self.capacity_option_type);
+            m.opt("CapacityReservations", self.capacity_reservations);
+            m.set("Ec2InstanceProfileArn", self.ec2_instance_profile_arn);
+            m.opt("FipsEnabled", self.fips_enabled);
+            m.opt("InstanceMetadataTagsPropagation", self.instance_metadata_tags_propagation);
+            m.opt("InstanceRequirements", self.instance_requirements);
+            m.opt("LocalStorageConfiguration", self.local_storage_configuration);
+            m.opt("Monitoring", self.monitoring);
+            m.set("NetworkConfiguration", self.network_configuration);
+            m.opt("StorageConfiguration", self.storage_configuration);
+            m.finish()
+        }
+    }
+    #[derive(Clone, Debug, Default)]
+    pub struct CapacityReservationRequest {
+        pub reservation_group_arn: Option<Value<String>>,
+        /// Allowed values: [`CapacityReservationRequestReservationPreference`].
+        pub reservation_preference: Option<Value<String>>,
+    }
+    impl CapacityReservationRequest {
+        pub fn new() -> Self { Self::default() }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "ReservationPreference", allowed: &["RESERVATIONS_ONLY", "RESERVATIONS_FIRST", "RESERVATIONS_EXCLUDED"], ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for CapacityReservationRequest {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("ReservationGroupArn", self.reservation_group_arn);
+            m.opt("ReservationPreference", self.reservation_preference);
+            m.finish()
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct InstanceRequirementsRequest {
+        pub accelerator_count: Option<AcceleratorCountRequest>,
+        /// Allowed values: [`InstanceRequirementsRequestAcceleratorManufacturers`].
+        pub accelerator_manufacturers: Option<Value<Vec<String>>>,
+        /// Allowed values: [`InstanceRequirementsRequestAcceleratorNames`].
+        pub accelerator_names: Option<Value<Vec<String>>>,
+        pub accelerator_total_memory_mi_b: Option<AcceleratorTotalMemoryMiBRequest>,
+        /// Allowed values: [`InstanceRequirementsRequestAcceleratorTypes`].
+        pub accelerator_types: Option<Value<Vec<String>>>,
+        pub allowed_instance_types: Option<Value<Vec<String>>>,
+        /// Allowed values: [`InstanceRequirementsRequestBareMetal`].
+        pub bare_metal: Option<Value<String>>,
+        pub baseline_ebs_bandwidth_mbps: Option<BaselineEbsBandwidthMbpsRequest>,
+        /// Allowed values: [`InstanceRequirementsRequestBurstablePerformance`].
+        pub burstable_performance: Option<Value<String>>,
+        /// Allowed values: [`InstanceRequirementsRequestCpuManufacturers`].
+        pub cpu_manufacturers: Option<Value<Vec<String>>>,
+        pub excluded_instance_types: Option<Value<Vec<String>>>,
+        /// Allowed values: [`InstanceRequirementsRequestInstanceGenerations`].
+        pub instance_generations: Option<Value<Vec<String>>>,
+        /// Allowed values: [`InstanceRequirementsRequestLocalStorage`].
+        pub local_storage: Option<Value<String>>,
+        /// Allowed values: [`InstanceRequirementsRequestLocalStorageTypes`].
+        pub local_storage_types: Option<Value<Vec<String>>>,
+        pub max_spot_price_as_percentage_of_optimal_on_demand_price: Option<Value<i64>>,
+        pub memory_gi_b_per_v_cpu: Option<MemoryGiBPerVCpuRequest>,
+        pub memory_mi_b: MemoryMiBRequest,
+        pub network_bandwidth_gbps: Option<NetworkBandwidthGbpsRequest>,
+        pub network_interface_count: Option<NetworkInterfaceCountRequest>,
+        pub on_demand_max_price_percentage_over_lowest_price: Option<Value<i64>>,
+        pub require_hibernate_support: Option<Value<bool>>,
+        pub spot_max_price_percentage_over_lowest_price: Option<Value<i64>>,
+        pub total_local_storage_gb: Option<TotalLocalStorageGbRequest>,
+        pub v_cpu_count: VCpuCountRangeRequest,
+    }
+    impl InstanceRequirementsRequest {
+        pub fn new(memory_mi_b: MemoryMiBRequest, v_cpu_count: VCpuCountRangeRequest) -> Self {
+            Self {
+                accelerator_count: None,
+                accelerator_manufacturers: None,
+                accelerator_names: None,
+                accelerator_total_memory_mi_b: None,
+                accelerator_types: None,
+                allowed_instance_types: None,
+                bare_metal: None,
+                baseline_ebs_bandwidth_mbps: None,
+                burstable_performance: None,
+                cpu_manufacturers: None,
+                excluded_instance_types: None,
+                instance_generations: None,
+                local_storage: None,
+                local_storage_types: None,
+                max_spot_price_as_percentage_of_optimal_on_demand_price: None,
+                memory_gi_b_per_v_cpu: None,
+                memory_mi_b,
+                network_bandwidth_gbps: None,
+                network_interface_count: None,
+                on_demand_max_price_percentage_over_lowest_price: None,
+                require_hibernate_support: None,
+                spot_max_price_percentage_over_lowest_price: None,
+                total_local_storage_gb: None,
+                v_cpu_count,
+            }
+        }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "AcceleratorManufacturers", allowed: &["amazon-web-services", "amd", "habana", "nvidia", "xilinx"], ..PropSpec::NONE },
+        PropSpec { name: "AcceleratorNames", allowed: &["a10g", "a100", "h100", "inferentia", "k520", "k80", "m60", "radeon-pro-v520", "t4", "t4g", "vu9p", "v100", "l40s", "l4", "gaudi-hl-205", "inferentia2", "trainium", "trainium2", "u30"], ..PropSpec::NONE },
+        PropSpec { name: "AcceleratorTypes", allowed: &["gpu", "fpga", "inference"], ..PropSpec::NONE },
+        PropSpec { name: "AllowedInstanceTypes", min_len: Some(1), max_len: Some(30), ..PropSpec::NONE },
+        PropSpec { name: "BareMetal", allowed: &["included", "required", "excluded"], ..PropSpec::NONE },
+        PropSpec { name: "BurstablePerformance", allowed: &["included", "required", "excluded"], ..PropSpec::NONE },
+        PropSpec { name: "CpuManufacturers", allowed: &["intel", "amd", "amazon-web-services"], ..PropSpec::NONE },
+        PropSpec { name: "ExcludedInstanceTypes", min_len: Some(1), max_len: Some(30), ..PropSpec::NONE },
+        PropSpec { name: "InstanceGenerations", allowed: &["current", "previous"], ..PropSpec::NONE },
+        PropSpec { name: "LocalStorage", allowed: &["included", "required", "excluded"], ..PropSpec::NONE },
+        PropSpec { name: "LocalStorageTypes", allowed: &["hdd", "ssd"], ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for InstanceRequirementsRequest {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("AcceleratorCount", self.accelerator_count);
+            m.opt("AcceleratorManufacturers", self.accelerator_manufacturers);
+            m.opt("AcceleratorNames", self.accelerator_names);
+            m.opt("AcceleratorTotalMemoryMiB", self.accelerator_total_memory_mi_b);
+            m.opt("AcceleratorTypes", self.accelerator_types);
+            m.opt("AllowedInstanceTypes", self.allowed_instance_types);
+            m.opt("BareMetal", self.bare_metal);
+            m.opt("BaselineEbsBandwidthMbps", self.baseline_ebs_bandwidth_mbps);
+            m.opt("BurstablePerformance", self.burstable_performance);
+            m.opt("CpuManufacturers", self.cpu_manufacturers);
+            m.opt("ExcludedInstanceTypes", self.excluded_instance_types);
+            m.opt("InstanceGenerations", self.instance_generations);
+            m.opt("LocalStorage", self.local_storage);
+            m.opt("LocalStorageTypes", self.local_storage_types);
+            m.opt("MaxSpotPriceAsPercentageOfOptimalOnDemandPrice", self.max_spot_price_as_percentage_of_optimal_on_demand_price);
+            m.opt("MemoryGiBPerVCpu", self.memory_gi_b_per_v_cpu);
+            m.set("MemoryMiB", self.memory_mi_b);
+            m.opt("NetworkBandwidthGbps", self.network_bandwidth_gbps);
+            m.opt("NetworkInterfaceCount", self.network_interface_count);
+            m.opt("OnDemandMaxPricePercentageOverLowestPrice", self.on_demand_max_price_percentage_over_lowest_price);
+            m.opt("RequireHibernateSupport", self.require_hibernate_support);
+            m.opt("SpotMaxPricePercentageOverLowestPrice", self.spot_max_price_percentage_over_lowest_price);
+            m.opt("TotalLocalStorageGB", self.total_local_storage_gb);
+            m.set("VCpuCount", self.v_cpu_count);
+            m.finish()
+        }
+    }
+    #[derive(Clone, Debug, Default)]
+    pub struct AcceleratorCountRequest {
+        pub max: Option<Value<i64>>,
+        pub min: Option<Value<i64>>,
+    }
+    impl AcceleratorCountRequest {
+        pub fn new() -> Self { Self::default() }
+    }
+    impl crate::IntoExpr for AcceleratorCountRequest {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("Max", self.max);
+            m.opt("Min", self.min);
+            m.finish()
+        }
+    }
+    #[derive(Clone, Debug, Default)]
+    pub struct AcceleratorTotalMemoryMiBRequest {
+        pub max: Option<Value<i64>>,
+        pub min: Option<Value<i64>>,
+    }
+    impl AcceleratorTotalMemoryMiBRequest {
+        pub fn new() -> Self { Self::default() }
+    }
+    impl crate::IntoExpr for AcceleratorTotalMemoryMiBRequest {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("Max", self.max);
+            m.opt("Min", self.min);
+            m.finish()
+        }
+    }
+    #[derive(Clone, Debug, Default)]
+    pub struct BaselineEbsBandwidthMbpsRequest {
+        pub max: Option<Value<i64>>,
+        pub min: Option<Value<i64>>,
+    }
+    impl BaselineEbsBandwidthMbpsRequest {
+        pub fn new() -> Self { Self::default() }
+    }
+    impl crate::IntoExpr for BaselineEbsBandwidthMbpsRequest {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("Max", self.max);
+            m.opt("Min", self.min);
+            m.finish()
+        }
+    }
+    #[derive(Clone, Debug, Default)]
+    pub struct MemoryGiBPerVCpuRequest {
+        pub max: Option<Value<f64>>,
+        pub min: Option<Value<f64>>,
+    }
+    impl MemoryGiBPerVCpuRequest {
+        pub fn new() -> Self { Self::default() }
+    }
+    impl crate::IntoExpr for MemoryGiBPerVCpuRequest {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("Max", self.max);
+            m.opt("Min", self.min);
+            m.finish()
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct MemoryMiBRequest {
+        pub max: Option<Value<i64>>,
+        pub min: Value<i64>,
+    }
+    impl MemoryMiBRequest {
+        pub fn new(min: impl Into<Value<i64>>) -> Self {
+            Self {
+                max: None,
+                min: min.into(),
+            }
+        }
+    }
+    impl crate::IntoExpr for MemoryMiBRequest {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("Max", self.max);
+            m.set("Min", self.min);
+            m.finish()
+        }
+    }
+    #[derive(Clone, Debug, Default)]
+    pub struct NetworkBandwidthGbpsRequest {
+        pub max: Option<Value<f64>>,
+        pub min: Option<Value<f64>>,
+    }
+    impl NetworkBandwidthGbpsRequest {
+        pub fn new() -> Self { Self::default() }
+    }
+    impl crate::IntoExpr for NetworkBandwidthGbpsRequest {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("Max", self.max);
+            m.opt("Min", self.min);
+            m.finish()
+        }
+    }
+    #[derive(Clone, Debug, Default)]
+    pub struct NetworkInterfaceCountRequest {
+        pub max: Option<Value<i64>>,
+        pub min: Option<Value<i64>>,
+    }
+    impl NetworkInterfaceCountRequest {
+        pub fn new() -> Self { Self::default() }
+    }
+    impl crate::IntoExpr for NetworkInterfaceCountRequest {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("Max", self.max);
+            m.opt("Min", self.min);
+            m.finish()
+        }
+    }
+    #[derive(Clone, Debug, Default)]
+    pub struct TotalLocalStorageGbRequest {
+        pub max: Option<Value<f64>>,
+        pub min: Option<Value<f64>>,
+    }
+    impl TotalLocalStorageGbRequest {
+        pub fn new() -> Self { Self::default() }
+    }
+    impl crate::IntoExpr for TotalLocalStorageGbRequest {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("Max", self.max);
+            m.opt("Min", self.min);
+            m.finish()
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct VCpuCountRangeRequest {
+        pub max: Option<Value<i64>>,
+        pub min: Value<i64>,
+    }
+    impl VCpuCountRangeRequest {
+        pub fn new(min: impl Into<Value<i64>>) -> Self {
+            Self {
+                max: None,
+                min: min.into(),
+            }
+        }
+    }
+    impl crate::IntoExpr for VCpuCountRangeRequest {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("Max", self.max);
+            m.set("Min", self.min);
+            m.finish()
+        }
+    }
+    #[derive(Clone, Debug, Default)]
+    pub struct ManagedInstancesLocalStorageConfiguration {
+        pub use_local_storage: Option<Value<bool>>,
+    }
+    impl ManagedInstancesLocalStorageConfiguration {
+        pub fn new() -> Self { Self::default() }
+    }
+    impl crate::IntoExpr for ManagedInstancesLocalStorageConfiguration {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("UseLocalStorage", self.use_local_storage);
+            m.finish()
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct ManagedInstancesNetworkConfiguration {
+        pub security_groups: Value<Vec<String>>,
+        pub subnets: Value<Vec<String>>,
+    }
+    impl ManagedInstancesNetworkConfiguration {
+        pub fn new(security_groups: impl Into<Value<Vec<String>>>, subnets: impl Into<Value<Vec<String>>>) -> Self {
+            Self {
+                security_groups: security_groups.into(),
+                subnets: subnets.into(),
+            }
+        }
+    }
+    impl crate::IntoExpr for ManagedInstancesNetworkConfiguration {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.set("SecurityGroups", self.security_groups);
+            m.set("Subnets", self.subnets);
+            m.finish()
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct ManagedInstancesStorageConfiguration {
+        pub storage_size_gi_b: Value<i64>,
+    }
+    impl ManagedInstancesStorageConfiguration {
+        pub fn new(storage_size_gi_b: impl Into<Value<i64>>) -> Self {
+            Self {
+                storage_size_gi_b: storage_size_gi_b.into(),
+            }
+        }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "StorageSizeGiB", minimum: Some(1.0), ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for ManagedInstancesStorageConfiguration {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.set("StorageSizeGiB", self.storage_size_gi_b);
+            m.finish()
+        }
+    }
+    #[derive(Clone, Debug, Default)]
+    pub struct Tag {
+        pub key: Option<Value<String>>,
+        pub value: Option<Value<String>>,
+    }
+    impl Tag {
+        pub fn new() -> Self { Self::default() }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "Key", min_len: Some(1), max_len: Some(128), ..PropSpec::NONE },
+        PropSpec { name: "Value", min_len: Some(1), max_len: Some(256), ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for Tag {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("Key", self.key);
+            m.opt("Value", self.value);
+            m.finish()
+        }
+    }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum AutoScalingGroupProviderManagedDraining { Disabled, Enabled }
+    impl AutoScalingGroupProviderManagedDraining {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::Disabled => "DISABLED",
+                Self::Enabled => "ENABLED",
+            }
+        }
+    }
+    impl From<AutoScalingGroupProviderManagedDraining> for Value<String> { fn from(v: AutoScalingGroupProviderManagedDraining) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum ManagedScalingStatus { Disabled, Enabled }
+    impl ManagedScalingStatus {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::Disabled => "DISABLED",
+                Self::Enabled => "ENABLED",
+            }
+        }
+    }
+    impl From<ManagedScalingStatus> for Value<String> { fn from(v: ManagedScalingStatus) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum AutoScalingGroupProviderManagedTerminationProtection { Disabled, Enabled }
+    impl AutoScalingGroupProviderManagedTerminationProtection {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::Disabled => "DISABLED",
+                Self::Enabled => "ENABLED",
+            }
+        }
+    }
+    impl From<AutoScalingGroupProviderManagedTerminationProtection> for Value<String> { fn from(v: AutoScalingGroupProviderManagedTerminationProtection) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum AutoRepairConfigurationActionsStatus { Enabled, Disabled }
+    impl AutoRepairConfigurationActionsStatus {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::Enabled => "ENABLED",
+                Self::Disabled => "DISABLED",
+            }
+        }
+    }
+    impl From<AutoRepairConfigurationActionsStatus> for Value<String> { fn from(v: AutoRepairConfigurationActionsStatus) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum InstanceLaunchTemplateCapacityOptionType { OnDemand, Spot, Reserved }
+    impl InstanceLaunchTemplateCapacityOptionType {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::OnDemand => "ON_DEMAND",
+                Self::Spot => "SPOT",
+                Self::Reserved => "RESERVED",
+            }
+        }
+    }
+    impl From<InstanceLaunchTemplateCapacityOptionType> for Value<String> { fn from(v: InstanceLaunchTemplateCapacityOptionType) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum CapacityReservationRequestReservationPreference { ReservationsOnly, ReservationsFirst, ReservationsExcluded }
+    impl CapacityReservationRequestReservationPreference {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::ReservationsOnly => "RESERVATIONS_ONLY",
+                Self::ReservationsFirst => "RESERVATIONS_FIRST",
+                Self::ReservationsExcluded => "RESERVATIONS_EXCLUDED",
+            }
+        }
+    }
+    impl From<CapacityReservationRequestReservationPreference> for Value<String> { fn from(v: CapacityReservationRequestReservationPreference) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum InstanceRequirementsRequestAcceleratorManufacturers { AmazonWebServices, Amd, Habana, Nvidia, Xilinx }
+    impl InstanceRequirementsRequestAcceleratorManufacturers {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::AmazonWebServices => "amazon-web-services",
+                Self::Amd => "amd",
+                Self::Habana => "habana",
+                Self::Nvidia => "nvidia",
+                Self::Xilinx => "xilinx",
+            }
+        }
+    }
+    impl From<InstanceRequirementsRequestAcceleratorManufacturers> for Value<String> { fn from(v: InstanceRequirementsRequestAcceleratorManufacturers) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum InstanceRequirementsRequestAcceleratorNames { A10g, A100, H100, Inferentia, K520, K80, M60, RadeonProV520, T4, T4g, Vu9p, V100, L40s, L4, GaudiHl205, Inferentia2, Trainium, Trainium2, U30 }
+    impl InstanceRequirementsRequestAcceleratorNames {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::A10g => "a10g",
+                Self::A100 => "a100",
+                Self::H100 => "h100",
+                Self::Inferentia => "inferentia",
+                Self::K520 => "k520",
+                Self::K80 => "k80",
+                Self::M60 => "m60",
+                Self::RadeonProV520 => "radeon-pro-v520",
+                Self::T4 => "t4",
+                Self::T4g => "t4g",
+                Self::Vu9p => "vu9p",
+                Self::V100 => "v100",
+                Self::L40s => "l40s",
+                Self::L4 => "l4",
+                Self::GaudiHl205 => "gaudi-hl-205",
+                Self::Inferentia2 => "inferentia2",
+                Self::Trainium => "trainium",
+                Self::Trainium2 => "trainium2",
+                Self::U30 => "u30",
+            }
+        }
+    }
+    impl From<InstanceRequirementsRequestAcceleratorNames> for Value<String> { fn from(v: InstanceRequirementsRequestAcceleratorNames) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum InstanceRequirementsRequestAcceleratorTypes { Gpu, Fpga, Inference }
+    impl InstanceRequirementsRequestAcceleratorTypes {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::Gpu => "gpu",
+                Self::Fpga => "fpga",
+                Self::Inference => "inference",
+            }
+        }
+    }
+    impl From<InstanceRequirementsRequestAcceleratorTypes> for Value<String> { fn from(v: InstanceRequirementsRequestAcceleratorTypes) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum InstanceRequirementsRequestBareMetal { Included, Required, Excluded }
+    impl InstanceRequirementsRequestBareMetal {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::Included => "included",
+                Self::Required => "required",
+                Self::Excluded => "excluded",
+            }
+        }
+    }
+    impl From<InstanceRequirementsRequestBareMetal> for Value<String> { fn from(v: InstanceRequirementsRequestBareMetal) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum InstanceRequirementsRequestBurstablePerformance { Included, Required, Excluded }
+    impl InstanceRequirementsRequestBurstablePerformance {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::Included => "included",
+                Self::Required => "required",
+                Self::Excluded => "excluded",
+            }
+        }
+    }
+    impl From<InstanceRequirementsRequestBurstablePerformance> for Value<String> { fn from(v: InstanceRequirementsRequestBurstablePerformance) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum InstanceRequirementsRequestCpuManufacturers { Intel, Amd, AmazonWebServices }
+    impl InstanceRequirementsRequestCpuManufacturers {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::Intel => "intel",
+                Self::Amd => "amd",
+                Self::AmazonWebServices => "amazon-web-services",
+            }
+        }
+    }
+    impl From<InstanceRequirementsRequestCpuManufacturers> for Value<String> { fn from(v: InstanceRequirementsRequestCpuManufacturers) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum InstanceRequirementsRequestInstanceGenerations { Current, Previous }
+    impl InstanceRequirementsRequestInstanceGenerations {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::Current => "current",
+                Self::Previous => "previous",
+            }
+        }
+    }
+    impl From<InstanceRequirementsRequestInstanceGenerations> for Value<String> { fn from(v: InstanceRequirementsRequestInstanceGenerations) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum InstanceRequirementsRequestLocalStorage { Included, Required, Excluded }
+    impl InstanceRequirementsRequestLocalStorage {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::Included => "included",
+                Self::Required => "required",
+                Self::Excluded => "excluded",
+            }
+        }
+    }
+    impl From<InstanceRequirementsRequestLocalStorage> for Value<String> { fn from(v: InstanceRequirementsRequestLocalStorage) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum InstanceRequirementsRequestLocalStorageTypes { Hdd, Ssd }
+    impl InstanceRequirementsRequestLocalStorageTypes {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::Hdd => "hdd",
+                Self::Ssd => "ssd",
+            }
+        }
+    }
+    impl From<InstanceRequirementsRequestLocalStorageTypes> for Value<String> { fn from(v: InstanceRequirementsRequestLocalStorageTypes) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum ManagedInstancesMonitoringOptions { Basic, Detailed }
+    impl ManagedInstancesMonitoringOptions {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::Basic => "BASIC",
+                Self::Detailed => "DETAILED",
+            }
+        }
+    }
+    impl From<ManagedInstancesMonitoringOptions> for Value<String> { fn from(v: ManagedInstancesMonitoringOptions) -> Self { Value::from(v.as_str()) } }
+    /// Allowed values of a string property (`as_str` gives the CloudFormation spelling).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum ManagedInstancesProviderPropagateTags { CapacityProvider, None }
+    impl ManagedInstancesProviderPropagateTags {
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::CapacityProvider => "CAPACITY_PROVIDER",
+                Self::None => "NONE",
+            }
+        }
+    }
+    impl From<ManagedInstancesProviderPropagateTags> for Value<String> { fn from(v: ManagedInstancesProviderPropagateTags) -> Self { Value::from(v.as_str()) } }
+}
 /// `AWS::ECS::Cluster`: The ``AWS::ECS::Cluster`` resource creates an Amazon Elastic Container Service (Amazon ECS) cluster.
 #[derive(Clone, Debug, Default)]
 pub struct Cluster {
@@ -244,6 +1061,68 @@ pub mod cluster {
         }
     }
     impl From<ExecuteCommandConfigurationLogging> for Value<String> { fn from(v: ExecuteCommandConfigurationLogging) -> Self { Value::from(v.as_str()) } }
+}
+/// `AWS::ECS::ClusterCapacityProviderAssociations`: Associate a set of ECS Capacity Providers with a specified ECS Cluster
+#[derive(Clone, Debug)]
+pub struct ClusterCapacityProviderAssociations {
+    pub capacity_providers: Option<Value<Vec<String>>>,
+    pub cluster: Value<String>,
+    pub default_capacity_provider_strategy: Vec<cluster_capacity_provider_associations::CapacityProviderStrategy>,
+}
+impl ClusterCapacityProviderAssociations {
+    pub fn new(cluster: impl Into<Value<String>>, default_capacity_provider_strategy: Vec<cluster_capacity_provider_associations::CapacityProviderStrategy>) -> Self {
+        Self {
+            capacity_providers: None,
+            cluster: cluster.into(),
+            default_capacity_provider_strategy,
+        }
+    }
+}
+impl crate::CfnResource for ClusterCapacityProviderAssociations {
+    const TYPE_NAME: &'static str = "AWS::ECS::ClusterCapacityProviderAssociations";
+    const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "Cluster", min_len: Some(1), max_len: Some(2048), ..PropSpec::NONE },
+        PropSpec { name: "DefaultCapacityProviderStrategy", nested: Some(cluster_capacity_provider_associations::CapacityProviderStrategy::PROPS), ..PropSpec::NONE },
+    ];
+    fn into_properties(self) -> crate::Expr {
+        let mut m = crate::PropMap::new();
+        m.opt("CapacityProviders", self.capacity_providers);
+        m.set("Cluster", self.cluster);
+        m.set("DefaultCapacityProviderStrategy", self.default_capacity_provider_strategy);
+        m.finish()
+    }
+}
+/// Property types of [`ClusterCapacityProviderAssociations`].
+pub mod cluster_capacity_provider_associations {
+    use crate::{PropSpec, Value};
+    #[derive(Clone, Debug)]
+    pub struct CapacityProviderStrategy {
+        pub base: Option<Value<i64>>,
+        pub capacity_provider: Value<String>,
+        pub weight: Option<Value<i64>>,
+    }
+    impl CapacityProviderStrategy {
+        pub fn new(capacity_provider: impl Into<Value<String>>) -> Self {
+            Self {
+                base: None,
+                capacity_provider: capacity_provider.into(),
+                weight: None,
+            }
+        }
+        pub const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "Base", minimum: Some(0.0), maximum: Some(100000.0), ..PropSpec::NONE },
+        PropSpec { name: "Weight", minimum: Some(0.0), maximum: Some(1000.0), ..PropSpec::NONE },
+        ];
+    }
+    impl crate::IntoExpr for CapacityProviderStrategy {
+        fn into_expr(self) -> crate::Expr {
+            let mut m = crate::PropMap::new();
+            m.opt("Base", self.base);
+            m.set("CapacityProvider", self.capacity_provider);
+            m.opt("Weight", self.weight);
+            m.finish()
+        }
+    }
 }
 /// `AWS::ECS::Service`: The ``AWS::ECS::Service`` resource creates an Amazon Elastic Container Service (Amazon ECS) service that runs and maintains the requested number of tasks and associated load balancers.
 #[derive(Clone, Debug, Default)]

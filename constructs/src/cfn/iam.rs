@@ -4,6 +4,43 @@
 #![allow(clippy::too_many_arguments, clippy::new_without_default, clippy::large_enum_variant)]
 #![allow(clippy::enum_variant_names, clippy::upper_case_acronyms, clippy::module_inception)]
 use crate::{Json, PropSpec, Value};
+/// `AWS::IAM::InstanceProfile`: Creates a new instance profile. For information about instance profiles, see [Using instance profiles](https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_switch-role-ec2_instance-profiles.html).
+#[derive(Clone, Debug)]
+pub struct InstanceProfile {
+    /// The name of the instance profile to create.
+    pub instance_profile_name: Option<Value<String>>,
+    /// The path to the instance profile. For more information about paths, see [IAM Identifiers](https://docs.aws.amazon.com/IAM/latest/UserGuide/Using_Identifiers.html) in the *IAM User Guide*.
+    pub path: Option<Value<String>>,
+    /// The name of the role to associate with the instance profile. Only one role can be assigned to an EC2 instance at a time, and all applications on the instance share the same role and permissions.
+    pub roles: Value<Vec<String>>,
+}
+impl InstanceProfile {
+    pub fn new(roles: impl Into<Value<Vec<String>>>) -> Self {
+        Self {
+            instance_profile_name: None,
+            path: None,
+            roles: roles.into(),
+        }
+    }
+}
+impl crate::CfnResource for InstanceProfile {
+    const TYPE_NAME: &'static str = "AWS::IAM::InstanceProfile";
+    const PROPS: &'static [PropSpec] = &[
+        PropSpec { name: "InstanceProfileName", min_len: Some(0), max_len: Some(128), ..PropSpec::NONE },
+        PropSpec { name: "Path", min_len: Some(1), max_len: Some(512), ..PropSpec::NONE },
+    ];
+    fn into_properties(self) -> crate::Expr {
+        let mut m = crate::PropMap::new();
+        m.opt("InstanceProfileName", self.instance_profile_name);
+        m.opt("Path", self.path);
+        m.set("Roles", self.roles);
+        m.finish()
+    }
+}
+impl crate::Handle<InstanceProfile> {
+    /// `Fn::GetAtt` `Arn`
+    pub fn attr_arn(&self) -> Value<String> { self.get_att_unchecked("Arn") }
+}
 /// `AWS::IAM::ManagedPolicy`: Creates a new managed policy for your AWS-account.
 #[derive(Clone, Debug)]
 pub struct ManagedPolicy {

@@ -15,6 +15,10 @@ pub mod applicationautoscaling;
 #[rustfmt::skip]
 pub mod apprunner;
 
+#[cfg(feature = "autoscaling")]
+#[rustfmt::skip]
+pub mod autoscaling;
+
 #[cfg(feature = "cloudwatch")]
 #[rustfmt::skip]
 pub mod cloudwatch;

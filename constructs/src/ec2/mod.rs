@@ -4,8 +4,11 @@
 //! Security groups restrict egress by default (`allow_all_outbound: false`). Rules are separate
 //! `AWS::EC2::SecurityGroupIngress` / `Egress` resources created in the scope the caller passes, so a consumer
 //! can open a producer's group from its own template. Every rule needs a description (checkov CKV_AWS_23).
+//!
+//! [`LaunchTemplate`] launches instances with IMDSv2 only, an encrypted root volume and an instance profile.
 
 mod connections;
+mod launch_template;
 mod peer;
 mod port;
 mod security_group;
@@ -14,6 +17,7 @@ mod vpc_cidr_value;
 mod vpc_props;
 
 pub use connections::*;
+pub use launch_template::*;
 pub use peer::*;
 pub use port::*;
 pub use security_group::*;

@@ -213,7 +213,7 @@ impl ContainerProps {
 /// Environment variables that must never be set in plain text (CT.ECS.PR.12).
 pub(super) const FORBIDDEN_ENV: [&str; 3] = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "ECS_ENGINE_AUTH_DATA"];
 
-impl FargateTaskDefinition {
+impl TaskDefinition {
     /// Add a container named `name` and return it (to add port mappings, environment variables or secrets
     /// later). The execution role is granted what the container needs (ECR pull, log writes, its secrets); a
     /// log group is created at `<task definition>/<name>LogGroup` unless given.

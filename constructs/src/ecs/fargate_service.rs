@@ -1,10 +1,11 @@
-//! [`FargateService`]: a Fargate service (private networking, circuit breaker, load-balancer targets).
+//! [`Service`]: an ECS service (private networking, circuit breaker, load-balancer targets), on Fargate
+//! ([`FargateService`], here) or on EC2 ([`Ec2Service`], built in `ec2_service.rs`); both share the steps below.
 
 use crate::autoscaling::{ScalableTarget, ScalableTargetProps};
 use crate::cfn;
 use crate::ec2::{Connectable, Connections, Peer, Port, SecurityGroup, SecurityGroupProps};
 use crate::elbv2::{ApplicationTargetGroup, NetworkTargetGroup, TargetType};
-use crate::iam::{self, PolicyStatement};
+use crate::iam::{self, PolicyStatement, Role};
 use crate::nag::{self, Tool};
 use crate::stack::{Construct, Handle, NodeId, Scope, Stack};
 use crate::value::{fns, Expr, Value};
@@ -65,42 +66,119 @@ impl FargateServiceProps {
     }
 }
 
-/// A Fargate service.
+/// A service built by [`FargateService::new`]; the same type as an EC2 one.
+pub type FargateService = Service;
+
+/// An ECS service running the tasks of one task definition, on Fargate ([`FargateService::new`]) or on EC2
+/// ([`Ec2Service::new`]).
 #[derive(Clone, Debug)]
-pub struct FargateService {
+pub struct Service {
     pub(super) handle: Handle<cfn::ecs::Service>,
     pub(super) path: String,
     /// The construct's node (`None` when imported).
     pub(super) node: Option<NodeId>,
     pub(super) cluster: Cluster,
-    pub(super) task_definition: FargateTaskDefinition,
+    pub(super) task_definition: TaskDefinition,
     pub(super) security_groups: Vec<SecurityGroup>,
     pub(super) desired_count: Value<i64>,
 }
 
-impl FargateService {
-    pub fn new(scope: &mut Scope, id: &str, props: FargateServiceProps) -> Self {
-        let mut child = scope.child(id);
-        for p in service_problems(&props) {
-            child.error(p);
-        }
-        let security_groups = service_security_groups(&mut child, &props);
-        let svc = service_l1(&props, &security_groups);
-        let handle = child.add("Resource", svc);
-        let node = child.node_id();
-        let path = child.path();
-        service_extras(child.stack(), &path, handle, &props);
-        FargateService {
-            handle,
-            path,
-            node: Some(node),
-            cluster: props.cluster,
-            task_definition: props.task_definition,
-            security_groups,
-            desired_count: props.desired_count,
-        }
-    }
+/// How a service's tasks are placed: what differs between Fargate and EC2.
+#[derive(Clone, Debug)]
+pub(super) enum Launch {
+    Fargate {
+        platform_version: String,
+        assign_public_ip: bool,
+    },
+    /// The capacity provider strategy (names; empty: the cluster's default strategy).
+    Ec2 { capacity_providers: Vec<Value<String>> },
+}
 
+/// The properties both kinds of service share, as the steps below take them.
+#[derive(Clone, Debug)]
+pub(super) struct ServiceSpec {
+    pub(super) cluster: Cluster,
+    pub(super) task_arn: Value<String>,
+    pub(super) task_role: Role,
+    pub(super) desired_count: Value<i64>,
+    pub(super) subnets: Vec<Value<String>>,
+    pub(super) vpc_id: Option<Value<String>>,
+    pub(super) security_groups: Vec<SecurityGroup>,
+    pub(super) circuit_breaker_rollback: Option<bool>,
+    pub(super) min_healthy_percent: u32,
+    pub(super) max_percent: u32,
+    pub(super) service_name: Option<Value<String>>,
+    pub(super) enable_execute_command: bool,
+    pub(super) health_check_grace_period_secs: Option<u32>,
+    pub(super) service_registry_arns: Vec<Value<String>>,
+    pub(super) launch: Launch,
+}
+
+impl Service {
+    /// A Fargate service.
+    pub fn new(scope: &mut Scope, id: &str, props: FargateServiceProps) -> Self {
+        let spec = ServiceSpec {
+            cluster: props.cluster,
+            task_arn: props.task_definition.arn(),
+            task_role: props.task_definition.task_role.clone(),
+            desired_count: props.desired_count,
+            subnets: props.subnets,
+            vpc_id: props.vpc_id,
+            security_groups: props.security_groups,
+            circuit_breaker_rollback: props.circuit_breaker_rollback,
+            min_healthy_percent: props.min_healthy_percent,
+            max_percent: props.max_percent,
+            service_name: props.service_name,
+            enable_execute_command: props.enable_execute_command,
+            health_check_grace_period_secs: props.health_check_grace_period_secs,
+            service_registry_arns: props.service_registry_arns,
+            launch: Launch::Fargate {
+                platform_version: props.platform_version,
+                assign_public_ip: props.assign_public_ip,
+            },
+        };
+        build_service(scope, id, spec, props.task_definition, Compatibility::Fargate)
+    }
+}
+
+/// The service below `scope.child(id)`: checks, security groups, the L1 and what goes with it.
+pub(super) fn build_service(
+    scope: &mut Scope,
+    id: &str,
+    spec: ServiceSpec,
+    task_definition: TaskDefinition,
+    compatibility: Compatibility,
+) -> Service {
+    let mut child = scope.child(id);
+    for p in service_problems(&spec, compatibility) {
+        child.error(p);
+    }
+    if task_definition.compatibility != compatibility {
+        child.error(format!(
+            "task definition {} is for {}; {} service needs one built for it",
+            task_definition.path,
+            task_definition.compatibility.label(),
+            compatibility.a_label()
+        ));
+    }
+    let security_groups = service_security_groups(&mut child, &spec, compatibility);
+    let svc = service_l1(&spec, &security_groups);
+    let handle = child.add("Resource", svc);
+    let node = child.node_id();
+    let path = child.path();
+    service_extras(child.stack(), &path, handle, &spec);
+    Service {
+        handle,
+        path,
+        node: Some(node),
+        cluster: spec.cluster,
+        task_definition,
+        security_groups,
+        desired_count: spec.desired_count,
+    }
+}
+
+impl Service {
     /// The service ARN (`Ref`).
     pub fn arn(&self) -> Value<String> {
         self.handle.r#ref()
@@ -119,12 +197,28 @@ impl FargateService {
         &self.cluster
     }
 
-    pub fn task_definition(&self) -> &FargateTaskDefinition {
+    pub fn task_definition(&self) -> &TaskDefinition {
         &self.task_definition
     }
 
     pub fn security_groups(&self) -> &[SecurityGroup] {
         &self.security_groups
+    }
+
+    /// Adds `group` to the tasks' security groups, after the existing ones (CDK's
+    /// `service.connections.addSecurityGroup`), e.g. an environment's shared container group that other
+    /// services admit. Rules opened through [`FargateService::connections`] before this call do not apply to
+    /// `group`; later ones do. A service imported without its L1 only records the group.
+    pub fn add_security_group(&mut self, stack: &mut Stack, group: SecurityGroup) {
+        self.security_groups.push(group);
+        let ids: Vec<Value<String>> = self.security_groups.iter().map(SecurityGroup::id).collect();
+        let awsvpc = stack
+            .l1_mut(&self.handle)
+            .and_then(|l1| l1.network_configuration.as_mut())
+            .and_then(|n| n.awsvpc_configuration.as_mut());
+        if let Some(awsvpc) = awsvpc {
+            awsvpc.security_groups = Some(Value::from(ids));
+        }
     }
 
     /// Register `container`:`port` of the tasks in an application target group (of type `ip`). The service
@@ -141,8 +235,9 @@ impl FargateService {
             stack.error(
                 &self.path,
                 format!(
-                    "target group {} must have target type ip for a Fargate service",
-                    target_group.path()
+                    "target group {} must have target type ip for {} service",
+                    target_group.path(),
+                    self.task_definition.compatibility.a_label()
                 ),
             );
         }
@@ -238,13 +333,13 @@ impl FargateService {
     }
 }
 
-impl Connectable for FargateService {
+impl Connectable for Service {
     fn connections(&self) -> Connections {
         Connections::new(self.security_groups.clone())
     }
 }
 
-impl Construct for FargateService {
+impl Construct for Service {
     fn node_id(&self) -> Option<NodeId> {
         self.node
     }
@@ -253,7 +348,7 @@ impl Construct for FargateService {
     }
 }
 
-// Steps of `FargateService::new`.
+// Steps of `Service::new`.
 
 /// Problems of the props (subnets, deployment percentages, desired count, name, where the group goes).
 /// A Fargate platform version is `LATEST` or a version such as `1.4.0` (ECS refuses anything else at deploy).
@@ -269,18 +364,21 @@ pub fn platform_version_problem(version: &str) -> Option<String> {
         .then(|| format!("platform_version {version:?} must be LATEST or a Fargate platform version such as 1.4.0"))
 }
 
-fn service_problems(props: &FargateServiceProps) -> Vec<String> {
+fn service_problems(props: &ServiceSpec, compatibility: Compatibility) -> Vec<String> {
     let mut problems = Vec::new();
+    let kind = compatibility.a_label();
     if props.subnets.is_empty() {
-        problems.push("a Fargate service needs at least one subnet".to_owned());
+        problems.push(format!("{kind} service needs at least one subnet"));
     }
     if props.subnets.len() > 16 {
         problems.push(format!(
-            "a Fargate service allows at most 16 subnets; {} given",
+            "{kind} service allows at most 16 subnets; {} given",
             props.subnets.len()
         ));
     }
-    problems.extend(platform_version_problem(&props.platform_version));
+    if let Launch::Fargate { platform_version, .. } = &props.launch {
+        problems.extend(platform_version_problem(platform_version));
+    }
     if props.min_healthy_percent > 100 {
         problems.push(format!(
             "min_healthy_percent {} is above 100",
@@ -306,14 +404,16 @@ fn service_problems(props: &FargateServiceProps) -> Vec<String> {
         }
     }
     if props.security_groups.is_empty() && props.vpc_id.is_none() {
-        problems.push("a Fargate service needs security_groups or a vpc_id to create its security group in".to_owned());
+        problems.push(format!(
+            "{kind} service needs security_groups or a vpc_id to create its security group in"
+        ));
     }
     problems
 }
 
 /// The given security groups, or a new one whose only egress is HTTPS.
-fn service_security_groups(child: &mut Scope, props: &FargateServiceProps) -> Vec<SecurityGroup> {
-    let description = format!("Fargate service {}", child.full_path());
+fn service_security_groups(child: &mut Scope, props: &ServiceSpec, compatibility: Compatibility) -> Vec<SecurityGroup> {
+    let description = format!("{} service {}", compatibility.label(), child.full_path());
     if props.security_groups.is_empty() {
         let vpc_id = props.vpc_id.clone().unwrap_or_else(|| Value::from(""));
         vec![task_security_group(child, "SecurityGroup", vpc_id, description)]
@@ -345,10 +445,14 @@ pub fn task_security_group(scope: &mut Scope, id: &str, vpc_id: Value<String>, d
     sg
 }
 
-/// The L1 service: Fargate on the given platform, private networking, circuit breaker, propagated tags.
-fn service_l1(props: &FargateServiceProps, security_groups: &[SecurityGroup]) -> cfn::ecs::Service {
+/// The L1 service: Fargate on the given platform or EC2 through capacity providers, private networking,
+/// circuit breaker, propagated tags.
+fn service_l1(props: &ServiceSpec, security_groups: &[SecurityGroup]) -> cfn::ecs::Service {
     let mut awsvpc = cfn::ecs::service::AwsVpcConfiguration::new();
-    awsvpc.assign_public_ip = Some(if props.assign_public_ip { "ENABLED" } else { "DISABLED" }.into());
+    // EC2 tasks in awsvpc mode never get a public IP (ECS rejects `AssignPublicIp` for them).
+    if let Launch::Fargate { assign_public_ip, .. } = &props.launch {
+        awsvpc.assign_public_ip = Some(if *assign_public_ip { "ENABLED" } else { "DISABLED" }.into());
+    }
     awsvpc.subnets = Some(Value::from(props.subnets.clone()));
     awsvpc.security_groups = Some(Value::from(
         security_groups.iter().map(SecurityGroup::id).collect::<Vec<_>>(),
@@ -361,9 +465,27 @@ fn service_l1(props: &FargateServiceProps, security_groups: &[SecurityGroup]) ->
         .map(|rollback| cfn::ecs::service::DeploymentCircuitBreaker::new(true, rollback));
     let mut svc = cfn::ecs::Service::new();
     svc.cluster = Some(props.cluster.name());
-    svc.launch_type = Some("FARGATE".into());
-    svc.platform_version = Some(props.platform_version.as_str().into());
-    svc.task_definition = Some(props.task_definition.arn());
+    match &props.launch {
+        Launch::Fargate { platform_version, .. } => {
+            svc.launch_type = Some("FARGATE".into());
+            svc.platform_version = Some(platform_version.as_str().into());
+        }
+        // Neither launch type nor strategy: the cluster's default capacity provider strategy.
+        Launch::Ec2 { capacity_providers } if capacity_providers.is_empty() => {}
+        Launch::Ec2 { capacity_providers } => {
+            svc.capacity_provider_strategy = Some(
+                capacity_providers
+                    .iter()
+                    .map(|cp| cfn::ecs::service::CapacityProviderStrategyItem {
+                        capacity_provider: Some(cp.clone()),
+                        weight: Some(1.into()),
+                        ..Default::default()
+                    })
+                    .collect(),
+            );
+        }
+    }
+    svc.task_definition = Some(props.task_arn.clone());
     svc.desired_count = Some(props.desired_count.clone());
     svc.deployment_configuration = Some(deployment);
     svc.network_configuration = Some(cfn::ecs::service::NetworkConfiguration {
@@ -389,8 +511,14 @@ fn service_l1(props: &FargateServiceProps, security_groups: &[SecurityGroup]) ->
 }
 
 /// Suppressions, ECS Exec permissions and the grace-period validation.
-fn service_extras(stack: &mut Stack, path: &str, handle: Handle<cfn::ecs::Service>, props: &FargateServiceProps) {
-    if props.assign_public_ip {
+fn service_extras(stack: &mut Stack, path: &str, handle: Handle<cfn::ecs::Service>, props: &ServiceSpec) {
+    if matches!(
+        props.launch,
+        Launch::Fargate {
+            assign_public_ip: true,
+            ..
+        }
+    ) {
         nag::suppress(
             stack.resource_mut(&handle),
             Tool::Guard,
@@ -399,7 +527,7 @@ fn service_extras(stack: &mut Stack, path: &str, handle: Handle<cfn::ecs::Servic
         );
     }
     if props.enable_execute_command {
-        let mut role = props.task_definition.task_role.clone();
+        let mut role = props.task_role.clone();
         iam::grant(
             stack,
             path,

@@ -1,4 +1,6 @@
-//! [`FargateTaskDefinition`]: a Fargate task definition with separate execution and task roles.
+//! [`TaskDefinition`]: an ECS task definition (`awsvpc`) with separate execution and task roles, for Fargate
+//! ([`FargateTaskDefinition::new`]) or EC2 container instances ([`Ec2TaskDefinition::new`], in
+//! `ec2_task_definition.rs`): CDK's `TaskDefinition` with its `compatibility`, one implementation.
 
 use indexmap::IndexMap;
 
@@ -41,9 +43,50 @@ impl Default for FargateTaskDefinitionProps {
     }
 }
 
-/// A Fargate task definition (`awsvpc`, `FARGATE`).
+/// Where the tasks of a [`TaskDefinition`] (and its services) run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Compatibility {
+    /// AWS Fargate.
+    #[default]
+    Fargate,
+    /// The EC2 container instances of the cluster (an Auto Scaling group capacity provider).
+    Ec2,
+}
+
+impl Compatibility {
+    /// The `RequiresCompatibilities` / `LaunchType` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Compatibility::Fargate => "FARGATE",
+            Compatibility::Ec2 => "EC2",
+        }
+    }
+
+    /// How messages name it (`Fargate`, `EC2`).
+    pub(super) fn label(self) -> &'static str {
+        match self {
+            Compatibility::Fargate => "Fargate",
+            Compatibility::Ec2 => "EC2",
+        }
+    }
+
+    /// With its article (`a Fargate`, `an EC2`).
+    pub(super) fn a_label(self) -> &'static str {
+        match self {
+            Compatibility::Fargate => "a Fargate",
+            Compatibility::Ec2 => "an EC2",
+        }
+    }
+}
+
+/// A task definition built by [`FargateTaskDefinition::new`] (`FARGATE`); the same type as an EC2 one.
+pub type FargateTaskDefinition = TaskDefinition;
+
+/// An ECS task definition in `awsvpc` network mode (every task gets its own network interface and security
+/// groups; `bridge` and `host` modes, which share the instance's security group, are not offered), for
+/// Fargate ([`FargateTaskDefinition::new`]) or EC2 ([`Ec2TaskDefinition::new`]).
 #[derive(Clone, Debug)]
-pub struct FargateTaskDefinition {
+pub struct TaskDefinition {
     pub(super) handle: Handle<cfn::ecs::TaskDefinition>,
     pub(super) path: String,
     /// The construct's node (`None` when imported).
@@ -52,6 +95,7 @@ pub struct FargateTaskDefinition {
     pub(super) memory_mib: Value<i64>,
     pub(super) execution_role: Role,
     pub(super) task_role: Role,
+    pub(super) compatibility: Compatibility,
 }
 
 /// A task-definition property value of CloudFormation type string from a number (literal or intrinsic).
@@ -62,7 +106,8 @@ pub(super) fn as_string_value(v: &Value<i64>) -> Value<String> {
     }
 }
 
-impl FargateTaskDefinition {
+impl TaskDefinition {
+    /// A Fargate task definition (cpu and memory from Fargate's table).
     pub fn new(scope: &mut Scope, id: &str, props: FargateTaskDefinitionProps) -> Self {
         let mut child = scope.child(id);
         if let (Some(cpu), Some(mem)) = (literal_int(&props.cpu), literal_int(&props.memory_mib)) {
@@ -79,54 +124,92 @@ impl FargateTaskDefinition {
                 child.error(format!("ephemeral storage {g} GiB is not in the range 21-200"));
             }
         }
-        if let Some(f) = props.family.as_ref().and_then(Value::as_literal) {
-            if f.is_empty() || f.len() > 255 || !f.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-                child.error(format!(
-                    "family {f:?} must be 1-255 letters, digits, hyphens and underscores"
-                ));
-            }
-        }
-        let ecs_tasks = || RoleProps {
-            assumed_by: Principal::service("ecs-tasks.amazonaws.com"),
-            ..RoleProps::default()
-        };
-        let execution_role = match props.execution_role {
-            Some(r) => r,
-            None => Role::new(&mut child, "ExecutionRole", ecs_tasks()),
-        };
-        let task_role = match props.task_role {
-            Some(r) => r,
-            None => Role::new(&mut child, "TaskRole", ecs_tasks()),
-        };
-        let mut task = cfn::ecs::TaskDefinition::new();
-        task.cpu = Some(as_string_value(&props.cpu));
-        task.memory = Some(as_string_value(&props.memory_mib));
-        task.network_mode = Some("awsvpc".into());
-        task.requires_compatibilities = Some(Value::from(vec!["FARGATE"]));
-        task.family = props.family;
-        task.execution_role_arn = Some(execution_role.arn());
-        task.task_role_arn = Some(task_role.arn());
-        task.ephemeral_storage = props.ephemeral_storage_gib.map(|g| td::EphemeralStorage {
-            size_in_gi_b: Some(g.into()),
-        });
-        task.container_definitions = Some(Vec::new());
-        let handle = child.add("Resource", task);
-        let node = child.node_id();
-        let path = child.path();
-        let memory = props.memory_mib.clone();
-        let cpu = props.cpu.clone();
-        child
-            .stack()
-            .add_validation(&path, move |s| validate_task(s, &handle, &cpu, &memory));
-        FargateTaskDefinition {
-            handle,
-            path,
-            node: Some(node),
+        let ephemeral = props.ephemeral_storage_gib;
+        let common = TaskCommon {
             cpu: props.cpu,
             memory_mib: props.memory_mib,
-            execution_role,
-            task_role,
+            family: props.family,
+            execution_role: props.execution_role,
+            task_role: props.task_role,
+        };
+        build_task(child, common, Compatibility::Fargate, |task| {
+            task.ephemeral_storage = ephemeral.map(|g| td::EphemeralStorage {
+                size_in_gi_b: Some(g.into()),
+            });
+        })
+    }
+}
+
+/// What every task definition has, whatever its compatibility.
+pub(super) struct TaskCommon {
+    pub(super) cpu: Value<i64>,
+    pub(super) memory_mib: Value<i64>,
+    pub(super) family: Option<Value<String>>,
+    pub(super) execution_role: Option<Role>,
+    pub(super) task_role: Option<Role>,
+}
+
+/// The task definition below `child` (`Resource`, and the two roles unless given), with the family check and
+/// the container validation; `customize` sets what only this compatibility has.
+pub(super) fn build_task(
+    mut child: Scope<'_>,
+    props: TaskCommon,
+    compatibility: Compatibility,
+    customize: impl FnOnce(&mut cfn::ecs::TaskDefinition),
+) -> TaskDefinition {
+    if let Some(f) = props.family.as_ref().and_then(Value::as_literal) {
+        if f.is_empty() || f.len() > 255 || !f.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            child.error(format!(
+                "family {f:?} must be 1-255 letters, digits, hyphens and underscores"
+            ));
         }
+    }
+    let ecs_tasks = || RoleProps {
+        assumed_by: Principal::service("ecs-tasks.amazonaws.com"),
+        ..RoleProps::default()
+    };
+    let execution_role = match props.execution_role {
+        Some(r) => r,
+        None => Role::new(&mut child, "ExecutionRole", ecs_tasks()),
+    };
+    let task_role = match props.task_role {
+        Some(r) => r,
+        None => Role::new(&mut child, "TaskRole", ecs_tasks()),
+    };
+    let mut task = cfn::ecs::TaskDefinition::new();
+    task.cpu = Some(as_string_value(&props.cpu));
+    task.memory = Some(as_string_value(&props.memory_mib));
+    task.network_mode = Some("awsvpc".into());
+    task.requires_compatibilities = Some(Value::from(vec![compatibility.as_str()]));
+    task.family = props.family;
+    task.execution_role_arn = Some(execution_role.arn());
+    task.task_role_arn = Some(task_role.arn());
+    customize(&mut task);
+    task.container_definitions = Some(Vec::new());
+    let handle = child.add("Resource", task);
+    let node = child.node_id();
+    let path = child.path();
+    let memory = props.memory_mib.clone();
+    let cpu = props.cpu.clone();
+    child
+        .stack()
+        .add_validation(&path, move |s| validate_task(s, &handle, &cpu, &memory));
+    TaskDefinition {
+        handle,
+        path,
+        node: Some(node),
+        cpu: props.cpu,
+        memory_mib: props.memory_mib,
+        execution_role,
+        task_role,
+        compatibility,
+    }
+}
+
+impl TaskDefinition {
+    /// Where its tasks run.
+    pub fn compatibility(&self) -> Compatibility {
+        self.compatibility
     }
 
     /// The task definition ARN (`Ref`).
@@ -228,7 +311,7 @@ pub(super) fn container_ports(s: &Stack, h: &Handle<cfn::ecs::TaskDefinition>) -
     out
 }
 
-impl Construct for FargateTaskDefinition {
+impl Construct for TaskDefinition {
     fn node_id(&self) -> Option<NodeId> {
         self.node
     }

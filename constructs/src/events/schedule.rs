@@ -56,9 +56,37 @@ impl Schedule {
         }
     }
 
+    /// An expression as EventBridge writes it, `rate(<n> <unit>)` or `cron(<six fields>)`, checked like the
+    /// typed constructors (a mistake is kept and reported by the construct using the schedule).
+    ///
+    /// ```
+    /// use proton_synth_constructs::events::Schedule;
+    /// assert!(Schedule::parse("rate(5 minutes)").problem().is_none());
+    /// assert!(Schedule::parse("rate(1 minutes)").problem().is_some()); // EventBridge wants "1 minute"
+    /// assert!(Schedule::parse("every 5 minutes").problem().is_some());
+    /// ```
+    pub fn parse(text: &str) -> Schedule {
+        let text = text.trim();
+        if let Some(fields) = text.strip_prefix("cron(").and_then(|t| t.strip_suffix(')')) {
+            return Schedule::cron(fields);
+        }
+        let problem = match text.strip_prefix("rate(").and_then(|t| t.strip_suffix(')')) {
+            Some(rate) => rate_problem(rate),
+            None => Some(format!(
+                "{text:?} is neither rate(<n> minutes|hours|days) nor cron(<6 fields>)"
+            )),
+        };
+        Schedule {
+            expression: text.to_owned(),
+            late: None,
+            problem,
+        }
+    }
+
     /// An expression known only when the template is deployed, such as an AWS Proton input
-    /// (`schedule_expression`): passed through unchecked, so validate it where its value is known (the input's
-    /// `pattern`, or the deployment).
+    /// (`schedule_expression`). A literal value (e.g. a default passed in) is checked like
+    /// [`Schedule::parse`]; a late-bound one is passed through unchecked, so validate it where its value is
+    /// known (the input's `pattern`, or the deployment).
     ///
     /// ```
     /// use proton_synth_constructs::events::Schedule;
@@ -66,8 +94,12 @@ impl Schedule {
     /// let s = Schedule::late_bound(Value::from("rate(5 minutes)"));
     /// assert_eq!(s.value(), Value::from("rate(5 minutes)"));
     /// assert!(s.problem().is_none());
+    /// assert!(Schedule::late_bound(Value::from("rate(5 minute)")).problem().is_some());
     /// ```
     pub fn late_bound(expression: Value<String>) -> Schedule {
+        if let Some(text) = expression.as_literal() {
+            return Schedule::parse(text);
+        }
         Schedule {
             expression: "(late-bound schedule expression)".to_owned(),
             late: Some(expression),
@@ -91,6 +123,29 @@ impl Schedule {
     /// What is wrong with it, if anything.
     pub fn problem(&self) -> Option<&str> {
         self.problem.as_deref()
+    }
+}
+
+/// What is wrong with the inside of `rate(..)`: `<n ≥ 1> <unit>`, the unit singular exactly when n is 1.
+fn rate_problem(rate: &str) -> Option<String> {
+    let parts: Vec<&str> = rate.split_whitespace().collect();
+    let [amount, unit] = parts[..] else {
+        return Some("a rate is rate(<n> <unit>)".to_owned());
+    };
+    let Ok(n) = amount.parse::<u32>() else {
+        return Some(format!("{amount:?} is not a whole number"));
+    };
+    let units = if n == 1 {
+        ["minute", "hour", "day"]
+    } else {
+        ["minutes", "hours", "days"]
+    };
+    if n == 0 {
+        Some("a rate must be at least 1".to_owned())
+    } else if !units.contains(&unit) {
+        Some(format!("the unit for {n} must be one of {}", units.join(", ")))
+    } else {
+        None
     }
 }
 

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use crate::cfn::events::rule as r;
 use crate::ec2::SecurityGroup;
-use crate::ecs::{Cluster, FargateTaskDefinition};
+use crate::ecs::{Cluster, Compatibility, FargateTaskDefinition};
 use crate::iam::{PolicyStatement, Principal, Role, RoleProps};
 use crate::kms;
 use crate::lambda::Function;
@@ -130,6 +130,12 @@ impl EcsTaskTarget {
         if let Some(p) = crate::ecs::platform_version_problem(&self.platform_version) {
             stack.error(path, format!("target {id}: {p}"));
         }
+        if self.assign_public_ip && self.task_definition.compatibility() == Compatibility::Ec2 {
+            stack.error(
+                path,
+                format!("target {id}: an EC2 task (awsvpc) cannot have a public IP"),
+            );
+        }
         if self.security_groups.is_empty() {
             let msg = format!("target {id}: give the task a security group (the VPC's default group would apply)");
             stack.error(path, msg);
@@ -160,6 +166,20 @@ impl EcsTaskTarget {
         Value::from(if self.assign_public_ip { "ENABLED" } else { "DISABLED" })
     }
 
+    /// What differs between a Fargate and an EC2 task: `(launch type, platform version, AssignPublicIp)`.
+    /// An EC2 task (`awsvpc`) gets none of them: it runs on the cluster's default capacity provider strategy
+    /// and never has a public IP.
+    pub(crate) fn launch_settings(&self) -> [Option<Value<String>>; 3] {
+        match self.task_definition.compatibility() {
+            Compatibility::Fargate => [
+                Some(Value::from("FARGATE")),
+                Some(Value::from(self.platform_version.as_str())),
+                Some(self.assign_public_ip_value()),
+            ],
+            Compatibility::Ec2 => [None, None, None],
+        }
+    }
+
     /// The security group ids.
     pub(crate) fn security_group_ids(&self) -> Value<Vec<String>> {
         Value::from(self.security_groups.iter().map(SecurityGroup::id).collect::<Vec<_>>())
@@ -180,15 +200,16 @@ fn bind_ecs(t: EcsTaskTarget, stack: &mut Stack, rule: &Rule, id: &str) -> r::Ta
     for stmt in t.run_task_statements() {
         role.add_to_policy(stack, stmt);
     }
+    let [launch_type, platform_version, public_ip] = t.launch_settings();
     let mut vpc = r::AwsVpcConfiguration::new(t.subnets.clone());
-    vpc.assign_public_ip = Some(t.assign_public_ip_value());
+    vpc.assign_public_ip = public_ip;
     vpc.security_groups = Some(t.security_group_ids());
     let mut net = r::NetworkConfiguration::new();
     net.aws_vpc_configuration = Some(vpc);
     let mut ecs = r::EcsParameters::new(t.task_definition.arn());
-    ecs.launch_type = Some(Value::from("FARGATE"));
+    ecs.launch_type = launch_type;
     ecs.network_configuration = Some(net);
-    ecs.platform_version = Some(Value::from(t.platform_version.as_str()));
+    ecs.platform_version = platform_version;
     ecs.task_count = Some(t.task_count.clone());
     let mut target = r::Target::new(t.cluster.arn(), id);
     target.ecs_parameters = Some(ecs);

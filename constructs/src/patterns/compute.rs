@@ -4,8 +4,8 @@
 
 use crate::ec2::SecurityGroup;
 use crate::ecs::{
-    task_security_group, Cluster, FargateService, FargateServiceProps, FargateTaskDefinition,
-    FargateTaskDefinitionProps,
+    task_security_group, Cluster, Ec2Service, Ec2ServiceProps, Ec2TaskDefinition, Ec2TaskDefinitionProps,
+    FargateService, FargateServiceProps, FargateTaskDefinition, FargateTaskDefinitionProps,
 };
 use crate::events::EcsTaskTarget;
 use crate::iam::Role;
@@ -17,12 +17,64 @@ use crate::value::Value;
 pub enum Compute {
     /// AWS Fargate: `awsvpc` tasks with their own network interface in `subnets`.
     Fargate(FargateCompute),
+    /// The EC2 container instances of the cluster (capacity providers): `awsvpc` tasks too, with their own
+    /// network interface in `subnets` and no public IP.
+    Ec2(Ec2Compute),
 }
 
 impl Compute {
     /// Fargate tasks of 256 CPU units and 512 MiB in `subnets` (see [`FargateCompute`]).
     pub fn fargate(subnets: Vec<Value<String>>) -> Compute {
         Compute::Fargate(FargateCompute::new(subnets))
+    }
+
+    /// EC2 tasks of 256 CPU units and 512 MiB in `subnets`, on the cluster's default capacity provider
+    /// strategy (see [`Ec2Compute`]).
+    pub fn ec2(subnets: Vec<Value<String>>) -> Compute {
+        Compute::Ec2(Ec2Compute::new(subnets))
+    }
+
+    /// Set the tasks' CPU units and memory in MiB (literal or late-bound, e.g. [`crate::ecs::TaskSizeMapping`]).
+    pub fn set_size(&mut self, cpu: impl Into<Value<i64>>, memory_mib: impl Into<Value<i64>>) {
+        let (c, m) = match self {
+            Compute::Fargate(f) => (&mut f.cpu, &mut f.memory_mib),
+            Compute::Ec2(e) => (&mut e.cpu, &mut e.memory_mib),
+        };
+        *c = cpu.into();
+        *m = memory_mib.into();
+    }
+
+    /// The subnets of the tasks.
+    pub fn subnets(&self) -> &[Value<String>] {
+        match self {
+            Compute::Fargate(f) => &f.subnets,
+            Compute::Ec2(e) => &e.subnets,
+        }
+    }
+}
+
+/// EC2 capacity of a pattern: the instances of the cluster's capacity providers.
+#[derive(Clone, Debug)]
+pub struct Ec2Compute {
+    /// Task CPU units (default 256; may be late-bound, e.g. [`crate::ecs::TaskSizeMapping::cpu`]).
+    pub cpu: Value<i64>,
+    /// Task memory in MiB (default 512).
+    pub memory_mib: Value<i64>,
+    /// Subnets of the tasks' network interfaces, 1–16 (in the zones of the instances).
+    pub subnets: Vec<Value<String>>,
+    /// Capacity provider names of a service (equal weights); empty (default): the cluster's default strategy.
+    /// Scheduled tasks always run on the cluster's default strategy.
+    pub capacity_providers: Vec<Value<String>>,
+}
+
+impl Ec2Compute {
+    pub fn new(subnets: Vec<Value<String>>) -> Self {
+        Ec2Compute {
+            cpu: Value::from(256),
+            memory_mib: Value::from(512),
+            subnets,
+            capacity_providers: Vec::new(),
+        }
     }
 }
 
@@ -76,6 +128,17 @@ pub(super) fn task_definition(scope: &mut Scope, compute: &Compute, roles: TaskR
                 ephemeral_storage_gib: None,
             },
         ),
+        Compute::Ec2(e) => Ec2TaskDefinition::new(
+            scope,
+            "TaskDef",
+            Ec2TaskDefinitionProps {
+                cpu: e.cpu.clone(),
+                memory_mib: e.memory_mib.clone(),
+                family: roles.family,
+                execution_role: roles.execution_role,
+                task_role: roles.task_role,
+            },
+        ),
     }
 }
 
@@ -104,6 +167,29 @@ pub(super) struct ServiceSpec {
     pub service_name: Option<Value<String>>,
     pub min_healthy_percent: u32,
     pub max_percent: u32,
+    /// Where a created security group goes (patterns that pass theirs leave it `None`).
+    pub vpc_id: Option<Value<String>>,
+    pub health_check_grace_period_secs: Option<u32>,
+    pub enable_execute_command: bool,
+    pub service_registry_arns: Vec<Value<String>>,
+}
+
+impl ServiceSpec {
+    pub fn new(cluster: Cluster, task_definition: FargateTaskDefinition, security_groups: Vec<SecurityGroup>) -> Self {
+        ServiceSpec {
+            cluster,
+            task_definition,
+            security_groups,
+            desired_count: Value::from(1),
+            service_name: None,
+            min_healthy_percent: 100,
+            max_percent: 200,
+            vpc_id: None,
+            health_check_grace_period_secs: None,
+            enable_execute_command: false,
+            service_registry_arns: Vec::new(),
+        }
+    }
 }
 
 pub(super) fn service(stack: &mut Stack, node: NodeId, compute: &Compute, spec: ServiceSpec) -> FargateService {
@@ -117,7 +203,25 @@ pub(super) fn service(stack: &mut Stack, node: NodeId, compute: &Compute, spec: 
             sp.max_percent = spec.max_percent;
             sp.assign_public_ip = f.assign_public_ip;
             sp.platform_version = f.platform_version.clone();
+            sp.vpc_id = spec.vpc_id;
+            sp.health_check_grace_period_secs = spec.health_check_grace_period_secs;
+            sp.enable_execute_command = spec.enable_execute_command;
+            sp.service_registry_arns = spec.service_registry_arns;
             FargateService::new(&mut stack.scope(node), "Service", sp)
+        }
+        Compute::Ec2(e) => {
+            let mut sp = Ec2ServiceProps::new(spec.cluster, spec.task_definition, e.subnets.clone());
+            sp.capacity_providers = e.capacity_providers.clone();
+            sp.security_groups = spec.security_groups;
+            sp.desired_count = spec.desired_count;
+            sp.service_name = spec.service_name;
+            sp.min_healthy_percent = spec.min_healthy_percent;
+            sp.max_percent = spec.max_percent;
+            sp.vpc_id = spec.vpc_id;
+            sp.health_check_grace_period_secs = spec.health_check_grace_period_secs;
+            sp.enable_execute_command = spec.enable_execute_command;
+            sp.service_registry_arns = spec.service_registry_arns;
+            Ec2Service::new(&mut stack.scope(node), "Service", sp)
         }
     }
 }
@@ -136,6 +240,12 @@ pub(super) fn run_task_target(
             t.task_count = task_count;
             t.assign_public_ip = f.assign_public_ip;
             t.platform_version = f.platform_version.clone();
+            t
+        }
+        // On the cluster's default capacity provider strategy (see `Ec2Compute::capacity_providers`).
+        Compute::Ec2(e) => {
+            let mut t = EcsTaskTarget::new(cluster, task_definition, e.subnets.clone(), security_groups);
+            t.task_count = task_count;
             t
         }
     }

@@ -1,4 +1,5 @@
-//! [`LoadBalancedFargateService`]: a Fargate service behind an application load balancer.
+//! [`LoadBalancedFargateService`] (alias [`LoadBalancedService`]): an ECS service behind an application load
+//! balancer, on Fargate or on EC2 ([`Compute`]).
 
 use indexmap::IndexMap;
 
@@ -6,9 +7,11 @@ use crate::autoscaling::{ScalingStep, StepScalingPolicy};
 use crate::cfn::applicationautoscaling as aas;
 use crate::ec2::{Connectable, Port, RulePlace, SecurityGroup, VpcRef};
 use crate::ecs::{
-    Cluster, ContainerHealthCheck, ContainerImage, ContainerProps, FargateService, FargateServiceProps,
-    FargateTaskDefinition, FargateTaskDefinitionProps, Logging, ScalableTaskCount, Secret, DEFAULT_CONTAINER_USER,
+    Cluster, ContainerHealthCheck, ContainerImage, ContainerProps, FargateService, FargateTaskDefinition, Logging,
+    ScalableTaskCount, Secret, DEFAULT_CONTAINER_USER,
 };
+
+use super::compute::{self, Compute, ServiceSpec, TaskRoles};
 use crate::elbv2::{
     AccessLogs, AlbProps, ApplicationListener, ApplicationLoadBalancer, ApplicationProtocol, ApplicationTargetGroup,
     HealthCheck, ListenerAction, ListenerProps, TargetGroupProps, TargetType,
@@ -94,16 +97,14 @@ pub struct LoadBalancedFargateServiceProps {
     pub vpc: VpcRef,
     /// Subnets of the load balancer; default: the public subnets for a public ALB, else the private ones.
     pub load_balancer_subnets: Option<Vec<Value<String>>>,
-    /// Subnets of the tasks; default: the private subnets.
-    pub service_subnets: Option<Vec<Value<String>>>,
     /// Internet-facing ALB (default true).
     pub public_load_balancer: bool,
     /// The task: one container built from options (what `new` sets), or a caller-built task definition.
     pub task: TaskSource,
-    /// Task CPU units (default 256; may be a late-bound value such as [`crate::ecs::TaskSizeMapping::cpu`]).
-    pub cpu: Value<i64>,
-    /// Task memory in MiB (default 512).
-    pub memory_mib: Value<i64>,
+    /// Where the tasks run, with their size and subnets: default Fargate tasks of 256 CPU units and 512 MiB in
+    /// the VPC's private subnets ([`Compute::fargate`]); [`Compute::ec2`] runs them on the cluster's EC2
+    /// capacity providers. A caller-built task definition must be built for the same compute.
+    pub compute: Compute,
     pub family: Option<Value<String>>,
     /// Default: created with exactly what the container needs.
     pub execution_role: Option<Role>,
@@ -126,10 +127,9 @@ pub struct LoadBalancedFargateServiceProps {
     pub access_logs: Option<AccessLogs>,
     pub idle_timeout_secs: Option<u32>,
     /// Security groups of the tasks (e.g. an environment's container security group, `SecurityGroup::from_id`);
-    /// empty (default) creates one. The load balancer is allowed in on the container port either way.
+    /// empty (default) creates one. The load balancer is allowed in on the container port either way; a group
+    /// the tasks should wear without that rule goes through [`LoadBalancedFargateService::add_security_group`].
     pub service_security_groups: Vec<SecurityGroup>,
-    /// Default false.
-    pub assign_public_ip: bool,
     pub min_healthy_percent: u32,
     pub max_percent: u32,
     /// Default 60 s.
@@ -145,15 +145,14 @@ pub struct LoadBalancedFargateServiceProps {
 impl LoadBalancedFargateServiceProps {
     /// A public HTTP service running `image` in the private subnets of `vpc`.
     pub fn new(cluster: Cluster, vpc: VpcRef, image: ContainerImage) -> Self {
+        let compute = Compute::fargate(vpc.private_subnet_ids.clone());
         LoadBalancedFargateServiceProps {
             cluster,
             vpc,
             load_balancer_subnets: None,
-            service_subnets: None,
             public_load_balancer: true,
             task: TaskSource::Image(TaskImageOptions::new(image)),
-            cpu: Value::from(256),
-            memory_mib: Value::from(512),
+            compute,
             family: None,
             execution_role: None,
             task_role: None,
@@ -170,7 +169,6 @@ impl LoadBalancedFargateServiceProps {
             access_logs: None,
             idle_timeout_secs: None,
             service_security_groups: Vec::new(),
-            assign_public_ip: false,
             min_healthy_percent: 100,
             max_percent: 200,
             health_check_grace_period_secs: Some(60),
@@ -182,7 +180,13 @@ impl LoadBalancedFargateServiceProps {
     }
 }
 
-/// An application-load-balanced Fargate service (see the module documentation).
+/// [`LoadBalancedFargateService`] by what it is once its compute may be EC2.
+pub type LoadBalancedService = LoadBalancedFargateService;
+
+/// [`LoadBalancedFargateServiceProps`] by what they are once their compute may be EC2.
+pub type LoadBalancedServiceProps = LoadBalancedFargateServiceProps;
+
+/// An application-load-balanced ECS service on Fargate or EC2 (see the module documentation).
 #[derive(Clone, Debug)]
 pub struct LoadBalancedFargateService {
     pub(super) load_balancer: ApplicationLoadBalancer,
@@ -208,7 +212,7 @@ impl LoadBalancedFargateService {
         let https = !props.certificate_arns.is_empty();
 
         check_props(&mut child, &props, https);
-        let (lb_subnets, service_subnets) = subnets(&mut child, &props);
+        let lb_subnets = subnets(&mut child, &props);
 
         // Task definition and container.
         let (task_definition, container_name, container_port) = task_definition(&mut child, &props);
@@ -251,7 +255,6 @@ impl LoadBalancedFargateService {
             node,
             &props,
             (&task_definition, &container_name, &container_port),
-            service_subnets,
             (&alb, &target_group),
         );
 
@@ -309,6 +312,13 @@ impl LoadBalancedFargateService {
         &self.service
     }
 
+    /// Adds `group` to the tasks' security groups, after `service_security_groups` (or the created group),
+    /// without opening it to the load balancer: for a group the tasks wear as an identity, such as an
+    /// environment's shared container group (see [`FargateService::add_security_group`]).
+    pub fn add_security_group(&mut self, stack: &mut Stack, group: SecurityGroup) {
+        self.service.add_security_group(stack, group);
+    }
+
     pub fn task_definition(&self) -> &FargateTaskDefinition {
         &self.task_definition
     }
@@ -352,18 +362,12 @@ fn task_definition(
 ) -> (FargateTaskDefinition, String, Value<i64>) {
     match &props.task {
         TaskSource::Image(opts) => {
-            let td = FargateTaskDefinition::new(
-                child,
-                "TaskDef",
-                FargateTaskDefinitionProps {
-                    cpu: props.cpu.clone(),
-                    memory_mib: props.memory_mib.clone(),
-                    family: props.family.clone(),
-                    execution_role: props.execution_role.clone(),
-                    task_role: props.task_role.clone(),
-                    ephemeral_storage_gib: None,
-                },
-            );
+            let roles = TaskRoles {
+                family: props.family.clone(),
+                execution_role: props.execution_role.clone(),
+                task_role: props.task_role.clone(),
+            };
+            let td = compute::task_definition(child, &props.compute, roles);
             let mut c = ContainerProps::new(opts.image.clone());
             c.port_mappings = vec![opts.container_port.clone()];
             c.environment = opts.environment.clone();
@@ -427,21 +431,24 @@ fn add_service(
     node: NodeId,
     props: &LoadBalancedFargateServiceProps,
     (task_definition, container_name, container_port): (&FargateTaskDefinition, &str, &Value<i64>),
-    service_subnets: Vec<Value<String>>,
     (alb, target_group): (&ApplicationLoadBalancer, &ApplicationTargetGroup),
 ) -> FargateService {
-    let mut sp = FargateServiceProps::new(props.cluster.clone(), task_definition.clone(), service_subnets);
-    sp.vpc_id = Some(props.vpc.vpc_id.clone());
-    sp.desired_count = props.desired_count.clone();
-    sp.assign_public_ip = props.assign_public_ip;
-    sp.security_groups = props.service_security_groups.clone();
-    sp.min_healthy_percent = props.min_healthy_percent;
-    sp.max_percent = props.max_percent;
-    sp.service_name = props.service_name.clone();
-    sp.enable_execute_command = props.enable_execute_command;
-    sp.health_check_grace_period_secs = props.health_check_grace_period_secs;
-    sp.service_registry_arns = props.service_registry_arns.clone();
-    let service = FargateService::new(&mut stack.scope(node), "Service", sp);
+    let spec = ServiceSpec {
+        vpc_id: Some(props.vpc.vpc_id.clone()),
+        desired_count: props.desired_count.clone(),
+        min_healthy_percent: props.min_healthy_percent,
+        max_percent: props.max_percent,
+        service_name: props.service_name.clone(),
+        enable_execute_command: props.enable_execute_command,
+        health_check_grace_period_secs: props.health_check_grace_period_secs,
+        service_registry_arns: props.service_registry_arns.clone(),
+        ..ServiceSpec::new(
+            props.cluster.clone(),
+            task_definition.clone(),
+            props.service_security_groups.clone(),
+        )
+    };
+    let service = compute::service(stack, node, &props.compute, spec);
     service.attach_to_target_group(stack, target_group, container_name, container_port.clone());
     service.connections().allow_from_at(
         stack,
@@ -511,8 +518,8 @@ fn add_outputs(stack: &mut Stack, node: NodeId, alb: &ApplicationLoadBalancer, u
     );
 }
 
-/// The load balancer's subnets (public or private by `public_load_balancer`) and the tasks' subnets.
-fn subnets(child: &mut Scope, props: &LoadBalancedFargateServiceProps) -> (Vec<Value<String>>, Vec<Value<String>>) {
+/// The load balancer's subnets (public or private by `public_load_balancer`); the tasks' are the compute's.
+fn subnets(child: &mut Scope, props: &LoadBalancedFargateServiceProps) -> Vec<Value<String>> {
     let lb_subnets = props.load_balancer_subnets.clone().unwrap_or_else(|| {
         if props.public_load_balancer {
             props.vpc.public_subnet_ids.clone()
@@ -520,12 +527,8 @@ fn subnets(child: &mut Scope, props: &LoadBalancedFargateServiceProps) -> (Vec<V
             props.vpc.private_subnet_ids.clone()
         }
     });
-    let service_subnets = props
-        .service_subnets
-        .clone()
-        .unwrap_or_else(|| props.vpc.private_subnet_ids.clone());
-    if props.service_subnets.is_none() && service_subnets.is_empty() {
-        child.error("the VPC has no private subnets for the tasks; set service_subnets");
+    if props.compute.subnets().is_empty() {
+        child.error("the VPC has no private subnets for the tasks; give the compute its subnets");
     }
-    (lb_subnets, service_subnets)
+    lb_subnets
 }

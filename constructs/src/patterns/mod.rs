@@ -5,13 +5,16 @@
 //! listener (or, with a certificate, HTTPS plus an HTTP→HTTPS redirect), an `ip` target group, a Fargate
 //! service with its task definition and one container (default name `web`, port 80, awslogs), the security
 //! group rules ALB → service on the container port only, and optional auto scaling (target tracking and/or the
-//! sample's CPU step scaling with alarms).
+//! sample's CPU step scaling with alarms). With `compute: Compute::ec2(…)` the same pattern runs on the EC2
+//! capacity providers of the cluster (AWS's `load-balanced-ecs-ec2-svc`); [`LoadBalancedService`] is its
+//! compute-neutral name.
 //!
 //! [`QueueProcessingService`] (AWS's `worker-fargate-svc`, CDK's `QueueProcessingFargateService`) runs
 //! workers that consume an SQS queue (created with its dead-letter queue, or given), scaling on CPU and on the
 //! queue's backlog; [`ScheduledTask`] (AWS's `scheduled-fargate-svc`, CDK's `ScheduledFargateTask`) runs a
 //! task on a schedule through an EventBridge rule or an EventBridge Scheduler schedule. Where their tasks run
-//! is one prop, [`Compute`] (Fargate today).
+//! is one prop, [`Compute`]: [`Compute::fargate`] or [`Compute::ec2`] (`awsvpc` tasks on the cluster's capacity
+//! providers; every piece that differs is built in `compute.rs` only).
 //!
 //! The serverless patterns of AWS's Proton catalog (`apigw-lambda-svc`, `scheduled-lambda-svc`,
 //! `worker-lambda-svc`), each built on [`crate::lambda::Function`] (own log group kept one year, a role with
@@ -77,7 +80,7 @@ mod queue_processing_service;
 mod scheduled_lambda;
 mod scheduled_task;
 
-pub use compute::{Compute, FargateCompute};
+pub use compute::{Compute, Ec2Compute, FargateCompute};
 pub use http_api_lambda::*;
 pub use load_balanced_fargate_service::*;
 pub use queue_processing_lambda::*;

@@ -187,13 +187,11 @@ impl QueueProcessingService {
         let security_groups =
             compute::security_groups(&mut child, &props.security_groups, &props.vpc_id, "Queue worker");
         let spec = ServiceSpec {
-            cluster: props.cluster.clone(),
-            task_definition: task_definition.clone(),
-            security_groups,
             desired_count: props.desired_count.clone(),
             service_name: props.service_name.clone(),
             min_healthy_percent: props.min_healthy_percent,
             max_percent: props.max_percent,
+            ..ServiceSpec::new(props.cluster.clone(), task_definition.clone(), security_groups)
         };
         let stack = child.stack();
         let service = compute::service(stack, node, &props.compute, spec);

@@ -291,8 +291,9 @@ mod tests {
         task(&mut stack, |p| {
             p.task_count = Value::from(11);
             p.schedule = Expression::cron("0 3 * * *");
-            let Compute::Fargate(f) = &mut p.compute;
-            f.platform_version = "1.4".to_owned();
+            if let Compute::Fargate(f) = &mut p.compute {
+                f.platform_version = "1.4".to_owned();
+            }
         });
         let err = stack.synth(Mode::Plain).unwrap_err().to_string();
         assert!(

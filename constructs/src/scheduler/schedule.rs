@@ -147,15 +147,16 @@ fn bind_target(target: &ScheduleTarget, stack: &mut Stack, path: &str, role: &Ro
             for stmt in t.run_task_statements() {
                 role.add_to_policy(stack, stmt);
             }
+            let [launch_type, platform_version, public_ip] = t.launch_settings();
             let mut vpc = s::AwsVpcConfiguration::new(t.subnets.clone());
-            vpc.assign_public_ip = Some(t.assign_public_ip_value());
+            vpc.assign_public_ip = public_ip;
             vpc.security_groups = Some(t.security_group_ids());
             let mut net = s::NetworkConfiguration::new();
             net.awsvpc_configuration = Some(vpc);
             let mut ecs = s::EcsParameters::new(t.task_definition.arn());
-            ecs.launch_type = Some(Value::from("FARGATE"));
+            ecs.launch_type = launch_type;
             ecs.network_configuration = Some(net);
-            ecs.platform_version = Some(Value::from(t.platform_version.as_str()));
+            ecs.platform_version = platform_version;
             ecs.task_count = Some(Value::from_expr(t.task_count.clone().into_expr()));
             let mut target = s::Target::new(t.cluster.arn(), role.arn());
             target.ecs_parameters = Some(ecs);

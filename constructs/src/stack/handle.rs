@@ -93,6 +93,17 @@ impl<R> Handle<R> {
     }
 }
 
+impl Handle<Untyped> {
+    /// The same resource as an `R`, for a construct that finds its own resource by path
+    /// ([`Stack::find_resource`]); [`Stack::l1`] / [`Stack::l1_mut`] return `None` if it is not an `R`.
+    pub(crate) fn assume<R>(self) -> Handle<R> {
+        Handle {
+            element: self.element,
+            _r: PhantomData,
+        }
+    }
+}
+
 /// A typed handle to a parameter.
 pub struct ParamHandle<T> {
     pub(super) element: ElementRef,

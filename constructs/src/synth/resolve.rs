@@ -4,7 +4,7 @@ use indexmap::IndexMap;
 use serde_json::{json, Map, Value as J};
 
 use crate::stack::CondExpr;
-use crate::value::{ElementKind, Expr, PlaceholderKind, Pseudo};
+use crate::value::{ElementKind, ElementRef, Expr, Placeholder, PlaceholderKind, Pseudo};
 
 use super::*;
 
@@ -54,26 +54,8 @@ impl Resolver<'_> {
                 J::Null
             }
             Expr::Map(m) => J::Object(m.iter().map(|(k, v)| (k.clone(), self.resolve(v))).collect()),
-            Expr::Ref(el) => {
-                let id = match el.kind {
-                    ElementKind::Resource => self.resource_ref(*el, "Ref"),
-                    ElementKind::Parameter => self.element_id(*el, ElementKind::Parameter, "Ref").map(J::String),
-                    kind => {
-                        self.error(format!("Ref cannot point to a {kind:?}"));
-                        None
-                    }
-                };
-                json!({ "Ref": id.unwrap_or_else(|| json!("")) })
-            }
-            Expr::RefName(name) => {
-                let known = self.ids.parameters.contains(name) || self.ids.resources.contains(name);
-                if !known {
-                    self.error(format!(
-                        "Ref to {name:?}, which is neither a parameter nor a resource of this template"
-                    ));
-                }
-                json!({ "Ref": name })
-            }
+            Expr::Ref(el) => self.resolve_ref(*el),
+            Expr::RefName(name) => self.resolve_ref_name(name),
             Expr::Pseudo(p) => json!({ "Ref": p.name() }),
             Expr::GetAtt(el, attr) => {
                 let id = self.resource_ref(*el, "Fn::GetAtt").unwrap_or_else(|| json!(""));
@@ -109,16 +91,45 @@ impl Resolver<'_> {
                 json!({ "Fn::FindInMap": [mid, self.resolve(a), self.resolve(b)] })
             }
             Expr::Base64(v) => json!({ "Fn::Base64": self.resolve(v) }),
-            Expr::Placeholder(p) => match self.mode {
-                Mode::Plain => self.resolve(&p.plain),
-                Mode::Bundle => {
-                    let text = match p.kind {
-                        PlaceholderKind::Number => format!("{{{{ {} }}}}", p.jinja),
-                        _ => format!("{{{{ {} | tojson }}}}", p.jinja),
-                    };
-                    json!({ JINJA_KEY: text })
-                }
-            },
+            Expr::Placeholder(p) => self.resolve_placeholder(p),
+        }
+    }
+
+    /// `Ref` to a resource or parameter of the template.
+    fn resolve_ref(&mut self, el: ElementRef) -> J {
+        let id = match el.kind {
+            ElementKind::Resource => self.resource_ref(el, "Ref"),
+            ElementKind::Parameter => self.element_id(el, ElementKind::Parameter, "Ref").map(J::String),
+            kind => {
+                self.error(format!("Ref cannot point to a {kind:?}"));
+                None
+            }
+        };
+        json!({ "Ref": id.unwrap_or_else(|| json!("")) })
+    }
+
+    /// `Ref` by logical ID: it must name a parameter or a resource of the template.
+    fn resolve_ref_name(&mut self, name: &String) -> J {
+        let known = self.ids.parameters.contains(name) || self.ids.resources.contains(name);
+        if !known {
+            self.error(format!(
+                "Ref to {name:?}, which is neither a parameter nor a resource of this template"
+            ));
+        }
+        json!({ "Ref": name })
+    }
+
+    /// A late-bound value: its plain spelling, or its Jinja expression in a bundle.
+    fn resolve_placeholder(&mut self, p: &Placeholder) -> J {
+        match self.mode {
+            Mode::Plain => self.resolve(&p.plain),
+            Mode::Bundle => {
+                let text = match p.kind {
+                    PlaceholderKind::Number => format!("{{{{ {} }}}}", p.jinja),
+                    _ => format!("{{{{ {} | tojson }}}}", p.jinja),
+                };
+                json!({ JINJA_KEY: text })
+            }
         }
     }
 
