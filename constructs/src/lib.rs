@@ -36,6 +36,8 @@
 
 #[cfg(feature = "l2")]
 pub mod apigateway;
+#[cfg(feature = "l2")]
+pub mod apprunner;
 pub mod assertions;
 #[cfg(feature = "l2")]
 pub mod autoscaling;

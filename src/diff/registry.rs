@@ -9,6 +9,7 @@ pub(super) const CREATE_ONLY: &[(&str, &[&str], &[&str])] = &[
     ("AWS::ApiGatewayV2::Integration", &["ApiId"], &[]),
     ("AWS::ApiGatewayV2::Route", &["ApiId"], &[]),
     ("AWS::ApiGatewayV2::Stage", &["ApiId", "StageName"], &[]),
+    ("AWS::AppRunner::Service", &["EncryptionConfiguration", "ServiceName", "Tags"], &[]),
     ("AWS::ApplicationAutoScaling::ScalableTarget", &["ResourceId", "ScalableDimension", "ServiceNamespace"], &[]),
     ("AWS::ApplicationAutoScaling::ScalingPolicy", &["PolicyName", "ResourceId", "ScalableDimension", "ScalingTargetId", "ServiceNamespace"], &[]),
     ("AWS::AutoScaling::AutoScalingGroup", &["AutoScalingGroupName", "InstanceId"], &["LaunchConfigurationName", "LaunchTemplate", "MixedInstancesPolicy", "VPCZoneIdentifier"]),

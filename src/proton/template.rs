@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use indexmap::IndexMap;
-use proton_synth_constructs::{Expr, Output, Parameter, Placeholder, PlaceholderKind, Scope, Stack, Value};
+use proton_synth_constructs::{CondHandle, Expr, Output, Parameter, Placeholder, PlaceholderKind, Scope, Stack, Value};
 
 use super::input::{jinja_attr, parameter_name, Env, Input, InputDef, InputSpec, InputValue, Instance, KindMarker};
 
@@ -473,15 +473,33 @@ impl ServiceTemplate {
         value: impl Into<Value<String>>,
         description: Option<&str>,
     ) -> &mut Self {
+        let mut o = Output::new(value);
+        if let Some(d) = description {
+            o = o.description(d);
+        }
+        self.declare_instance_output(name, o)
+    }
+
+    /// [`ServiceTemplate::instance_output`] under a template condition: the output exists only when
+    /// `condition` holds (e.g. the output of a resource that the condition leaves out). A pipeline must not
+    /// read it for instances where it does not hold.
+    pub fn instance_output_when(
+        &mut self,
+        name: &str,
+        value: impl Into<Value<String>>,
+        condition: &CondHandle,
+    ) -> &mut Self {
+        let mut o = Output::new(value);
+        o.condition = Some(*condition);
+        self.declare_instance_output(name, o)
+    }
+
+    fn declare_instance_output(&mut self, name: &str, o: Output) -> &mut Self {
         if !super::bundle::is_logical_id(name) {
             self.instance.stack.error(
                 "",
                 format!("instance output name {name:?} must be alphanumeric (a CloudFormation output logical ID)"),
             );
-        }
-        let mut o = Output::new(value);
-        if let Some(d) = description {
-            o = o.description(d);
         }
         self.instance.stack.root().add_output(name, o);
         self.instance_outputs.push(name.to_owned());

@@ -11,6 +11,10 @@ pub mod apigatewayv2;
 #[rustfmt::skip]
 pub mod applicationautoscaling;
 
+#[cfg(feature = "apprunner")]
+#[rustfmt::skip]
+pub mod apprunner;
+
 #[cfg(feature = "autoscaling")]
 #[rustfmt::skip]
 pub mod autoscaling;
