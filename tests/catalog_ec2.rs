@@ -135,30 +135,7 @@ fn inventory_covers_the_samples() {
         let out = root().join("target/catalog-scratch/inventory-ec2").join(pair.example);
         let rendered = render_example_to(pair.example, &s, &[], &out);
         for (template, sample, _) in pair.templates {
-            let ours = rendered_resource_types(
-                rendered
-                    .iter()
-                    .filter(|(p, _)| p.starts_with(&format!("{template}/")))
-                    .map(|(_, t)| t),
-            );
-            let theirs = sample_resource_types(sample);
-            assert!(theirs.len() >= 5, "{sample}: {theirs:?}");
-            let replaced: BTreeSet<&str> = REPLACED
-                .iter()
-                .filter(|(s, _, _)| s == sample)
-                .map(|(_, t, _)| *t)
-                .collect();
-            let missing: Vec<&String> = theirs
-                .iter()
-                .filter(|t| !ours.contains(*t) && !replaced.contains(t.as_str()))
-                .collect();
-            assert!(
-                missing.is_empty(),
-                "{sample}: resource types we do not cover: {missing:?}"
-            );
-            for t in replaced {
-                assert!(!ours.contains(t), "{sample}: {t} is listed as replaced but is used");
-            }
+            assert_inventory(&rendered, template, sample, REPLACED);
         }
     }
 }

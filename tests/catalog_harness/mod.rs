@@ -629,3 +629,29 @@ pub fn sample_spec(sample: &str) -> PathBuf {
         None => catalog(sample).join("spec/spec.yaml"),
     }
 }
+
+/// Every resource type of `sample` has a counterpart among `rendered` (the `(path, template)` pairs of
+/// [`render_example_to`]) below `template/`, except the types `replaced` lists for that sample as
+/// `(sample, type, reason)`, which must then be absent.
+pub fn assert_inventory(rendered: &[(String, J)], template: &str, sample: &str, replaced: &[(&str, &str, &str)]) {
+    let prefix = format!("{template}/");
+    let ours = rendered_resource_types(rendered.iter().filter(|(p, _)| p.starts_with(&prefix)).map(|(_, t)| t));
+    let theirs = sample_resource_types(sample);
+    assert!(theirs.len() >= 5, "{sample}: {theirs:?}");
+    let replaced: BTreeSet<&str> = replaced
+        .iter()
+        .filter(|(s, _, _)| *s == sample)
+        .map(|(_, t, _)| *t)
+        .collect();
+    let missing: Vec<&String> = theirs
+        .iter()
+        .filter(|t| !ours.contains(*t) && !replaced.contains(t.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{sample}: resource types we do not cover: {missing:?}"
+    );
+    for t in replaced {
+        assert!(!ours.contains(t), "{sample}: {t} is listed as replaced but is used");
+    }
+}
