@@ -2,7 +2,7 @@
 //! the namespace table of its kind ([`super::format::namespace`]) and the declared inputs, loop headers,
 //! logical IDs repeated per instance, input defaults and samples, unused inputs, input type names.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use proton_synth_constructs::synth::Node;
 use proton_synth_constructs::Diagnostic;
@@ -10,7 +10,7 @@ use serde_json::{Map, Value as J};
 
 use super::bundle::IAC_FILE;
 use super::format::namespace::{self, OutputsOf, Shape, INSTANCES_LIST, INSTANCE_VAR};
-use super::format::scan::{scan, Segment, Target};
+use super::format::scan::{scan, ScanResult, Segment, Target};
 use super::format::{check_name, is_identifier, InfraKind, TemplateKind};
 use super::input::{InputSpec, InputType};
 use super::schema::SchemaType;
@@ -91,6 +91,8 @@ pub(super) struct FileCheck<'a> {
     pub(super) template: &'a str,
     pub(super) kind: InfraKind,
     pub(super) inputs: BTreeMap<InfraKind, &'a [InputSpec]>,
+    /// The scan of each Jinja text checked so far: an input's or output's placeholder recurs all over a file.
+    pub(super) scans: std::cell::RefCell<HashMap<String, std::rc::Rc<ScanResult>>>,
 }
 
 impl FileCheck<'_> {
@@ -160,7 +162,12 @@ impl FileCheck<'_> {
     }
 
     fn check_text(&self, text: &str, loop_var: Option<&str>, usage: &mut Usage, diags: &mut Vec<Diagnostic>) {
-        let scanned = scan(text);
+        let cached = self.scans.borrow().get(text).cloned();
+        let scanned = cached.unwrap_or_else(|| {
+            let scanned = std::rc::Rc::new(scan(text));
+            self.scans.borrow_mut().insert(text.to_owned(), scanned.clone());
+            scanned
+        });
         for r in &scanned.references {
             if let Target::Global(path) = &r.target {
                 // `x | default(…)`: the template allows `x` to be undefined (Input::value_or_empty).

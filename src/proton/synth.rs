@@ -31,6 +31,7 @@ impl EnvironmentTemplate {
             inputs: [(InfraKind::Environment, self.part.inputs.as_slice())]
                 .into_iter()
                 .collect(),
+            scans: Default::default(),
         };
         let mut usage = Usage::default();
         let (iac, plain) = synth_iac(&self.part, &check, &mut usage, &mut diags, true);
@@ -194,6 +195,7 @@ impl ServiceTemplate {
             template: &self.name,
             kind,
             inputs,
+            scans: Default::default(),
         }
     }
 

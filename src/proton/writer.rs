@@ -25,10 +25,19 @@ pub const LOOP_INDEX_SUFFIX: &str = "{{ loop.index }}";
 
 /// The Jinja text of a placeholder: `{{ x | tojson }}`, or `{{ x }}` for a number.
 pub fn placeholder_text(p: &Placeholder) -> String {
-    match p.kind {
-        PlaceholderKind::Number => format!("{{{{ {} }}}}", p.jinja),
-        _ => format!("{{{{ {} | tojson }}}}", p.jinja),
-    }
+    let mut text = String::new();
+    push_placeholder(p, &mut text);
+    text
+}
+
+/// Append [`placeholder_text`] to `out`.
+fn push_placeholder(p: &Placeholder, out: &mut String) {
+    out.push_str("{{ ");
+    out.push_str(&p.jinja);
+    out.push_str(match p.kind {
+        PlaceholderKind::Number => " }}",
+        _ => " | tojson }}",
+    });
 }
 
 /// Write a resolved template as block YAML with Jinja (see the module docs).
@@ -99,7 +108,7 @@ impl Writer {
                 buf.push_str(LOOP_INDEX_SUFFIX);
             }
             Node::LoopId(id) => escape_into(id, false, buf),
-            Node::Placeholder(p, _) if self.jinja => buf.push_str(&placeholder_text(p)),
+            Node::Placeholder(p, _) if self.jinja => push_placeholder(p, buf),
             Node::Placeholder(_, plain) | Node::Repeat(_, plain) => return self.scalar(plain, buf),
             Node::Map(_) | Node::List(_) | Node::Loop(..) => return false,
         }
@@ -122,7 +131,13 @@ impl Writer {
     }
 
     fn indent(&mut self, n: usize) {
-        self.out.extend(std::iter::repeat_n(' ', n));
+        const SPACES: &str = "                                                                ";
+        let mut n = n;
+        while n > 0 {
+            let step = n.min(SPACES.len());
+            self.out.push_str(&SPACES[..step]);
+            n -= step;
+        }
     }
 
     /// A content line at `indent`, made of `parts`.

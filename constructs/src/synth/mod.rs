@@ -7,6 +7,7 @@
 
 mod checks;
 mod emit;
+mod json;
 mod resolve;
 pub mod tree;
 

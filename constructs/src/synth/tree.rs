@@ -174,31 +174,15 @@ impl Node {
         serde_json::to_value(Plain(self)).unwrap_or(J::Null)
     }
 
-    /// The plain-CloudFormation spelling as pretty JSON with a trailing newline (the `.template.json` files).
+    /// The plain-CloudFormation spelling as pretty JSON with a trailing newline (the `.template.json` files),
+    /// as `serde_json::to_string_pretty` of [`Plain`] writes it.
     pub fn to_json_string(&self) -> String {
-        let mut out = Vec::with_capacity(32 * 1024);
-        // Serializing a `Node` cannot fail: keys are strings and numbers are finite.
-        let _ = serde_json::to_writer_pretty(&mut out, &Plain(self));
-        out.push(b'\n');
-        String::from_utf8(out).unwrap_or_default()
+        super::json::to_string(self)
     }
 
-    /// The length of [`Node::to_json_string`]'s output, without building it (serialized into a counter: as
-    /// fast as a walk of the tree that mirrors serde_json's format, and exact by construction).
+    /// The length of [`Node::to_json_string`]'s output, without building it.
     pub fn json_len(&self) -> usize {
-        struct Count(usize);
-        impl std::io::Write for Count {
-            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-                self.0 += buf.len();
-                Ok(buf.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-        let mut count = Count(0);
-        let _ = serde_json::to_writer_pretty(&mut count, &Plain(self));
-        count.0 + 1
+        super::json::len(self)
     }
 }
 
@@ -308,5 +292,43 @@ mod tests {
             node.to_json_string()
         );
         assert_eq!(Node::Map(vec![]).json_len(), 3);
+    }
+
+    /// The JSON writer against serde_json's pretty printer through `Plain`, on loops, placeholders and every
+    /// kind of scalar.
+    #[test]
+    fn json_writer_writes_what_serde_json_writes() {
+        let serde_text = |n: &Node| format!("{}\n", serde_json::to_string_pretty(&Plain(n)).unwrap());
+        let header = LoopHeader {
+            index: 0,
+            spec: Arc::new(LoopSpec {
+                var: "i".into(),
+                iterable: "items".into(),
+            }),
+        };
+        let odd = Node::from(
+            &json!({"s": "q\"b\\n\n\r\t\u{8}\u{c}\u{1}\u{1f}\u{7f}é€😀", "f": [1.5, -0.25, 1e300, 2.0, 3e-7],
+                                     "n": [-9_223_372_036_854_775_807i64, u64::MAX, 0], "b": [true, false, null]}),
+        );
+        let looped = Node::map([
+            ("odd", odd),
+            ("only_loop", Node::List(vec![Node::Loop(header.clone(), vec![])])),
+            (
+                "mixed",
+                Node::List(vec![
+                    Node::Int(1),
+                    Node::Loop(header.clone(), vec![Node::str("a"), Node::Map(vec![])]),
+                    Node::LoopId("Id".into()),
+                ]),
+            ),
+            (
+                "repeat",
+                Node::Repeat(header, Box::new(Node::List(vec![Node::List(vec![])]))),
+            ),
+        ]);
+        for n in [looped, Node::Null, Node::List(vec![]), Node::str("x")] {
+            assert_eq!(n.to_json_string(), serde_text(&n));
+            assert_eq!(n.json_len(), serde_text(&n).len());
+        }
     }
 }

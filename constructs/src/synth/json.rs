@@ -1,0 +1,154 @@
+//! The plain-CloudFormation JSON writer: a [`Node`] tree as serde_json's pretty format (two-space indent,
+//! `"key": value`, the same string escapes and number spellings), written in one walk without serde's
+//! machinery. `serde::Serialize` through [`super::Plain`] gives the same text (tested); this is the fast path
+//! of every `.template.json` and of [`Node::json_len`].
+
+use super::tree::Node;
+
+/// Where the text goes: a string, or a counter of its bytes.
+trait Out {
+    fn put(&mut self, s: &str);
+}
+
+impl Out for String {
+    fn put(&mut self, s: &str) {
+        self.push_str(s);
+    }
+}
+
+struct Count(usize);
+
+impl Out for Count {
+    fn put(&mut self, s: &str) {
+        self.0 += s.len();
+    }
+}
+
+/// [`Node::to_json_string`]: pretty JSON with a trailing newline.
+pub(super) fn to_string(node: &Node) -> String {
+    let mut out = String::with_capacity(32 * 1024);
+    value(&mut out, node, 0);
+    out.push('\n');
+    out
+}
+
+/// The length of [`to_string`]'s text, without building it.
+pub(super) fn len(node: &Node) -> usize {
+    let mut count = Count(0);
+    value(&mut count, node, 0);
+    count.0 + 1
+}
+
+const INDENT: &str = "                                                                ";
+
+fn newline(out: &mut impl Out, depth: usize) {
+    out.put("\n");
+    let mut n = depth * 2;
+    while n > 0 {
+        let step = n.min(INDENT.len());
+        out.put(&INDENT[..step]);
+        n -= step;
+    }
+}
+
+fn value(out: &mut impl Out, node: &Node, depth: usize) {
+    match node {
+        // Outside a list a loop has no plain spelling; synthesis reports it as an error before.
+        Node::Null | Node::Loop(..) => out.put("null"),
+        Node::Bool(b) => out.put(if *b { "true" } else { "false" }),
+        Node::Int(i) => out.put(itoa::Buffer::new().format(*i)),
+        Node::UInt(u) => out.put(itoa::Buffer::new().format(*u)),
+        Node::Float(f) => match serde_json::Number::from_f64(*f) {
+            Some(n) => out.put(&n.to_string()),
+            None => out.put("null"),
+        },
+        Node::Str(s) | Node::LoopId(s) => string(out, s),
+        Node::Placeholder(_, plain) => value(out, plain, depth),
+        Node::Repeat(_, inner) => value(out, inner, depth),
+        Node::List(items) => {
+            out.put("[");
+            let mut first = true;
+            let mut item = |out: &mut _, n: &Node| {
+                out_sep(out, &mut first, depth + 1);
+                value(out, n, depth + 1);
+            };
+            for n in items {
+                match n {
+                    Node::Loop(_, looped) => looped.iter().for_each(|l| item(out, l)),
+                    other => item(out, other),
+                }
+            }
+            if !first {
+                newline(out, depth);
+            }
+            out.put("]");
+        }
+        Node::Map(members) => {
+            out.put("{");
+            for (i, (k, v)) in members.iter().enumerate() {
+                out.put(if i == 0 { "" } else { "," });
+                newline(out, depth + 1);
+                string(out, k);
+                out.put(": ");
+                value(out, v, depth + 1);
+            }
+            if !members.is_empty() {
+                newline(out, depth);
+            }
+            out.put("}");
+        }
+    }
+}
+
+/// The separator before an item: none before the first.
+fn out_sep(out: &mut impl Out, first: &mut bool, depth: usize) {
+    if !std::mem::take(first) {
+        out.put(",");
+    }
+    newline(out, depth);
+}
+
+/// A JSON string as serde_json escapes it: `"`, `\` and the control characters (the short escapes where
+/// JSON has them, else `\u00XX`); everything else as is.
+fn string(out: &mut impl Out, s: &str) {
+    out.put("\"");
+    let bytes = s.as_bytes();
+    // Most strings (names, types, ARNs) need no escape at all.
+    if !bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.put(s);
+        out.put("\"");
+        return;
+    }
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.put(&s[start..i]);
+        if escape.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            let code = [
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(b >> 4)],
+                HEX[usize::from(b & 0xf)],
+            ];
+            out.put(std::str::from_utf8(&code).unwrap_or_default());
+        } else {
+            out.put(escape);
+        }
+        start = i + 1;
+    }
+    out.put(&s[start..]);
+    out.put("\"");
+}
