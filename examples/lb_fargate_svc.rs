@@ -35,7 +35,7 @@
 pub mod public_vpc_env;
 
 use proton_synth::app::App;
-use proton_synth::constructs::codebuild::{self, BuildEnvironment, DockerBuild, ProjectProps};
+use proton_synth::constructs::codebuild::{self, BuildEnvironment, BuildSpec, DockerBuild, ProjectProps};
 use proton_synth::constructs::codepipeline::{Action, Artifact, Pipeline, PipelineProps, PipelineType, Stage};
 use proton_synth::constructs::ec2::{Connectable, Port, SecurityGroup};
 use proton_synth::constructs::ecr::{self, RepositoryProps};
@@ -52,8 +52,10 @@ use proton_synth::constructs::kms::{self, KeyProps};
 use proton_synth::constructs::logs::{LogGroup, LogGroupProps, RetentionDays};
 use proton_synth::constructs::nag::{self, Tool};
 use proton_synth::constructs::s3::{self, BucketEncryption, BucketProps};
-use proton_synth::constructs::{fns, Output, RemovalPolicy, Stack, Value};
-use proton_synth::proton::{EnvironmentInterface, InputDef, InstanceLoop, PipelineTemplate, ServiceTemplate};
+use proton_synth::constructs::{fns, Output, RemovalPolicy, Scope, Stack, Value};
+use proton_synth::proton::{
+    EnvironmentInterface, Input, InputDef, Instance, InstanceLoop, PipelineTemplate, ServiceTemplate,
+};
 
 /// The Proton template name.
 pub const TEMPLATE_NAME: &str = "lb-fargate-service";
@@ -81,35 +83,11 @@ pub fn service(env: &EnvironmentInterface) -> ServiceTemplate {
     svc
 }
 
-/// The instance template (`instance_infrastructure/`).
+/// The instance template (`instance_infrastructure/`): the sample's inputs, what the environment provides, then
+/// the task definition ([`task_definition`]), the public load balancer ([`load_balancer`]) and the service
+/// ([`fargate_service`]).
 fn instance(svc: &mut ServiceTemplate) {
-    // Inputs: the sample's, property for property.
-    let port = svc.instance_input(
-        InputDef::number("port")
-            .description("The port to route traffic to")
-            .default(80.0)
-            .minimum(0.0)
-            .maximum(65535.0),
-    );
-    let desired_count = svc.instance_input(
-        InputDef::number("desired_count")
-            .description("The default number of Fargate tasks you want running")
-            .default(1.0)
-            .minimum(1.0),
-    );
-    let task_size = svc.instance_input(
-        InputDef::string("task_size")
-            .description("The size of the task you want to run")
-            .enum_values(TASK_SIZES)
-            .default("x-small"),
-    );
-    let image = svc.instance_input(
-        InputDef::string("image")
-            .description("The name/url of the container image")
-            .default("public.ecr.aws/z9d2n7e1/nginx:1.21.0")
-            .min_length(1)
-            .max_length(200),
-    );
+    let inputs = InstanceInputs::declare(svc);
 
     // What the environment provides (checked against public-vpc's declared outputs at synthesis).
     let cluster = Cluster::from_name(svc.env_output("ClusterName"));
@@ -130,47 +108,121 @@ fn instance(svc: &mut ServiceTemplate) {
     let qualified_name = fns::join("_", [service_name.clone(), instance_name.clone()]);
 
     let mut root = svc.instance();
-    let sizes = TaskSizeMapping::aws_sample(&mut root, "TaskSize");
-
     // Logs go below the prefix the environment's execution role may write to.
-    let log_group = LogGroup::new(
+    let log_group_name = fns::sub(
+        &format!(
+            "{}/${{Env}}/${{Service}}/${{Instance}}",
+            public_vpc_env::LOG_GROUP_PREFIX
+        ),
+        [
+            ("Env", env_name.into_expr()),
+            ("Service", service_name.into_expr()),
+            ("Instance", instance_name.into_expr()),
+        ],
+    );
+    let task_definition = task_definition(
         &mut root,
+        &inputs,
+        execution_role,
+        log_group_name,
+        qualified_name.clone(),
+    );
+    let (alb, target_group) = load_balancer(&mut root, vpc_id, subnets.clone(), &inputs.port);
+
+    // The service, in the environment's public subnets with the environment's container security group.
+    let mut props = FargateServiceProps::new(cluster, task_definition, subnets);
+    props.security_groups = vec![container_sg];
+    props.desired_count = inputs.desired_count.as_integer();
+    props.service_name = Some(qualified_name);
+    let service = fargate_service(root.stack(), props, &alb, &target_group, &inputs.port);
+
+    let endpoint = fns::sub("http://${Dns}", [("Dns", alb.dns_name().into_expr())]);
+    let ecs_service_name = service.name();
+    let task_role_arn = service.task_definition().task_role().arn();
+    svc.instance_output_with_description("ServiceEndpoint", endpoint, Some("The URL to access the service"));
+    // Read by the pipeline's deploy stage of this instance.
+    svc.instance_output("ServiceName", ecs_service_name);
+    svc.instance_output("TaskRoleArn", task_role_arn);
+}
+
+/// The instance inputs: the sample's, property for property.
+struct InstanceInputs {
+    port: Input<Instance, f64>,
+    desired_count: Input<Instance, f64>,
+    task_size: Input<Instance, String>,
+    image: Input<Instance, String>,
+}
+
+impl InstanceInputs {
+    fn declare(svc: &mut ServiceTemplate) -> Self {
+        InstanceInputs {
+            port: svc.instance_input(
+                InputDef::number("port")
+                    .description("The port to route traffic to")
+                    .default(80.0)
+                    .minimum(0.0)
+                    .maximum(65535.0),
+            ),
+            desired_count: svc.instance_input(
+                InputDef::number("desired_count")
+                    .description("The default number of Fargate tasks you want running")
+                    .default(1.0)
+                    .minimum(1.0),
+            ),
+            task_size: svc.instance_input(
+                InputDef::string("task_size")
+                    .description("The size of the task you want to run")
+                    .enum_values(TASK_SIZES)
+                    .default("x-small"),
+            ),
+            image: svc.instance_input(
+                InputDef::string("image")
+                    .description("The name/url of the container image")
+                    .default("public.ecr.aws/z9d2n7e1/nginx:1.21.0")
+                    .min_length(1)
+                    .max_length(200),
+            ),
+        }
+    }
+}
+
+/// The task definition of family `family`, sized by the `task_size` input, with its one container
+/// ([`CONTAINER_NAME`]) logging to a new group named `log_group_name`. The execution role is the environment's:
+/// it already allows ECR pulls and writes below the log prefix, so the grants the task definition would add to
+/// it are skipped (declared granted elsewhere).
+fn task_definition(
+    root: &mut Scope,
+    inputs: &InstanceInputs,
+    execution_role: Role,
+    log_group_name: Value<String>,
+    family: Value<String>,
+) -> FargateTaskDefinition {
+    let sizes = TaskSizeMapping::aws_sample(root, "TaskSize");
+    let log_group = LogGroup::new(
+        root,
         "LogGroup",
         LogGroupProps {
-            name: Some(fns::sub(
-                &format!(
-                    "{}/${{Env}}/${{Service}}/${{Instance}}",
-                    public_vpc_env::LOG_GROUP_PREFIX
-                ),
-                [
-                    ("Env", env_name.into_expr()),
-                    ("Service", service_name.clone().into_expr()),
-                    ("Instance", instance_name.clone().into_expr()),
-                ],
-            )),
+            name: Some(log_group_name),
             retention: RetentionDays::OneYear,
             kms_key: None,
             // A named group must go with its instance, or re-creating the instance fails ("already exists").
             removal_policy: RemovalPolicy::Delete,
         },
     );
-
-    // The execution role is the environment's: it already allows ECR pulls and writes below the log prefix,
-    // so the grants the task definition would add to it are skipped (declared granted elsewhere).
     let task_definition = FargateTaskDefinition::new(
-        &mut root,
+        root,
         "TaskDefinition",
         FargateTaskDefinitionProps {
-            cpu: sizes.cpu(task_size.value()),
-            memory_mib: sizes.memory(task_size.value()),
-            family: Some(qualified_name.clone()),
+            cpu: sizes.cpu(inputs.task_size.value()),
+            memory_mib: sizes.memory(inputs.task_size.value()),
+            family: Some(family),
             execution_role: Some(execution_role),
             task_role: None,
             ephemeral_storage_gib: None,
         },
     );
-    let mut container = ContainerProps::new(ContainerImage::registry(image.value()));
-    container.port_mappings = vec![port.as_integer()];
+    let mut container = ContainerProps::new(ContainerImage::registry(inputs.image.value()));
+    container.port_mappings = vec![inputs.port.as_integer()];
     container.logging = Logging::AwsLogs {
         log_group: Some(log_group),
         stream_prefix: Some("service".to_owned()),
@@ -189,16 +241,23 @@ fn instance(svc: &mut ServiceTemplate) {
         "the container runs as its image's user: the template's default image (AWS's sample nginx) must start \
          as root to bind port 80; images built by the pipeline should declare a non-root USER",
     );
+    task_definition
+}
 
+/// The public load balancer, its access logs and its target group (the containers on `port`): HTTP on 80 like
+/// the sample (no certificate input), open to the internet on that port only.
+fn load_balancer(
+    root: &mut Scope,
+    vpc_id: Value<String>,
+    subnets: Vec<Value<String>>,
+    port: &Input<Instance, f64>,
+) -> (ApplicationLoadBalancer, ApplicationTargetGroup) {
     // Access logs of the load balancer (the sample had none): an SSE-S3 bucket that Elastic Load Balancing may
     // write to, logs expire after a year; the bucket is kept when the instance is deleted.
-    let access_logs = s3::Bucket::new_access_log_bucket(&mut root, "LoadBalancerAccessLogs");
+    let access_logs = s3::Bucket::new_access_log_bucket(root, "LoadBalancerAccessLogs");
     access_logs.allow_elb_access_logs(root.stack(), Some("alb"));
-
-    // Public load balancer: HTTP on 80 like the sample (no certificate input), open to the internet on that port
-    // only.
     let alb = ApplicationLoadBalancer::new(
-        &mut root,
+        root,
         "PublicLoadBalancer",
         AlbProps {
             idle_timeout_secs: Some(30),
@@ -206,7 +265,7 @@ fn instance(svc: &mut ServiceTemplate) {
             // The load balancer lives and dies with its service instance; with deletion protection, deleting
             // the instance would fail.
             deletion_protection: false,
-            ..AlbProps::new(vpc_id.clone(), subnets.clone(), true)
+            ..AlbProps::new(vpc_id.clone(), subnets, true)
         },
     );
     nag::suppress(
@@ -217,7 +276,7 @@ fn instance(svc: &mut ServiceTemplate) {
          protection would make deleting the instance fail",
     );
     let target_group = ApplicationTargetGroup::new(
-        &mut root,
+        root,
         "TargetGroup",
         TargetGroupProps {
             vpc_id,
@@ -251,12 +310,18 @@ fn instance(svc: &mut ServiceTemplate) {
         vec![Condition::PathPatterns(vec!["*".to_owned()])],
         ListenerAction::forward(&target_group),
     );
+    (alb, target_group)
+}
 
-    // The service, in the environment's public subnets with the environment's container security group.
-    let mut props = FargateServiceProps::new(cluster, task_definition, subnets);
-    props.security_groups = vec![container_sg];
-    props.desired_count = desired_count.as_integer();
-    props.service_name = Some(qualified_name);
+/// The ECS service behind the load balancer (its containers on `port` admit that load balancer only), with a
+/// public IP, and auto scaling 1-10 tasks with the sample's CPU steps and alarms.
+fn fargate_service(
+    stack: &mut Stack,
+    mut props: FargateServiceProps,
+    alb: &ApplicationLoadBalancer,
+    target_group: &ApplicationTargetGroup,
+    port: &Input<Instance, f64>,
+) -> FargateService {
     props.health_check_grace_period_secs = Some(60);
     // The environment (public-vpc) has public subnets only, without NAT gateway or VPC endpoints: a task
     // without a public IP could not pull its image nor send its logs. The public IP does not expose the task:
@@ -270,25 +335,16 @@ fn instance(svc: &mut ServiceTemplate) {
         "public-vpc has only public subnets (no NAT gateway, no VPC endpoints): tasks need a public IP to pull \
          images and deliver logs; inbound traffic is still limited to the load balancer by the security group",
     );
-    service.attach_to_target_group(stack, &target_group, CONTAINER_NAME, port.as_integer());
+    service.attach_to_target_group(stack, target_group, CONTAINER_NAME, port.as_integer());
     service.connections().allow_from(
         stack,
-        &alb,
+        alb,
         Port::tcp_value(port.as_integer()),
         "From this service's load balancer to its container port",
     );
-
-    // Auto scaling 1-10 tasks with the sample's CPU steps and alarms.
     let scaling = service.auto_scale_task_count(stack, 1, 10);
     scaling.scale_on_cpu_steps(stack, aws_sample_cpu_steps());
-
-    let endpoint = fns::sub("http://${Dns}", [("Dns", alb.dns_name().into_expr())]);
-    let ecs_service_name = service.name();
-    let task_role_arn = service.task_definition().task_role().arn();
-    svc.instance_output_with_description("ServiceEndpoint", endpoint, Some("The URL to access the service"));
-    // Read by the pipeline's deploy stage of this instance.
-    svc.instance_output("ServiceName", ecs_service_name);
-    svc.instance_output("TaskRoleArn", task_role_arn);
+    service
 }
 
 /// The pipeline (`pipeline_infrastructure/`): the sample's inputs, then [`docker_ecs_pipeline`].
@@ -362,33 +418,7 @@ pub fn docker_ecs_pipeline(pipe: &mut PipelineTemplate, build: DockerPipeline) {
     let outputs = (build.cluster_output, build.execution_role_output);
 
     let mut root = pipe.root();
-
-    // Artifacts: a customer managed key (rotated, with the sample's alias) and a versioned, TLS-only bucket
-    // encrypted with it, with server access logs; given to the pipeline instead of its default bucket.
-    let key = kms::Key::new(
-        &mut root,
-        "PipelineArtifactsBucketEncryptionKey",
-        KeyProps {
-            description: Some("Encrypts the pipeline's artifacts".to_owned()),
-            alias_value: Some(fns::sub(
-                "alias/codepipeline-encryption-key-${Service}",
-                [("Service", service_name.clone().into_expr())],
-            )),
-            // Like the sample: the key goes with the pipeline (deletion is scheduled, 30 days' grace).
-            removal_policy: RemovalPolicy::Delete,
-            ..KeyProps::default()
-        },
-    );
-    let access_logs = s3::Bucket::new_access_log_bucket(&mut root, "AccessLogs");
-    let bucket = s3::Bucket::new(
-        &mut root,
-        "PipelineArtifactsBucket",
-        BucketProps {
-            encryption: BucketEncryption::Kms(key.clone()),
-            server_access_logs: Some((access_logs, "artifacts/".to_owned())),
-            ..BucketProps::default()
-        },
-    );
+    let (key, bucket) = artifact_store(&mut root, &service_name);
     // Images: immutable tags, scan on push, a lifecycle policy; kept when the pipeline is deleted (like the
     // sample).
     let repository = ecr::Repository::new(&mut root, "ECRRepo", RepositoryProps::default());
@@ -419,56 +449,12 @@ pub fn docker_ecs_pipeline(pipe: &mut PipelineTemplate, build: DockerPipeline) {
         source_dir: build.source_dir,
         container_name: Value::from(CONTAINER_NAME),
     });
-    let project = codebuild::Project::new(
-        &mut root,
-        "BuildProject",
-        ProjectProps {
-            description: Some("Builds the service's image and pushes it to its ECR repository".to_owned()),
-            build_spec: spec,
-            environment: BuildEnvironment {
-                // `docker build` needs the Docker daemon (the suppression carries the reason).
-                privileged: true,
-                ..BuildEnvironment::default()
-            },
-            // The artifacts' key: the pipeline and the deploy stages read what the build writes.
-            encryption_key: Some(key),
-            timeout_minutes: Some(60),
-            ..ProjectProps::default()
-        },
-    );
+    let project = build_project(&mut root, spec, key);
     let stack = root.stack();
     let _ = project.grant_docker_push(stack, &repository); // its own role: always granted
 
-    // Source: the repository connection (the pipeline role may use this connection only; the sample allowed
-    // `codestar-connections:*` on `*`). Build: the pipeline role may start and read builds of this project
-    // only, and the project's role reads and writes the artifacts.
-    let source = Artifact::new("Artifact_Source_Checkout");
-    let build_output = Artifact::new("BuildOutput");
-    pipeline.add_stage(
-        stack,
-        Stage::new(
-            "Source",
-            vec![Action::codestar_source(
-                "Checkout",
-                connection_arn,
-                repository_id,
-                branch_name,
-                &source,
-            )],
-        ),
-    );
-    pipeline.add_stage(
-        stack,
-        Stage::new(
-            "Build",
-            vec![Action::codebuild(
-                "Build",
-                &project,
-                &source,
-                std::slice::from_ref(&build_output),
-            )],
-        ),
-    );
+    let build_output =
+        add_source_and_build_stages(stack, &pipeline, &project, connection_arn, repository_id, branch_name);
     // One deploy stage per service instance, after the build.
     if build.deploy_stages {
         add_deploy_stages(stack, &pipeline, outputs, &build_output, service_name, &each);
@@ -492,6 +478,100 @@ pub fn docker_ecs_pipeline(pipe: &mut PipelineTemplate, build: DockerPipeline) {
         "PipelineEndpoint",
         Output::new(pipeline.console_url()).description("The URL to access the pipeline"),
     );
+}
+
+/// Artifacts: a customer managed key (rotated, with the sample's alias) and a versioned, TLS-only bucket
+/// encrypted with it, with server access logs; given to the pipeline instead of its default bucket.
+fn artifact_store(root: &mut Scope, service_name: &Value<String>) -> (kms::Key, s3::Bucket) {
+    let key = kms::Key::new(
+        root,
+        "PipelineArtifactsBucketEncryptionKey",
+        KeyProps {
+            description: Some("Encrypts the pipeline's artifacts".to_owned()),
+            alias_value: Some(fns::sub(
+                "alias/codepipeline-encryption-key-${Service}",
+                [("Service", service_name.clone().into_expr())],
+            )),
+            // Like the sample: the key goes with the pipeline (deletion is scheduled, 30 days' grace).
+            removal_policy: RemovalPolicy::Delete,
+            ..KeyProps::default()
+        },
+    );
+    let access_logs = s3::Bucket::new_access_log_bucket(root, "AccessLogs");
+    let bucket = s3::Bucket::new(
+        root,
+        "PipelineArtifactsBucket",
+        BucketProps {
+            encryption: BucketEncryption::Kms(key.clone()),
+            server_access_logs: Some((access_logs, "artifacts/".to_owned())),
+            ..BucketProps::default()
+        },
+    );
+    (key, bucket)
+}
+
+/// The CodeBuild project running `spec` in a privileged (Docker) environment, encrypting what it writes with
+/// the artifacts' `key`.
+fn build_project(root: &mut Scope, spec: BuildSpec, key: kms::Key) -> codebuild::Project {
+    codebuild::Project::new(
+        root,
+        "BuildProject",
+        ProjectProps {
+            description: Some("Builds the service's image and pushes it to its ECR repository".to_owned()),
+            build_spec: spec,
+            environment: BuildEnvironment {
+                // `docker build` needs the Docker daemon (the suppression carries the reason).
+                privileged: true,
+                ..BuildEnvironment::default()
+            },
+            // The artifacts' key: the pipeline and the deploy stages read what the build writes.
+            encryption_key: Some(key),
+            timeout_minutes: Some(60),
+            ..ProjectProps::default()
+        },
+    )
+}
+
+/// Source: the repository connection (the pipeline role may use this connection only; the sample allowed
+/// `codestar-connections:*` on `*`), checking out `branch_name` of `repository_id`. Build: the
+/// pipeline role may start and read builds of this project only, and the project's role reads and writes the
+/// artifacts. Returns the build's output artifact.
+fn add_source_and_build_stages(
+    stack: &mut Stack,
+    pipeline: &Pipeline,
+    project: &codebuild::Project,
+    connection_arn: Value<String>,
+    repository_id: Value<String>,
+    branch_name: Value<String>,
+) -> Artifact {
+    let source = Artifact::new("Artifact_Source_Checkout");
+    let build_output = Artifact::new("BuildOutput");
+    pipeline.add_stage(
+        stack,
+        Stage::new(
+            "Source",
+            vec![Action::codestar_source(
+                "Checkout",
+                connection_arn,
+                repository_id,
+                branch_name,
+                &source,
+            )],
+        ),
+    );
+    pipeline.add_stage(
+        stack,
+        Stage::new(
+            "Build",
+            vec![Action::codebuild(
+                "Build",
+                project,
+                &source,
+                std::slice::from_ref(&build_output),
+            )],
+        ),
+    );
+    build_output
 }
 
 /// One deploy stage per service instance, after the build. Each runs as its own role (logical IDs suffixed
