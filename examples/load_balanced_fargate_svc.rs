@@ -36,20 +36,17 @@
 pub mod backend_fargate_svc;
 
 use backend_fargate_svc::{
-    assign_public_ip, cloud_map_service, container, desired_count_input, fargate_env, image_input, lb_fargate_svc,
-    log_group, pipeline, placement, port_input, subnet_type_input, task_role, task_size_input, FargateEnv, Names,
-    Placement, ROOT_USER_REASON,
+    assign_public_ip, cloud_map_service, container, desired_count_input, fargate_env, image_input,
+    loadbalancer_type_input, log_group, pipeline, placement, port_input, subnet_type_input, task_image, task_role,
+    task_size_input, FargateEnv, Names, Placement, ROOT_USER_REASON,
 };
-use lb_fargate_svc::CONTAINER_NAME;
 use proton_synth::app::App;
 use proton_synth::constructs::ec2::{Peer, Port, VpcRef};
-use proton_synth::constructs::ecs::{ContainerProps, TaskSizeMapping};
+use proton_synth::constructs::ecs::TaskSizeMapping;
 use proton_synth::constructs::elbv2::{AccessLogs, HealthCheck};
-use proton_synth::constructs::logs::LogGroup;
 use proton_synth::constructs::nag::{self, Tool};
 use proton_synth::constructs::patterns::{
-    AutoScalingOptions, Compute, LoadBalancedFargateService, LoadBalancedFargateServiceProps, TaskImageOptions,
-    TaskSource,
+    AutoScalingOptions, Compute, LoadBalancedFargateService, LoadBalancedFargateServiceProps, TaskSource,
 };
 use proton_synth::constructs::s3;
 use proton_synth::constructs::{Stack, Value};
@@ -133,17 +130,6 @@ pub fn service(env_interface: &EnvironmentInterface) -> ServiceTemplate {
     svc
 }
 
-/// `loadbalancer_type`. Deviation (see the module documentation): application load balancers only.
-fn loadbalancer_type_input(svc: &mut ServiceTemplate) -> Input<Instance, String> {
-    svc.instance_input(
-        InputDef::string("loadbalancer_type")
-            .title("Load Balancer Type")
-            .description("Type of loadbalancer to front your service")
-            .enum_values(["application"])
-            .default("application"),
-    )
-}
-
 /// `backendurl`: where the service calls its backend.
 fn backend_url_input(svc: &mut ServiceTemplate) -> Input<Instance, String> {
     svc.instance_input(
@@ -154,20 +140,6 @@ fn backend_url_input(svc: &mut ServiceTemplate) -> Input<Instance, String> {
             .min_length(1)
             .max_length(200),
     )
-}
-
-/// The pattern's task image options from the shared container `c` (named [`CONTAINER_NAME`], on `port`,
-/// logging to `logs`).
-fn task_image(c: ContainerProps, port: &Input<Instance, f64>, logs: LogGroup) -> TaskImageOptions {
-    let mut task = TaskImageOptions::new(c.image.clone());
-    task.container_name = CONTAINER_NAME.to_owned();
-    task.container_port = port.as_integer();
-    task.environment = c.environment;
-    task.log_group = Some(logs);
-    task.stream_prefix = Some("service".to_owned());
-    task.user = c.user;
-    task.writable_paths = c.writable_paths;
-    task
 }
 
 /// What the pattern leaves to this template: the load balancer's `Type` from its input, the tasks' public IP
