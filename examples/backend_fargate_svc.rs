@@ -39,6 +39,8 @@ pub mod backend_queue;
 pub mod fargate_env;
 #[path = "lb_fargate_svc.rs"]
 pub mod lb_fargate_svc;
+#[path = "services/queue_worker.rs"]
+pub mod queue_worker;
 
 use fargate_env::outputs;
 use lb_fargate_svc::{docker_ecs_pipeline, DockerPipeline, CONTAINER_NAME, TASK_SIZES};
