@@ -39,6 +39,11 @@ pub mod backend_queue;
 pub mod fargate_env;
 #[path = "lb_fargate_svc.rs"]
 pub mod lb_fargate_svc;
+// What some of the programs including this file share (the others leave it unused).
+#[allow(dead_code)]
+#[path = "services/load_balanced.rs"]
+pub mod load_balanced;
+#[allow(dead_code)]
 #[path = "services/queue_worker.rs"]
 pub mod queue_worker;
 
@@ -53,7 +58,6 @@ use proton_synth::constructs::ecs::{
 use proton_synth::constructs::iam::{PolicyStatement, Principal, Role, RoleProps};
 use proton_synth::constructs::logs::{LogGroup, LogGroupProps, RetentionDays};
 use proton_synth::constructs::nag::{self, Tool};
-use proton_synth::constructs::patterns::TaskImageOptions;
 use proton_synth::constructs::{
     cfn, fns, CondExpr, CondHandle, Expr, Handle, Placeholder, PlaceholderKind, RemovalPolicy, Scope, Stack, Value,
 };
@@ -335,32 +339,6 @@ pub fn container(image: &Input<Instance, String>, port: &Input<Instance, f64>, e
     // The image's own user: the default image starts as root to bind port 80 and runs its workers as `nginx`.
     c.user = None;
     c
-}
-
-/// The load-balanced patterns' task image options from the shared container `c` ([`container`]), named
-/// [`CONTAINER_NAME`], on `port`, logging to `logs`.
-pub fn task_image(c: ContainerProps, port: &Input<Instance, f64>, logs: LogGroup) -> TaskImageOptions {
-    let mut task = TaskImageOptions::new(c.image.clone());
-    task.container_name = CONTAINER_NAME.to_owned();
-    task.container_port = port.as_integer();
-    task.environment = c.environment;
-    task.log_group = Some(logs);
-    task.stream_prefix = Some("service".to_owned());
-    task.user = c.user;
-    task.writable_paths = c.writable_paths;
-    task
-}
-
-/// The load-balanced samples' `loadbalancer_type` input. Deviation (see their module documentation): application
-/// load balancers only.
-pub fn loadbalancer_type_input(svc: &mut ServiceTemplate) -> Input<Instance, String> {
-    svc.instance_input(
-        InputDef::string("loadbalancer_type")
-            .title("Load Balancer Type")
-            .description("Type of loadbalancer to front your service")
-            .enum_values(["application"])
-            .default("application"),
-    )
 }
 
 /// The reason the container runs as its image's user.

@@ -38,9 +38,10 @@ pub mod backend_fargate_svc;
 #[path = "ecs_ec2_env.rs"]
 pub mod ecs_ec2_env;
 
+use backend_fargate_svc::load_balanced::{loadbalancer_type_input, task_image};
 use backend_fargate_svc::{
-    cloud_map_service, container, image_input, loadbalancer_type_input, log_group, pipeline, port_input, task_image,
-    task_role, task_size_input, FargateEnv, Names, ROOT_USER_REASON,
+    cloud_map_service, container, image_input, log_group, pipeline, port_input, task_role, task_size_input, FargateEnv,
+    Names, ROOT_USER_REASON,
 };
 use proton_synth::app::App;
 use proton_synth::constructs::ec2::{Peer, Port, VpcRef};

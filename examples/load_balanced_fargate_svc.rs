@@ -35,10 +35,11 @@
 #[path = "backend_fargate_svc.rs"]
 pub mod backend_fargate_svc;
 
+use backend_fargate_svc::load_balanced::{loadbalancer_type_input, task_image};
 use backend_fargate_svc::{
-    assign_public_ip, cloud_map_service, container, desired_count_input, fargate_env, image_input,
-    loadbalancer_type_input, log_group, pipeline, placement, port_input, subnet_type_input, task_image, task_role,
-    task_size_input, FargateEnv, Names, Placement, ROOT_USER_REASON,
+    assign_public_ip, cloud_map_service, container, desired_count_input, fargate_env, image_input, log_group, pipeline,
+    placement, port_input, subnet_type_input, task_role, task_size_input, FargateEnv, Names, Placement,
+    ROOT_USER_REASON,
 };
 use proton_synth::app::App;
 use proton_synth::constructs::ec2::{Peer, Port, VpcRef};
