@@ -110,29 +110,47 @@ impl PropSpec {
 
 /// Check the literal parts of a property map against `specs`; messages are prefixed with the property path.
 pub fn check_props(props: &Expr, specs: &[PropSpec], prefix: &str, out: &mut Vec<String>) {
-    let Expr::Map(map) = props else { return };
-    for spec in specs {
-        if let Some(v) = map.get(spec.name) {
-            let path = if prefix.is_empty() {
-                spec.name.to_owned()
-            } else {
-                format!("{prefix}.{}", spec.name)
-            };
-            check_value(v, spec, &path, out);
+    let root = PropPath::Root(prefix);
+    check_map(props, specs, &root, out);
+}
+
+/// Where a value is in the property map, spelled out only for a message (`Tags[0].Key`).
+enum PropPath<'a> {
+    Root(&'a str),
+    Member(&'a PropPath<'a>, &'a str),
+    Item(&'a PropPath<'a>, usize),
+}
+
+impl std::fmt::Display for PropPath<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PropPath::Root(prefix) => f.write_str(prefix),
+            PropPath::Member(PropPath::Root(""), name) => f.write_str(name),
+            PropPath::Member(parent, name) => write!(f, "{parent}.{name}"),
+            PropPath::Item(parent, i) => write!(f, "{parent}[{i}]"),
         }
     }
 }
 
-fn check_value(v: &Expr, spec: &PropSpec, path: &str, out: &mut Vec<String>) {
+fn check_map(props: &Expr, specs: &[PropSpec], at: &PropPath<'_>, out: &mut Vec<String>) {
+    let Expr::Map(map) = props else { return };
+    for spec in specs {
+        if let Some(v) = map.get(spec.name) {
+            check_value(v, spec, &PropPath::Member(at, spec.name), out);
+        }
+    }
+}
+
+fn check_value(v: &Expr, spec: &PropSpec, path: &PropPath<'_>, out: &mut Vec<String>) {
     match v {
         Expr::List(items) => {
             for (i, item) in items.iter().enumerate() {
-                check_value(item, spec, &format!("{path}[{i}]"), out);
+                check_value(item, spec, &PropPath::Item(path, i), out);
             }
         }
         Expr::Map(_) => {
             if let Some(nested) = spec.nested {
-                check_props(v, nested, path, out);
+                check_map(v, nested, path, out);
             }
         }
         Expr::Str(s) => {
@@ -142,19 +160,23 @@ fn check_value(v: &Expr, spec: &PropSpec, path: &str, out: &mut Vec<String>) {
                     spec.allowed.join(", ")
                 ));
             }
-            let len = s.chars().count() as u64;
-            if let Some(min) = spec.min_len {
-                if len < min {
-                    out.push(format!("property {path}: {s:?} is shorter than {min} characters"));
+            if spec.min_len.is_some() || spec.max_len.is_some() {
+                let len = s.chars().count() as u64;
+                if let Some(min) = spec.min_len {
+                    if len < min {
+                        out.push(format!("property {path}: {s:?} is shorter than {min} characters"));
+                    }
+                }
+                if let Some(max) = spec.max_len {
+                    if len > max {
+                        out.push(format!("property {path}: {len} characters, at most {max} allowed"));
+                    }
                 }
             }
-            if let Some(max) = spec.max_len {
-                if len > max {
-                    out.push(format!("property {path}: {len} characters, at most {max} allowed"));
+            if spec.minimum.is_some() || spec.maximum.is_some() {
+                if let Ok(n) = s.parse::<f64>() {
+                    check_range(n, spec, path, out);
                 }
-            }
-            if let Ok(n) = s.parse::<f64>() {
-                check_range(n, spec, path, out);
             }
         }
         Expr::Int(_) | Expr::Float(_) => {
@@ -166,7 +188,7 @@ fn check_value(v: &Expr, spec: &PropSpec, path: &str, out: &mut Vec<String>) {
     }
 }
 
-fn check_range(n: f64, spec: &PropSpec, path: &str, out: &mut Vec<String>) {
+fn check_range(n: f64, spec: &PropSpec, path: &PropPath<'_>, out: &mut Vec<String>) {
     if let Some(min) = spec.minimum {
         if n < min {
             out.push(format!("property {path}: {n} is below the minimum {min}"));
@@ -176,5 +198,52 @@ fn check_range(n: f64, spec: &PropSpec, path: &str, out: &mut Vec<String>) {
         if n > max {
             out.push(format!("property {path}: {n} is above the maximum {max}"));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_the_nested_property_and_item() {
+        const TAG: &[PropSpec] = &[PropSpec {
+            name: "Key",
+            max_len: Some(3),
+            ..PropSpec::NONE
+        }];
+        const SPECS: &[PropSpec] = &[
+            PropSpec {
+                name: "Tags",
+                nested: Some(TAG),
+                ..PropSpec::NONE
+            },
+            PropSpec {
+                name: "Port",
+                maximum: Some(10.0),
+                ..PropSpec::NONE
+            },
+        ];
+        let tag = |k: &str| Expr::Map([("Key".to_owned(), Expr::Str(k.to_owned()))].into_iter().collect());
+        let props = Expr::Map(
+            [
+                ("Tags".to_owned(), Expr::List(vec![tag("ok"), tag("long")])),
+                ("Port".to_owned(), Expr::Int(11)),
+            ]
+            .into_iter()
+            .collect(),
+        );
+        let mut out = Vec::new();
+        check_props(&props, SPECS, "", &mut out);
+        assert_eq!(
+            out,
+            [
+                "property Tags[1].Key: 4 characters, at most 3 allowed",
+                "property Port: 11 is above the maximum 10",
+            ]
+        );
+        out.clear();
+        check_props(&props, SPECS, "Outer", &mut out);
+        assert_eq!(out[0], "property Outer.Tags[1].Key: 4 characters, at most 3 allowed");
     }
 }

@@ -517,7 +517,9 @@ pub struct PropMap(IndexMap<String, Expr>);
 
 impl PropMap {
     pub fn new() -> Self {
-        PropMap(IndexMap::new())
+        // Room for a typical property type's members at once: growing 4 → 8 → 16 costs an allocation and a
+        // rehash each time.
+        PropMap(IndexMap::with_capacity(8))
     }
     pub fn set(&mut self, key: &str, v: impl IntoExpr) {
         self.0.insert(key.to_owned(), v.into_expr());

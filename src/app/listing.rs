@@ -1,8 +1,6 @@
 //! What `list` shows of each template ([`App::listing`], [`ProtonListing::to_text`], [`proton_listing`]) and
 //! what `manifest.json` records of a synthesis run.
 
-use proton_synth_constructs::synth::to_json_string;
-
 use super::{App, Report, ServiceSource};
 use crate::proton::{EnvironmentInterface, InfraKind, InputType, TemplateKind, TemplateOutput};
 
@@ -143,44 +141,87 @@ pub fn proton_listing(o: &TemplateOutput) -> String {
     .to_text()
 }
 
+/// `manifest.json` (field order is the file's key order).
+#[derive(serde::Serialize)]
+struct Manifest<'a> {
+    app: &'a str,
+    templates: Vec<ManifestTemplate<'a>>,
+    proton: Vec<ManifestProton<'a>>,
+    files: Vec<ManifestFile<'a>>,
+}
+#[derive(serde::Serialize)]
+struct ManifestTemplate<'a> {
+    name: &'a str,
+    kind: &'a str,
+    files: &'a [String],
+    resources: usize,
+    parameters: usize,
+    outputs: usize,
+    bytes: usize,
+}
+#[derive(serde::Serialize)]
+struct ManifestProton<'a> {
+    name: &'a str,
+    kind: &'a str,
+    major: u32,
+    inputs: Vec<ManifestInput<'a>>,
+    outputs: &'a [String],
+    compatible_environments: &'a [String],
+    files: &'a [String],
+}
+#[derive(serde::Serialize)]
+struct ManifestInput<'a> {
+    namespace: &'a str,
+    name: &'a str,
+    #[serde(rename = "type")]
+    ty: String,
+}
+#[derive(serde::Serialize)]
+struct ManifestFile<'a> {
+    path: &'a str,
+    bytes: usize,
+}
+
+/// `manifest.json`, serialized straight from the report (it lists every file: no copy of it is built).
 pub(super) fn manifest_json(app: &str, s: &Report) -> String {
-    let templates: Vec<serde_json::Value> = s
-        .summaries
-        .iter()
-        .map(|t| {
-            serde_json::json!({
-                "name": t.name,
-                "kind": t.kind,
-                "files": t.files,
-                "resources": t.stats.resources,
-                "parameters": t.stats.parameters,
-                "outputs": t.stats.outputs,
-                "bytes": t.stats.bytes,
-            })
-        })
-        .collect();
-    let files: Vec<serde_json::Value> = s
-        .files
-        .iter()
-        .map(|(p, bytes)| serde_json::json!({ "path": p, "bytes": bytes }))
-        .collect();
-    let proton: Vec<serde_json::Value> = s
-        .proton
-        .iter()
-        .map(|p| {
-            let o = &p.output;
-            serde_json::json!({
-                "name": o.name,
-                "kind": o.kind.as_str(),
-                "major": o.major,
-                "inputs": o.inputs.iter().map(|(k, n, t)| serde_json::json!({
-                    "namespace": k.global(), "name": n, "type": format!("{t:?}")
-                })).collect::<Vec<_>>(),
-                "outputs": o.outputs,
-                "compatible_environments": o.compatible,
-                "files": p.files,
-            })
-        })
-        .collect();
-    to_json_string(&serde_json::json!({ "app": app, "templates": templates, "proton": proton, "files": files }))
+    let templates = s.summaries.iter().map(|t| ManifestTemplate {
+        name: &t.name,
+        kind: t.kind,
+        files: &t.files,
+        resources: t.stats.resources,
+        parameters: t.stats.parameters,
+        outputs: t.stats.outputs,
+        bytes: t.stats.bytes,
+    });
+    let proton = s.proton.iter().map(|p| {
+        let o = &p.output;
+        let inputs = o.inputs.iter().map(|(k, n, t)| ManifestInput {
+            namespace: k.global(),
+            name: n,
+            ty: format!("{t:?}"),
+        });
+        ManifestProton {
+            name: &o.name,
+            kind: o.kind.as_str(),
+            major: o.major,
+            inputs: inputs.collect(),
+            outputs: &o.outputs,
+            compatible_environments: &o.compatible,
+            files: &p.files,
+        }
+    });
+    let manifest = Manifest {
+        app,
+        templates: templates.collect(),
+        proton: proton.collect(),
+        files: s
+            .files
+            .iter()
+            .map(|(path, &bytes)| ManifestFile { path, bytes })
+            .collect(),
+    };
+    // Serializing borrowed strings and numbers cannot fail.
+    let mut text = serde_json::to_string_pretty(&manifest).unwrap_or_default();
+    text.push('\n');
+    text
 }

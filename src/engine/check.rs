@@ -11,7 +11,7 @@ use super::jinja;
 use super::jinja::FUNCTIONS;
 use super::namespace::{check_path, InputUse};
 use super::schema::PropType;
-use crate::proton::format::scan::{scan, ScanResult, Target};
+use crate::proton::format::scan::{lex, scan_tags, ScanResult, Target};
 
 /// Check a bundle; returns every finding (an empty list means the bundle is clean).
 pub fn check_bundle(bundle: &Bundle) -> Vec<Finding> {
@@ -76,12 +76,12 @@ fn check_template(analysis: &Analysis, t: &IacTemplate, used: &mut InputUse, det
 /// render (`include`, `import`, `extends`), functions, filters and tests the engine does not have, and
 /// macros called before their `{% macro %}` ran. Returns the scan too when the template compiled.
 pub fn template_findings(t: &IacTemplate) -> (Vec<Finding>, Option<ScanResult>) {
-    let mut env = jinja::environment();
-    let syntax = jinja::add_templates(&mut env, std::slice::from_ref(t));
+    let tags = lex(&t.text);
+    let syntax = jinja::syntax_findings(t, &tags);
     if !syntax.is_empty() {
         return (syntax, None);
     }
-    let result = scan(&t.text);
+    let result = scan_tags(&tags);
     let mut problems: Vec<(usize, Finding)> = Vec::new();
     for n in &result.notices {
         let f = if n.is_error {

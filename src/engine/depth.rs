@@ -4,7 +4,7 @@
 //! stack. Jinja2 fails on such templates too (Python's recursion limit: chains of a few hundred to a few
 //! thousand), so they are rejected before compiling, with the line of the offending tag.
 
-use crate::proton::format::scan::{lex, TagKind, Tok};
+use crate::proton::format::scan::{lex, Tag, TagKind, Tok};
 
 /// The most operators one tag may chain (Jinja2 compiles ~300 `+` or filters, not ~900).
 pub const MAX_TAG_OPERATORS: usize = 300;
@@ -14,8 +14,13 @@ pub const MAX_ELIFS: usize = 300;
 
 /// The first tag that is too deep: its line and what to do.
 pub fn too_deep(source: &str) -> Option<(usize, String)> {
+    too_deep_tags(&lex(source))
+}
+
+/// [`too_deep`] of a template already lexed.
+pub fn too_deep_tags(tags: &[Tag<'_>]) -> Option<(usize, String)> {
     let mut elifs: Vec<usize> = Vec::new();
-    for tag in lex(source) {
+    for tag in tags {
         let operators = tag.tokens.iter().filter(|t| is_operator(&t.tok)).count();
         if operators > MAX_TAG_OPERATORS {
             return Some((
@@ -30,11 +35,11 @@ pub fn too_deep(source: &str) -> Option<(usize, String)> {
             continue;
         }
         match tag.tokens.first().map(|t| &t.tok) {
-            Some(Tok::Name(n)) if n == "if" => elifs.push(0),
-            Some(Tok::Name(n)) if n == "endif" => {
+            Some(Tok::Name("if")) => elifs.push(0),
+            Some(Tok::Name("endif")) => {
                 elifs.pop();
             }
-            Some(Tok::Name(n)) if n == "elif" => {
+            Some(Tok::Name("elif")) => {
                 let Some(count) = elifs.last_mut() else { continue };
                 *count += 1;
                 if *count > MAX_ELIFS {
@@ -57,7 +62,7 @@ pub fn too_deep(source: &str) -> Option<(usize, String)> {
 fn is_operator(tok: &Tok) -> bool {
     match tok {
         Tok::Op(o) => !matches!(*o, "," | ":" | ")" | "]" | "}" | "=" | "?"),
-        Tok::Name(n) => matches!(n.as_str(), "and" | "or" | "not" | "is" | "in" | "if" | "else"),
+        Tok::Name(n) => matches!(*n, "and" | "or" | "not" | "is" | "in" | "if" | "else"),
         _ => false,
     }
 }

@@ -43,6 +43,7 @@ use super::depth;
 use super::filters;
 use super::finding::Finding;
 use super::pycompat;
+use crate::proton::format::scan::Tag;
 
 /// Fuel of one render: instructions, plus one per 64 bytes produced (so at most 64 MB of strings). AWS's
 /// sample templates render with under 2% of it.
@@ -284,6 +285,25 @@ pub fn ensure_serializable(state: &State, value: &minijinja::value::Value) -> Re
         }
     }
     ensure_bytes(state, nodes.saturating_mul(16))
+}
+
+/// The environment templates are compiled in to check them (shared: compiling leaves it unchanged).
+fn check_environment() -> &'static Environment<'static> {
+    static ENV: std::sync::OnceLock<Environment<'static>> = std::sync::OnceLock::new();
+    ENV.get_or_init(environment)
+}
+
+/// The Jinja syntax errors of one template (`tags`: its lexed tags), including chains too deep to compile
+/// ([`depth`]), as [`add_templates`] finds them; the template is compiled and dropped.
+pub fn syntax_findings(t: &IacTemplate, tags: &[Tag<'_>]) -> Vec<Finding> {
+    if let Some((line, message)) = depth::too_deep_tags(tags) {
+        let f = Finding::error(format!("Jinja syntax error: {message}"));
+        return vec![f.in_file(&t.display).at_line(line)];
+    }
+    match check_environment().template_from_named_str(&t.display, &t.text) {
+        Ok(_) => Vec::new(),
+        Err(e) => vec![error_finding(&e, &t.display, "Jinja syntax error")],
+    }
 }
 
 /// Compile every template into `env` under its display path; syntax errors and chains too deep to compile

@@ -85,7 +85,12 @@ impl TemplateOutput {
             .iter()
             .filter_map(|&k| {
                 let path = format!("{}/{IAC_FILE}", k.folder());
-                let text = String::from_utf8_lossy(self.bundle.get(&path)?).into_owned();
+                // The writer's own YAML: valid UTF-8 (the lossy decoding is never taken).
+                let bytes = self.bundle.get(&path)?;
+                let text = match std::str::from_utf8(bytes) {
+                    Ok(text) => text.to_owned(),
+                    Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+                };
                 let display = format!("{}/{path}", self.name);
                 Some(IacTemplate {
                     kind: k,
@@ -251,9 +256,16 @@ pub(super) fn synth_iac(
 
 /// Drop parameters of unused inputs from a plain template (cfn-lint W2001), keeping user parameters.
 fn strip_unreferenced(tree: &mut Node, managed: &BTreeSet<String>) {
+    if managed.is_empty() {
+        return;
+    }
     let mut all = Vec::new();
     refs(tree, true, &mut all);
-    let used: BTreeSet<String> = all.into_iter().map(str::to_owned).collect();
+    let used: BTreeSet<String> = all
+        .into_iter()
+        .filter(|r| managed.contains(*r))
+        .map(str::to_owned)
+        .collect();
     if let Some(params) = tree.get_mut("Parameters").and_then(Node::as_map_mut) {
         params.retain(|(k, _)| !managed.contains(k.as_ref()) || used.contains(k.as_ref()));
         if params.is_empty() {

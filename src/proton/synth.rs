@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use proton_synth_constructs::synth::Node;
 use proton_synth_constructs::{Diagnostic, Diagnostics};
 use serde_json::{json, Map, Value as J};
 
@@ -13,7 +14,7 @@ use super::format::{check_name, limits, InfraKind, TemplateKind};
 use super::input::InputSpec;
 use super::schema::{checker_schema, schema_yaml, SchemaType};
 use super::template::{EnvironmentInterface, EnvironmentTemplate, ServiceTemplate};
-use super::writer::to_plain_yaml;
+use super::writer::{node_to_plain_yaml, to_plain_yaml};
 use crate::engine::Schema;
 
 impl EnvironmentTemplate {
@@ -272,19 +273,20 @@ impl ServiceTemplate {
         (files, schema)
     }
 
-    /// The spec of instance `n` (1-based): the sample, with its own value of each unique-per-instance input.
-    /// `Err` when that value fails the input's constraints.
-    fn instance_spec(&self, sample: &Map<String, J>, n: usize) -> Result<Map<String, J>, String> {
-        let mut spec = sample.clone();
+    /// The spec of instance `n` (1-based): the sample (`base`, the tree of `sample`), with its own value of each
+    /// unique-per-instance input. `Err` when that value fails the input's constraints.
+    fn instance_spec(&self, sample: &Map<String, J>, base: &Node, n: usize) -> Result<Node, String> {
+        let mut spec = base.clone();
         for input in self.instance.inputs.iter().filter(|i| i.unique_per_instance) {
-            if let Some(v) = spec.get_mut(&input.name) {
-                *v = input.instance_sample_value(v, n);
-                validate_input_value(input, v).map_err(|e| {
+            if let Some(v) = sample.get(&input.name) {
+                let v = input.instance_sample_value(v, n);
+                validate_input_value(input, &v).map_err(|e| {
                     format!(
                         "the sample spec value of instance {n} of unique-per-instance input {e}; let the pattern \
                          admit a `-N` suffix, or drop .unique_per_instance()"
                     )
                 })?;
+                spec.insert(input.name.clone(), Node::from(&v));
             }
         }
         Ok(spec)
@@ -302,6 +304,9 @@ impl ServiceTemplate {
         if let Err(e) = check_name("environment name", &settings.environment) {
             diags.push(Diagnostic::error(&self.name, e));
         }
+        // The sample as a tree once; each instance copies it (specs of 20 instances are most of the work).
+        let base = json_map_node(instance_sample);
+        let pipeline = self.pipeline.as_ref().map(|_| json_map_node(pipeline_sample));
         for &n in &settings.instance_counts {
             if n == 0 || n > limits::MAX_INSTANCES {
                 diags.push(Diagnostic::error(
@@ -315,10 +320,14 @@ impl ServiceTemplate {
             }
             let instances = (1..=n)
                 .map(|i| {
-                    let spec = self.instance_spec(instance_sample, i)?;
-                    Ok(json!({ "name": format!("instance-{i}"), "environment": settings.environment, "spec": spec }))
+                    let spec = self.instance_spec(instance_sample, &base, i)?;
+                    Ok(Node::map([
+                        ("name", Node::str(format!("instance-{i}"))),
+                        ("environment", Node::str(settings.environment.clone())),
+                        ("spec", spec),
+                    ]))
                 })
-                .collect::<Result<Vec<J>, String>>();
+                .collect::<Result<Vec<Node>, String>>();
             let instances = match instances {
                 Ok(instances) => instances,
                 Err(e) => {
@@ -326,19 +335,23 @@ impl ServiceTemplate {
                     break;
                 }
             };
-            let mut spec = Map::new();
-            spec.insert("proton".into(), json!("ServiceSpec"));
-            if self.pipeline.is_some() {
-                spec.insert("pipeline".into(), J::Object(pipeline_sample.clone()));
+            let mut spec = vec![("proton".into(), Node::str("ServiceSpec"))];
+            if let Some(p) = &pipeline {
+                spec.push(("pipeline".into(), p.clone()));
             }
-            spec.insert("instances".into(), J::Array(instances));
+            spec.push(("instances".into(), Node::List(instances)));
             specs.push((
                 format!("{}.svc-spec-{n}.yaml", self.name),
-                to_plain_yaml(&J::Object(spec)),
+                node_to_plain_yaml(&Node::Map(spec)),
             ));
         }
         specs
     }
+}
+
+/// A JSON object as a tree, members in order.
+fn json_map_node(m: &Map<String, J>) -> Node {
+    Node::Map(m.iter().map(|(k, v)| (k.clone().into(), Node::from(v))).collect())
 }
 
 /// The manifest and IaC file of one infrastructure folder (an empty IaC file when synthesis failed: the

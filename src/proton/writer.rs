@@ -42,6 +42,11 @@ pub fn to_plain_yaml(v: &J) -> String {
     write(&Node::from(v), false)
 }
 
+/// [`to_plain_yaml`] of a tree (no Jinja: placeholders take their plain spelling).
+pub fn node_to_plain_yaml(v: &Node) -> String {
+    write(v, false)
+}
+
 fn write(v: &Node, jinja: bool) -> String {
     let mut w = Writer {
         jinja,

@@ -1,18 +1,21 @@
 //! The lexer of the scanner: a template's `{{ }}` and `{% %}` tags as tokens, with their lines (comments and
 //! `{% raw %}` blocks skipped).
 
+use std::borrow::Cow;
+
+/// A token, borrowing from the source (a string literal is owned only when it has escapes).
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) enum Tok {
-    Name(String),
-    Str(String),
+pub(crate) enum Tok<'a> {
+    Name(&'a str),
+    Str(Cow<'a, str>),
     Int(i64),
     Num,
     Op(&'static str),
 }
 
 #[derive(Clone, Debug)]
-pub(crate) struct Token {
-    pub(crate) tok: Tok,
+pub(crate) struct Token<'a> {
+    pub(crate) tok: Tok<'a>,
     pub(crate) line: usize,
 }
 
@@ -23,10 +26,10 @@ pub(crate) enum TagKind {
 }
 
 #[derive(Clone, Debug)]
-pub(crate) struct Tag {
+pub(crate) struct Tag<'a> {
     pub(crate) kind: TagKind,
     pub(crate) line: usize,
-    pub(crate) tokens: Vec<Token>,
+    pub(crate) tokens: Vec<Token<'a>>,
 }
 
 const OPERATORS: &[&str] = &[
@@ -74,7 +77,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// Tokens up to the closer (`}}` or `%}`), honouring brackets and strings.
-    fn tokens(&mut self, closer: &str) -> Vec<Token> {
+    fn tokens(&mut self, closer: &str) -> Vec<Token<'a>> {
         let mut out = Vec::new();
         let mut depth = 0usize;
         if self.rest().starts_with(['-', '+']) {
@@ -105,7 +108,7 @@ impl<'a> Lexer<'a> {
                     .find(|ch: char| !(ch.is_alphanumeric() || ch == '_'))
                     .unwrap_or(rest.len());
                 self.advance(n);
-                Tok::Name(rest[..n].to_owned())
+                Tok::Name(&rest[..n])
             } else if let Some(op) = OPERATORS.iter().find(|o| rest.starts_with(**o)) {
                 self.advance(op.len());
                 match *op {
@@ -122,8 +125,16 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    fn string(&mut self, quote: char) -> Tok {
+    fn string(&mut self, quote: char) -> Tok<'a> {
         let rest = self.rest();
+        let body = &rest[quote.len_utf8()..];
+        // Without escapes the literal is a slice of the source.
+        if let Some(i) = body.find([quote, '\\']) {
+            if body[i..].starts_with(quote) {
+                self.advance(quote.len_utf8() + i + quote.len_utf8());
+                return Tok::Str(Cow::Borrowed(&body[..i]));
+            }
+        }
         let mut value = String::new();
         let mut chars = rest.char_indices().skip(1);
         let mut end = rest.len();
@@ -146,10 +157,10 @@ impl<'a> Lexer<'a> {
             }
         }
         self.advance(end);
-        Tok::Str(value)
+        Tok::Str(Cow::Owned(value))
     }
 
-    fn number(&mut self) -> Tok {
+    fn number(&mut self) -> Tok<'a> {
         let rest = self.rest();
         let n = rest
             .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_' || ch == '.'))
@@ -196,7 +207,7 @@ impl<'a> Lexer<'a> {
 }
 
 /// The `{{ }}` and `{% %}` tags of a template, tokenized (comments and raw blocks skipped).
-pub(crate) fn lex(source: &str) -> Vec<Tag> {
+pub(crate) fn lex(source: &str) -> Vec<Tag<'_>> {
     let mut lx = Lexer {
         src: source,
         pos: 0,
@@ -218,7 +229,7 @@ pub(crate) fn lex(source: &str) -> Vec<Tag> {
             }
             _ => {
                 let tokens = lx.tokens("%}");
-                let is_raw = matches!(tokens.first().map(|t| &t.tok), Some(Tok::Name(n)) if n == "raw");
+                let is_raw = matches!(tokens.first().map(|t| &t.tok), Some(Tok::Name("raw")));
                 if is_raw {
                     lx.skip_raw();
                 } else {

@@ -11,7 +11,7 @@ mod lex;
 mod macros;
 mod walk;
 
-pub(crate) use lex::{lex, TagKind, Tok};
+pub(crate) use lex::{lex, Tag, TagKind, Tok};
 use walk::{last_filter, Scope, Walker};
 
 /// One step of a path.
@@ -88,6 +88,11 @@ pub struct ScanResult {
 
 /// Walk a template's source.
 pub fn scan(source: &str) -> ScanResult {
+    scan_tags(&lex(source))
+}
+
+/// [`scan`] of a template already lexed.
+pub(crate) fn scan_tags(tags: &[Tag<'_>]) -> ScanResult {
     let mut walker = Walker {
         scopes: vec![Scope::default()],
         out: ScanResult::default(),
@@ -95,7 +100,7 @@ pub fn scan(source: &str) -> ScanResult {
         body_calls: Vec::new(),
         top_calls: Vec::new(),
     };
-    for tag in lex(source) {
+    for tag in tags {
         match tag.kind {
             TagKind::Expr => {
                 let first = walker.out.references.len();

@@ -49,7 +49,7 @@ const KEYWORDS: &[&str] = &[
     "recursive",
 ];
 
-fn name_of(t: Option<&Token>) -> Option<&str> {
+fn name_of<'a>(t: Option<&Token<'a>>) -> Option<&'a str> {
     match t.map(|t| &t.tok) {
         Some(Tok::Name(n)) => Some(n),
         _ => None,
@@ -106,11 +106,11 @@ impl Walker {
                 name_of(prev) == Some("is") || (name_of(prev) == Some("not") && name_of(before_prev) == Some("is"));
             let is_kwarg = is_op(toks.get(i + 1), "=");
             if is_op(prev, "|") {
-                self.out.filters.push((toks[i].line, name.clone()));
-            } else if is_test && !KEYWORDS.contains(&name.as_str()) {
-                self.out.tests.push((toks[i].line, name.clone()));
+                self.out.filters.push((toks[i].line, name.to_string()));
+            } else if is_test && !KEYWORDS.contains(name) {
+                self.out.tests.push((toks[i].line, name.to_string()));
             }
-            if is_op(prev, ".") || is_op(prev, "|") || is_test || is_kwarg || KEYWORDS.contains(&name.as_str()) {
+            if is_op(prev, ".") || is_op(prev, "|") || is_test || is_kwarg || KEYWORDS.contains(name) {
                 i += 1;
                 continue;
             }
@@ -130,23 +130,23 @@ impl Walker {
         if called && segments.is_empty() {
             let target = match (self.lookup(root), self.macros.last()) {
                 (Some(_), None) => {
-                    self.top_calls.push((line, root.clone(), self.out.macros.len()));
+                    self.top_calls.push((line, root.to_string(), self.out.macros.len()));
                     Target::Untracked
                 }
                 (Some(_), Some(current)) => {
-                    self.body_calls.push((current.clone(), root.clone()));
+                    self.body_calls.push((current.clone(), root.to_string()));
                     Target::Untracked
                 }
                 (None, Some(current)) => {
-                    self.body_calls.push((current.clone(), root.clone()));
-                    self.out.calls_in_macros.push((line, root.clone()));
+                    self.body_calls.push((current.clone(), root.to_string()));
+                    self.out.calls_in_macros.push((line, root.to_string()));
                     Target::Untracked
                 }
-                (None, None) => Target::Function(root.clone()),
+                (None, None) => Target::Function(root.to_string()),
             };
             self.out.references.push(Reference {
                 line,
-                text: root.clone(),
+                text: root.to_string(),
                 target,
             });
             return i;
@@ -405,7 +405,7 @@ fn macro_args(sig: &[Token]) -> Vec<String> {
             Tok::Name(n) if depth == 1 => {
                 let prev_sep = i == 0 || is_op(sig.get(i - 1), "(") || is_op(sig.get(i - 1), ",");
                 if prev_sep {
-                    out.push(n.clone());
+                    out.push(n.to_string());
                 }
             }
             _ => {}
@@ -443,7 +443,7 @@ fn read_path(toks: &[Token], start: usize) -> (Vec<Segment>, String, usize) {
                 Some(Tok::Name(a)) => {
                     text.push('.');
                     text.push_str(a);
-                    segments.push(Segment::Attr(a.clone()));
+                    segments.push(Segment::Attr(a.to_string()));
                     i += 2;
                 }
                 Some(Tok::Int(n)) => {
@@ -456,8 +456,8 @@ fn read_path(toks: &[Token], start: usize) -> (Vec<Segment>, String, usize) {
         } else if is_op(toks.get(i), "[") {
             match (toks.get(i + 1).map(|t| &t.tok), is_op(toks.get(i + 2), "]")) {
                 (Some(Tok::Str(s)), true) => {
-                    text.push_str(&format!("[{}]", serde_json::Value::from(s.as_str())));
-                    segments.push(Segment::Attr(s.clone()));
+                    text.push_str(&format!("[{}]", serde_json::Value::from(s.as_ref())));
+                    segments.push(Segment::Attr(s.to_string()));
                     i += 3;
                 }
                 (Some(Tok::Int(n)), true) => {
