@@ -56,7 +56,7 @@ use proton_synth::constructs::nag::{self, Tool};
 use proton_synth::constructs::patterns::{HttpApiLambda, HttpApiLambdaProps};
 use proton_synth::constructs::s3::{Bucket, BucketEncryption, BucketProps};
 use proton_synth::constructs::{fns, CondExpr, CondHandle, Expr, Placeholder, PlaceholderKind, Scope, Stack, Value};
-use proton_synth::proton::{EnvironmentInterface, Input, InputDef, Instance, ServiceTemplate};
+use proton_synth::proton::{EnvironmentInterface, Input, InputDef, Instance, PipelineTemplate, ServiceTemplate};
 use vpc_env::fargate_env::outputs;
 
 /// The Proton template name.
@@ -319,32 +319,7 @@ pub fn lambda_pipeline(svc: &mut ServiceTemplate, spec: LambdaPipeline) {
     ))
     .input_type_name("PipelineInputs")
     .input_type_description("Pipeline input properties");
-    let code_dir = spec.code_dir.map(|default| {
-        pipe.input(
-            InputDef::string("code_dir")
-                .title("Application Code Directory")
-                .description("Source directory for the service")
-                .default(default)
-                .min_length(1)
-                .max_length(100),
-        )
-    });
-    let unit_test_command = pipe.input(
-        InputDef::string("unit_test_command")
-            .title("Unit test command")
-            .description("The command to run to unit test the application code")
-            .default("echo 'add your unit test command here'")
-            .min_length(1)
-            .max_length(200),
-    );
-    let packaging_command = pipe.input(
-        InputDef::string("packaging_command")
-            .title("Packaging command")
-            .description("The commands which packages your code into a file called function.zip")
-            .default(spec.packaging_command)
-            .min_length(1)
-            .max_length(200),
-    );
+    let build_env = pipeline_inputs(pipe, &spec);
     let connection = pipe.repository_connection_arn();
     let repository = pipe.repository_id();
     let branch = pipe.branch_name();
@@ -355,118 +330,10 @@ pub fn lambda_pipeline(svc: &mut ServiceTemplate, spec: LambdaPipeline) {
     );
 
     let mut root = pipe.root();
-    let key = Key::new(
-        &mut root,
-        "ArtifactKey",
-        KeyProps {
-            description: Some(format!("Pipeline artifacts of a {kind} service")),
-            alias_value: Some(alias),
-            ..KeyProps::default()
-        },
-    );
-    let access_logs = Bucket::new_access_log_bucket(&mut root, "AccessLogs");
-    let artifacts = Bucket::new(
-        &mut root,
-        "Artifacts",
-        BucketProps {
-            encryption: BucketEncryption::Kms(key.clone()),
-            server_access_logs: Some((access_logs, "artifacts/".to_owned())),
-            ..BucketProps::default()
-        },
-    );
-    let pipeline = Pipeline::new(
-        &mut root,
-        "Pipeline",
-        PipelineProps {
-            artifact_bucket: Some(artifacts),
-            ..PipelineProps::default()
-        },
-    );
-    // QUEUED: every pushed commit's deployments run in order.
-    if let Some(l1) = root.stack().l1_mut(&pipeline.handle()) {
-        l1.execution_mode = Some(Value::from("QUEUED"));
-    }
-    let in_code_dir = "cd \"$CODEBUILD_SRC_DIR/$CODE_DIR\"";
-    let build = Project::new(
-        &mut root,
-        "Build",
-        ProjectProps {
-            description: Some("Tests and packages the function code (function.zip)".to_owned()),
-            build_spec: BuildSpec {
-                pre_build: vec![Value::from(format!("{in_code_dir} && eval \"$UNIT_TEST_COMMAND\""))],
-                build: vec![Value::from(format!(
-                    "{in_code_dir} && eval \"$PACKAGING_COMMAND\" && test -f function.zip && cp function.zip \"$CODEBUILD_SRC_DIR/function.zip\""
-                ))],
-                artifact_files: vec![Value::from("function.zip")],
-                ..BuildSpec::default()
-            },
-            environment: BuildEnvironment {
-                env: vec![
-                    ("CODE_DIR".to_owned(), code_dir.map_or_else(|| Value::from("."), |d| d.value())),
-                    ("UNIT_TEST_COMMAND".to_owned(), unit_test_command.value()),
-                    ("PACKAGING_COMMAND".to_owned(), packaging_command.value()),
-                ],
-                ..BuildEnvironment::default()
-            },
-            encryption_key: Some(key.clone()),
-            timeout_minutes: Some(20),
-            ..ProjectProps::default()
-        },
-    );
-    let mut per = pipe.per_instance();
-    let names: Vec<(String, Value<String>)> = spec
-        .function_outputs
-        .iter()
-        .enumerate()
-        .map(|(i, o)| (format!("FUNCTION_{}", i + 1), each.output(o)))
-        .collect();
-    let mut commands = Vec::new();
-    for (var, _) in &names {
-        commands.push(Value::from(format!(
-            "aws lambda update-function-code --function-name \"${var}\" --zip-file \"fileb://$CODEBUILD_SRC_DIR/function.zip\" --publish"
-        )));
-        commands.push(Value::from(format!(
-            "aws lambda wait function-updated-v2 --function-name \"${var}\""
-        )));
-    }
-    let arns: Vec<Value<String>> = names
-        .iter()
-        .map(|(_, name)| {
-            fns::sub(
-                "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${Name}",
-                [("Name", name.clone().into_expr())],
-            )
-        })
-        .collect();
-    let deploy = Project::new(
-        &mut per,
-        "Deploy",
-        ProjectProps {
-            description: Some("Deploys the packaged code to one service instance's functions".to_owned()),
-            build_spec: BuildSpec {
-                build: commands,
-                ..BuildSpec::default()
-            },
-            environment: BuildEnvironment {
-                env: names,
-                ..BuildEnvironment::default()
-            },
-            encryption_key: Some(key),
-            timeout_minutes: Some(20),
-            ..ProjectProps::default()
-        },
-    );
-    deploy.add_to_role_policy(
-        per.stack(),
-        PolicyStatement::allow(
-            &[
-                "lambda:UpdateFunctionCode",
-                "lambda:GetFunction",
-                "lambda:GetFunctionConfiguration",
-            ],
-            arns,
-        ),
-    );
+    let (pipeline, key) = pipeline_with_artifacts(&mut root, kind, alias);
+    let build = build_project(&mut root, build_env, key.clone());
+    let function_names = spec.function_outputs.iter().map(|o| each.output(o)).collect();
+    let deploy = deploy_project(&mut pipe.per_instance(), function_names, key);
     let stack = pipe.stack_mut();
     let source = Artifact::new("Source");
     let built = Artifact::new("BuildOutput");
@@ -497,6 +364,168 @@ pub fn lambda_pipeline(svc: &mut ServiceTemplate, spec: LambdaPipeline) {
             vec![Action::codebuild("Deploy", &deploy, &built, &[])],
         )
     });
+}
+
+/// The pipeline, its artifacts in a bucket (with access logs) encrypted by a customer managed key, returned for
+/// the builds to encrypt with; runs are QUEUED.
+fn pipeline_with_artifacts(root: &mut Scope, kind: &str, alias: Value<String>) -> (Pipeline, Key) {
+    let key = Key::new(
+        root,
+        "ArtifactKey",
+        KeyProps {
+            description: Some(format!("Pipeline artifacts of a {kind} service")),
+            alias_value: Some(alias),
+            ..KeyProps::default()
+        },
+    );
+    let access_logs = Bucket::new_access_log_bucket(root, "AccessLogs");
+    let artifacts = Bucket::new(
+        root,
+        "Artifacts",
+        BucketProps {
+            encryption: BucketEncryption::Kms(key.clone()),
+            server_access_logs: Some((access_logs, "artifacts/".to_owned())),
+            ..BucketProps::default()
+        },
+    );
+    let pipeline = Pipeline::new(
+        root,
+        "Pipeline",
+        PipelineProps {
+            artifact_bucket: Some(artifacts),
+            ..PipelineProps::default()
+        },
+    );
+    // QUEUED: every pushed commit's deployments run in order.
+    if let Some(l1) = root.stack().l1_mut(&pipeline.handle()) {
+        l1.execution_mode = Some(Value::from("QUEUED"));
+    }
+    (pipeline, key)
+}
+
+/// The pipeline inputs, returned as the build's environment variables (`CODE_DIR`, `.` without the input;
+/// `UNIT_TEST_COMMAND`; `PACKAGING_COMMAND`): they never become buildspec text.
+fn pipeline_inputs(pipe: &mut PipelineTemplate, spec: &LambdaPipeline) -> Vec<(String, Value<String>)> {
+    let code_dir = spec.code_dir.map(|default| {
+        pipe.input(
+            InputDef::string("code_dir")
+                .title("Application Code Directory")
+                .description("Source directory for the service")
+                .default(default)
+                .min_length(1)
+                .max_length(100),
+        )
+    });
+    let unit_test_command = pipe.input(
+        InputDef::string("unit_test_command")
+            .title("Unit test command")
+            .description("The command to run to unit test the application code")
+            .default("echo 'add your unit test command here'")
+            .min_length(1)
+            .max_length(200),
+    );
+    let packaging_command = pipe.input(
+        InputDef::string("packaging_command")
+            .title("Packaging command")
+            .description("The commands which packages your code into a file called function.zip")
+            .default(spec.packaging_command)
+            .min_length(1)
+            .max_length(200),
+    );
+    vec![
+        (
+            "CODE_DIR".to_owned(),
+            code_dir.map_or_else(|| Value::from("."), |d| d.value()),
+        ),
+        ("UNIT_TEST_COMMAND".to_owned(), unit_test_command.value()),
+        ("PACKAGING_COMMAND".to_owned(), packaging_command.value()),
+    ]
+}
+
+/// The build: the unit tests, then the packaging command in the code directory; its artifact is
+/// `function.zip`.
+fn build_project(root: &mut Scope, env: Vec<(String, Value<String>)>, key: Key) -> Project {
+    let in_code_dir = "cd \"$CODEBUILD_SRC_DIR/$CODE_DIR\"";
+    Project::new(
+        root,
+        "Build",
+        ProjectProps {
+            description: Some("Tests and packages the function code (function.zip)".to_owned()),
+            build_spec: BuildSpec {
+                pre_build: vec![Value::from(format!("{in_code_dir} && eval \"$UNIT_TEST_COMMAND\""))],
+                build: vec![Value::from(format!(
+                    "{in_code_dir} && eval \"$PACKAGING_COMMAND\" && test -f function.zip && cp function.zip \"$CODEBUILD_SRC_DIR/function.zip\""
+                ))],
+                artifact_files: vec![Value::from("function.zip")],
+                ..BuildSpec::default()
+            },
+            environment: BuildEnvironment {
+                env,
+                ..BuildEnvironment::default()
+            },
+            encryption_key: Some(key),
+            timeout_minutes: Some(20),
+            ..ProjectProps::default()
+        },
+    )
+}
+
+/// The deploy project, repeated per instance (`per`): `aws lambda update-function-code` with the packaged code
+/// on each of `function_names` (the instance's outputs), by a role allowed to update those functions only.
+fn deploy_project(per: &mut Scope, function_names: Vec<Value<String>>, key: Key) -> Project {
+    let names: Vec<(String, Value<String>)> = function_names
+        .into_iter()
+        .enumerate()
+        .map(|(i, name)| (format!("FUNCTION_{}", i + 1), name))
+        .collect();
+    let mut commands = Vec::new();
+    for (var, _) in &names {
+        commands.push(Value::from(format!(
+            "aws lambda update-function-code --function-name \"${var}\" --zip-file \"fileb://$CODEBUILD_SRC_DIR/function.zip\" --publish"
+        )));
+        commands.push(Value::from(format!(
+            "aws lambda wait function-updated-v2 --function-name \"${var}\""
+        )));
+    }
+    let arns: Vec<Value<String>> = names
+        .iter()
+        .map(|(_, name)| {
+            fns::sub(
+                "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${Name}",
+                [("Name", name.clone().into_expr())],
+            )
+        })
+        .collect();
+    let deploy = Project::new(
+        per,
+        "Deploy",
+        ProjectProps {
+            description: Some("Deploys the packaged code to one service instance's functions".to_owned()),
+            build_spec: BuildSpec {
+                build: commands,
+                ..BuildSpec::default()
+            },
+            environment: BuildEnvironment {
+                env: names,
+                ..BuildEnvironment::default()
+            },
+            encryption_key: Some(key),
+            timeout_minutes: Some(20),
+            ..ProjectProps::default()
+        },
+    );
+    deploy.add_to_role_policy(
+        per.stack(),
+        PolicyStatement::allow(
+            &[
+                "lambda:UpdateFunctionCode",
+                "lambda:GetFunction",
+                "lambda:GetFunctionConfiguration",
+            ],
+            arns,
+        ),
+    );
+    deploy
 }
 
 /// The service template, compatible with the given environment template (`vpc-env:1`).

@@ -28,17 +28,15 @@ pub mod load_balanced_ecs_ec2_svc;
 
 use lb_fargate_svc::CONTAINER_NAME;
 use load_balanced_ecs_ec2_svc::backend_fargate_svc::{
-    cloud_map_service, container, image_input, lb_fargate_svc, log_group, pipeline, port_input, task_role,
-    task_size_input, FargateEnv, Names, ROOT_USER_REASON,
+    backend_security_group, cloud_map_service, container, image_input, lb_fargate_svc, log_group, pipeline, port_input,
+    task_role, task_size_input, FargateEnv, Names, ROOT_USER_REASON,
 };
 use load_balanced_ecs_ec2_svc::ecs_ec2_env;
 use proton_synth::app::App;
-use proton_synth::constructs::ec2::{Connectable, Peer, Port, SecurityGroup, SecurityGroupProps};
 use proton_synth::constructs::ecs::{
     Ec2Service, Ec2ServiceProps, Ec2TaskDefinition, Ec2TaskDefinitionProps, Logging, TaskSizeMapping,
 };
 use proton_synth::constructs::nag::{self, Tool};
-use proton_synth::constructs::{fns, Value};
 use proton_synth::proton::{EnvironmentInterface, InputDef, ServiceTemplate};
 
 /// The Proton template name.
@@ -94,26 +92,7 @@ pub fn service(env_interface: &EnvironmentInterface) -> ServiceTemplate {
         ROOT_USER_REASON,
     );
 
-    // Reachable from inside the VPC on the container port only; out: HTTPS (registries, AWS APIs).
-    let sg = SecurityGroup::new(
-        &mut root,
-        "ServiceSecurityGroup",
-        SecurityGroupProps {
-            vpc_id: env.vpc_id.clone(),
-            description: "Backend tasks: the container port from inside the VPC".to_owned(),
-            allow_all_outbound: false,
-            group_name: None,
-        },
-    );
-    sg.add_ingress_rule(
-        root.stack(),
-        Peer::ipv4(env.vpc_cidr.clone()),
-        Port::tcp_value(port.as_integer()),
-        "Services of the VPC to the container port (Cloud Map)",
-    );
-    sg.connections()
-        .allow_to_any_ipv4(root.stack(), Port::tcp(443), "HTTPS to image registries and AWS APIs");
-
+    let sg = backend_security_group(&mut root, &env, &port);
     let registry = cloud_map_service(&mut root, &env, &names);
     // On the environment's capacity provider (the cluster's default strategy), in the private subnets.
     let mut props = Ec2ServiceProps::new(env.cluster.clone(), task_definition, env.private_subnets.clone());
@@ -127,17 +106,7 @@ pub fn service(env_interface: &EnvironmentInterface) -> ServiceTemplate {
     scaling.scale_on_cpu_utilization(stack, 50.0);
     scaling.scale_on_memory_utilization(stack, 50.0);
 
-    let url = fns::join(
-        "",
-        [
-            names.instance.clone(),
-            Value::from("."),
-            names.service.clone(),
-            Value::from("."),
-            names.environment.clone(),
-            Value::from(".local"),
-        ],
-    );
+    let url = names.cloud_map_url(None);
     svc.instance_output_with_description("BackendURL", url, Some("Type A DNS record for Service Discovery"));
     svc.instance_output("ServiceName", service.name());
     svc.instance_output("TaskRoleArn", service.task_definition().task_role().arn());

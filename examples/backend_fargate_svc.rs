@@ -39,6 +39,13 @@ pub mod backend_queue;
 pub mod fargate_env;
 #[path = "lb_fargate_svc.rs"]
 pub mod lb_fargate_svc;
+// What some of the programs including this file share (the others leave it unused).
+#[allow(dead_code)]
+#[path = "services/load_balanced.rs"]
+pub mod load_balanced;
+#[allow(dead_code)]
+#[path = "services/queue_worker.rs"]
+pub mod queue_worker;
 
 use fargate_env::outputs;
 use lb_fargate_svc::{docker_ecs_pipeline, DockerPipeline, CONTAINER_NAME, TASK_SIZES};
@@ -284,6 +291,23 @@ impl Names {
     pub fn qualified(&self) -> Value<String> {
         fns::join("_", [self.service.clone(), self.instance.clone()])
     }
+
+    /// `<instance>.<service>.<environment>.local`, then `:<port>` if given: the name [`cloud_map_service`]
+    /// registers the instance's tasks under.
+    pub fn cloud_map_url(&self, port: Option<Value<String>>) -> Value<String> {
+        let mut parts = vec![
+            self.instance.clone(),
+            Value::from("."),
+            self.service.clone(),
+            Value::from("."),
+            self.environment.clone(),
+        ];
+        match port {
+            Some(port) => parts.extend([Value::from(".local:"), port]),
+            None => parts.push(Value::from(".local")),
+        }
+        fns::join("", parts)
+    }
 }
 
 /// The Cloud Map service `<instance>.<service>` in the environment's namespace (A records, 60 s, like the
@@ -435,9 +459,33 @@ pub fn service(env_interface: &EnvironmentInterface) -> ServiceTemplate {
         ROOT_USER_REASON,
     );
 
-    // Reachable from inside the VPC on the container port only; out: HTTPS (registries, AWS APIs).
+    let sg = backend_security_group(&mut root, &env, &port);
+    let registry = cloud_map_service(&mut root, &env, &names);
+    let mut props = FargateServiceProps::new(env.cluster.clone(), task_definition, placement.subnets.clone());
+    props.security_groups = vec![sg];
+    props.desired_count = desired_count.as_integer();
+    props.service_name = Some(names.qualified());
+    props.service_registry_arns = vec![registry];
+    let service = FargateService::new(&mut root, "Service", props);
+    let stack = root.stack();
+    assign_public_ip(stack, &service.handle(), &placement);
+    let scaling = service.auto_scale_task_count(stack, 1, 10);
+    scaling.scale_on_cpu_utilization(stack, 50.0);
+    scaling.scale_on_memory_utilization(stack, 50.0);
+
+    let url = names.cloud_map_url(Some(number_text(&port)));
+    svc.instance_output_with_description("BackendURL", url, Some("Type A DNS record for Service Discovery"));
+    svc.instance_output("ServiceName", service.name());
+    svc.instance_output("TaskRoleArn", service.task_definition().task_role().arn());
+    pipeline(&mut svc, "backend Fargate", "ecs-backend");
+    svc
+}
+
+/// The backend services' security group: reachable from inside the VPC on the container port only; out: HTTPS
+/// (registries, AWS APIs).
+pub fn backend_security_group(root: &mut Scope, env: &FargateEnv, port: &Input<Instance, f64>) -> SecurityGroup {
     let sg = SecurityGroup::new(
-        &mut root,
+        root,
         "ServiceSecurityGroup",
         SecurityGroupProps {
             vpc_id: env.vpc_id.clone(),
@@ -454,37 +502,7 @@ pub fn service(env_interface: &EnvironmentInterface) -> ServiceTemplate {
     );
     sg.connections()
         .allow_to_any_ipv4(root.stack(), Port::tcp(443), "HTTPS to image registries and AWS APIs");
-
-    let registry = cloud_map_service(&mut root, &env, &names);
-    let mut props = FargateServiceProps::new(env.cluster.clone(), task_definition, placement.subnets.clone());
-    props.security_groups = vec![sg];
-    props.desired_count = desired_count.as_integer();
-    props.service_name = Some(names.qualified());
-    props.service_registry_arns = vec![registry];
-    let service = FargateService::new(&mut root, "Service", props);
-    let stack = root.stack();
-    assign_public_ip(stack, &service.handle(), &placement);
-    let scaling = service.auto_scale_task_count(stack, 1, 10);
-    scaling.scale_on_cpu_utilization(stack, 50.0);
-    scaling.scale_on_memory_utilization(stack, 50.0);
-
-    let url = fns::join(
-        "",
-        [
-            names.instance.clone(),
-            Value::from("."),
-            names.service.clone(),
-            Value::from("."),
-            names.environment.clone(),
-            Value::from(".local:"),
-            number_text(&port),
-        ],
-    );
-    svc.instance_output_with_description("BackendURL", url, Some("Type A DNS record for Service Discovery"));
-    svc.instance_output("ServiceName", service.name());
-    svc.instance_output("TaskRoleArn", service.task_definition().task_role().arn());
-    pipeline(&mut svc, "backend Fargate", "ecs-backend");
-    svc
+    sg
 }
 
 /// The value of the component outputs the service reads when no component is attached.

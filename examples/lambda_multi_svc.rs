@@ -54,7 +54,7 @@ use proton_synth::constructs::iam::{PolicyStatement, Principal, Role, RoleProps}
 use proton_synth::constructs::lambda::{Architecture, Code, Function, FunctionProps};
 use proton_synth::constructs::s3::{Bucket, BucketProps};
 use proton_synth::constructs::sqs::{DeadLetterQueue, Queue, QueueProps, DLQ_RETENTION_SECONDS};
-use proton_synth::constructs::{cfn, fns, Construct, Handle, Scope, Value};
+use proton_synth::constructs::{cfn, fns, Construct, Handle, Scope, Stack, Value};
 use proton_synth::proton::{EnvironmentInterface, EnvironmentTemplate, Input, InputDef, Instance, ServiceTemplate};
 
 /// The environment template's name.
@@ -175,7 +175,16 @@ pub fn crud_service(env_interface: &EnvironmentInterface) -> ServiceTemplate {
     );
 
     let mut root = svc.instance();
-    let code = CodeChoice::new(&mut root, &code_uri);
+    let crud = Crud {
+        code: CodeChoice::new(&mut root, &code_uri),
+        resource_name,
+        resource_handler,
+        memory,
+        timeout,
+        runtime,
+        table_name,
+        table_arn,
+    };
     let api = HttpApi::new(
         &mut root,
         "CrudHttpApi",
@@ -184,50 +193,16 @@ pub fn crud_service(env_interface: &EnvironmentInterface) -> ServiceTemplate {
             ..HttpApiProps::default()
         },
     );
-    let mut functions = Vec::new();
-    for (op, method, with_id, actions) in OPERATIONS {
-        let id = capitalized(op);
-        let function = Function::new(
-            &mut root,
-            &format!("{id}Function"),
-            FunctionProps {
-                description: Some(format!("The {op} operation of the CRUD API")),
-                code: Code::Inline(PLACEHOLDER_HANDLER.to_owned()),
-                memory_size: memory.as_integer(),
-                timeout_seconds: timeout.as_integer(),
-                environment: [("TABLE_NAME".to_owned(), table_name.clone())].into_iter().collect(),
-                // Code packaged by the pipeline on CodeBuild's x86_64 image runs on the same architecture.
-                architecture: Architecture::X86_64,
-                ..FunctionProps::default()
-            },
-        );
-        let handler = fns::join(
-            "",
-            [
-                resource_handler.value(),
-                Value::from(format!(".{op}_")),
-                resource_name.value(),
-            ],
-        );
-        code.apply(root.stack(), &function, handler, runtime.value());
-        let mut resources = vec![table_arn.clone()];
-        if op == "list" {
-            resources.push(fns::join("", [table_arn.clone(), Value::from("/index/*")]));
-        }
-        function.add_to_role_policy(root.stack(), PolicyStatement::allow(actions, resources));
-        let mut segments = vec![resource_name.value()];
-        if with_id {
-            segments.push(Value::from("{id}"));
-        }
-        api.add_lambda_route_segments(root.stack(), &id, method, segments, &function);
-        functions.push((format!("{id}Function"), function));
-    }
+    let functions: Vec<(String, Function)> = OPERATIONS
+        .into_iter()
+        .map(|operation| crud_function(&mut root, &api, &crud, operation))
+        .collect();
     svc.instance_output_with_description(
         "HttpApiEndpoint",
-        fns::join("", [api.url(), resource_name.value()]),
+        fns::join("", [api.url(), crud.resource_name.value()]),
         Some("API Gateway endpoint URL for Prod stage"),
     );
-    svc.instance_output_with_description("LambdaRuntime", runtime.value(), Some("The lambda runtime"));
+    svc.instance_output_with_description("LambdaRuntime", crud.runtime.value(), Some("The lambda runtime"));
     for (name, function) in &functions {
         svc.instance_output(name, function.name());
     }
@@ -242,6 +217,65 @@ pub fn crud_service(env_interface: &EnvironmentInterface) -> ServiceTemplate {
         },
     );
     svc
+}
+
+/// What every CRUD function is built from: the instance inputs, the code choice and the environment's table.
+struct Crud {
+    code: CodeChoice,
+    resource_name: Input<Instance, String>,
+    resource_handler: Input<Instance, String>,
+    memory: Input<Instance, f64>,
+    timeout: Input<Instance, f64>,
+    runtime: Input<Instance, String>,
+    table_name: Value<String>,
+    table_arn: Value<String>,
+}
+
+/// The function of one of [`OPERATIONS`] (handler `<resource_handler>.<op>_<resource_name>`), allowed its
+/// table actions only, and its route on `api`. Returns its output name (`ListFunction`, …) and the function.
+fn crud_function(
+    root: &mut Scope,
+    api: &HttpApi,
+    crud: &Crud,
+    (op, method, with_id, actions): (&str, &str, bool, &[&str]),
+) -> (String, Function) {
+    let id = capitalized(op);
+    let function = Function::new(
+        root,
+        &format!("{id}Function"),
+        FunctionProps {
+            description: Some(format!("The {op} operation of the CRUD API")),
+            code: Code::Inline(PLACEHOLDER_HANDLER.to_owned()),
+            memory_size: crud.memory.as_integer(),
+            timeout_seconds: crud.timeout.as_integer(),
+            environment: [("TABLE_NAME".to_owned(), crud.table_name.clone())]
+                .into_iter()
+                .collect(),
+            // Code packaged by the pipeline on CodeBuild's x86_64 image runs on the same architecture.
+            architecture: Architecture::X86_64,
+            ..FunctionProps::default()
+        },
+    );
+    let handler = fns::join(
+        "",
+        [
+            crud.resource_handler.value(),
+            Value::from(format!(".{op}_")),
+            crud.resource_name.value(),
+        ],
+    );
+    crud.code.apply(root.stack(), &function, handler, crud.runtime.value());
+    let mut resources = vec![crud.table_arn.clone()];
+    if op == "list" {
+        resources.push(fns::join("", [crud.table_arn.clone(), Value::from("/index/*")]));
+    }
+    function.add_to_role_policy(root.stack(), PolicyStatement::allow(actions, resources));
+    let mut segments = vec![crud.resource_name.value()];
+    if with_id {
+        segments.push(Value::from("{id}"));
+    }
+    api.add_lambda_route_segments(root.stack(), &id, method, segments, &function);
+    (format!("{id}Function"), function)
 }
 
 /// The data-processing service's name.
@@ -325,7 +359,8 @@ fn firehose(root: &mut Scope, bucket_arn: &Value<String>) -> Handle<cfn::kinesis
     h
 }
 
-/// The service template `service-data-processing`, compatible with `lambda-env:1`.
+/// The service template `service-data-processing`, compatible with `lambda-env:1` ([`callback_api`] and
+/// [`stream_reader`]).
 pub fn data_processing_service(env_interface: &EnvironmentInterface) -> ServiceTemplate {
     let mut svc = ServiceTemplate::new(DATA_NAME, std::slice::from_ref(env_interface))
         .description("Callbacks into a Kinesis stream, read into the environment's table, a queue and a Firehose to its bucket (proton-synth port of AWS's service-data-processing sample)")
@@ -366,24 +401,7 @@ pub fn data_processing_service(env_interface: &EnvironmentInterface) -> ServiceT
 
     let mut root = svc.instance();
     let code = CodeChoice::new(&mut root, &code_uri);
-    let mut stream = cfn::kinesis::Stream::new();
-    stream.shard_count = Some(Value::from(1));
-    stream.stream_encryption = Some(cfn::kinesis::stream::StreamEncryption::new("KMS", "alias/aws/kinesis"));
-    let stream = root.add("UpdateStream", stream);
-    let discrepancies = Queue::new(&mut root, "UpdateDiscrepanciesQueue", QueueProps::default());
-    let failures = Queue::new(
-        &mut root,
-        "StreamReaderFailures",
-        QueueProps {
-            dead_letter_queue: DeadLetterQueue::None {
-                reason: "the on-failure destination of the stream reader: batches it could not process, kept 14 days"
-                    .to_owned(),
-            },
-            retention_seconds: DLQ_RETENTION_SECONDS,
-            ..QueueProps::default()
-        },
-    );
-    let firehose = firehose(&mut root, &bucket_arn);
+    let flow = DataFlow::new(&mut root, &bucket_arn);
     let mut inputs = DataInputs {
         memory,
         timeout,
@@ -391,74 +409,10 @@ pub fn data_processing_service(env_interface: &EnvironmentInterface) -> ServiceT
         code,
         environment: IndexMap::new(),
     };
-
     // Callbacks: POST /<resource_name>-update (the sample's /task-update) puts records on the stream.
     let update_path = fns::join("", [resource_name.value(), Value::from("-update")]);
-    inputs.environment.insert("STREAM_NAME".to_owned(), stream.r#ref());
-    let callback = data_function(&mut root, "CallbackFunction", &inputs, callback_handler.value());
-    callback.add_to_role_policy(
-        root.stack(),
-        PolicyStatement::allow(&["kinesis:PutRecord", "kinesis:PutRecords"], [stream.attr_arn()]),
-    );
-    let api = HttpApi::new(
-        &mut root,
-        "CallbackHttpApi",
-        HttpApiProps {
-            description: Some("Callbacks of a service-data-processing instance".to_owned()),
-            ..HttpApiProps::default()
-        },
-    );
-    api.add_lambda_route_segments(root.stack(), "Update", "POST", vec![update_path.clone()], &callback);
-
-    // The stream reader: items into the table, discrepancies into the queue, events into the Firehose.
-    inputs.environment = [
-        ("TABLE_NAME".to_owned(), table_name.clone()),
-        ("DISCREPANCY_QUEUE".to_owned(), discrepancies.url()),
-        ("FIREHOSE_STREAM".to_owned(), firehose.r#ref()),
-    ]
-    .into_iter()
-    .collect();
-    let reader = data_function(&mut root, "DataUpdateStreamReader", &inputs, stream_handler.value());
-    let stack = root.stack();
-    let table_arn = fns::sub(
-        "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${Table}",
-        [("Table", table_name.into_expr())],
-    );
-    for stmt in [
-        PolicyStatement::allow(STREAM_READER_TABLE_ACTIONS, [table_arn]),
-        PolicyStatement::allow(
-            &["firehose:PutRecord", "firehose:PutRecordBatch"],
-            [firehose.attr_arn()],
-        ),
-        PolicyStatement::allow(STREAM_READ_ACTIONS, [stream.attr_arn()]),
-        PolicyStatement::allow(
-            &["kinesis:ListStreams"],
-            [fns::sub(
-                "arn:${AWS::Partition}:kinesis:${AWS::Region}:${AWS::AccountId}:stream/*",
-                Vec::<(String, proton_synth::constructs::Expr)>::new(),
-            )],
-        ),
-    ] {
-        reader.add_to_role_policy(stack, stmt);
-    }
-    let _ = discrepancies.grant_send(stack, &mut reader.role().clone());
-    let _ = failures.grant_send(stack, &mut reader.role().clone());
-    let mut mapping = cfn::lambda::EventSourceMapping::new(reader.name());
-    mapping.event_source_arn = Some(stream.attr_arn());
-    mapping.starting_position = Some(Value::from("TRIM_HORIZON"));
-    mapping.batch_size = Some(Value::from(16));
-    mapping.enabled = Some(Value::from(true));
-    mapping.bisect_batch_on_function_error = Some(Value::from(true));
-    mapping.maximum_retry_attempts = Some(Value::from(3));
-    let mut on_failure = cfn::lambda::event_source_mapping::OnFailure::new();
-    on_failure.destination = Some(failures.arn());
-    let mut destination = cfn::lambda::event_source_mapping::DestinationConfig::new();
-    destination.on_failure = Some(on_failure);
-    mapping.destination_config = Some(destination);
-    let mapping = stack.scope(reader.node_id()).add("UpdateEvent", mapping);
-    if let Some(policy) = reader.role().default_policy(stack) {
-        stack.add_dependency(&mapping, &policy);
-    }
+    let (callback, api) = callback_api(&mut root, &mut inputs, &flow, callback_handler.value(), &update_path);
+    let reader = stream_reader(&mut root, &mut inputs, &flow, table_name, stream_handler.value());
 
     svc.instance_output_with_description(
         "HttpApiEndpoint",
@@ -478,6 +432,135 @@ pub fn data_processing_service(env_interface: &EnvironmentInterface) -> ServiceT
         },
     );
     svc
+}
+
+/// Where the data goes: the Kinesis stream, the discrepancy and on-failure queues, the Firehose to the bucket.
+struct DataFlow {
+    stream: Handle<cfn::kinesis::Stream>,
+    discrepancies: Queue,
+    failures: Queue,
+    firehose: Handle<cfn::kinesisfirehose::DeliveryStream>,
+}
+
+impl DataFlow {
+    fn new(root: &mut Scope, bucket_arn: &Value<String>) -> DataFlow {
+        let mut stream = cfn::kinesis::Stream::new();
+        stream.shard_count = Some(Value::from(1));
+        stream.stream_encryption = Some(cfn::kinesis::stream::StreamEncryption::new("KMS", "alias/aws/kinesis"));
+        let stream = root.add("UpdateStream", stream);
+        let discrepancies = Queue::new(root, "UpdateDiscrepanciesQueue", QueueProps::default());
+        let failures = Queue::new(
+            root,
+            "StreamReaderFailures",
+            QueueProps {
+                dead_letter_queue: DeadLetterQueue::None {
+                    reason:
+                        "the on-failure destination of the stream reader: batches it could not process, kept 14 days"
+                            .to_owned(),
+                },
+                retention_seconds: DLQ_RETENTION_SECONDS,
+                ..QueueProps::default()
+            },
+        );
+        DataFlow {
+            stream,
+            discrepancies,
+            failures,
+            firehose: firehose(root, bucket_arn),
+        }
+    }
+}
+
+/// The callback function, which may only put records on the stream, and its HTTP API (`POST <update_path>`).
+fn callback_api(
+    root: &mut Scope,
+    inputs: &mut DataInputs,
+    flow: &DataFlow,
+    handler: Value<String>,
+    update_path: &Value<String>,
+) -> (Function, HttpApi) {
+    inputs.environment.insert("STREAM_NAME".to_owned(), flow.stream.r#ref());
+    let callback = data_function(root, "CallbackFunction", inputs, handler);
+    callback.add_to_role_policy(
+        root.stack(),
+        PolicyStatement::allow(&["kinesis:PutRecord", "kinesis:PutRecords"], [flow.stream.attr_arn()]),
+    );
+    let api = HttpApi::new(
+        root,
+        "CallbackHttpApi",
+        HttpApiProps {
+            description: Some("Callbacks of a service-data-processing instance".to_owned()),
+            ..HttpApiProps::default()
+        },
+    );
+    api.add_lambda_route_segments(root.stack(), "Update", "POST", vec![update_path.clone()], &callback);
+    (callback, api)
+}
+
+/// The stream reader: items into the table, discrepancies into the queue, events into the Firehose; fed by an
+/// event source mapping on the stream ([`read_stream`]).
+fn stream_reader(
+    root: &mut Scope,
+    inputs: &mut DataInputs,
+    flow: &DataFlow,
+    table_name: Value<String>,
+    handler: Value<String>,
+) -> Function {
+    inputs.environment = [
+        ("TABLE_NAME".to_owned(), table_name.clone()),
+        ("DISCREPANCY_QUEUE".to_owned(), flow.discrepancies.url()),
+        ("FIREHOSE_STREAM".to_owned(), flow.firehose.r#ref()),
+    ]
+    .into_iter()
+    .collect();
+    let reader = data_function(root, "DataUpdateStreamReader", inputs, handler);
+    let stack = root.stack();
+    let table_arn = fns::sub(
+        "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${Table}",
+        [("Table", table_name.into_expr())],
+    );
+    for stmt in [
+        PolicyStatement::allow(STREAM_READER_TABLE_ACTIONS, [table_arn]),
+        PolicyStatement::allow(
+            &["firehose:PutRecord", "firehose:PutRecordBatch"],
+            [flow.firehose.attr_arn()],
+        ),
+        PolicyStatement::allow(STREAM_READ_ACTIONS, [flow.stream.attr_arn()]),
+        PolicyStatement::allow(
+            &["kinesis:ListStreams"],
+            [fns::sub(
+                "arn:${AWS::Partition}:kinesis:${AWS::Region}:${AWS::AccountId}:stream/*",
+                Vec::<(String, proton_synth::constructs::Expr)>::new(),
+            )],
+        ),
+    ] {
+        reader.add_to_role_policy(stack, stmt);
+    }
+    let _ = flow.discrepancies.grant_send(stack, &mut reader.role().clone());
+    let _ = flow.failures.grant_send(stack, &mut reader.role().clone());
+    read_stream(stack, &reader, flow);
+    reader
+}
+
+/// `reader`'s event source mapping on the stream: a failing batch is retried 3 times (halved), then sent
+/// to the on-failure queue instead of blocking its shard.
+fn read_stream(stack: &mut Stack, reader: &Function, flow: &DataFlow) {
+    let mut mapping = cfn::lambda::EventSourceMapping::new(reader.name());
+    mapping.event_source_arn = Some(flow.stream.attr_arn());
+    mapping.starting_position = Some(Value::from("TRIM_HORIZON"));
+    mapping.batch_size = Some(Value::from(16));
+    mapping.enabled = Some(Value::from(true));
+    mapping.bisect_batch_on_function_error = Some(Value::from(true));
+    mapping.maximum_retry_attempts = Some(Value::from(3));
+    let mut on_failure = cfn::lambda::event_source_mapping::OnFailure::new();
+    on_failure.destination = Some(flow.failures.arn());
+    let mut destination = cfn::lambda::event_source_mapping::DestinationConfig::new();
+    destination.on_failure = Some(on_failure);
+    mapping.destination_config = Some(destination);
+    let mapping = stack.scope(reader.node_id()).add("UpdateEvent", mapping);
+    if let Some(policy) = reader.role().default_policy(stack) {
+        stack.add_dependency(&mapping, &policy);
+    }
 }
 
 /// The item actions of the stream reader on the environment's table (SAM's `DynamoDBCrudPolicy` without

@@ -31,14 +31,15 @@
 //! cargo run --example lb_fargate_svc -- synth --out out/lb_fargate_svc
 //! ```
 
+#[path = "pipelines/docker_ecs.rs"]
+pub mod docker_ecs;
 #[path = "public_vpc_env.rs"]
 pub mod public_vpc_env;
 
+pub use docker_ecs::{docker_ecs_pipeline, DockerPipeline};
+
 use proton_synth::app::App;
-use proton_synth::constructs::codebuild::{self, BuildEnvironment, DockerBuild, ProjectProps};
-use proton_synth::constructs::codepipeline::{Action, Artifact, Pipeline, PipelineProps, PipelineType, Stage};
 use proton_synth::constructs::ec2::{Connectable, Port, SecurityGroup};
-use proton_synth::constructs::ecr::{self, RepositoryProps};
 use proton_synth::constructs::ecs::{
     aws_sample_cpu_steps, Cluster, ContainerImage, ContainerProps, FargateService, FargateServiceProps,
     FargateTaskDefinition, FargateTaskDefinitionProps, Logging, TaskSizeMapping,
@@ -48,12 +49,11 @@ use proton_synth::constructs::elbv2::{
     ListenerAction, ListenerProps, TargetGroupProps, TargetType,
 };
 use proton_synth::constructs::iam::Role;
-use proton_synth::constructs::kms::{self, KeyProps};
 use proton_synth::constructs::logs::{LogGroup, LogGroupProps, RetentionDays};
 use proton_synth::constructs::nag::{self, Tool};
-use proton_synth::constructs::s3::{self, BucketEncryption, BucketProps};
-use proton_synth::constructs::{fns, Output, RemovalPolicy, Stack, Value};
-use proton_synth::proton::{EnvironmentInterface, InputDef, InstanceLoop, PipelineTemplate, ServiceTemplate};
+use proton_synth::constructs::s3;
+use proton_synth::constructs::{fns, RemovalPolicy, Scope, Stack, Value};
+use proton_synth::proton::{EnvironmentInterface, Input, InputDef, Instance, ServiceTemplate};
 
 /// The Proton template name.
 pub const TEMPLATE_NAME: &str = "lb-fargate-service";
@@ -81,35 +81,11 @@ pub fn service(env: &EnvironmentInterface) -> ServiceTemplate {
     svc
 }
 
-/// The instance template (`instance_infrastructure/`).
+/// The instance template (`instance_infrastructure/`): the sample's inputs, what the environment provides, then
+/// the task definition ([`task_definition`]), the public load balancer ([`load_balancer`]) and the service
+/// ([`fargate_service`]).
 fn instance(svc: &mut ServiceTemplate) {
-    // Inputs: the sample's, property for property.
-    let port = svc.instance_input(
-        InputDef::number("port")
-            .description("The port to route traffic to")
-            .default(80.0)
-            .minimum(0.0)
-            .maximum(65535.0),
-    );
-    let desired_count = svc.instance_input(
-        InputDef::number("desired_count")
-            .description("The default number of Fargate tasks you want running")
-            .default(1.0)
-            .minimum(1.0),
-    );
-    let task_size = svc.instance_input(
-        InputDef::string("task_size")
-            .description("The size of the task you want to run")
-            .enum_values(TASK_SIZES)
-            .default("x-small"),
-    );
-    let image = svc.instance_input(
-        InputDef::string("image")
-            .description("The name/url of the container image")
-            .default("public.ecr.aws/z9d2n7e1/nginx:1.21.0")
-            .min_length(1)
-            .max_length(200),
-    );
+    let inputs = InstanceInputs::declare(svc);
 
     // What the environment provides (checked against public-vpc's declared outputs at synthesis).
     let cluster = Cluster::from_name(svc.env_output("ClusterName"));
@@ -130,47 +106,121 @@ fn instance(svc: &mut ServiceTemplate) {
     let qualified_name = fns::join("_", [service_name.clone(), instance_name.clone()]);
 
     let mut root = svc.instance();
-    let sizes = TaskSizeMapping::aws_sample(&mut root, "TaskSize");
-
     // Logs go below the prefix the environment's execution role may write to.
-    let log_group = LogGroup::new(
+    let log_group_name = fns::sub(
+        &format!(
+            "{}/${{Env}}/${{Service}}/${{Instance}}",
+            public_vpc_env::LOG_GROUP_PREFIX
+        ),
+        [
+            ("Env", env_name.into_expr()),
+            ("Service", service_name.into_expr()),
+            ("Instance", instance_name.into_expr()),
+        ],
+    );
+    let task_definition = task_definition(
         &mut root,
+        &inputs,
+        execution_role,
+        log_group_name,
+        qualified_name.clone(),
+    );
+    let (alb, target_group) = load_balancer(&mut root, vpc_id, subnets.clone(), &inputs.port);
+
+    // The service, in the environment's public subnets with the environment's container security group.
+    let mut props = FargateServiceProps::new(cluster, task_definition, subnets);
+    props.security_groups = vec![container_sg];
+    props.desired_count = inputs.desired_count.as_integer();
+    props.service_name = Some(qualified_name);
+    let service = fargate_service(root.stack(), props, &alb, &target_group, &inputs.port);
+
+    let endpoint = fns::sub("http://${Dns}", [("Dns", alb.dns_name().into_expr())]);
+    let ecs_service_name = service.name();
+    let task_role_arn = service.task_definition().task_role().arn();
+    svc.instance_output_with_description("ServiceEndpoint", endpoint, Some("The URL to access the service"));
+    // Read by the pipeline's deploy stage of this instance.
+    svc.instance_output("ServiceName", ecs_service_name);
+    svc.instance_output("TaskRoleArn", task_role_arn);
+}
+
+/// The instance inputs: the sample's, property for property.
+struct InstanceInputs {
+    port: Input<Instance, f64>,
+    desired_count: Input<Instance, f64>,
+    task_size: Input<Instance, String>,
+    image: Input<Instance, String>,
+}
+
+impl InstanceInputs {
+    fn declare(svc: &mut ServiceTemplate) -> Self {
+        InstanceInputs {
+            port: svc.instance_input(
+                InputDef::number("port")
+                    .description("The port to route traffic to")
+                    .default(80.0)
+                    .minimum(0.0)
+                    .maximum(65535.0),
+            ),
+            desired_count: svc.instance_input(
+                InputDef::number("desired_count")
+                    .description("The default number of Fargate tasks you want running")
+                    .default(1.0)
+                    .minimum(1.0),
+            ),
+            task_size: svc.instance_input(
+                InputDef::string("task_size")
+                    .description("The size of the task you want to run")
+                    .enum_values(TASK_SIZES)
+                    .default("x-small"),
+            ),
+            image: svc.instance_input(
+                InputDef::string("image")
+                    .description("The name/url of the container image")
+                    .default("public.ecr.aws/z9d2n7e1/nginx:1.21.0")
+                    .min_length(1)
+                    .max_length(200),
+            ),
+        }
+    }
+}
+
+/// The task definition of family `family`, sized by the `task_size` input, with its one container
+/// ([`CONTAINER_NAME`]) logging to a new group named `log_group_name`. The execution role is the environment's:
+/// it already allows ECR pulls and writes below the log prefix, so the grants the task definition would add to
+/// it are skipped (declared granted elsewhere).
+fn task_definition(
+    root: &mut Scope,
+    inputs: &InstanceInputs,
+    execution_role: Role,
+    log_group_name: Value<String>,
+    family: Value<String>,
+) -> FargateTaskDefinition {
+    let sizes = TaskSizeMapping::aws_sample(root, "TaskSize");
+    let log_group = LogGroup::new(
+        root,
         "LogGroup",
         LogGroupProps {
-            name: Some(fns::sub(
-                &format!(
-                    "{}/${{Env}}/${{Service}}/${{Instance}}",
-                    public_vpc_env::LOG_GROUP_PREFIX
-                ),
-                [
-                    ("Env", env_name.into_expr()),
-                    ("Service", service_name.clone().into_expr()),
-                    ("Instance", instance_name.clone().into_expr()),
-                ],
-            )),
+            name: Some(log_group_name),
             retention: RetentionDays::OneYear,
             kms_key: None,
             // A named group must go with its instance, or re-creating the instance fails ("already exists").
             removal_policy: RemovalPolicy::Delete,
         },
     );
-
-    // The execution role is the environment's: it already allows ECR pulls and writes below the log prefix,
-    // so the grants the task definition would add to it are skipped (declared granted elsewhere).
     let task_definition = FargateTaskDefinition::new(
-        &mut root,
+        root,
         "TaskDefinition",
         FargateTaskDefinitionProps {
-            cpu: sizes.cpu(task_size.value()),
-            memory_mib: sizes.memory(task_size.value()),
-            family: Some(qualified_name.clone()),
+            cpu: sizes.cpu(inputs.task_size.value()),
+            memory_mib: sizes.memory(inputs.task_size.value()),
+            family: Some(family),
             execution_role: Some(execution_role),
             task_role: None,
             ephemeral_storage_gib: None,
         },
     );
-    let mut container = ContainerProps::new(ContainerImage::registry(image.value()));
-    container.port_mappings = vec![port.as_integer()];
+    let mut container = ContainerProps::new(ContainerImage::registry(inputs.image.value()));
+    container.port_mappings = vec![inputs.port.as_integer()];
     container.logging = Logging::AwsLogs {
         log_group: Some(log_group),
         stream_prefix: Some("service".to_owned()),
@@ -189,16 +239,23 @@ fn instance(svc: &mut ServiceTemplate) {
         "the container runs as its image's user: the template's default image (AWS's sample nginx) must start \
          as root to bind port 80; images built by the pipeline should declare a non-root USER",
     );
+    task_definition
+}
 
+/// The public load balancer, its access logs and its target group (the containers on `port`): HTTP on 80 like
+/// the sample (no certificate input), open to the internet on that port only.
+fn load_balancer(
+    root: &mut Scope,
+    vpc_id: Value<String>,
+    subnets: Vec<Value<String>>,
+    port: &Input<Instance, f64>,
+) -> (ApplicationLoadBalancer, ApplicationTargetGroup) {
     // Access logs of the load balancer (the sample had none): an SSE-S3 bucket that Elastic Load Balancing may
     // write to, logs expire after a year; the bucket is kept when the instance is deleted.
-    let access_logs = s3::Bucket::new_access_log_bucket(&mut root, "LoadBalancerAccessLogs");
+    let access_logs = s3::Bucket::new_access_log_bucket(root, "LoadBalancerAccessLogs");
     access_logs.allow_elb_access_logs(root.stack(), Some("alb"));
-
-    // Public load balancer: HTTP on 80 like the sample (no certificate input), open to the internet on that port
-    // only.
     let alb = ApplicationLoadBalancer::new(
-        &mut root,
+        root,
         "PublicLoadBalancer",
         AlbProps {
             idle_timeout_secs: Some(30),
@@ -206,7 +263,7 @@ fn instance(svc: &mut ServiceTemplate) {
             // The load balancer lives and dies with its service instance; with deletion protection, deleting
             // the instance would fail.
             deletion_protection: false,
-            ..AlbProps::new(vpc_id.clone(), subnets.clone(), true)
+            ..AlbProps::new(vpc_id.clone(), subnets, true)
         },
     );
     nag::suppress(
@@ -217,7 +274,7 @@ fn instance(svc: &mut ServiceTemplate) {
          protection would make deleting the instance fail",
     );
     let target_group = ApplicationTargetGroup::new(
-        &mut root,
+        root,
         "TargetGroup",
         TargetGroupProps {
             vpc_id,
@@ -251,12 +308,18 @@ fn instance(svc: &mut ServiceTemplate) {
         vec![Condition::PathPatterns(vec!["*".to_owned()])],
         ListenerAction::forward(&target_group),
     );
+    (alb, target_group)
+}
 
-    // The service, in the environment's public subnets with the environment's container security group.
-    let mut props = FargateServiceProps::new(cluster, task_definition, subnets);
-    props.security_groups = vec![container_sg];
-    props.desired_count = desired_count.as_integer();
-    props.service_name = Some(qualified_name);
+/// The ECS service behind the load balancer (its containers on `port` admit that load balancer only), with a
+/// public IP, and auto scaling 1-10 tasks with the sample's CPU steps and alarms.
+fn fargate_service(
+    stack: &mut Stack,
+    mut props: FargateServiceProps,
+    alb: &ApplicationLoadBalancer,
+    target_group: &ApplicationTargetGroup,
+    port: &Input<Instance, f64>,
+) -> FargateService {
     props.health_check_grace_period_secs = Some(60);
     // The environment (public-vpc) has public subnets only, without NAT gateway or VPC endpoints: a task
     // without a public IP could not pull its image nor send its logs. The public IP does not expose the task:
@@ -270,25 +333,16 @@ fn instance(svc: &mut ServiceTemplate) {
         "public-vpc has only public subnets (no NAT gateway, no VPC endpoints): tasks need a public IP to pull \
          images and deliver logs; inbound traffic is still limited to the load balancer by the security group",
     );
-    service.attach_to_target_group(stack, &target_group, CONTAINER_NAME, port.as_integer());
+    service.attach_to_target_group(stack, target_group, CONTAINER_NAME, port.as_integer());
     service.connections().allow_from(
         stack,
-        &alb,
+        alb,
         Port::tcp_value(port.as_integer()),
         "From this service's load balancer to its container port",
     );
-
-    // Auto scaling 1-10 tasks with the sample's CPU steps and alarms.
     let scaling = service.auto_scale_task_count(stack, 1, 10);
     scaling.scale_on_cpu_steps(stack, aws_sample_cpu_steps());
-
-    let endpoint = fns::sub("http://${Dns}", [("Dns", alb.dns_name().into_expr())]);
-    let ecs_service_name = service.name();
-    let task_role_arn = service.task_definition().task_role().arn();
-    svc.instance_output_with_description("ServiceEndpoint", endpoint, Some("The URL to access the service"));
-    // Read by the pipeline's deploy stage of this instance.
-    svc.instance_output("ServiceName", ecs_service_name);
-    svc.instance_output("TaskRoleArn", task_role_arn);
+    service
 }
 
 /// The pipeline (`pipeline_infrastructure/`): the sample's inputs, then [`docker_ecs_pipeline`].
@@ -326,200 +380,6 @@ fn pipeline(svc: &mut ServiceTemplate) {
             deploy_stages: true,
         },
     );
-}
-
-/// What [`docker_ecs_pipeline`] builds and where it deploys.
-pub struct DockerPipeline {
-    /// The Dockerfile's path (relative to `source_dir`).
-    pub dockerfile: Value<String>,
-    pub unit_test_command: Value<String>,
-    /// The folder of the repository to build in (default its root).
-    pub source_dir: Option<Value<String>>,
-    /// The environment outputs holding the ECS cluster's name and the task execution role's ARN.
-    pub cluster_output: &'static str,
-    pub execution_role_output: &'static str,
-    /// One ECS deploy stage per instance (true), or none: the pipeline builds and pushes the image only, for
-    /// instances that run no ECS service to deploy to (scheduled tasks take the new image through their
-    /// `image` input).
-    pub deploy_stages: bool,
-}
-
-/// A service pipeline: source (CodeStar connection) → build (unit tests, docker build, push to ECR,
-/// `imagedefinitions.json`) → one ECS deploy stage per service instance. Each instance template must output
-/// `ServiceName` (its ECS service) and `TaskRoleArn`, and name its container [`CONTAINER_NAME`] and its task
-/// definition family `<service>_<instance>`.
-///
-/// Built with `codepipeline::Pipeline`: the per-instance deploy stages come from
-/// `Pipeline::add_stage_per_item`, whose actions each run as their own action role (repeated per instance,
-/// trusting the pipeline role only), so nothing on the pipeline role grows with the number of instances (IAM
-/// allows 10 managed policies per role by default and 10,240 characters of inline policies).
-pub fn docker_ecs_pipeline(pipe: &mut PipelineTemplate, build: DockerPipeline) {
-    let service_name = pipe.service_name();
-    let connection_arn = pipe.repository_connection_arn();
-    let repository_id = pipe.repository_id();
-    let branch_name = pipe.branch_name();
-    let each = pipe.instances();
-    let outputs = (build.cluster_output, build.execution_role_output);
-
-    let mut root = pipe.root();
-
-    // Artifacts: a customer managed key (rotated, with the sample's alias) and a versioned, TLS-only bucket
-    // encrypted with it, with server access logs; given to the pipeline instead of its default bucket.
-    let key = kms::Key::new(
-        &mut root,
-        "PipelineArtifactsBucketEncryptionKey",
-        KeyProps {
-            description: Some("Encrypts the pipeline's artifacts".to_owned()),
-            alias_value: Some(fns::sub(
-                "alias/codepipeline-encryption-key-${Service}",
-                [("Service", service_name.clone().into_expr())],
-            )),
-            // Like the sample: the key goes with the pipeline (deletion is scheduled, 30 days' grace).
-            removal_policy: RemovalPolicy::Delete,
-            ..KeyProps::default()
-        },
-    );
-    let access_logs = s3::Bucket::new_access_log_bucket(&mut root, "AccessLogs");
-    let bucket = s3::Bucket::new(
-        &mut root,
-        "PipelineArtifactsBucket",
-        BucketProps {
-            encryption: BucketEncryption::Kms(key.clone()),
-            server_access_logs: Some((access_logs, "artifacts/".to_owned())),
-            ..BucketProps::default()
-        },
-    );
-    // Images: immutable tags, scan on push, a lifecycle policy; kept when the pipeline is deleted (like the
-    // sample).
-    let repository = ecr::Repository::new(&mut root, "ECRRepo", RepositoryProps::default());
-
-    // The pipeline and its role (read/write on the artifact bucket and its key; the actions below add the
-    // connection and the build). Type V1, CloudFormation's default and the sample's: V2 bills per action
-    // execution minute, and each ECS deploy action runs until its service is stable.
-    let pipeline = Pipeline::new(
-        &mut root,
-        "Pipeline",
-        PipelineProps {
-            artifact_bucket: Some(bucket),
-            pipeline_type: PipelineType::V1,
-            ..PipelineProps::default()
-        },
-    );
-
-    // The build (its role, log group and report groups come with the construct): `docker_build_spec` logs in
-    // to ECR, runs the unit tests, builds, tags `<build number>-<commit>`, pushes and writes
-    // `imagedefinitions.json`. The pipeline inputs reach it as the project's environment variables, quoted by
-    // CloudFormation, never as buildspec text (the sample pasted them into a JSON buildspec, where a quote
-    // broke it): the test command runs as `bash -c "$UNIT_TEST_COMMAND"`, the build uses `-f "$DOCKERFILE"`.
-    let spec = codebuild::docker_build_spec(DockerBuild {
-        dockerfile: build.dockerfile,
-        unit_test_command: build.unit_test_command,
-        repository: &repository,
-        image_tag: None,
-        source_dir: build.source_dir,
-        container_name: Value::from(CONTAINER_NAME),
-    });
-    let project = codebuild::Project::new(
-        &mut root,
-        "BuildProject",
-        ProjectProps {
-            description: Some("Builds the service's image and pushes it to its ECR repository".to_owned()),
-            build_spec: spec,
-            environment: BuildEnvironment {
-                // `docker build` needs the Docker daemon (the suppression carries the reason).
-                privileged: true,
-                ..BuildEnvironment::default()
-            },
-            // The artifacts' key: the pipeline and the deploy stages read what the build writes.
-            encryption_key: Some(key),
-            timeout_minutes: Some(60),
-            ..ProjectProps::default()
-        },
-    );
-    let stack = root.stack();
-    let _ = project.grant_docker_push(stack, &repository); // its own role: always granted
-
-    // Source: the repository connection (the pipeline role may use this connection only; the sample allowed
-    // `codestar-connections:*` on `*`). Build: the pipeline role may start and read builds of this project
-    // only, and the project's role reads and writes the artifacts.
-    let source = Artifact::new("Artifact_Source_Checkout");
-    let build_output = Artifact::new("BuildOutput");
-    pipeline.add_stage(
-        stack,
-        Stage::new(
-            "Source",
-            vec![Action::codestar_source(
-                "Checkout",
-                connection_arn,
-                repository_id,
-                branch_name,
-                &source,
-            )],
-        ),
-    );
-    pipeline.add_stage(
-        stack,
-        Stage::new(
-            "Build",
-            vec![Action::codebuild(
-                "Build",
-                &project,
-                &source,
-                std::slice::from_ref(&build_output),
-            )],
-        ),
-    );
-    // One deploy stage per service instance, after the build.
-    if build.deploy_stages {
-        add_deploy_stages(stack, &pipeline, outputs, &build_output, service_name, &each);
-    } else {
-        // Where the images go: instances name `<repository URI>:<tag>` in their `image` input.
-        stack.root().add_output(
-            "RepositoryUri",
-            Output::new(repository.repository_uri()).description("The ECR repository the pipeline pushes images to"),
-        );
-    }
-    // Keep the pipeline's logical ID of earlier versions of this template: updating a stack then updates the
-    // pipeline in place instead of replacing it (a new name, a new console URL, the run history lost).
-    stack.resource_mut(&pipeline.handle()).override_logical_id("Pipeline");
-    // Creating the pipeline starts a run: besides its role's policy (which the construct waits for), the build
-    // needs the project role's.
-    if let Some(policy) = project.role().default_policy(stack) {
-        stack.add_dependency(&pipeline.handle(), &policy);
-    }
-
-    stack.root().add_output(
-        "PipelineEndpoint",
-        Output::new(pipeline.console_url()).description("The URL to access the pipeline"),
-    );
-}
-
-/// One deploy stage per service instance, after the build. Each runs as its own role (logical IDs suffixed
-/// with the loop index), assumable by the pipeline role only (the sample trusted the whole account), allowed
-/// to roll out that instance only: update its ECS service and follow its tasks, register task definition
-/// revisions of its family (`<service>_<instance>`, set by the instance template) and tag only those, pass its
-/// two roles to ECS, and read the build output.
-fn add_deploy_stages(
-    stack: &mut Stack,
-    pipeline: &Pipeline,
-    (cluster_output, execution_role_output): (&str, &str),
-    build_output: &Artifact,
-    service_name: Value<String>,
-    each: &InstanceLoop,
-) {
-    pipeline.add_stage_per_item(stack, &each.handle(), |_| {
-        Stage::new(
-            fns::join("", [Value::from("Deploy-"), each.name()]),
-            vec![Action::ecs_deploy(
-                "Deploy",
-                each.env_output(cluster_output),
-                each.output("ServiceName"),
-                build_output,
-                vec![each.env_output(execution_role_output), each.output("TaskRoleArn")],
-            )
-            .with_task_family(fns::join("_", [service_name, each.name()]))],
-        )
-    });
 }
 
 /// The program's templates: the environment and the service written against it.

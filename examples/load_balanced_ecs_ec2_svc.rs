@@ -38,20 +38,21 @@ pub mod backend_fargate_svc;
 #[path = "ecs_ec2_env.rs"]
 pub mod ecs_ec2_env;
 
+use backend_fargate_svc::load_balanced::{loadbalancer_type_input, task_image};
 use backend_fargate_svc::{
-    cloud_map_service, container, image_input, lb_fargate_svc, log_group, pipeline, port_input, task_role,
-    task_size_input, FargateEnv, Names, ROOT_USER_REASON,
+    cloud_map_service, container, image_input, log_group, pipeline, port_input, task_role, task_size_input, FargateEnv,
+    Names, ROOT_USER_REASON,
 };
-use lb_fargate_svc::CONTAINER_NAME;
 use proton_synth::app::App;
 use proton_synth::constructs::ec2::{Peer, Port, VpcRef};
 use proton_synth::constructs::ecs::TaskSizeMapping;
 use proton_synth::constructs::elbv2::{AccessLogs, HealthCheck};
 use proton_synth::constructs::nag::{self, Tool};
 use proton_synth::constructs::patterns::{
-    AutoScalingOptions, Compute, LoadBalancedService, LoadBalancedServiceProps, TaskImageOptions, TaskSource,
+    AutoScalingOptions, Compute, LoadBalancedService, LoadBalancedServiceProps, TaskSource,
 };
 use proton_synth::constructs::s3;
+use proton_synth::constructs::{Stack, Value};
 use proton_synth::proton::{EnvironmentInterface, Input, InputDef, Instance, ServiceTemplate};
 
 /// The Proton template name.
@@ -80,14 +81,7 @@ pub fn service(env_interface: &EnvironmentInterface) -> ServiceTemplate {
     let port = port_input(&mut svc);
     let desired_count = desired_count_input(&mut svc);
     let task_size = task_size_input(&mut svc);
-    // Deviation (see the module documentation): application load balancers only.
-    let loadbalancer_type = svc.instance_input(
-        InputDef::string("loadbalancer_type")
-            .title("Load Balancer Type")
-            .description("Type of loadbalancer to front your service")
-            .enum_values(["application"])
-            .default("application"),
-    );
+    let loadbalancer_type = loadbalancer_type_input(&mut svc);
     let image = image_input(&mut svc);
     let backend_record = svc.instance_input(
         InputDef::string("backend_record")
@@ -111,14 +105,7 @@ pub fn service(env_interface: &EnvironmentInterface) -> ServiceTemplate {
     let mut c = container(&image, &port, &env);
     c.environment
         .insert("BACKEND_RECORD".to_owned(), backend_record.value());
-    let mut task = TaskImageOptions::new(c.image.clone());
-    task.container_name = CONTAINER_NAME.to_owned();
-    task.container_port = port.as_integer();
-    task.environment = c.environment;
-    task.log_group = Some(logs);
-    task.stream_prefix = Some("service".to_owned());
-    task.user = c.user;
-    task.writable_paths = c.writable_paths;
+    let task = task_image(c, &port, logs);
 
     let vpc = VpcRef {
         vpc_id: env.vpc_id.clone(),
@@ -152,9 +139,20 @@ pub fn service(env_interface: &EnvironmentInterface) -> ServiceTemplate {
     props.outputs = false;
     let web = LoadBalancedService::new(&mut root, "Service", props);
 
-    let stack = root.stack();
+    adjust(root.stack(), &web, loadbalancer_type.value(), &env);
+
+    svc.instance_output("ServiceURL", web.service_url());
+    svc.instance_output("ServiceName", web.service().name());
+    svc.instance_output("TaskRoleArn", web.task_definition().task_role().arn());
+    pipeline(&mut svc, "load-balanced ECS-on-EC2", "ecs-static-website");
+    svc
+}
+
+/// What the pattern leaves to this template: the load balancer's `Type` from its input, the reasons for its
+/// findings, and calls to `backend_record`.
+fn adjust(stack: &mut Stack, web: &LoadBalancedService, loadbalancer_type: Value<String>, env: &FargateEnv) {
     if let Some(lb) = stack.l1_mut(&web.load_balancer().handle()) {
-        lb.r#type = Some(loadbalancer_type.value());
+        lb.r#type = Some(loadbalancer_type);
     }
     nag::suppress(
         stack.resource_mut(&web.task_definition().handle()),
@@ -178,12 +176,6 @@ pub fn service(env_interface: &EnvironmentInterface) -> ServiceTemplate {
             "To the services of the VPC (backend_record)",
         );
     }
-
-    svc.instance_output("ServiceURL", web.service_url());
-    svc.instance_output("ServiceName", web.service().name());
-    svc.instance_output("TaskRoleArn", web.task_definition().task_role().arn());
-    pipeline(&mut svc, "load-balanced ECS-on-EC2", "ecs-static-website");
-    svc
 }
 
 /// The program's templates: the environment and the service written against it.

@@ -35,23 +35,23 @@
 #[path = "backend_fargate_svc.rs"]
 pub mod backend_fargate_svc;
 
+use backend_fargate_svc::load_balanced::{loadbalancer_type_input, task_image};
 use backend_fargate_svc::{
-    assign_public_ip, cloud_map_service, container, desired_count_input, fargate_env, image_input, lb_fargate_svc,
-    log_group, pipeline, placement, port_input, subnet_type_input, task_role, task_size_input, FargateEnv, Names,
+    assign_public_ip, cloud_map_service, container, desired_count_input, fargate_env, image_input, log_group, pipeline,
+    placement, port_input, subnet_type_input, task_role, task_size_input, FargateEnv, Names, Placement,
     ROOT_USER_REASON,
 };
-use lb_fargate_svc::CONTAINER_NAME;
 use proton_synth::app::App;
 use proton_synth::constructs::ec2::{Peer, Port, VpcRef};
 use proton_synth::constructs::ecs::TaskSizeMapping;
 use proton_synth::constructs::elbv2::{AccessLogs, HealthCheck};
 use proton_synth::constructs::nag::{self, Tool};
 use proton_synth::constructs::patterns::{
-    AutoScalingOptions, Compute, LoadBalancedFargateService, LoadBalancedFargateServiceProps, TaskImageOptions,
-    TaskSource,
+    AutoScalingOptions, Compute, LoadBalancedFargateService, LoadBalancedFargateServiceProps, TaskSource,
 };
 use proton_synth::constructs::s3;
-use proton_synth::proton::{EnvironmentInterface, InputDef, ServiceTemplate};
+use proton_synth::constructs::{Stack, Value};
+use proton_synth::proton::{EnvironmentInterface, Input, InputDef, Instance, ServiceTemplate};
 
 /// The Proton template name.
 pub const TEMPLATE_NAME: &str = "load-balanced-fargate-svc";
@@ -69,23 +69,9 @@ pub fn service(env_interface: &EnvironmentInterface) -> ServiceTemplate {
     let desired_count = desired_count_input(&mut svc);
     let task_size = task_size_input(&mut svc);
     let subnet_type = subnet_type_input(&mut svc);
-    // Deviation (see the module documentation): application load balancers only.
-    let loadbalancer_type = svc.instance_input(
-        InputDef::string("loadbalancer_type")
-            .title("Load Balancer Type")
-            .description("Type of loadbalancer to front your service")
-            .enum_values(["application"])
-            .default("application"),
-    );
+    let loadbalancer_type = loadbalancer_type_input(&mut svc);
     let image = image_input(&mut svc);
-    let backend_url = svc.instance_input(
-        InputDef::string("backendurl")
-            .title("Backend URL")
-            .description("Service discovery url of the backend service")
-            .default("backend-svc-inst.backend-svc.fargate-env.local:80")
-            .min_length(1)
-            .max_length(200),
-    );
+    let backend_url = backend_url_input(&mut svc);
     let env = FargateEnv::read(&mut svc);
     let names = Names::read(&mut svc);
 
@@ -101,14 +87,7 @@ pub fn service(env_interface: &EnvironmentInterface) -> ServiceTemplate {
 
     let mut c = container(&image, &port, &env);
     c.environment.insert("BACKEND_URL".to_owned(), backend_url.value());
-    let mut task = TaskImageOptions::new(c.image.clone());
-    task.container_name = CONTAINER_NAME.to_owned();
-    task.container_port = port.as_integer();
-    task.environment = c.environment;
-    task.log_group = Some(logs);
-    task.stream_prefix = Some("service".to_owned());
-    task.user = c.user;
-    task.writable_paths = c.writable_paths;
+    let task = task_image(c, &port, logs);
 
     let vpc = VpcRef {
         vpc_id: env.vpc_id.clone(),
@@ -143,12 +122,41 @@ pub fn service(env_interface: &EnvironmentInterface) -> ServiceTemplate {
     props.outputs = false;
     let web = LoadBalancedFargateService::new(&mut root, "Service", props);
 
-    let stack = root.stack();
+    adjust(root.stack(), &web, loadbalancer_type.value(), &placement, &env);
+
+    svc.instance_output("ServiceURL", web.service_url());
+    svc.instance_output("ServiceName", web.service().name());
+    svc.instance_output("TaskRoleArn", web.task_definition().task_role().arn());
+    pipeline(&mut svc, "load-balanced Fargate", "ecs-static-website");
+    svc
+}
+
+/// `backendurl`: where the service calls its backend.
+fn backend_url_input(svc: &mut ServiceTemplate) -> Input<Instance, String> {
+    svc.instance_input(
+        InputDef::string("backendurl")
+            .title("Backend URL")
+            .description("Service discovery url of the backend service")
+            .default("backend-svc-inst.backend-svc.fargate-env.local:80")
+            .min_length(1)
+            .max_length(200),
+    )
+}
+
+/// What the pattern leaves to this template: the load balancer's `Type` from its input, the tasks' public IP
+/// after the placement, the reasons for its findings, and calls to `backendurl`.
+fn adjust(
+    stack: &mut Stack,
+    web: &LoadBalancedFargateService,
+    loadbalancer_type: Value<String>,
+    placement: &Placement,
+    env: &FargateEnv,
+) {
     // The load balancer's `Type` is the input's value (the only one the schema admits: `application`).
     if let Some(lb) = stack.l1_mut(&web.load_balancer().handle()) {
-        lb.r#type = Some(loadbalancer_type.value());
+        lb.r#type = Some(loadbalancer_type);
     }
-    assign_public_ip(stack, &web.service().handle(), &placement);
+    assign_public_ip(stack, &web.service().handle(), placement);
     nag::suppress(
         stack.resource_mut(&web.task_definition().handle()),
         Tool::Guard,
@@ -171,12 +179,6 @@ pub fn service(env_interface: &EnvironmentInterface) -> ServiceTemplate {
             "To the services of the VPC (backendurl)",
         );
     }
-
-    svc.instance_output("ServiceURL", web.service_url());
-    svc.instance_output("ServiceName", web.service().name());
-    svc.instance_output("TaskRoleArn", web.task_definition().task_role().arn());
-    pipeline(&mut svc, "load-balanced Fargate", "ecs-static-website");
-    svc
 }
 
 /// The program's templates: the environment and the service written against it.

@@ -38,6 +38,7 @@ use proton_synth::constructs::ec2::{
     Connectable, ExplicitSubnet, NatGateways, Port, SecurityGroup, SecurityGroupProps, SubnetTier, Vpc, VpcProps,
 };
 use proton_synth::constructs::ecs::{Cluster, ClusterProps, ContainerInsights};
+use proton_synth::constructs::iam::Role;
 use proton_synth::constructs::servicediscovery::{PrivateDnsNamespace, PrivateDnsNamespaceProps};
 use proton_synth::constructs::Value;
 use proton_synth::proton::{EnvironmentTemplate, InputDef};
@@ -59,7 +60,8 @@ pub mod outputs {
     pub const NAMESPACE: &str = "PrivateNamespace";
 }
 
-/// The environment template.
+/// The environment template: the sample's inputs ([`network_inputs`]), the network, the cluster, the
+/// namespace and the containers' security group, and the sample's outputs ([`declare_outputs`]).
 pub fn environment() -> EnvironmentTemplate {
     let mut env = EnvironmentTemplate::new(TEMPLATE_NAME)
         .description(
@@ -68,64 +70,7 @@ pub fn environment() -> EnvironmentTemplate {
         )
         .input_type_name("PublicEnvironmentInput")
         .input_type_description("Input properties for my environment");
-    let mut cidr = |name: &str, title: &str, description: &str, default: &str| {
-        env.input(
-            InputDef::string(name)
-                .title(title)
-                .description(description)
-                .default(default)
-                .pattern(CIDR_PATTERN),
-        )
-        .value()
-    };
-    let vpc_cidr = cidr("vpc_cidr", "VPC CIDR", "This CIDR range for your VPC", "10.0.0.0/16");
-    let public = SubnetTier::Public;
-    let private = SubnetTier::PrivateWithEgress;
-    // The sample describes public subnet two as "public subnet one"; kept for parity.
-    let subnets = [
-        (
-            "public_subnet_one_cidr",
-            "Public subnet one CIDR",
-            "public subnet one",
-            "10.0.1.0/24",
-            "PublicSubnetOne",
-            public,
-            0,
-        ),
-        (
-            "public_subnet_two_cidr",
-            "Public subnet two CIDR",
-            "public subnet one",
-            "10.0.2.0/24",
-            "PublicSubnetTwo",
-            public,
-            1,
-        ),
-        (
-            "private_subnet_one_cidr",
-            "Private subnet one CIDR",
-            "private subnet one",
-            "10.0.3.0/24",
-            "PrivateSubnetOne",
-            private,
-            0,
-        ),
-        (
-            "private_subnet_two_cidr",
-            "Private subnet two CIDR",
-            "private subnet two",
-            "10.0.4.0/24",
-            "PrivateSubnetTwo",
-            private,
-            1,
-        ),
-    ]
-    .map(|(input, title, what, default, name, tier, az_index)| ExplicitSubnet {
-        name: name.to_owned(),
-        tier,
-        cidr: cidr(input, title, &format!("The CIDR range for {what}"), default),
-        az_index,
-    });
+    let (vpc_cidr, subnets) = network_inputs(&mut env);
     let namespace_name = env
         .input(
             InputDef::string("service_discovery_namespace")
@@ -184,7 +129,82 @@ pub fn environment() -> EnvironmentTemplate {
         "HTTPS to image registries and AWS APIs (ECR, CloudWatch Logs)",
     );
     let exec_role = fargate_env::execution_role(&mut root, env_name);
+    declare_outputs(&mut env, &vpc, &cluster, &exec_role, &container_sg, &namespace);
+    env
+}
 
+/// The CIDR inputs, the sample's: the VPC's, and the four subnets' (public and private, one of each per zone).
+fn network_inputs(env: &mut EnvironmentTemplate) -> (Value<String>, [ExplicitSubnet; 4]) {
+    let mut cidr = |name: &str, title: &str, description: &str, default: &str| {
+        env.input(
+            InputDef::string(name)
+                .title(title)
+                .description(description)
+                .default(default)
+                .pattern(CIDR_PATTERN),
+        )
+        .value()
+    };
+    let vpc_cidr = cidr("vpc_cidr", "VPC CIDR", "This CIDR range for your VPC", "10.0.0.0/16");
+    let public = SubnetTier::Public;
+    let private = SubnetTier::PrivateWithEgress;
+    // The sample describes public subnet two as "public subnet one"; kept for parity.
+    let subnets = [
+        (
+            "public_subnet_one_cidr",
+            "Public subnet one CIDR",
+            "public subnet one",
+            "10.0.1.0/24",
+            "PublicSubnetOne",
+            public,
+            0,
+        ),
+        (
+            "public_subnet_two_cidr",
+            "Public subnet two CIDR",
+            "public subnet one",
+            "10.0.2.0/24",
+            "PublicSubnetTwo",
+            public,
+            1,
+        ),
+        (
+            "private_subnet_one_cidr",
+            "Private subnet one CIDR",
+            "private subnet one",
+            "10.0.3.0/24",
+            "PrivateSubnetOne",
+            private,
+            0,
+        ),
+        (
+            "private_subnet_two_cidr",
+            "Private subnet two CIDR",
+            "private subnet two",
+            "10.0.4.0/24",
+            "PrivateSubnetTwo",
+            private,
+            1,
+        ),
+    ]
+    .map(|(input, title, what, default, name, tier, az_index)| ExplicitSubnet {
+        name: name.to_owned(),
+        tier,
+        cidr: cidr(input, title, &format!("The CIDR range for {what}"), default),
+        az_index,
+    });
+    (vpc_cidr, subnets)
+}
+
+/// The environment's outputs ([`outputs`]), with the sample's descriptions.
+fn declare_outputs(
+    env: &mut EnvironmentTemplate,
+    vpc: &Vpc,
+    cluster: &Cluster,
+    exec_role: &Role,
+    container_sg: &SecurityGroup,
+    namespace: &PrivateDnsNamespace,
+) {
     let public_ids = vpc.public_subnet_ids();
     let private_ids = vpc.private_subnet_ids();
     let mut out = |name: &str, value: Value<String>, description: &str| {
@@ -222,7 +242,6 @@ pub fn environment() -> EnvironmentTemplate {
         namespace.id(),
         "The NamespaceId registered for Service Discovery",
     );
-    env
 }
 
 /// The program's templates; `main` hands them to the CLI, tests snapshot them.

@@ -48,7 +48,7 @@ use proton_synth::constructs::elbv2::{
 };
 use proton_synth::constructs::s3::Bucket;
 use proton_synth::constructs::servicediscovery::{PrivateDnsNamespace, PrivateDnsNamespaceProps};
-use proton_synth::constructs::{fns, Value};
+use proton_synth::constructs::{fns, Scope, Value};
 use proton_synth::proton::{EnvironmentTemplate, Input, InputDef, Instance, ServiceTemplate};
 
 /// Output names of `private-vpc`: declared by the environment template and read by the service templates
@@ -229,6 +229,42 @@ fn task_definition(
     td
 }
 
+/// The internet-facing load balancer in the public subnets (access logs to the environment's bucket): HTTPS on
+/// 443 with `certificate` forwarding to the tasks' target group on `port`, HTTP redirected to HTTPS.
+fn https_load_balancer(
+    root: &mut Scope,
+    env: &PrivateVpc,
+    certificate: Value<String>,
+    port: Value<i64>,
+) -> (ApplicationLoadBalancer, ApplicationTargetGroup) {
+    let alb = ApplicationLoadBalancer::new(
+        root,
+        "LoadBalancer",
+        AlbProps {
+            access_logs: Some(env.load_balancer_logs.clone()),
+            ..AlbProps::new(env.vpc.vpc_id.clone(), env.vpc.public_subnet_ids.clone(), true)
+        },
+    );
+    let target_group = ApplicationTargetGroup::new(
+        root,
+        "TargetGroup",
+        TargetGroupProps {
+            protocol: ApplicationProtocol::Http,
+            target_type: TargetType::Ip,
+            health_check: HealthCheck::http("/"),
+            ..TargetGroupProps::new(env.vpc.vpc_id.clone(), port)
+        },
+    );
+    let stack = root.stack();
+    alb.add_listener(
+        stack,
+        "HttpsListener",
+        ListenerProps::https(443, vec![certificate], ListenerAction::forward(&target_group)),
+    );
+    alb.redirect_http_to_https(stack, 443);
+    (alb, target_group)
+}
+
 /// The service template `public-web-svc`: internet-facing ALB → Fargate tasks in the private subnets.
 pub fn public_service(env: &EnvironmentTemplate) -> ServiceTemplate {
     let mut svc = ServiceTemplate::new("public-web-svc", &[env.interface()]).description(
@@ -252,34 +288,7 @@ pub fn public_service(env: &EnvironmentTemplate) -> ServiceTemplate {
             .pattern("^https?://[A-Za-z0-9.-]+(:[0-9]+)?(/[^ ]*)?$"),
     );
     let port = inputs.port.as_integer();
-
-    let mut root = svc.instance();
-    let alb = ApplicationLoadBalancer::new(
-        &mut root,
-        "LoadBalancer",
-        AlbProps {
-            access_logs: Some(env.load_balancer_logs.clone()),
-            ..AlbProps::new(env.vpc.vpc_id.clone(), env.vpc.public_subnet_ids.clone(), true)
-        },
-    );
-    let target_group = ApplicationTargetGroup::new(
-        &mut root,
-        "TargetGroup",
-        TargetGroupProps {
-            protocol: ApplicationProtocol::Http,
-            target_type: TargetType::Ip,
-            health_check: HealthCheck::http("/"),
-            ..TargetGroupProps::new(env.vpc.vpc_id.clone(), port.clone())
-        },
-    );
-    let stack = root.stack();
-    alb.add_listener(
-        stack,
-        "HttpsListener",
-        ListenerProps::https(443, vec![certificate.value()], ListenerAction::forward(&target_group)),
-    );
-    alb.redirect_http_to_https(stack, 443);
-
+    let (alb, target_group) = https_load_balancer(&mut svc.instance(), &env, certificate.value(), port.clone());
     let td = task_definition(&mut svc, &inputs, &[("BACKEND_URL", backend_url.value())]);
     let mut root = svc.instance();
     // The tasks' own group: reachable from the load balancer only.

@@ -68,11 +68,12 @@ use proton_synth::constructs::ecs::{
 };
 use proton_synth::constructs::elbv2::{AccessLogs, HealthCheck};
 use proton_synth::constructs::iam::Role;
+use proton_synth::constructs::logs::LogGroup;
 use proton_synth::constructs::nag::{self, Tool};
 use proton_synth::constructs::patterns::{
     AutoScalingOptions, LoadBalancedFargateService, LoadBalancedFargateServiceProps, TaskImageOptions, TaskSource,
 };
-use proton_synth::constructs::{cfn, s3, Handle, Scope, Value};
+use proton_synth::constructs::{cfn, s3, Handle, Scope, Stack, Value};
 use proton_synth::proton::{EnvironmentInterface, Input, InputDef, Instance, ServiceTemplate};
 
 /// The Proton template names.
@@ -219,14 +220,7 @@ pub fn public_service(env_interface: &EnvironmentInterface) -> ServiceTemplate {
     let access_logs = s3::Bucket::new_access_log_bucket(&mut root, "LoadBalancerAccessLogs");
     access_logs.allow_elb_access_logs(root.stack(), Some("alb"));
 
-    let c = container(&inputs, logs.clone());
-    let mut task = TaskImageOptions::new(c.image.clone());
-    task.container_name = CONTAINER_NAME.to_owned();
-    task.container_port = inputs.port.as_integer();
-    task.log_group = Some(logs);
-    task.stream_prefix = Some("service".to_owned());
-    task.user = c.user;
-    task.writable_paths = c.writable_paths;
+    let task = task_image(&inputs, logs);
     let mut props = LoadBalancedFargateServiceProps::new(env.cluster.clone(), env.vpc.clone(), task.image.clone());
     props.task = TaskSource::Image(task);
     props.compute.set_size(
@@ -251,22 +245,7 @@ pub fn public_service(env_interface: &EnvironmentInterface) -> ServiceTemplate {
     props.outputs = false;
     let mut web = LoadBalancedFargateService::new(&mut root, "Service", props);
 
-    let stack = root.stack();
-    // The environment's container group besides their own: the callers' identity the private services admit.
-    web.add_security_group(stack, env.container_sg.clone());
-    nag::suppress(
-        stack.resource_mut(&web.task_definition().handle()),
-        Tool::Guard,
-        "CT.ECS.PR.3",
-        ROOT_USER_REASON,
-    );
-    nag::suppress(
-        stack.resource_mut(&web.load_balancer().handle()),
-        Tool::Guard,
-        "CT.ELASTICLOADBALANCING.PR.5",
-        "the load balancer belongs to one service instance and is deleted with it; deletion protection would make \
-         deleting the instance fail",
-    );
+    adjust(root.stack(), &mut web, &env);
 
     svc.instance_output_with_description(
         "ServiceEndpoint",
@@ -282,6 +261,40 @@ pub fn public_service(env_interface: &EnvironmentInterface) -> ServiceTemplate {
     svc.instance_output("TaskRoleArn", web.task_definition().task_role().arn());
     pipeline(&mut svc, "load-balanced public");
     svc
+}
+
+/// The load-balanced pattern's task image options: [`container`]'s image, user and writable paths, named
+/// [`CONTAINER_NAME`] on the `port` input, logging to `logs`.
+fn task_image(inputs: &Inputs, logs: LogGroup) -> TaskImageOptions {
+    let c = container(inputs, logs.clone());
+    let mut task = TaskImageOptions::new(c.image.clone());
+    task.container_name = CONTAINER_NAME.to_owned();
+    task.container_port = inputs.port.as_integer();
+    task.log_group = Some(logs);
+    task.stream_prefix = Some("service".to_owned());
+    task.user = c.user;
+    task.writable_paths = c.writable_paths;
+    task
+}
+
+/// What the pattern leaves to the public service: the environment's container group on its tasks, and the
+/// reasons for its findings.
+fn adjust(stack: &mut Stack, web: &mut LoadBalancedFargateService, env: &MicroservicesEnv) {
+    // The environment's container group besides their own: the callers' identity the private services admit.
+    web.add_security_group(stack, env.container_sg.clone());
+    nag::suppress(
+        stack.resource_mut(&web.task_definition().handle()),
+        Tool::Guard,
+        "CT.ECS.PR.3",
+        ROOT_USER_REASON,
+    );
+    nag::suppress(
+        stack.resource_mut(&web.load_balancer().handle()),
+        Tool::Guard,
+        "CT.ELASTICLOADBALANCING.PR.5",
+        "the load balancer belongs to one service instance and is deleted with it; deletion protection would make \
+         deleting the instance fail",
+    );
 }
 
 /// The service template `private-fargate-svc`, compatible with `microservices-env:1`.

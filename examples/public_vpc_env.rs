@@ -26,7 +26,7 @@ use proton_synth::constructs::ec2::{
 };
 use proton_synth::constructs::ecs::{Cluster, ClusterProps, ContainerInsights};
 use proton_synth::constructs::iam::{PolicyStatement, Principal, Role, RoleProps};
-use proton_synth::constructs::{fns, Expr, Value};
+use proton_synth::constructs::{fns, Expr, Scope, Value};
 use proton_synth::proton::{EnvironmentTemplate, InputDef};
 
 /// The Proton template name (services declare compatibility with `public-vpc:1`).
@@ -72,32 +72,10 @@ pub fn environment() -> EnvironmentTemplate {
     let env_name = env.environment_name();
 
     let mut root = env.root();
-
-    // Network: the two public subnets of the inputs, in the region's first two Availability Zones.
-    let vpc = Vpc::new(
+    let vpc = network(
         &mut root,
-        "VPC",
-        VpcProps {
-            cidr_block_value: Some(vpc_cidr.value()),
-            explicit_subnets: vec![
-                ExplicitSubnet {
-                    name: "PublicSubnetOne".to_owned(),
-                    tier: SubnetTier::Public,
-                    cidr: subnet_one_cidr.value(),
-                    az_index: 0,
-                },
-                ExplicitSubnet {
-                    name: "PublicSubnetTwo".to_owned(),
-                    tier: SubnetTier::Public,
-                    cidr: subnet_two_cidr.value(),
-                    az_index: 1,
-                },
-            ],
-            max_azs: 2,
-            // The sample's contract has public subnets only: no private tier, so no NAT gateway.
-            nat_gateways: NatGateways::None,
-            ..VpcProps::default()
-        },
+        vpc_cidr.value(),
+        [subnet_one_cidr.value(), subnet_two_cidr.value()],
     );
     let public_subnets = vpc.public_subnet_ids();
 
@@ -110,12 +88,63 @@ pub fn environment() -> EnvironmentTemplate {
         },
     );
 
-    // The tasks' security group. No ingress here: each service opens it to its own load balancer on its
-    // container port. Egress is HTTPS only: the tasks run in public subnets without VPC endpoints, so image
-    // pulls (ECR, ECR Public) and log delivery (CloudWatch Logs) go to public AWS endpoints on 443. (DNS to the
-    // VPC resolver is not filtered by security groups.)
+    let container_sg = container_security_group(&mut root, &vpc);
+    let exec_role = execution_role(&mut root, env_name);
+
+    // The outputs services are written against: the sample's names and descriptions.
+    env.output_with_description("ClusterName", cluster.name(), Some("The name of the ECS cluster"));
+    env.output_with_description("ECSTaskExecutionRole", exec_role.arn(), Some("The ARN of the ECS role"));
+    env.output_with_description(
+        "VpcId",
+        vpc.vpc_id(),
+        Some("The ID of the VPC that this stack is deployed in"),
+    );
+    env.output_with_description("PublicSubnetOne", public_subnets[0].clone(), Some("Public subnet one"));
+    env.output_with_description("PublicSubnetTwo", public_subnets[1].clone(), Some("Public subnet two"));
+    env.output_with_description(
+        "ContainerSecurityGroup",
+        container_sg.id(),
+        Some("A security group used to allow Fargate containers to receive traffic"),
+    );
+    env
+}
+
+/// Network: the two public subnets of the inputs, in the region's first two Availability Zones.
+fn network(root: &mut Scope, vpc_cidr: Value<String>, [one, two]: [Value<String>; 2]) -> Vpc {
+    Vpc::new(
+        root,
+        "VPC",
+        VpcProps {
+            cidr_block_value: Some(vpc_cidr),
+            explicit_subnets: vec![
+                ExplicitSubnet {
+                    name: "PublicSubnetOne".to_owned(),
+                    tier: SubnetTier::Public,
+                    cidr: one,
+                    az_index: 0,
+                },
+                ExplicitSubnet {
+                    name: "PublicSubnetTwo".to_owned(),
+                    tier: SubnetTier::Public,
+                    cidr: two,
+                    az_index: 1,
+                },
+            ],
+            max_azs: 2,
+            // The sample's contract has public subnets only: no private tier, so no NAT gateway.
+            nat_gateways: NatGateways::None,
+            ..VpcProps::default()
+        },
+    )
+}
+
+/// The tasks' security group. No ingress here: each service opens it to its own load balancer on its
+/// container port. Egress is HTTPS only: the tasks run in public subnets without VPC endpoints, so image
+/// pulls (ECR, ECR Public) and log delivery (CloudWatch Logs) go to public AWS endpoints on 443. (DNS to the
+/// VPC resolver is not filtered by security groups.)
+fn container_security_group(root: &mut Scope, vpc: &Vpc) -> SecurityGroup {
     let container_sg = SecurityGroup::new(
-        &mut root,
+        root,
         "ContainerSecurityGroup",
         SecurityGroupProps {
             vpc_id: vpc.vpc_id(),
@@ -129,20 +158,24 @@ pub fn environment() -> EnvironmentTemplate {
         Port::tcp(443),
         "HTTPS to image registries and AWS APIs (ECR, CloudWatch Logs)",
     );
+    container_sg
+}
 
-    // The task execution role used by every service of this environment (the sample's service templates put
-    // it into their task definitions as `environment.outputs.ECSTaskExecutionRole`). Least privilege instead
-    // of the managed AmazonECSTaskExecutionRolePolicy:
-    // - ECR: the authorization token (an action without resource-level permissions, so `*`) and image pulls
-    //   from the repositories of this account and region only; the service pipelines create their
-    //   repositories after the environment, so their names are not known here. Public registries (the default
-    //   image is on ECR Public) need no IAM permission.
-    // - CloudWatch Logs: stream creation and writes only below `/proton/<environment name>/`, the prefix the
-    //   service templates use for their log groups (log groups themselves are created by CloudFormation, so
-    //   no logs:CreateLogGroup).
-    // No Secrets Manager / SSM access: services that inject secrets need their own execution role.
+/// The task execution role used by every service of this environment (the sample's service templates put
+/// it into their task definitions as `environment.outputs.ECSTaskExecutionRole`). Least privilege instead
+/// of the managed AmazonECSTaskExecutionRolePolicy:
+/// - ECR: the authorization token (an action without resource-level permissions, so `*`) and image pulls
+///   from the repositories of this account and region only; the service pipelines create their
+///   repositories after the environment, so their names are not known here. Public registries (the default
+///   image is on ECR Public) need no IAM permission.
+/// - CloudWatch Logs: stream creation and writes only below `/proton/<environment name>/`, the prefix the
+///   service templates use for their log groups (log groups themselves are created by CloudFormation, so
+///   no logs:CreateLogGroup).
+///
+/// No Secrets Manager / SSM access: services that inject secrets need their own execution role.
+fn execution_role(root: &mut Scope, env_name: Value<String>) -> Role {
     let exec_role = Role::new(
-        &mut root,
+        root,
         "ECSTaskExecutionRole",
         RoleProps {
             assumed_by: Principal::service("ecs-tasks.amazonaws.com"),
@@ -181,23 +214,7 @@ pub fn environment() -> EnvironmentTemplate {
             )],
         ),
     );
-
-    // The outputs services are written against: the sample's names and descriptions.
-    env.output_with_description("ClusterName", cluster.name(), Some("The name of the ECS cluster"));
-    env.output_with_description("ECSTaskExecutionRole", exec_role.arn(), Some("The ARN of the ECS role"));
-    env.output_with_description(
-        "VpcId",
-        vpc.vpc_id(),
-        Some("The ID of the VPC that this stack is deployed in"),
-    );
-    env.output_with_description("PublicSubnetOne", public_subnets[0].clone(), Some("Public subnet one"));
-    env.output_with_description("PublicSubnetTwo", public_subnets[1].clone(), Some("Public subnet two"));
-    env.output_with_description(
-        "ContainerSecurityGroup",
-        container_sg.id(),
-        Some("A security group used to allow Fargate containers to receive traffic"),
-    );
-    env
+    exec_role
 }
 
 /// The program's templates; `main` hands them to the CLI, tests snapshot them.

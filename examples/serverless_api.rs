@@ -52,8 +52,10 @@ use proton_synth::constructs::kms::{Key, KeyProps};
 use proton_synth::constructs::lambda::{Architecture, Code, Function, FunctionProps};
 use proton_synth::constructs::nag::{self, Tool};
 use proton_synth::constructs::s3::{Bucket, BucketEncryption, BucketProps};
-use proton_synth::constructs::{fns, Expr, Value};
-use proton_synth::proton::{EnvironmentTemplate, InputDef, ServiceTemplate};
+use proton_synth::constructs::{cfn, fns, Expr, Handle, Scope, Stack, Value};
+use proton_synth::proton::{
+    EnvironmentTemplate, Input, InputDef, Instance, InstanceLoop, PipelineTemplate, ServiceTemplate,
+};
 
 /// Output names of `serverless-env`, declared by the environment template and read by the service template
 /// from these constants only.
@@ -130,36 +132,7 @@ pub fn service(env: &EnvironmentTemplate) -> ServiceTemplate {
         .description("HTTP API (API Gateway v2) with a Lambda function and a DynamoDB table");
     let key = Key::from_arn(svc.env_output(outputs::KMS_KEY_ARN));
     let log_level = svc.env_output(outputs::LOG_LEVEL);
-    let runtime = svc.instance_input(
-        InputDef::string("runtime")
-            .title("Runtime")
-            .description("Lambda runtime of the function (the code's handler is index.handler)")
-            .enum_values(RUNTIMES)
-            .default(RUNTIMES[0]),
-    );
-    let memory_size = svc.instance_input(
-        InputDef::number("memory_size")
-            .title("Memory (MiB)")
-            .default(256.0)
-            .minimum(128.0)
-            .maximum(10240.0),
-    );
-    let timeout = svc.instance_input(
-        InputDef::number("timeout")
-            .title("Timeout (seconds)")
-            .description("At most 29: HTTP API integrations time out after 30 seconds")
-            .default(10.0)
-            .minimum(1.0)
-            .maximum(29.0),
-    );
-    let reserved_concurrency = svc.instance_input(
-        InputDef::number("reserved_concurrency")
-            .title("Reserved concurrency")
-            .description("Concurrent executions reserved for (and limiting) the function")
-            .default(10.0)
-            .minimum(1.0)
-            .maximum(1000.0),
-    );
+    let inputs = ServiceInputs::declare(&mut svc);
 
     // Table: on-demand, point-in-time recovery, deletion protection, retained, the environment's key.
     let mut root = svc.instance();
@@ -183,23 +156,101 @@ pub fn service(env: &EnvironmentTemplate) -> ServiceTemplate {
             ..RoleProps::default()
         },
     );
+    let function = function(&mut root, &inputs, &table, &role, &key, log_level);
+    grant_function_role(root.stack(), &function, &role, &table, &key);
 
-    // The function (L2), sized by the instance inputs. Its own log group (one year) receives JSON logs
-    // filtered by the environment's log level, which also reaches the code as `LOG_LEVEL`.
+    // HTTP API (`$default` stage, JSON access logs, throttling) with one IAM-authorized catch-all route to
+    // the function; the route's invoke permission is scoped to this API's `$default` route and this account.
+    let api = HttpApi::new(
+        &mut root,
+        "Api",
+        HttpApiProps {
+            description: Some("HTTP API of an http-api-svc instance".to_owned()),
+            throttling: Some((100, 50.0)),
+            ..HttpApiProps::default()
+        },
+    );
+    let route = api.add_lambda_route(root.stack(), "$default", &function);
+    keep_ids_and_explain(root.stack(), &function, route);
+
+    svc.instance_output("ApiEndpoint", api.url());
+    svc.instance_output("FunctionName", function.name());
+    svc.instance_output("FunctionArn", function.arn());
+    svc.instance_output("TableName", table.name());
+
+    pipeline(&mut svc);
+    svc
+}
+
+/// The instance inputs that size the function.
+struct ServiceInputs {
+    runtime: Input<Instance, String>,
+    memory_size: Input<Instance, f64>,
+    timeout: Input<Instance, f64>,
+    reserved_concurrency: Input<Instance, f64>,
+}
+
+impl ServiceInputs {
+    fn declare(svc: &mut ServiceTemplate) -> Self {
+        ServiceInputs {
+            runtime: svc.instance_input(
+                InputDef::string("runtime")
+                    .title("Runtime")
+                    .description("Lambda runtime of the function (the code's handler is index.handler)")
+                    .enum_values(RUNTIMES)
+                    .default(RUNTIMES[0]),
+            ),
+            memory_size: svc.instance_input(
+                InputDef::number("memory_size")
+                    .title("Memory (MiB)")
+                    .default(256.0)
+                    .minimum(128.0)
+                    .maximum(10240.0),
+            ),
+            timeout: svc.instance_input(
+                InputDef::number("timeout")
+                    .title("Timeout (seconds)")
+                    .description("At most 29: HTTP API integrations time out after 30 seconds")
+                    .default(10.0)
+                    .minimum(1.0)
+                    .maximum(29.0),
+            ),
+            reserved_concurrency: svc.instance_input(
+                InputDef::number("reserved_concurrency")
+                    .title("Reserved concurrency")
+                    .description("Concurrent executions reserved for (and limiting) the function")
+                    .default(10.0)
+                    .minimum(1.0)
+                    .maximum(1000.0),
+            ),
+        }
+    }
+}
+
+/// The function (L2) running as `role`, sized by the instance inputs. Its own log group (one year) receives
+/// JSON logs filtered by the environment's log level, which also reaches the code as `LOG_LEVEL`.
+fn function(
+    root: &mut Scope,
+    inputs: &ServiceInputs,
+    table: &Table,
+    role: &Role,
+    key: &Key,
+    log_level: Value<String>,
+) -> Function {
     let mut environment = IndexMap::new();
     environment.insert("TABLE_NAME".to_owned(), table.name());
     environment.insert("LOG_LEVEL".to_owned(), log_level.clone());
-    let function = Function::new(
-        &mut root,
+    Function::new(
+        root,
         "Function",
         FunctionProps {
             description: Some("HTTP API handler".to_owned()),
-            runtime: runtime.value(),
+            runtime: inputs.runtime.value(),
             handler: "index.handler".to_owned(),
             code: Code::Inline(PLACEHOLDER_HANDLER.to_owned()),
-            memory_size: memory_size.as_integer(),
-            timeout_seconds: timeout.as_integer(),
-            reserved_concurrency: Some(reserved_concurrency.as_integer()),
+            memory_size: inputs.memory_size.as_integer(),
+            timeout_seconds: inputs.timeout.as_integer(),
+            reserved_concurrency: Some(inputs.reserved_concurrency.as_integer()),
             environment,
             environment_key: Some(key.clone()),
             role: Some(role.clone()),
@@ -209,9 +260,12 @@ pub fn service(env: &EnvironmentTemplate) -> ServiceTemplate {
             architecture: Architecture::X86_64,
             ..FunctionProps::default()
         },
-    );
+    )
+}
 
-    let stack = root.stack();
+/// What the function's role may do: write its log group, use the table's items, the key through DynamoDB and
+/// Lambda only, and X-Ray.
+fn grant_function_role(stack: &mut Stack, function: &Function, role: &Role, table: &Table, key: &Key) {
     // A grant that cannot be added (an imported role) is reported as a warning; nothing to check here.
     let _ = function.log_group().grant_write(stack, &mut role.clone());
     // Exactly the item actions on the table (the L2's grant_read_write_data adds DescribeTable, stream reads
@@ -239,31 +293,19 @@ pub fn service(env: &EnvironmentTemplate) -> ServiceTemplate {
             [Value::from("*")],
         ),
     );
+}
 
-    // HTTP API (`$default` stage, JSON access logs, throttling) with one IAM-authorized catch-all route to
-    // the function; the route's invoke permission is scoped to this API's `$default` route and this account.
-    let api = HttpApi::new(
-        &mut root,
-        "Api",
-        HttpApiProps {
-            description: Some("HTTP API of an http-api-svc instance".to_owned()),
-            throttling: Some((100, 50.0)),
-            ..HttpApiProps::default()
-        },
-    );
-    let route = api.add_lambda_route(root.stack(), "$default", &function);
-
-    // The logical IDs the instances were created with (when the function was an L1 resource): a new ID would
-    // replace the function (its deployed code back to the placeholder until the pipeline runs again), start
-    // a new log group (the retained old one orphaned), and create a second `$default` route on the API
-    // before deleting the first, which API Gateway rejects.
-    let stack = root.stack();
+/// The logical IDs the instances were created with (when the function was an L1 resource): a new ID would
+/// replace the function (its deployed code back to the placeholder until the pipeline runs again), start
+/// a new log group (the retained old one orphaned), and create a second `$default` route on the API
+/// before deleting the first, which API Gateway rejects. Then this function's own reasons for its findings,
+/// in place of the L2's generic ones.
+fn keep_ids_and_explain(stack: &mut Stack, function: &Function, route: Handle<cfn::apigatewayv2::Route>) {
     stack.resource_mut(&function.handle()).override_logical_id("Function");
     if let Some(logs) = function.log_group().handle() {
         stack.resource_mut(&logs).override_logical_id("FunctionLogsAE28C13D");
     }
     stack.resource_mut(&route).override_logical_id("DefaultRoute");
-    // This function's own reasons, in place of the L2's generic ones.
     let entry = stack.resource_mut(&function.handle());
     nag::suppress_all(
         entry,
@@ -276,147 +318,21 @@ pub fn service(env: &EnvironmentTemplate) -> ServiceTemplate {
         "CKV_AWS_116",
         "invoked synchronously by the HTTP API: failures are returned to the caller, a dead-letter queue would stay empty",
     );
-
-    svc.instance_output("ApiEndpoint", api.url());
-    svc.instance_output("FunctionName", function.name());
-    svc.instance_output("FunctionArn", function.arn());
-    svc.instance_output("TableName", table.name());
-
-    pipeline(&mut svc);
-    svc
 }
 
 /// The pipeline: source → build → one deploy stage per service instance.
 fn pipeline(svc: &mut ServiceTemplate) {
     let pipe = svc.pipeline();
-    let build_command = pipe.input(
-        InputDef::string("build_command")
-            .title("Build command")
-            .description("Shell command that builds the function code (run by CodeBuild in the repository root)")
-            .default("mkdir -p build && cp -R src/. build/")
-            .min_length(1),
-    );
-    let artifact_path = pipe.input(
-        InputDef::string("artifact_path")
-            .title("Artifact folder")
-            .description("Folder, relative to the repository root, holding the built function code (index.handler)")
-            .default("build")
-            .pattern("^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$"),
-    );
+    let build_env = pipeline_inputs(pipe);
     let connection = pipe.repository_connection_arn();
     let repository = pipe.repository_id();
     let branch = pipe.branch_name();
     let each = pipe.instances();
 
-    // Artifact store: a customer managed key, a versioned bucket that logs its access (the resources the
-    // pipeline was first created with, kept: both are retained on replacement).
     let mut root = pipe.root();
-    let key = Key::new(
-        &mut root,
-        "ArtifactKey",
-        KeyProps {
-            description: Some("Pipeline artifacts of an http-api-svc service".to_owned()),
-            ..KeyProps::default()
-        },
-    );
-    let access_logs = Bucket::new_access_log_bucket(&mut root, "AccessLogs");
-    let artifacts = Bucket::new(
-        &mut root,
-        "Artifacts",
-        BucketProps {
-            encryption: BucketEncryption::Kms(key.clone()),
-            server_access_logs: Some((access_logs, "artifacts/".to_owned())),
-            ..BucketProps::default()
-        },
-    );
-
-    // The pipeline (V2). Its role gets the artifact store, the connection and the build project; each deploy
-    // action runs as its own per-instance action role (see `codepipeline`).
-    let pipeline = Pipeline::new(
-        &mut root,
-        "Pipeline",
-        PipelineProps {
-            artifact_bucket: Some(artifacts),
-            ..PipelineProps::default()
-        },
-    );
-    // The pipeline's logical ID from before the L2 (a new one would replace it and lose its history).
-    root.stack()
-        .resource_mut(&pipeline.handle())
-        .override_logical_id("Pipeline");
-    // `PipelineProps` has no execution mode, so set it on the typed L1. QUEUED runs every pushed commit's
-    // deployments in order, instead of a newer execution superseding one between its per-instance deploy stages.
-    if let Some(l1) = root.stack().l1_mut(&pipeline.handle()) {
-        l1.execution_mode = Some(Value::from("QUEUED"));
-    }
-
-    // Build: runs `build_command` and zips the built folder (`artifact_path`) into the output artifact's
-    // `function.zip`. The inputs reach the commands as the project's environment variables, never as
-    // buildspec text.
-    let build = Project::new(
-        &mut root,
-        "Build",
-        ProjectProps {
-            description: Some("Builds the function code".to_owned()),
-            build_spec: BuildSpec {
-                build: vec![
-                    Value::from("eval \"$BUILD_COMMAND\""),
-                    Value::from("test -d \"$ARTIFACT_PATH\""),
-                    Value::from("(cd \"$ARTIFACT_PATH\" && zip -qr \"$CODEBUILD_SRC_DIR/function.zip\" .)"),
-                ],
-                artifact_files: vec![Value::from("function.zip")],
-                ..BuildSpec::default()
-            },
-            environment: BuildEnvironment {
-                env: vec![
-                    ("BUILD_COMMAND".to_owned(), build_command.value()),
-                    ("ARTIFACT_PATH".to_owned(), artifact_path.value()),
-                ],
-                ..BuildEnvironment::default()
-            },
-            encryption_key: Some(key.clone()),
-            timeout_minutes: Some(20),
-            ..ProjectProps::default()
-        },
-    );
-
-    // Deploy: one project per instance (`per_instance()`), whose role may update only that instance's
-    // function: its name and ARN are the instance's outputs.
-    let mut per = pipe.per_instance();
-    let deploy = Project::new(
-        &mut per,
-        "Deploy",
-        ProjectProps {
-            description: Some("Deploys the built code to one service instance's function".to_owned()),
-            build_spec: BuildSpec {
-                build: vec![
-                    Value::from(
-                        "aws lambda update-function-code --function-name \"$FUNCTION_NAME\" --zip-file \"fileb://$CODEBUILD_SRC_DIR/function.zip\" --publish",
-                    ),
-                    Value::from("aws lambda wait function-updated-v2 --function-name \"$FUNCTION_NAME\""),
-                ],
-                ..BuildSpec::default()
-            },
-            environment: BuildEnvironment {
-                env: vec![("FUNCTION_NAME".to_owned(), each.output("FunctionName"))],
-                ..BuildEnvironment::default()
-            },
-            encryption_key: Some(key),
-            timeout_minutes: Some(20),
-            ..ProjectProps::default()
-        },
-    );
-    deploy.add_to_role_policy(
-        per.stack(),
-        PolicyStatement::allow(
-            &[
-                "lambda:UpdateFunctionCode",
-                "lambda:GetFunction",
-                "lambda:GetFunctionConfiguration",
-            ],
-            [each.output("FunctionArn")],
-        ),
-    );
+    let (pipeline, key) = pipeline_with_artifacts(&mut root);
+    let build = build_project(&mut root, build_env, key.clone());
+    let deploy = deploy_project(&mut pipe.per_instance(), &each, key);
 
     // Stages: Source, Build, then `Deploy-<instance>` once per instance (in order; a failed deployment stops
     // the ones after it). The actions grant the projects' roles the artifact bucket (read and write for the
@@ -451,6 +367,140 @@ fn pipeline(svc: &mut ServiceTemplate) {
             vec![Action::codebuild("Deploy", &deploy, &built, &[])],
         )
     });
+}
+
+/// The pipeline inputs, returned as the build's environment variables (`BUILD_COMMAND`, `ARTIFACT_PATH`): they
+/// never become buildspec text.
+fn pipeline_inputs(pipe: &mut PipelineTemplate) -> Vec<(String, Value<String>)> {
+    let build_command = pipe.input(
+        InputDef::string("build_command")
+            .title("Build command")
+            .description("Shell command that builds the function code (run by CodeBuild in the repository root)")
+            .default("mkdir -p build && cp -R src/. build/")
+            .min_length(1),
+    );
+    let artifact_path = pipe.input(
+        InputDef::string("artifact_path")
+            .title("Artifact folder")
+            .description("Folder, relative to the repository root, holding the built function code (index.handler)")
+            .default("build")
+            .pattern("^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$"),
+    );
+    vec![
+        ("BUILD_COMMAND".to_owned(), build_command.value()),
+        ("ARTIFACT_PATH".to_owned(), artifact_path.value()),
+    ]
+}
+
+/// The pipeline (V2) and its artifact store: a customer managed key (returned, for the builds) and a versioned
+/// bucket that logs its access (the resources the pipeline was first created with, kept: both are retained on
+/// replacement). Its role gets the artifact store, the connection and the build project; each deploy action
+/// runs as its own per-instance action role (see `codepipeline`).
+fn pipeline_with_artifacts(root: &mut Scope) -> (Pipeline, Key) {
+    let key = Key::new(
+        root,
+        "ArtifactKey",
+        KeyProps {
+            description: Some("Pipeline artifacts of an http-api-svc service".to_owned()),
+            ..KeyProps::default()
+        },
+    );
+    let access_logs = Bucket::new_access_log_bucket(root, "AccessLogs");
+    let artifacts = Bucket::new(
+        root,
+        "Artifacts",
+        BucketProps {
+            encryption: BucketEncryption::Kms(key.clone()),
+            server_access_logs: Some((access_logs, "artifacts/".to_owned())),
+            ..BucketProps::default()
+        },
+    );
+    let pipeline = Pipeline::new(
+        root,
+        "Pipeline",
+        PipelineProps {
+            artifact_bucket: Some(artifacts),
+            ..PipelineProps::default()
+        },
+    );
+    // The pipeline's logical ID from before the L2 (a new one would replace it and lose its history).
+    root.stack()
+        .resource_mut(&pipeline.handle())
+        .override_logical_id("Pipeline");
+    // `PipelineProps` has no execution mode, so set it on the typed L1. QUEUED runs every pushed commit's
+    // deployments in order, instead of a newer execution superseding one between its per-instance deploy stages.
+    if let Some(l1) = root.stack().l1_mut(&pipeline.handle()) {
+        l1.execution_mode = Some(Value::from("QUEUED"));
+    }
+    (pipeline, key)
+}
+
+/// Build: runs `BUILD_COMMAND` and zips the built folder (`ARTIFACT_PATH`) into the output artifact's
+/// `function.zip`.
+fn build_project(root: &mut Scope, env: Vec<(String, Value<String>)>, key: Key) -> Project {
+    Project::new(
+        root,
+        "Build",
+        ProjectProps {
+            description: Some("Builds the function code".to_owned()),
+            build_spec: BuildSpec {
+                build: vec![
+                    Value::from("eval \"$BUILD_COMMAND\""),
+                    Value::from("test -d \"$ARTIFACT_PATH\""),
+                    Value::from("(cd \"$ARTIFACT_PATH\" && zip -qr \"$CODEBUILD_SRC_DIR/function.zip\" .)"),
+                ],
+                artifact_files: vec![Value::from("function.zip")],
+                ..BuildSpec::default()
+            },
+            environment: BuildEnvironment {
+                env,
+                ..BuildEnvironment::default()
+            },
+            encryption_key: Some(key),
+            timeout_minutes: Some(20),
+            ..ProjectProps::default()
+        },
+    )
+}
+
+/// Deploy: one project per instance (`per`, from `per_instance()`), whose role may update only that instance's
+/// function: its name and ARN are the instance's outputs.
+fn deploy_project(per: &mut Scope, each: &InstanceLoop, key: Key) -> Project {
+    let deploy = Project::new(
+        per,
+        "Deploy",
+        ProjectProps {
+            description: Some("Deploys the built code to one service instance's function".to_owned()),
+            build_spec: BuildSpec {
+                build: vec![
+                    Value::from(
+                        "aws lambda update-function-code --function-name \"$FUNCTION_NAME\" --zip-file \"fileb://$CODEBUILD_SRC_DIR/function.zip\" --publish",
+                    ),
+                    Value::from("aws lambda wait function-updated-v2 --function-name \"$FUNCTION_NAME\""),
+                ],
+                ..BuildSpec::default()
+            },
+            environment: BuildEnvironment {
+                env: vec![("FUNCTION_NAME".to_owned(), each.output("FunctionName"))],
+                ..BuildEnvironment::default()
+            },
+            encryption_key: Some(key),
+            timeout_minutes: Some(20),
+            ..ProjectProps::default()
+        },
+    );
+    deploy.add_to_role_policy(
+        per.stack(),
+        PolicyStatement::allow(
+            &[
+                "lambda:UpdateFunctionCode",
+                "lambda:GetFunction",
+                "lambda:GetFunctionConfiguration",
+            ],
+            [each.output("FunctionArn")],
+        ),
+    );
+    deploy
 }
 
 /// The program's templates; `main` hands them to the CLI, tests snapshot them.

@@ -31,20 +31,14 @@
 #[path = "backend_fargate_svc.rs"]
 pub mod backend_fargate_svc;
 
+use backend_fargate_svc::queue_worker::{queue_worker, subscribe, worker_outputs};
 use backend_fargate_svc::{
-    assign_public_ip, desired_count_input, fargate_env, image_input, lb_fargate_svc, log_group, pipeline, placement,
-    subnet_type_input, task_size_input, FargateEnv, Names, ROOT_USER_REASON,
+    assign_public_ip, desired_count_input, fargate_env, image_input, log_group, pipeline, placement, subnet_type_input,
+    task_size_input, FargateEnv, Names,
 };
-use lb_fargate_svc::CONTAINER_NAME;
 use proton_synth::app::App;
-use proton_synth::constructs::ecs::{ContainerImage, Logging, TaskSizeMapping};
-use proton_synth::constructs::nag::{self, Tool};
-use proton_synth::constructs::patterns::{
-    Compute, FargateCompute, QueueProcessingService, QueueProcessingServiceProps, QueueSource,
-};
-use proton_synth::constructs::sns::{SqsSubscription, Topic};
-use proton_synth::constructs::sqs::{DeadLetterQueue, QueueProps};
-use proton_synth::constructs::Value;
+use proton_synth::constructs::ecs::TaskSizeMapping;
+use proton_synth::constructs::patterns::{Compute, FargateCompute};
 use proton_synth::proton::{EnvironmentInterface, ServiceTemplate};
 
 /// The Proton template name.
@@ -76,60 +70,11 @@ pub fn service(env_interface: &EnvironmentInterface) -> ServiceTemplate {
         memory_mib: sizes.memory(task_size.value()),
         ..FargateCompute::new(placement.subnets.clone())
     });
-    let mut props = QueueProcessingServiceProps::new(
-        env.cluster.clone(),
-        compute,
-        env.vpc_id.clone(),
-        ContainerImage::registry(image.value()),
-    );
-    props.container_name = CONTAINER_NAME.to_owned();
-    props
-        .container
-        .environment
-        .insert("QUEUE_REGION".to_owned(), Value::region());
-    // The default image (nginx) writes its pid file, cache and temp files here, and starts as root.
-    props.container.writable_paths = vec!["/tmp".to_owned(), "/var/cache/nginx".to_owned(), "/var/run".to_owned()];
-    props.container.user = None;
-    props.container.logging = Logging::AwsLogs {
-        log_group: Some(logs),
-        stream_prefix: Some("service".to_owned()),
-    };
-    props.queue = QueueSource::Create(QueueProps {
-        dead_letter_queue: DeadLetterQueue::Create { max_receive_count: 3 },
-        ..QueueProps::default()
-    });
-    props.queue_url_variable = "QUEUE_URI".to_owned();
-    props.family = Some(names.qualified());
-    props.execution_role = Some(env.execution_role.clone());
-    props.desired_count = desired_count.as_integer();
-    props.service_name = Some(names.qualified());
-    let worker = QueueProcessingService::new(&mut root, "Service", props);
-
+    let worker = queue_worker(&mut root, &env, &names, compute, &image, logs, &desired_count);
     let stack = root.stack();
     assign_public_ip(stack, &worker.service().handle(), &placement);
-    nag::suppress(
-        stack.resource_mut(&worker.task_definition().handle()),
-        Tool::Guard,
-        "CT.ECS.PR.3",
-        ROOT_USER_REASON,
-    );
-    // The environment's topic delivers to the queue (the queue policy lets that topic only send).
-    Topic::from_arn(env.topic_arn.clone()).add_subscription(
-        stack,
-        "pingSNSTopicSubscription",
-        SqsSubscription::new(worker.queue().clone()),
-    );
-
-    let queue = worker.queue().clone();
-    // Created with the queue (`DeadLetterQueue::Create` above).
-    if let Some(dlq) = worker.dead_letter_queue().cloned() {
-        svc.instance_output("ServiceSQSDeadLetterQueue", dlq.name());
-        svc.instance_output("ServiceSQSDeadLetterQueueArn", dlq.arn());
-    }
-    svc.instance_output("ServiceSQSQueue", queue.name());
-    svc.instance_output("ServiceSQSQueueArn", queue.arn());
-    svc.instance_output("ServiceName", worker.service().name());
-    svc.instance_output("TaskRoleArn", worker.task_definition().task_role().arn());
+    subscribe(stack, &worker, &env);
+    worker_outputs(&mut svc, &worker);
     pipeline(&mut svc, "worker Fargate", "ecs-worker");
     svc
 }

@@ -249,95 +249,23 @@ const DEFAULT_CAPABILITIES: [&str; 3] = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM
 /// Read and validate a deploy file. Errors are complete lines (`error: FILE: what; how to fix`), all at once.
 pub fn load(path: &Path) -> Result<DeployFile, Vec<String>> {
     let shown = path.display().to_string();
-    let text = fs::read_to_string(path).map_err(|e| {
-        vec![format!(
-            "error: {shown}: cannot read the deploy file: {e}; pass --file PATH"
-        )]
-    })?;
-    let raw: RawFile = serde_saphyr::from_str(&text).map_err(|e| {
-        vec![format!(
-            "error: {shown}: invalid deploy file: {e}; see `proton-synth deploy --help`"
-        )]
-    })?;
-    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let resolve = |p: &Path| if p.is_absolute() { p.to_path_buf() } else { base.join(p) };
-    let mut errors = Vec::new();
-    let mut templates = IndexMap::new();
-    for (name, t) in &raw.templates {
-        match Version::parse(&t.version) {
-            Some(version) => {
-                let bundle = resolve(&t.bundle);
-                templates.insert(
-                    name.clone(),
-                    TemplateRef {
-                        name: name.clone(),
-                        bundle,
-                        version,
-                    },
-                );
-            }
-            None => errors.push(format!(
-                "error: {shown}: templates.{name}.version `{}` is not major.minor; write e.g. \"1.0\"",
-                t.version
-            )),
-        }
-    }
-    let template = |owner: &str, name: &str, errors: &mut Vec<String>| match templates.get(name) {
-        Some(t) => Some(t.clone()),
-        None => {
-            errors.push(format!(
-                "error: {shown}: {owner}.template `{name}` is not under `templates`; add it with its bundle and version"
-            ));
-            None
-        }
+    let raw = read_raw(path, &shown)?;
+    let loader = Loader {
+        shown: &shown,
+        base: path.parent().map(Path::to_path_buf).unwrap_or_default(),
     };
+    let mut errors = Vec::new();
+    let templates = loader.templates(&raw.templates, &mut errors);
     let mut environments = Vec::new();
     for (name, e) in &raw.environments {
-        let owner = format!("environments.{name}");
-        let (placement, upload) = placement::check(&shown, &owner, &raw_placement!(e), &mut errors);
-        if let Some(t) = template(&owner, &e.template, &mut errors) {
-            environments.push(EnvironmentEntry {
-                name: name.clone(),
-                template: t,
-                spec: resolve(&e.spec),
-                stack_name: e.stack_name.clone().unwrap_or_else(|| name.clone()),
-                placement,
-                upload,
-            });
-        }
+        environments.extend(loader.environment(&templates, name, e, &mut errors));
     }
     let mut services = Vec::new();
     for (name, s) in &raw.services {
-        let owner = format!("services.{name}");
-        let (placement, upload) = placement::check(&shown, &owner, &raw_placement!(s), &mut errors);
-        if let Some(t) = template(&owner, &s.template, &mut errors) {
-            services.push(ServiceEntry {
-                name: name.clone(),
-                template: t,
-                spec: resolve(&s.spec),
-                pipeline: s.pipeline,
-                repository: s.repository.clone(),
-                stack_names: s.stack_names.clone(),
-                placement,
-                upload,
-            });
-        }
+        services.extend(loader.service(&templates, name, s, &mut errors));
     }
     check_names(&shown, &environments, &services, &mut errors);
-    let upload = match (&raw.s3_bucket, &raw.s3_prefix) {
-        (Some(bucket), prefix) => {
-            (TemplateUpload::new(bucket, prefix.as_deref(), &format!("error: {shown}: s3_bucket")))
-                .map_err(|e| errors.push(e))
-                .ok()
-        }
-        (None, Some(_)) => {
-            errors.push(format!(
-                "error: {shown}: s3_prefix is set without s3_bucket; add the bucket or remove the prefix"
-            ));
-            None
-        }
-        (None, None) => None,
-    };
+    let upload = default_upload(&shown, &raw, &mut errors);
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -350,6 +278,149 @@ pub fn load(path: &Path) -> Result<DeployFile, Vec<String>> {
         role_arn: raw.role_arn,
         upload,
     })
+}
+
+/// The deploy file's YAML, parsed but not yet validated.
+fn read_raw(path: &Path, shown: &str) -> Result<RawFile, Vec<String>> {
+    let text = fs::read_to_string(path).map_err(|e| {
+        vec![format!(
+            "error: {shown}: cannot read the deploy file: {e}; pass --file PATH"
+        )]
+    })?;
+    serde_saphyr::from_str(&text).map_err(|e| {
+        vec![format!(
+            "error: {shown}: invalid deploy file: {e}; see `proton-synth deploy --help`"
+        )]
+    })
+}
+
+/// Validates the entries of one deploy file: `shown` names it in errors, `base` is the folder relative paths
+/// are resolved against.
+struct Loader<'a> {
+    shown: &'a str,
+    base: PathBuf,
+}
+
+impl Loader<'_> {
+    fn resolve(&self, p: &Path) -> PathBuf {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.base.join(p)
+        }
+    }
+
+    /// The `templates` section, by name; an entry whose version is not `major.minor` is an error.
+    fn templates(
+        &self,
+        raw: &IndexMap<String, RawTemplate>,
+        errors: &mut Vec<String>,
+    ) -> IndexMap<String, TemplateRef> {
+        let shown = self.shown;
+        let mut templates = IndexMap::new();
+        for (name, t) in raw {
+            match Version::parse(&t.version) {
+                Some(version) => {
+                    let bundle = self.resolve(&t.bundle);
+                    templates.insert(
+                        name.clone(),
+                        TemplateRef {
+                            name: name.clone(),
+                            bundle,
+                            version,
+                        },
+                    );
+                }
+                None => errors.push(format!(
+                    "error: {shown}: templates.{name}.version `{}` is not major.minor; write e.g. \"1.0\"",
+                    t.version
+                )),
+            }
+        }
+        templates
+    }
+
+    /// The template `owner` (`environments.NAME` or `services.NAME`) names, which must be under `templates`.
+    fn template(
+        &self,
+        templates: &IndexMap<String, TemplateRef>,
+        owner: &str,
+        name: &str,
+        errors: &mut Vec<String>,
+    ) -> Option<TemplateRef> {
+        let shown = self.shown;
+        match templates.get(name) {
+            Some(t) => Some(t.clone()),
+            None => {
+                errors.push(format!(
+                    "error: {shown}: {owner}.template `{name}` is not under `templates`; add it with its bundle and version"
+                ));
+                None
+            }
+        }
+    }
+
+    /// One entry of `environments` (`None` when its template is missing; the error is in `errors`).
+    fn environment(
+        &self,
+        templates: &IndexMap<String, TemplateRef>,
+        name: &str,
+        e: &RawEnvironment,
+        errors: &mut Vec<String>,
+    ) -> Option<EnvironmentEntry> {
+        let owner = format!("environments.{name}");
+        let (placement, upload) = placement::check(self.shown, &owner, &raw_placement!(e), errors);
+        let template = self.template(templates, &owner, &e.template, errors)?;
+        Some(EnvironmentEntry {
+            name: name.to_owned(),
+            template,
+            spec: self.resolve(&e.spec),
+            stack_name: e.stack_name.clone().unwrap_or_else(|| name.to_owned()),
+            placement,
+            upload,
+        })
+    }
+
+    /// One entry of `services` (`None` when its template is missing; the error is in `errors`).
+    fn service(
+        &self,
+        templates: &IndexMap<String, TemplateRef>,
+        name: &str,
+        s: &RawService,
+        errors: &mut Vec<String>,
+    ) -> Option<ServiceEntry> {
+        let owner = format!("services.{name}");
+        let (placement, upload) = placement::check(self.shown, &owner, &raw_placement!(s), errors);
+        let template = self.template(templates, &owner, &s.template, errors)?;
+        Some(ServiceEntry {
+            name: name.to_owned(),
+            template,
+            spec: self.resolve(&s.spec),
+            pipeline: s.pipeline,
+            repository: s.repository.clone(),
+            stack_names: s.stack_names.clone(),
+            placement,
+            upload,
+        })
+    }
+}
+
+/// The file-wide bucket for large templates (`s3_bucket`, `s3_prefix`), if any.
+fn default_upload(shown: &str, raw: &RawFile, errors: &mut Vec<String>) -> Option<TemplateUpload> {
+    match (&raw.s3_bucket, &raw.s3_prefix) {
+        (Some(bucket), prefix) => {
+            (TemplateUpload::new(bucket, prefix.as_deref(), &format!("error: {shown}: s3_bucket")))
+                .map_err(|e| errors.push(e))
+                .ok()
+        }
+        (None, Some(_)) => {
+            errors.push(format!(
+                "error: {shown}: s3_prefix is set without s3_bucket; add the bucket or remove the prefix"
+            ));
+            None
+        }
+        (None, None) => None,
+    }
 }
 
 fn check_names(shown: &str, envs: &[EnvironmentEntry], services: &[ServiceEntry], errors: &mut Vec<String>) {

@@ -216,6 +216,11 @@ pub(super) fn ecs_deploy_statements(
     out
 }
 
+/// An action's input or output artifacts, as CloudFormation wants them: absent when there are none.
+fn nonempty<A>(names: Vec<String>, artifact: impl Fn(&str) -> A) -> Option<Vec<A>> {
+    (!names.is_empty()).then(|| names.iter().map(|n| artifact(n)).collect())
+}
+
 impl Pipeline {
     /// The role one action of per-item stage `n` runs as, repeated once per item of `lp`. It trusts the
     /// pipeline role only, by ARN. Same account: a role trust policy naming a specific principal ARN is
@@ -243,6 +248,8 @@ impl Pipeline {
         )
     }
 
+    /// The declaration of `action`, granting what it needs to the role it runs as (`action_role` for per-item
+    /// stages, else the pipeline role) or, for static ECS deploys, to `stage_statements`.
     pub(super) fn action_decl(
         &self,
         stack: &mut Stack,
@@ -269,27 +276,7 @@ impl Pipeline {
                 repository_id,
                 branch,
                 ..
-            } => {
-                iam::grant(
-                    stack,
-                    &self.0.path,
-                    &mut role,
-                    PolicyStatement::allow(
-                        &["codestar-connections:UseConnection", "codeconnections:UseConnection"],
-                        [connection_arn.clone()],
-                    ),
-                );
-                (
-                    cp::ActionTypeId::new("Source", "AWS", "CodeStarSourceConnection", "1"),
-                    Value::object([
-                        ("ConnectionArn", connection_arn.clone().into_expr()),
-                        ("FullRepositoryId", repository_id.clone().into_expr()),
-                        ("BranchName", branch.clone().into_expr()),
-                        ("OutputArtifactFormat", Expr::Str("CODE_ZIP".to_owned())),
-                        ("DetectChanges", Expr::Bool(true)),
-                    ]),
-                )
-            }
+            } => self.codestar_source_config(stack, &mut role, connection_arn, repository_id, branch),
             Action::CodeBuild { project, outputs, .. } => self.codebuild_config(stack, &mut role, project, outputs),
             Action::EcsDeploy {
                 cluster_name,
@@ -313,19 +300,43 @@ impl Pipeline {
                 self.ecs_deploy_config(stack, &deploy, action_role, stage_statements)
             }
         };
-        let art = |names: Vec<String>| -> Option<Vec<cp::InputArtifact>> {
-            (!names.is_empty()).then(|| names.iter().map(|n| cp::InputArtifact::new(n.as_str())).collect())
-        };
-        let outs = |names: Vec<String>| -> Option<Vec<cp::OutputArtifact>> {
-            (!names.is_empty()).then(|| names.iter().map(|n| cp::OutputArtifact::new(n.as_str())).collect())
-        };
         let mut decl = cp::ActionDeclaration::new(type_id, action.name());
         decl.configuration = Some(config);
-        decl.input_artifacts = art(action.inputs());
-        decl.output_artifacts = outs(action.outputs());
+        decl.input_artifacts = nonempty(action.inputs(), |n| cp::InputArtifact::new(n));
+        decl.output_artifacts = nonempty(action.outputs(), |n| cp::OutputArtifact::new(n));
         decl.run_order = Some(Value::from(1));
         decl.role_arn = action_role.map(Role::arn);
         decl
+    }
+
+    /// A CodeStar (CodeConnections) source action: `UseConnection` on its connection for the action's role.
+    fn codestar_source_config(
+        &self,
+        stack: &mut Stack,
+        role: &mut Role,
+        connection_arn: &Value<String>,
+        repository_id: &Value<String>,
+        branch: &Value<String>,
+    ) -> (cp::ActionTypeId, Value<Json>) {
+        iam::grant(
+            stack,
+            &self.0.path,
+            role,
+            PolicyStatement::allow(
+                &["codestar-connections:UseConnection", "codeconnections:UseConnection"],
+                [connection_arn.clone()],
+            ),
+        );
+        (
+            cp::ActionTypeId::new("Source", "AWS", "CodeStarSourceConnection", "1"),
+            Value::object([
+                ("ConnectionArn", connection_arn.clone().into_expr()),
+                ("FullRepositoryId", repository_id.clone().into_expr()),
+                ("BranchName", branch.clone().into_expr()),
+                ("OutputArtifactFormat", Expr::Str("CODE_ZIP".to_owned())),
+                ("DetectChanges", Expr::Bool(true)),
+            ]),
+        )
     }
 
     /// A CodeBuild action: `StartBuild` for the action's role, artifact access (and the project's key) for

@@ -107,68 +107,82 @@ pub(super) fn check_attribute(name: &str) -> Option<String> {
     }
 }
 
+/// Errors for what CloudFormation would reject: key and TTL attribute names, a sort key named like the
+/// partition key, a literal table name, provisioned capacity under 1.
+fn check_props(scope: &mut Scope, props: &TableProps) {
+    let (pk, _) = &props.partition_key;
+    let mut names = vec![pk.as_str()];
+    if let Some((sk, _)) = &props.sort_key {
+        if sk == pk {
+            scope.error(format!("the sort key {sk:?} has the same name as the partition key"));
+        }
+        names.push(sk);
+    }
+    if let Some(ttl) = props.ttl_attribute.as_ref().and_then(Value::as_literal) {
+        names.push(ttl);
+    }
+    for n in names {
+        if let Some(msg) = check_attribute(n) {
+            scope.error(msg);
+        }
+    }
+    if let Some(n) = props.table_name.as_ref().and_then(Value::as_literal) {
+        let ok = (3..=255).contains(&n.len()) && n.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+        if !ok {
+            scope.error(format!(
+                "table name {n:?} must be 3–255 characters of letters, digits, _ . and -"
+            ));
+        }
+    }
+    if let Billing::Provisioned { read, write } = props.billing {
+        if read == 0 || write == 0 {
+            scope.error("provisioned read and write capacity must be at least 1");
+        }
+    }
+}
+
+/// The table resource: keys, billing, point-in-time recovery, KMS encryption, deletion protection, TTL.
+fn table_resource(props: &TableProps) -> cfn::dynamodb::Table {
+    let (pk, pk_type) = &props.partition_key;
+    let mut keys = vec![t::KeySchema::new(pk.as_str(), "HASH")];
+    let mut attrs = vec![t::AttributeDefinition::new(pk.as_str(), pk_type.as_str())];
+    if let Some((sk, sk_type)) = &props.sort_key {
+        keys.push(t::KeySchema::new(sk.as_str(), "RANGE"));
+        attrs.push(t::AttributeDefinition::new(sk.as_str(), sk_type.as_str()));
+    }
+    let mut table = cfn::dynamodb::Table::new(keys);
+    table.table_name = props.table_name.clone();
+    table.attribute_definitions = Some(attrs);
+    match props.billing {
+        Billing::PayPerRequest => table.billing_mode = Some(Value::from("PAY_PER_REQUEST")),
+        Billing::Provisioned { read, write } => {
+            table.billing_mode = Some(Value::from("PROVISIONED"));
+            table.provisioned_throughput = Some(t::ProvisionedThroughput::new(read, write));
+        }
+    }
+    let mut pitr = t::PointInTimeRecoverySpecification::new();
+    pitr.point_in_time_recovery_enabled = Some(Value::from(props.point_in_time_recovery));
+    table.point_in_time_recovery_specification = Some(pitr);
+    let mut sse = t::SseSpecification::new(true);
+    sse.sse_type = Some(Value::from("KMS"));
+    if let TableEncryption::CustomerManaged(k) = &props.encryption {
+        sse.kms_master_key_id = Some(k.arn());
+    }
+    table.sse_specification = Some(sse);
+    table.deletion_protection_enabled = Some(Value::from(props.deletion_protection));
+    if let Some(ttl) = &props.ttl_attribute {
+        let mut spec = t::TimeToLiveSpecification::new(true);
+        spec.attribute_name = Some(ttl.clone());
+        table.time_to_live_specification = Some(spec);
+    }
+    table
+}
+
 impl Table {
     pub fn new(scope: &mut Scope, id: &str, props: TableProps) -> Table {
         let mut child = scope.child(id);
-        let (pk, pk_type) = &props.partition_key;
-        let mut names = vec![pk.as_str()];
-        if let Some((sk, _)) = &props.sort_key {
-            if sk == pk {
-                child.error(format!("the sort key {sk:?} has the same name as the partition key"));
-            }
-            names.push(sk);
-        }
-        if let Some(ttl) = props.ttl_attribute.as_ref().and_then(Value::as_literal) {
-            names.push(ttl);
-        }
-        for n in names {
-            if let Some(msg) = check_attribute(n) {
-                child.error(msg);
-            }
-        }
-        if let Some(n) = props.table_name.as_ref().and_then(Value::as_literal) {
-            let ok = (3..=255).contains(&n.len()) && n.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
-            if !ok {
-                child.error(format!(
-                    "table name {n:?} must be 3–255 characters of letters, digits, _ . and -"
-                ));
-            }
-        }
-        let mut keys = vec![t::KeySchema::new(pk.as_str(), "HASH")];
-        let mut attrs = vec![t::AttributeDefinition::new(pk.as_str(), pk_type.as_str())];
-        if let Some((sk, sk_type)) = &props.sort_key {
-            keys.push(t::KeySchema::new(sk.as_str(), "RANGE"));
-            attrs.push(t::AttributeDefinition::new(sk.as_str(), sk_type.as_str()));
-        }
-        let mut table = cfn::dynamodb::Table::new(keys);
-        table.table_name = props.table_name.clone();
-        table.attribute_definitions = Some(attrs);
-        match props.billing {
-            Billing::PayPerRequest => table.billing_mode = Some(Value::from("PAY_PER_REQUEST")),
-            Billing::Provisioned { read, write } => {
-                if read == 0 || write == 0 {
-                    child.error("provisioned read and write capacity must be at least 1");
-                }
-                table.billing_mode = Some(Value::from("PROVISIONED"));
-                table.provisioned_throughput = Some(t::ProvisionedThroughput::new(read, write));
-            }
-        }
-        let mut pitr = t::PointInTimeRecoverySpecification::new();
-        pitr.point_in_time_recovery_enabled = Some(Value::from(props.point_in_time_recovery));
-        table.point_in_time_recovery_specification = Some(pitr);
-        let mut sse = t::SseSpecification::new(true);
-        sse.sse_type = Some(Value::from("KMS"));
-        if let TableEncryption::CustomerManaged(k) = &props.encryption {
-            sse.kms_master_key_id = Some(k.arn());
-        }
-        table.sse_specification = Some(sse);
-        table.deletion_protection_enabled = Some(Value::from(props.deletion_protection));
-        if let Some(ttl) = &props.ttl_attribute {
-            let mut spec = t::TimeToLiveSpecification::new(true);
-            spec.attribute_name = Some(ttl.clone());
-            table.time_to_live_specification = Some(spec);
-        }
-        let h = child.add("Resource", table);
+        check_props(&mut child, &props);
+        let h = child.add("Resource", table_resource(&props));
         let entry = child.stack().resource_mut(&h);
         entry.set_removal_policy(props.removal_policy);
         if matches!(props.encryption, TableEncryption::AwsManaged) {

@@ -144,6 +144,43 @@ impl AlbProps {
             security_group: None,
         }
     }
+
+    /// What CloudFormation or Elastic Load Balancing would reject: the name, fewer than two subnets, the idle
+    /// timeout.
+    fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if let Some(n) = &self.name {
+            problems.extend(check_name("load balancer", n, true));
+        }
+        if self.subnets.len() < 2 {
+            problems.push(format!(
+                "an application load balancer needs subnets in at least two Availability Zones; {} given",
+                self.subnets.len()
+            ));
+        }
+        if let Some(t) = self.idle_timeout_secs {
+            if !(1..=4000).contains(&t) {
+                problems.push(format!("idle timeout {t} s is not in the range 1-4000"));
+            }
+        }
+        problems
+    }
+
+    /// The load balancer attributes: header handling, deletion protection, idle timeout, access logs.
+    fn attributes(&self) -> Vec<l1::load_balancer::LoadBalancerAttribute> {
+        let mut attrs = vec![
+            attribute(
+                "routing.http.drop_invalid_header_fields.enabled",
+                self.drop_invalid_header_fields.to_string(),
+            ),
+            attribute("deletion_protection.enabled", self.deletion_protection.to_string()),
+        ];
+        if let Some(t) = self.idle_timeout_secs {
+            attrs.push(attribute("idle_timeout.timeout_seconds", t.to_string()));
+        }
+        access_log_attributes(&mut attrs, &self.access_logs);
+        attrs
+    }
 }
 
 /// An application load balancer.
@@ -161,24 +198,10 @@ pub struct ApplicationLoadBalancer {
 impl ApplicationLoadBalancer {
     pub fn new(scope: &mut Scope, id: &str, props: AlbProps) -> Self {
         let mut child = scope.child(id);
-        let mut problems = Vec::new();
-        if let Some(n) = &props.name {
-            problems.extend(check_name("load balancer", n, true));
-        }
-        if props.subnets.len() < 2 {
-            problems.push(format!(
-                "an application load balancer needs subnets in at least two Availability Zones; {} given",
-                props.subnets.len()
-            ));
-        }
-        if let Some(t) = props.idle_timeout_secs {
-            if !(1..=4000).contains(&t) {
-                problems.push(format!("idle timeout {t} s is not in the range 1-4000"));
-            }
-        }
-        for p in problems {
+        for p in props.problems() {
             child.error(p);
         }
+        let attributes = props.attributes();
         let description = format!("Load balancer {}", child.full_path());
         let security_group = match props.security_group {
             Some(sg) => sg,
@@ -193,22 +216,11 @@ impl ApplicationLoadBalancer {
                 },
             ),
         };
-        let mut attrs = vec![
-            attribute(
-                "routing.http.drop_invalid_header_fields.enabled",
-                props.drop_invalid_header_fields.to_string(),
-            ),
-            attribute("deletion_protection.enabled", props.deletion_protection.to_string()),
-        ];
-        if let Some(t) = props.idle_timeout_secs {
-            attrs.push(attribute("idle_timeout.timeout_seconds", t.to_string()));
-        }
-        access_log_attributes(&mut attrs, &props.access_logs);
         let mut lb = base_load_balancer("application", props.internet_facing);
         lb.subnets = Some(Value::from(props.subnets.clone()));
         lb.security_groups = Some(Value::from(vec![security_group.id()]));
         lb.name = props.name.as_deref().map(Value::from);
-        lb.load_balancer_attributes = Some(attrs);
+        lb.load_balancer_attributes = Some(attributes);
         let handle = child.add("Resource", lb);
         let node = child.node_id();
         let path = child.path();

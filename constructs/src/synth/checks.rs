@@ -9,48 +9,65 @@ use crate::stack::{NamedEntry, Stack};
 use super::*;
 
 impl Stack {
+    /// The logical ID of every element, section by section, with an error for each path that derives none,
+    /// each rename that matched nothing and each ID two elements share.
     pub(super) fn assign_logical_ids(&self, diags: &mut Vec<Diagnostic>) -> Ids {
         let mut used_renames = BTreeSet::new();
-        let mut assign = |path: &str, pinned: &Option<String>, diags: &mut Vec<Diagnostic>| -> String {
-            if let Some(id) = pinned {
-                return id.clone();
-            }
-            let components: Vec<&str> = path.split('/').collect();
-            let computed = match make_unique_id(&components) {
-                Some(id) => id,
-                None => {
-                    diags.push(Diagnostic::error(
-                        self.full_path(path),
-                        "the path has only `Default` components, so no logical ID can be derived; give the construct another id",
-                    ));
-                    return String::new();
-                }
-            };
-            match self.renames.get(&computed) {
-                Some(new) => {
-                    used_renames.insert(computed);
-                    new.clone()
-                }
-                None => computed,
+        let mut ids_of = |entries: &mut dyn Iterator<Item = (&str, &Option<String>)>, diags: &mut Vec<Diagnostic>| {
+            entries
+                .map(|(path, pinned)| self.logical_id(path, pinned, &mut used_renames, diags))
+                .collect::<Vec<String>>()
+        };
+        let ids = Ids {
+            resources: ids_of(
+                &mut self.resources.iter().map(|e| (e.path.as_str(), &e.logical_id)),
+                diags,
+            ),
+            parameters: ids_of(&mut entry_ids(&self.parameters), diags),
+            conditions: ids_of(&mut entry_ids(&self.conditions), diags),
+            mappings: ids_of(&mut entry_ids(&self.mappings), diags),
+            outputs: ids_of(&mut entry_ids(&self.outputs), diags),
+        };
+        self.check_unused_renames(&used_renames, diags);
+        self.check_id_collisions(&ids, diags);
+        ids
+    }
+
+    /// The logical ID of the element at `path`: its pinned ID, else the one derived from the path, renamed if
+    /// [`Stack::rename_logical_id`] says so (the renamed ID is recorded in `used_renames`). Empty (with an
+    /// error) when the path derives none.
+    fn logical_id(
+        &self,
+        path: &str,
+        pinned: &Option<String>,
+        used_renames: &mut BTreeSet<String>,
+        diags: &mut Vec<Diagnostic>,
+    ) -> String {
+        if let Some(id) = pinned {
+            return id.clone();
+        }
+        let components: Vec<&str> = path.split('/').collect();
+        let computed = match make_unique_id(&components) {
+            Some(id) => id,
+            None => {
+                diags.push(Diagnostic::error(
+                    self.full_path(path),
+                    "the path has only `Default` components, so no logical ID can be derived; give the construct another id",
+                ));
+                return String::new();
             }
         };
-        #[allow(clippy::type_complexity)]
-        fn all<T>(
-            entries: &[NamedEntry<T>],
-            diags: &mut Vec<Diagnostic>,
-            f: &mut dyn FnMut(&str, &Option<String>, &mut Vec<Diagnostic>) -> String,
-        ) -> Vec<String> {
-            entries.iter().map(|e| f(&e.path, &e.logical_id, diags)).collect()
+        match self.renames.get(&computed) {
+            Some(new) => {
+                used_renames.insert(computed);
+                new.clone()
+            }
+            None => computed,
         }
-        let resources = self
-            .resources
-            .iter()
-            .map(|e| assign(&e.path, &e.logical_id, diags))
-            .collect();
-        let parameters = all(&self.parameters, diags, &mut assign);
-        let conditions = all(&self.conditions, diags, &mut assign);
-        let mappings = all(&self.mappings, diags, &mut assign);
-        let outputs = all(&self.outputs, diags, &mut assign);
+    }
+
+    /// Every `rename_logical_id` must have matched an element.
+    fn check_unused_renames(&self, used_renames: &BTreeSet<String>, diags: &mut Vec<Diagnostic>) {
         for old in self.renames.keys() {
             if !used_renames.contains(old) {
                 diags.push(Diagnostic::error(
@@ -59,14 +76,11 @@ impl Stack {
                 ));
             }
         }
-        let ids = Ids {
-            resources,
-            parameters,
-            conditions,
-            mappings,
-            outputs,
-        };
-        // Resources and parameters share the namespace `Ref` reads from; the other sections are separate.
+    }
+
+    /// No two elements of a section may share a logical ID. Resources and parameters share the namespace `Ref`
+    /// reads from; the other sections are separate.
+    fn check_id_collisions(&self, ids: &Ids, diags: &mut Vec<Diagnostic>) {
         let resource_paths = self.resources.iter().map(|e| e.path.as_str());
         let param_paths = self.parameters.iter().map(|e| e.path.as_str());
         self.check_id_section(
@@ -91,7 +105,6 @@ impl Stack {
             self.outputs.iter().map(|e| e.path.as_str()).zip(&ids.outputs),
             diags,
         );
-        ids
     }
 
     pub(super) fn check_id_section<'a>(
@@ -217,4 +230,9 @@ impl Stack {
             ));
         }
     }
+}
+
+/// The paths and pinned logical IDs of a section's entries.
+fn entry_ids<T>(entries: &[NamedEntry<T>]) -> impl Iterator<Item = (&str, &Option<String>)> {
+    entries.iter().map(|e| (e.path.as_str(), &e.logical_id))
 }
