@@ -22,6 +22,13 @@ pub trait Sink: Sync {
     /// Store one file at a relative, `/`-separated path. A second file at the same path, or an invalid path,
     /// is an `Err` naming it.
     fn put(&self, path: String, contents: Vec<u8>) -> Result<(), String>;
+
+    /// Store a file whose `contents` are those of `original`, a file put into this sink before. The same as
+    /// `put(path, contents)`, which is the default; a folder on disk stores it as a hard link where it can.
+    fn put_copy(&self, path: String, original: &str, contents: Vec<u8>) -> Result<(), String> {
+        let _ = original;
+        self.put(path, contents)
+    }
 }
 
 pub(crate) fn check_path(path: &str) -> Result<(), String> {

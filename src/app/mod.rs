@@ -426,16 +426,27 @@ fn emit_proton(mut o: TemplateOutput, sink: &dyn Sink, keep: bool) -> Emitted {
     let mut written = Vec::new();
     let mut errors = Vec::new();
     let name = o.name.clone();
-    let mut put = |path: String, body: Vec<u8>| {
+    // `copy_of`: a file put before with the same contents.
+    let mut put_as = |path: String, body: Vec<u8>, copy_of: Option<&str>| {
         written.push((path.clone(), body.len()));
-        if let Err(e) = sink.put(path, body) {
+        let stored = match copy_of {
+            Some(original) => sink.put_copy(path, original, body),
+            None => sink.put(path, body),
+        };
+        if let Err(e) = stored {
             errors.push(Diagnostic::error(&name, e));
         }
     };
     for (rel, body) in std::mem::take(&mut o.bundle) {
-        put(format!("proton/bundles/{}/{rel}", o.name), body.clone());
-        put(format!("proton/template-sync/{}/v{}/{rel}", o.name, o.major), body);
+        let bundle_file = format!("proton/bundles/{}/{rel}", o.name);
+        put_as(bundle_file.clone(), body.clone(), None);
+        put_as(
+            format!("proton/template-sync/{}/v{}/{rel}", o.name, o.major),
+            body,
+            Some(&bundle_file),
+        );
     }
+    let mut put = |path: String, body: Vec<u8>| put_as(path, body, None);
     if let Some(reg) = &o.registration {
         put(
             format!(
@@ -466,8 +477,11 @@ fn emit_proton(mut o: TemplateOutput, sink: &dyn Sink, keep: bool) -> Emitted {
     (ProtonSummary { output: o, files }, written, errors)
 }
 
-/// `items.iter().map(f)` on every core, results in input order. Threads take the next item from a shared
-/// counter, so uneven items (an environment beside small services) keep every core busy.
+/// `items.iter().map(f)` on every core, results in input order: the calling thread and one spawned thread per
+/// other core take the next item from a shared counter, so uneven items (an environment beside small
+/// services) keep every core busy. Even two templates are worth a thread: on this VM's ext4 the files of each
+/// cost as much kernel time as their synthesis, and the wall time of `synth --out` was lower with the thread
+/// (measured against the calling thread alone; ARCHITECTURE.md, "Performance").
 fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -476,24 +490,22 @@ fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
         return items.iter().map(f).collect();
     }
     let next = AtomicUsize::new(0);
+    let work = || {
+        let mut mine = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(item) = items.get(i) else { break };
+            mine.push((i, f(item)));
+        }
+        mine
+    };
     let mut out: Vec<(usize, R)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(item) = items.get(i) else { break };
-                        mine.push((i, f(item)));
-                    }
-                    mine
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-            .collect()
+        let handles: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        let mut out = work();
+        for h in handles {
+            out.extend(h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+        }
+        out
     });
     out.sort_unstable_by_key(|(i, _)| *i);
     out.into_iter().map(|(_, r)| r).collect()

@@ -38,10 +38,11 @@ impl OutputLock {
             }
             if still_linked(&file, path) {
                 // Who holds it, for the message another run prints while waiting in vain.
+                let pid = format!("{}\n", std::process::id());
                 let _ = file
                     .set_len(0)
                     .and_then(|()| file.rewind())
-                    .and_then(|()| writeln!(file, "{}", std::process::id()));
+                    .and_then(|()| file.write_all(pid.as_bytes()));
                 return Ok(OutputLock {
                     file,
                     path: path.to_path_buf(),

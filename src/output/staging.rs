@@ -33,7 +33,8 @@ pub struct StagingDir {
 #[derive(Debug, Default)]
 struct StagingState {
     paths: BTreeSet<String>,
-    dirs: BTreeSet<PathBuf>,
+    /// Folders created (or being created) in the staging folder, relative, `/`-separated.
+    dirs: BTreeSet<String>,
 }
 
 impl StagingDir {
@@ -49,7 +50,9 @@ impl StagingDir {
         let (Some(parent), Some(name)) = (target.parent(), target.file_name()) else {
             return Err(OutputError::new(out, "names no folder", "give a folder name"));
         };
-        fs::create_dir_all(parent).map_err(|e| OutputError::io(out, "create the parent folder", &e))?;
+        if !parent.is_dir() {
+            fs::create_dir_all(parent).map_err(|e| OutputError::io(out, "create the parent folder", &e))?;
+        }
         let mut lock_name = OsString::from(".");
         lock_name.push(name);
         lock_name.push(".lock");
@@ -114,41 +117,95 @@ impl StagingDir {
     }
 
     pub(crate) fn write(&self, path: &str, contents: &[u8]) -> Result<(), String> {
+        self.reserve(path, None)?;
+        let full = self.tmp.join(path);
+        self.write_file(&full, contents)
+    }
+
+    /// [`StagingDir::write`] of a file whose contents are those of `original`, already written: a hard link
+    /// to it where the file system allows (no new inode, no data written), else a copy of `contents`.
+    pub(crate) fn write_copy(&self, path: &str, original: &str, contents: &[u8]) -> Result<(), String> {
+        let original_reserved = self.reserve(path, Some(original))?;
+        let full = self.tmp.join(path);
+        if original_reserved && fs::hard_link(self.tmp.join(original), &full).is_ok() {
+            return Ok(());
+        }
+        self.write_file(&full, contents)
+    }
+
+    /// Check `path`, record it (each path is written once) and create its folders not created yet. Returns
+    /// whether `other` was reserved before.
+    fn reserve(&self, path: &str, other: Option<&str>) -> Result<bool, String> {
         check_path(path)?;
         if path == MARKER {
             return Err(format!("{path:?} is reserved for proton-synth's marker"));
         }
-        let full = self.tmp.join(path);
-        let dir = full.parent().unwrap_or(&self.tmp);
-        // Only the bookkeeping is under the lock; file system calls run in parallel.
-        let new_dir = {
+        let (new_dirs, other_reserved) = {
             let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             if !state.paths.insert(path.to_owned()) {
                 return Err(format!("two outputs are written to {path:?}"));
             }
-            state.dirs.insert(dir.to_path_buf())
+            (state.claim_dirs(path), other.is_some_and(|o| state.paths.contains(o)))
         };
-        let mkdir = || {
-            fs::create_dir_all(dir).map_err(|e| format!("creating {}: {}", dir.display(), crate::engine::io_words(&e)))
-        };
-        if new_dir {
-            mkdir()?;
+        // Only the bookkeeping is under the lock; file system calls run in parallel. Each folder is created
+        // once, by the write that claimed it, parents first: no `mkdir` fails.
+        for dir in &new_dirs {
+            self.mkdir(dir)?;
         }
-        match fs::write(&full, contents) {
-            // Another thread registered the folder and has not created it yet.
-            Err(e) if e.kind() == io::ErrorKind::NotFound && !new_dir => {
-                mkdir()?;
-                fs::write(&full, contents)
+        Ok(other_reserved)
+    }
+
+    /// Write one file whose path was reserved.
+    fn write_file(&self, full: &Path, contents: &[u8]) -> Result<(), String> {
+        match fs::write(full, contents) {
+            // Another thread claimed a folder of this path and has not created it yet.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                let dir = full.parent().unwrap_or(&self.tmp);
+                fs::create_dir_all(dir)
+                    .map_err(|e| format!("creating {}: {}", dir.display(), crate::engine::io_words(&e)))?;
+                fs::write(full, contents)
             }
             other => other,
         }
         .map_err(|e| format!("writing {}: {}", full.display(), crate::engine::io_words(&e)))
+    }
+
+    /// Create the folder `rel` of the staging folder, whose parent this write or an earlier one claimed.
+    fn mkdir(&self, rel: &str) -> Result<(), String> {
+        let dir = self.tmp.join(rel);
+        match fs::create_dir(&dir) {
+            // The parent was claimed by another thread that has not created it yet.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => fs::create_dir_all(&dir),
+            // Created meanwhile by a thread that found it missing (above, or writing a file).
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+            other => other,
+        }
+        .map_err(|e| format!("creating {}: {}", dir.display(), crate::engine::io_words(&e)))
+    }
+}
+
+impl StagingState {
+    /// The folders of `path` (a checked relative path) not claimed yet, parents first; they are claimed now.
+    fn claim_dirs(&mut self, path: &str) -> Vec<String> {
+        let mut new = Vec::new();
+        for (i, _) in path.match_indices('/') {
+            let dir = &path[..i];
+            if !self.dirs.contains(dir) {
+                self.dirs.insert(dir.to_owned());
+                new.push(dir.to_owned());
+            }
+        }
+        new
     }
 }
 
 impl Sink for StagingDir {
     fn put(&self, path: String, contents: Vec<u8>) -> Result<(), String> {
         self.write(&path, &contents)
+    }
+
+    fn put_copy(&self, path: String, original: &str, contents: Vec<u8>) -> Result<(), String> {
+        self.write_copy(&path, original, &contents)
     }
 }
 
@@ -230,6 +287,39 @@ mod tests {
     fn folder(dir: &Path, file: &str) {
         fs::create_dir_all(dir).unwrap();
         fs::write(dir.join(file), file).unwrap();
+    }
+
+    #[test]
+    fn each_folder_is_claimed_once_parents_first() {
+        let mut state = StagingState::default();
+        assert_eq!(state.claim_dirs("a/b/c/file"), ["a", "a/b", "a/b/c"]);
+        assert_eq!(state.claim_dirs("a/b/other"), Vec::<String>::new());
+        assert_eq!(state.claim_dirs("a/d/file"), ["a/d"]);
+        assert_eq!(state.claim_dirs("top"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn copies_are_the_same_bytes_linked_where_possible_and_paths_stay_unique() {
+        let root = std::env::temp_dir().join(format!("ps-staging-copy-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        let out = root.join("out");
+        let staging = StagingDir::new(&out).unwrap();
+        staging.write("x/a/file.yaml", b"body").unwrap();
+        staging.write_copy("y/b/file.yaml", "x/a/file.yaml", b"body").unwrap();
+        // An original never written: a plain copy of the contents.
+        staging.write_copy("y/c/other.yaml", "x/missing.yaml", b"other").unwrap();
+        assert!(staging.write_copy("y/b/file.yaml", "x/a/file.yaml", b"body").is_err());
+        assert!(staging.write("x/a", b"a folder already").is_err());
+        staging.commit().unwrap();
+        assert_eq!(fs::read(out.join("y/b/file.yaml")).unwrap(), b"body");
+        assert_eq!(fs::read(out.join("y/c/other.yaml")).unwrap(), b"other");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let ino = |p: &str| fs::metadata(out.join(p)).unwrap().ino();
+            assert_eq!(ino("x/a/file.yaml"), ino("y/b/file.yaml"));
+        }
+        fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]
