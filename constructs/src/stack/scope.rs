@@ -108,11 +108,15 @@ impl Scope<'_> {
     }
 
     pub(super) fn path_of(&self, id: &str) -> String {
-        let mut p = self.path.clone();
-        if !id.is_empty() {
-            p.push(id.to_owned());
+        let id = (!id.is_empty()).then_some(id);
+        let mut p = String::with_capacity(self.path.iter().map(|s| s.len() + 1).sum::<usize>() + 16);
+        for (i, segment) in self.path.iter().map(String::as_str).chain(id).enumerate() {
+            if i > 0 {
+                p.push('/');
+            }
+            p.push_str(segment);
         }
-        p.join("/")
+        p
     }
 
     pub fn stack(&mut self) -> &mut Stack {

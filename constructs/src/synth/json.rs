@@ -114,7 +114,7 @@ fn string(out: &mut impl Out, s: &str) {
     out.put("\"");
     let bytes = s.as_bytes();
     // Most strings (names, types, ARNs) need no escape at all.
-    if !bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\') {
+    if !needs_escape(bytes) {
         out.put(s);
         out.put("\"");
         return;
@@ -151,4 +151,44 @@ fn string(out: &mut impl Out, s: &str) {
     }
     out.put(&s[start..]);
     out.put("\"");
+}
+
+/// Whether any byte is a control character, `"` or `\\`: eight bytes at a time (the usual bit tricks: a byte
+/// below 0x20, or equal to 0x22 or 0x5c, sets its high bit in the mask).
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        let control = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
+        if control | zero_byte(x ^ (ONES * 0x22)) | zero_byte(x ^ (ONES * 0x5c)) != 0 {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::needs_escape;
+
+    #[test]
+    fn needs_escape_finds_every_byte_to_escape_at_every_position() {
+        for len in 0..20 {
+            let clean = vec![b'a'; len];
+            assert!(!needs_escape(&clean));
+            for at in 0..len {
+                for b in 0u8..=255 {
+                    let mut s = clean.clone();
+                    s[at] = b;
+                    let expected = b < 0x20 || b == b'"' || b == b'\\';
+                    assert_eq!(needs_escape(&s), expected, "byte {b:#x} at {at} of {len}");
+                }
+            }
+        }
+    }
 }
