@@ -307,7 +307,9 @@ mod tests {
         staging.write("x/a/file.yaml", b"body").unwrap();
         staging.write_copy("y/b/file.yaml", "x/a/file.yaml", b"body").unwrap();
         // An original never written: a plain copy of the contents.
-        staging.write_copy("y/c/other.yaml", "x/missing.yaml", b"other").unwrap();
+        staging
+            .write_copy("y/c/other.yaml", "x/missing.yaml", b"other")
+            .unwrap();
         assert!(staging.write_copy("y/b/file.yaml", "x/a/file.yaml", b"body").is_err());
         assert!(staging.write("x/a", b"a folder already").is_err());
         staging.commit().unwrap();
