@@ -15,9 +15,10 @@ pub mod yaml;
 
 pub use proton_synth_constructs as constructs;
 
-/// The allocator of every program built on proton-synth (feature `mimalloc`, on by default). Synthesis builds
-/// and drops trees of small values; mimalloc runs the 1,000-bundle benchmark in ~20 % less time than glibc's
-/// malloc (ARCHITECTURE.md, "Speed"). A program that sets its own `#[global_allocator]` depends on
+/// The allocator of every program built on proton-synth (feature `mimalloc`, on by default; without transparent
+/// huge pages, which cost each process ~1 ms at start for zeroing a 2 MB page). Synthesis builds
+/// and drops trees of small values; mimalloc runs the 1,000-bundle benchmark in ~25–30 % less wall time than glibc's
+/// malloc (ARCHITECTURE.md, "Performance"). A program that sets its own `#[global_allocator]` depends on
 /// proton-synth with `default-features = false`.
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
