@@ -2,8 +2,9 @@
 //! built, synthesized and self-checked in memory in ≤ 150 ms and ≤ 64 MB peak; each example program
 //! whole-process ≤ 4 ms (`synth --out` to a fresh folder) and `list` ≤ 2 ms (troposphere takes 0.083 s and
 //! `cdk synth` 3.7 s for a VPC + Fargate service). Prints one line per measurement with its target and `ok` or
-//! `MISSED`, the per-phase split of the 1,000 bundles, and the machine's load; always exits 0 (a missed target
-//! is a figure to report, not a broken build).
+//! `MISSED`, the per-phase split of the 1,000 bundles, the machine's load, and, as a reference for `synth --out`,
+//! what writing the same files costs the file system alone; always exits 0 (a missed target is a figure to
+//! report, not a broken build).
 //!
 //! `SYNTH_BENCH=catalog` runs only one in-memory synthesis of the 1,000 bundles (`SYNTH_BENCH_N` of them), for
 //! `valgrind --tool=callgrind`; `SYNTH_BENCH_PROCESS=0` skips the whole-process figures (which build the
@@ -242,6 +243,47 @@ fn process_median(runs: usize, exe: &Path, args: &[&str], out: Option<&Path>) ->
     Some(times[runs / 2])
 }
 
+/// The files below `src` as (path relative to `src`, contents); folders as `None`, parents first.
+fn read_tree(src: &Path, rel: &Path, out: &mut Vec<(PathBuf, Option<Vec<u8>>)>) -> std::io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(src.join(rel))?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let path = rel.join(e.file_name());
+        if e.file_type()?.is_dir() {
+            out.push((path.clone(), None));
+            read_tree(src, &path, out)?;
+        } else {
+            out.push((path.clone(), Some(std::fs::read(src.join(&path))?)));
+        }
+    }
+    Ok(())
+}
+
+/// What writing a program's output costs the file system alone: the median time of writing the same folders
+/// and files (`src`, one program's output) into a new folder below `dst`, from this process, `runs` times;
+/// with the number of files. A whole-process `synth --out` cannot be faster than this plus `--help`.
+fn write_floor(runs: usize, src: &Path, dst: &Path) -> Option<(Duration, usize)> {
+    let mut tree = Vec::new();
+    read_tree(src, Path::new(""), &mut tree).ok()?;
+    let files = tree.iter().filter(|(_, c)| c.is_some()).count();
+    std::fs::create_dir_all(dst).ok()?;
+    let mut times = Vec::with_capacity(runs);
+    for run in 0..runs {
+        let root = dst.join(run.to_string());
+        let t = Instant::now();
+        std::fs::create_dir(&root).ok()?;
+        for (path, contents) in &tree {
+            match contents {
+                None => std::fs::create_dir(root.join(path)).ok()?,
+                Some(c) => std::fs::write(root.join(path), c).ok()?,
+            }
+        }
+        times.push(t.elapsed());
+    }
+    times.sort();
+    Some((times[runs / 2], files))
+}
+
 /// Whole-process figures of every example program (release build, as `cargo build --release --examples`).
 fn whole_process(report: &mut Report) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -277,11 +319,21 @@ fn whole_process(report: &mut Report) {
             None => continue,
         }
         match process_median(21, &exe, &["synth"], Some(&out.join(&name))) {
-            Some(t) => report.check(
-                &format!("  {name} synth --out (fresh folder)"),
-                t,
-                Duration::from_millis(4),
-            ),
+            Some(t) => {
+                report.check(
+                    &format!("  {name} synth --out (fresh folder)"),
+                    t,
+                    Duration::from_millis(4),
+                );
+                let written = out.join(&name).join("0");
+                if let Some((floor, files)) = write_floor(21, &written, &out.join(format!("{name}.floor"))) {
+                    println!(
+                        "  {:<50} {:>10.3} ms   (reference: the same {files} files written by one process)",
+                        format!("{name} file-system floor"),
+                        floor.as_secs_f64() * 1e3
+                    );
+                }
+            }
             None => println!("  {name} synth --out: failed"),
         }
         match process_median(21, &exe, &["list"], None) {
