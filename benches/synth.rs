@@ -30,15 +30,20 @@ mod l1_vpc;
 
 /// Median wall time of `runs` executions of `f`.
 fn median(runs: usize, mut f: impl FnMut()) -> Duration {
-    let mut times: Vec<Duration> = (0..runs)
+    let times: Vec<Duration> = (0..runs)
         .map(|_| {
             let t = Instant::now();
             f();
             t.elapsed()
         })
         .collect();
+    middle(times)
+}
+
+/// The median of `times` (not empty).
+fn middle(mut times: Vec<Duration>) -> Duration {
     times.sort();
-    times[runs / 2]
+    times[times.len() / 2]
 }
 
 /// Peak resident set size of this process in KiB (Linux), if known.
@@ -239,8 +244,7 @@ fn process_median(runs: usize, exe: &Path, args: &[&str], out: Option<&Path>) ->
         }
         times.push(took);
     }
-    times.sort();
-    Some(times[runs / 2])
+    Some(middle(times))
 }
 
 /// The files below `src` as (path relative to `src`, contents); folders as `None`, parents first.
@@ -261,7 +265,8 @@ fn read_tree(src: &Path, rel: &Path, out: &mut Vec<(PathBuf, Option<Vec<u8>>)>) 
 
 /// What writing a program's output costs the file system alone: the median time of writing the same folders
 /// and files (`src`, one program's output) into a new folder below `dst`, from this process, `runs` times;
-/// with the number of files. A whole-process `synth --out` cannot be faster than this plus `--help`.
+/// with the number of files. Roughly the least a whole-process `synth --out` pays on top of its start-up (it
+/// hard-links the template-sync copies, which this writes as files).
 fn write_floor(runs: usize, src: &Path, dst: &Path) -> Option<(Duration, usize)> {
     let mut tree = Vec::new();
     read_tree(src, Path::new(""), &mut tree).ok()?;
@@ -280,8 +285,7 @@ fn write_floor(runs: usize, src: &Path, dst: &Path) -> Option<(Duration, usize)>
         }
         times.push(t.elapsed());
     }
-    times.sort();
-    Some((times[runs / 2], files))
+    Some((middle(times), files))
 }
 
 /// Whole-process figures of every example program (release build, as `cargo build --release --examples`).
