@@ -11,7 +11,7 @@ use super::jinja;
 use super::jinja::FUNCTIONS;
 use super::namespace::{check_path, InputUse};
 use super::schema::PropType;
-use crate::proton::format::scan::{lex, scan_tags, ScanResult, Target};
+use crate::proton::format::scan::{lex_all, scan_tags, Lexed, ScanResult, Target};
 
 /// Check a bundle; returns every finding (an empty list means the bundle is clean).
 pub fn check_bundle(bundle: &Bundle) -> Vec<Finding> {
@@ -33,7 +33,8 @@ pub fn check_bundle(bundle: &Bundle) -> Vec<Finding> {
 pub enum Detail {
     /// Errors and warnings (`check`).
     All,
-    /// Errors only, skipping the warnings-only passes (the synthesizer's self-check).
+    /// Errors only, skipping the warnings-only passes, of templates this program wrote (the synthesizer's
+    /// self-check: Jinja syntax by [`jinja::generated_syntax_findings`]).
     ErrorsOnly,
 }
 
@@ -51,7 +52,10 @@ pub fn check_templates(analysis: &Analysis, detail: Detail) -> (Vec<Finding>, In
 }
 
 fn check_template(analysis: &Analysis, t: &IacTemplate, used: &mut InputUse, detail: Detail) -> Vec<Finding> {
-    let (mut findings, result) = template_findings(t);
+    let (mut findings, result) = match detail {
+        Detail::All => template_findings(t),
+        Detail::ErrorsOnly => generated_template_findings(t),
+    };
     let Some(result) = result else {
         return findings;
     };
@@ -76,12 +80,25 @@ fn check_template(analysis: &Analysis, t: &IacTemplate, used: &mut InputUse, det
 /// render (`include`, `import`, `extends`), functions, filters and tests the engine does not have, and
 /// macros called before their `{% macro %}` ran. Returns the scan too when the template compiled.
 pub fn template_findings(t: &IacTemplate) -> (Vec<Finding>, Option<ScanResult>) {
-    let tags = lex(&t.text);
-    let syntax = jinja::syntax_findings(t, &tags);
+    let lexed = lex_all(&t.text);
+    let syntax = jinja::syntax_findings(t, &lexed.tags);
+    scanned_findings(t, &lexed, syntax)
+}
+
+/// [`template_findings`] for a template this program wrote (the self-check), whose Jinja syntax is checked
+/// by [`jinja::generated_syntax_findings`].
+fn generated_template_findings(t: &IacTemplate) -> (Vec<Finding>, Option<ScanResult>) {
+    let lexed = lex_all(&t.text);
+    let syntax = jinja::generated_syntax_findings(t, &lexed);
+    scanned_findings(t, &lexed, syntax)
+}
+
+/// The syntax findings, or when there are none what the scan of the tags finds.
+fn scanned_findings(t: &IacTemplate, lexed: &Lexed<'_>, syntax: Vec<Finding>) -> (Vec<Finding>, Option<ScanResult>) {
     if !syntax.is_empty() {
         return (syntax, None);
     }
-    let result = scan_tags(&tags);
+    let result = scan_tags(&lexed.tags);
     let mut problems: Vec<(usize, Finding)> = Vec::new();
     for n in &result.notices {
         let f = if n.is_error {

@@ -43,7 +43,7 @@ use super::depth;
 use super::filters;
 use super::finding::Finding;
 use super::pycompat;
-use crate::proton::format::scan::Tag;
+use crate::proton::format::scan::{Lexed, Tag};
 
 /// Fuel of one render: instructions, plus one per 64 bytes produced (so at most 64 MB of strings). AWS's
 /// sample templates render with under 2% of it.
@@ -306,6 +306,26 @@ pub fn syntax_findings(t: &IacTemplate, tags: &[Tag<'_>]) -> Vec<Finding> {
     }
 }
 
+/// [`syntax_findings`] for a template this program wrote (the synthesizer's self-check), compiling its tags
+/// alone first: the text between tags is data to Jinja's parser, so the tags, one per line, compile exactly
+/// when the template does. The whole text is compiled only when they do not (for the error and its line) or
+/// when `lexed` skipped a comment or raw block (which its tags do not show). A bundle read from files is
+/// checked by [`syntax_findings`]: there the lexer is not trusted to find every tag Jinja finds.
+pub fn generated_syntax_findings(t: &IacTemplate, lexed: &Lexed<'_>) -> Vec<Finding> {
+    if lexed.skipped || depth::too_deep_tags(&lexed.tags).is_some() {
+        return syntax_findings(t, &lexed.tags);
+    }
+    let mut skeleton = String::with_capacity(lexed.tags.iter().map(|tag| tag.span.len() + 1).sum());
+    for tag in &lexed.tags {
+        skeleton.push_str(&t.text[tag.span.clone()]);
+        skeleton.push('\n');
+    }
+    match check_environment().template_from_named_str(&t.display, &skeleton) {
+        Ok(_) => Vec::new(),
+        Err(_) => syntax_findings(t, &lexed.tags),
+    }
+}
+
 /// Compile every template into `env` under its display path; syntax errors and chains too deep to compile
 /// ([`depth`]) become findings.
 pub fn add_templates(env: &mut Environment<'static>, templates: &[IacTemplate]) -> Vec<Finding> {
@@ -339,4 +359,52 @@ pub fn error_finding(e: &minijinja::Error, file: &str, what: &str) -> Finding {
         _ => format!("{what}: {detail}"),
     };
     Finding::error(message).in_file(file).at_line(e.line())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proton::format::scan::lex_all;
+    use crate::proton::format::InfraKind;
+
+    fn template(text: &str) -> IacTemplate {
+        IacTemplate {
+            kind: InfraKind::ServiceInstance,
+            path: "instance_infrastructure/cloudformation.yaml".into(),
+            display: "svc/instance_infrastructure/cloudformation.yaml".into(),
+            text: text.into(),
+        }
+    }
+
+    /// Compiling the tags alone finds what compiling the whole text finds, with the same message and line.
+    #[test]
+    fn generated_syntax_findings_match_the_whole_text() {
+        let texts = [
+            "a: 1\nb: {{ x | tojson }}\n",
+            "a: {{ {'k': {'j': 1}} }}\nb: \"{{ '}}' }}\"\n",
+            "{%- for i in y -%}\n  - {{ i }}\n{%- endfor %}\n",
+            "{% set v %}\ntext {{ a }}\n{% endset %}\n{{ v }}",
+            "{% macro m(x) %}{{ x }}{% endmacro %}\n{{ m(1) }}\n",
+            "a: 1\n{# a comment with {{ #}\nb: {{ c }}\n",
+            "a: {% raw %}{{ not a tag {% if %}{% endraw %}\nb: {{ c }}\n",
+            "a: 1\n\nb: {% if x %}\nc: 2\n",
+            "a: 1\nb: {{ x | }}\n",
+            "a: 1\nb: {% endfor %}\n",
+            "a: 1\n{% for i in %}\n{% endfor %}\n",
+            "a: 1\nb: {{ x\nc: 2\n",
+            "a: {% raw %}\nb: 1\n",
+            "a: {# open\n",
+        ];
+        let mut failing = 0;
+        for text in texts {
+            let t = template(text);
+            let lexed = lex_all(text);
+            let shown = |f: Vec<Finding>| f.iter().map(ToString::to_string).collect::<Vec<_>>();
+            let whole = shown(syntax_findings(&t, &lexed.tags));
+            assert_eq!(shown(generated_syntax_findings(&t, &lexed)), whole, "{text:?}");
+            failing += usize::from(!whole.is_empty());
+        }
+        // The first seven compile, the last seven do not.
+        assert_eq!(failing, 7);
+    }
 }

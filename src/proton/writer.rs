@@ -266,14 +266,15 @@ impl Writer {
 
     /// A mapping key: plain when it is an unambiguous identifier-like word, otherwise quoted.
     fn key<'k>(&self, k: &'k str) -> std::borrow::Cow<'k, str> {
-        let plain = k.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-            && k.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
+        let plain = k.bytes().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && k.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b':'))
             && !k.ends_with(':')
             && !k.contains(": ")
-            && !["y", "n", "yes", "no", "on", "off", "true", "false", "null"]
-                .iter()
-                .any(|w| k.eq_ignore_ascii_case(w));
+            && (k.len() > 5
+                || !["y", "n", "yes", "no", "on", "off", "true", "false", "null"]
+                    .iter()
+                    .any(|w| k.eq_ignore_ascii_case(w)));
         if plain {
             std::borrow::Cow::Borrowed(k)
         } else {
@@ -306,9 +307,7 @@ fn escape_into(s: &str, jinja: bool, out: &mut String) {
     use std::fmt::Write as _;
     out.push('"');
     // Most strings need no escaping at all: printable ASCII without quotes, backslashes or braces.
-    if s.bytes()
-        .all(|b| (0x20..0x7f).contains(&b) && !matches!(b, b'"' | b'\\' | b'{'))
-    {
+    if is_plain_ascii(s.as_bytes()) {
         out.push_str(s);
         out.push('"');
         return;
@@ -337,10 +336,50 @@ fn escape_into(s: &str, jinja: bool, out: &mut String) {
     out.push('"');
 }
 
+/// Whether every byte is printable ASCII (0x20..0x7f) other than `"`, `\\` and `{`: eight bytes at a time
+/// (a byte below 0x20 or of 0x7f and above, or equal to one of the three, sets its high bit in the mask).
+fn is_plain_ascii(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        // High bit: 0x80 and above; below 0x20; 0x7f (0x7f + 1 carries into the high bit).
+        let outside = x | x.wrapping_sub(ONES * 0x20) & !x | (x & !HIGHS).wrapping_add(ONES);
+        let special = zero_byte(x ^ (ONES * 0x22)) | zero_byte(x ^ (ONES * 0x5c)) | zero_byte(x ^ (ONES * 0x7b));
+        if (outside & HIGHS) | special != 0 {
+            return false;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .all(|&b| (0x20..0x7f).contains(&b) && !matches!(b, b'"' | b'\\' | b'{'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn is_plain_ascii_finds_every_byte_to_escape_at_every_position() {
+        for len in 0..20 {
+            let clean = vec![b'a'; len];
+            assert!(is_plain_ascii(&clean));
+            for at in 0..len {
+                for b in 0u8..=255 {
+                    let mut s = clean.clone();
+                    s[at] = b;
+                    let expected = (0x20..0x7f).contains(&b) && !matches!(b, b'"' | b'\\' | b'{');
+                    assert_eq!(is_plain_ascii(&s), expected, "byte {b:#x} at {at} of {len}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn quotes_strings_and_escapes_jinja() {

@@ -30,6 +30,15 @@ pub(crate) struct Tag<'a> {
     pub(crate) kind: TagKind,
     pub(crate) line: usize,
     pub(crate) tokens: Vec<Token<'a>>,
+    /// Where the tag is in the source, its delimiters included.
+    pub(crate) span: std::ops::Range<usize>,
+}
+
+/// A template's tags, and whether the lexer skipped a comment or a `{% raw %}` block (which [`Tag`]s do not
+/// show).
+pub(crate) struct Lexed<'a> {
+    pub(crate) tags: Vec<Tag<'a>>,
+    pub(crate) skipped: bool,
 }
 
 const OPERATORS: &[&str] = &[
@@ -50,7 +59,7 @@ impl<'a> Lexer<'a> {
 
     fn advance(&mut self, n: usize) {
         let end = (self.pos + n).min(self.src.len());
-        self.line += self.src[self.pos..end].matches('\n').count();
+        self.line += count_newlines(&self.src.as_bytes()[self.pos..end]);
         self.pos = end;
     }
 
@@ -206,41 +215,71 @@ impl<'a> Lexer<'a> {
     }
 }
 
+/// The number of `\n` bytes: 32 at a time into a byte counter (which vectorizes; `str::matches` calls memchr
+/// once per line, and a `usize` count per byte does not vectorize).
+fn count_newlines(bytes: &[u8]) -> usize {
+    let mut chunks = bytes.chunks_exact(32);
+    let mut n = 0;
+    for chunk in &mut chunks {
+        n += usize::from(chunk.iter().map(|&b| u8::from(b == b'\n')).sum::<u8>());
+    }
+    n + chunks.remainder().iter().filter(|&&b| b == b'\n').count()
+}
+
 /// The `{{ }}` and `{% %}` tags of a template, tokenized (comments and raw blocks skipped).
 pub(crate) fn lex(source: &str) -> Vec<Tag<'_>> {
+    lex_all(source).tags
+}
+
+/// [`lex`], and whether anything was skipped.
+pub(crate) fn lex_all(source: &str) -> Lexed<'_> {
     let mut lx = Lexer {
         src: source,
         pos: 0,
         line: 1,
     };
     let mut tags = Vec::new();
+    let mut skipped = false;
     while let Some(opener) = lx.next_opener() {
-        let line = lx.line;
+        let (line, start) = (lx.line, lx.pos);
         lx.advance(2);
-        match opener {
-            "{#" => lx.skip_comment(),
-            "{{" => {
-                let tokens = lx.tokens("}}");
-                tags.push(Tag {
-                    kind: TagKind::Expr,
-                    line,
-                    tokens,
-                });
+        let kind = match opener {
+            "{#" => {
+                lx.skip_comment();
+                skipped = true;
+                continue;
             }
-            _ => {
-                let tokens = lx.tokens("%}");
-                let is_raw = matches!(tokens.first().map(|t| &t.tok), Some(Tok::Name("raw")));
-                if is_raw {
-                    lx.skip_raw();
-                } else {
-                    tags.push(Tag {
-                        kind: TagKind::Stmt,
-                        line,
-                        tokens,
-                    });
-                }
+            "{{" => TagKind::Expr,
+            _ => TagKind::Stmt,
+        };
+        let tokens = lx.tokens(if kind == TagKind::Expr { "}}" } else { "%}" });
+        if kind == TagKind::Stmt && matches!(tokens.first().map(|t| &t.tok), Some(Tok::Name("raw"))) {
+            lx.skip_raw();
+            skipped = true;
+            continue;
+        }
+        tags.push(Tag {
+            kind,
+            line,
+            tokens,
+            span: start..lx.pos,
+        });
+    }
+    Lexed { tags, skipped }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count_newlines;
+
+    #[test]
+    fn count_newlines_counts_every_newline_at_every_length() {
+        for len in 0..100 {
+            for every in 1..5 {
+                let text: Vec<u8> = (0..len).map(|i| if i % every == 0 { b'\n' } else { b'x' }).collect();
+                let expected = text.iter().filter(|&&b| b == b'\n').count();
+                assert_eq!(count_newlines(&text), expected, "{len} bytes, a newline every {every}");
             }
         }
     }
-    tags
 }

@@ -11,7 +11,7 @@ mod lex;
 mod macros;
 mod walk;
 
-pub(crate) use lex::{lex, Tag, TagKind, Tok};
+pub(crate) use lex::{lex, lex_all, Lexed, Tag, TagKind, Tok};
 use walk::{last_filter, Scope, Walker};
 
 /// One step of a path.
