@@ -5,14 +5,16 @@
 //! value. It is translated to a Rust regex with ECMA's ASCII meaning of `\d` and `\w`.
 
 use indexmap::IndexMap;
-use regex::Regex;
 use serde_json::{Map, Number, Value};
 
 use super::finding::Finding;
 use super::node::{Node, NodeValue};
 use super::yaml11::{parse_yaml11, Tags};
 
+mod pattern;
 mod validate;
+
+pub use pattern::Pattern;
 
 pub use crate::proton::format::MAX_PARAMETER_NAME;
 
@@ -87,74 +89,6 @@ pub struct Property {
     pub items: Option<Box<Property>>,
     pub min_items: Option<u64>,
     pub max_items: Option<u64>,
-}
-
-/// A `pattern` with its source text (for messages) and the compiled regex.
-#[derive(Clone, Debug)]
-pub struct Pattern {
-    pub source: String,
-    regex: Regex,
-}
-
-impl Pattern {
-    /// Compile an ECMA-262 pattern.
-    pub fn new(source: &str) -> Result<Pattern, String> {
-        let translated = translate_ecma_pattern(source);
-        regex::RegexBuilder::new(&translated)
-            .size_limit(1 << 20)
-            .nest_limit(64)
-            .build()
-            .map(|regex| Pattern {
-                source: source.to_owned(),
-                regex,
-            })
-            .map_err(|e| {
-                let text = e.to_string();
-                // The regex crate's last line is its reason, after a drawing of the pattern.
-                let last = text.lines().last().unwrap_or("invalid pattern").trim();
-                last.strip_prefix("error: ").unwrap_or(last).to_owned()
-            })
-    }
-
-    /// ECMA `RegExp.prototype.test`: a match anywhere in the value.
-    pub fn is_match(&self, value: &str) -> bool {
-        self.regex.is_match(value)
-    }
-}
-
-/// `\d` and `\w` are ASCII-only in ECMA-262 (without the `u` flag) but Unicode-aware in Rust.
-fn translate_ecma_pattern(src: &str) -> String {
-    let mut out = String::with_capacity(src.len() + 8);
-    let mut in_class = false;
-    let mut chars = src.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => match chars.next() {
-                Some('d') if in_class => out.push_str("0-9"),
-                Some('d') => out.push_str("[0-9]"),
-                Some('w') if in_class => out.push_str("A-Za-z0-9_"),
-                Some('w') => out.push_str("[A-Za-z0-9_]"),
-                Some('D') if !in_class => out.push_str("[^0-9]"),
-                Some('W') if !in_class => out.push_str("[^A-Za-z0-9_]"),
-                Some(other) => {
-                    out.push('\\');
-                    out.push(other);
-                }
-                None => out.push('\\'),
-            },
-            '[' if !in_class => {
-                in_class = true;
-                out.push(c);
-                // A `]` right after `[` or `[^` is a literal in ECMA only when escaped; copy as is.
-            }
-            ']' if in_class => {
-                in_class = false;
-                out.push(c);
-            }
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 /// Parse `schema.yaml` text. `file` names it in findings. Problems that keep a part from being used are
@@ -567,21 +501,5 @@ impl SchemaParser<'_> {
                 false
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ecma_patterns_are_unanchored_and_ascii() {
-        let p = Pattern::new(r"([0-9]{1,3}\.){3}[0-9]{1,3}($|/(16|24))").unwrap();
-        assert!(p.is_match("10.0.0.0/16"));
-        assert!(p.is_match("x10.0.0.0/24"), "not anchored at the start");
-        assert!(!p.is_match("10.0.0.0/8"));
-        let d = Pattern::new(r"^\d+$").unwrap();
-        assert!(d.is_match("123") && !d.is_match("١٢٣"));
-        assert!(Pattern::new(r"(?=x)").is_err());
     }
 }
