@@ -41,6 +41,7 @@ pub mod apprunner;
 pub mod assertions;
 #[cfg(feature = "l2")]
 pub mod autoscaling;
+pub mod bytescan;
 pub mod cfn;
 #[cfg(feature = "l2")]
 pub mod codebuild;

@@ -336,28 +336,14 @@ fn escape_into(s: &str, jinja: bool, out: &mut String) {
     out.push('"');
 }
 
-/// Whether every byte is printable ASCII (0x20..0x7f) other than `"`, `\\` and `{`: eight bytes at a time
-/// (a byte below 0x20 or of 0x7f and above, or equal to one of the three, sets its high bit in the mask).
+/// Whether every byte is printable ASCII (0x20..0x7f) other than `"`, `\\` and `{`.
 fn is_plain_ascii(bytes: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
-        // High bit: 0x80 and above; below 0x20; 0x7f (0x7f + 1 carries into the high bit).
-        let outside = x | x.wrapping_sub(ONES * 0x20) & !x | (x & !HIGHS).wrapping_add(ONES);
-        let special = zero_byte(x ^ (ONES * 0x22)) | zero_byte(x ^ (ONES * 0x5c)) | zero_byte(x ^ (ONES * 0x7b));
-        if (outside & HIGHS) | special != 0 {
-            return false;
-        }
-    }
-    chunks
-        .remainder()
-        .iter()
-        .all(|&b| (0x20..0x7f).contains(&b) && !matches!(b, b'"' | b'\\' | b'{'))
+    use proton_synth_constructs::bytescan::{any, below, del_or_high, eq};
+    !any(
+        bytes,
+        |x| below(x, 0x20) | del_or_high(x) | eq(x, b'"') | eq(x, b'\\') | eq(x, b'{'),
+        |b| !(0x20..0x7f).contains(&b) || matches!(b, b'"' | b'\\' | b'{'),
+    )
 }
 
 #[cfg(test)]

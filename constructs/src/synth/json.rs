@@ -153,23 +153,14 @@ fn string(out: &mut impl Out, s: &str) {
     out.put("\"");
 }
 
-/// Whether any byte is a control character, `"` or `\\`: eight bytes at a time (the usual bit tricks: a byte
-/// below 0x20, or equal to 0x22 or 0x5c, sets its high bit in the mask).
+/// Whether any byte is a control character, `"` or `\\`.
 fn needs_escape(bytes: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
-        let control = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
-        if control | zero_byte(x ^ (ONES * 0x22)) | zero_byte(x ^ (ONES * 0x5c)) != 0 {
-            return true;
-        }
-    }
-    chunks.remainder().iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+    use crate::bytescan::{any, below, eq};
+    any(
+        bytes,
+        |x| below(x, 0x20) | eq(x, b'"') | eq(x, b'\\'),
+        |b| b < 0x20 || b == b'"' || b == b'\\',
+    )
 }
 
 #[cfg(test)]
