@@ -43,7 +43,8 @@ mod tests {
     /// Every mask against its byte test, for every byte at every position of words otherwise clean or not.
     #[test]
     fn masks_agree_with_their_byte_tests() {
-        let cases: [(&dyn Fn(u64) -> u64, &dyn Fn(u8) -> bool); 4] = [
+        type Case<'a> = (&'a dyn Fn(u64) -> u64, &'a dyn Fn(u8) -> bool);
+        let cases: [Case<'_>; 4] = [
             (&|x| eq(x, b'"'), &|b| b == b'"'),
             (&|x| eq(x, b'{'), &|b| b == b'{'),
             (&|x| below(x, 0x20), &|b| b < 0x20),

@@ -407,4 +407,66 @@ mod tests {
         // The first seven compile, the last seven do not.
         assert_eq!(failing, 7);
     }
+
+    /// Random templates from Jinja's delimiters, keywords, quotes and text: whenever the whole text does not
+    /// compile, neither do its tags (the self-check never misses an error the whole text has).
+    #[test]
+    fn generated_syntax_findings_never_miss_an_error() {
+        const PIECES: &[&str] = &[
+            "{{",
+            "}}",
+            "{%",
+            "%}",
+            "{#",
+            "#}",
+            "{%-",
+            "-%}",
+            " if x ",
+            " endif ",
+            " for i in y ",
+            " endfor ",
+            " raw ",
+            " endraw ",
+            " set v ",
+            " endset ",
+            "'",
+            "\"",
+            "\\",
+            "\n",
+            "a: ",
+            "{",
+            "}",
+            "(",
+            ")",
+            "[",
+            "]",
+            ",",
+            ":",
+            " x | tojson ",
+            " 1 ",
+            "-",
+            "+",
+            "#",
+            "%",
+        ];
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut compiled = 0;
+        for _ in 0..20_000 {
+            let len = 1 + next(14);
+            let text: String = (0..len).map(|_| PIECES[next(PIECES.len())]).collect();
+            let t = template(&text);
+            let lexed = lex_all(&text);
+            let whole = syntax_findings(&t, &lexed.tags);
+            let generated = generated_syntax_findings(&t, &lexed);
+            assert_eq!(generated.is_empty(), whole.is_empty(), "{text:?}: {whole:?}");
+            compiled += usize::from(whole.is_empty());
+        }
+        assert!(compiled > 1_000, "only {compiled} of the random templates compiled");
+    }
 }
