@@ -1,5 +1,5 @@
-//! Schema `pattern`s: ECMA-262 regular expressions, translated to the regex crate's syntax and compiled once
-//! per process.
+//! Schema `pattern`s: ECMA-262 regular expressions, translated to the regex crate's syntax; the first 64
+//! distinct ones a process compiles are kept, so each of those is compiled once.
 
 use regex::Regex;
 
@@ -33,7 +33,8 @@ impl Pattern {
     /// Compile an ECMA-262 pattern. A process compiles each pattern once: synthesis checks an input's
     /// pattern, its default and every spec value against it and then builds the self-check's schema, which
     /// would otherwise compile the same few patterns many times over (a regex costs more to compile than
-    /// the rest of a small template's synthesis). At most [`PATTERN_CACHE`] distinct patterns are kept.
+    /// the rest of a small template's synthesis). At most [`PATTERN_CACHE`] distinct patterns are kept, for the
+    /// life of the process (each compiled within the 1 MiB size limit).
     pub fn new(source: &str) -> Result<Pattern, String> {
         type Cache = std::sync::Mutex<std::collections::HashMap<String, Result<Regex, String>>>;
         static CACHE: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
