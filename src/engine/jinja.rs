@@ -43,7 +43,7 @@ use super::depth;
 use super::filters;
 use super::finding::Finding;
 use super::pycompat;
-use crate::proton::format::scan::{Lexed, Tag};
+use crate::proton::format::scan::{Lexed, Tag, TagKind};
 
 /// Fuel of one render: instructions, plus one per 64 bytes produced (so at most 64 MB of strings). AWS's
 /// sample templates render with under 2% of it.
@@ -309,7 +309,8 @@ pub fn syntax_findings(t: &IacTemplate, tags: &[Tag<'_>]) -> Vec<Finding> {
 /// [`syntax_findings`] for a template this program wrote (the synthesizer's self-check), compiling its tags
 /// alone first: the text between tags is data to Jinja's parser, so the tags, one per line, compile exactly
 /// when the template does. The whole text is compiled only when they do not (for the error and its line) or
-/// when `lexed` skipped a comment or raw block (which its tags do not show); chains too deep to compile are
+/// when `lexed` skipped a comment or raw block (which its tags do not show); an expression tag repeated
+/// between the same two statements is compiled once; chains too deep to compile are
 /// reported by [`syntax_findings`] without compiling. A bundle read from files is
 /// checked by [`syntax_findings`]: there the lexer is not trusted to find every tag Jinja finds.
 pub fn generated_syntax_findings(t: &IacTemplate, lexed: &Lexed<'_>) -> Vec<Finding> {
@@ -317,8 +318,17 @@ pub fn generated_syntax_findings(t: &IacTemplate, lexed: &Lexed<'_>) -> Vec<Find
         return syntax_findings(t, &lexed.tags);
     }
     let mut skeleton = String::with_capacity(lexed.tags.iter().map(|tag| tag.span.len() + 1).sum());
+    // An expression tag parses alike wherever it stands between the same two statements (the parser's
+    // nesting is the same there), so a repeat of one already kept since the last statement is left out.
+    let mut since_statement: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for tag in &lexed.tags {
-        skeleton.push_str(&t.text[tag.span.clone()]);
+        let text = &t.text[tag.span.clone()];
+        match tag.kind {
+            TagKind::Stmt => since_statement.clear(),
+            TagKind::Expr if !since_statement.insert(text) => continue,
+            TagKind::Expr => {}
+        }
+        skeleton.push_str(text);
         skeleton.push('\n');
     }
     match check_environment().template_from_named_str(&t.display, &skeleton) {
