@@ -7,8 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use proton_synth::cli::{run_check, run_render};
 use proton_synth::engine::{
-    check_bundle, context_from_args, load_bundle, load_context_file, render_bundle, render_with_report, Bundle,
-    CheckArgs, Finding, RenderArgs, RenderContext, RenderedFile,
+    check_bundle, check_templates, context_from_args, load_bundle, load_context_file, parse_schema, render_bundle,
+    render_with_report, Analysis, Bundle, BundleKind, CheckArgs, Detail, Finding, IacTemplate, InfraKind, RenderArgs,
+    RenderContext, RenderedFile,
 };
 
 // ----------------------------------------------------------------------------------------------------------
@@ -1272,6 +1273,45 @@ fn garbage_specs_are_errors() {
         "]".repeat(5000)
     );
     assert!(render_bundle(&service, &deep, &ctx).is_err());
+}
+
+/// The synthesizer's self-check (`Detail::ErrorsOnly`, which compiles a template's tags alone) reports the
+/// errors `check` (`Detail::All`, whole texts) reports, on random templates of Jinja's pieces.
+#[test]
+fn self_check_mode_reports_the_errors_check_reports() {
+    let mut rng = Rng(7);
+    let (schema, _) = parse_schema(&read(&samples().join("service/schema/schema.yaml")), "schema.yaml");
+    let mut failing = 0;
+    let rounds = 5_000;
+    for _ in 0..rounds {
+        let n = 1 + rng.below(14);
+        let text = rng.pieces(JINJA_PIECES, n);
+        let analysis = Analysis {
+            kind: BundleKind::Service { pipeline: false },
+            schema: schema.clone(),
+            templates: vec![IacTemplate {
+                kind: InfraKind::ServiceInstance,
+                path: "instance_infrastructure/cloudformation.yaml".into(),
+                display: "svc/instance_infrastructure/cloudformation.yaml".into(),
+                text: text.clone(),
+            }],
+        };
+        let errors = |detail| {
+            let (findings, _) = check_templates(&analysis, detail);
+            findings
+                .iter()
+                .filter(|f| f.is_error())
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+        };
+        let all = errors(Detail::All);
+        assert_eq!(errors(Detail::ErrorsOnly), all, "{text:?}");
+        failing += usize::from(!all.is_empty());
+    }
+    assert!(
+        failing > rounds / 10 && failing < rounds * 9 / 10,
+        "{failing} of {rounds} had errors"
+    );
 }
 
 #[test]
