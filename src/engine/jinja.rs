@@ -307,12 +307,13 @@ pub fn syntax_findings(t: &IacTemplate, tags: &[Tag<'_>]) -> Vec<Finding> {
 }
 
 /// [`syntax_findings`] for a template this program wrote (the synthesizer's self-check), compiling its tags
-/// alone first: the text between tags is data to Jinja's parser, so the tags, one per line, compile exactly
-/// when the template does. The whole text is compiled only when they do not (for the error and its line) or
-/// when `lexed` skipped a comment or raw block (which its tags do not show); an expression tag repeated
-/// between the same two statements is compiled once; chains too deep to compile are
-/// reported by [`syntax_findings`] without compiling. A bundle read from files is
-/// checked by [`syntax_findings`]: there the lexer is not trusted to find every tag Jinja finds.
+/// alone: the text between tags is data to Jinja's parser, so the tags, one per line, compile exactly when
+/// the template does. An expression tag repeated between the same two statements is compiled once.
+///
+/// [`syntax_findings`] decides instead when the tags do not compile (for the error and its line), when
+/// `lexed` skipped a comment or raw block (which its tags do not show) and for chains too deep to compile.
+/// A bundle read from files is checked by [`syntax_findings`] alone: there the lexer is not trusted to find
+/// every tag Jinja finds.
 pub fn generated_syntax_findings(t: &IacTemplate, lexed: &Lexed<'_>) -> Vec<Finding> {
     if lexed.skipped || depth::too_deep_tags(&lexed.tags).is_some() {
         return syntax_findings(t, &lexed.tags);
