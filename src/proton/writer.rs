@@ -264,13 +264,13 @@ impl Writer {
         }
     }
 
-    /// A mapping key: plain when it is an unambiguous identifier-like word, otherwise quoted.
+    /// A mapping key: plain when it is an unambiguous identifier-like word, otherwise quoted. (A plain key
+    /// has no space, so no `": "` either; a trailing `:` is what would end it early.)
     fn key<'k>(&self, k: &'k str) -> std::borrow::Cow<'k, str> {
         let plain = k.bytes().next().is_some_and(|c| c.is_ascii_alphabetic())
             && k.bytes()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b':'))
             && !k.ends_with(':')
-            && !k.contains(": ")
             && (k.len() > 5
                 || !["y", "n", "yes", "no", "on", "off", "true", "false", "null"]
                     .iter()
