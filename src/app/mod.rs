@@ -271,17 +271,22 @@ impl App {
             }
             Ok(emit_proton(o, sink, keep))
         });
+        // The file list is built in one go: sorting the ~11 files of each of 1,000 templates and building the
+        // map from the sorted run costs less than inserting them one by one (this part runs on one thread).
+        let mut files: Vec<(String, usize)> = std::mem::take(&mut report.files).into_iter().collect();
         for result in results {
             match result {
                 Ok((summary, written, put_errors)) => {
                     errors.extend(put_errors);
-                    report.files.extend(written);
+                    files.extend(written);
                     report.warnings.extend(summary.output.warnings.iter().cloned());
                     report.proton.push(summary);
                 }
                 Err(Diagnostics(d)) => errors.extend(d),
             }
         }
+        // `from_iter` sorts stably and keeps the last of equal paths, as inserting in this order would.
+        report.files = files.into_iter().collect();
     }
 
     /// The environment contracts a service is checked against: the app's own environment templates where it
