@@ -60,6 +60,7 @@ pub mod ecs;
 pub mod elbv2;
 #[cfg(feature = "l2")]
 pub mod events;
+pub mod fasthash;
 #[cfg(feature = "l2")]
 pub mod iam;
 #[cfg(feature = "l2")]

@@ -37,6 +37,7 @@ use std::time::Duration;
 
 use minijinja::syntax::SyntaxConfig;
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, State, UndefinedBehavior};
+use proton_synth_constructs::fasthash::FastHashSet;
 
 use super::bundle::IacTemplate;
 use super::depth;
@@ -321,7 +322,7 @@ pub fn generated_syntax_findings(t: &IacTemplate, lexed: &Lexed<'_>) -> Vec<Find
     let mut skeleton = String::with_capacity(lexed.tags.iter().map(|tag| tag.span.len() + 1).sum());
     // An expression tag parses alike wherever it stands between the same two statements (the parser's
     // nesting is the same there), so a repeat of one already kept since the last statement is left out.
-    let mut since_statement: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let mut since_statement: FastHashSet<&str> = FastHashSet::default();
     for tag in &lexed.tags {
         let text = &t.text[tag.span.clone()];
         match tag.kind {

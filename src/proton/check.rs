@@ -2,8 +2,9 @@
 //! the namespace table of its kind ([`super::format::namespace`]) and the declared inputs, loop headers,
 //! logical IDs repeated per instance, input defaults and samples, unused inputs, input type names.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
+use proton_synth_constructs::fasthash::FastHashMap;
 use proton_synth_constructs::synth::Node;
 use proton_synth_constructs::Diagnostic;
 use serde_json::{Map, Value as J};
@@ -92,7 +93,7 @@ pub(super) struct FileCheck<'a> {
     pub(super) kind: InfraKind,
     pub(super) inputs: BTreeMap<InfraKind, &'a [InputSpec]>,
     /// The scan of each Jinja text checked so far: an input's or output's placeholder recurs all over a file.
-    pub(super) scans: std::cell::RefCell<HashMap<String, std::rc::Rc<ScanResult>>>,
+    pub(super) scans: std::cell::RefCell<FastHashMap<String, std::rc::Rc<ScanResult>>>,
 }
 
 impl FileCheck<'_> {

@@ -15,7 +15,7 @@ pub use entry::*;
 pub use handle::*;
 pub use scope::*;
 
-use std::collections::HashSet;
+use crate::fasthash::FastHashSet;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -53,7 +53,7 @@ pub struct Stack {
     pub(crate) diagnostics: Vec<Diagnostic>,
     pub(crate) resource_limit: usize,
     pub(crate) loops: Vec<LoopSpec>,
-    paths: HashSet<String>,
+    paths: FastHashSet<String>,
     /// Construct-tree nodes handed out by [`Scope::node_id`] (path and loop), found again by index.
     nodes: Vec<NodeData>,
     /// What [`Stack::resource_mut`] hands out for a handle of another template (after recording the error),
@@ -91,7 +91,7 @@ impl Stack {
             diagnostics: Vec::new(),
             resource_limit: DEFAULT_RESOURCE_LIMIT,
             loops: Vec::new(),
-            paths: HashSet::new(),
+            paths: FastHashSet::default(),
             scratch: Box::new(detached_entry()),
             nodes: Vec::new(),
         };

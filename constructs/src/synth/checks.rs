@@ -1,6 +1,7 @@
 //! Logical IDs (paths, overrides, renames, collisions), dependency cycles and CloudFormation's limits.
 
-use std::collections::{BTreeSet, HashMap};
+use crate::fasthash::FastHashMap;
+use std::collections::BTreeSet;
 
 use crate::diag::Diagnostic;
 use crate::logical_id::{is_valid_logical_id, make_unique_id};
@@ -113,7 +114,8 @@ impl Stack {
         items: impl Iterator<Item = (&'a str, &'a String)>,
         diags: &mut Vec<Diagnostic>,
     ) {
-        let mut seen: HashMap<&str, &str> = HashMap::new();
+        let mut seen: FastHashMap<&str, &str> = FastHashMap::default();
+        seen.reserve(items.size_hint().0);
         for (path, id) in items {
             if id.is_empty() {
                 continue;
