@@ -1,8 +1,9 @@
 //! What `list` shows of each template ([`App::listing`], [`ProtonListing::to_text`], [`proton_listing`]) and
 //! what `manifest.json` records of a synthesis run.
 
-use super::{App, Report, ServiceSource};
+use super::{App, ProtonSummary, Report, ServiceSource};
 use crate::proton::{EnvironmentInterface, InfraKind, InputType, TemplateKind, TemplateOutput};
+use proton_synth_constructs::synth::PrettyJson;
 
 impl App {
     /// What `list` shows of each template, from the declarations alone: nothing is synthesized (service
@@ -141,90 +142,92 @@ pub fn proton_listing(o: &TemplateOutput) -> String {
     .to_text()
 }
 
-/// `manifest.json` (field order is the file's key order).
-#[derive(serde::Serialize)]
-struct Manifest<'a> {
-    app: &'a str,
-    templates: Vec<ManifestTemplate<'a>>,
-    proton: Vec<ManifestProton<'a>>,
-    files: Vec<ManifestFile<'a>>,
-}
-#[derive(serde::Serialize)]
-struct ManifestTemplate<'a> {
-    name: &'a str,
-    kind: &'a str,
-    files: &'a [String],
-    resources: usize,
-    parameters: usize,
-    outputs: usize,
-    bytes: usize,
-}
-#[derive(serde::Serialize)]
-struct ManifestProton<'a> {
-    name: &'a str,
-    kind: &'a str,
-    major: u32,
-    inputs: Vec<ManifestInput<'a>>,
-    outputs: &'a [String],
-    compatible_environments: &'a [String],
-    files: &'a [String],
-}
-#[derive(serde::Serialize)]
-struct ManifestInput<'a> {
-    namespace: &'a str,
-    name: &'a str,
-    #[serde(rename = "type")]
-    ty: String,
-}
-#[derive(serde::Serialize)]
-struct ManifestFile<'a> {
-    path: &'a str,
-    bytes: usize,
+/// `manifest.json`, written straight from the report (it lists every file: no copy of it is built). Keys in
+/// this order: `app`, `templates` (name, kind, files, resources, parameters, outputs, bytes), `proton` (name,
+/// kind, major, inputs — namespace, name, type —, outputs, compatible_environments, files), `files` (path,
+/// bytes), in serde_json's pretty format.
+pub(super) fn manifest_json(app: &str, s: &Report) -> String {
+    // Sized up front (~100 bytes a file, ~2 KB a template): a growing buffer of megabytes costs more in fresh
+    // pages than the writing itself.
+    let mut j = PrettyJson::with_capacity(128 * s.files.len() + 2048 * (s.proton.len() + 1));
+    j.open('{');
+    j.key("app");
+    j.str(app);
+    j.key("templates");
+    j.open('[');
+    for t in &s.summaries {
+        j.item();
+        j.open('{');
+        j.key("name");
+        j.str(&t.name);
+        j.key("kind");
+        j.str(t.kind);
+        j.key("files");
+        j.strs(&t.files);
+        for (key, n) in [
+            ("resources", t.stats.resources),
+            ("parameters", t.stats.parameters),
+            ("outputs", t.stats.outputs),
+            ("bytes", t.stats.bytes),
+        ] {
+            j.key(key);
+            j.uint(n as u64);
+        }
+        j.close('}');
+    }
+    j.close(']');
+    j.key("proton");
+    j.open('[');
+    for p in &s.proton {
+        manifest_proton(&mut j, p);
+    }
+    j.close(']');
+    j.key("files");
+    j.open('[');
+    for (path, &bytes) in &s.files {
+        j.item();
+        j.open('{');
+        j.key("path");
+        j.str(path);
+        j.key("bytes");
+        j.uint(bytes as u64);
+        j.close('}');
+    }
+    j.close(']');
+    j.close('}');
+    j.finish()
 }
 
-/// `manifest.json`, serialized straight from the report (it lists every file: no copy of it is built).
-pub(super) fn manifest_json(app: &str, s: &Report) -> String {
-    let templates = s.summaries.iter().map(|t| ManifestTemplate {
-        name: &t.name,
-        kind: t.kind,
-        files: &t.files,
-        resources: t.stats.resources,
-        parameters: t.stats.parameters,
-        outputs: t.stats.outputs,
-        bytes: t.stats.bytes,
-    });
-    let proton = s.proton.iter().map(|p| {
-        let o = &p.output;
-        let inputs = o.inputs.iter().map(|(k, n, t)| ManifestInput {
-            namespace: k.global(),
-            name: n,
-            ty: format!("{t:?}"),
-        });
-        ManifestProton {
-            name: &o.name,
-            kind: o.kind.as_str(),
-            major: o.major,
-            inputs: inputs.collect(),
-            outputs: &o.outputs,
-            compatible_environments: &o.compatible,
-            files: &p.files,
-        }
-    });
-    let manifest = Manifest {
-        app,
-        templates: templates.collect(),
-        proton: proton.collect(),
-        files: s
-            .files
-            .iter()
-            .map(|(path, &bytes)| ManifestFile { path, bytes })
-            .collect(),
-    };
-    // Sized up front (~100 bytes a file, ~2 KB a template): a growing buffer of megabytes costs more in fresh
-    // pages than the serialization itself.
-    let mut out = Vec::with_capacity(128 * manifest.files.len() + 2048 * (manifest.proton.len() + 1));
-    // Serializing borrowed strings and numbers cannot fail.
-    let _ = serde_json::to_writer_pretty(&mut out, &manifest);
-    out.push(b'\n');
-    String::from_utf8(out).unwrap_or_default()
+/// One entry of `manifest.json`'s `proton` list.
+fn manifest_proton(j: &mut PrettyJson, p: &ProtonSummary) {
+    let o = &p.output;
+    j.item();
+    j.open('{');
+    j.key("name");
+    j.str(&o.name);
+    j.key("kind");
+    j.str(o.kind.as_str());
+    j.key("major");
+    j.uint(u64::from(o.major));
+    j.key("inputs");
+    j.open('[');
+    for (kind, name, ty) in &o.inputs {
+        j.item();
+        j.open('{');
+        j.key("namespace");
+        j.str(kind.global());
+        j.key("name");
+        j.str(name);
+        j.key("type");
+        j.str(&format!("{ty:?}"));
+        j.close('}');
+    }
+    j.close(']');
+    j.key("outputs");
+    j.strs(&o.outputs);
+    j.key("compatible_environments");
+    j.strs(&o.compatible);
+    j.key("files");
+    j.strs(&p.files);
+    j.close('}');
 }

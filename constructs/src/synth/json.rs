@@ -153,6 +153,83 @@ fn string(out: &mut impl Out, s: &str) {
     out.put("\"");
 }
 
+/// A JSON document written as it goes, in the same pretty format as the templates (serde_json's
+/// `to_string_pretty`): for documents that are not a [`Node`] tree, such as `manifest.json`, so they need not
+/// be built as one first. The caller opens and closes what it writes in order; [`PrettyJson::finish`] adds the
+/// trailing newline.
+pub struct PrettyJson {
+    out: String,
+    depth: usize,
+    /// Nothing written yet in the innermost open array or object.
+    first: bool,
+}
+
+impl PrettyJson {
+    /// An empty document with room for `capacity` bytes.
+    pub fn with_capacity(capacity: usize) -> PrettyJson {
+        PrettyJson {
+            out: String::with_capacity(capacity),
+            depth: 0,
+            first: true,
+        }
+    }
+
+    /// Open an object (`{`) or array (`[`).
+    pub fn open(&mut self, bracket: char) {
+        self.out.push(bracket);
+        self.depth += 1;
+        self.first = true;
+    }
+
+    /// Close the innermost object (`}`) or array (`]`): `{}` and `[]` when nothing was put in.
+    pub fn close(&mut self, bracket: char) {
+        self.depth = self.depth.saturating_sub(1);
+        if !self.first {
+            newline(&mut self.out, self.depth);
+        }
+        self.out.push(bracket);
+        self.first = false;
+    }
+
+    /// Start the next element of an array.
+    pub fn item(&mut self) {
+        out_sep(&mut self.out, &mut self.first, self.depth);
+    }
+
+    /// Start the member `key` of an object; its value follows.
+    pub fn key(&mut self, key: &str) {
+        self.item();
+        string(&mut self.out, key);
+        self.out.push_str(": ");
+    }
+
+    /// A string value.
+    pub fn str(&mut self, s: &str) {
+        string(&mut self.out, s);
+    }
+
+    /// A number value.
+    pub fn uint(&mut self, n: u64) {
+        self.out.push_str(itoa::Buffer::new().format(n));
+    }
+
+    /// An array of strings.
+    pub fn strs<S: AsRef<str>>(&mut self, items: &[S]) {
+        self.open('[');
+        for s in items {
+            self.item();
+            self.str(s.as_ref());
+        }
+        self.close(']');
+    }
+
+    /// The text, with a trailing newline.
+    pub fn finish(mut self) -> String {
+        self.out.push('\n');
+        self.out
+    }
+}
+
 /// Whether any byte is a control character, `"` or `\\`.
 fn needs_escape(bytes: &[u8]) -> bool {
     use crate::bytescan::{any, below, eq};
@@ -165,7 +242,50 @@ fn needs_escape(bytes: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::needs_escape;
+    use super::{needs_escape, PrettyJson};
+
+    #[test]
+    fn pretty_json_writes_what_serde_json_writes() {
+        let odd = "quote \" backslash \\ tab \t nul \u{0} del \u{7f} é 🦀";
+        let expected = serde_json::json!({
+            "app": odd,
+            "empty_list": [],
+            "empty_object": {},
+            "list": [{"a": 1, "b": ["x", odd]}, {}, []],
+            "n": 18446744073709551615u64,
+        });
+        let mut p = PrettyJson::with_capacity(0);
+        p.open('{');
+        p.key("app");
+        p.str(odd);
+        p.key("empty_list");
+        p.strs::<&str>(&[]);
+        p.key("empty_object");
+        p.open('{');
+        p.close('}');
+        p.key("list");
+        p.open('[');
+        p.item();
+        p.open('{');
+        p.key("a");
+        p.uint(1);
+        p.key("b");
+        p.strs(&["x", odd]);
+        p.close('}');
+        p.item();
+        p.open('{');
+        p.close('}');
+        p.item();
+        p.open('[');
+        p.close(']');
+        p.close(']');
+        p.key("n");
+        p.uint(u64::MAX);
+        p.close('}');
+        let mut serde_text = serde_json::to_string_pretty(&expected).unwrap();
+        serde_text.push('\n');
+        assert_eq!(p.finish(), serde_text);
+    }
 
     #[test]
     fn needs_escape_finds_every_byte_to_escape_at_every_position() {

@@ -12,6 +12,7 @@ mod resolve;
 pub mod tree;
 
 use emit::*;
+pub use json::PrettyJson;
 pub use tree::{LoopHeader, Node, Plain};
 
 use indexmap::IndexMap;
