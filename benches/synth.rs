@@ -6,9 +6,12 @@
 //! what writing the same files costs the file system alone; always exits 0 (a missed target is a figure to
 //! report, not a broken build).
 //!
+//! The last figure is a developer's loop: a one-line edit of an example, then its debug rebuild and run, ≤ 0.6 s
+//! (the bench edits `examples/lb_fargate_svc.rs` and puts it back, also when it panics).
+//!
 //! `SYNTH_BENCH=catalog` runs only one in-memory synthesis of the 1,000 bundles (`SYNTH_BENCH_N` of them), for
-//! `valgrind --tool=callgrind`; `SYNTH_BENCH_PROCESS=0` skips the whole-process figures (which build the
-//! examples in release first).
+//! `valgrind --tool=callgrind`; `SYNTH_BENCH_PROCESS=0` skips the whole-process figures and the edit loop (which
+//! build the examples, in release and debug, first).
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -348,6 +351,87 @@ fn whole_process(report: &mut Report) {
     let _ = std::fs::remove_dir_all(&out);
 }
 
+/// Puts a file's contents back when dropped (the edit loop's example, also when the bench panics).
+struct Restore {
+    path: PathBuf,
+    original: String,
+}
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        if std::fs::write(&self.path, &self.original).is_err() {
+            eprintln!("could not restore {}: `git checkout` it", self.path.display());
+        }
+    }
+}
+
+/// A developer's loop (issue #11: ≤ 0.6 s, debug): change one line of `examples/lb_fargate_svc.rs` (its
+/// template name), rebuild the example (`cargo build --example`) and run `synth --out` into a fresh folder.
+/// The median of 5 edits, after one build that is not timed (on a fresh clone it builds the debug
+/// dependencies: minutes); the file is put back afterwards.
+fn edit_loop(report: &mut Report) {
+    const EXAMPLE: &str = "lb_fargate_svc";
+    const LINE: &str = "pub const TEMPLATE_NAME: &str = \"lb-fargate-service\";";
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let path = root.join(format!("examples/{EXAMPLE}.rs"));
+    let original = match std::fs::read_to_string(&path) {
+        Ok(text) if text.contains(LINE) => text,
+        _ => {
+            println!("edit loop skipped: {} has no line `{LINE}` to edit", path.display());
+            return;
+        }
+    };
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let build = || {
+        Command::new(&cargo)
+            .args(["build", "--example", EXAMPLE, "--quiet"])
+            .current_dir(root)
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !build() {
+        println!("edit loop skipped: `cargo build --example {EXAMPLE}` failed");
+        return;
+    }
+    let exe = root.join("target/debug/examples").join(EXAMPLE);
+    let out = root.join("target/bench-edit-out");
+    let restore = Restore { path, original };
+    let mut times = Vec::new();
+    for i in 1..=5 {
+        let edited = restore
+            .original
+            .replace(LINE, &LINE.replace("-service\"", &format!("-service-{i}\"")));
+        if std::fs::write(&restore.path, edited).is_err() {
+            break;
+        }
+        let _ = std::fs::remove_dir_all(&out);
+        let t = Instant::now();
+        let ran = build()
+            && Command::new(&exe)
+                .arg("synth")
+                .arg("--out")
+                .arg(&out)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+        if !ran {
+            println!("edit loop: the edited {EXAMPLE} did not build or run");
+            return;
+        }
+        times.push(t.elapsed());
+    }
+    drop(restore);
+    let _ = std::fs::remove_dir_all(&out);
+    if !times.is_empty() {
+        report.check(
+            &format!("example {EXAMPLE}: one-line edit, rebuild + run (debug)"),
+            middle(times),
+            Duration::from_millis(600),
+        );
+    }
+}
+
 fn main() {
     let env = env_interface();
     let n: usize = std::env::var("SYNTH_BENCH_N")
@@ -437,6 +521,7 @@ fn main() {
 
     if std::env::var("SYNTH_BENCH_PROCESS").as_deref() != Ok("0") {
         whole_process(&mut report);
+        edit_loop(&mut report);
     }
     if let Some(kib) = peak_rss_kib() {
         println!("peak RSS of the whole bench: {:.1} MiB", kib as f64 / 1024.0);
