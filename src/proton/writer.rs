@@ -142,6 +142,21 @@ impl Writer {
 
     /// A content line at `indent`, made of `parts`.
     fn line(&mut self, indent: usize, parts: &[&str]) {
+        // Most lines have no list item waiting for its dash.
+        if self.pending_dashes.is_empty() {
+            self.indent(indent);
+        } else {
+            self.dashes_and_indent(indent);
+        }
+        for p in parts {
+            self.out.push_str(p);
+        }
+        self.out.push('\n');
+    }
+
+    /// The pending dashes and the indent of a line at `indent`: on the line itself when they chain up to it
+    /// (`- - x`), else each on a line of its own first.
+    fn dashes_and_indent(&mut self, indent: usize) {
         let mut dashes = std::mem::take(&mut self.pending_dashes);
         let chained = dashes.iter().enumerate().all(|(i, d)| *d == dashes[0] + 2 * i)
             && dashes.last().is_some_and(|d| indent == d + 2);
@@ -154,10 +169,6 @@ impl Writer {
             self.flush_dashes(&dashes);
             self.indent(indent);
         }
-        for p in parts {
-            self.out.push_str(p);
-        }
-        self.out.push('\n');
         dashes.clear();
         self.pending_dashes = dashes;
     }
