@@ -10,8 +10,8 @@
 //! (the bench edits `examples/lb_fargate_svc.rs` and puts it back, also when it panics).
 //!
 //! `SYNTH_BENCH=catalog` runs only one in-memory synthesis of the 1,000 bundles (`SYNTH_BENCH_N` of them), for
-//! `valgrind --tool=callgrind`; `SYNTH_BENCH_PROCESS=0` skips the whole-process figures and the edit loop (which
-//! build the examples, in release and debug, first).
+//! `valgrind --tool=callgrind`; `SYNTH_BENCH=edit` runs only the edit loop; `SYNTH_BENCH_PROCESS=0` skips the
+//! whole-process figures and the edit loop (which build the examples, in release and debug, first).
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -351,33 +351,77 @@ fn whole_process(report: &mut Report) {
     let _ = std::fs::remove_dir_all(&out);
 }
 
-/// Puts a file's contents back when dropped (the edit loop's example, also when the bench panics).
-struct Restore {
+/// The line the edit loop changes in `examples/lb_fargate_svc.rs`, and how many edits it times.
+const EDIT_LINE: &str = "pub const TEMPLATE_NAME: &str = \"lb-fargate-service\";";
+const EDITS: usize = 5;
+
+/// `text` with edit `i` (1 to [`EDITS`]) of [`EDIT_LINE`]: the template name gets a suffix.
+fn edited(text: &str, i: usize) -> String {
+    text.replace(EDIT_LINE, &EDIT_LINE.replace("-service\"", &format!("-service-{i}\"")))
+}
+
+/// The edit loop's example file, edited in place with its text saved beside the build output first: `Drop`
+/// puts the text back and removes the copy, also when the bench panics. A run killed before that left the
+/// copy and one of its edits, which the next run puts back before anything else.
+struct EditedFile {
     path: PathBuf,
+    backup: PathBuf,
     original: String,
 }
 
-impl Drop for Restore {
+impl EditedFile {
+    fn open(path: PathBuf, backup: PathBuf) -> Result<EditedFile, String> {
+        if let (Ok(saved), Ok(current)) = (std::fs::read_to_string(&backup), std::fs::read_to_string(&path)) {
+            if (1..=EDITS).any(|i| current == edited(&saved, i)) {
+                std::fs::write(&path, &saved).map_err(|e| format!("cannot put back {}: {e}", path.display()))?;
+                println!(
+                    "edit loop: put back {} (an earlier run was stopped before it could)",
+                    path.display()
+                );
+            }
+        }
+        let original = match std::fs::read_to_string(&path) {
+            Ok(text) if text.contains(EDIT_LINE) => text,
+            _ => return Err(format!("{} has no line `{EDIT_LINE}` to edit", path.display())),
+        };
+        std::fs::write(&backup, &original).map_err(|e| format!("cannot save {}: {e}", backup.display()))?;
+        Ok(EditedFile { path, backup, original })
+    }
+
+    /// Write edit `i`; false when the file cannot be written.
+    fn edit(&self, i: usize) -> bool {
+        std::fs::write(&self.path, edited(&self.original, i)).is_ok()
+    }
+}
+
+impl Drop for EditedFile {
     fn drop(&mut self) {
-        if std::fs::write(&self.path, &self.original).is_err() {
-            eprintln!("could not restore {}: `git checkout` it", self.path.display());
+        if std::fs::write(&self.path, &self.original).is_ok() {
+            let _ = std::fs::remove_file(&self.backup);
+        } else {
+            eprintln!(
+                "could not put back {}; its text before the bench is in {}",
+                self.path.display(),
+                self.backup.display()
+            );
         }
     }
 }
 
 /// A developer's loop (issue #11: ≤ 0.6 s, debug): change one line of `examples/lb_fargate_svc.rs` (its
 /// template name), rebuild the example (`cargo build --example`) and run `synth --out` into a fresh folder.
-/// The median of 5 edits, after one build that is not timed (on a fresh clone it builds the debug
-/// dependencies: minutes); the file is put back afterwards.
+/// The median of [`EDITS`] edits, after one build that is not timed (on a fresh clone it builds the debug
+/// dependencies: minutes); the file is put back afterwards ([`EditedFile`]).
 fn edit_loop(report: &mut Report) {
     const EXAMPLE: &str = "lb_fargate_svc";
-    const LINE: &str = "pub const TEMPLATE_NAME: &str = \"lb-fargate-service\";";
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let path = root.join(format!("examples/{EXAMPLE}.rs"));
-    let original = match std::fs::read_to_string(&path) {
-        Ok(text) if text.contains(LINE) => text,
-        _ => {
-            println!("edit loop skipped: {} has no line `{LINE}` to edit", path.display());
+    let file = match EditedFile::open(
+        root.join(format!("examples/{EXAMPLE}.rs")),
+        root.join("target/bench-edit-backup.rs"),
+    ) {
+        Ok(file) => file,
+        Err(why) => {
+            println!("edit loop skipped: {why}");
             return;
         }
     };
@@ -395,13 +439,9 @@ fn edit_loop(report: &mut Report) {
     }
     let exe = root.join("target/debug/examples").join(EXAMPLE);
     let out = root.join("target/bench-edit-out");
-    let restore = Restore { path, original };
     let mut times = Vec::new();
-    for i in 1..=5 {
-        let edited = restore
-            .original
-            .replace(LINE, &LINE.replace("-service\"", &format!("-service-{i}\"")));
-        if std::fs::write(&restore.path, edited).is_err() {
+    for i in 1..=EDITS {
+        if !file.edit(i) {
             break;
         }
         let _ = std::fs::remove_dir_all(&out);
@@ -421,7 +461,7 @@ fn edit_loop(report: &mut Report) {
         }
         times.push(t.elapsed());
     }
-    drop(restore);
+    drop(file);
     let _ = std::fs::remove_dir_all(&out);
     if !times.is_empty() {
         report.check(
@@ -438,6 +478,10 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1000);
+    if std::env::var("SYNTH_BENCH").as_deref() == Ok("edit") {
+        edit_loop(&mut Report { missed: 0 });
+        return;
+    }
     if std::env::var("SYNTH_BENCH").as_deref() == Ok("catalog") {
         let r = catalog(&env, n)
             .synth_to(&SynthOptions::default(), &CountingSink::default())
