@@ -1,6 +1,7 @@
 //! A fast non-cryptographic hasher (the multiply-rotate scheme of rustc's `FxHasher`) for the maps and sets
 //! synthesis fills with the program's own keys: construct paths, logical IDs, the Jinja text the writer
-//! produced. Their hashing was ~5% of the instructions of a synthesis with the standard library's SipHash.
+//! produced. With the standard library's SipHash their inserts and lookups were ~2.3% of the instructions of
+//! a synthesis of 1,000 service bundles; with this hasher ~0.9%.
 //!
 //! Not for anything read from outside the program (`check`, `render`, specs): SipHash's keyed hashing is what
 //! keeps crafted keys from piling into one bucket, and those maps keep it.
