@@ -150,14 +150,14 @@ pub(super) fn manifest_json(app: &str, s: &Report) -> String {
     // Sized up front (~100 bytes a file, ~2 KB a template): a growing buffer of megabytes costs more in fresh
     // pages than the writing itself.
     let mut j = PrettyJson::with_capacity(128 * s.files.len() + 2048 * (s.proton.len() + 1));
-    j.open('{');
+    j.open_object();
     j.key("app");
     j.str(app);
     j.key("templates");
-    j.open('[');
+    j.open_array();
     for t in &s.summaries {
         j.item();
-        j.open('{');
+        j.open_object();
         j.key("name");
         j.str(&t.name);
         j.key("kind");
@@ -173,28 +173,28 @@ pub(super) fn manifest_json(app: &str, s: &Report) -> String {
             j.key(key);
             j.uint(n as u64);
         }
-        j.close('}');
+        j.close_object();
     }
-    j.close(']');
+    j.close_array();
     j.key("proton");
-    j.open('[');
+    j.open_array();
     for p in &s.proton {
         manifest_proton(&mut j, p);
     }
-    j.close(']');
+    j.close_array();
     j.key("files");
-    j.open('[');
+    j.open_array();
     for (path, &bytes) in &s.files {
         j.item();
-        j.open('{');
+        j.open_object();
         j.key("path");
         j.str(path);
         j.key("bytes");
         j.uint(bytes as u64);
-        j.close('}');
+        j.close_object();
     }
-    j.close(']');
-    j.close('}');
+    j.close_array();
+    j.close_object();
     j.finish()
 }
 
@@ -202,7 +202,7 @@ pub(super) fn manifest_json(app: &str, s: &Report) -> String {
 fn manifest_proton(j: &mut PrettyJson, p: &ProtonSummary) {
     let o = &p.output;
     j.item();
-    j.open('{');
+    j.open_object();
     j.key("name");
     j.str(&o.name);
     j.key("kind");
@@ -210,24 +210,24 @@ fn manifest_proton(j: &mut PrettyJson, p: &ProtonSummary) {
     j.key("major");
     j.uint(u64::from(o.major));
     j.key("inputs");
-    j.open('[');
+    j.open_array();
     for (kind, name, ty) in &o.inputs {
         j.item();
-        j.open('{');
+        j.open_object();
         j.key("namespace");
         j.str(kind.global());
         j.key("name");
         j.str(name);
         j.key("type");
         j.str(&format!("{ty:?}"));
-        j.close('}');
+        j.close_object();
     }
-    j.close(']');
+    j.close_array();
     j.key("outputs");
     j.strs(&o.outputs);
     j.key("compatible_environments");
     j.strs(&o.compatible);
     j.key("files");
     j.strs(&p.files);
-    j.close('}');
+    j.close_object();
 }

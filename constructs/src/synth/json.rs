@@ -174,15 +174,33 @@ impl PrettyJson {
         }
     }
 
-    /// Open an object (`{`) or array (`[`).
-    pub fn open(&mut self, bracket: char) {
+    /// Open an object; its members follow ([`PrettyJson::key`]).
+    pub fn open_object(&mut self) {
+        self.open('{');
+    }
+
+    /// Close the innermost open object (`{}` when it has no member).
+    pub fn close_object(&mut self) {
+        self.close('}');
+    }
+
+    /// Open an array; its elements follow ([`PrettyJson::item`]).
+    pub fn open_array(&mut self) {
+        self.open('[');
+    }
+
+    /// Close the innermost open array (`[]` when it has no element).
+    pub fn close_array(&mut self) {
+        self.close(']');
+    }
+
+    fn open(&mut self, bracket: char) {
         self.out.push(bracket);
         self.depth += 1;
         self.first = true;
     }
 
-    /// Close the innermost object (`}`) or array (`]`): `{}` and `[]` when nothing was put in.
-    pub fn close(&mut self, bracket: char) {
+    fn close(&mut self, bracket: char) {
         self.depth = self.depth.saturating_sub(1);
         if !self.first {
             newline(&mut self.out, self.depth);
@@ -215,12 +233,12 @@ impl PrettyJson {
 
     /// An array of strings.
     pub fn strs<S: AsRef<str>>(&mut self, items: &[S]) {
-        self.open('[');
+        self.open_array();
         for s in items {
             self.item();
             self.str(s.as_ref());
         }
-        self.close(']');
+        self.close_array();
     }
 
     /// The text, with a trailing newline.
@@ -255,33 +273,33 @@ mod tests {
             "n": 18446744073709551615u64,
         });
         let mut p = PrettyJson::with_capacity(0);
-        p.open('{');
+        p.open_object();
         p.key("app");
         p.str(odd);
         p.key("empty_list");
         p.strs::<&str>(&[]);
         p.key("empty_object");
-        p.open('{');
-        p.close('}');
+        p.open_object();
+        p.close_object();
         p.key("list");
-        p.open('[');
+        p.open_array();
         p.item();
-        p.open('{');
+        p.open_object();
         p.key("a");
         p.uint(1);
         p.key("b");
         p.strs(&["x", odd]);
-        p.close('}');
+        p.close_object();
         p.item();
-        p.open('{');
-        p.close('}');
+        p.open_object();
+        p.close_object();
         p.item();
-        p.open('[');
-        p.close(']');
-        p.close(']');
+        p.open_array();
+        p.close_array();
+        p.close_array();
         p.key("n");
         p.uint(u64::MAX);
-        p.close('}');
+        p.close_object();
         let mut serde_text = serde_json::to_string_pretty(&expected).unwrap();
         serde_text.push('\n');
         assert_eq!(p.finish(), serde_text);
